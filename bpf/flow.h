@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Flow tracking: find the segment's entry (flows first, then embryonic),
+ * step the state machine under the entry's lock, promote a finished
+ * handshake from embryonic to flows, start tracking unknown tuples.
+ */
+#ifndef TCPSENTRY_FLOW_H
+#define TCPSENTRY_FLOW_H
+
+#include "maps.h"
+#include "parse.h"
+#include <tcpsentry/fsm.h>
+#include <tcpsentry/flowkey.h>
+
+#define DIR_INGRESS 0
+#define DIR_EGRESS 1
+
+/* What a step changed, copied out from under the lock for the event. */
+struct step_out {
+	__u32 ret;
+	__u8 old_state[2];
+	__u8 new_state[2];
+	__u8 client;
+	__u8 pad[3];
+};
+
+static __always_inline void count(struct ts_counters *cn, __u32 idx)
+{
+	if (cn && idx < TS_C_MAX)
+		cn->c[idx]++;
+}
+
+static __always_inline void emit_state_events(const struct ts_flow_key *key,
+					      const struct step_out *o, __u8 tcp_flags,
+					      __u8 dir, __u8 family, __u64 now,
+					      struct ts_counters *cn)
+{
+	struct ts_config *cfg;
+	struct ts_event ev = {};
+	__u32 zero = 0;
+	int side;
+
+	if (!(o->ret & (TS_STEP_CLIENT_CHANGED | TS_STEP_SERVER_CHANGED)))
+		return;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !cfg->state_events)
+		return;
+	ev.ts_ns = now;
+	ev.key = *key;
+	ev.type = TS_EV_STATE;
+	ev.client = o->client;
+	ev.tcp_flags = tcp_flags;
+	ev.dir = dir;
+	ev.family = family;
+	for (side = 0; side < 2; side++) {
+		if (o->old_state[side] == o->new_state[side])
+			continue;
+		ev.side = side;
+		ev.from = o->old_state[side];
+		ev.to = o->new_state[side];
+		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+			count(cn, TS_C_EVENTS_LOST);
+		else
+			count(cn, TS_C_EVENTS);
+	}
+}
+
+/* In/out of one state-machine step (BPF functions take five arguments). */
+struct step_ctx {
+	struct ts_seg seg;      /* in; seg.from is set here */
+	__u32 stripe;           /* in: lock stripe of the key */
+	__u32 dir;              /* in: DIR_INGRESS / DIR_EGRESS */
+	__u64 now;              /* in */
+	__u32 sender_idx;       /* in: key index of the segment's sender */
+	__u32 want_copy;        /* in: copy the value out if the handshake completes */
+	struct step_out out;    /* out */
+};
+
+/*
+ * Step an entry found in a table, under its lock stripe. Global (not
+ * inlined): the verifier checks the state machine once, not once per way
+ * of reaching it. Returns 0, or -1 if the entry is an embryonic copy the
+ * other hook already promoted (look in flows instead).
+ */
+__attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
+					 struct ts_flow *copy)
+{
+	struct step_out *o;
+	struct ts_lock *lk;
+	__u32 stripe;
+
+	if (!f || !sc)
+		return -1;
+	o = &sc->out;
+	stripe = sc->stripe;
+	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
+	if (!lk)
+		return -1;
+	bpf_spin_lock(&lk->lock);
+	if (f->flags & TS_F_PROMOTED) {
+		bpf_spin_unlock(&lk->lock);
+		return -1;
+	}
+	sc->seg.from = (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER;
+	o->old_state[0] = f->ep[0].state;
+	o->old_state[1] = f->ep[1].state;
+	o->ret = ts_fsm_step(f, &sc->seg, sc->now, sc->dir == DIR_INGRESS);
+	o->new_state[0] = f->ep[0].state;
+	o->new_state[1] = f->ep[1].state;
+	o->client = f->client;
+	if (copy && sc->want_copy && (o->ret & TS_STEP_ESTABLISHED)) {
+		__builtin_memcpy(copy, f, sizeof(*f));
+		f->flags |= TS_F_PROMOTED;
+	}
+	bpf_spin_unlock(&lk->lock);
+	return 0;
+}
+
+static __always_inline __u64 clock_precise(void) { return bpf_ktime_get_ns(); }
+/* jiffy resolution, a fraction of the cost: enough for last-seen times */
+static __always_inline __u64 clock_coarse(void) { return bpf_ktime_get_coarse_ns(); }
+
+/* Start tracking an unknown tuple: insert its first entry, without the
+ * segment applied (the caller steps it like any other). Returns the
+ * table's value, or NULL when nothing was inserted. */
+static __always_inline struct ts_flow *flow_new(const struct ts_flow_key *key, struct pkt *p,
+						int sender_idx, __u64 now, int *table,
+						struct ts_flow *tmp, struct ts_counters *cn)
+{
+	void *map;
+
+	__builtin_memset(tmp, 0, sizeof(*tmp));
+	tmp->family = p->family;
+	ts_flow_start(tmp, &p->seg, sender_idx, bpf_ntohs(p->sport), bpf_ntohs(p->dport), now);
+	if ((tmp->flags & TS_F_PICKED_UP) && !(p->seg.flags & TS_TCP_SYN)) {
+		/* mid-stream: a connection older than the attach */
+		map = &flows;
+		*table = 1;
+	} else {
+		map = &embryonic;
+		*table = 0;
+	}
+	/* EEXIST: the other hook inserted it a moment ago; use that one */
+	if (bpf_map_update_elem(map, key, tmp, BPF_NOEXIST) == 0) {
+		if (*table) {
+			count(cn, TS_C_PICKUP);
+			count(cn, TS_C_FLOW_INSERT);
+		} else {
+			count(cn, TS_C_EMB_INSERT);
+		}
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+/*
+ * Track one parsed TCP segment. Never drops. A global (not inlined)
+ * function on purpose: the verifier checks it once, on its own, instead of
+ * once for every path the parser can take to get here (VLAN depths, IPv4
+ * options, IPv6 extension chains, TCP option layouts), which multiplied
+ * the state machine past the verifier's 1M-instruction budget.
+ */
+__attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
+{
+	struct ts_flow_key key = {};
+	struct step_ctx sc = {};
+	struct ts_flow *tmp = NULL;
+	struct ts_counters *cn;
+	struct ts_flow *f;
+	__u32 zero = 0;
+	int table = 1;
+
+	if (!p)
+		return 0;
+	cn = bpf_map_lookup_elem(&counters, &zero);
+	sc.sender_idx = ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
+	sc.stripe = ts_key_stripe(&key);
+	sc.dir = dir;
+	sc.seg = p->seg;
+
+	/* established flows: one lookup, a coarse clock, an in-place update */
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (f) {
+		sc.now = clock_coarse();
+	} else {
+		sc.now = clock_precise(); /* handshake segments are timed */
+		table = 0;
+		tmp = bpf_map_lookup_elem(&scratch, &zero);
+		if (!tmp)
+			return 0;
+		f = bpf_map_lookup_elem(&embryonic, &key);
+		if (!f) {
+			if (p->seg.flags & TS_TCP_RST) {
+				count(cn, TS_C_UNTRACKED_RST);
+				return 0;
+			}
+			f = flow_new(&key, p, sc.sender_idx, sc.now, &table, tmp, cn);
+			if (!f) {
+				count(cn, TS_C_INSERT_FAIL);
+				return 0;
+			}
+		}
+	}
+	sc.want_copy = !table;
+	if (step_entry(f, &sc, tmp) < 0) {
+		/* an embryonic copy the other hook promoted a moment ago */
+		count(cn, TS_C_RACE_RETRY);
+		f = bpf_map_lookup_elem(&flows, &key);
+		sc.want_copy = 0;
+		table = 1;
+		if (step_entry(f, &sc, tmp) < 0)
+			return 0;
+	}
+	if (sc.out.ret & TS_STEP_REUSE)
+		count(cn, TS_C_REUSE);
+	if (!table && tmp && (sc.out.ret & TS_STEP_ESTABLISHED)) {
+		if (bpf_map_update_elem(&flows, &key, tmp, BPF_ANY)) {
+			count(cn, TS_C_INSERT_FAIL);
+		} else {
+			count(cn, TS_C_PROMOTE);
+			count(cn, TS_C_FLOW_INSERT);
+		}
+		bpf_map_delete_elem(&embryonic, &key);
+	}
+	emit_state_events(&key, &sc.out, p->seg.flags, dir, p->family, sc.now, cn);
+	return 0;
+}
+
+#endif /* TCPSENTRY_FLOW_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Every map of the datapath, in one place. Sizes are defaults that
+ * userspace overrides before load (bpf_map__set_max_entries). */
+#ifndef TCPSENTRY_MAPS_H
+#define TCPSENTRY_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <tcpsentry/abi.h>
+
+#ifndef TS_MAX_FLOWS
+#define TS_MAX_FLOWS (1 << 20)      /* --max-flows */
+#endif
+#ifndef TS_MAX_EMBRYONIC
+#define TS_MAX_EMBRYONIC (1 << 18)  /* --max-embryonic */
+#endif
+#define TS_EVENTS_BYTES (1 << 22)   /* 4 MiB: ~65k events of slack for a slow reader */
+
+/* Connections whose handshake completed, or picked up mid-stream. A SYN
+ * flood never inserts here, so it cannot evict an established flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TS_MAX_FLOWS);
+	__type(key, struct ts_flow_key);
+	__type(value, struct ts_flow);
+} flows SEC(".maps");
+
+/* Half-open connections: SYN seen, handshake not finished. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TS_MAX_EMBRYONIC);
+	__type(key, struct ts_flow_key);
+	__type(value, struct ts_flow);
+} embryonic SEC(".maps");
+
+/* Spin locks guarding flow values, one stripe per hash bucket of keys:
+ * LRU values cannot carry their own bpf_spin_lock. */
+struct ts_lock {
+	struct bpf_spin_lock lock;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TS_LOCK_STRIPES);
+	__type(key, __u32);
+	__type(value, struct ts_lock);
+} flow_locks SEC(".maps");
+
+/* Per-CPU scratch for a flow value under construction: two 168-byte
+ * values do not fit the 512-byte BPF stack beside the parsed packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_flow);
+} scratch SEC(".maps");
+
+/* Per-CPU counters, exact and lock-free: one lookup per packet, then
+ * in-place increments. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_counters);
+} counters SEC(".maps");
+
+/* State-transition (and later anomaly/action) events for `events`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TS_EVENTS_BYTES);
+} events SEC(".maps");
+
+/* Run-time knobs, written by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_config);
+} config SEC(".maps");
+
+/* What `attach` did, so `status` and `detach` can read it later. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_meta);
+} meta SEC(".maps");
+
+/* Counters written by userspace (the sweeper). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_ustats);
+} ustats SEC(".maps");
+
+#endif /* TCPSENTRY_MAPS_H */

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tcpsentry datapath: XDP on ingress, tc (clsact) on egress, one object,
+ * shared maps. Both hooks run the same pipeline through a thin context
+ * layer: parse -> classify -> flow lookup -> state machine -> counters ->
+ * (on a transition) event. Nothing here drops: every verdict is PASS.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "maps.h"
+#include "parse.h"
+#include "flow.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline void classify(const struct pkt *p, struct ts_counters *cn)
+{
+	__u8 fl = p->seg.flags;
+
+	count(cn, TS_C_TCP);
+	if (fl & TS_TCP_SYN)
+		count(cn, (fl & TS_TCP_ACK) ? TS_C_SYNACK : TS_C_SYN);
+	if (fl & TS_TCP_FIN)
+		count(cn, TS_C_FIN);
+	if (fl & TS_TCP_RST)
+		count(cn, TS_C_RST);
+	if (p->seg.len)
+		count(cn, TS_C_DATA);
+	else if ((fl & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST | TS_TCP_ACK)) == TS_TCP_ACK)
+		count(cn, TS_C_ACK_ONLY);
+}
+
+DEFINE_TCP_OPT_PARSER(tcp_opts_xdp, struct xdp_md)
+DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
+
+/* The pipeline both hooks share. ctx: the hook's context, for the option
+ * parser; dir is a constant in each inlined copy, so only one of the two
+ * parser calls survives in each program. */
+static __always_inline void process(void *ctx, struct cursor *c, int dir)
+{
+	struct ts_counters *cn;
+	struct pkt p = {};
+	__u32 zero = 0;
+	__u16 proto;
+	int v;
+
+	cn = bpf_map_lookup_elem(&counters, &zero);
+	count(cn, dir == DIR_INGRESS ? TS_C_PKTS_IN : TS_C_PKTS_OUT);
+
+	v = parse_eth(c, &p, &proto);
+	if (v == PARSE_TCP) {
+		if (proto == bpf_htons(ETH_P_IP))
+			v = parse_ipv4(c, &p);
+		else if (proto == bpf_htons(ETH_P_IPV6))
+			v = parse_ipv6(c, &p);
+		else
+			v = PARSE_NON_IP;
+	}
+	if (v == PARSE_TCP)
+		v = parse_tcp(c, &p);
+	if (v == PARSE_TCP && (p.seg.flags & TS_TCP_SYN) && p.optlen) {
+		int r = dir == DIR_INGRESS ?
+			tcp_opts_xdp(ctx, p.opt_off, p.optlen, &p.seg) :
+			tcp_opts_tc(ctx, p.opt_off, p.optlen, &p.seg);
+
+		if (r < 0) {
+			p.err = TS_C_ERR_TCP_OPT;
+			v = PARSE_ERR;
+		}
+	}
+
+	switch (v) {
+	case PARSE_TCP:
+		classify(&p, cn);
+		track_segment(&p, dir);
+		break;
+	case PARSE_NON_IP:
+		count(cn, TS_C_NON_IP);
+		break;
+	case PARSE_NON_TCP:
+		count(cn, TS_C_NON_TCP);
+		break;
+	case PARSE_FRAG_LATER:
+		count(cn, TS_C_FRAG_LATER);
+		break;
+	default:
+		count(cn, p.err);
+		break;
+	}
+}
+
+SEC("xdp")
+int tcpsentry_xdp(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+		.start = (void *)(long)ctx->data,
+	};
+
+	c.len = (__u32)(c.end - c.start);
+	process(ctx, &c, DIR_INGRESS);
+	return XDP_PASS;
+}
+
+/* bytes of headers we want linear at tc: Ethernet + 2 VLAN tags + IPv6 with
+ * a few extension headers + TCP with options */
+#define TC_PULL_LEN 192
+
+SEC("tc")
+int tcpsentry_tc_egress(struct __sk_buff *skb)
+{
+	struct cursor c;
+
+	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
+	    skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+	c.pos = (void *)(long)skb->data;
+	c.end = (void *)(long)skb->data_end;
+	c.start = c.pos;
+	c.len = skb->len;
+	process(skb, &c, DIR_EGRESS);
+	return TC_ACT_OK;
+}

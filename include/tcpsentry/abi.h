@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The ABI shared by the BPF object and userspace: flow key and value,
+ * event records, counter indices. Fixed-width types only, explicit padding,
+ * sizes pinned by _Static_assert so the two sides cannot drift.
+ *
+ * No libc and no BPF helpers here: this header is included by
+ * bpf/tcpsentry.bpf.c (clang -target bpf) and by the host build (gcc).
+ */
+#ifndef TCPSENTRY_ABI_H
+#define TCPSENTRY_ABI_H
+
+#include <linux/types.h>
+
+/* Endpoint states (RFC 9293 names). The numbering is ABI: never reorder. */
+enum ts_state {
+	TS_CLOSED = 0,
+	TS_LISTEN,
+	TS_SYN_SENT,
+	TS_SYN_RCVD,
+	TS_ESTABLISHED,
+	TS_FIN_WAIT_1,
+	TS_FIN_WAIT_2,
+	TS_CLOSE_WAIT,
+	TS_CLOSING,
+	TS_LAST_ACK,
+	TS_TIME_WAIT,
+	TS_STATE_MAX,
+};
+
+/* Endpoint roles: index into ts_flow.ep[] and ts_flow.hist masks. */
+enum ts_role {
+	TS_CLIENT = 0, /* active opener: sent the first SYN (or guessed on pickup) */
+	TS_SERVER = 1,
+};
+
+/* TCP flag bits as they sit in byte 13 of the TCP header. */
+#define TS_TCP_FIN 0x01
+#define TS_TCP_SYN 0x02
+#define TS_TCP_RST 0x04
+#define TS_TCP_PSH 0x08
+#define TS_TCP_ACK 0x10
+#define TS_TCP_URG 0x20
+#define TS_TCP_ECE 0x40
+#define TS_TCP_CWR 0x80
+
+/* ts_seg.opts: which TCP options the segment carried. */
+#define TS_OPT_MSS    0x01
+#define TS_OPT_WSCALE 0x02
+#define TS_OPT_SACKOK 0x04
+#define TS_OPT_TS     0x08
+
+/*
+ * One parsed TCP segment, as the state machine sees it. Host byte order.
+ * Built by the datapath from the packet, by unit tests by hand.
+ */
+struct ts_seg {
+	__u32 seq;
+	__u32 ack;
+	__u32 len;      /* payload bytes */
+	__u16 win;      /* raw (unscaled) window field */
+	__u16 mss;      /* MSS option value, if TS_OPT_MSS */
+	__u8 flags;     /* TS_TCP_* */
+	__u8 from;      /* enum ts_role of the sender */
+	__u8 opts;      /* TS_OPT_* */
+	__u8 wscale;    /* window-scale shift, if TS_OPT_WSCALE */
+};
+_Static_assert(sizeof(struct ts_seg) == 20, "ts_seg size");
+
+/*
+ * Canonical flow key: the endpoint with the lower (address, port) first, so
+ * both directions of a connection find the same entry. IPv4 is stored as
+ * v4-mapped IPv6 (::ffff:a.b.c.d) so one table serves both families.
+ */
+struct ts_flow_key {
+	__u8 addr[2][16];  /* network byte order */
+	__be16 port[2];    /* network byte order */
+	__u32 pad;         /* zero */
+};
+_Static_assert(sizeof(struct ts_flow_key) == 40, "ts_flow_key size");
+
+/* ts_endpoint.flags */
+#define TS_EP_SEQ_KNOWN 0x01 /* end/maxend initialised from a segment */
+#define TS_EP_SYN_SENT  0x02 /* this endpoint sent a SYN (isn valid) */
+#define TS_EP_FIN_SENT  0x04 /* fin_end valid */
+#define TS_EP_WSCALE    0x08 /* window scaling negotiated (both SYNs had it) */
+#define TS_EP_SACKOK    0x10
+#define TS_EP_TS        0x20
+/* the option bits, shifted: ts_track_seq() copies them without a branch */
+_Static_assert(TS_EP_WSCALE == TS_OPT_WSCALE << 2 && TS_EP_SACKOK == TS_OPT_SACKOK << 2 &&
+	       TS_EP_TS == TS_OPT_TS << 2, "option bits line up");
+
+/*
+ * What one endpoint has sent, for conntrack-style window tracking
+ * (Rooij's "Real stateful TCP packet filtering", as nf_conntrack does):
+ *   end    = highest seq + len this endpoint has sent   (td_end)
+ *   maxend = highest ack + window the peer has allowed   (td_maxend)
+ *   maxwin = largest window (scaled) it has advertised  (td_maxwin)
+ */
+struct ts_endpoint {
+	__u32 isn;
+	__u32 end;
+	__u32 maxend;
+	__u32 maxwin;
+	__u32 fin_end;   /* seq just after this endpoint's FIN */
+	__u32 last_ack;  /* last ack this endpoint sent */
+	__u64 packets;   /* segments sent by this endpoint */
+	__u64 bytes;     /* payload bytes sent by this endpoint */
+	__u16 mss;       /* from its SYN, 0 if unknown */
+	__u8 wscale;     /* shift it announced, valid if TS_EP_WSCALE */
+	__u8 flags;      /* TS_EP_* */
+	__u8 state;      /* enum ts_state */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct ts_endpoint) == 48, "ts_endpoint size");
+
+/* Zeek history letters, one bit per (role, letter); bit = letter * 2 + role. */
+enum ts_hist_letter {
+	TS_H_SYN = 0,  /* S / s: SYN without ACK */
+	TS_H_SYNACK,   /* H / h: SYN+ACK */
+	TS_H_ACK,      /* A / a: pure ACK */
+	TS_H_DATA,     /* D / d: payload */
+	TS_H_FIN,      /* F / f */
+	TS_H_RST,      /* R / r */
+	TS_H_MAX,
+};
+#define TS_HIST_LEN 12 /* 6 letters x 2 roles: each appears once */
+
+/* ts_flow.flags */
+#define TS_F_PICKED_UP  0x01 /* first seen mid-stream, roles guessed */
+#define TS_F_PROMOTED   0x02 /* embryonic copy is stale: look in flows */
+#define TS_F_CONFIRMED  0x04 /* both directions seen */
+
+/*
+ * The value of both flow tables (embryonic and flows). The datapath writes
+ * it only while holding the flow's stripe of the `flow_locks` array, so the
+ * XDP (ingress) and tc (egress) programs, which run on different CPUs for
+ * one flow, never lose each other's transitions. (LRU maps cannot hold a
+ * bpf_spin_lock in their values: the kernel refuses with EOPNOTSUPP.)
+ */
+struct ts_flow {
+	__u32 rsvd0;         /* zero */
+	__u8 flags;          /* TS_F_* */
+	__u8 client;         /* key index (0/1) of the client endpoint */
+	__u8 hist_len;       /* bytes used in hist[] */
+	__u8 family;         /* 4 or 6 */
+	__u16 hist_mask;     /* bit (letter*2 + role) set once seen */
+	__u16 pad0;
+	__u32 handshake_us;  /* see README: SYN-ACK->ACK (server) / SYN->SYN-ACK (client) */
+	char hist[16];        /* Zeek history, in order of first appearance, NUL-padded */
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC */
+	__u64 last_seen_ns;  /* CLOCK_MONOTONIC, coarse */
+	__u64 syn_ns;        /* first SYN seen */
+	__u64 synack_ns;     /* first SYN-ACK seen */
+	__u64 state_ns;      /* last state change of either endpoint */
+	struct ts_endpoint ep[2]; /* indexed by enum ts_role */
+};
+_Static_assert(sizeof(struct ts_flow) == 168, "ts_flow size");
+_Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
+
+/* Per-CPU counter indices (the `counters` map). Append only. */
+enum ts_counter {
+	TS_C_PKTS_IN = 0,      /* frames seen at XDP ingress */
+	TS_C_PKTS_OUT,         /* frames seen at tc egress */
+	TS_C_TCP,              /* TCP segments parsed */
+	TS_C_NON_IP,           /* not IPv4/IPv6 */
+	TS_C_NON_TCP,          /* IP but not TCP */
+	TS_C_FRAG_LATER,       /* non-first fragments: no TCP header, passed */
+	TS_C_SYN,
+	TS_C_SYNACK,
+	TS_C_FIN,
+	TS_C_RST,
+	TS_C_DATA,             /* segments carrying payload */
+	TS_C_ACK_ONLY,
+	TS_C_ERR_ETH,          /* parse failures by reason ... */
+	TS_C_ERR_VLAN,
+	TS_C_ERR_IPV4,         /* truncated header or IHL < 5 */
+	TS_C_ERR_IPV4_LEN,     /* total length lies */
+	TS_C_ERR_IPV6,
+	TS_C_ERR_IPV6_EXT,     /* extension header truncated */
+	TS_C_ERR_IPV6_CHAIN,   /* chain longer than the parser follows */
+	TS_C_ERR_TCP,          /* truncated TCP header */
+	TS_C_ERR_TCP_DOFF,     /* data offset < 5 or past the end */
+	TS_C_ERR_TCP_OPT,      /* malformed option */
+	TS_C_EMB_INSERT,       /* new embryonic entry */
+	TS_C_FLOW_INSERT,      /* new flows entry (promotion or pickup) */
+	TS_C_PROMOTE,          /* embryonic -> flows */
+	TS_C_PICKUP,           /* mid-stream pickups */
+	TS_C_INSERT_FAIL,      /* map update failed: passed untracked */
+	TS_C_EMB_EVICT,        /* embryonic entries replaced while live (LRU pressure) */
+	TS_C_FLOW_EVICT,
+	TS_C_REUSE,            /* SYN reused a TIME_WAIT/CLOSED tuple */
+	TS_C_UNTRACKED_RST,    /* RST for no entry: not tracked */
+	TS_C_EVENTS,           /* events written */
+	TS_C_EVENTS_LOST,      /* ring buffer full */
+	TS_C_RACE_RETRY,       /* looked up a promoted embryonic copy */
+	TS_C_MAX = 48,         /* room to grow without resizing the map */
+};
+
+struct ts_counters {
+	__u64 c[TS_C_MAX];
+};
+
+/* Counters only userspace writes (the `ustats` array, key 0). */
+enum ts_ustat {
+	TS_U_SWEPT_EMB = 0,   /* embryonic entries removed by the sweeper */
+	TS_U_SWEPT_FLOWS,     /* flows entries removed by the sweeper */
+	TS_U_MAX = 8,
+};
+struct ts_ustats {
+	__u64 u[TS_U_MAX];
+};
+
+/* Event records on the ring buffer. */
+enum ts_event_type {
+	TS_EV_STATE = 1,   /* an endpoint changed state */
+	TS_EV_ANOMALY = 2, /* reserved: anomaly detection */
+	TS_EV_ACTION = 3,  /* reserved: policy actions */
+};
+
+struct ts_event {
+	__u64 ts_ns;
+	struct ts_flow_key key;
+	__u8 type;        /* enum ts_event_type */
+	__u8 client;      /* key index of the client */
+	__u8 side;        /* enum ts_role that changed */
+	__u8 from;        /* enum ts_state */
+	__u8 to;          /* enum ts_state */
+	__u8 tcp_flags;   /* flags of the segment that caused it */
+	__u8 dir;         /* 0 ingress (XDP), 1 egress (tc) */
+	__u8 family;
+	__u32 kind;       /* anomaly/action kind, 0 for state events */
+	__u32 detail;     /* kind-specific fact */
+};
+_Static_assert(sizeof(struct ts_event) == 64, "ts_event size");
+
+/* Lock stripes guarding flow values: see struct ts_flow. Power of two. */
+#define TS_LOCK_STRIPES 4096
+
+/* Run-time configuration read by the datapath (the `config` array, key 0). */
+struct ts_config {
+	__u32 state_events;  /* 1: emit TS_EV_STATE */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ts_config) == 8, "ts_config size");
+
+/* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
+#define TS_META_CREATED_QDISC 0x1
+#define TS_META_EGRESS        0x2
+#define TS_META_LIBXDP        0x4
+struct ts_meta {
+	__u32 ifindex;
+	__u32 xdp_mode;      /* 1 native (drv), 2 generic (skb) */
+	__u32 flags;         /* TS_META_* */
+	__u32 tc_priority;
+	__u32 tc_handle;
+	__u32 pad;
+	__u64 attached_unix; /* wall-clock seconds */
+	__u64 max_flows;
+	__u64 max_embryonic;
+	char ifname[16];
+};
+_Static_assert(sizeof(struct ts_meta) == 64, "ts_meta size");
+
+#endif /* TCPSENTRY_ABI_H */

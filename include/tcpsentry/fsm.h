@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The TCP state machine, as pure static inline C: no BPF helpers, no libc,
+ * no loops. Compiled into the BPF object (under a bpf_spin_lock, where no
+ * helper or function call is allowed, hence always_inline) and into the
+ * host unit tests, which drive it segment by segment.
+ *
+ * Model: the tracker sees each segment once, at a point between the two
+ * endpoints, and assumes it is delivered. A segment therefore moves its
+ * sender by the RFC 9293 "send" transitions and its receiver by the
+ * "receive" transitions, so both endpoints' states follow what their
+ * kernels hold once the segment has arrived.
+ */
+#ifndef TCPSENTRY_FSM_H
+#define TCPSENTRY_FSM_H
+
+#include "abi.h"
+
+#define TS_INLINE static inline __attribute__((always_inline))
+
+/*
+ * Hide a value from the compiler's constant propagation. In BPF this keeps
+ * an endpoint index a variable offset instead of letting clang clone the
+ * code per constant, which multiplies the verifier's paths.
+ */
+#ifdef __bpf__
+#define TS_OPAQUE(x) asm volatile("" : "+r"(x))
+#else
+#define TS_OPAQUE(x) ((void)0)
+#endif
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ts_hist_add() packs history letters little end first"
+#endif
+
+/* ts_fsm_step() result bits. */
+#define TS_STEP_CLIENT_CHANGED 0x01
+#define TS_STEP_SERVER_CHANGED 0x02
+#define TS_STEP_ESTABLISHED    0x04 /* handshake completed: both ESTABLISHED */
+#define TS_STEP_REUSE          0x08 /* a new SYN restarted a finished tuple */
+#define TS_STEP_RST_INEXACT    0x10 /* RST in window, not exact: ignored (RFC 5961) */
+#define TS_STEP_RST_OOW        0x20 /* RST outside the window: ignored */
+#define TS_STEP_CLOSED         0x40 /* both endpoints CLOSED now */
+#define TS_STEP_OUT_OF_WINDOW  0x80 /* segment outside the window (reported, not acted on) */
+
+/* Default per-state idle timeouts in seconds, like nf_conntrack's, except
+ * TIME_WAIT = 2 MSL = 60 s as Linux holds it. Index: enum ts_state. */
+#define TS_TIMEOUTS_DEFAULT {                                                  \
+	10,     /* CLOSED */                                                   \
+	120,    /* LISTEN (SYN seen, unanswered) */                            \
+	120,    /* SYN_SENT */                                                 \
+	60,     /* SYN_RCVD */                                                 \
+	432000, /* ESTABLISHED: 5 days */                                      \
+	120,    /* FIN_WAIT_1 */                                               \
+	120,    /* FIN_WAIT_2 */                                               \
+	60,     /* CLOSE_WAIT */                                               \
+	120,    /* CLOSING */                                                  \
+	30,     /* LAST_ACK */                                                 \
+	60,     /* TIME_WAIT */                                                \
+}
+
+/* Serial-number arithmetic (RFC 1982). */
+TS_INLINE int ts_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
+TS_INLINE int ts_after(__u32 a, __u32 b) { return (__s32)(b - a) < 0; }
+
+TS_INLINE void ts_hist_add(struct ts_flow *f, unsigned letter, unsigned role)
+{
+	/* "SHADFR" packed little end first: no memory load under the lock */
+	const __u64 letters = 0x524644414853ull;
+	__u16 bit = (__u16)(1u << (letter * 2 + role));
+	__u8 n = f->hist_len;
+
+	if (f->hist_mask & bit)
+		return;
+	f->hist_mask |= bit;
+	if (n < TS_HIST_LEN) {
+		/* lower case for the responder, as Zeek writes it */
+		__u64 c = ((letters >> (letter * 8)) & 0xff) + (role ? 32 : 0);
+		__u64 *w = (__u64 *)f->hist; /* 8-aligned, see abi.h */
+
+		/* shifts into two words, no variable index: a computed
+		 * address into the stack copy upsets the verifier */
+		if (n < 8)
+			w[0] |= c << (n * 8);
+		else
+			w[1] |= c << ((n - 8) * 8);
+		f->hist_len = n + 1;
+	}
+}
+
+TS_INLINE void ts_hist_segment(struct ts_flow *f, const struct ts_seg *s)
+{
+	__u8 fl = s->flags;
+	unsigned r = s->from & 1;
+
+	if (fl & TS_TCP_SYN)
+		ts_hist_add(f, (fl & TS_TCP_ACK) ? TS_H_SYNACK : TS_H_SYN, r);
+	if (s->len)
+		ts_hist_add(f, TS_H_DATA, r);
+	else if ((fl & (TS_TCP_ACK | TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST)) == TS_TCP_ACK)
+		ts_hist_add(f, TS_H_ACK, r);
+	if (fl & TS_TCP_FIN)
+		ts_hist_add(f, TS_H_FIN, r);
+	if (fl & TS_TCP_RST)
+		ts_hist_add(f, TS_H_RST, r);
+}
+
+/* State after the endpoint sends a segment with these flags (RST aside). */
+TS_INLINE __u8 ts_on_send(__u8 st, __u8 fl)
+{
+	if ((fl & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN) {
+		if (st == TS_CLOSED || st == TS_TIME_WAIT)
+			return TS_SYN_SENT;
+		if (st == TS_LISTEN) /* crossed SYNs: simultaneous open */
+			return TS_SYN_RCVD;
+		return st; /* retransmission */
+	}
+	if (fl & TS_TCP_SYN) { /* SYN-ACK */
+		if (st == TS_LISTEN || st == TS_CLOSED)
+			return TS_SYN_RCVD;
+		return st;
+	}
+	if (fl & TS_TCP_FIN) {
+		if (st == TS_ESTABLISHED || st == TS_SYN_RCVD)
+			return TS_FIN_WAIT_1;
+		if (st == TS_CLOSE_WAIT)
+			return TS_LAST_ACK;
+	}
+	return st;
+}
+
+/*
+ * State after the endpoint receives a segment. ack_syn/ack_fin: the
+ * segment's ACK covers this endpoint's SYN / FIN. Order as RFC 9293 3.10.7:
+ * SYN, then ACK, then FIN.
+ */
+TS_INLINE __u8 ts_on_recv(__u8 st, __u8 fl, int ack_syn, int ack_fin)
+{
+	if (fl & TS_TCP_SYN) {
+		if (!(fl & TS_TCP_ACK)) {
+			if (st == TS_CLOSED || st == TS_TIME_WAIT)
+				return TS_LISTEN;
+			if (st == TS_SYN_SENT) /* simultaneous open */
+				return TS_SYN_RCVD;
+			return st;
+		}
+		if ((st == TS_SYN_SENT || st == TS_SYN_RCVD) && ack_syn)
+			st = TS_ESTABLISHED;
+		/* a SYN-ACK carrying FIN is not sent by real stacks; fall through */
+	} else if (fl & TS_TCP_ACK) {
+		if (st == TS_SYN_RCVD && ack_syn)
+			st = TS_ESTABLISHED;
+		else if (st == TS_FIN_WAIT_1 && ack_fin)
+			st = TS_FIN_WAIT_2;
+		else if (st == TS_CLOSING && ack_fin)
+			st = TS_TIME_WAIT;
+		else if (st == TS_LAST_ACK && ack_fin)
+			st = TS_CLOSED;
+	}
+	if (fl & TS_TCP_FIN) {
+		if (st == TS_ESTABLISHED)
+			st = TS_CLOSE_WAIT;
+		else if (st == TS_FIN_WAIT_1)
+			st = TS_CLOSING;
+		else if (st == TS_FIN_WAIT_2)
+			st = TS_TIME_WAIT;
+	}
+	return st;
+}
+
+/* Sequence space a segment occupies: payload + SYN + FIN. */
+TS_INLINE __u32 ts_seg_end(const struct ts_seg *s)
+{
+	return s->seq + s->len + !!(s->flags & TS_TCP_SYN) + !!(s->flags & TS_TCP_FIN);
+}
+
+/* Window a segment advertises, scaled once scaling is negotiated (never on SYNs). */
+TS_INLINE __u32 ts_seg_win(const struct ts_flow *f, const struct ts_endpoint *snd,
+			     const struct ts_seg *s)
+{
+	__u32 w = s->win;
+
+	if (s->flags & TS_TCP_SYN)
+		return w;
+	if (f->flags & TS_F_PICKED_UP)
+		return w << 14; /* scale unknown: assume the largest (lenient) */
+	if (snd->flags & TS_EP_WSCALE)
+		return w << (snd->wscale > 14 ? 14 : snd->wscale);
+	return w;
+}
+
+/*
+ * Is the segment inside the window the receiver has allowed, in the
+ * conntrack sense (upper bound: receiver's ack + window; lower bound: no
+ * older than the largest window back)? Unknown sequence space is in window.
+ */
+TS_INLINE int ts_in_window(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			    const struct ts_seg *s)
+{
+	__u32 end = ts_seg_end(s);
+
+	if (!(snd->flags & TS_EP_SEQ_KNOWN) || !(rcv->flags & TS_EP_SEQ_KNOWN) ||
+	    !rcv->maxwin)
+		return 1;
+	return !ts_after(s->seq, snd->maxend) &&
+	       ts_after(end + 1, snd->end - rcv->maxwin);
+}
+
+/*
+ * RFC 5961 section 3 verdict on an RST: 0 exact (acceptable), 1 in window
+ * but inexact (a real stack answers with a challenge ACK and stays), 2 out
+ * of window. An RST that answers a SYN is acceptable when it ACKs the SYN.
+ */
+TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			      const struct ts_seg *s)
+{
+
+	if (rcv->state == TS_SYN_SENT) {
+		if (!(s->flags & TS_TCP_ACK))
+			return 2;
+		if ((rcv->flags & TS_EP_SYN_SENT) && s->ack != rcv->isn + 1)
+			return 2;
+		return 0;
+	}
+	if (!(snd->flags & TS_EP_SEQ_KNOWN))
+		return 0; /* sender never spoke (refusal) or pickup: cannot judge */
+	if (s->seq == snd->end || s->seq == rcv->last_ack)
+		return 0;
+	if (!(rcv->flags & TS_EP_SEQ_KNOWN) || !rcv->maxwin)
+		return 0;
+	if (ts_after(s->seq, snd->end - 1) && ts_before(s->seq, snd->end + rcv->maxwin))
+		return 1;
+	if (ts_in_window(snd, rcv, s))
+		return 1;
+	return 2;
+}
+
+/* Learn sequence space, window and options from a segment its sender sent. */
+TS_INLINE void ts_track_seq(const struct ts_flow *f, struct ts_endpoint *snd,
+			    struct ts_endpoint *rcv, const struct ts_seg *s)
+{
+	__u32 end = ts_seg_end(s);
+	__u32 win;
+
+	if (s->flags & TS_TCP_SYN) {
+		/* no branch on the options: in BPF a branch on a value the
+		 * verifier knows marks it precise, and each combination of
+		 * options would then be verified as a path of its own */
+		snd->isn = s->seq;
+		snd->mss = s->mss;
+		snd->wscale = s->wscale;
+		snd->flags = (__u8)((snd->flags & ~(TS_EP_WSCALE | TS_EP_SACKOK | TS_EP_TS)) |
+				    TS_EP_SYN_SENT |
+				    ((s->opts & (TS_OPT_WSCALE | TS_OPT_SACKOK | TS_OPT_TS)) << 2));
+		/* RFC 7323: scaling holds only if both SYNs offered it */
+		if ((s->flags & TS_TCP_ACK) &&
+		    !((snd->flags & TS_EP_WSCALE) && (rcv->flags & TS_EP_WSCALE))) {
+			snd->flags &= ~TS_EP_WSCALE;
+			rcv->flags &= ~TS_EP_WSCALE;
+		}
+	}
+	if (!(snd->flags & TS_EP_SEQ_KNOWN)) {
+		snd->end = end;
+		snd->maxend = end;
+		snd->flags |= TS_EP_SEQ_KNOWN;
+	} else if (ts_after(end, snd->end)) {
+		snd->end = end;
+	}
+	if (ts_after(snd->end, snd->maxend))
+		snd->maxend = snd->end;
+	if (s->flags & TS_TCP_FIN) {
+		snd->fin_end = end;
+		snd->flags |= TS_EP_FIN_SENT;
+	}
+	win = ts_seg_win(f, snd, s);
+	if (win > snd->maxwin)
+		snd->maxwin = win;
+	if (s->flags & TS_TCP_ACK) {
+		snd->last_ack = s->ack;
+		/* the peer may now send up to ack + window */
+		if (!(rcv->flags & TS_EP_SEQ_KNOWN) || ts_after(s->ack + win, rcv->maxend))
+			rcv->maxend = s->ack + win;
+	}
+}
+
+/* Does the segment's ACK cover the receiver's SYN / FIN? */
+TS_INLINE int ts_acks_syn(const struct ts_endpoint *rcv, const struct ts_seg *s)
+{
+	if (!(s->flags & TS_TCP_ACK))
+		return 0;
+	if (!(rcv->flags & TS_EP_SYN_SENT))
+		return 1; /* its SYN was never seen (pickup): trust the ACK */
+	return !ts_before(s->ack, rcv->isn + 1);
+}
+
+TS_INLINE int ts_acks_fin(const struct ts_endpoint *rcv, const struct ts_seg *s)
+{
+	return (s->flags & TS_TCP_ACK) && (rcv->flags & TS_EP_FIN_SENT) &&
+	       !ts_before(s->ack, rcv->fin_end);
+}
+
+/*
+ * Start tracking a tuple from its first segment. The caller zeroes *f and
+ * gives the sender's key index and both ports (host order); this decides
+ * which endpoint is the client and sets s->from. A bare SYN names its
+ * sender the client; a SYN-ACK names its receiver; anything else is a
+ * mid-stream pickup where the lower port is taken to be the server's.
+ */
+TS_INLINE void ts_flow_start(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx,
+			     __u16 sport, __u16 dport, __u64 now)
+{
+	__u8 fl = s->flags;
+	int sender_is_client;
+
+	if ((fl & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN) {
+		sender_is_client = 1;
+	} else if (fl & TS_TCP_SYN) {
+		sender_is_client = 0;
+		f->flags |= TS_F_PICKED_UP;
+		f->ep[TS_CLIENT].state = TS_SYN_SENT;
+		f->ep[TS_SERVER].state = TS_LISTEN;
+	} else {
+		sender_is_client = sport > dport;
+		f->flags |= TS_F_PICKED_UP;
+		f->ep[TS_CLIENT].state = TS_ESTABLISHED;
+		f->ep[TS_SERVER].state = TS_ESTABLISHED;
+	}
+	f->client = sender_is_client ? (sender_idx & 1) : !(sender_idx & 1);
+	s->from = sender_is_client ? TS_CLIENT : TS_SERVER;
+	f->first_seen_ns = now;
+	f->state_ns = now;
+}
+
+/*
+ * Advance the flow by one segment. now: CLOCK_MONOTONIC ns (precise for
+ * handshake segments, coarse is fine otherwise). recv_is_local: the
+ * segment's receiver is this host (it came in through XDP); used only to
+ * time the handshake from the local host's point of view.
+ */
+TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
+			    int recv_is_local)
+{
+	unsigned from = s->from & 1, to;
+	struct ts_endpoint *snd = &f->ep[from];
+	struct ts_endpoint *rcv = &f->ep[!from];
+	__u8 fl = s->flags;
+	__u8 old_c = f->ep[TS_CLIENT].state, old_s = f->ep[TS_SERVER].state;
+	__u8 ns, nr, old_r;
+	__u32 ret = 0;
+	int ack_syn, ack_fin;
+
+	/* A new SYN on a finished tuple starts a new connection (port reuse,
+	 * e.g. out of TIME_WAIT): the SYN's sender becomes the client. */
+	if ((fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_SYN &&
+	    (snd->state == TS_CLOSED || snd->state == TS_TIME_WAIT) &&
+	    (rcv->state == TS_CLOSED || rcv->state == TS_TIME_WAIT) &&
+	    (old_c != TS_CLOSED || old_s != TS_CLOSED || f->hist_len)) {
+		__u8 client_key = from == TS_CLIENT ? f->client : !f->client;
+		__u8 family = f->family;
+		__u64 first = f->first_seen_ns;
+
+		__builtin_memset(&f->flags, 0,
+				 sizeof(*f) - __builtin_offsetof(struct ts_flow, flags));
+		f->client = client_key;
+		f->family = family;
+		f->first_seen_ns = first;
+		ret |= TS_STEP_REUSE;
+		/* roles may have swapped: rebase on the client */
+		old_c = old_s = TS_CLOSED;
+		s->from = TS_CLIENT;
+	}
+	/* one code path for either direction: a variable index, not two
+	 * clones of the code with constant ones */
+	from = s->from & 1;
+	TS_OPAQUE(from);
+	from &= 1;
+	to = from ^ 1;
+	snd = &f->ep[from];
+	rcv = &f->ep[to];
+
+	f->last_seen_ns = now;
+	snd->packets++;
+	snd->bytes += s->len;
+	ts_hist_segment(f, s);
+
+	if (fl & TS_TCP_RST) {
+		int v = ts_rst_verdict(snd, rcv, s);
+
+		if (v == 1)
+			return ret | TS_STEP_RST_INEXACT;
+		if (v == 2)
+			return ret | TS_STEP_RST_OOW;
+		snd->state = TS_CLOSED;
+		rcv->state = TS_CLOSED;
+		goto out;
+	}
+
+	if (!ts_in_window(snd, rcv, s))
+		ret |= TS_STEP_OUT_OF_WINDOW;
+	ts_track_seq(f, snd, rcv, s);
+
+	if (fl & TS_TCP_SYN) {
+		if (!(fl & TS_TCP_ACK)) {
+			if (!f->syn_ns)
+				f->syn_ns = now;
+		} else if (!f->synack_ns) {
+			f->synack_ns = now;
+		}
+	}
+
+	ack_syn = ts_acks_syn(rcv, s);
+	ack_fin = ts_acks_fin(rcv, s);
+	ns = ts_on_send(snd->state, fl);
+	old_r = rcv->state;
+	nr = ts_on_recv(old_r, fl, ack_syn, ack_fin);
+	snd->state = ns;
+	rcv->state = nr;
+
+	/* handshake time as the local host sees it: a local client times
+	 * SYN -> SYN-ACK, a local server SYN-ACK -> final ACK */
+	if (recv_is_local && !f->handshake_us && nr == TS_ESTABLISHED &&
+	    old_r != TS_ESTABLISHED) {
+		__u64 t0 = (fl & TS_TCP_SYN) ? f->syn_ns : f->synack_ns;
+
+		if (t0 && now > t0)
+			f->handshake_us = (__u32)((now - t0) / 1000);
+	}
+
+out:
+	if (f->ep[TS_CLIENT].state != old_c)
+		ret |= TS_STEP_CLIENT_CHANGED;
+	if (f->ep[TS_SERVER].state != old_s)
+		ret |= TS_STEP_SERVER_CHANGED;
+	if (ret & (TS_STEP_CLIENT_CHANGED | TS_STEP_SERVER_CHANGED)) {
+		f->state_ns = now;
+		if (f->ep[TS_CLIENT].state == TS_ESTABLISHED &&
+		    f->ep[TS_SERVER].state == TS_ESTABLISHED &&
+		    (old_c != TS_ESTABLISHED || old_s != TS_ESTABLISHED))
+			ret |= TS_STEP_ESTABLISHED;
+		if (f->ep[TS_CLIENT].state == TS_CLOSED && f->ep[TS_SERVER].state == TS_CLOSED)
+			ret |= TS_STEP_CLOSED;
+	}
+	return ret;
+}
+
+/*
+ * The state an endpoint holds `now`, once idle timeouts are applied: an
+ * endpoint idle past its state's timeout is CLOSED (TIME_WAIT after 2 MSL,
+ * a FIN_WAIT_2 orphan after tcp_fin_timeout, ...). timeouts[] in seconds.
+ */
+TS_INLINE __u8 ts_effective_state(const struct ts_flow *f, unsigned role, __u64 now,
+				  const __u32 *timeouts)
+{
+	__u8 st = f->ep[role & 1].state;
+	__u64 idle = now > f->last_seen_ns ? now - f->last_seen_ns : 0;
+
+	if (st >= TS_STATE_MAX)
+		return TS_CLOSED;
+	if (st != TS_CLOSED && idle > (__u64)timeouts[st] * 1000000000ull)
+		return TS_CLOSED;
+	return st;
+}
+
+/* True when the entry can go: both endpoints CLOSED (after timeouts) and
+ * the CLOSED grace period passed, so `conns` can still show a refusal. */
+TS_INLINE int ts_flow_expired(const struct ts_flow *f, __u64 now, const __u32 *timeouts)
+{
+	__u64 idle = now > f->last_seen_ns ? now - f->last_seen_ns : 0;
+	unsigned r;
+
+	for (r = 0; r < 2; r++) {
+		__u8 st = f->ep[r].state;
+
+		if (st >= TS_STATE_MAX)
+			continue;
+		if (idle <= (__u64)timeouts[st] * 1000000000ull)
+			return 0;
+	}
+	return 1;
+}
+
+#endif /* TCPSENTRY_FSM_H */
