@@ -1,0 +1,109 @@
+# tcpsentry: `make` builds, `make test` runs every test layer, `make bench`
+# measures, `make demo` runs the lab. Quiet unless V=1.
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit unit-asan bpftest e2e bench demo clean
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+CC      ?= gcc
+BUILD   := build
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -dumpmachine)
+
+CFLAGS_COMMON := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+		 -Iinclude -Iuser -I$(BUILD)
+CFLAGS  ?=
+LDLIBS  := -lbpf -lelf -lz
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
+BPF_HDRS  := $(wildcard bpf/*.h include/tcpsentry/*.h)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))
+USER_SRCS := $(wildcard user/*.c)
+USER_HDRS := $(wildcard user/*.h include/tcpsentry/*.h)
+LIB_SRCS  := $(filter-out user/main.c,$(USER_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
+
+all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive
+
+$(BUILD) $(BUILD)/unit $(BUILD)/unit-asan:
+	$(Q)mkdir -p $@
+
+# One rule for BPF objects ...
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# ... one for their skeletons.
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+tcpsentry: $(USER_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(USER_SRCS) -o $@ $(LDLIBS)
+
+$(BUILD)/tcpsentry-asan: $(USER_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(USER_SRCS) -o $@ $(LDLIBS)
+
+# Unit tests (cmocka, no root), plain and under ASan/UBSan.
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h | $(BUILD)/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $< $(LIB_SRCS) -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/unit-asan/%: tests/unit/%.c $(LIB_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h | $(BUILD)/unit-asan
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $< $(LIB_SRCS) -o $@ $(LDLIBS) -lcmocka
+
+# BPF_PROG_TEST_RUN tests and the benchmark harness.
+$(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(filter %.c,$^) -o $@ $(LDLIBS)
+
+$(BUILD)/bench: tools/bench.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) tools/bench.c -o $@ $(LDLIBS)
+
+$(BUILD)/tcpdrive: tools/tcpdrive.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@
+
+deps:
+	$(Q)tools/deps.sh
+
+unit: deps $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+unit-asan: deps $(UNIT_ASAN)
+	$(Q)set -e; for t in $(UNIT_ASAN); do echo "== $$t (asan/ubsan)"; $$t; done
+
+bpftest: deps all
+	$(Q)$(BUILD)/bpftest $(BUILD)
+
+e2e: deps all $(BUILD)/tcpsentry-asan
+	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan tests/e2e/run.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit unit-asan bpftest e2e
+
+bench: deps all
+	$(Q)$(BUILD)/bench $(BUILD)
+
+demo: deps all
+	$(Q)tools/demo.sh
+
+clean:
+	$(Q)rm -rf $(BUILD) tcpsentry

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+#include <tcpsentry/fsm.h>
+#include "format.h"
+
+static const char *const state_names[TS_STATE_MAX] = {
+	[TS_CLOSED] = "CLOSED",
+	[TS_LISTEN] = "LISTEN",
+	[TS_SYN_SENT] = "SYN_SENT",
+	[TS_SYN_RCVD] = "SYN_RCVD",
+	[TS_ESTABLISHED] = "ESTABLISHED",
+	[TS_FIN_WAIT_1] = "FIN_WAIT_1",
+	[TS_FIN_WAIT_2] = "FIN_WAIT_2",
+	[TS_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TS_CLOSING] = "CLOSING",
+	[TS_LAST_ACK] = "LAST_ACK",
+	[TS_TIME_WAIT] = "TIME_WAIT",
+};
+
+const char *ts_state_name(unsigned st)
+{
+	return st < TS_STATE_MAX ? state_names[st] : "?";
+}
+
+int ts_state_parse(const char *s)
+{
+	char norm[32];
+	size_t i;
+
+	if (!s || strlen(s) >= sizeof(norm))
+		return -1;
+	for (i = 0; s[i]; i++)
+		norm[i] = s[i] == '-' ? '_' : (char)toupper((unsigned char)s[i]);
+	norm[i] = '\0';
+	/* ss spells two of them differently */
+	if (!strcmp(norm, "ESTAB"))
+		return TS_ESTABLISHED;
+	if (!strcmp(norm, "SYN_RECV"))
+		return TS_SYN_RCVD;
+	for (i = 0; i < TS_STATE_MAX; i++)
+		if (!strcmp(norm, state_names[i]))
+			return (int)i;
+	return -1;
+}
+
+static const char *const counter_names[TS_C_MAX] = {
+	[TS_C_PKTS_IN] = "packets_ingress",
+	[TS_C_PKTS_OUT] = "packets_egress",
+	[TS_C_TCP] = "tcp",
+	[TS_C_NON_IP] = "non_ip",
+	[TS_C_NON_TCP] = "non_tcp",
+	[TS_C_FRAG_LATER] = "ip_fragments_later",
+	[TS_C_SYN] = "syn",
+	[TS_C_SYNACK] = "synack",
+	[TS_C_FIN] = "fin",
+	[TS_C_RST] = "rst",
+	[TS_C_DATA] = "data",
+	[TS_C_ACK_ONLY] = "ack_only",
+	[TS_C_ERR_ETH] = "parse_error_eth",
+	[TS_C_ERR_VLAN] = "parse_error_vlan",
+	[TS_C_ERR_IPV4] = "parse_error_ipv4",
+	[TS_C_ERR_IPV4_LEN] = "parse_error_ipv4_length",
+	[TS_C_ERR_IPV6] = "parse_error_ipv6",
+	[TS_C_ERR_IPV6_EXT] = "parse_error_ipv6_ext",
+	[TS_C_ERR_IPV6_CHAIN] = "parse_error_ipv6_chain_too_long",
+	[TS_C_ERR_TCP] = "parse_error_tcp",
+	[TS_C_ERR_TCP_DOFF] = "parse_error_tcp_doff",
+	[TS_C_ERR_TCP_OPT] = "parse_error_tcp_options",
+	[TS_C_EMB_INSERT] = "embryonic_inserts",
+	[TS_C_FLOW_INSERT] = "flow_inserts",
+	[TS_C_PROMOTE] = "promotions",
+	[TS_C_PICKUP] = "pickups",
+	[TS_C_INSERT_FAIL] = "insert_failures",
+	[TS_C_EMB_EVICT] = "embryonic_evictions",
+	[TS_C_FLOW_EVICT] = "flow_evictions",
+	[TS_C_REUSE] = "tuple_reuses",
+	[TS_C_UNTRACKED_RST] = "rst_untracked",
+	[TS_C_EVENTS] = "events",
+	[TS_C_EVENTS_LOST] = "events_lost",
+	[TS_C_RACE_RETRY] = "promotion_races",
+};
+
+const char *ts_counter_name(unsigned idx)
+{
+	return idx < TS_C_MAX ? counter_names[idx] : NULL;
+}
+
+int ts_addr_family(const __u8 addr[16])
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(addr, v4mapped, sizeof(v4mapped)) ? 6 : 4;
+}
+
+char *ts_fmt_endpoint(char *buf, size_t n, const __u8 addr[16], __u16 port_be)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ts_addr_family(addr) == 4) {
+		inet_ntop(AF_INET, addr + 12, a, sizeof(a));
+		snprintf(buf, n, "%s:%u", a, ntohs(port_be));
+	} else {
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		snprintf(buf, n, "[%s]:%u", a, ntohs(port_be));
+	}
+	return buf;
+}
+
+static int hist(const struct ts_flow *f, unsigned letter, unsigned role)
+{
+	return !!(f->hist_mask & (1u << (letter * 2 + role)));
+}
+
+/*
+ * Zeek's conn_state, decided the way Zeek's TCP analyzer summarises a
+ * connection: from which side sent SYN, SYN-ACK, FIN and RST.
+ */
+const char *ts_zeek_conn_state(const struct ts_flow *f)
+{
+	int S = hist(f, TS_H_SYN, TS_CLIENT), h = hist(f, TS_H_SYNACK, TS_SERVER);
+	int F = hist(f, TS_H_FIN, TS_CLIENT), fr = hist(f, TS_H_FIN, TS_SERVER);
+	int R = hist(f, TS_H_RST, TS_CLIENT), r = hist(f, TS_H_RST, TS_SERVER);
+	int est = h && (f->ep[TS_SERVER].state != TS_SYN_RCVD || F || R) &&
+		  (hist(f, TS_H_ACK, TS_CLIENT) || hist(f, TS_H_DATA, TS_CLIENT) || F || R);
+
+	if (f->flags & TS_F_PICKED_UP && !S) {
+		if (h && !S) {
+			if (r)
+				return "RSTRH";
+			if (fr)
+				return "SHR";
+		}
+		return "OTH";
+	}
+	if (!S)
+		return "OTH";
+	if (!h) {
+		if (r)
+			return "REJ";
+		if (R)
+			return "RSTOS0";
+		if (F)
+			return "SH";
+		return "S0";
+	}
+	if (R)
+		return est ? "RSTO" : "RSTOS0";
+	if (r)
+		return "RSTR";
+	if (!est)
+		return "S0";
+	if (F && fr)
+		return "SF";
+	if (F)
+		return "S2";
+	if (fr)
+		return "S3";
+	return "S1";
+}
+
+void ts_json_str(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+struct conn_fields {
+	char client[64], server[64];
+	const char *cs, *ss;
+	const struct ts_endpoint *c, *s;
+	char history[sizeof(((struct ts_flow *)0)->hist) + 1];
+};
+
+static void conn_fields(const struct ts_conn_view *v, struct conn_fields *cf)
+{
+	const struct ts_flow *f = v->flow;
+	unsigned ci = f->client & 1;
+
+	ts_fmt_endpoint(cf->client, sizeof(cf->client), v->key->addr[ci], v->key->port[ci]);
+	ts_fmt_endpoint(cf->server, sizeof(cf->server), v->key->addr[!ci], v->key->port[!ci]);
+	cf->cs = ts_state_name(ts_effective_state(f, TS_CLIENT, v->now_ns, v->timeouts));
+	cf->ss = ts_state_name(ts_effective_state(f, TS_SERVER, v->now_ns, v->timeouts));
+	cf->c = &f->ep[TS_CLIENT];
+	cf->s = &f->ep[TS_SERVER];
+	memcpy(cf->history, f->hist, sizeof(f->hist));
+	cf->history[f->hist_len < sizeof(f->hist) ? f->hist_len : sizeof(f->hist)] = '\0';
+}
+
+void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
+{
+	struct conn_fields cf;
+	const struct ts_flow *f = v->flow;
+
+	conn_fields(v, &cf);
+	fputs("{\"iface\":\"", out);
+	ts_json_str(out, v->iface);
+	fprintf(out,
+		"\",\"family\":\"ipv%d\",\"client\":\"%s\",\"server\":\"%s\","
+		"\"client_state\":\"%s\",\"server_state\":\"%s\",\"conn_state\":\"%s\","
+		"\"history\":\"",
+		ts_addr_family(v->key->addr[0]), cf.client, cf.server, cf.cs, cf.ss,
+		ts_zeek_conn_state(f));
+	ts_json_str(out, cf.history);
+	fprintf(out,
+		"\",\"packets_c2s\":%llu,\"packets_s2c\":%llu,\"bytes_c2s\":%llu,"
+		"\"bytes_s2c\":%llu,\"handshake_us\":%u,\"first_seen_ns\":%llu,"
+		"\"last_seen_ns\":%llu,\"picked_up\":%s}\n",
+		(unsigned long long)cf.c->packets, (unsigned long long)cf.s->packets,
+		(unsigned long long)cf.c->bytes, (unsigned long long)cf.s->bytes,
+		f->handshake_us, (unsigned long long)f->first_seen_ns,
+		(unsigned long long)f->last_seen_ns,
+		(f->flags & TS_F_PICKED_UP) ? "true" : "false");
+}
+
+void ts_print_conn_header(FILE *out)
+{
+	fprintf(out, "%-10s %-46s %-46s %-12s %-12s %-6s %-10s %s\n", "IFACE", "CLIENT",
+		"SERVER", "CLIENT_ST", "SERVER_ST", "ZEEK", "HISTORY", "PKTS c>s/s>c");
+}
+
+void ts_print_conn_text(FILE *out, const struct ts_conn_view *v)
+{
+	struct conn_fields cf;
+
+	conn_fields(v, &cf);
+	fprintf(out, "%-10s %-46s %-46s %-12s %-12s %-6s %-10s %llu/%llu%s\n", v->iface,
+		cf.client, cf.server, cf.cs, cf.ss, ts_zeek_conn_state(v->flow), cf.history,
+		(unsigned long long)cf.c->packets, (unsigned long long)cf.s->packets,
+		(v->flow->flags & TS_F_PICKED_UP) ? " picked-up" : "");
+}
+
+static void event_endpoints(const struct ts_event *e, char *c, char *s, size_t n)
+{
+	unsigned ci = e->client & 1;
+
+	ts_fmt_endpoint(c, n, e->key.addr[ci], e->key.port[ci]);
+	ts_fmt_endpoint(s, n, e->key.addr[!ci], e->key.port[!ci]);
+}
+
+static const char *event_type(const struct ts_event *e)
+{
+	switch (e->type) {
+	case TS_EV_STATE: return "state";
+	case TS_EV_ANOMALY: return "anomaly";
+	case TS_EV_ACTION: return "action";
+	default: return "unknown";
+	}
+}
+
+void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e)
+{
+	char c[64], s[64];
+
+	event_endpoints(e, c, s, sizeof(c));
+	fprintf(out, "{\"ts_ns\":%llu,\"iface\":\"", (unsigned long long)e->ts_ns);
+	ts_json_str(out, iface);
+	fprintf(out,
+		"\",\"type\":\"%s\",\"client\":\"%s\",\"server\":\"%s\",\"side\":\"%s\","
+		"\"from\":\"%s\",\"to\":\"%s\",\"hook\":\"%s\",\"tcp_flags\":%u}\n",
+		event_type(e), c, s, e->side ? "server" : "client", ts_state_name(e->from),
+		ts_state_name(e->to), e->dir ? "egress" : "ingress", e->tcp_flags);
+}
+
+void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
+{
+	char c[64], s[64];
+
+	event_endpoints(e, c, s, sizeof(c));
+	fprintf(out, "%llu.%06llu %-10s %s %s -> %s %s %s: %s -> %s\n",
+		(unsigned long long)(e->ts_ns / 1000000000ull),
+		(unsigned long long)(e->ts_ns % 1000000000ull / 1000), iface, event_type(e), c,
+		s, e->side ? "server" : "client", e->dir ? "(egress)" : "(ingress)",
+		ts_state_name(e->from), ts_state_name(e->to));
+}

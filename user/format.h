@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Text and JSON rendering of flows, events and counters. Pure: no BPF,
+ * no I/O beyond the FILE * it is given, so the unit tests drive it. */
+#ifndef TCPSENTRY_FORMAT_H
+#define TCPSENTRY_FORMAT_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include <tcpsentry/abi.h>
+
+/* "ESTABLISHED", ... ; "?" for values out of range */
+const char *ts_state_name(unsigned st);
+/* accepts the names above, case-insensitive, '-' for '_' (ss style);
+ * returns -1 if unknown */
+int ts_state_parse(const char *s);
+/* name of a ts_counter index, NULL for unused slots */
+const char *ts_counter_name(unsigned idx);
+
+/* "198.18.0.2:40000" or "[2001:db8::2]:40000"; returns buf */
+char *ts_fmt_endpoint(char *buf, size_t n, const __u8 addr[16], __u16 port_be);
+/* 4 for a v4-mapped address, else 6 */
+int ts_addr_family(const __u8 addr[16]);
+
+/* Zeek conn_state (S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH,
+ * SHR, OTH) from the flow's history bits and endpoint states */
+const char *ts_zeek_conn_state(const struct ts_flow *f);
+
+/* One connection as seen `now` with idle timeouts applied (the states
+ * printed are ts_effective_state()). */
+struct ts_conn_view {
+	const char *iface;
+	const struct ts_flow_key *key;
+	const struct ts_flow *flow;
+	__u64 now_ns;           /* CLOCK_MONOTONIC */
+	const __u32 *timeouts;  /* per-state, seconds */
+};
+void ts_print_conn_json(FILE *out, const struct ts_conn_view *v);
+void ts_print_conn_header(FILE *out);
+void ts_print_conn_text(FILE *out, const struct ts_conn_view *v);
+
+/* One ring-buffer event. */
+void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e);
+void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e);
+
+/* JSON string body with escapes (no surrounding quotes) */
+void ts_json_str(FILE *out, const char *s);
+
+#endif /* TCPSENTRY_FORMAT_H */

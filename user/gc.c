@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <time.h>
+#include <bpf/bpf.h>
+#include <tcpsentry/fsm.h>
+#include "gc.h"
+
+__u64 ts_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static long sweep_table(int fd, __u64 now)
+{
+	static const __u32 timeouts[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
+	struct ts_flow_key key, next;
+	struct ts_flow f;
+	void *prev = NULL;
+	long removed = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &f))
+			continue;
+		/* a promoted embryonic copy the datapath did not get to delete */
+		if (ts_flow_expired(&f, now, timeouts) ||
+		    ((f.flags & TS_F_PROMOTED) && now - f.last_seen_ns > 1000000000ull)) {
+			if (bpf_map_delete_elem(fd, &key) == 0)
+				removed++;
+		}
+	}
+	return removed;
+}
+
+long ts_gc_sweep(struct ts_att *a)
+{
+	__u64 now = ts_now_ns();
+	struct ts_ustats u = {};
+	__u32 zero = 0;
+	long e = sweep_table(a->emb_fd, now), f = sweep_table(a->flows_fd, now);
+
+	if (a->ustats_fd >= 0 && (e || f) && !bpf_map_lookup_elem(a->ustats_fd, &zero, &u)) {
+		u.u[TS_U_SWEPT_EMB] += (__u64)e;
+		u.u[TS_U_SWEPT_FLOWS] += (__u64)f;
+		bpf_map_update_elem(a->ustats_fd, &zero, &u, 0);
+	}
+	return e + f;
+}
+
+long ts_map_count(int fd)
+{
+	struct ts_flow_key key, next;
+	void *prev = NULL;
+	long n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+#include "netns.h"
+
+int ts_netns_enter(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (!name || !*name || strchr(name, '/')) {
+		err("bad network namespace name '%s'\n", name ? name : "");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err("network namespace '%s': %s (%s)\n", name, strerror(errno), path);
+		return -1;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		err("cannot enter network namespace '%s': %s\n", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+__u64 ts_netns_id(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return 0;
+	return (__u64)st.st_ino;
+}

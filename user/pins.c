@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "netns.h"
+#include "pins.h"
+
+const char *const ts_pinned_maps[] = {
+	"flows", "embryonic", "counters", "events", "config", "meta", "ustats", NULL,
+};
+
+int ts_pin_dir(char *buf, size_t n, const char *ifname)
+{
+	int r = snprintf(buf, n, TS_PIN_ROOT "/ns%llu/%s", (unsigned long long)ts_netns_id(),
+			 ifname);
+
+	return r < 0 || (size_t)r >= n ? -ENAMETOOLONG : 0;
+}
+
+static int open_map(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return bpf_obj_get(p);
+}
+
+int ts_att_open(struct ts_att *a, const char *ifname)
+{
+	__u32 zero = 0;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
+	if (ts_pin_dir(a->dir, sizeof(a->dir), ifname))
+		return -ENAMETOOLONG;
+	if (access(a->dir, F_OK))
+		return -ENOENT;
+	a->flows_fd = open_map(a->dir, "flows");
+	a->emb_fd = open_map(a->dir, "embryonic");
+	a->counters_fd = open_map(a->dir, "counters");
+	a->events_fd = open_map(a->dir, "events");
+	a->config_fd = open_map(a->dir, "config");
+	a->meta_fd = open_map(a->dir, "meta");
+	a->ustats_fd = open_map(a->dir, "ustats");
+	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0) {
+		int e = errno ? -errno : -EIO;
+
+		ts_att_close(a);
+		return e;
+	}
+	bpf_map_lookup_elem(a->meta_fd, &zero, &a->meta);
+	return 0;
+}
+
+void ts_att_close(struct ts_att *a)
+{
+	int *fds[] = { &a->flows_fd, &a->emb_fd, &a->counters_fd, &a->events_fd,
+		       &a->config_fd, &a->meta_fd, &a->ustats_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] > 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int ts_att_list(char names[][16], int max)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), TS_PIN_ROOT "/ns%llu", (unsigned long long)ts_netns_id());
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= 16)
+			continue;
+		memcpy(names[n++], de->d_name, strlen(de->d_name) + 1); /* < 16, checked above */
+	}
+	closedir(d);
+	qsort(names, (size_t)n, 16, cmp_name);
+	return n;
+}

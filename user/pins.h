@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Where an attachment lives in bpffs: /sys/fs/bpf/tcpsentry/ns<inode>/<ifname>/
+ * holding the pinned XDP link, the tc program and the maps. One directory
+ * per (network namespace, interface): the same ifname in two namespaces
+ * never collides, and a later process finds the attachment there.
+ */
+#ifndef TCPSENTRY_PINS_H
+#define TCPSENTRY_PINS_H
+
+#include <limits.h>
+#include <linux/types.h>
+#include <tcpsentry/abi.h>
+
+#define TS_PIN_ROOT "/sys/fs/bpf/tcpsentry"
+
+/* the maps an attachment pins, by their names in the BPF object */
+extern const char *const ts_pinned_maps[];
+#define TS_PIN_XDP_LINK "xdp_link"
+#define TS_PIN_TC_PROG "tc_prog"
+
+/* An attachment opened from its pins. Map fds are -1 when absent. */
+struct ts_att {
+	char ifname[16];
+	char dir[256];       /* pin directory; TS_PIN_ROOT/ns<ino>/<ifname> fits */
+	int flows_fd, emb_fd, counters_fd, events_fd, config_fd, meta_fd, ustats_fd;
+	struct ts_meta meta;
+};
+
+int ts_pin_dir(char *buf, size_t n, const char *ifname);
+/* open one attachment of the current namespace; 0, -ENOENT if not attached */
+int ts_att_open(struct ts_att *a, const char *ifname);
+void ts_att_close(struct ts_att *a);
+/* the interfaces attached in the current namespace: fills names[max][16],
+ * returns how many (sorted) */
+int ts_att_list(char names[][16], int max);
+
+#endif /* TCPSENTRY_PINS_H */

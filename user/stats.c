@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* `status` (what is attached where) and `stats` (the counters). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "cmds.h"
+#include "format.h"
+#include "gc.h"
+#include "log.h"
+#include "netns.h"
+#include "pins.h"
+
+/* sum of the per-CPU counters */
+static int read_counters(int fd, struct ts_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, i;
+	struct ts_counters *per;
+	__u32 zero = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return -1;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -1;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		free(per);
+		return -1;
+	}
+	for (c = 0; c < ncpu; c++)
+		for (i = 0; i < TS_C_MAX; i++)
+			sum->c[i] += per[c].c[i];
+	free(per);
+	return 0;
+}
+
+struct table_fill {
+	long flows, emb;
+	__u64 flow_evict, emb_evict;
+};
+
+/* LRU evictions are not visible to the datapath; they are what was
+ * inserted and neither removed by us nor still there. */
+static void table_fill(const struct ts_att *a, const struct ts_counters *c,
+		       struct table_fill *t)
+{
+	struct ts_ustats u = {};
+	__u32 zero = 0;
+	__u64 gone;
+
+	t->flows = ts_map_count(a->flows_fd);
+	t->emb = ts_map_count(a->emb_fd);
+	if (a->ustats_fd >= 0)
+		bpf_map_lookup_elem(a->ustats_fd, &zero, &u);
+	gone = c->c[TS_C_PROMOTE] + u.u[TS_U_SWEPT_EMB] + (__u64)t->emb;
+	t->emb_evict = c->c[TS_C_EMB_INSERT] > gone ? c->c[TS_C_EMB_INSERT] - gone : 0;
+	gone = u.u[TS_U_SWEPT_FLOWS] + (__u64)t->flows;
+	t->flow_evict = c->c[TS_C_FLOW_INSERT] > gone ? c->c[TS_C_FLOW_INSERT] - gone : 0;
+}
+
+static int parse_json_flag(const char *cmd, int argc, char **argv, int *json,
+			   const char **iface)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "ji:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j': *json = 1; break;
+		case 'i': *iface = optarg; break;
+		case 'h':
+			printf("usage: tcpsentry %s [-j] [--iface IF]\n", cmd);
+			return 0;
+		default: return ts_usage_error(cmd, NULL);
+		}
+	}
+	if (optind < argc)
+		return ts_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *iface = NULL;
+	char names[64][16];
+	int json = 0, n, i, r;
+
+	r = parse_json_flag("status", argc, argv, &json, &iface);
+	if (r >= 0)
+		return r;
+	n = ts_select_ifaces(iface, names, 64);
+	if (n < 0)
+		return 1;
+	if (n == 0 && !json)
+		printf("nothing attached in this network namespace (ns%llu)\n",
+		       (unsigned long long)ts_netns_id());
+	for (i = 0; i < n; i++) {
+		struct ts_counters c;
+		struct table_fill t;
+		struct ts_att a;
+		int e = ts_att_open(&a, names[i]);
+		int egress;
+
+		if (e) {
+			err("cannot open the pins of %s: %s\n", names[i], strerror(-e));
+			return 1;
+		}
+		read_counters(a.counters_fd, &c);
+		ts_gc_sweep(&a);
+		table_fill(&a, &c, &t);
+		egress = !!(a.meta.flags & TS_META_EGRESS);
+		if (json) {
+			printf("{\"iface\":\"");
+			ts_json_str(stdout, names[i]);
+			printf("\",\"netns\":%llu,\"ifindex\":%u,\"xdp_mode\":\"%s\",\"egress\":%s,"
+			       "\"tracking\":\"%s\",\"attached_unix\":%llu,\"pins\":\"%s\","
+			       "\"flows\":%ld,\"flows_capacity\":%llu,\"embryonic\":%ld,"
+			       "\"embryonic_capacity\":%llu,\"packets_ingress\":%llu,"
+			       "\"packets_egress\":%llu,\"events_lost\":%llu}\n",
+			       (unsigned long long)ts_netns_id(), a.meta.ifindex,
+			       ts_xdp_mode_name((int)a.meta.xdp_mode), egress ? "true" : "false",
+			       egress ? "bidirectional" : "unidirectional",
+			       (unsigned long long)a.meta.attached_unix, a.dir, t.flows,
+			       (unsigned long long)a.meta.max_flows, t.emb,
+			       (unsigned long long)a.meta.max_embryonic,
+			       (unsigned long long)c.c[TS_C_PKTS_IN],
+			       (unsigned long long)c.c[TS_C_PKTS_OUT],
+			       (unsigned long long)c.c[TS_C_EVENTS_LOST]);
+		} else {
+			time_t at = (time_t)a.meta.attached_unix;
+			char when[32];
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&at));
+			printf("%s (ifindex %u, netns ns%llu)\n", names[i], a.meta.ifindex,
+			       (unsigned long long)ts_netns_id());
+			printf("  xdp ingress:  %s mode\n", ts_xdp_mode_name((int)a.meta.xdp_mode));
+			printf("  tc egress:    %s\n", egress ? "on (both directions tracked)" :
+			       "off (unidirectional model: ingress only)");
+			printf("  attached:     %s\n", when);
+			printf("  pins:         %s\n", a.dir);
+			printf("  flows:        %ld / %llu\n", t.flows,
+			       (unsigned long long)a.meta.max_flows);
+			printf("  embryonic:    %ld / %llu\n", t.emb,
+			       (unsigned long long)a.meta.max_embryonic);
+			printf("  packets:      %llu in, %llu out\n",
+			       (unsigned long long)c.c[TS_C_PKTS_IN],
+			       (unsigned long long)c.c[TS_C_PKTS_OUT]);
+			printf("  events lost:  %llu\n", (unsigned long long)c.c[TS_C_EVENTS_LOST]);
+		}
+		ts_att_close(&a);
+	}
+	return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	const char *iface = NULL;
+	char names[64][16];
+	int json = 0, n, i, k, r;
+
+	r = parse_json_flag("stats", argc, argv, &json, &iface);
+	if (r >= 0)
+		return r;
+	n = ts_select_ifaces(iface, names, 64);
+	if (n < 0)
+		return 1;
+	if (n == 0) {
+		err("nothing is attached in this network namespace\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct ts_counters c;
+		struct table_fill t;
+		struct ts_att a;
+		int e = ts_att_open(&a, names[i]);
+
+		if (e) {
+			err("cannot open the pins of %s: %s\n", names[i], strerror(-e));
+			return 1;
+		}
+		if (read_counters(a.counters_fd, &c)) {
+			err("cannot read the counters of %s: %s\n", names[i], strerror(errno));
+			ts_att_close(&a);
+			return 1;
+		}
+		table_fill(&a, &c, &t);
+		c.c[TS_C_EMB_EVICT] = t.emb_evict;
+		c.c[TS_C_FLOW_EVICT] = t.flow_evict;
+		if (json) {
+			printf("{\"iface\":\"");
+			ts_json_str(stdout, names[i]);
+			printf("\",\"counters\":{");
+			for (k = 0; k < TS_C_MAX; k++)
+				if (ts_counter_name((unsigned)k))
+					printf("%s\"%s\":%llu", k ? "," : "",
+					       ts_counter_name((unsigned)k),
+					       (unsigned long long)c.c[k]);
+			printf("},\"tables\":{\"flows\":%ld,\"flows_capacity\":%llu,"
+			       "\"embryonic\":%ld,\"embryonic_capacity\":%llu}}\n",
+			       t.flows, (unsigned long long)a.meta.max_flows, t.emb,
+			       (unsigned long long)a.meta.max_embryonic);
+		} else {
+			printf("%s:\n", names[i]);
+			for (k = 0; k < TS_C_MAX; k++)
+				if (ts_counter_name((unsigned)k))
+					printf("  %-32s %llu\n", ts_counter_name((unsigned)k),
+					       (unsigned long long)c.c[k]);
+			printf("  %-32s %ld / %llu\n", "table_flows", t.flows,
+			       (unsigned long long)a.meta.max_flows);
+			printf("  %-32s %ld / %llu\n", "table_embryonic", t.emb,
+			       (unsigned long long)a.meta.max_embryonic);
+		}
+		ts_att_close(&a);
+	}
+	return 0;
+}
