@@ -28,6 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 
 BPF_HDRS  := $(wildcard bpf/*.h include/tcpsentry/*.h)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))
+TEST_BPF_OBJS := $(patsubst tests/e2e/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/e2e/*.bpf.c))
 USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h include/tcpsentry/*.h)
 LIB_SRCS  := $(filter-out user/main.c,$(USER_SRCS))
@@ -35,13 +36,18 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 
-all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive
+all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(TEST_BPF_OBJS)
 
 $(BUILD) $(BUILD)/unit $(BUILD)/unit-asan:
 	$(Q)mkdir -p $@
 
 # One rule for BPF objects ...
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# (test fixtures: stand-ins for other tools' programs)
+$(BUILD)/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -33,6 +33,16 @@ struct {
 	__type(value, struct ts_flow);
 } embryonic SEC(".maps");
 
+/* The XDP program that was on the interface before tcpsentry came: ours
+ * tail-calls it, so both run (see attach.c, "chaining"). Empty otherwise:
+ * a tail call into an empty slot falls through to XDP_PASS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xdp_chain SEC(".maps");
+
 /* Spin locks guarding flow values, one stripe per hash bucket of keys:
  * LRU values cannot carry their own bpf_spin_lock. */
 struct ts_lock {

@@ -102,6 +102,8 @@ int tcpsentry_xdp(struct xdp_md *ctx)
 
 	c.len = (__u32)(c.end - c.start);
 	process(ctx, &c, DIR_INGRESS);
+	/* hand the frame to the program we displaced, if any */
+	bpf_tail_call(ctx, &xdp_chain, 0);
 	return XDP_PASS;
 }
 

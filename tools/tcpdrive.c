@@ -656,7 +656,7 @@ int main(int argc, char **argv)
 		g.is_server = 1;
 	else if (strcmp(argv[optind], "client"))
 		usage();
-	if (parse_num(argv[optind + 2], g.is_server ? 1 : 1, 65535, &v) ||
+	if (parse_num(argv[optind + 2], 1, 65535, &v) ||
 	    make_addr(argv[optind + 1], (unsigned)v, &g.remote, &g.remote_len))
 		usage();
 	if (laddr) {
@@ -670,7 +670,6 @@ int main(int argc, char **argv)
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdin, NULL, _IOLBF, 0);
 	g.conns = calloc(MAX_CONNS, sizeof(*g.conns));
 	if (!g.conns)
 		return 1;

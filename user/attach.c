@@ -68,6 +68,10 @@ static void unpin_all(const char *dir)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_TC_PROG);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_XDP_PROG);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_CHAINED_PROG);
+	unlink(p);
 	rmdir(dir);
 	snprintf(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
@@ -120,6 +124,58 @@ static int xdp_attach_link(int prog_fd, int ifindex, int mode, int *got_mode)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Chaining: the interface already runs an XDP program (another tool's).
+ * libxdp's dispatcher would let both sit side by side, but it needs
+ * BPF_PROG_TYPE_EXT, which this kernel refuses. So tcpsentry takes the
+ * program's place atomically (XDP_FLAGS_REPLACE) and tail-calls it after
+ * its own work: both keep running, and detach puts it back. Works for a
+ * program attached by netlink (ip link, libxdp's fallback); one held by
+ * another tool's bpf_link cannot be displaced (EBUSY).
+ */
+static int xdp_chain_existing(struct tcpsentry *skel, int ifindex, const char *ifname,
+			      __u32 *old_id, int *old_fd, int *got_mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
+	__u32 zero = 0, flags;
+	int e;
+
+	*old_id = 0;
+	*old_fd = -1;
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
+		return 0; /* nothing there: plain link */
+	if (q.attach_mode != XDP_ATTACHED_DRV && q.attach_mode != XDP_ATTACHED_SKB) {
+		err("%s runs XDP in a mode tcpsentry cannot chain (attach mode %u)\n", ifname,
+		    q.attach_mode);
+		return -1;
+	}
+	*old_fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (*old_fd < 0) {
+		err("cannot open the XDP program already on %s (id %u): %s\n", ifname, q.prog_id,
+		    strerror(errno));
+		return -1;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xdp_chain), &zero, old_fd, 0)) {
+		err("the XDP program already on %s (id %u) cannot be chained after ours: %s\n",
+		    ifname, q.prog_id, strerror(errno));
+		return -1;
+	}
+	flags = q.attach_mode == XDP_ATTACHED_DRV ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	ao.old_prog_fd = *old_fd;
+	e = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.tcpsentry_xdp),
+			   flags | XDP_FLAGS_REPLACE, &ao);
+	if (e) {
+		err("%s already runs XDP program id %u%s: %s\n", ifname, q.prog_id,
+		    e == -EBUSY ? " through another tool's bpf_link, which cannot be displaced" : "",
+		    strerror(-e));
+		return -1;
+	}
+	*old_id = q.prog_id;
+	*got_mode = q.attach_mode == XDP_ATTACHED_DRV ? TS_XDP_NATIVE : TS_XDP_GENERIC;
+	return 1;
+}
+
 int ts_attach(const struct ts_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
@@ -129,8 +185,8 @@ int ts_attach(const struct ts_attach_opts *o)
 	struct ts_meta meta = {};
 	char dir[256], p[PATH_MAX];
 	int ifindex, lock_fd, link_fd = -1, mode = 0, rc = 1, e, i;
-	int pinned = 0, tc_attached = 0, created_qdisc = 0;
-	__u32 zero = 0;
+	int pinned = 0, tc_attached = 0, created_qdisc = 0, chained = 0, old_fd = -1;
+	__u32 zero = 0, old_id = 0;
 
 	ifindex = (int)if_nametoindex(o->ifname);
 	if (!ifindex) {
@@ -169,9 +225,13 @@ int ts_attach(const struct ts_attach_opts *o)
 		goto out;
 	}
 
-	link_fd = xdp_attach_link(bpf_program__fd(skel->progs.tcpsentry_xdp), ifindex,
-				  o->xdp_mode, &mode);
-	if (link_fd < 0) {
+	chained = xdp_chain_existing(skel, ifindex, o->ifname, &old_id, &old_fd, &mode);
+	if (chained < 0)
+		goto out;
+	if (!chained)
+		link_fd = xdp_attach_link(bpf_program__fd(skel->progs.tcpsentry_xdp), ifindex,
+					  o->xdp_mode, &mode);
+	if (!chained && link_fd < 0) {
 		e = -link_fd;
 		if (e == EBUSY || e == EEXIST)
 			err("%s already has an XDP program attached (not ours): %s\n", o->ifname,
@@ -217,23 +277,29 @@ int ts_attach(const struct ts_attach_opts *o)
 			goto out;
 		}
 	}
-	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_XDP_LINK);
-	if (bpf_obj_pin(link_fd, p)) {
-		err("cannot pin the XDP link at %s: %s\n", p, strerror(errno));
-		goto out;
+	if (chained) {
+		snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_XDP_PROG);
+		if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_xdp), p))
+			goto pin_fail;
+		snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_CHAINED_PROG);
+		if (bpf_obj_pin(old_fd, p))
+			goto pin_fail;
+	} else {
+		snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_XDP_LINK);
+		if (bpf_obj_pin(link_fd, p))
+			goto pin_fail;
 	}
 	if (!o->no_egress) {
 		snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_TC_PROG);
-		if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_tc_egress), p)) {
-			err("cannot pin the tc program at %s: %s\n", p, strerror(errno));
-			goto out;
-		}
+		if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_tc_egress), p))
+			goto pin_fail;
 	}
 
 	meta.ifindex = (__u32)ifindex;
 	meta.xdp_mode = (__u32)mode;
 	meta.flags = (o->no_egress ? 0 : TS_META_EGRESS) |
-		     (created_qdisc ? TS_META_CREATED_QDISC : 0);
+		     (created_qdisc ? TS_META_CREATED_QDISC : 0) | (chained ? TS_META_CHAINED : 0);
+	meta.chained_prog_id = old_id;
 	meta.tc_handle = TS_TC_HANDLE;
 	meta.tc_priority = TS_TC_PRIORITY;
 	meta.attached_unix = (__u64)time(NULL);
@@ -247,9 +313,23 @@ int ts_attach(const struct ts_attach_opts *o)
 	}
 	printf("attached to %s: xdp %s, tc egress %s, pins in %s\n", o->ifname,
 	       ts_xdp_mode_name(mode), o->no_egress ? "off (one direction only)" : "on", dir);
+	if (chained)
+		printf("%s already ran XDP program id %u: it now runs after tcpsentry's, "
+		       "and detach puts it back\n", o->ifname, old_id);
 	rc = 0;
+	goto out;
+pin_fail:
+	err("cannot pin at %s: %s\n", p, strerror(errno));
 out:
 	if (rc) {
+		if (chained) {
+			LIBBPF_OPTS(bpf_xdp_attach_opts, ao,
+				    .old_prog_fd = bpf_program__fd(skel->progs.tcpsentry_xdp));
+
+			bpf_xdp_attach(ifindex, old_fd, XDP_FLAGS_REPLACE |
+				       (mode == TS_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE),
+				       &ao);
+		}
 		if (tc_attached) {
 			tco.prog_fd = tco.prog_id = 0;
 			tco.flags = 0;
@@ -265,10 +345,42 @@ out:
 	}
 	if (link_fd >= 0)
 		close(link_fd); /* the pin holds it; on failure this detaches */
+	if (old_fd >= 0)
+		close(old_fd);
 	tcpsentry__destroy(skel);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return rc;
+}
+
+/* put the XDP program we displaced back in our place */
+static int restore_chained(const struct ts_att *a, int ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
+	char p[PATH_MAX];
+	int ours, theirs, e;
+	__u32 flags = a->meta.xdp_mode == TS_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+
+	snprintf(p, sizeof(p), "%s/%s", a->dir, TS_PIN_XDP_PROG);
+	ours = bpf_obj_get(p);
+	snprintf(p, sizeof(p), "%s/%s", a->dir, TS_PIN_CHAINED_PROG);
+	theirs = bpf_obj_get(p);
+	if (ours < 0 || theirs < 0) {
+		err("cannot open the pinned XDP programs of %s: %s\n", ifname, strerror(errno));
+		e = -1;
+		goto out;
+	}
+	ao.old_prog_fd = ours;
+	e = bpf_xdp_attach(ifindex, theirs, flags | XDP_FLAGS_REPLACE, &ao);
+	if (e)
+		err("cannot put XDP program id %u back on %s: %s\n", a->meta.chained_prog_id,
+		    ifname, strerror(-e));
+out:
+	if (ours >= 0)
+		close(ours);
+	if (theirs >= 0)
+		close(theirs);
+	return e ? -1 : 0;
 }
 
 int ts_detach(const char *ifname)
@@ -296,6 +408,11 @@ int ts_detach(const char *ifname)
 		return perm_hint(-e);
 	}
 
+	ifindex = (int)if_nametoindex(ifname);
+	if (a.meta.flags & TS_META_CHAINED) {
+		if (ifindex && restore_chained(&a, ifindex, ifname))
+			rc = 1;
+	}
 	/* the XDP link: detach explicitly, so it goes even if some other
 	 * process still holds a reference to it */
 	snprintf(p, sizeof(p), "%s/%s", a.dir, TS_PIN_XDP_LINK);
@@ -308,7 +425,6 @@ int ts_detach(const char *ifname)
 		close(link_fd);
 	}
 
-	ifindex = (int)if_nametoindex(ifname);
 	if (ifindex && (a.meta.flags & TS_META_EGRESS)) {
 		hook.ifindex = ifindex;
 		tco.handle = a.meta.tc_handle;

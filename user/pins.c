@@ -10,7 +10,10 @@
 #include "pins.h"
 
 const char *const ts_pinned_maps[] = {
-	"flows", "embryonic", "counters", "events", "config", "meta", "ustats", NULL,
+	"flows", "embryonic", "counters", "events", "config", "meta", "ustats",
+	/* a prog array is emptied when its last user reference goes: the pin
+	 * keeps the chained program in it after attach exits */
+	"xdp_chain", NULL,
 };
 
 int ts_pin_dir(char *buf, size_t n, const char *ifname)

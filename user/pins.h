@@ -18,6 +18,8 @@
 extern const char *const ts_pinned_maps[];
 #define TS_PIN_XDP_LINK "xdp_link"
 #define TS_PIN_TC_PROG "tc_prog"
+#define TS_PIN_XDP_PROG "xdp_prog"         /* chained mode: ours, attached by netlink */
+#define TS_PIN_CHAINED_PROG "chained_prog" /* chained mode: the one we displaced */
 
 /* An attachment opened from its pins. Map fds are -1 when absent. */
 struct ts_att {

@@ -124,13 +124,13 @@ int cmd_status(int argc, char **argv)
 			printf("{\"iface\":\"");
 			ts_json_str(stdout, names[i]);
 			printf("\",\"netns\":%llu,\"ifindex\":%u,\"xdp_mode\":\"%s\",\"egress\":%s,"
-			       "\"tracking\":\"%s\",\"attached_unix\":%llu,\"pins\":\"%s\","
+			       "\"tracking\":\"%s\",\"chained_prog_id\":%u,\"attached_unix\":%llu,\"pins\":\"%s\","
 			       "\"flows\":%ld,\"flows_capacity\":%llu,\"embryonic\":%ld,"
 			       "\"embryonic_capacity\":%llu,\"packets_ingress\":%llu,"
 			       "\"packets_egress\":%llu,\"events_lost\":%llu}\n",
 			       (unsigned long long)ts_netns_id(), a.meta.ifindex,
 			       ts_xdp_mode_name((int)a.meta.xdp_mode), egress ? "true" : "false",
-			       egress ? "bidirectional" : "unidirectional",
+			       egress ? "bidirectional" : "unidirectional", a.meta.chained_prog_id,
 			       (unsigned long long)a.meta.attached_unix, a.dir, t.flows,
 			       (unsigned long long)a.meta.max_flows, t.emb,
 			       (unsigned long long)a.meta.max_embryonic,
@@ -144,7 +144,10 @@ int cmd_status(int argc, char **argv)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&at));
 			printf("%s (ifindex %u, netns ns%llu)\n", names[i], a.meta.ifindex,
 			       (unsigned long long)ts_netns_id());
-			printf("  xdp ingress:  %s mode\n", ts_xdp_mode_name((int)a.meta.xdp_mode));
+			printf("  xdp ingress:  %s mode", ts_xdp_mode_name((int)a.meta.xdp_mode));
+			if (a.meta.flags & TS_META_CHAINED)
+				printf(", then XDP program id %u (chained)", a.meta.chained_prog_id);
+			printf("\n");
 			printf("  tc egress:    %s\n", egress ? "on (both directions tracked)" :
 			       "off (unidirectional model: ingress only)");
 			printf("  attached:     %s\n", when);

@@ -247,14 +247,14 @@ _Static_assert(sizeof(struct ts_config) == 8, "ts_config size");
 /* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
 #define TS_META_CREATED_QDISC 0x1
 #define TS_META_EGRESS        0x2
-#define TS_META_LIBXDP        0x4
+#define TS_META_CHAINED       0x4 /* took another XDP program's place, tail-calls it */
 struct ts_meta {
 	__u32 ifindex;
 	__u32 xdp_mode;      /* 1 native (drv), 2 generic (skb) */
 	__u32 flags;         /* TS_META_* */
 	__u32 tc_priority;
 	__u32 tc_handle;
-	__u32 pad;
+	__u32 chained_prog_id; /* the displaced XDP program, if TS_META_CHAINED */
 	__u64 attached_unix; /* wall-clock seconds */
 	__u64 max_flows;
 	__u64 max_embryonic;

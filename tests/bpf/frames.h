@@ -198,7 +198,7 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 	uint8_t *b = f->b;
 	uint8_t src[16], dst[16];
 	uint8_t proto = s->l4proto ? s->l4proto : FR_IPPROTO_TCP;
-	int off, i, l4len, hl, ext_start;
+	int off, i, l4len, hl;
 	uint32_t sum;
 
 	memset(f, 0, sizeof(*f));
@@ -265,7 +265,6 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 		memcpy(b + off + 8, src, 16);
 		memcpy(b + off + 24, dst, 16);
 		off += 40;
-		ext_start = off;
 		for (i = 0; i < s->next; i++) {
 			const struct fr_ext *e = &s->ext[i];
 			uint8_t enh = i + 1 < s->next ? s->ext[i + 1].type : proto;
@@ -291,7 +290,6 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 			}
 			off += elen;
 		}
-		(void)ext_start;
 	}
 
 	f->l4 = off;
@@ -335,12 +333,13 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 
 	/* transport checksum over the pseudo header (the fragment's bytes
 	 * only for a fragment: nothing checks it) */
-	sum = fr_sum(0, src, 16);
-	sum = fr_sum(sum, dst, 16);
 	if (s->family == 4) {
 		/* the v4 pseudo header: the last 4 bytes of each mapped address */
 		sum = fr_sum(0, src + 12, 4);
 		sum = fr_sum(sum, dst + 12, 4);
+	} else {
+		sum = fr_sum(0, src, 16);
+		sum = fr_sum(sum, dst, 16);
 	}
 	sum += proto;
 	sum += (uint32_t)l4len;
