@@ -45,7 +45,8 @@ static __always_inline void emit_state_events(const struct ts_flow_key *key,
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !cfg->state_events)
 		return;
-	ev.ts_ns = now;
+	(void)now;
+	ev.ts_ns = bpf_ktime_get_ns(); /* precise: events are rare, and ordered by it */
 	ev.key = *key;
 	ev.type = TS_EV_STATE;
 	ev.client = o->client;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* tcpdrive: a small, step-gated TCP driver for the e2e tests.
  *
- *   tcpdrive [-6] [-n N] [-t MS] [-b BEHAVIOUR] server ADDR PORT
- *   tcpdrive [-6] [-n N] [-t MS] [-l LOCALADDR] [-p LOCALPORT] client ADDR PORT
+ *   tcpdrive [-4|-6] [-n N] [-t MS] [-b BEHAVIOUR] server ADDR PORT
+ *   tcpdrive [-4|-6] [-n N] [-t MS] [-l LOCALADDR] [-p LOCALPORT] client ADDR PORT
  *
  * The process reads commands from stdin, one per line, and answers each with
  * exactly one line on stdout ("ok CMD ..." or "err CMD ERRNONAME text"), so a
@@ -77,8 +77,8 @@ static struct {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: tcpdrive [-6] [-n N] [-t MS] [-b echo|close-first|half-close] server ADDR PORT\n"
-		"       tcpdrive [-6] [-n N] [-t MS] [-l LOCALADDR] [-p LOCALPORT] client ADDR PORT\n"
+		"usage: tcpdrive [-4|-6] [-n N] [-t MS] [-b echo|close-first|half-close] server ADDR PORT\n"
+		"       tcpdrive [-4|-6] [-n N] [-t MS] [-l LOCALADDR] [-p LOCALPORT] client ADDR PORT\n"
 		"commands on stdin: connect [N], accept [N], send BYTES, recv [BYTES], wait-eof,\n"
 		"  echo, shutdown, close, abort, info, sleep MS, exit\n");
 	exit(2);
@@ -620,8 +620,11 @@ int main(int argc, char **argv)
 	long v;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+6n:t:b:l:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+46n:t:b:l:p:h")) != -1) {
 		switch (opt) {
+		case '4':
+			g.family = AF_INET;
+			break;
 		case '6':
 			g.family = AF_INET6;
 			break;

@@ -378,7 +378,10 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	snd = &f->ep[from];
 	rcv = &f->ep[to];
 
-	f->last_seen_ns = now;
+	/* the datapath mixes a coarse clock (established flows) with a precise
+	 * one (handshakes): never let last_seen run backwards */
+	if (now > f->last_seen_ns)
+		f->last_seen_ns = now;
 	snd->packets++;
 	snd->bytes += s->len;
 	ts_hist_segment(f, s);

@@ -1,0 +1,950 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * BPF_PROG_TEST_RUN tests of the tcpsentry datapath: hand-built frames are
+ * run through tcpsentry_xdp (ingress) and tcpsentry_tc_egress (egress) of
+ * the real object, and the verdict, the per-CPU counters, the flow tables
+ * and the ring buffer are checked.
+ *
+ * Usage: bpftest BUILD_DIR   (BUILD_DIR holds tcpsentry.bpf.o)
+ *
+ * Table driven: a case is a list of steps; a step is one frame through one
+ * hook, with the verdict it must get, the exact counter deltas it must
+ * cause (every counter not named must stay put) and what the flow tables
+ * must hold afterwards. All state is reset between cases.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <tcpsentry/abi.h>
+#include <tcpsentry/flowkey.h>
+#include "frames.h"
+
+/* fixtures start from a base tuple and override a field now and then */
+#pragma GCC diagnostic ignored "-Woverride-init"
+
+#define FLOWS_MAX 4096
+#define WHYLEN 512
+
+enum { XDP = 0, TC = 1 };
+
+/* where the step's tuple must be afterwards */
+enum {
+	M_SKIP = 0, /* not checked */
+	M_NONE,     /* both tables empty */
+	M_EMB,      /* in embryonic only (and the only entry) */
+	M_FLOWS,    /* in flows only (and the only entry) */
+};
+
+/* which end of the step's frame is the client */
+enum { CL_SKIP = 0, CL_SRC, CL_DST };
+
+struct mexp {
+	int where;
+	int client;         /* CL_* */
+	uint8_t cstate, sstate;
+	uint8_t family;     /* 0: not checked */
+	uint8_t fl_set;     /* ts_flow.flags bits that must be set */
+	uint8_t fl_clear;   /* ... and clear */
+	uint16_t c_mss, s_mss;         /* 0: not checked */
+	uint8_t c_epfl, s_epfl;        /* ts_endpoint.flags bits that must be set */
+	uint8_t c_epfl_clear, s_epfl_clear;
+	int c_wscale, s_wscale;        /* 0: not checked, else shift + 1 */
+	const char *hist;              /* NULL: not checked */
+};
+
+struct step {
+	const char *what;
+	int prog;                 /* XDP / TC */
+	struct frame_spec f;
+	int xdp_meta;             /* XDP: bytes of metadata before the frame */
+	int verdict;              /* 0: the hook's pass verdict (always, this version) */
+	int nocnt;                /* don't check counters */
+	uint64_t cnt[TS_C_MAX];   /* exact deltas; unnamed counters must not move */
+	struct mexp m;
+};
+
+struct tcase {
+	const char *name;
+	const struct step *steps;
+	int nsteps;
+	void (*setup)(void);
+	int (*post)(const struct tcase *tc, char *why);
+};
+
+#define STEPS(...) .steps = (const struct step[]){ __VA_ARGS__ },                      \
+	.nsteps = sizeof((const struct step[]){ __VA_ARGS__ }) / sizeof(struct step)
+
+/* ---- the tuples ---------------------------------------------------------- */
+
+#define C4 0x0a000001u /* 10.0.0.1: the remote client */
+#define S4 0x0a000002u /* 10.0.0.2: the local server */
+#define CPORT 40000
+#define SPORT 80
+#define C6 { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }
+#define S6 { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 }
+
+/* client -> server and server -> client, IPv4 and IPv6 */
+#define C2S4(...) { .family = 4, .saddr4 = C4, .daddr4 = S4, .sport = CPORT,      \
+		    .dport = SPORT, .win = 512, __VA_ARGS__ }
+#define S2C4(...) { .family = 4, .saddr4 = S4, .daddr4 = C4, .sport = SPORT,      \
+		    .dport = CPORT, .win = 512, __VA_ARGS__ }
+#define C2S6(...) { .family = 6, .saddr6 = C6, .daddr6 = S6, .sport = CPORT,      \
+		    .dport = SPORT, .win = 512, __VA_ARGS__ }
+
+#define C_ISN 1000u
+#define S_ISN 5000u
+/* a Linux-like SYN and SYN-ACK */
+#define SYN_OPTS .mss = 1460, .sackok = 1, .ts = 1, .tsval = 1, .has_wscale = 1, .wscale = 7
+#define SYNACK_OPTS .mss = 1400, .sackok = 1, .ts = 1, .tsval = 2, .tsecr = 1,       \
+		.has_wscale = 1, .wscale = 8
+
+#define CNT(...) .cnt = { __VA_ARGS__ }
+#define IN1  [TS_C_PKTS_IN] = 1, [TS_C_TCP] = 1
+#define OUT1 [TS_C_PKTS_OUT] = 1, [TS_C_TCP] = 1
+
+#define EPF_SYN (TS_EP_SYN_SENT | TS_EP_SEQ_KNOWN)
+#define EPF_OPTS (TS_EP_WSCALE | TS_EP_SACKOK | TS_EP_TS)
+
+/* ---- the object ------------------------------------------------------------ */
+
+static struct bpf_object *obj;
+static int prog_fd[2];
+static int flows_fd, emb_fd, counters_fd, config_fd;
+static struct ring_buffer *rb;
+static int ncpus;
+
+#define MAX_EVENTS 64
+static struct ts_event evs[MAX_EVENTS];
+static int nevs, nevs_dropped;
+
+static const char *const cnames[TS_C_MAX] = {
+	[TS_C_PKTS_IN] = "pkts_in",
+	[TS_C_PKTS_OUT] = "pkts_out",
+	[TS_C_TCP] = "tcp",
+	[TS_C_NON_IP] = "non_ip",
+	[TS_C_NON_TCP] = "non_tcp",
+	[TS_C_FRAG_LATER] = "ip_fragments_later",
+	[TS_C_SYN] = "syn",
+	[TS_C_SYNACK] = "synack",
+	[TS_C_FIN] = "fin",
+	[TS_C_RST] = "rst",
+	[TS_C_DATA] = "data",
+	[TS_C_ACK_ONLY] = "ack_only",
+	[TS_C_ERR_ETH] = "parse_error_eth",
+	[TS_C_ERR_VLAN] = "parse_error_vlan",
+	[TS_C_ERR_IPV4] = "parse_error_ipv4",
+	[TS_C_ERR_IPV4_LEN] = "parse_error_ipv4_length",
+	[TS_C_ERR_IPV6] = "parse_error_ipv6",
+	[TS_C_ERR_IPV6_EXT] = "parse_error_ipv6_ext",
+	[TS_C_ERR_IPV6_CHAIN] = "parse_error_ipv6_chain_too_long",
+	[TS_C_ERR_TCP] = "parse_error_tcp",
+	[TS_C_ERR_TCP_DOFF] = "parse_error_tcp_doff",
+	[TS_C_ERR_TCP_OPT] = "parse_error_tcp_options",
+	[TS_C_EMB_INSERT] = "embryonic_inserts",
+	[TS_C_FLOW_INSERT] = "flow_inserts",
+	[TS_C_PROMOTE] = "promotions",
+	[TS_C_PICKUP] = "pickups",
+	[TS_C_INSERT_FAIL] = "insert_failures",
+	[TS_C_EMB_EVICT] = "embryonic_evictions",
+	[TS_C_FLOW_EVICT] = "flow_evictions",
+	[TS_C_REUSE] = "reuses",
+	[TS_C_UNTRACKED_RST] = "rst_untracked",
+	[TS_C_EVENTS] = "events",
+	[TS_C_EVENTS_LOST] = "events_lost",
+	[TS_C_RACE_RETRY] = "race_retries",
+};
+
+static const char *const snames[TS_STATE_MAX] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
+	"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
+
+static const char *cname(int i)
+{
+	static char buf[16];
+
+	if (i >= 0 && i < TS_C_MAX && cnames[i])
+		return cnames[i];
+	snprintf(buf, sizeof(buf), "counter#%d", i);
+	return buf;
+}
+
+static const char *sname(unsigned s)
+{
+	return s < TS_STATE_MAX ? snames[s] : "?";
+}
+
+#define FAIL_IF(cond, ...)                                                       \
+	do {                                                                     \
+		if (cond) {                                                      \
+			snprintf(why, WHYLEN, __VA_ARGS__);                      \
+			return -1;                                               \
+		}                                                                \
+	} while (0)
+#define ASSERT_TRUE(cond, ...) FAIL_IF(!(cond), __VA_ARGS__)
+#define ASSERT_EQ(got, want, what)                                               \
+	FAIL_IF((unsigned long long)(got) != (unsigned long long)(want),         \
+		"%s: got %llu, want %llu", (what), (unsigned long long)(got),    \
+		(unsigned long long)(want))
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size < sizeof(struct ts_event) || nevs >= MAX_EVENTS) {
+		nevs_dropped++;
+		return 0;
+	}
+	memcpy(&evs[nevs++], data, sizeof(struct ts_event));
+	return 0;
+}
+
+static int map_fd(const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	if (!m) {
+		fprintf(stderr, "bpftest: no map %s in the object\n", name);
+		return -1;
+	}
+	return bpf_map__fd(m);
+}
+
+static int setup_object(const char *dir)
+{
+	char path[4096];
+	struct bpf_program *p;
+	struct bpf_map *m;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/tcpsentry.bpf.o", dir);
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		fprintf(stderr, "bpftest: open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	m = bpf_object__find_map_by_name(obj, "flows");
+	if (!m || bpf_map__set_max_entries(m, FLOWS_MAX))
+		return fprintf(stderr, "bpftest: cannot size flows\n"), -1;
+	m = bpf_object__find_map_by_name(obj, "embryonic");
+	if (!m || bpf_map__set_max_entries(m, FLOWS_MAX))
+		return fprintf(stderr, "bpftest: cannot size embryonic\n"), -1;
+	err = bpf_object__load(obj);
+	if (err) {
+		fprintf(stderr, "bpftest: load %s: %s\n", path, strerror(-err));
+		return -1;
+	}
+	p = bpf_object__find_program_by_name(obj, "tcpsentry_xdp");
+	if (!p)
+		return fprintf(stderr, "bpftest: no program tcpsentry_xdp\n"), -1;
+	prog_fd[XDP] = bpf_program__fd(p);
+	p = bpf_object__find_program_by_name(obj, "tcpsentry_tc_egress");
+	if (!p)
+		return fprintf(stderr, "bpftest: no program tcpsentry_tc_egress\n"), -1;
+	prog_fd[TC] = bpf_program__fd(p);
+
+	flows_fd = map_fd("flows");
+	emb_fd = map_fd("embryonic");
+	counters_fd = map_fd("counters");
+	config_fd = map_fd("config");
+	if (flows_fd < 0 || emb_fd < 0 || counters_fd < 0 || config_fd < 0 ||
+	    map_fd("events") < 0)
+		return -1;
+	rb = ring_buffer__new(map_fd("events"), on_event, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "bpftest: ring_buffer__new: %s\n", strerror(errno));
+		return -1;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		fprintf(stderr, "bpftest: libbpf_num_possible_cpus: %d\n", ncpus);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+static int read_counters(uint64_t out[TS_C_MAX])
+{
+	struct ts_counters *v = calloc(ncpus, sizeof(*v));
+	__u32 zero = 0;
+	int cpu, i;
+
+	if (!v)
+		return -1;
+	memset(out, 0, sizeof(uint64_t) * TS_C_MAX);
+	if (bpf_map_lookup_elem(counters_fd, &zero, v)) {
+		free(v);
+		return -1;
+	}
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (i = 0; i < TS_C_MAX; i++)
+			out[i] += v[cpu].c[i];
+	free(v);
+	return 0;
+}
+
+static int map_clear(int fd)
+{
+	struct ts_flow_key k;
+
+	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
+		if (bpf_map_delete_elem(fd, &k))
+			return -1;
+	return 0;
+}
+
+static int map_count(int fd)
+{
+	struct ts_flow_key k, next;
+	int n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0 && n < 100000) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+static void set_state_events(__u32 on)
+{
+	struct ts_config c = { .state_events = on };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))
+		fprintf(stderr, "bpftest: config update: %s\n", strerror(errno));
+}
+
+static int reset_state(void)
+{
+	struct ts_counters *v = calloc(ncpus, sizeof(*v));
+	__u32 zero = 0;
+	int err;
+
+	if (!v)
+		return -1;
+	err = bpf_map_update_elem(counters_fd, &zero, v, BPF_ANY);
+	free(v);
+	if (err || map_clear(flows_fd) || map_clear(emb_fd))
+		return -1;
+	set_state_events(0);
+	ring_buffer__consume(rb);
+	nevs = nevs_dropped = 0;
+	return 0;
+}
+
+/* ---- running a frame -------------------------------------------------------- */
+
+static int run_frame(int prog, const uint8_t *data, int len, int meta, __u32 *retval)
+{
+	static uint8_t buf[FR_MAX + 64];
+	struct xdp_md xctx = {};
+	struct __sk_buff sctx = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
+	int err;
+
+	if (prog == XDP) {
+		memset(buf, 0, meta);
+		memcpy(buf + meta, data, len);
+		o.data_in = buf;
+		o.data_size_in = meta + len;
+		if (meta) {
+			/* metadata sits before ctx->data */
+			xctx.data = meta;
+			xctx.data_end = meta + len;
+			o.ctx_in = &xctx;
+			o.ctx_size_in = sizeof(xctx);
+		}
+	} else {
+		o.data_in = data;
+		o.data_size_in = len;
+		o.ctx_in = &sctx; /* skb->len is the frame length */
+		o.ctx_size_in = sizeof(sctx);
+	}
+	err = bpf_prog_test_run_opts(prog_fd[prog], &o);
+	if (err)
+		return -errno;
+	*retval = o.retval;
+	return 0;
+}
+
+/* the canonical key of a frame; returns the sender's key index */
+static int frame_key(const struct frame_spec *s, struct ts_flow_key *k)
+{
+	uint8_t src[16], dst[16];
+	__u32 sa[4], da[4];
+
+	frame_addrs(s, src, dst);
+	memcpy(sa, src, 16);
+	memcpy(da, dst, 16);
+	memset(k, 0, sizeof(*k));
+	return ts_key_make(k, sa, htons(s->sport), da, htons(s->dport));
+}
+
+/* the entry of a frame's tuple: 0 flows, 1 embryonic, -1 none */
+static int lookup_flow(const struct frame_spec *s, struct ts_flow *f)
+{
+	struct ts_flow_key k;
+
+	frame_key(s, &k);
+	if (bpf_map_lookup_elem(flows_fd, &k, f) == 0)
+		return 0;
+	if (bpf_map_lookup_elem(emb_fd, &k, f) == 0)
+		return 1;
+	return -1;
+}
+
+static int check_map(const struct step *st, char *why)
+{
+	const struct mexp *m = &st->m;
+	struct ts_flow_key k;
+	struct ts_flow f, g;
+	const struct ts_endpoint *c, *s;
+	int sender, nf, ne, in_flows, in_emb;
+	char hist[sizeof(f.hist) + 1];
+
+	if (m->where == M_SKIP)
+		return 0;
+	sender = frame_key(&st->f, &k);
+	nf = map_count(flows_fd);
+	ne = map_count(emb_fd);
+	in_flows = bpf_map_lookup_elem(flows_fd, &k, &f) == 0;
+	in_emb = bpf_map_lookup_elem(emb_fd, &k, &g) == 0;
+
+	if (m->where == M_NONE) {
+		ASSERT_TRUE(nf == 0 && ne == 0,
+			    "want no entry, flows has %d, embryonic has %d", nf, ne);
+		return 0;
+	}
+	if (m->where == M_EMB) {
+		ASSERT_TRUE(in_emb, "no embryonic entry for the tuple (flows lookup %s)",
+			    in_flows ? "succeeds" : "fails too");
+		ASSERT_TRUE(!in_flows, "tuple also in flows");
+		ASSERT_TRUE(ne == 1 && nf == 0, "want 1 embryonic, 0 flows; got %d, %d", ne, nf);
+		f = g;
+	} else {
+		ASSERT_TRUE(in_flows, "no flows entry for the tuple (embryonic lookup %s)",
+			    in_emb ? "succeeds" : "fails too");
+		ASSERT_TRUE(!in_emb, "tuple still in embryonic (flags 0x%x)", g.flags);
+		ASSERT_TRUE(nf == 1 && ne == 0, "want 1 flows, 0 embryonic; got %d, %d", nf, ne);
+	}
+	if (m->client == CL_SRC)
+		ASSERT_EQ(f.client, sender, "client key index");
+	else if (m->client == CL_DST)
+		ASSERT_EQ(f.client, !sender, "client key index");
+	c = &f.ep[TS_CLIENT];
+	s = &f.ep[TS_SERVER];
+	ASSERT_TRUE(c->state == m->cstate && s->state == m->sstate,
+		    "states client %s server %s, want %s %s", sname(c->state),
+		    sname(s->state), sname(m->cstate), sname(m->sstate));
+	if (m->family)
+		ASSERT_EQ(f.family, m->family, "family");
+	ASSERT_TRUE((f.flags & m->fl_set) == m->fl_set, "flow flags 0x%x lack 0x%x",
+		    f.flags, m->fl_set);
+	ASSERT_TRUE(!(f.flags & m->fl_clear), "flow flags 0x%x have 0x%x", f.flags,
+		    f.flags & m->fl_clear);
+	if (m->c_mss)
+		ASSERT_EQ(c->mss, m->c_mss, "client mss");
+	if (m->s_mss)
+		ASSERT_EQ(s->mss, m->s_mss, "server mss");
+	if (m->c_wscale)
+		ASSERT_EQ(c->wscale, m->c_wscale - 1, "client wscale");
+	if (m->s_wscale)
+		ASSERT_EQ(s->wscale, m->s_wscale - 1, "server wscale");
+	ASSERT_TRUE((c->flags & m->c_epfl) == m->c_epfl, "client ep flags 0x%x lack 0x%x",
+		    c->flags, m->c_epfl);
+	ASSERT_TRUE((s->flags & m->s_epfl) == m->s_epfl, "server ep flags 0x%x lack 0x%x",
+		    s->flags, m->s_epfl);
+	ASSERT_TRUE(!(c->flags & m->c_epfl_clear), "client ep flags 0x%x have 0x%x",
+		    c->flags, c->flags & m->c_epfl_clear);
+	ASSERT_TRUE(!(s->flags & m->s_epfl_clear), "server ep flags 0x%x have 0x%x",
+		    s->flags, s->flags & m->s_epfl_clear);
+	if (m->hist) {
+		memcpy(hist, f.hist, sizeof(f.hist));
+		hist[sizeof(f.hist)] = 0;
+		ASSERT_TRUE(strcmp(hist, m->hist) == 0, "history \"%s\", want \"%s\"", hist,
+			    m->hist);
+	}
+	return 0;
+}
+
+static int run_step(const struct step *st, char *why)
+{
+	struct frame fr;
+	uint64_t before[TS_C_MAX], after[TS_C_MAX];
+	__u32 ret = 0, want;
+	int err, i;
+
+	FAIL_IF(frame_build(&st->f, &fr) < 0, "frame does not build");
+	FAIL_IF(read_counters(before), "read counters: %s", strerror(errno));
+	err = run_frame(st->prog, fr.b, fr.len, st->xdp_meta, &ret);
+	FAIL_IF(err, "BPF_PROG_TEST_RUN (%s, %d bytes): %s", st->prog == XDP ? "xdp" : "tc",
+		fr.len, strerror(-err));
+	want = st->verdict ? (__u32)st->verdict : st->prog == XDP ? XDP_PASS : TC_ACT_OK;
+	ASSERT_EQ(ret, want, "verdict");
+	FAIL_IF(read_counters(after), "read counters: %s", strerror(errno));
+	if (!st->nocnt) {
+		for (i = 0; i < TS_C_MAX; i++) {
+			uint64_t d = after[i] - before[i];
+
+			FAIL_IF(d != st->cnt[i], "counter %s moved by %llu, want %llu", cname(i),
+				(unsigned long long)d, (unsigned long long)st->cnt[i]);
+		}
+	}
+	return check_map(st, why);
+}
+
+/* ---- post checks ------------------------------------------------------------ */
+
+#define HS_SYN(...)                                                                   \
+	{ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .win = 64240, SYN_OPTS),     \
+	  CNT(IN1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1, __VA_ARGS__),                \
+	  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .family = 4, .c_mss = 1460,      \
+		 .c_wscale = 7 + 1, .c_epfl = EPF_SYN | EPF_OPTS, .hist = "S" } }
+#define HS_SYNACK(...)                                                                \
+	{ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = C_ISN + 1, .flags = F_SYN | F_ACK, \
+				  .win = 65160, SYNACK_OPTS),                            \
+	  CNT(OUT1, [TS_C_SYNACK] = 1, __VA_ARGS__),                                     \
+	  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD, .family = 4, .c_mss = 1460,   \
+		 .s_mss = 1400, .c_wscale = 7 + 1, .s_wscale = 8 + 1,                     \
+		 .c_epfl = EPF_SYN | EPF_OPTS, .s_epfl = EPF_SYN | EPF_OPTS, .hist = "Sh" } }
+#define HS_ACK(...)                                                                   \
+	{ "ACK in", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK),      \
+	  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PROMOTE] = 1, [TS_C_FLOW_INSERT] = 1,      \
+	      __VA_ARGS__),                                                            \
+	  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .family = 4,            \
+		 .fl_clear = TS_F_PROMOTED | TS_F_PICKED_UP, .c_mss = 1460, .s_mss = 1400,  \
+		 .c_epfl = EPF_SYN | EPF_OPTS, .s_epfl = EPF_SYN | EPF_OPTS,              \
+		 .hist = "ShA" } }
+
+#define HS_CLOSE                                                                      \
+	{ "data in", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH, \
+			       .paylen = 100),                                          \
+	  CNT(IN1, [TS_C_DATA] = 1),                                                     \
+	  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShAD" } },     \
+	{ "ACK out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 101, .flags = F_ACK),     \
+	  CNT(OUT1, [TS_C_ACK_ONLY] = 1),                                                \
+	  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } },    \
+	{ "client FIN in", XDP, C2S4(.seq = C_ISN + 101, .ack = S_ISN + 1,              \
+				     .flags = F_FIN | F_ACK),                         \
+	  CNT(IN1, [TS_C_FIN] = 1),                                                      \
+	  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT, .hist = "ShADaF",         \
+		 .c_epfl = TS_EP_FIN_SENT } },                                         \
+	{ "server ACKs the FIN", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102,         \
+					  .flags = F_ACK),                            \
+	  CNT(OUT1, [TS_C_ACK_ONLY] = 1),                                                \
+	  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } },                       \
+	{ "server FIN out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102,              \
+				     .flags = F_FIN | F_ACK),                          \
+	  CNT(OUT1, [TS_C_FIN] = 1),                                                     \
+	  .m = { M_FLOWS, CL_DST, TS_TIME_WAIT, TS_LAST_ACK, .hist = "ShADaFf",            \
+		 .s_epfl = TS_EP_FIN_SENT } },                                         \
+	{ "last ACK in", XDP, C2S4(.seq = C_ISN + 102, .ack = S_ISN + 2, .flags = F_ACK),  \
+	  CNT(IN1, [TS_C_ACK_ONLY] = 1),                                                 \
+	  .m = { M_FLOWS, CL_SRC, TS_TIME_WAIT, TS_CLOSED, .hist = "ShADaFf" } }
+
+static int post_handshake_close(const struct tcase *tc, char *why)
+{
+	struct ts_flow f;
+	const struct ts_endpoint *c = &f.ep[TS_CLIENT], *s = &f.ep[TS_SERVER];
+
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	ASSERT_EQ(c->packets, 5, "client packets");
+	ASSERT_EQ(c->bytes, 100, "client bytes");
+	ASSERT_EQ(s->packets, 4, "server packets");
+	ASSERT_EQ(s->bytes, 0, "server bytes");
+	ASSERT_EQ(c->isn, C_ISN, "client isn");
+	ASSERT_EQ(s->isn, S_ISN, "server isn");
+	ASSERT_EQ(c->fin_end, C_ISN + 102, "client fin_end");
+	ASSERT_EQ(s->fin_end, S_ISN + 2, "server fin_end");
+	ASSERT_EQ(c->end, C_ISN + 102, "client end");
+	ASSERT_EQ(s->end, S_ISN + 2, "server end");
+	ASSERT_TRUE(f.syn_ns && f.synack_ns && f.syn_ns <= f.synack_ns,
+		    "syn_ns %llu synack_ns %llu", (unsigned long long)f.syn_ns,
+		    (unsigned long long)f.synack_ns);
+	ASSERT_TRUE(f.first_seen_ns && f.last_seen_ns >= f.first_seen_ns - 20000000ull,
+		    "first_seen %llu last_seen %llu", (unsigned long long)f.first_seen_ns,
+		    (unsigned long long)f.last_seen_ns);
+	ASSERT_EQ(f.rsvd0, 0, "rsvd0");
+	/* state events are off by default */
+	ring_buffer__consume(rb);
+	ASSERT_EQ(nevs, 0, "ring buffer records with state_events=0");
+	return 0;
+}
+
+static void setup_events(void)
+{
+	set_state_events(1);
+}
+
+static int post_events(const struct tcase *tc, char *why)
+{
+	static const struct { __u8 side, from, to, flags, dir; } want[] = {
+		{ TS_CLIENT, TS_CLOSED, TS_SYN_SENT, F_SYN, 0 },
+		{ TS_SERVER, TS_CLOSED, TS_LISTEN, F_SYN, 0 },
+		{ TS_CLIENT, TS_SYN_SENT, TS_ESTABLISHED, F_SYN | F_ACK, 1 },
+		{ TS_SERVER, TS_LISTEN, TS_SYN_RCVD, F_SYN | F_ACK, 1 },
+		{ TS_SERVER, TS_SYN_RCVD, TS_ESTABLISHED, F_ACK, 0 },
+	};
+	struct ts_flow_key k;
+	int sender, i, n;
+
+	sender = frame_key(&tc->steps[0].f, &k);
+	n = ring_buffer__consume(rb);
+	ASSERT_TRUE(n >= 0, "ring_buffer__consume: %d", n);
+	ASSERT_EQ(nevs_dropped, 0, "malformed/extra ring buffer records");
+	ASSERT_EQ(nevs, 5, "TS_EV_STATE records");
+	for (i = 0; i < nevs; i++) {
+		const struct ts_event *e = &evs[i];
+
+		FAIL_IF(e->type != TS_EV_STATE, "event %d: type %u", i, e->type);
+		FAIL_IF(memcmp(&e->key, &k, sizeof(k)), "event %d: key differs", i);
+		FAIL_IF(e->client != sender, "event %d: client %u, want %d", i, e->client,
+			sender);
+		FAIL_IF(e->family != 4, "event %d: family %u", i, e->family);
+		FAIL_IF(e->kind || e->detail, "event %d: kind %u detail %u", i, e->kind,
+			e->detail);
+		FAIL_IF(!e->ts_ns, "event %d: no timestamp", i);
+		FAIL_IF(e->side != want[i].side || e->from != want[i].from ||
+			e->to != want[i].to,
+			"event %d: side %u %s -> %s, want side %u %s -> %s", i, e->side,
+			sname(e->from), sname(e->to), want[i].side, sname(want[i].from),
+			sname(want[i].to));
+		FAIL_IF(e->tcp_flags != want[i].flags, "event %d: tcp_flags 0x%x, want 0x%x", i,
+			e->tcp_flags, want[i].flags);
+		FAIL_IF(e->dir != want[i].dir, "event %d: dir %u, want %u", i, e->dir,
+			want[i].dir);
+		FAIL_IF(i && e->ts_ns < evs[i - 1].ts_ns, "event %d: time goes back", i);
+	}
+	return 0;
+}
+
+/* ---- the cases ---------------------------------------------------------------- */
+
+/* option bytes for the malformed-option cases */
+static const uint8_t opt_mss_len3[] = { 2, 3, 0x05, 1 };
+static const uint8_t opt_len0[] = { 1, 1, 0x1e, 0 };
+static const uint8_t opt_ts_past_end[] = { 2, 4, 0x05, 0xb4, 8, 10, 0, 0 };
+static const uint8_t opt_unknown_then_mss[] = { 0x1e, 4, 0, 0, 1, 1, 2, 4, 0x05, 0x00 };
+
+#define V6EXT(...) .ext = { __VA_ARGS__ },                                                \
+	.next = sizeof((struct fr_ext[]){ __VA_ARGS__ }) / sizeof(struct fr_ext)
+#define X_HBH(n)  { FR_IPPROTO_HOPOPTS, (n), 0, 0 }
+#define X_DST(n)  { FR_IPPROTO_DSTOPTS, (n), 0, 0 }
+#define X_RT(n)   { FR_IPPROTO_ROUTING, (n), 0, 0 }
+#define X_FRAG(off, mf) { FR_IPPROTO_FRAGMENT, 0, (off), (mf) }
+
+#define SYN4(...) C2S4(.seq = C_ISN, .flags = F_SYN, SYN_OPTS, __VA_ARGS__)
+#define SYN6(...) C2S6(.seq = C_ISN, .flags = F_SYN, SYN_OPTS, __VA_ARGS__)
+#define TRACKED_SYN(fam) .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .family = (fam),   \
+				.c_mss = 1460, .c_wscale = 7 + 1,                       \
+				.c_epfl = EPF_SYN | EPF_OPTS, .hist = "S" }
+#define SYN_TRACKED_CNT CNT(IN1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1)
+#define NOTHING .m = { M_NONE }
+#define ERR_ONLY(c) CNT([TS_C_PKTS_IN] = 1, [c] = 1), NOTHING
+
+static const struct tcase cases[] = {
+	/* -- SYNs and the embryonic table -- */
+	{ "ipv4 SYN at XDP creates an embryonic entry",
+	  STEPS({ "SYN in", XDP, SYN4(), SYN_TRACKED_CNT, TRACKED_SYN(4) }) },
+	{ "ipv4 SYN at tc (local client) creates an embryonic entry",
+	  STEPS({ "SYN out", TC, SYN4(), CNT(OUT1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1),
+		  TRACKED_SYN(4) }) },
+	{ "SYN retransmission changes nothing",
+	  STEPS({ "SYN in", XDP, SYN4(), SYN_TRACKED_CNT, TRACKED_SYN(4) },
+		{ "SYN again", XDP, SYN4(), CNT(IN1, [TS_C_SYN] = 1), TRACKED_SYN(4) }) },
+	{ "SYN without options: none learnt",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN), SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_epfl = EPF_SYN,
+			 .c_epfl_clear = EPF_OPTS } }) },
+	{ "SYN window scale 20 is capped at 14",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .has_wscale = 1,
+				      .wscale = 20),
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_wscale = 14 + 1,
+			 .c_epfl = TS_EP_WSCALE } }) },
+	{ "SYN with an unknown option before MSS",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN,
+				      .rawopt = opt_unknown_then_mss,
+				      .rawoptlen = sizeof(opt_unknown_then_mss)),
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1280 } }) },
+
+	/* -- handshakes across the two hooks -- */
+	{ "server-side handshake and close (client closes first)",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(), HS_CLOSE),
+	  .post = post_handshake_close },
+	{ "client-side handshake: SYN out at tc, SYN-ACK in at XDP, ACK out at tc",
+	  STEPS({ "SYN out", TC, S2C4(.seq = S_ISN, .flags = F_SYN, SYN_OPTS),
+		  CNT(OUT1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1),
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1460,
+			 .c_epfl = EPF_SYN | EPF_OPTS } },
+		{ "SYN-ACK in", XDP, C2S4(.seq = C_ISN, .ack = S_ISN + 1,
+					  .flags = F_SYN | F_ACK, SYNACK_OPTS),
+		  CNT(IN1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD, .s_mss = 1400 } },
+		{ "ACK out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1, [TS_C_PROMOTE] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .c_mss = 1460,
+			 .s_mss = 1400, .hist = "ShA" } }) },
+	{ "window scaling dropped when the SYN-ACK lacks it",
+	  STEPS(HS_SYN(),
+		{ "SYN-ACK out, no wscale", TC,
+		  S2C4(.seq = S_ISN, .ack = C_ISN + 1, .flags = F_SYN | F_ACK, .mss = 1400),
+		  CNT(OUT1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD,
+			 .c_epfl_clear = TS_EP_WSCALE, .s_epfl_clear = TS_EP_WSCALE } }) },
+	{ "port reuse: SYN on a TIME_WAIT tuple restarts it",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(), HS_CLOSE,
+		{ "new SYN in", XDP, SYN4(.seq = C_ISN + 100000),
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_REUSE] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_SYN_SENT, TS_LISTEN, .hist = "S" } }) },
+	{ "state events: TS_EV_STATE records for the handshake",
+	  STEPS(HS_SYN([TS_C_EVENTS] = 2), HS_SYNACK([TS_C_EVENTS] = 2),
+		HS_ACK([TS_C_EVENTS] = 1)),
+	  .setup = setup_events, .post = post_events },
+
+	/* -- IPv6 -- */
+	{ "ipv6 SYN",
+	  STEPS({ "SYN in", XDP, SYN6(), SYN_TRACKED_CNT, TRACKED_SYN(6) }) },
+	{ "ipv6 SYN with hop-by-hop + destination options",
+	  STEPS({ "SYN in", XDP, SYN6(V6EXT(X_HBH(0), X_DST(1))), SYN_TRACKED_CNT,
+		  TRACKED_SYN(6) }) },
+	{ "ipv6 SYN with hop-by-hop + routing + first fragment + dest opts, at tc",
+	  STEPS({ "SYN out", TC, SYN6(V6EXT(X_HBH(0), X_RT(2), X_FRAG(0, 1), X_DST(0))),
+		  CNT(OUT1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1), TRACKED_SYN(6) }) },
+	{ "ipv6 non-first fragment: ip_fragments_later, no entry",
+	  STEPS({ "fragment in", XDP, SYN6(V6EXT(X_FRAG(185, 0))),
+		  ERR_ONLY(TS_C_FRAG_LATER) }) },
+	{ "ipv6 6 extension headers: tracked",
+	  STEPS({ "SYN in", XDP,
+		  SYN6(V6EXT(X_HBH(0), X_DST(0), X_DST(0), X_DST(0), X_DST(0), X_DST(0))),
+		  SYN_TRACKED_CNT, TRACKED_SYN(6) }) },
+	{ "ipv6 7 extension headers: parse_error_ipv6_chain_too_long",
+	  STEPS({ "SYN in", XDP,
+		  SYN6(V6EXT(X_HBH(0), X_DST(0), X_DST(0), X_DST(0), X_DST(0), X_DST(0),
+			     X_DST(0))),
+		  ERR_ONLY(TS_C_ERR_IPV6_CHAIN) }) },
+	{ "ipv6 truncated extension header: parse_error_ipv6_ext",
+	  STEPS({ "SYN in", XDP, SYN6(V6EXT(X_DST(1)), .cut = 14 + 40 + 12, .cut_fix_len = 1),
+		  ERR_ONLY(TS_C_ERR_IPV6_EXT) }) },
+	{ "ipv6 payload length past the frame: parse_error_ipv6",
+	  STEPS({ "SYN in", XDP, SYN6(.tot_len = 400), ERR_ONLY(TS_C_ERR_IPV6) }) },
+	{ "ipv6 UDP: non_tcp",
+	  STEPS({ "UDP in", XDP, C2S6(.l4proto = FR_IPPROTO_UDP, .paylen = 20),
+		  ERR_ONLY(TS_C_NON_TCP) }) },
+
+	/* -- VLANs -- */
+	{ "one VLAN tag: tracked",
+	  STEPS({ "SYN in", XDP, SYN4(.nvlan = 1), SYN_TRACKED_CNT, TRACKED_SYN(4) }) },
+	{ "QinQ (802.1ad + 802.1Q): tracked",
+	  STEPS({ "SYN in", XDP, SYN4(.nvlan = 2), SYN_TRACKED_CNT, TRACKED_SYN(4) }) },
+	{ "QinQ ipv6 at tc: tracked",
+	  STEPS({ "SYN out", TC, SYN6(.nvlan = 2, V6EXT(X_HBH(0))),
+		  CNT(OUT1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1), TRACKED_SYN(6) }) },
+	{ "three VLAN tags: parse_error_vlan",
+	  STEPS({ "SYN in", XDP, SYN4(.nvlan = 3), ERR_ONLY(TS_C_ERR_VLAN) }) },
+	{ "VLAN tag cut short: parse_error_vlan",
+	  STEPS({ "SYN in", XDP, SYN4(.nvlan = 2, .cut = 16), ERR_ONLY(TS_C_ERR_VLAN) }) },
+
+	/* -- IPv4 options and fragments -- */
+	{ "ipv4 with options (IHL=8): tracked",
+	  STEPS({ "SYN in", XDP, SYN4(.ip_optlen = 12), SYN_TRACKED_CNT, TRACKED_SYN(4) }) },
+	{ "ipv4 first fragment (MF, offset 0) with TCP: tracked",
+	  STEPS({ "SYN in", XDP, SYN4(.mf = 1), SYN_TRACKED_CNT, TRACKED_SYN(4) }) },
+	{ "ipv4 later fragment (offset>0): ip_fragments_later, no entry",
+	  STEPS({ "fragment in", XDP, SYN4(.frag_off = 185, .paylen = 64),
+		  ERR_ONLY(TS_C_FRAG_LATER) }) },
+	{ "ipv4 last fragment (offset>0, no MF) at tc: ip_fragments_later",
+	  STEPS({ "fragment out", TC, SYN4(.frag_off = 1, .mf = 0, .paylen = 8),
+		  CNT([TS_C_PKTS_OUT] = 1, [TS_C_FRAG_LATER] = 1), NOTHING }) },
+
+	/* -- truncated and lying headers -- */
+	{ "frame shorter than Ethernet: parse_error_eth",
+	  STEPS({ "6-byte frame", XDP, { .ethertype = FR_ETH_P_ARP, .cut = 6 },
+		  .xdp_meta = 8, ERR_ONLY(TS_C_ERR_ETH) }) },
+	{ "ipv4 IHL<5: parse_error_ipv4",
+	  STEPS({ "SYN in", XDP, SYN4(.ihl = 4), ERR_ONLY(TS_C_ERR_IPV4) }) },
+	{ "ipv4 header cut short: parse_error_ipv4",
+	  STEPS({ "SYN in", XDP, SYN4(.cut = 14 + 12), ERR_ONLY(TS_C_ERR_IPV4) }) },
+	{ "ipv4 IHL past the frame: parse_error_ipv4",
+	  STEPS({ "SYN in", XDP, C2S4(.flags = F_SYN, .ihl = 15, .cut = 14 + 40,
+				      .cut_fix_len = 1),
+		  ERR_ONLY(TS_C_ERR_IPV4) }) },
+	{ "ipv4 version 5: parse_error_ipv4",
+	  STEPS({ "SYN in", XDP, SYN4(.version = 5), ERR_ONLY(TS_C_ERR_IPV4) }) },
+	{ "ipv4 tot_len larger than the frame: parse_error_ipv4_length",
+	  STEPS({ "SYN in", XDP, SYN4(.tot_len = 1000), ERR_ONLY(TS_C_ERR_IPV4_LEN) }) },
+	{ "ipv4 tot_len larger than the frame, at tc: parse_error_ipv4_length",
+	  STEPS({ "SYN out", TC, SYN4(.tot_len = 1000),
+		  CNT([TS_C_PKTS_OUT] = 1, [TS_C_ERR_IPV4_LEN] = 1), NOTHING }) },
+	{ "ipv4 tot_len smaller than the header: parse_error_ipv4_length",
+	  STEPS({ "SYN in", XDP, SYN4(.tot_len = 12), ERR_ONLY(TS_C_ERR_IPV4_LEN) }) },
+	{ "tcp doff<5: parse_error_tcp_doff",
+	  STEPS({ "SYN in", XDP, C2S4(.flags = F_SYN, .doff = 4),
+		  ERR_ONLY(TS_C_ERR_TCP_DOFF) }) },
+	{ "tcp doff past the end: parse_error_tcp_doff",
+	  STEPS({ "SYN in", XDP, C2S4(.flags = F_SYN, .doff = 15),
+		  ERR_ONLY(TS_C_ERR_TCP_DOFF) }) },
+	{ "tcp doff past tot_len (Ethernet padding behind): parse_error_tcp_doff",
+	  STEPS({ "SYN in", XDP, C2S4(.flags = F_SYN, .doff = 8, .pad_to = 128),
+		  ERR_ONLY(TS_C_ERR_TCP_DOFF) }) },
+	{ "truncated tcp header: parse_error_tcp",
+	  STEPS({ "SYN in", XDP, SYN4(.cut = 14 + 20 + 10, .cut_fix_len = 1),
+		  ERR_ONLY(TS_C_ERR_TCP) }) },
+	{ "malformed tcp option on a SYN (MSS len 3): parse_error_tcp_options",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_mss_len3,
+				      .rawoptlen = sizeof(opt_mss_len3)),
+		  ERR_ONLY(TS_C_ERR_TCP_OPT) }) },
+	{ "malformed tcp option on a SYN (len 0): parse_error_tcp_options",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_len0,
+				      .rawoptlen = sizeof(opt_len0)),
+		  ERR_ONLY(TS_C_ERR_TCP_OPT) }) },
+	{ "tcp option past the option space on a SYN-ACK at tc: parse_error_tcp_options",
+	  STEPS({ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = 1, .flags = F_SYN | F_ACK,
+					  .rawopt = opt_ts_past_end,
+					  .rawoptlen = sizeof(opt_ts_past_end)),
+		  CNT([TS_C_PKTS_OUT] = 1, [TS_C_ERR_TCP_OPT] = 1), NOTHING }) },
+	{ "malformed tcp option on a non-SYN is not parsed (pickup)",
+	  STEPS({ "ACK in", XDP, C2S4(.seq = 7, .ack = 9, .flags = F_ACK,
+				      .rawopt = opt_mss_len3,
+				      .rawoptlen = sizeof(opt_mss_len3)),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .fl_set = TS_F_PICKED_UP } }) },
+	{ "zero-length ipv4 payload: parse_error_tcp",
+	  STEPS({ "IP header only", XDP, SYN4(.cut = 14 + 20, .cut_fix_len = 1),
+		  ERR_ONLY(TS_C_ERR_TCP) }) },
+	{ "zero-length ipv4 payload, Ethernet-padded to 60 bytes: parse_error_tcp",
+	  STEPS({ "IP header + padding", XDP, C2S4(.flags = F_SYN, .tot_len = 20),
+		  ERR_ONLY(TS_C_ERR_TCP) }) },
+
+	/* -- not TCP -- */
+	{ "ARP: non_ip",
+	  STEPS({ "ARP in", XDP, { .ethertype = FR_ETH_P_ARP }, ERR_ONLY(TS_C_NON_IP) }) },
+	{ "ARP at tc: non_ip",
+	  STEPS({ "ARP out", TC, { .ethertype = FR_ETH_P_ARP },
+		  CNT([TS_C_PKTS_OUT] = 1, [TS_C_NON_IP] = 1), NOTHING }) },
+	{ "UDP: non_tcp",
+	  STEPS({ "UDP in", XDP, C2S4(.l4proto = FR_IPPROTO_UDP, .paylen = 20),
+		  ERR_ONLY(TS_C_NON_TCP) }) },
+
+	/* -- mid-stream pickups and RSTs -- */
+	{ "mid-stream pickup: ACK with data for an unknown tuple",
+	  STEPS({ "data in", XDP, C2S4(.seq = 77777, .ack = 88888, .flags = F_ACK | F_PSH,
+				       .paylen = 200),
+		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .family = 4,
+			 .fl_set = TS_F_PICKED_UP, .hist = "D" } }) },
+	{ "mid-stream pickup from the server side at tc: lower port is the server",
+	  STEPS({ "data out", TC, S2C4(.seq = 5, .ack = 6, .flags = F_ACK, .paylen = 10),
+		  CNT(OUT1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .fl_set = TS_F_PICKED_UP, .hist = "d" } }) },
+	{ "pure ACK padded to 60 bytes: padding is not data",
+	  STEPS({ "ACK in", XDP, C2S4(.seq = 1, .ack = 2, .flags = F_ACK, .pad_to = 60),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "A" } }) },
+	{ "RST for an unknown tuple: rst_untracked, no entry",
+	  STEPS({ "RST in", XDP, C2S4(.seq = 1234, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_UNTRACKED_RST] = 1), NOTHING }) },
+	{ "RST|ACK for an unknown tuple at tc: rst_untracked, no entry",
+	  STEPS({ "RST out", TC, S2C4(.ack = 1234, .flags = F_RST | F_ACK),
+		  CNT(OUT1, [TS_C_RST] = 1, [TS_C_UNTRACKED_RST] = 1), NOTHING }) },
+	{ "SYN-ACK for an unknown tuple: picked up half-open",
+	  STEPS({ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = C_ISN + 1,
+					  .flags = F_SYN | F_ACK, SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYNACK] = 1, [TS_C_EMB_INSERT] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD,
+			 .fl_set = TS_F_PICKED_UP, .s_mss = 1400 } }) },
+	{ "refused connection: SYN in, RST|ACK out -> both CLOSED",
+	  STEPS(HS_SYN(),
+		{ "RST|ACK out", TC, S2C4(.seq = 0, .ack = C_ISN + 1, .flags = F_RST | F_ACK),
+		  CNT(OUT1, [TS_C_RST] = 1),
+		  .m = { M_EMB, CL_DST, TS_CLOSED, TS_CLOSED, .hist = "Sr" } }) },
+	{ "RST|ACK not acking the SYN is ignored",
+	  STEPS(HS_SYN(),
+		{ "RST|ACK out", TC, S2C4(.seq = 0, .ack = C_ISN + 77, .flags = F_RST | F_ACK),
+		  CNT(OUT1, [TS_C_RST] = 1),
+		  .m = { M_EMB, CL_DST, TS_SYN_SENT, TS_LISTEN } }) },
+	{ "RST in ESTABLISHED at the exact sequence closes both",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "RST in", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED, .hist = "ShAR" } }) },
+};
+
+#define NCASES (int)(sizeof(cases) / sizeof(cases[0]))
+
+static int run_case(const struct tcase *tc, char *why)
+{
+	char sub[WHYLEN];
+	int i;
+
+	if (reset_state()) {
+		snprintf(why, WHYLEN, "reset state: %s", strerror(errno));
+		return -1;
+	}
+	if (tc->setup)
+		tc->setup();
+	for (i = 0; i < tc->nsteps; i++) {
+		if (run_step(&tc->steps[i], sub)) {
+			snprintf(why, WHYLEN, "step %d \"%s\": %s", i + 1, tc->steps[i].what, sub);
+			return -1;
+		}
+	}
+	if (tc->post && tc->post(tc, sub)) {
+		snprintf(why, WHYLEN, "after the steps: %s", sub);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char why[WHYLEN];
+	int i, pass = 0, fail = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s BUILD_DIR\n", argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(libbpf_print);
+	if (setup_object(argv[1])) {
+		printf("load %s/tcpsentry.bpf.o: FAIL (see above)\n", argv[1]);
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	for (i = 0; i < NCASES; i++) {
+		why[0] = 0;
+		if (run_case(&cases[i], why) == 0) {
+			printf("%s: PASS\n", cases[i].name);
+			pass++;
+		} else {
+			printf("%s: FAIL (%s)\n", cases[i].name, why);
+			fail++;
+		}
+	}
+	reset_state();
+	ring_buffer__free(rb);
+	bpf_object__close(obj);
+	printf("%d passed, %d failed\n", pass, fail);
+	return fail ? 1 : 0;
+}

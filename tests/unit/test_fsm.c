@@ -1,0 +1,954 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of the TCP state machine (include/tcpsentry/fsm.h), segment by
+ * segment. Every table row is one segment as the tracker sees it, with the
+ * states BOTH endpoints must hold once it has been delivered (RFC 9293 send
+ * transitions for its sender, receive transitions for its receiver).
+ *
+ * Endpoints are named by flow-key index, as the datapath sees them:
+ *   A = key index 0, port 40000 (the client, unless a test says otherwise)
+ *   B = key index 1, port 80
+ * Client ISN 1000, server ISN 5000 unless a test says otherwise.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <tcpsentry/fsm.h>
+#include "format.h"
+
+enum { A = 0, B = 1 };
+static const __u16 port_of[2] = { 40000, 80 };
+
+/* flags */
+#define fSYN TS_TCP_SYN
+#define fSA  (TS_TCP_SYN | TS_TCP_ACK)
+#define fA   TS_TCP_ACK
+#define fPA  (TS_TCP_PSH | TS_TCP_ACK)
+#define fF   TS_TCP_FIN
+#define fFA  (TS_TCP_FIN | TS_TCP_ACK)
+#define fR   TS_TCP_RST
+#define fRA  (TS_TCP_RST | TS_TCP_ACK)
+
+/* states */
+#define CL TS_CLOSED
+#define LI TS_LISTEN
+#define SS TS_SYN_SENT
+#define SR TS_SYN_RCVD
+#define ES TS_ESTABLISHED
+#define F1 TS_FIN_WAIT_1
+#define F2 TS_FIN_WAIT_2
+#define CW TS_CLOSE_WAIT
+#define CG TS_CLOSING
+#define LA TS_LAST_ACK
+#define TW TS_TIME_WAIT
+
+/* result bits a row names; the *_CHANGED bits are derived from the states */
+#define EST    TS_STEP_ESTABLISHED
+#define REUSE  TS_STEP_REUSE
+#define INEX   TS_STEP_RST_INEXACT
+#define RSTOOW TS_STEP_RST_OOW
+#define CLOSED TS_STEP_CLOSED
+#define OOWIN  TS_STEP_OUT_OF_WINDOW
+
+struct step {
+	__u8 who;      /* key index of the sender */
+	__u8 flags;
+	__u32 seq, ack, len;
+	__u8 cst, sst; /* expected client / server state afterwards */
+	__u32 ev;      /* expected result bits besides *_CHANGED */
+	__u16 win;     /* 0: 65535 */
+	__u8 opts, wscale;
+};
+
+#define S(w, fl, sq, ak, ln, c, s) \
+	{ .who = w, .flags = fl, .seq = sq, .ack = ak, .len = ln, .cst = c, .sst = s }
+#define SX(w, fl, sq, ak, ln, c, s, x) \
+	{ .who = w, .flags = fl, .seq = sq, .ack = ak, .len = ln, .cst = c, .sst = s, .ev = x }
+#define N(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+#define T0 1000000000ull /* first segment at 1 s */
+#define DT 1000000ull    /* then one every ms */
+
+struct player {
+	struct ts_flow f;
+	int started;
+	unsigned n;          /* segments played */
+	int local;           /* key index of the local host, -1: none */
+	const __u64 *times;  /* per segment, NULL: T0 + n * DT */
+	const char *name;
+	__u32 last_ret;
+	__u64 last_now;
+};
+
+static void player_init(struct player *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	p->local = -1;
+	p->name = name;
+}
+
+static __u32 play1(struct player *p, const struct step *st)
+{
+	struct ts_seg seg = {
+		.seq = st->seq,
+		.ack = st->ack,
+		.len = st->len,
+		.win = st->win ? st->win : 65535,
+		.flags = st->flags,
+		.opts = st->opts | ((st->flags & TS_TCP_SYN) ? TS_OPT_MSS : 0),
+		.mss = (st->flags & TS_TCP_SYN) ? 1460 : 0,
+		.wscale = st->wscale,
+	};
+	__u64 now = p->times ? p->times[p->n] : T0 + p->n * DT;
+	__u8 pc, ps, gc, gs;
+	__u32 ret, want;
+	int recv_local = p->local >= 0 && (st->who ^ 1) == p->local;
+
+	if (!p->started) {
+		memset(&p->f, 0, sizeof(p->f));
+		p->f.family = 4;
+		ts_flow_start(&p->f, &seg, st->who, port_of[st->who], port_of[st->who ^ 1], now);
+		p->started = 1;
+		/* ts_flow_start picks the roles and sets seg.from to match */
+		assert_int_equal(seg.from, st->who == p->f.client ? TS_CLIENT : TS_SERVER);
+	} else {
+		seg.from = st->who == p->f.client ? TS_CLIENT : TS_SERVER;
+	}
+	pc = p->f.ep[TS_CLIENT].state;
+	ps = p->f.ep[TS_SERVER].state;
+	ret = ts_fsm_step(&p->f, &seg, now, recv_local);
+	gc = p->f.ep[TS_CLIENT].state;
+	gs = p->f.ep[TS_SERVER].state;
+	if (st->ev & TS_STEP_REUSE)
+		pc = ps = TS_CLOSED; /* a reused tuple starts over */
+	want = st->ev | (st->cst != pc ? TS_STEP_CLIENT_CHANGED : 0) |
+	       (st->sst != ps ? TS_STEP_SERVER_CHANGED : 0);
+	if (gc != st->cst || gs != st->sst || ret != want)
+		fail_msg("%s: segment %u (%s flags %#x seq %u ack %u len %u): "
+			 "client %s (want %s), server %s (want %s), ret %#x (want %#x)",
+			 p->name, p->n + 1, st->who == A ? "A" : "B", st->flags, st->seq, st->ack,
+			 st->len, ts_state_name(gc), ts_state_name(st->cst), ts_state_name(gs),
+			 ts_state_name(st->sst), ret, want);
+	p->n++;
+	p->last_ret = ret;
+	p->last_now = now;
+	return ret;
+}
+
+static void play(struct player *p, const struct step *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		play1(p, &s[i]);
+}
+
+/* run(): a fresh flow through a whole table */
+static void run(struct player *p, const char *name, const struct step *s, size_t n)
+{
+	player_init(p, name);
+	play(p, s, n);
+}
+#define RUN(p, arr) run(p, #arr, arr, N(arr))
+
+static void assert_hist(const struct ts_flow *f, const char *want)
+{
+	char got[sizeof(f->hist) + 1];
+
+	memcpy(got, f->hist, sizeof(f->hist));
+	got[sizeof(f->hist)] = '\0';
+	assert_string_equal(got, want);
+	assert_int_equal(f->hist_len, strlen(want));
+}
+
+/* ------------------------------------------------------------------ */
+/* Building blocks: rows of the usual life of a connection.           */
+
+#define HANDSHAKE                                                              \
+	S(A, fSYN, 1000, 0, 0, SS, LI),                                        \
+	S(B, fSA, 5000, 1001, 0, ES, SR),                                      \
+	SX(A, fA, 1001, 5001, 0, ES, ES, EST)
+
+/* client sends 100 bytes, server ACKs and answers with 200 */
+#define DATA                                                                   \
+	S(A, fPA, 1001, 5001, 100, ES, ES),                                    \
+	S(B, fA, 5001, 1101, 0, ES, ES),                                       \
+	S(B, fPA, 5001, 1101, 200, ES, ES),                                    \
+	S(A, fA, 1101, 5201, 0, ES, ES)
+
+#define C_FIN      S(A, fFA, 1101, 5201, 0, F1, CW)
+#define S_ACK_CFIN S(B, fA, 5201, 1102, 0, F2, CW)
+#define S_FIN      S(B, fFA, 5201, 1102, 0, TW, LA)
+#define C_LAST_ACK S(A, fA, 1102, 5202, 0, TW, CL)
+#define CLIENT_CLOSE C_FIN, S_ACK_CFIN, S_FIN, C_LAST_ACK
+
+#define S_FIN1     S(B, fFA, 5201, 1101, 0, CW, F1)
+#define C_ACK_SFIN S(A, fA, 1101, 5202, 0, CW, F2)
+#define C_FIN2     S(A, fFA, 1101, 5202, 0, LA, TW)
+#define S_LAST_ACK S(B, fA, 5202, 1102, 0, CL, TW)
+#define SERVER_CLOSE S_FIN1, C_ACK_SFIN, C_FIN2, S_LAST_ACK
+
+/* ------------------------------------------------------------------ */
+
+static void test_handshake(void **state)
+{
+	static const struct step t[] = { HANDSHAKE };
+	struct player p;
+	const struct ts_flow *f = &p.f;
+
+	(void)state;
+	RUN(&p, t);
+	assert_int_equal(f->client, A);
+	assert_int_equal(f->flags & TS_F_PICKED_UP, 0);
+	assert_true(p.last_ret & TS_STEP_ESTABLISHED);
+	assert_int_equal(f->ep[TS_CLIENT].isn, 1000);
+	assert_int_equal(f->ep[TS_SERVER].isn, 5000);
+	assert_true(f->ep[TS_CLIENT].flags & TS_EP_SYN_SENT);
+	assert_true(f->ep[TS_SERVER].flags & TS_EP_SYN_SENT);
+	assert_int_equal(f->ep[TS_CLIENT].mss, 1460);
+	assert_int_equal(f->ep[TS_CLIENT].packets, 2);
+	assert_int_equal(f->ep[TS_SERVER].packets, 1);
+	assert_int_equal(f->syn_ns, T0);
+	assert_int_equal(f->synack_ns, T0 + DT);
+	assert_int_equal(f->first_seen_ns, T0);
+	assert_int_equal(f->last_seen_ns, T0 + 2 * DT);
+	assert_int_equal(f->state_ns, T0 + 2 * DT);
+	assert_hist(f, "ShA");
+}
+
+static void test_data_on_third_segment(void **state)
+{
+	static const struct step t[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		S(B, fSA, 5000, 1001, 0, ES, SR),
+		SX(A, fPA, 1001, 5001, 100, ES, ES, EST), /* ACK carries the request */
+		S(B, fPA, 5001, 1101, 300, ES, ES),
+		S(A, fA, 1101, 5301, 0, ES, ES),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_hist(&p.f, "ShDdA");
+	assert_int_equal(p.f.ep[TS_CLIENT].bytes, 100);
+	assert_int_equal(p.f.ep[TS_SERVER].bytes, 300);
+}
+
+static void test_client_closes_first(void **state)
+{
+	static const struct step t[] = { HANDSHAKE, DATA, CLIENT_CLOSE };
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_hist(&p.f, "ShADadFf");
+	assert_int_equal(p.f.ep[TS_CLIENT].packets, 6);
+	assert_int_equal(p.f.ep[TS_SERVER].packets, 5);
+	assert_int_equal(p.f.ep[TS_CLIENT].bytes, 100);
+	assert_int_equal(p.f.ep[TS_SERVER].bytes, 200);
+	assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_SENT);
+	assert_int_equal(p.f.ep[TS_CLIENT].fin_end, 1102);
+	assert_int_equal(p.f.ep[TS_SERVER].fin_end, 5202);
+}
+
+static void test_server_closes_first(void **state)
+{
+	static const struct step t[] = { HANDSHAKE, DATA, SERVER_CLOSE };
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_hist(&p.f, "ShADadfF");
+}
+
+static void test_fin_ack_combined(void **state)
+{
+	/* the server's FIN rides on the ACK of the client's FIN */
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		C_FIN,
+		S(B, fFA, 5201, 1102, 0, TW, LA),
+		C_LAST_ACK,
+	};
+	/* and the other way round */
+	static const struct step u[] = {
+		HANDSHAKE, DATA,
+		S_FIN1,
+		S(A, fFA, 1101, 5202, 0, LA, TW),
+		S_LAST_ACK,
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	RUN(&p, u);
+}
+
+static void test_half_close(void **state)
+{
+	/* the client shuts down its sending side; the server keeps talking */
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		C_FIN,
+		S_ACK_CFIN,
+		S(B, fPA, 5201, 1102, 1000, F2, CW),
+		S(A, fA, 1102, 6201, 0, F2, CW),
+		S(B, fPA, 6201, 1102, 1000, F2, CW),
+		S(B, fPA, 7201, 1102, 1000, F2, CW),
+		S(A, fA, 1102, 8201, 0, F2, CW),
+		S(B, fFA, 8201, 1102, 0, TW, LA),
+		S(A, fA, 1102, 8202, 0, TW, CL),
+	};
+	/* data also flows before the server ACKs the FIN */
+	static const struct step u[] = {
+		HANDSHAKE, DATA,
+		C_FIN,
+		S(B, fPA, 5201, 1102, 500, F2, CW), /* ACKs the FIN, carries data */
+		S(A, fA, 1102, 5701, 0, F2, CW),
+		S(B, fFA, 5701, 1102, 0, TW, LA),
+		S(A, fA, 1102, 5702, 0, TW, CL),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_int_equal(p.f.ep[TS_SERVER].bytes, 3200);
+	RUN(&p, u);
+}
+
+static void test_simultaneous_close(void **state)
+{
+	/* both FINs cross: neither acknowledges the other's */
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		S(A, fFA, 1101, 5201, 0, F1, CW),
+		S(B, fFA, 5201, 1101, 0, CG, CG),
+		S(A, fA, 1102, 5202, 0, CG, TW),
+		S(B, fA, 5202, 1102, 0, TW, TW),
+	};
+	/* the server's FIN seen first, ACKs in the other order */
+	static const struct step u[] = {
+		HANDSHAKE, DATA,
+		S(B, fFA, 5201, 1101, 0, CW, F1),
+		S(A, fFA, 1101, 5201, 0, CG, CG),
+		S(A, fA, 1102, 5202, 0, CG, TW),
+		S(B, fA, 5202, 1102, 0, TW, TW),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	RUN(&p, u);
+}
+
+static void test_simultaneous_open(void **state)
+{
+	static const struct step t[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		S(B, fSYN, 5000, 0, 0, SR, SR), /* crossed SYNs */
+		S(A, fSA, 1000, 5001, 0, SR, ES),
+		SX(B, fSA, 5000, 1001, 0, ES, ES, EST),
+		S(A, fPA, 1001, 5001, 10, ES, ES),
+		S(B, fA, 5001, 1011, 0, ES, ES),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_int_equal(p.f.client, A);
+	assert_hist(&p.f, "SsHhDa");
+}
+
+/* ------------------------------------------------------------------ */
+/* RST in every state, from either side, with the exact sequence number. */
+
+struct rst_case {
+	const char *name;
+	const struct step *pre;
+	size_t npre;
+	__u8 cst, sst;   /* states the prefix ends in */
+	__u32 seq[2];    /* next sequence number of A, B */
+	__u32 ack[2];    /* what A, B acknowledge; 0: bare RST */
+};
+
+static const struct step pre_syn[] = { S(A, fSYN, 1000, 0, 0, SS, LI) };
+static const struct step pre_synack[] = {
+	S(A, fSYN, 1000, 0, 0, SS, LI),
+	S(B, fSA, 5000, 1001, 0, ES, SR),
+};
+static const struct step pre_simopen[] = {
+	S(A, fSYN, 1000, 0, 0, SS, LI),
+	S(B, fSYN, 5000, 0, 0, SR, SR),
+};
+static const struct step pre_simopen2[] = {
+	S(A, fSYN, 1000, 0, 0, SS, LI),
+	S(B, fSYN, 5000, 0, 0, SR, SR),
+	S(A, fSA, 1000, 5001, 0, SR, ES),
+};
+static const struct step pre_est[] = { HANDSHAKE, DATA };
+static const struct step pre_fw1[] = { HANDSHAKE, DATA, C_FIN };
+static const struct step pre_fw2[] = { HANDSHAKE, DATA, C_FIN, S_ACK_CFIN };
+static const struct step pre_lastack[] = { HANDSHAKE, DATA, C_FIN, S_ACK_CFIN, S_FIN };
+static const struct step pre_tw[] = { HANDSHAKE, DATA, CLIENT_CLOSE };
+static const struct step pre_closing[] = {
+	HANDSHAKE, DATA,
+	S(A, fFA, 1101, 5201, 0, F1, CW),
+	S(B, fFA, 5201, 1101, 0, CG, CG),
+};
+static const struct step pre_sfw1[] = { HANDSHAKE, DATA, S_FIN1 };
+static const struct step pre_sfw2[] = { HANDSHAKE, DATA, S_FIN1, C_ACK_SFIN };
+static const struct step pre_slastack[] = { HANDSHAKE, DATA, S_FIN1, C_ACK_SFIN, C_FIN2 };
+static const struct step pre_stw[] = { HANDSHAKE, DATA, SERVER_CLOSE };
+
+#define RC(nm, arr, c, s, sa, sb, aa, ab) \
+	{ nm, arr, N(arr), c, s, { sa, sb }, { aa, ab } }
+static const struct rst_case rst_cases[] = {
+	RC("SYN_SENT/LISTEN", pre_syn, SS, LI, 1001, 0, 0, 1001),
+	RC("ESTABLISHED/SYN_RCVD", pre_synack, ES, SR, 1001, 5001, 5001, 1001),
+	RC("SYN_RCVD/SYN_RCVD", pre_simopen, SR, SR, 1001, 5001, 0, 0),
+	RC("SYN_RCVD/ESTABLISHED", pre_simopen2, SR, ES, 1001, 5001, 5001, 1001),
+	RC("ESTABLISHED/ESTABLISHED", pre_est, ES, ES, 1101, 5201, 5201, 1101),
+	RC("FIN_WAIT_1/CLOSE_WAIT", pre_fw1, F1, CW, 1102, 5201, 5201, 1102),
+	RC("FIN_WAIT_2/CLOSE_WAIT", pre_fw2, F2, CW, 1102, 5201, 5201, 1102),
+	RC("TIME_WAIT/LAST_ACK", pre_lastack, TW, LA, 1102, 5202, 5202, 1102),
+	RC("TIME_WAIT/CLOSED", pre_tw, TW, CL, 1102, 5202, 5202, 1102),
+	RC("CLOSING/CLOSING", pre_closing, CG, CG, 1102, 5202, 5202, 1102),
+	RC("CLOSE_WAIT/FIN_WAIT_1", pre_sfw1, CW, F1, 1101, 5202, 5202, 1101),
+	RC("CLOSE_WAIT/FIN_WAIT_2", pre_sfw2, CW, F2, 1101, 5202, 5202, 1101),
+	RC("LAST_ACK/TIME_WAIT", pre_slastack, LA, TW, 1102, 5202, 5202, 1102),
+	RC("CLOSED/TIME_WAIT", pre_stw, CL, TW, 1102, 5202, 5202, 1102),
+};
+
+static void test_rst_exact(void **state)
+{
+	const struct rst_case *rc = *state;
+	int who;
+
+	for (who = A; who <= B; who++) {
+		struct step r = SX(who, rc->ack[who] ? fRA : fR, rc->seq[who], rc->ack[who], 0,
+				   CL, CL, CLOSED);
+		struct player p;
+		char name[96];
+
+		snprintf(name, sizeof(name), "RST from %s in %s", who == A ? "A" : "B", rc->name);
+		player_init(&p, name);
+		play(&p, rc->pre, rc->npre);
+		assert_int_equal(p.f.ep[TS_CLIENT].state, rc->cst);
+		assert_int_equal(p.f.ep[TS_SERVER].state, rc->sst);
+		play1(&p, &r);
+		assert_true(p.f.hist_mask & (1u << (TS_H_RST * 2 + (who == p.f.client ? 0 : 1))));
+	}
+}
+
+static void test_rst_refused(void **state)
+{
+	/* the server answers the SYN with RST|ACK, ack = ISN + 1 */
+	static const struct step t[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		SX(B, fRA, 0, 1001, 0, CL, CL, CLOSED),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_hist(&p.f, "Sr");
+}
+
+static void test_rst_wrong_ack_in_syn_sent(void **state)
+{
+	static const struct step t[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		SX(B, fRA, 0, 1005, 0, SS, LI, RSTOOW),  /* does not ACK the SYN */
+		SX(B, fRA, 0, 1000, 0, SS, LI, RSTOOW),  /* one short */
+		SX(B, fR, 0, 0, 0, SS, LI, RSTOOW),      /* no ACK at all */
+		S(B, fSA, 5000, 1001, 0, ES, SR),        /* the connection goes on */
+		SX(A, fA, 1001, 5001, 0, ES, ES, EST),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+}
+
+static void test_rst_out_of_window_and_inexact(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fRA, 1101 + 100, 5201, 0, ES, ES, INEX),
+		SX(B, fRA, 5201 + 100, 1101, 0, ES, ES, INEX),
+		SX(A, fRA, 1101 + 1000000, 5201, 0, ES, ES, RSTOOW),
+		SX(B, fRA, 5201 + 1000000, 1101, 0, ES, ES, RSTOOW),
+		SX(A, fR, 1101 - 1000000, 0, 0, ES, ES, RSTOOW),
+		/* the connection is untouched: a real RST still closes it */
+		S(A, fPA, 1101, 5201, 10, ES, ES),
+		SX(B, fR, 5201, 0, 0, CL, CL, CLOSED),
+	};
+	static const struct step u[] = {
+		HANDSHAKE, DATA, C_FIN, S_ACK_CFIN,
+		SX(B, fRA, 5201 + 60000, 1102, 0, F2, CW, INEX),
+		SX(B, fRA, 5201 + 70000, 1102, 0, F2, CW, RSTOOW),
+		SX(A, fRA, 1102 + 1, 5201, 0, F2, CW, INEX),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	RUN(&p, u);
+}
+
+static void test_retransmissions(void **state)
+{
+	static const struct step t[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		S(A, fSYN, 1000, 0, 0, SS, LI),            /* SYN again */
+		S(B, fSA, 5000, 1001, 0, ES, SR),
+		S(B, fSA, 5000, 1001, 0, ES, SR),          /* SYN-ACK again */
+		SX(A, fA, 1001, 5001, 0, ES, ES, EST),
+		S(B, fSA, 5000, 1001, 0, ES, ES),          /* a late copy */
+		DATA,
+		S(A, fPA, 1001, 5001, 100, ES, ES),        /* data again */
+		C_FIN,
+		S(A, fFA, 1101, 5201, 0, F1, CW),          /* FIN again */
+		S_ACK_CFIN,
+		S(A, fFA, 1101, 5201, 0, F2, CW),          /* FIN again, already ACKed */
+		S_FIN,
+		S(B, fFA, 5201, 1102, 0, TW, LA),          /* server FIN again */
+		S(A, fA, 1102, 5202, 0, TW, CL),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_int_equal(p.f.ep[TS_CLIENT].packets, 9);
+	assert_hist(&p.f, "ShADadFf");
+}
+
+static void test_reuse_time_wait(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA, CLIENT_CLOSE,            /* client TIME_WAIT */
+		SX(A, fSYN, 20000, 0, 0, SS, LI, REUSE),
+		S(B, fSA, 90000, 20001, 0, ES, SR),
+		SX(A, fA, 20001, 90001, 0, ES, ES, EST),
+		S(A, fPA, 20001, 90001, 5, ES, ES),
+	};
+	struct player p;
+	const struct ts_flow *f = &p.f;
+
+	(void)state;
+	RUN(&p, t);
+	assert_int_equal(f->client, A);
+	assert_int_equal(f->family, 4);
+	assert_int_equal(f->first_seen_ns, T0);              /* kept */
+	assert_int_equal(f->syn_ns, T0 + 10 * DT);           /* restarted */
+	assert_hist(f, "ShAD");
+	assert_int_equal(f->ep[TS_CLIENT].isn, 20000);
+	assert_int_equal(f->ep[TS_SERVER].isn, 90000);
+	assert_int_equal(f->ep[TS_CLIENT].packets, 3);
+	assert_int_equal(f->ep[TS_SERVER].packets, 1);
+	assert_int_equal(f->ep[TS_CLIENT].bytes, 5);
+	assert_int_equal(f->ep[TS_SERVER].bytes, 0);
+	assert_int_equal(f->ep[TS_CLIENT].flags & TS_EP_FIN_SENT, 0);
+}
+
+static void test_reuse_roles_swap(void **state)
+{
+	/* the server closed first and holds TIME_WAIT; then it opens a
+	 * connection of its own on the same tuple: it is the client now */
+	static const struct step t[] = {
+		HANDSHAKE, DATA, SERVER_CLOSE,            /* B TIME_WAIT, A CLOSED */
+		SX(B, fSYN, 30000, 0, 0, SS, LI, REUSE),
+		S(A, fSA, 70000, 30001, 0, ES, SR),
+		SX(B, fA, 30001, 70001, 0, ES, ES, EST),
+		S(A, fFA, 70001, 30001, 0, CW, F1),       /* A (now server) closes */
+		S(B, fFA, 30001, 70002, 0, LA, TW),
+		S(A, fA, 70002, 30002, 0, CL, TW),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_int_equal(p.f.client, B);
+	assert_int_equal(p.f.ep[TS_CLIENT].isn, 30000);
+	assert_int_equal(p.f.ep[TS_SERVER].isn, 70000);
+	assert_hist(&p.f, "ShAfF");
+}
+
+static void test_reuse_after_refusal(void **state)
+{
+	static const struct step t[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		SX(B, fRA, 0, 1001, 0, CL, CL, CLOSED),
+		SX(A, fSYN, 3000, 0, 0, SS, LI, REUSE),   /* the client tries again */
+		S(B, fSA, 7000, 3001, 0, ES, SR),
+		SX(A, fA, 3001, 7001, 0, ES, ES, EST),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_hist(&p.f, "ShA");
+}
+
+static void test_no_reuse_while_live(void **state)
+{
+	/* a SYN on a tuple whose peer still is in LAST_ACK is not a reuse */
+	static const struct step t[] = {
+		HANDSHAKE, DATA, C_FIN, S_ACK_CFIN, S_FIN,
+		S(A, fSYN, 1000, 0, 0, SS, LA),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_false(p.last_ret & TS_STEP_REUSE);
+}
+
+static void test_pickup(void **state)
+{
+	/* first segment a plain ACK with data from the high port */
+	static const struct step t[] = {
+		S(A, fPA, 123456, 777777, 100, ES, ES),
+		S(B, fA, 777777, 123556, 0, ES, ES),
+		S(B, fPA, 777777, 123556, 300, ES, ES),
+		S(A, fA, 123556, 778077, 0, ES, ES),
+		S(A, fFA, 123556, 778077, 0, F1, CW),
+		S(B, fA, 778077, 123557, 0, F2, CW),
+		S(B, fFA, 778077, 123557, 0, TW, LA),
+		S(A, fA, 123557, 778078, 0, TW, CL),
+	};
+	/* first segment from the low port: that one is still the server */
+	static const struct step u[] = {
+		S(B, fPA, 777777, 123456, 300, ES, ES),
+		S(A, fA, 123456, 778077, 0, ES, ES),
+		S(B, fFA, 778077, 123456, 0, CW, F1),
+		S(A, fFA, 123456, 778078, 0, LA, TW),
+		SX(B, fA, 778078, 123457, 0, CL, TW, 0),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_true(p.f.flags & TS_F_PICKED_UP);
+	assert_int_equal(p.f.client, A);
+	assert_hist(&p.f, "DadAFf");
+	assert_int_equal(p.f.syn_ns, 0);
+	assert_int_equal(p.f.handshake_us, 0);
+
+	RUN(&p, u);
+	assert_true(p.f.flags & TS_F_PICKED_UP);
+	assert_int_equal(p.f.client, A);
+	assert_hist(&p.f, "dAfF");
+}
+
+static void test_pickup_synack(void **state)
+{
+	static const struct step t[] = {
+		S(B, fSA, 5000, 1001, 0, ES, SR),
+		SX(A, fA, 1001, 5001, 0, ES, ES, EST),
+		S(A, fPA, 1001, 5001, 100, ES, ES),
+		S(B, fA, 5001, 1101, 0, ES, ES),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_true(p.f.flags & TS_F_PICKED_UP);
+	assert_int_equal(p.f.client, A);
+	assert_int_equal(p.f.ep[TS_SERVER].isn, 5000);
+	assert_hist(&p.f, "hADa");
+}
+
+static void test_sequence_wrap(void **state)
+{
+	/* both ISNs just below 2^32: every sequence comparison wraps */
+	static const struct step t[] = {
+		S(A, fSYN, 0xfffffff0u, 0, 0, SS, LI),
+		S(B, fSA, 0xffffffffu, 0xfffffff1u, 0, ES, SR),
+		SX(A, fA, 0xfffffff1u, 0, 0, ES, ES, EST),
+		S(A, fPA, 0xfffffff1u, 0, 100, ES, ES),
+		S(B, fPA, 0, 0x55, 1000, ES, ES),
+		S(A, fFA, 0x55, 1000, 0, F1, CW),
+		S(B, fFA, 1000, 0x56, 0, TW, LA),
+		S(A, fA, 0x56, 1001, 0, TW, CL),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+}
+
+static void test_window_scaling(void **state)
+{
+	/* both SYNs offer it: negotiated; the client's ACK window is scaled */
+	static const struct step both[] = {
+		{ .who = A, .flags = fSYN, .seq = 1000, .cst = SS, .sst = LI, .win = 64240,
+		  .opts = TS_OPT_WSCALE | TS_OPT_SACKOK | TS_OPT_TS, .wscale = 7 },
+		{ .who = B, .flags = fSA, .seq = 5000, .ack = 1001, .cst = ES, .sst = SR,
+		  .win = 65160, .opts = TS_OPT_WSCALE | TS_OPT_SACKOK, .wscale = 9 },
+		{ .who = A, .flags = fA, .seq = 1001, .ack = 5001, .cst = ES, .sst = ES,
+		  .ev = EST, .win = 1000 },
+		/* past 5001 + 1000 but inside 5001 + (1000 << 7) */
+		{ .who = B, .flags = fPA, .seq = 55001, .ack = 1001, .len = 1000, .cst = ES,
+		  .sst = ES, .win = 100 },
+	};
+	/* only the client offers it: not negotiated, the same window is unscaled */
+	static const struct step client_only[] = {
+		{ .who = A, .flags = fSYN, .seq = 1000, .cst = SS, .sst = LI, .win = 64240,
+		  .opts = TS_OPT_WSCALE, .wscale = 7 },
+		{ .who = B, .flags = fSA, .seq = 5000, .ack = 1001, .cst = ES, .sst = SR,
+		  .win = 65160 },
+		{ .who = A, .flags = fA, .seq = 1001, .ack = 5001, .cst = ES, .sst = ES,
+		  .ev = EST, .win = 1000 },
+		{ .who = B, .flags = fPA, .seq = 55001, .ack = 1001, .len = 1000, .cst = ES,
+		  .sst = ES, .ev = OOWIN, .win = 100 },
+	};
+	/* only the server's SYN-ACK carries it (a broken stack): not negotiated */
+	static const struct step server_only[] = {
+		{ .who = A, .flags = fSYN, .seq = 1000, .cst = SS, .sst = LI, .win = 64240 },
+		{ .who = B, .flags = fSA, .seq = 5000, .ack = 1001, .cst = ES, .sst = SR,
+		  .win = 65160, .opts = TS_OPT_WSCALE, .wscale = 9 },
+		{ .who = A, .flags = fA, .seq = 1001, .ack = 5001, .cst = ES, .sst = ES,
+		  .ev = EST, .win = 1000 },
+	};
+	struct player p;
+	const struct ts_endpoint *c = &p.f.ep[TS_CLIENT], *s = &p.f.ep[TS_SERVER];
+
+	(void)state;
+	RUN(&p, both);
+	assert_true(c->flags & TS_EP_WSCALE);
+	assert_true(s->flags & TS_EP_WSCALE);
+	assert_int_equal(c->wscale, 7);
+	assert_int_equal(s->wscale, 9);
+	assert_int_equal(c->flags & (TS_EP_SACKOK | TS_EP_TS), TS_EP_SACKOK | TS_EP_TS);
+	assert_int_equal(s->flags & (TS_EP_SACKOK | TS_EP_TS), TS_EP_SACKOK);
+	assert_int_equal(c->maxwin, 1000u << 7);
+	assert_int_equal(s->maxwin, 65160); /* SYN windows are never scaled */
+
+	RUN(&p, client_only);
+	assert_false(c->flags & TS_EP_WSCALE);
+	assert_false(s->flags & TS_EP_WSCALE);
+	assert_int_equal(c->maxwin, 64240);
+
+	RUN(&p, server_only);
+	assert_false(c->flags & TS_EP_WSCALE);
+	assert_false(s->flags & TS_EP_WSCALE);
+}
+
+static void test_handshake_time(void **state)
+{
+	static const struct step t[] = { HANDSHAKE, DATA };
+	static const __u64 times[] = {
+		T0, T0 + 1500000, T0 + 1750000, T0 + 2000000,
+		T0 + 3000000, T0 + 4000000, T0 + 5000000,
+	};
+	static const struct step pu[] = {
+		S(B, fSA, 5000, 1001, 0, ES, SR),
+		SX(A, fA, 1001, 5001, 0, ES, ES, EST),
+	};
+	struct player p;
+
+	(void)state;
+	/* local client: SYN -> SYN-ACK as it sees it */
+	player_init(&p, "local client");
+	p.local = A;
+	p.times = times;
+	play(&p, t, N(t));
+	assert_int_equal(p.f.handshake_us, 1500);
+
+	/* local server: SYN-ACK -> final ACK */
+	player_init(&p, "local server");
+	p.local = B;
+	p.times = times;
+	play(&p, t, N(t));
+	assert_int_equal(p.f.handshake_us, 250);
+
+	/* neither end local (a router): not timed */
+	player_init(&p, "forwarded");
+	p.times = times;
+	play(&p, t, N(t));
+	assert_int_equal(p.f.handshake_us, 0);
+
+	/* picked up at the SYN-ACK: a local server can time it, a client not */
+	player_init(&p, "pickup, local server");
+	p.local = B;
+	p.times = times;
+	play(&p, pu, N(pu));
+	assert_int_equal(p.f.handshake_us, 250);
+	player_init(&p, "pickup, local client");
+	p.local = A;
+	p.times = times;
+	play(&p, pu, N(pu));
+	assert_int_equal(p.f.handshake_us, 0);
+}
+
+static void test_effective_state(void **state)
+{
+	static const struct step t[] = { HANDSHAKE, DATA, CLIENT_CLOSE };
+	static const struct step e[] = { HANDSHAKE };
+	static const __u32 to[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
+	const __u64 s = 1000000000ull;
+	struct player p;
+	__u64 last;
+
+	(void)state;
+	RUN(&p, t);
+	last = p.f.last_seen_ns;
+	assert_int_equal(ts_effective_state(&p.f, TS_CLIENT, last, to), TS_TIME_WAIT);
+	assert_int_equal(ts_effective_state(&p.f, TS_CLIENT, last + 59 * s, to), TS_TIME_WAIT);
+	assert_int_equal(ts_effective_state(&p.f, TS_CLIENT, last + 60 * s, to), TS_TIME_WAIT);
+	assert_int_equal(ts_effective_state(&p.f, TS_CLIENT, last + 60 * s + 1, to), TS_CLOSED);
+	assert_int_equal(ts_effective_state(&p.f, TS_CLIENT, last + 61 * s, to), TS_CLOSED);
+	assert_int_equal(ts_effective_state(&p.f, TS_SERVER, last, to), TS_CLOSED);
+	/* a clock behind last_seen is no idle time */
+	assert_int_equal(ts_effective_state(&p.f, TS_CLIENT, last - 5 * s, to), TS_TIME_WAIT);
+
+	RUN(&p, e);
+	last = p.f.last_seen_ns;
+	assert_int_equal(ts_effective_state(&p.f, TS_CLIENT, last + 86400 * s, to),
+			 TS_ESTABLISHED);
+	assert_int_equal(ts_effective_state(&p.f, TS_SERVER, last + 432001 * s, to), TS_CLOSED);
+	/* garbage in the state byte reads as CLOSED */
+	p.f.ep[TS_SERVER].state = 200;
+	assert_int_equal(ts_effective_state(&p.f, TS_SERVER, last, to), TS_CLOSED);
+}
+
+static void test_flow_expired(void **state)
+{
+	static const struct step t[] = { HANDSHAKE, DATA, CLIENT_CLOSE };
+	static const struct step r[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		SX(B, fRA, 0, 1001, 0, CL, CL, CLOSED),
+	};
+	static const struct step e[] = { HANDSHAKE };
+	static const struct step syn[] = { S(A, fSYN, 1000, 0, 0, SS, LI) };
+	static const __u32 to[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
+	const __u64 s = 1000000000ull;
+	struct player p;
+	__u64 last;
+
+	(void)state;
+	RUN(&p, t); /* TIME_WAIT / CLOSED */
+	last = p.f.last_seen_ns;
+	assert_false(ts_flow_expired(&p.f, last, to));
+	assert_false(ts_flow_expired(&p.f, last + 59 * s, to));
+	assert_true(ts_flow_expired(&p.f, last + 71 * s, to));
+
+	RUN(&p, r); /* refused: kept for the CLOSED grace period */
+	last = p.f.last_seen_ns;
+	assert_false(ts_flow_expired(&p.f, last, to));
+	assert_false(ts_flow_expired(&p.f, last + 9 * s, to));
+	assert_true(ts_flow_expired(&p.f, last + 11 * s, to));
+
+	RUN(&p, e);
+	last = p.f.last_seen_ns;
+	assert_false(ts_flow_expired(&p.f, last + 86400 * s, to));
+	assert_true(ts_flow_expired(&p.f, last + 432001 * s, to));
+
+	RUN(&p, syn); /* unanswered SYN: 120 s */
+	last = p.f.last_seen_ns;
+	assert_false(ts_flow_expired(&p.f, last + 119 * s, to));
+	assert_true(ts_flow_expired(&p.f, last + 121 * s, to));
+}
+
+static void test_in_window_and_rst_verdict(void **state)
+{
+	struct ts_endpoint snd = { 0 }, rcv = { 0 };
+	struct ts_seg s = { .seq = 1000, .flags = TS_TCP_RST };
+
+	(void)state;
+	/* unknown sequence space: everything is in window, any RST acceptable */
+	assert_true(ts_in_window(&snd, &rcv, &s));
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);
+
+	snd.flags = rcv.flags = TS_EP_SEQ_KNOWN;
+	snd.end = 1000;
+	snd.maxend = 1000 + 8192;
+	rcv.maxwin = 8192;
+	rcv.end = 9000;
+	assert_true(ts_in_window(&snd, &rcv, &s));
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);        /* exact */
+	s.seq = 1001;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 1);        /* in window */
+	s.seq = 1000 + 8191;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 1);
+	s.seq = 1000 + 8193;
+	assert_false(ts_in_window(&snd, &rcv, &s));
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 2);        /* beyond */
+	rcv.last_ack = 1000 + 8193;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);        /* what rcv ACKed */
+	rcv.last_ack = 0;
+	s.seq = 1000 - 100000;
+	assert_false(ts_in_window(&snd, &rcv, &s));
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 2);        /* far behind */
+
+	/* a data segment: upper edge is maxend, lower edge a window back */
+	s.flags = TS_TCP_ACK;
+	s.len = 100;
+	s.seq = 1000 + 8192;
+	assert_true(ts_in_window(&snd, &rcv, &s));
+	s.seq = 1000 + 8193;
+	assert_false(ts_in_window(&snd, &rcv, &s));
+	s.seq = 1000 - 8000;
+	assert_true(ts_in_window(&snd, &rcv, &s));
+	s.seq = 1000 - 9000;
+	assert_false(ts_in_window(&snd, &rcv, &s));
+
+	/* the receiver in SYN_SENT: only an RST that ACKs its SYN counts */
+	rcv.state = TS_SYN_SENT;
+	rcv.flags = TS_EP_SYN_SENT | TS_EP_SEQ_KNOWN;
+	rcv.isn = 0xffffffffu;
+	s.flags = TS_TCP_RST | TS_TCP_ACK;
+	s.len = 0;
+	s.seq = 0;
+	s.ack = 0;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);
+	s.ack = 1;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 2);
+	s.flags = TS_TCP_RST;
+	s.ack = 0;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_data_on_third_segment),
+		cmocka_unit_test(test_client_closes_first),
+		cmocka_unit_test(test_server_closes_first),
+		cmocka_unit_test(test_fin_ack_combined),
+		cmocka_unit_test(test_half_close),
+		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_simultaneous_open),
+#define RST_TEST(i) \
+	{ "test_rst_exact " #i, test_rst_exact, NULL, NULL, (void *)&rst_cases[i] }
+		RST_TEST(0), RST_TEST(1), RST_TEST(2), RST_TEST(3), RST_TEST(4),
+		RST_TEST(5), RST_TEST(6), RST_TEST(7), RST_TEST(8), RST_TEST(9),
+		RST_TEST(10), RST_TEST(11), RST_TEST(12), RST_TEST(13),
+		cmocka_unit_test(test_rst_refused),
+		cmocka_unit_test(test_rst_wrong_ack_in_syn_sent),
+		cmocka_unit_test(test_rst_out_of_window_and_inexact),
+		cmocka_unit_test(test_retransmissions),
+		cmocka_unit_test(test_reuse_time_wait),
+		cmocka_unit_test(test_reuse_roles_swap),
+		cmocka_unit_test(test_reuse_after_refusal),
+		cmocka_unit_test(test_no_reuse_while_live),
+		cmocka_unit_test(test_pickup),
+		cmocka_unit_test(test_pickup_synack),
+		cmocka_unit_test(test_sequence_wrap),
+		cmocka_unit_test(test_window_scaling),
+		cmocka_unit_test(test_handshake_time),
+		cmocka_unit_test(test_effective_state),
+		cmocka_unit_test(test_flow_expired),
+		cmocka_unit_test(test_in_window_and_rst_verdict),
+	};
+
+	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
