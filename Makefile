@@ -89,11 +89,11 @@ $(BUILD)/tcpdrive: tools/tcpdrive.c | $(BUILD)
 deps:
 	$(Q)tools/deps.sh
 
-unit: deps $(UNIT_BINS)
+unit: deps tcpsentry $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-unit-asan: deps $(UNIT_ASAN)
-	$(Q)set -e; for t in $(UNIT_ASAN); do echo "== $$t (asan/ubsan)"; $$t; done
+unit-asan: deps $(BUILD)/tcpsentry-asan $(UNIT_ASAN)
+	$(Q)set -e; for t in $(UNIT_ASAN); do echo "== $$t (asan/ubsan)"; TCPSENTRY=$(BUILD)/tcpsentry-asan $$t; done
 
 bpftest: deps all
 	$(Q)$(BUILD)/bpftest $(BUILD)

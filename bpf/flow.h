@@ -32,8 +32,7 @@ static __always_inline void count(struct ts_counters *cn, __u32 idx)
 
 static __always_inline void emit_state_events(const struct ts_flow_key *key,
 					      const struct step_out *o, __u8 tcp_flags,
-					      __u8 dir, __u8 family, __u64 now,
-					      struct ts_counters *cn)
+					      __u8 dir, __u8 family, struct ts_counters *cn)
 {
 	struct ts_config *cfg;
 	struct ts_event ev = {};
@@ -45,7 +44,6 @@ static __always_inline void emit_state_events(const struct ts_flow_key *key,
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || !cfg->state_events)
 		return;
-	(void)now;
 	ev.ts_ns = bpf_ktime_get_ns(); /* precise: events are rare, and ordered by it */
 	ev.key = *key;
 	ev.type = TS_EV_STATE;
@@ -118,8 +116,20 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 }
 
 static __always_inline __u64 clock_precise(void) { return bpf_ktime_get_ns(); }
-/* jiffy resolution, a fraction of the cost: enough for last-seen times */
-static __always_inline __u64 clock_coarse(void) { return bpf_ktime_get_coarse_ns(); }
+/* CLOCK_MONOTONIC_COARSE, read at most once per tick per CPU: enough for
+ * last-seen times and idle timeouts */
+static __always_inline __u64 clock_coarse(struct ts_counters *cn)
+{
+	__u64 j = bpf_jiffies64();
+
+	if (!cn)
+		return bpf_ktime_get_coarse_ns();
+	if (cn->clock_jiffies != j) {
+		cn->clock_ns = bpf_ktime_get_coarse_ns();
+		cn->clock_jiffies = j;
+	}
+	return cn->clock_ns;
+}
 
 /* Start tracking an unknown tuple: insert its first entry, without the
  * segment applied (the caller steps it like any other). Returns the
@@ -174,14 +184,15 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 		return 0;
 	cn = bpf_map_lookup_elem(&counters, &zero);
 	sc.sender_idx = ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
-	sc.stripe = ts_key_stripe(&key);
 	sc.dir = dir;
 	sc.seg = p->seg;
 
 	/* established flows: one lookup, a coarse clock, an in-place update */
 	f = bpf_map_lookup_elem(&flows, &key);
 	if (f) {
-		sc.now = clock_coarse();
+		sc.now = clock_coarse(cn);
+		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now))
+			return 0; /* established, nothing changes state: no lock */
 	} else {
 		sc.now = clock_precise(); /* handshake segments are timed */
 		table = 0;
@@ -201,6 +212,7 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			}
 		}
 	}
+	sc.stripe = ts_key_stripe(&key); /* not needed on the lock-free path */
 	sc.want_copy = !table;
 	if (step_entry(f, &sc, tmp) < 0) {
 		/* an embryonic copy the other hook promoted a moment ago */
@@ -222,7 +234,7 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 		}
 		bpf_map_delete_elem(&embryonic, &key);
 	}
-	emit_state_events(&key, &sc.out, p->seg.flags, dir, p->family, sc.now, cn);
+	emit_state_events(&key, &sc.out, p->seg.flags, dir, p->family, cn);
 	return 0;
 }
 

@@ -199,6 +199,11 @@ enum ts_counter {
 
 struct ts_counters {
 	__u64 c[TS_C_MAX];
+	/* this CPU's cached coarse clock and the jiffy it was read in: the
+	 * coarse clock only moves once a tick, and bpf_jiffies64() is inlined
+	 * into a load, so most packets need no clock helper call */
+	__u64 clock_jiffies;
+	__u64 clock_ns;
 };
 
 /* Counters only userspace writes (the `ustats` array, key 0). */

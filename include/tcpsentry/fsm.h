@@ -105,8 +105,9 @@ TS_INLINE void ts_hist_segment(struct ts_flow *f, const struct ts_seg *s)
 		ts_hist_add(f, TS_H_RST, r);
 }
 
-/* State after the endpoint sends a segment with these flags (RST aside). */
-TS_INLINE __u8 ts_on_send(__u8 st, __u8 fl)
+/* State after the endpoint sends a segment with these flags (RST aside).
+ * ack_fin: the segment's ACK covers the peer's FIN. */
+TS_INLINE __u8 ts_on_send(__u8 st, __u8 fl, int ack_fin)
 {
 	if ((fl & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN) {
 		if (st == TS_CLOSED || st == TS_TIME_WAIT)
@@ -123,8 +124,10 @@ TS_INLINE __u8 ts_on_send(__u8 st, __u8 fl)
 	if (fl & TS_TCP_FIN) {
 		if (st == TS_ESTABLISHED || st == TS_SYN_RCVD)
 			return TS_FIN_WAIT_1;
+		/* a FIN that does not ACK the peer's crossed it (simultaneous
+		 * close): sent from ESTABLISHED, then the peer's FIN arrives */
 		if (st == TS_CLOSE_WAIT)
-			return TS_LAST_ACK;
+			return ack_fin ? TS_LAST_ACK : TS_CLOSING;
 	}
 	return st;
 }
@@ -413,7 +416,7 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 
 	ack_syn = ts_acks_syn(rcv, s);
 	ack_fin = ts_acks_fin(rcv, s);
-	ns = ts_on_send(snd->state, fl);
+	ns = ts_on_send(snd->state, fl, ack_fin);
 	old_r = rcv->state;
 	nr = ts_on_recv(old_r, fl, ack_syn, ack_fin);
 	snd->state = ns;
@@ -444,6 +447,41 @@ out:
 			ret |= TS_STEP_CLOSED;
 	}
 	return ret;
+}
+
+/*
+ * The fast path: a segment of an established connection that changes no
+ * state (no SYN, FIN or RST; both endpoints ESTABLISHED; its history
+ * letter already recorded) only moves counters and the sequence window.
+ * The datapath runs this without the flow's lock: state is never written
+ * here, so no transition can be lost; two CPUs racing on one flow may at
+ * worst lose a counter increment or a window maximum, which the next
+ * segment restores. Returns 1 if handled, 0 if the full step is needed.
+ */
+TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, __u64 now)
+{
+	unsigned from, letter;
+	struct ts_endpoint *snd, *rcv;
+
+	if (s->flags & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST))
+		return 0;
+	if (f->ep[TS_CLIENT].state != TS_ESTABLISHED || f->ep[TS_SERVER].state != TS_ESTABLISHED)
+		return 0;
+	from = (sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER;
+	letter = s->len ? TS_H_DATA : TS_H_ACK;
+	if (!(s->flags & TS_TCP_ACK) || !(f->hist_mask & (1u << (letter * 2 + from))))
+		return 0;
+	s->from = (__u8)from;
+	TS_OPAQUE(from);
+	from &= 1;
+	snd = &f->ep[from];
+	rcv = &f->ep[from ^ 1];
+	if (now > f->last_seen_ns)
+		f->last_seen_ns = now;
+	snd->packets++;
+	snd->bytes += s->len;
+	ts_track_seq(f, snd, rcv, s);
+	return 1;
 }
 
 /*

@@ -84,7 +84,7 @@ struct frame_spec {
 	int version;            /* != 0: IP version nibble */
 	int cut;                /* != 0: frame ends after this many bytes */
 	int cut_fix_len;        /* with cut: IP length fields match the cut frame */
-	int pad_to;             /* != 0: Ethernet padding (zeros) up to this length */
+	int pad_to;             /* != 0: zero padding up to this length, after the cut */
 };
 
 struct frame {
@@ -355,10 +355,6 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 	}
 
 lies:
-	if (s->pad_to > f->len && s->pad_to <= FR_MAX) {
-		memset(b + f->len, 0, s->pad_to - f->len);
-		f->len = s->pad_to;
-	}
 	if (s->family == 4 && (s->ihl || s->tot_len || s->version)) {
 		if (s->ihl)
 			b[f->l3] = (uint8_t)((b[f->l3] & 0xf0) | (s->ihl & 0x0f));
@@ -382,6 +378,11 @@ lies:
 		} else if (s->cut_fix_len && s->family == 6) {
 			fr_put16(b + f->l3 + 4, (uint16_t)(f->len - f->l3 - 40));
 		}
+	}
+	/* Ethernet padding comes last: it is never covered by the IP lengths */
+	if (s->pad_to > f->len && s->pad_to <= FR_MAX) {
+		memset(b + f->len, 0, s->pad_to - f->len);
+		f->len = s->pad_to;
 	}
 	return f->len;
 }

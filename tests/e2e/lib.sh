@@ -313,6 +313,7 @@ expect_rc() {
 # from a FIFO; waits for its "ready" line
 drv_start() {
 	local name=$1 ns=$2 d fd i; shift 2
+	[ -n "${DRV_PID[$name]:-}" ] && drv_stop "$name"
 	d=$LAB_TMP/drv.$name
 	mkfifo "$d.in" || return 1
 	nsenter --net="/run/netns/$ns" "$TCPDRIVE" "$@" <"$d.in" >"$d.out" 2>"$d.err" &
@@ -341,7 +342,7 @@ drv() {
 	n=$((DRV_N[$name] + 1))
 	DRV_N[$name]=$n
 	DRV_REPLY="err $cmd (driver gone)"
-	printf '%s\n' "$cmd" >&"${DRV_FD[$name]}" 2>/dev/null || return 1
+	printf '%s\n' "$cmd" 1>&"${DRV_FD[$name]}" 2>/dev/null || return 1
 	for i in $(seq 300); do     # 15 s; every driver wait is 5 s at most
 		if [ "$(wc -l <"$d.out")" -ge "$n" ]; then
 			DRV_REPLY=$(sed -n "${n}p" "$d.out")
@@ -387,8 +388,8 @@ open_conn() {
 	local tag=$1 ca=$2 cp=$3 sa=$4 sp=$5 f
 	f=$(fam "$ca")
 	CEP=$(ep "$ca" "$cp") SEP=$(ep "$sa" "$sp")
-	drv_start srv "$SNS" $f server "$sa" "$sp" || return 1
-	drv_start cli "$CNS" $f -l "$ca" -p "$cp" client "$sa" "$sp" || return 1
+	drv_start srv "$SNS" "$f" server "$sa" "$sp" || return 1
+	drv_start cli "$CNS" "$f" -l "$ca" -p "$cp" client "$sa" "$sp" || return 1
 	step cli connect && step srv accept || return 1
 	expect_states "$tag: handshake" "$CEP" "$SEP" ESTABLISHED ESTABLISHED
 	step cli "send 100" && step srv "recv 100" &&

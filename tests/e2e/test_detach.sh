@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# detach removes everything attach made: the XDP program, the clsact/tc
+# egress hook, the programs and maps themselves, and the pin directory.
+. "$(dirname "$0")/lib.sh"
+lab_setup
+
+prog_ids() { bpftool prog show -j | "$PY" -c '
+import json, sys
+for p in json.load(sys.stdin):
+    print(p["id"], p.get("name", "?"))'; }
+map_ids() { bpftool map show -j | "$PY" -c '
+import json, sys
+for m in json.load(sys.stdin):
+    print(m["id"], m.get("name", "?"))'; }
+
+prog_ids >"$LAB_TMP/progs.before"
+map_ids >"$LAB_TMP/maps.before"
+ts_attach "$SNS" "$SIF" || finish
+prog_ids >"$LAB_TMP/progs.after"
+map_ids >"$LAB_TMP/maps.after"
+# what appeared with our attach (sort -n: ids are numbers)
+join -v 2 <(sort "$LAB_TMP/progs.before") <(sort "$LAB_TMP/progs.after") >"$LAB_TMP/progs.ours"
+join -v 2 <(sort "$LAB_TMP/maps.before") <(sort "$LAB_TMP/maps.after") >"$LAB_TMP/maps.ours"
+info "programs attach created: $(tr '\n' ' ' <"$LAB_TMP/progs.ours")"
+info "maps attach created: $(wc -l <"$LAB_TMP/maps.ours")"
+
+# what should be there while attached
+ip -n "$SNS" link show "$SIF" | grep -q 'xdp' &&
+	pass "attached: ip link shows XDP on $SIF" ||
+	fail "attached: ip link shows no XDP on $SIF: $(ip -n "$SNS" link show "$SIF" | tr -s ' ')"
+in_ns "$SNS" bpftool net show dev "$SIF" >"$LAB_TMP/net.attached" 2>&1
+grep -q 'tcpsentry_tc' "$LAB_TMP/net.attached" &&
+	pass "attached: bpftool net shows the tc egress program" ||
+	{ fail "attached: no tc egress program on $SIF"; detail <"$LAB_TMP/net.attached"; }
+grep -q 'tcpsentry_' "$LAB_TMP/progs.ours" &&
+	pass "attached: bpftool prog lists tcpsentry programs" ||
+	fail "attached: bpftool prog lists no new tcpsentry_* program"
+[ -d "$(pin_dir "$SNS" "$SIF")" ] &&
+	pass "attached: pin directory $(pin_dir "$SNS" "$SIF") exists" ||
+	fail "attached: no pin directory $(pin_dir "$SNS" "$SIF"): $(ls -R "$BPFFS" 2>&1 | head -n 5)"
+
+# some flows in the tables, so detach has something to throw away
+scenario_client_close "before detach" "$C4" 40000 "$S4" 80
+
+expect_rc "detach" 0 -n "$SNS" detach "$SIF"
+
+# nothing may be left
+out=$(ip -n "$SNS" link show "$SIF")
+grep -q 'xdp' <<<"$out" && fail "detached: ip link still shows XDP: $out" ||
+	pass "detached: no XDP on $SIF"
+out=$(tc -n "$SNS" qdisc show dev "$SIF")
+grep -q 'clsact' <<<"$out" && fail "detached: clsact qdisc still there: $out" ||
+	pass "detached: no clsact qdisc on $SIF"
+out=$(in_ns "$SNS" bpftool net show dev "$SIF" 2>&1)
+grep -qE 'tcpsentry|xdp_dispatcher|id [0-9]+' <<<"$out" &&
+	{ fail "detached: bpftool net still shows programs on $SIF"; detail <<<"$out"; } ||
+	pass "detached: bpftool net shows nothing on $SIF"
+# programs and maps go once their last reference does (RCU: give it a moment)
+for i in $(seq 30); do
+	prog_ids >"$LAB_TMP/progs.end"
+	map_ids >"$LAB_TMP/maps.end"
+	left_p=$(join <(sort "$LAB_TMP/progs.ours") <(sort "$LAB_TMP/progs.end"))
+	left_m=$(join <(sort "$LAB_TMP/maps.ours") <(sort "$LAB_TMP/maps.end"))
+	[ -z "$left_p$left_m" ] && break
+	sleep 0.1
+done
+[ -z "$left_p" ] && pass "detached: bpftool prog lists none of the programs attach made" ||
+	fail "detached: programs still loaded: $(tr '\n' ' ' <<<"$left_p")"
+[ -z "$left_m" ] && pass "detached: bpftool map lists none of the maps attach made" ||
+	fail "detached: maps still loaded: $(tr '\n' ' ' <<<"$left_m")"
+if grep -qE 'tcpsentry_(xdp|tc)' "$LAB_TMP/progs.end"; then
+	info "note: tcpsentry programs from elsewhere are loaded: $(grep -E 'tcpsentry_' "$LAB_TMP/progs.end" | tr '\n' ' ')"
+fi
+[ -e "$(pin_dir "$SNS" "$SIF")" ] &&
+	fail "detached: pin directory left: $(ls -R "$(pin_dir "$SNS" "$SIF")" | tr '\n' ' ')" ||
+	pass "detached: pin directory gone"
+if [ -d "$BPFFS/ns$(ns_inode "$SNS")" ]; then
+	info "note: namespace directory $BPFFS/ns$(ns_inode "$SNS") is left (empty: $(ls -A "$BPFFS/ns$(ns_inode "$SNS")" | wc -l) entries)"
+fi
+finish

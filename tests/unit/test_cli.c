@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * CLI argument errors: the real binary, run without root. Every usage error
+ * must exit 2 with a message that names the problem, before tcpsentry
+ * touches the kernel. $TCPSENTRY names the binary (default ./tcpsentry).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+/* run the binary with argv (NULL-terminated), capture stdout+stderr */
+static int run(char *out, size_t n, const char *const *args)
+{
+	const char *bin = getenv("TCPSENTRY") ? getenv("TCPSENTRY") : "./tcpsentry";
+	int pfd[2], status;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *argv[32] = { bin };
+		int i;
+
+		for (i = 0; args[i] && i < 30; i++)
+			argv[i + 1] = args[i];
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got + 1 < n && (r = read(pfd[0], out + got, n - 1 - got)) > 0)
+		got += (size_t)r;
+	out[got] = '\0';
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+struct usage_case {
+	const char *args[8];
+	int status;
+	const char *message; /* must appear in the output */
+};
+
+static const struct usage_case cases[] = {
+	{ { NULL }, 2, "usage: tcpsentry" },
+	{ { "frobnicate", NULL }, 2, "unknown command 'frobnicate'" },
+	{ { "--bogus", NULL }, 2, "usage: tcpsentry" },
+	{ { "attach", NULL }, 2, "missing IFACE" },
+	{ { "attach", "a", "b", NULL }, 2, "too many arguments" },
+	{ { "attach", "bad/name", NULL }, 2, "bad interface name 'bad/name'" },
+	{ { "attach", "averyveryverylongname0", NULL }, 2, "bad interface name" },
+	{ { "attach", "eth9", "--xdp-mode", "turbo", NULL }, 2, "bad --xdp-mode 'turbo'" },
+	{ { "attach", "eth9", "--max-flows", "5", NULL }, 2, "bad --max-flows '5'" },
+	{ { "attach", "eth9", "--max-flows", "-1", NULL }, 2, "bad --max-flows '-1'" },
+	{ { "attach", "eth9", "--max-embryonic", "1e6", NULL }, 2, "bad --max-embryonic '1e6'" },
+	{ { "detach", NULL }, 2, "missing IFACE" },
+	{ { "detach", "a", "b", NULL }, 2, "too many arguments" },
+	{ { "conns", "--state", "HALF_OPEN", NULL }, 2, "unknown state 'HALF_OPEN'" },
+	{ { "conns", "--port", "65536", NULL }, 2, "bad port '65536'" },
+	{ { "conns", "--port", "0", NULL }, 2, "bad port '0'" },
+	{ { "conns", "extra", NULL }, 2, "unexpected argument 'extra'" },
+	{ { "events", "--count", "0", NULL }, 2, "bad --count '0'" },
+	{ { "events", "--timeout", "soon", NULL }, 2, "bad --timeout 'soon'" },
+	{ { "stats", "--nope", NULL }, 2, "try 'tcpsentry stats --help'" },
+	{ { "-n", "no/such", "status", NULL }, 1, "bad network namespace name" },
+	{ { "--help", NULL }, 0, "commands:" },
+	{ { "attach", "--help", NULL }, 0, "--max-flows" },
+	{ { "--version", NULL }, 0, "tcpsentry " },
+};
+
+static void test_usage_errors(void **state)
+{
+	char out[8192];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st = run(out, sizeof(out), cases[i].args);
+
+		if (st != cases[i].status || !strstr(out, cases[i].message))
+			fail_msg("case %zu (%s %s): exit %d, want %d; output:\n%s", i,
+				 cases[i].args[0] ? cases[i].args[0] : "",
+				 cases[i].args[0] && cases[i].args[1] ? cases[i].args[1] : "", st,
+				 cases[i].status, out);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
