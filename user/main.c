@@ -1,17 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* tcpsentry: subcommand dispatch and the global options, nothing else. */
-#include <errno.h>
 #include <getopt.h>
-#include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "args.h"
-#include "attach.h"
 #include "cmds.h"
 #include "log.h"
 #include "netns.h"
-#include "pins.h"
 
 #define TS_VERSION "0.1.0"
 
@@ -36,113 +30,6 @@ static const char usage_text[] =
 	"  -V, --version\n"
 	"\n"
 	"exit status: 0 ok, 1 runtime failure, 2 usage error\n";
-
-int ts_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fprintf(stderr, "tcpsentry %s: ", cmd);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "try 'tcpsentry %s --help'\n", cmd);
-	return 2;
-}
-
-int ts_select_ifaces(const char *iface, char names[][16], int max)
-{
-	struct ts_att a;
-	int e;
-
-	if (!iface)
-		return ts_att_list(names, max);
-	if (!ts_valid_ifname(iface)) {
-		err("bad interface name '%s'\n", iface);
-		return -1;
-	}
-	e = ts_att_open(&a, iface);
-	if (e) {
-		err("%s: %s\n", iface, e == -ENOENT ? "not attached in this network namespace" :
-		    strerror(-e));
-		return -1;
-	}
-	ts_att_close(&a);
-	snprintf(names[0], 16, "%s", iface);
-	return 1;
-}
-
-int cmd_attach(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "xdp-mode", required_argument, NULL, 'm' },
-		{ "no-egress", no_argument, NULL, 'E' },
-		{ "max-flows", required_argument, NULL, 'F' },
-		{ "max-embryonic", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct ts_attach_opts o = {
-		.max_flows = TS_DEFAULT_MAX_FLOWS,
-		.max_embryonic = TS_DEFAULT_MAX_EMBRYONIC,
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (!strcmp(optarg, "native"))
-				o.xdp_mode = TS_XDP_NATIVE;
-			else if (!strcmp(optarg, "generic"))
-				o.xdp_mode = TS_XDP_GENERIC;
-			else if (!strcmp(optarg, "auto"))
-				o.xdp_mode = TS_XDP_AUTO;
-			else
-				return ts_usage_error("attach", "bad --xdp-mode '%s' (native, generic or auto)", optarg);
-			break;
-		case 'E': o.no_egress = 1; break;
-		case 'F':
-			if (ts_parse_u64(optarg, 1024, 1ull << 27, &o.max_flows))
-				return ts_usage_error("attach", "bad --max-flows '%s' (1024 to 134217728)", optarg);
-			break;
-		case 'M':
-			if (ts_parse_u64(optarg, 1024, 1ull << 27, &o.max_embryonic))
-				return ts_usage_error("attach", "bad --max-embryonic '%s' (1024 to 134217728)", optarg);
-			break;
-		case 'h':
-			printf("usage: tcpsentry attach IFACE [--xdp-mode native|generic|auto] [--no-egress]\n"
-			       "                        [--max-flows N] [--max-embryonic N]\n"
-			       "defaults: --xdp-mode auto (native where the driver has it), "
-			       "--max-flows %llu, --max-embryonic %llu\n",
-			       TS_DEFAULT_MAX_FLOWS, TS_DEFAULT_MAX_EMBRYONIC);
-			return 0;
-		default: return ts_usage_error("attach", NULL);
-		}
-	}
-	if (optind != argc - 1)
-		return ts_usage_error("attach", optind >= argc ? "missing IFACE" : "too many arguments");
-	o.ifname = argv[optind];
-	if (!ts_valid_ifname(o.ifname))
-		return ts_usage_error("attach", "bad interface name '%s'", o.ifname);
-	return ts_attach(&o);
-}
-
-int cmd_detach(int argc, char **argv)
-{
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: tcpsentry detach IFACE\n"
-		       "removes the XDP link, the tc filter (and the clsact qdisc if attach made it)\n"
-		       "and every pin under " TS_PIN_ROOT "\n");
-		return 0;
-	}
-	if (argc != 2)
-		return ts_usage_error("detach", argc < 2 ? "missing IFACE" : "too many arguments");
-	if (!ts_valid_ifname(argv[1]))
-		return ts_usage_error("detach", "bad interface name '%s'", argv[1]);
-	return ts_detach(argv[1]);
-}
 
 static const struct {
 	const char *name;

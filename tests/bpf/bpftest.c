@@ -488,6 +488,22 @@ static int check_map(const struct step *st, char *why)
 	return 0;
 }
 
+/* "name+N ..." for every counter that differs between a and b (a NULL: zeros) */
+static void deltas_str(char *out, size_t n, const uint64_t *a, const uint64_t *b)
+{
+	size_t used = 0;
+	int i;
+
+	out[0] = 0;
+	for (i = 0; i < TS_C_MAX && used < n; i++) {
+		uint64_t d = b[i] - (a ? a[i] : 0);
+
+		if (d)
+			used += snprintf(out + used, n - used, "%s%s+%llu", used ? " " : "",
+					 cname(i), (unsigned long long)d);
+	}
+}
+
 static int run_step(const struct step *st, char *why)
 {
 	struct frame fr;
@@ -509,11 +525,17 @@ static int run_step(const struct step *st, char *why)
 	ASSERT_EQ(ret, want, "verdict");
 	FAIL_IF(read_counters(after), "read counters: %s", strerror(errno));
 	if (!st->nocnt) {
-		for (i = 0; i < TS_C_MAX; i++) {
-			uint64_t d = after[i] - before[i];
+		for (i = 0; i < TS_C_MAX; i++)
+			if (after[i] - before[i] != st->cnt[i])
+				break;
+		if (i < TS_C_MAX) {
+			char got[200], exp[200];
 
-			FAIL_IF(d != st->cnt[i], "counter %s moved by %llu, want %llu", cname(i),
-				(unsigned long long)d, (unsigned long long)st->cnt[i]);
+			deltas_str(got, sizeof(got), before, after);
+			deltas_str(exp, sizeof(exp), NULL, st->cnt);
+			FAIL_IF(1, "counter %s moved by %llu, want %llu (moved: %s; want: %s)",
+				cname(i), (unsigned long long)(after[i] - before[i]),
+				(unsigned long long)st->cnt[i], got, exp);
 		}
 	}
 	return check_map(st, why);
