@@ -251,7 +251,8 @@ static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
 	struct tcphdr *th = c->pos;
 	__u32 hlen;
 
-	if ((void *)(th + 1) > c->end) {
+	/* against the IP length too: Ethernet padding is not a TCP header */
+	if ((void *)(th + 1) > c->end || p->l4_len < sizeof(*th)) {
 		p->err = TS_C_ERR_TCP;
 		return PARSE_ERR;
 	}
@@ -290,9 +291,11 @@ __attribute__((noinline)) int name(ctx_type *ctx, __u32 off, __u32 optlen,    \
 	void *end = (void *)(long)ctx->data_end;                              \
 	__u8 *o;                                                              \
                                                                               \
-	if (!seg || off > 1024 || optlen > TS_MAX_TCP_OPTS)                   \
+	if (!seg || optlen > TS_MAX_TCP_OPTS)                                 \
 		return -1;                                                    \
-	o = (__u8 *)data + (off & 1023); /* the mask bounds it for the verifier */ \
+	if (off > 4095)                                                       \
+		return 0; /* past a page of extension headers: learn nothing */ \
+	o = (__u8 *)data + (off & 4095); /* the mask bounds it for the verifier */ \
 	/* one base pointer; every check below is o + constant */            \
 	asm volatile("" : "+r"(o));                                           \
 	return parse_tcp_opts(o, end, optlen, seg);                           \

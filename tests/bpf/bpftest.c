@@ -641,6 +641,25 @@ static int post_server_side_time(const struct ts_flow *f, char *why)
 	return 0;
 }
 
+static int post_fast_path(const struct tcase *tc, char *why)
+{
+	struct ts_flow f;
+	const struct ts_endpoint *c = &f.ep[TS_CLIENT], *s = &f.ep[TS_SERVER];
+
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	ASSERT_EQ(c->packets, 5, "client packets");
+	ASSERT_EQ(c->bytes, 300, "client bytes");
+	ASSERT_EQ(s->packets, 3, "server packets");
+	ASSERT_EQ(c->end, C_ISN + 301, "client end");
+	ASSERT_EQ(s->last_ack, C_ISN + 201, "server last_ack");
+	ASSERT_EQ(c->last_ack, S_ISN + 1, "client last_ack");
+	ASSERT_TRUE(f.last_seen_ns >= f.state_ns, "last_seen %llu before state_ns %llu",
+		    (unsigned long long)f.last_seen_ns, (unsigned long long)f.state_ns);
+	ring_buffer__consume(rb);
+	ASSERT_EQ(nevs, 5, "state events (handshake only)");
+	return 0;
+}
+
 static void setup_events(void)
 {
 	set_state_events(1);
@@ -813,6 +832,47 @@ static const struct tcase cases[] = {
 		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PROMOTE] = 1, [TS_C_FLOW_INSERT] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .family = 6,
 			 .hist = "ShA" } }) },
+	{ "established segments on the lock-free path: counted, no state change, no event",
+	  STEPS(HS_SYN([TS_C_EVENTS] = 2), HS_SYNACK([TS_C_EVENTS] = 2),
+		HS_ACK([TS_C_EVENTS] = 1),
+		{ "data in (first D)", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1,
+						 .flags = F_ACK, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShAD" } },
+		{ "data in again", XDP, C2S4(.seq = C_ISN + 101, .ack = S_ISN + 1,
+					     .flags = F_ACK | F_PSH, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShAD" } },
+		{ "ACK out (first a)", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 101,
+						.flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } },
+		{ "ACK out again", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 201, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } },
+		{ "data in, third", XDP, C2S4(.seq = C_ISN + 201, .ack = S_ISN + 1,
+					      .flags = F_ACK, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } }),
+	  .setup = setup_events, .post = post_fast_path },
+	{ "simultaneous close: crossed FINs, both TIME_WAIT",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "client FIN in", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1,
+					     .flags = F_FIN | F_ACK),
+		  CNT(IN1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } },
+		{ "server FIN out, not acking the client's", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_FIN | F_ACK),
+		  CNT(OUT1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_CLOSING, TS_CLOSING } },
+		{ "client ACKs the server's FIN", XDP,
+		  C2S4(.seq = C_ISN + 2, .ack = S_ISN + 2, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSING, TS_TIME_WAIT } },
+		{ "server ACKs the client's FIN", TC,
+		  S2C4(.seq = S_ISN + 2, .ack = C_ISN + 2, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_TIME_WAIT, TS_TIME_WAIT } }) },
 	{ "window scaling dropped when the SYN-ACK lacks it",
 	  STEPS(HS_SYN(),
 		{ "SYN-ACK out, no wscale", TC,

@@ -4,7 +4,7 @@
 N=${E2E_CONCURRENT:-200}
 lab_setup
 ts_attach "$SNS" "$SIF" || finish
-drv_start srv "$SNS" -4 server "$S4" 80 || finish
+drv_start srv "$SNS" -4 -n "$N" server "$S4" 80 || finish
 drv_start cli "$CNS" -4 -n "$N" -l "$C4" -p 41000 client "$S4" 80 || finish
 for ((i = 0; i < N; i++)); do
 	echo "$(ep "$C4" $((41000 + i))) $(ep "$S4" 80)"

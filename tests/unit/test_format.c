@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of user/format.c: state names, endpoints, Zeek conn_state
+ * (from real segment sequences run through the state machine), and the
+ * JSON lines `conns --json` and `events --json` print.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include <tcpsentry/fsm.h>
+#include "format.h"
+
+#define N(arr) (sizeof(arr) / sizeof((arr)[0]))
+#define T0 1000000000ull
+#define DT 1000000ull
+#define SEC 1000000000ull
+
+/* ------------------------------------------------------------------ */
+/* Flows built the way the datapath builds them.                       */
+
+enum { A = 0, B = 1 }; /* flow-key indices */
+
+#define fSYN TS_TCP_SYN
+#define fSA  (TS_TCP_SYN | TS_TCP_ACK)
+#define fA   TS_TCP_ACK
+#define fPA  (TS_TCP_PSH | TS_TCP_ACK)
+#define fF   TS_TCP_FIN
+#define fFA  (TS_TCP_FIN | TS_TCP_ACK)
+#define fR   TS_TCP_RST
+#define fRA  (TS_TCP_RST | TS_TCP_ACK)
+
+struct seg {
+	__u8 who, flags;
+	__u32 seq, ack, len;
+};
+
+/* ::ffff:198.18.0.1 port 40000 (A) and ::ffff:198.18.0.2 port 80 (B) */
+static void key_v4(struct ts_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr[0][10] = k->addr[0][11] = 0xff;
+	k->addr[1][10] = k->addr[1][11] = 0xff;
+	inet_pton(AF_INET, "198.18.0.1", &k->addr[0][12]);
+	inet_pton(AF_INET, "198.18.0.2", &k->addr[1][12]);
+	k->port[0] = htons(40000);
+	k->port[1] = htons(80);
+}
+
+/* [2001:db8::1]:443 (A, the server) and [2001:db8::2]:40000 (B, the client) */
+static void key_v6(struct ts_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	inet_pton(AF_INET6, "2001:db8::1", k->addr[0]);
+	inet_pton(AF_INET6, "2001:db8::2", k->addr[1]);
+	k->port[0] = htons(443);
+	k->port[1] = htons(40000);
+}
+
+/* Segments i at T0 + i ms; `local`: key index of this host, -1 none. */
+static void feed(struct ts_flow *f, const struct ts_flow_key *k, const struct seg *s, size_t n,
+		 int local)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->family = ts_addr_family(k->addr[0]);
+	for (i = 0; i < n; i++) {
+		struct ts_seg sg = {
+			.seq = s[i].seq, .ack = s[i].ack, .len = s[i].len, .win = 65535,
+			.flags = s[i].flags,
+		};
+		__u64 now = T0 + i * DT;
+
+		if (i == 0)
+			ts_flow_start(f, &sg, s[i].who, ntohs(k->port[s[i].who]),
+				      ntohs(k->port[!s[i].who]), now);
+		else
+			sg.from = s[i].who == f->client ? TS_CLIENT : TS_SERVER;
+		ts_fsm_step(f, &sg, now, local >= 0 && (s[i].who ^ 1) == local);
+	}
+}
+
+#define HANDSHAKE                                                              \
+	{ A, fSYN, 1000, 0, 0 }, { B, fSA, 5000, 1001, 0 }, { A, fA, 1001, 5001, 0 }
+#define DATA                                                                   \
+	{ A, fPA, 1001, 5001, 100 }, { B, fA, 5001, 1101, 0 },                 \
+	{ B, fPA, 5001, 1101, 200 }, { A, fA, 1101, 5201, 0 }
+#define CLOSE                                                                  \
+	{ A, fFA, 1101, 5201, 0 }, { B, fA, 5201, 1102, 0 },                   \
+	{ B, fFA, 5201, 1102, 0 }, { A, fA, 1102, 5202, 0 }
+
+/* ------------------------------------------------------------------ */
+/* A strict reader for the flat one-line JSON objects format.c prints. */
+
+struct jmember {
+	char key[32];
+	char val[160];
+	int is_str;
+};
+
+/* a JSON string at p; its unescaped body into out; returns the end */
+static const char *jstr(const char *p, char *out, size_t n)
+{
+	size_t o = 0;
+
+	if (*p++ != '"')
+		return NULL;
+	for (;;) {
+		unsigned char c = (unsigned char)*p++;
+		unsigned v;
+
+		if (c == '"')
+			break;
+		if (c < 0x20) /* includes the NUL: unterminated */
+			return NULL;
+		if (c == '\\') {
+			switch (*p++) {
+			case '"': c = '"'; break;
+			case '\\': c = '\\'; break;
+			case '/': c = '/'; break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				if (sscanf(p, "%4x", &v) != 1 || strspn(p, "0123456789abcdefABCDEF") < 4 ||
+				    v > 0x7f)
+					return NULL; /* only ASCII escapes are expected here */
+				c = (unsigned char)v;
+				p += 4;
+				break;
+			default:
+				return NULL;
+			}
+		}
+		if (o + 1 >= n)
+			return NULL;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return p;
+}
+
+static const char *jscalar(const char *p, char *out, size_t n)
+{
+	const char *q = p;
+	size_t len;
+
+	if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4)) {
+		q = p + 4;
+	} else if (!strncmp(p, "false", 5)) {
+		q = p + 5;
+	} else {
+		if (*q == '-')
+			q++;
+		if (*q == '0')
+			q++;
+		else if (*q >= '1' && *q <= '9')
+			q += strspn(q, "0123456789");
+		else
+			return NULL;
+		if (*q == '.') {
+			q++;
+			if (!strspn(q, "0123456789"))
+				return NULL;
+			q += strspn(q, "0123456789");
+		}
+	}
+	len = (size_t)(q - p);
+	if (len >= n)
+		return NULL;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return q;
+}
+
+/* One line "{...}\n" of flat members, no duplicates: returns their count,
+ * -1 if anything about it is off. */
+static int json_line(const char *p, struct jmember *m, int max)
+{
+	int n = 0, i;
+
+	if (*p++ != '{')
+		return -1;
+	if (*p != '}') {
+		for (;;) {
+			if (n == max)
+				return -1;
+			p = jstr(p, m[n].key, sizeof(m[n].key));
+			if (!p || *p++ != ':')
+				return -1;
+			m[n].is_str = *p == '"';
+			p = m[n].is_str ? jstr(p, m[n].val, sizeof(m[n].val))
+					: jscalar(p, m[n].val, sizeof(m[n].val));
+			if (!p)
+				return -1;
+			for (i = 0; i < n; i++)
+				if (!strcmp(m[i].key, m[n].key))
+					return -1;
+			n++;
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			break;
+		}
+	}
+	if (*p++ != '}' || *p++ != '\n' || *p)
+		return -1;
+	return n;
+}
+
+static const struct jmember *jget(const struct jmember *m, int n, const char *key)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(m[i].key, key))
+			return &m[i];
+	return NULL;
+}
+
+static void assert_keys(const struct jmember *m, int n, const char *const *keys, int nkeys)
+{
+	int i;
+
+	assert_int_equal(n, nkeys);
+	for (i = 0; i < n; i++)
+		assert_string_equal(m[i].key, keys[i]);
+}
+
+static void assert_str_member(const struct jmember *m, int n, const char *key, const char *v)
+{
+	const struct jmember *j = jget(m, n, key);
+
+	assert_non_null(j);
+	assert_true(j->is_str);
+	assert_string_equal(j->val, v);
+}
+
+static void assert_raw_member(const struct jmember *m, int n, const char *key, const char *v)
+{
+	const struct jmember *j = jget(m, n, key);
+
+	assert_non_null(j);
+	assert_false(j->is_str);
+	assert_string_equal(j->val, v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Capturing what a printer writes.                                    */
+
+struct cap {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *cap_open(struct cap *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+	return c->f;
+}
+
+static char *cap_close(struct cap *c)
+{
+	assert_int_equal(fclose(c->f), 0);
+	return c->buf;
+}
+
+static char *json_escaped(const char *s)
+{
+	struct cap c;
+
+	ts_json_str(cap_open(&c), s);
+	return cap_close(&c);
+}
+
+static char *conn_json(const struct ts_flow_key *k, const struct ts_flow *f, const char *iface,
+		       __u64 now)
+{
+	static const __u32 to[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
+	struct ts_conn_view v = { .iface = iface, .key = k, .flow = f, .now_ns = now,
+				  .timeouts = to };
+	struct cap c;
+
+	ts_print_conn_json(cap_open(&c), &v);
+	return cap_close(&c);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_state_names(void **state)
+{
+	static const char *const names[TS_STATE_MAX] = {
+		"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
+		"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+	};
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < TS_STATE_MAX; i++) {
+		assert_string_equal(ts_state_name(i), names[i]);
+		assert_int_equal(ts_state_parse(names[i]), i); /* round trip */
+	}
+	assert_string_equal(ts_state_name(TS_STATE_MAX), "?");
+	assert_string_equal(ts_state_name(255), "?");
+	assert_string_equal(ts_state_name(~0u), "?");
+}
+
+static void test_state_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		int want;
+	} t[] = {
+		/* ss(8) spellings */
+		{ "ESTAB", TS_ESTABLISHED },
+		{ "estab", TS_ESTABLISHED },
+		{ "SYN-RECV", TS_SYN_RCVD },
+		{ "syn-recv", TS_SYN_RCVD },
+		{ "SYN-SENT", TS_SYN_SENT },
+		{ "FIN-WAIT-1", TS_FIN_WAIT_1 },
+		{ "FIN-WAIT-2", TS_FIN_WAIT_2 },
+		{ "fin-wait-2", TS_FIN_WAIT_2 },
+		{ "CLOSE-WAIT", TS_CLOSE_WAIT },
+		{ "LAST-ACK", TS_LAST_ACK },
+		{ "TIME-WAIT", TS_TIME_WAIT },
+		{ "time-wait", TS_TIME_WAIT },
+		{ "CLOSING", TS_CLOSING },
+		{ "LISTEN", TS_LISTEN },
+		{ "closed", TS_CLOSED },
+		/* ours, any case */
+		{ "established", TS_ESTABLISHED },
+		{ "Established", TS_ESTABLISHED },
+		{ "syn_rcvd", TS_SYN_RCVD },
+		{ "SYN-RCVD", TS_SYN_RCVD },
+		{ "syn_recv", TS_SYN_RCVD },
+		{ "fin_wait_1", TS_FIN_WAIT_1 },
+		/* bad input */
+		{ "", -1 },
+		{ "ESTABLISHEDX", -1 },
+		{ "ESTA", -1 },
+		{ " ESTAB", -1 },
+		{ "ESTAB ", -1 },
+		{ "FIN WAIT 2", -1 },
+		{ "FIN_WAIT_3", -1 },
+		{ "UNCONN", -1 },
+		{ "?", -1 },
+		{ "4", -1 },
+		{ "SYN-RECV\n", -1 },
+		{ "ESTABLISHEDESTABLISHEDESTABLISHED", -1 }, /* longer than any name */
+		{ "TIME_WAIT_TIME_WAIT_TIME_WAIT_TIME_WAIT_TIME_WAIT_TIME_WAIT", -1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(t); i++)
+		if (ts_state_parse(t[i].in) != t[i].want)
+			fail_msg("ts_state_parse(\"%s\") = %d, want %d", t[i].in,
+				 ts_state_parse(t[i].in), t[i].want);
+	assert_int_equal(ts_state_parse(NULL), -1);
+}
+
+static void test_counter_names(void **state)
+{
+	unsigned i, j;
+
+	(void)state;
+	assert_string_equal(ts_counter_name(TS_C_PKTS_IN), "packets_ingress");
+	assert_string_equal(ts_counter_name(TS_C_RST), "rst");
+	for (i = 0; i <= TS_C_RACE_RETRY; i++) {
+		assert_non_null(ts_counter_name(i));
+		for (j = 0; j < i; j++) /* distinct names */
+			assert_string_not_equal(ts_counter_name(i), ts_counter_name(j));
+	}
+	assert_null(ts_counter_name(TS_C_MAX - 1));
+	assert_null(ts_counter_name(TS_C_MAX));
+	assert_null(ts_counter_name(~0u));
+}
+
+static void test_fmt_endpoint(void **state)
+{
+	static const struct {
+		const char *addr;
+		int v4;
+		__u16 port;
+		const char *want;
+	} t[] = {
+		{ "198.18.0.2", 1, 40000, "198.18.0.2:40000" },
+		{ "0.0.0.0", 1, 1, "0.0.0.0:1" },
+		{ "255.255.255.255", 1, 65535, "255.255.255.255:65535" },
+		{ "2001:db8::2", 0, 40000, "[2001:db8::2]:40000" },
+		{ "::1", 0, 80, "[::1]:80" },
+		{ "::", 0, 0, "[::]:0" },
+		{ "fe80::1:2:3:4", 0, 22, "[fe80::1:2:3:4]:22" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, 65535,
+		  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535" },
+		{ "::fffe:c612:2", 0, 80, "[::fffe:c612:2]:80" }, /* not v4-mapped */
+	};
+	char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(t); i++) {
+		__u8 a[16] = { 0 };
+
+		if (t[i].v4) {
+			a[10] = a[11] = 0xff;
+			assert_int_equal(inet_pton(AF_INET, t[i].addr, a + 12), 1);
+		} else {
+			assert_int_equal(inet_pton(AF_INET6, t[i].addr, a), 1);
+		}
+		assert_int_equal(ts_addr_family(a), t[i].v4 ? 4 : 6);
+		memset(buf, 'x', sizeof(buf));
+		assert_ptr_equal(ts_fmt_endpoint(buf, sizeof(buf), a, htons(t[i].port)), buf);
+		assert_string_equal(buf, t[i].want);
+	}
+
+	/* a short buffer truncates, NUL-terminated, nothing written past it */
+	{
+		__u8 a[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 2 };
+
+		memset(buf, 'x', sizeof(buf));
+		ts_fmt_endpoint(buf, 10, a, htons(40000));
+		assert_string_equal(buf, "198.18.0.");
+		assert_int_equal(buf[10], 'x');
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_zeek_conn_state(void **state)
+{
+	static const struct seg s0[] = { { A, fSYN, 1000, 0, 0 }, { A, fSYN, 1000, 0, 0 } };
+	static const struct seg s1[] = { HANDSHAKE, DATA };
+	static const struct seg sf[] = { HANDSHAKE, DATA, CLOSE };
+	static const struct seg rej[] = { { A, fSYN, 1000, 0, 0 }, { B, fRA, 0, 1001, 0 } };
+	static const struct seg s2[] = {
+		HANDSHAKE, { A, fFA, 1001, 5001, 0 }, { B, fA, 5001, 1002, 0 },
+	};
+	static const struct seg s3[] = {
+		HANDSHAKE, { B, fFA, 5001, 1001, 0 }, { A, fA, 1001, 5002, 0 },
+	};
+	static const struct seg rsto[] = { HANDSHAKE, DATA, { A, fRA, 1101, 5201, 0 } };
+	static const struct seg rstr[] = { HANDSHAKE, DATA, { B, fRA, 5201, 1101, 0 } };
+	static const struct seg rstos0[] = { { A, fSYN, 1000, 0, 0 }, { A, fR, 1001, 0, 0 } };
+	static const struct seg sh[] = { { A, fSYN, 1000, 0, 0 }, { A, fF, 1001, 0, 0 } };
+	static const struct seg oth[] = {
+		{ A, fPA, 123456, 777777, 100 }, { B, fA, 777777, 123556, 0 },
+	};
+	static const struct seg oth_close[] = {
+		{ A, fPA, 123456, 777777, 100 }, { B, fA, 777777, 123556, 0 },
+		{ A, fFA, 123556, 777777, 0 }, { B, fFA, 777777, 123557, 0 },
+		{ A, fA, 123557, 777778, 0 },
+	};
+	static const struct seg shr[] = { { B, fSA, 5000, 1001, 0 }, { B, fFA, 5001, 1001, 0 } };
+	static const struct seg rstrh[] = { { B, fSA, 5000, 1001, 0 }, { B, fRA, 5001, 1001, 0 } };
+#define Z(arr, want, hist) { #arr, arr, N(arr), want, hist }
+	static const struct {
+		const char *name;
+		const struct seg *s;
+		size_t n;
+		const char *want, *hist;
+	} t[] = {
+		Z(s0, "S0", "S"),
+		Z(s1, "S1", "ShADad"),
+		Z(sf, "SF", "ShADadFf"),
+		Z(rej, "REJ", "Sr"),
+		Z(s2, "S2", "ShAFa"),
+		Z(s3, "S3", "ShAf"),
+		Z(rsto, "RSTO", "ShADadR"),
+		Z(rstr, "RSTR", "ShADadr"),
+		Z(rstos0, "RSTOS0", "SR"),
+		Z(sh, "SH", "SF"),
+		Z(oth, "OTH", "Da"),
+		Z(oth_close, "OTH", "DaFfA"),
+		Z(shr, "SHR", "hf"),
+		Z(rstrh, "RSTRH", "hr"),
+	};
+	struct ts_flow_key k;
+	struct ts_flow f;
+	size_t i;
+
+	(void)state;
+	key_v4(&k);
+	for (i = 0; i < N(t); i++) {
+		char hist[sizeof(f.hist) + 1] = { 0 };
+
+		feed(&f, &k, t[i].s, t[i].n, -1);
+		memcpy(hist, f.hist, sizeof(f.hist));
+		if (strcmp(ts_zeek_conn_state(&f), t[i].want) || strcmp(hist, t[i].hist))
+			fail_msg("%s: conn_state %s history %s, want %s %s", t[i].name,
+				 ts_zeek_conn_state(&f), hist, t[i].want, t[i].hist);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static const char *const conn_keys[] = {
+	"iface", "family", "client", "server", "client_state", "server_state",
+	"conn_state", "history", "packets_c2s", "packets_s2c", "bytes_c2s", "bytes_s2c",
+	"handshake_us", "first_seen_ns", "last_seen_ns", "picked_up",
+};
+
+static void test_conn_json_sf(void **state)
+{
+	static const struct seg sf[] = { HANDSHAKE, DATA, CLOSE };
+	struct ts_flow_key k;
+	struct ts_flow f;
+	struct jmember m[32];
+	char *line;
+	int n;
+
+	(void)state;
+	key_v4(&k);
+	feed(&f, &k, sf, N(sf), B); /* seen on the server: SYN-ACK -> ACK = 1 ms */
+	assert_int_equal(f.last_seen_ns, T0 + 10 * DT);
+
+	line = conn_json(&k, &f, "veth0", f.last_seen_ns + SEC);
+	assert_string_equal(line,
+		"{\"iface\":\"veth0\",\"family\":\"ipv4\",\"client\":\"198.18.0.1:40000\","
+		"\"server\":\"198.18.0.2:80\",\"client_state\":\"TIME_WAIT\","
+		"\"server_state\":\"CLOSED\",\"conn_state\":\"SF\",\"history\":\"ShADadFf\","
+		"\"packets_c2s\":6,\"packets_s2c\":5,\"bytes_c2s\":100,\"bytes_s2c\":200,"
+		"\"handshake_us\":1000,\"first_seen_ns\":1000000000,"
+		"\"last_seen_ns\":1010000000,\"picked_up\":false}\n");
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, conn_keys, N(conn_keys));
+	free(line);
+
+	/* 2 MSL later the client's TIME_WAIT is over */
+	line = conn_json(&k, &f, "veth0", f.last_seen_ns + 61 * SEC);
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, conn_keys, N(conn_keys));
+	assert_str_member(m, n, "client_state", "CLOSED");
+	assert_str_member(m, n, "server_state", "CLOSED");
+	assert_str_member(m, n, "conn_state", "SF");
+	free(line);
+}
+
+static void test_conn_json_v6_pickup(void **state)
+{
+	/* the client is B, the higher address: key index 1 */
+	static const struct seg t[] = {
+		{ B, fPA, 123456, 777777, 1400 }, { A, fPA, 777777, 124856, 20 },
+		{ B, fA, 124856, 777797, 0 },
+	};
+	struct ts_flow_key k;
+	struct ts_flow f;
+	struct jmember m[32];
+	char *line;
+	int n;
+
+	(void)state;
+	key_v6(&k);
+	feed(&f, &k, t, N(t), A);
+	assert_int_equal(f.client, B);
+
+	line = conn_json(&k, &f, "eth1", f.last_seen_ns);
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, conn_keys, N(conn_keys));
+	assert_str_member(m, n, "iface", "eth1");
+	assert_str_member(m, n, "family", "ipv6");
+	assert_str_member(m, n, "client", "[2001:db8::2]:40000");
+	assert_str_member(m, n, "server", "[2001:db8::1]:443");
+	assert_str_member(m, n, "client_state", "ESTABLISHED");
+	assert_str_member(m, n, "server_state", "ESTABLISHED");
+	assert_str_member(m, n, "conn_state", "OTH");
+	assert_str_member(m, n, "history", "DdA");
+	assert_raw_member(m, n, "packets_c2s", "2");
+	assert_raw_member(m, n, "packets_s2c", "1");
+	assert_raw_member(m, n, "bytes_c2s", "1400");
+	assert_raw_member(m, n, "bytes_s2c", "20");
+	assert_raw_member(m, n, "handshake_us", "0");
+	assert_raw_member(m, n, "first_seen_ns", "1000000000");
+	assert_raw_member(m, n, "last_seen_ns", "1002000000");
+	assert_raw_member(m, n, "picked_up", "true");
+	free(line);
+
+	/* idle past ESTABLISHED's 5 days: both read CLOSED */
+	line = conn_json(&k, &f, "eth1", f.last_seen_ns + 432001 * SEC);
+	n = json_line(line, m, N(m));
+	assert_str_member(m, n, "client_state", "CLOSED");
+	assert_str_member(m, n, "server_state", "CLOSED");
+	free(line);
+}
+
+static void test_conn_json_refused_and_odd_iface(void **state)
+{
+	static const struct seg rej[] = { { A, fSYN, 1000, 0, 0 }, { B, fRA, 0, 1001, 0 } };
+	struct ts_flow_key k;
+	struct ts_flow f;
+	struct jmember m[32];
+	char *line;
+	int n;
+
+	(void)state;
+	key_v4(&k);
+	feed(&f, &k, rej, N(rej), A);
+	line = conn_json(&k, &f, "we\"ird\\if\n", f.last_seen_ns);
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, conn_keys, N(conn_keys));
+	assert_non_null(strstr(line, "\"iface\":\"we\\\"ird\\\\if\\u000a\""));
+	assert_str_member(m, n, "iface", "we\"ird\\if\n");
+	assert_str_member(m, n, "client_state", "CLOSED");
+	assert_str_member(m, n, "server_state", "CLOSED");
+	assert_str_member(m, n, "conn_state", "REJ");
+	assert_str_member(m, n, "history", "Sr");
+	assert_raw_member(m, n, "packets_c2s", "1");
+	assert_raw_member(m, n, "packets_s2c", "1");
+	assert_raw_member(m, n, "picked_up", "false");
+	free(line);
+}
+
+static void test_conn_text(void **state)
+{
+	static const struct seg sf[] = { HANDSHAKE, DATA, CLOSE };
+	static const __u32 to[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
+	struct ts_flow_key k;
+	struct ts_flow f;
+	struct ts_conn_view v = { .iface = "veth0", .key = &k, .flow = &f, .timeouts = to };
+	struct cap c;
+	char *out;
+
+	(void)state;
+	key_v4(&k);
+	feed(&f, &k, sf, N(sf), -1);
+	v.now_ns = f.last_seen_ns;
+	ts_print_conn_header(cap_open(&c));
+	ts_print_conn_text(c.f, &v);
+	out = cap_close(&c);
+	assert_non_null(strstr(out, "CLIENT"));
+	assert_non_null(strstr(out, "198.18.0.1:40000"));
+	assert_non_null(strstr(out, "198.18.0.2:80"));
+	assert_non_null(strstr(out, "TIME_WAIT"));
+	assert_non_null(strstr(out, " SF "));
+	assert_non_null(strstr(out, "ShADadFf"));
+	assert_non_null(strstr(out, "6/5\n"));
+	free(out);
+}
+
+/* ------------------------------------------------------------------ */
+
+static const char *const event_keys[] = {
+	"ts_ns", "iface", "type", "client", "server", "side", "from", "to", "hook", "tcp_flags",
+};
+
+static void test_event_json(void **state)
+{
+	struct ts_event e = { 0 };
+	struct jmember m[32];
+	struct cap c;
+	char *line;
+	int n;
+
+	(void)state;
+	key_v4(&e.key);
+	e.ts_ns = 1234567890123ull;
+	e.type = TS_EV_STATE;
+	e.client = 0;
+	e.side = TS_SERVER;
+	e.from = TS_SYN_RCVD;
+	e.to = TS_ESTABLISHED;
+	e.tcp_flags = TS_TCP_ACK;
+	e.dir = 0;
+	e.family = 4;
+	ts_print_event_json(cap_open(&c), "eth0", &e);
+	line = cap_close(&c);
+	assert_string_equal(line,
+		"{\"ts_ns\":1234567890123,\"iface\":\"eth0\",\"type\":\"state\","
+		"\"client\":\"198.18.0.1:40000\",\"server\":\"198.18.0.2:80\","
+		"\"side\":\"server\",\"from\":\"SYN_RCVD\",\"to\":\"ESTABLISHED\","
+		"\"hook\":\"ingress\",\"tcp_flags\":16}\n");
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, event_keys, N(event_keys));
+	free(line);
+
+	/* the client at key index 1, egress, odd values */
+	key_v6(&e.key);
+	e.client = 1;
+	e.side = TS_CLIENT;
+	e.from = TS_FIN_WAIT_1;
+	e.to = 77;
+	e.dir = 1;
+	e.type = TS_EV_ANOMALY;
+	e.tcp_flags = TS_TCP_FIN | TS_TCP_ACK | TS_TCP_CWR;
+	e.ts_ns = ~0ull;
+	ts_print_event_json(cap_open(&c), "a\"b\x01", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, event_keys, N(event_keys));
+	assert_raw_member(m, n, "ts_ns", "18446744073709551615");
+	assert_str_member(m, n, "iface", "a\"b\x01");
+	assert_str_member(m, n, "type", "anomaly");
+	assert_str_member(m, n, "client", "[2001:db8::2]:40000");
+	assert_str_member(m, n, "server", "[2001:db8::1]:443");
+	assert_str_member(m, n, "side", "client");
+	assert_str_member(m, n, "from", "FIN_WAIT_1");
+	assert_str_member(m, n, "to", "?");
+	assert_str_member(m, n, "hook", "egress");
+	assert_raw_member(m, n, "tcp_flags", "145");
+	free(line);
+
+	e.type = TS_EV_ACTION;
+	ts_print_event_json(cap_open(&c), "x", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_str_member(m, n, "type", "action");
+	free(line);
+	e.type = 0;
+	ts_print_event_json(cap_open(&c), "x", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_str_member(m, n, "type", "unknown");
+	free(line);
+}
+
+static void test_event_text(void **state)
+{
+	struct ts_event e = { 0 };
+	struct cap c;
+	char *line;
+
+	(void)state;
+	key_v4(&e.key);
+	e.ts_ns = 12 * SEC + 345678000ull;
+	e.type = TS_EV_STATE;
+	e.side = TS_CLIENT;
+	e.from = TS_SYN_SENT;
+	e.to = TS_ESTABLISHED;
+	ts_print_event_text(cap_open(&c), "eth0", &e);
+	line = cap_close(&c);
+	assert_non_null(strstr(line, "12.345678 "));
+	assert_non_null(strstr(line, "198.18.0.1:40000 -> 198.18.0.2:80"));
+	assert_non_null(strstr(line, "SYN_SENT -> ESTABLISHED\n"));
+	free(line);
+}
+
+static void test_json_str(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{ "", "" },
+		{ "eth0", "eth0" },
+		{ "a\"b", "a\\\"b" },
+		{ "a\\b", "a\\\\b" },
+		{ "\"\\", "\\\"\\\\" },
+		{ "l1\nl2", "l1\\u000al2" },
+		{ "\t\r\b\f", "\\u0009\\u000d\\u0008\\u000c" },
+		{ "\x01\x1f", "\\u0001\\u001f" },
+		{ " ~\x7f", " ~\x7f" },               /* DEL needs no escape */
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },     /* UTF-8 passes through */
+		{ "a/b", "a/b" },
+	};
+	char *out, quoted[128], back[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(t); i++) {
+		out = json_escaped(t[i].in);
+		assert_string_equal(out, t[i].want);
+		/* and it reads back as the same string */
+		snprintf(quoted, sizeof(quoted), "\"%s\"", out);
+		assert_non_null(jstr(quoted, back, sizeof(back)));
+		assert_string_equal(back, t[i].in);
+		free(out);
+	}
+	out = json_escaped(NULL);
+	assert_string_equal(out, "");
+	free(out);
+
+	/* every control character is escaped */
+	for (i = 1; i < 0x20; i++) {
+		char in[2] = { (char)i, 0 }, want[8];
+
+		snprintf(want, sizeof(want), "\\u%04zx", i);
+		out = json_escaped(in);
+		assert_string_equal(out, want);
+		free(out);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_state_parse),
+		cmocka_unit_test(test_counter_names),
+		cmocka_unit_test(test_fmt_endpoint),
+		cmocka_unit_test(test_zeek_conn_state),
+		cmocka_unit_test(test_conn_json_sf),
+		cmocka_unit_test(test_conn_json_v6_pickup),
+		cmocka_unit_test(test_conn_json_refused_and_odd_iface),
+		cmocka_unit_test(test_conn_text),
+		cmocka_unit_test(test_event_json),
+		cmocka_unit_test(test_event_text),
+		cmocka_unit_test(test_json_str),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
