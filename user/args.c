@@ -41,7 +41,7 @@ int ts_valid_ifname(const char *s)
 	if (n == 0 || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
 		return 0;
 	for (; *s; s++)
-		if (*s == '/' || isspace((unsigned char)*s))
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s)) /* as the kernel's dev_valid_name */
 			return 0;
 	return 1;
 }
