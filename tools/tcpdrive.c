@@ -527,11 +527,13 @@ static void cmd_info(void)
 
 		if (g.conns[i].fd < 0)
 			continue;
-		if (getsockname(g.conns[i].fd, (struct sockaddr *)&l, &ll) < 0 ||
-		    getpeername(g.conns[i].fd, (struct sockaddr *)&r, &rl) < 0)
+		if (getsockname(g.conns[i].fd, (struct sockaddr *)&l, &ll) < 0)
 			continue;
+		/* no peer any more once the connection is closed (or TIME_WAIT) */
 		off += snprintf(line + off, sizeof(line) - off, " %s>%s",
-				fmt_ep(&l, b1, sizeof(b1)), fmt_ep(&r, b2, sizeof(b2)));
+				fmt_ep(&l, b1, sizeof(b1)),
+				getpeername(g.conns[i].fd, (struct sockaddr *)&r, &rl) < 0
+					? "-" : fmt_ep(&r, b2, sizeof(b2)));
 	}
 	reply("ok info %d%s", open_count(), line);
 }
@@ -592,12 +594,10 @@ bad:
 	return 0;
 }
 
-static int run_behaviour(const char *b)
+static void run_behaviour(const char *b)
 {
 	char s1[] = "accept", s2[16], s3[] = "close", s4[] = "wait-eof", s5[] = "echo";
 
-	if (strcmp(b, "echo") && strcmp(b, "close-first") && strcmp(b, "half-close"))
-		return -1;
 	run_command(s1);
 	if (!strcmp(b, "echo")) {
 		run_command(s5);
@@ -610,7 +610,6 @@ static int run_behaviour(const char *b)
 		run_command(s2);
 	}
 	run_command(s3);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -669,7 +668,9 @@ int main(int argc, char **argv)
 	}
 	if (g.local_port && g.local_port + g.count - 1 > 65535)
 		usage();
-	if (g.behaviour && !g.is_server)
+	if (g.behaviour && (!g.is_server || (strcmp(g.behaviour, "echo") &&
+					     strcmp(g.behaviour, "close-first") &&
+					     strcmp(g.behaviour, "half-close"))))
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
@@ -690,8 +691,7 @@ int main(int argc, char **argv)
 	}
 
 	if (g.behaviour) {
-		if (run_behaviour(g.behaviour) < 0)
-			usage();
+		run_behaviour(g.behaviour);
 		close_all();
 		return 0;
 	}

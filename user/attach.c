@@ -89,12 +89,13 @@ static int perm_hint(int e)
 	return 1;
 }
 
-/* One process at a time loads or unloads (a lock file in bpffs). */
-static int take_lock(void)
+/* One process at a time loads or unloads (a lock on the bpffs root
+ * directory). Only attach creates the directory. */
+static int take_lock(int create)
 {
 	int fd;
 
-	if (mkdir_p(TS_PIN_ROOT))
+	if (create && mkdir_p(TS_PIN_ROOT))
 		return -1;
 	fd = open(TS_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && flock(fd, LOCK_EX)) {
@@ -193,7 +194,7 @@ int ts_attach(const struct ts_attach_opts *o)
 		err("no interface '%s' in this network namespace\n", o->ifname);
 		return 1;
 	}
-	lock_fd = take_lock();
+	lock_fd = take_lock(1);
 	if (lock_fd < 0) {
 		err("cannot use %s: %s (is bpffs mounted at /sys/fs/bpf?)\n", TS_PIN_ROOT,
 		    strerror(errno));
@@ -391,7 +392,11 @@ int ts_detach(const char *ifname)
 	char p[PATH_MAX];
 	int lock_fd, link_fd, ifindex, rc = 0, e;
 
-	lock_fd = take_lock();
+	lock_fd = take_lock(0);
+	if (lock_fd < 0 && errno == ENOENT) {
+		err("%s is not attached in this network namespace\n", ifname);
+		return 1;
+	}
 	if (lock_fd < 0) {
 		err("cannot use %s: %s\n", TS_PIN_ROOT, strerror(errno));
 		return perm_hint(errno);

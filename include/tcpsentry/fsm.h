@@ -414,6 +414,16 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		}
 	}
 
+	/* A bare ACK from an endpoint still in SYN_SENT proves it got a
+	 * SYN-ACK the tracker never saw (an ingress-only attach, the
+	 * unidirectional model): catch both endpoints up to where that
+	 * SYN-ACK would have put them. */
+	if (!(fl & TS_TCP_SYN) && (fl & TS_TCP_ACK) && snd->state == TS_SYN_SENT) {
+		snd->state = TS_ESTABLISHED;
+		if (rcv->state == TS_LISTEN)
+			rcv->state = TS_SYN_RCVD;
+	}
+
 	ack_syn = ts_acks_syn(rcv, s);
 	ack_fin = ts_acks_fin(rcv, s);
 	ns = ts_on_send(snd->state, fl, ack_fin);

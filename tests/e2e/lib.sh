@@ -56,6 +56,8 @@ DRV_REPLY=""
 
 # ---------------------------------------------------------------- reporting
 
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+
 pass() { PASS=$((PASS + 1)); printf 'PASS %s: %s\n' "$TEST_NAME" "$*"; }
 fail() { FAIL=$((FAIL + 1)); printf 'FAIL %s: %s\n' "$TEST_NAME" "$*"; }
 info() { printf '     %s\n' "$*"; }
@@ -94,7 +96,9 @@ lab_cleanup() {
 	for pair in "${LAB_ATTACHED[@]}"; do
 		# shellcheck disable=SC2086
 		set -- $pair
-		timeout "$TS_TIMEOUT" "$TCPSENTRY" -n "$1" detach "$2" >/dev/null 2>&1
+		# only if still attached: a detach of nothing is an error anyway
+		[ -d "$(pin_dir "$1" "$2")" ] &&
+			timeout "$TS_TIMEOUT" "$TCPSENTRY" -n "$1" detach "$2" >/dev/null 2>&1
 	done
 	for i in "${LAB_INODES[@]}"; do
 		[ -n "$i" ] && [ -d "$BPFFS/ns$i" ] && rm -rf "${BPFFS:?}/ns$i"
@@ -176,10 +180,10 @@ lab_vlan() {
 			set -- $ifc
 			# no GSO/TSO: every segment is a frame the tagger can grow
 			in_ns "$1" ethtool -K "$2" tso off gso off >/dev/null 2>&1
-			in_ns "$1" tc qdisc add dev "$2" clsact &&
-			in_ns "$1" tc filter add dev "$2" egress pref 1 handle 1 \
+			tc -n "$1" qdisc add dev "$2" clsact &&
+			tc -n "$1" filter add dev "$2" egress pref 1 handle 1 \
 				bpf da obj "$LAB_TMP/vlan_PUSH.o" sec tc &&
-			in_ns "$1" tc filter add dev "$2" ingress pref 1 handle 1 \
+			tc -n "$1" filter add dev "$2" ingress pref 1 handle 1 \
 				bpf da obj "$LAB_TMP/vlan_POP.o" sec tc ||
 				skip "no 8021q in this kernel and the tc BPF tagger does not load"
 		done
@@ -266,11 +270,12 @@ ss_state() {
 expect_states() {
 	local label=$1 c=$2 s=$3 ec=$4 es=$5
 	local kc ks tc ts pk cs note deadline
-	deadline=$((SECONDS + SETTLE_S))
+	deadline=$(($(now_ms) + SETTLE_S * 1000))
 	while :; do
 		kc=$(ss_state "$CNS" "$c" "$s")
 		ks=$(ss_state "$SNS" "$s" "$c")
-		read -r tc ts pk cs < <(ts_state "$SNS" "$c" "$s")
+		ts_state "$SNS" "$c" "$s" >"$LAB_TMP/ts.state"
+		read -r tc ts pk cs <"$LAB_TMP/ts.state"
 		note=""
 		if [ "$tc" = ABSENT ] && [ "$ec" = CLOSED ] && [ "$es" = CLOSED ]; then
 			tc=CLOSED ts=CLOSED note=" (flow no longer listed)"
@@ -279,7 +284,7 @@ expect_states() {
 			pass "$label: client $ec, server $es (ss and tcpsentry agree)$note"
 			return 0
 		fi
-		[ "$SECONDS" -ge "$deadline" ] && break
+		[ "$(now_ms)" -ge "$deadline" ] && break
 		sleep 0.1
 	done
 	fail "$label: expected client $ec, server $es"
@@ -301,11 +306,11 @@ expect_states() {
 # expect_field LABEL CLIENT SERVER FIELD VALUE: one field of the flow's JSON
 expect_field() {
 	local label=$1 c=$2 s=$3 f=$4 want=$5 got deadline
-	deadline=$((SECONDS + SETTLE_S))
+	deadline=$(($(now_ms) + SETTLE_S * 1000))
 	while :; do
 		got=$(ts_field "$SNS" "$c" "$s" "$f")
 		[ "$got" = "$want" ] && { pass "$label: $f is $want"; return 0; }
-		[ "$SECONDS" -ge "$deadline" ] && break
+		[ "$(now_ms)" -ge "$deadline" ] && break
 		sleep 0.1
 	done
 	fail "$label: $f is $got, expected $want"
@@ -317,7 +322,7 @@ expect_field() {
 # expect_states for every "CLIENT SERVER" line of TUPLES_FILE at once
 expect_bulk() {
 	local label=$1 tuples=$2 ec=$3 es=$4 wait=${5:-$SETTLE_S} deadline out
-	deadline=$((SECONDS + wait))
+	deadline=$(($(now_ms) + wait * 1000))
 	while :; do
 		in_ns "$CNS" ss -Htan >"$LAB_TMP/ss.bulk.c" 2>/dev/null
 		in_ns "$SNS" ss -Htan >"$LAB_TMP/ss.bulk.s" 2>/dev/null
@@ -327,7 +332,7 @@ expect_bulk() {
 			pass "$label: $(head -n 1 <<<"$out")"
 			return 0
 		fi
-		[ "$SECONDS" -ge "$deadline" ] && break
+		[ "$(now_ms)" -ge "$deadline" ] && break
 		sleep 0.2
 	done
 	fail "$label: expected client $ec, server $es"
@@ -381,23 +386,33 @@ drv_start() {
 
 # drv NAME COMMAND: send one command, wait (bounded) for its one-line reply
 # in DRV_REPLY; status 0 iff the reply starts with "ok"
-drv() {
-	local name=$1 cmd=$2 d n i
-	d=$LAB_TMP/drv.$name
-	n=$((DRV_N[$name] + 1))
-	DRV_N[$name]=$n
+drv() { drv_post "$1" "$2" && drv_wait "$1"; }
+
+# drv_post NAME COMMAND: send a command without waiting, so that two drivers
+# can work at once (e.g. a send larger than the socket buffers and the
+# peer's recv); collect the reply with drv_wait
+drv_post() {
+	local name=$1 cmd=$2
+	DRV_N[$name]=$((DRV_N[$name] + 1))
 	DRV_REPLY="err $cmd (driver gone)"
-	printf '%s\n' "$cmd" 1>&"${DRV_FD[$name]}" 2>/dev/null || return 1
-	for i in $(seq 300); do     # 15 s; every driver wait is 5 s at most
+	printf '%s\n' "$cmd" 1>&"${DRV_FD[$name]}" 2>/dev/null
+}
+
+# drv_wait NAME: the reply to the last command posted to NAME
+drv_wait() {
+	local name=$1 d n i
+	d=$LAB_TMP/drv.$name
+	n=${DRV_N[$name]}
+	for i in $(seq 600); do     # 30 s; tests keep driver waits (-t) below
 		if [ "$(wc -l <"$d.out")" -ge "$n" ]; then
 			DRV_REPLY=$(sed -n "${n}p" "$d.out")
 			[[ $DRV_REPLY == ok* ]]
 			return
 		fi
-		kill -0 "${DRV_PID[$name]}" 2>/dev/null || return 1
+		kill -0 "${DRV_PID[$name]}" 2>/dev/null || { DRV_REPLY="err (driver $name gone)"; return 1; }
 		sleep 0.05
 	done
-	DRV_REPLY="err $cmd (no reply in 15 s)"
+	DRV_REPLY="err (no reply from $name in 30 s)"
 	return 1
 }
 
@@ -440,6 +455,7 @@ open_conn() {
 	step cli "send 100" && step srv "recv 100" &&
 		step srv "send 2000" && step cli "recv 2000" || return 1
 	expect_states "$tag: data both ways" "$CEP" "$SEP" ESTABLISHED ESTABLISHED
+	return 0    # a state mismatch is a FAIL already, not a reason to stop
 }
 
 # scenario_client_close TAG CADDR CPORT SADDR SPORT: the client closes

@@ -77,4 +77,17 @@ fi
 if [ -d "$BPFFS/ns$(ns_inode "$SNS")" ]; then
 	info "note: namespace directory $BPFFS/ns$(ns_inode "$SNS") is left (empty: $(ls -A "$BPFFS/ns$(ns_inode "$SNS")" | wc -l) entries)"
 fi
+
+# a second detach has nothing to remove: exit 1, and it creates nothing
+top_before=no; [ -d "$BPFFS" ] && top_before=yes
+expect_rc "detach again" 1 -n "$SNS" detach "$SIF"
+[ -e "$BPFFS/ns$(ns_inode "$SNS")" ] &&
+	fail "detach again: created $BPFFS/ns$(ns_inode "$SNS")" ||
+	pass "detach again: no pin directory for the namespace"
+if [ "$top_before" = no ]; then
+	[ -e "$BPFFS" ] && { fail "detach again: created an empty $BPFFS (and left it)"; rmdir "$BPFFS"; } ||
+		pass "detach again: did not create $BPFFS"
+else
+	info "note: $BPFFS exists (another attachment?): cannot tell whether detach created it"
+fi
 finish

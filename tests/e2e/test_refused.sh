@@ -24,4 +24,14 @@ else
 	fail "ipv4 refused: conn_state is $cs, expected REJ"
 	grep -F -- "$CEP" "$LAB_TMP/conns.json" | detail
 fi
+# and it did see the attempt: the SYN in, the RST out
+if ts_run -n "$SNS" stats -j; then
+	got=$("$PY" -c 'import json, sys
+c = json.loads(sys.stdin.readline())["counters"]
+print("syn=%s rst=%s" % (c.get("syn"), c.get("rst")))' <<<"$TS_OUT" 2>&1)
+	[ "$got" = "syn=1 rst=1" ] && pass "ipv4 refused: stats saw it ($got)" ||
+		{ fail "ipv4 refused: stats $got, expected syn=1 rst=1"; detail <<<"$TS_OUT"; }
+else
+	fail "stats -j: exit $TS_RC: $TS_ERR"
+fi
 finish

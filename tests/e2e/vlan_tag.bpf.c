@@ -21,16 +21,19 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("tc")
 int vlan_push(struct __sk_buff *skb)
 {
-	__be16 proto, tag[3];
+	__u8 macs[12];
+	__be16 tag[2];
 
-	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)))
+	/* grow the head by 4 and move the MAC addresses there, which works for
+	 * every EtherType (bpf_skb_adjust_room() takes only IPv4 and IPv6) */
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
 		return TC_ACT_UNSPEC;
-	if (bpf_skb_adjust_room(skb, 4, BPF_ADJ_ROOM_MAC, 0))
+	if (bpf_skb_change_head(skb, 4, 0))
 		return TC_ACT_SHOT;
 	tag[0] = bpf_htons(ETH_P_8021Q);
 	tag[1] = bpf_htons(VID);
-	tag[2] = proto;
-	if (bpf_skb_store_bytes(skb, 12, tag, sizeof(tag), 0))
+	if (bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) ||
+	    bpf_skb_store_bytes(skb, 12, tag, sizeof(tag), 0))
 		return TC_ACT_SHOT;
 	return TC_ACT_UNSPEC; /* on to the next filter: tcpsentry's */
 }

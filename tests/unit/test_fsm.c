@@ -221,6 +221,24 @@ static void test_handshake(void **state)
 	assert_hist(f, "ShA");
 }
 
+/* Ingress only (attach --no-egress): the server's SYN-ACK is never seen.
+ * The client's bare ACK proves it arrived: both endpoints catch up. */
+static void test_unidirectional_handshake(void **state)
+{
+	static const struct step t[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		SX(A, fA, 1001, 5001, 0, ES, ES, EST),
+		S(A, fPA, 1001, 5001, 100, ES, ES),
+		S(A, fFA, 1101, 5001, 0, F1, CW),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+	assert_true(p.last_ret & TS_STEP_CLIENT_CHANGED);
+	assert_hist(&p.f, "SADF");
+}
+
 static void test_data_on_third_segment(void **state)
 {
 	static const struct step t[] = {
@@ -924,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_server_closes_first),
 		cmocka_unit_test(test_fin_ack_combined),
 		cmocka_unit_test(test_half_close),
+		cmocka_unit_test(test_unidirectional_handshake),
 		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_simultaneous_open),
 #define RST_TEST(i, nm) \
