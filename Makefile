@@ -74,7 +74,7 @@ $(BUILD)/unit-asan/%: tests/unit/%.c $(LIB_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $< $(LIB_SRCS) -o $@ $(LDLIBS) -lcmocka
 
 # BPF_PROG_TEST_RUN tests and the benchmark harness.
-$(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
+$(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h user/format.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(filter %.c,$^) -o $@ $(LDLIBS)
 

@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <tcpsentry/abi.h>
+#include "format.h"
 #include <tcpsentry/flowkey.h>
 #include "frames.h"
 
@@ -128,62 +129,8 @@ static int ncpus;
 static struct ts_event evs[MAX_EVENTS];
 static int nevs, nevs_dropped;
 
-static const char *const cnames[TS_C_MAX] = {
-	[TS_C_PKTS_IN] = "pkts_in",
-	[TS_C_PKTS_OUT] = "pkts_out",
-	[TS_C_TCP] = "tcp",
-	[TS_C_NON_IP] = "non_ip",
-	[TS_C_NON_TCP] = "non_tcp",
-	[TS_C_FRAG_LATER] = "ip_fragments_later",
-	[TS_C_SYN] = "syn",
-	[TS_C_SYNACK] = "synack",
-	[TS_C_FIN] = "fin",
-	[TS_C_RST] = "rst",
-	[TS_C_DATA] = "data",
-	[TS_C_ACK_ONLY] = "ack_only",
-	[TS_C_ERR_ETH] = "parse_error_eth",
-	[TS_C_ERR_VLAN] = "parse_error_vlan",
-	[TS_C_ERR_IPV4] = "parse_error_ipv4",
-	[TS_C_ERR_IPV4_LEN] = "parse_error_ipv4_length",
-	[TS_C_ERR_IPV6] = "parse_error_ipv6",
-	[TS_C_ERR_IPV6_EXT] = "parse_error_ipv6_ext",
-	[TS_C_ERR_IPV6_CHAIN] = "parse_error_ipv6_chain_too_long",
-	[TS_C_ERR_TCP] = "parse_error_tcp",
-	[TS_C_ERR_TCP_DOFF] = "parse_error_tcp_doff",
-	[TS_C_ERR_TCP_OPT] = "parse_error_tcp_options",
-	[TS_C_EMB_INSERT] = "embryonic_inserts",
-	[TS_C_FLOW_INSERT] = "flow_inserts",
-	[TS_C_PROMOTE] = "promotions",
-	[TS_C_PICKUP] = "pickups",
-	[TS_C_INSERT_FAIL] = "insert_failures",
-	[TS_C_EMB_EVICT] = "embryonic_evictions",
-	[TS_C_FLOW_EVICT] = "flow_evictions",
-	[TS_C_REUSE] = "reuses",
-	[TS_C_UNTRACKED_RST] = "rst_untracked",
-	[TS_C_EVENTS] = "events",
-	[TS_C_EVENTS_LOST] = "events_lost",
-	[TS_C_RACE_RETRY] = "race_retries",
-};
+/* counter names: the ones `tcpsentry stats` prints (user/format.c) */
 
-static const char *const snames[TS_STATE_MAX] = {
-	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
-	"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
-};
-
-static const char *cname(int i)
-{
-	static char buf[16];
-
-	if (i >= 0 && i < TS_C_MAX && cnames[i])
-		return cnames[i];
-	snprintf(buf, sizeof(buf), "counter#%d", i);
-	return buf;
-}
-
-static const char *sname(unsigned s)
-{
-	return s < TS_STATE_MAX ? snames[s] : "?";
-}
 
 #define FAIL_IF(cond, ...)                                                       \
 	do {                                                                     \
@@ -455,8 +402,8 @@ static int check_map(const struct step *st, char *why)
 	c = &f.ep[TS_CLIENT];
 	s = &f.ep[TS_SERVER];
 	ASSERT_TRUE(c->state == m->cstate && s->state == m->sstate,
-		    "states client %s server %s, want %s %s", sname(c->state),
-		    sname(s->state), sname(m->cstate), sname(m->sstate));
+		    "states client %s server %s, want %s %s", ts_state_name(c->state),
+		    ts_state_name(s->state), ts_state_name(m->cstate), ts_state_name(m->sstate));
 	if (m->family)
 		ASSERT_EQ(f.family, m->family, "family");
 	ASSERT_TRUE((f.flags & m->fl_set) == m->fl_set, "flow flags 0x%x lack 0x%x",
@@ -701,8 +648,8 @@ static int post_events(const struct tcase *tc, char *why)
 		FAIL_IF(e->side != want[i].side || e->from != want[i].from ||
 			e->to != want[i].to,
 			"event %d: side %u %s -> %s, want side %u %s -> %s", i, e->side,
-			sname(e->from), sname(e->to), want[i].side, sname(want[i].from),
-			sname(want[i].to));
+			ts_state_name(e->from), ts_state_name(e->to), want[i].side, ts_state_name(want[i].from),
+			ts_state_name(want[i].to));
 		FAIL_IF(e->tcp_flags != want[i].flags, "event %d: tcp_flags 0x%x, want 0x%x", i,
 			e->tcp_flags, want[i].flags);
 		FAIL_IF(e->dir != want[i].dir, "event %d: dir %u, want %u", i, e->dir,
