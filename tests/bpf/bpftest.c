@@ -130,6 +130,15 @@ static struct ts_event evs[MAX_EVENTS];
 static int nevs, nevs_dropped;
 
 /* counter names: the ones `tcpsentry stats` prints (user/format.c) */
+static const char *cname(int i)
+{
+	static char buf[16];
+
+	if (i >= 0 && i < TS_C_MAX && ts_counter_name((unsigned)i))
+		return ts_counter_name((unsigned)i);
+	snprintf(buf, sizeof(buf), "counter#%d", i);
+	return buf;
+}
 
 
 #define FAIL_IF(cond, ...)                                                       \
