@@ -73,7 +73,16 @@ struct {
 	__type(value, struct ts_counters);
 } counters SEC(".maps");
 
-/* State-transition (and later anomaly/action) events for `events`. */
+/* Per-CPU anomaly counts (exact) and per-kind event rate limiters: see
+ * struct ts_anomalies. Touched only when a segment is anomalous. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_anomalies);
+} anomalies SEC(".maps");
+
+/* State-transition and anomaly (later policy action) events for `events`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, TS_EVENTS_BYTES);

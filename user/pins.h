@@ -26,6 +26,7 @@ struct ts_att {
 	char ifname[16];
 	char dir[256];       /* pin directory; TS_PIN_ROOT/ns<ino>/<ifname> fits */
 	int flows_fd, emb_fd, counters_fd, events_fd, config_fd, meta_fd, ustats_fd;
+	int anomalies_fd;
 	struct ts_meta meta;
 };
 

@@ -49,6 +49,7 @@ enum ts_role {
 #define TS_OPT_WSCALE 0x02
 #define TS_OPT_SACKOK 0x04
 #define TS_OPT_TS     0x08
+#define TS_OPT_TFO    0x10 /* TCP Fast Open (kind 34): data on the SYN is legitimate */
 
 /*
  * One parsed TCP segment, as the state machine sees it. Host byte order.
@@ -216,28 +217,92 @@ struct ts_ustats {
 	__u64 u[TS_U_MAX];
 };
 
+/*
+ * Anomaly kinds: the `kind` of TS_EV_ANOMALY events, the index of the
+ * per-kind counters. The numbering is ABI: never reorder. Only some kinds
+ * are raised by this version (see README, "Anomalies"); the others keep
+ * their numbers for the detectors that come later.
+ */
+enum ts_anomaly {
+	TS_A_NONE = 0,
+	TS_A_SYN_FLOOD = 1,          /* reserved: not raised yet */
+	TS_A_RST_NO_CONN = 2,        /* RST for no tracked tuple */
+	TS_A_RST_OUT_OF_WINDOW = 3,  /* RFC 5961 3.2: outside the window, ignored */
+	TS_A_RST_IN_WINDOW_INEXACT = 4, /* RFC 5961 3.2: in window, not exact: ignored */
+	TS_A_ACK_NO_CONN = 5,        /* reserved: not raised yet */
+	TS_A_ACK_FLOOD = 6,          /* reserved: not raised yet */
+	TS_A_BAD_FLAGS = 7,          /* a flag set no conforming stack sends */
+	TS_A_SYN_DATA = 8,           /* payload on a SYN without TFO, or on a SYN-ACK */
+	TS_A_OUT_OF_WINDOW = 9,      /* reserved: not raised yet */
+	TS_A_PORT_SCAN = 10,         /* reserved: not raised yet */
+	TS_A_HALF_OPEN_TIMEOUT = 11, /* reserved: not raised yet */
+	TS_A_KINDS,                  /* kinds defined */
+	TS_A_MAX = 16,               /* room to grow without resizing the map */
+};
+
+/* ts_event.detail of a TS_A_BAD_FLAGS event: which rule matched */
+enum ts_bad_flags {
+	TS_BF_NONE = 0,
+	TS_BF_NULL = 1,       /* none of FIN SYN RST PSH ACK URG */
+	TS_BF_SYN_FIN = 2,    /* SYN+FIN */
+	TS_BF_SYN_RST = 3,    /* SYN+RST */
+	TS_BF_XMAS = 4,       /* FIN+PSH+URG without ACK */
+	TS_BF_FIN_NO_ACK = 5, /* FIN without ACK */
+	TS_BF_NO_ACK = 6,     /* PSH and/or URG without ACK, SYN or RST */
+	TS_BF_MAX,
+};
+
+/* Kernel-side event rate limit, per kind and per CPU: a token bucket of
+ * TS_RL_BURST events refilled at TS_RL_RATE per second, kept as credit in
+ * nanoseconds (one event costs TS_RL_COST_NS). */
+#define TS_RL_RATE 20
+#define TS_RL_BURST 50
+#define TS_RL_COST_NS (1000000000ull / TS_RL_RATE)
+
+struct ts_rl {
+	__u64 last_ns;    /* when the bucket was last refilled; 0: never used */
+	__u64 credit_ns;  /* accumulated credit, at most TS_RL_BURST * TS_RL_COST_NS */
+	__u64 suppressed; /* events of this kind not written since the last one that was */
+};
+
+/* Per-CPU anomaly state (the `anomalies` map, key 0): exact counts per
+ * kind and each kind's event rate limiter. */
+struct ts_anomalies {
+	__u64 count[TS_A_MAX];
+	struct ts_rl rl[TS_A_MAX];
+};
+_Static_assert(sizeof(struct ts_anomalies) == 16 * 8 + 16 * 24, "ts_anomalies size");
+
 /* Event records on the ring buffer. */
 enum ts_event_type {
 	TS_EV_STATE = 1,   /* an endpoint changed state */
-	TS_EV_ANOMALY = 2, /* reserved: anomaly detection */
+	TS_EV_ANOMALY = 2, /* an anomaly (kind: enum ts_anomaly) */
 	TS_EV_ACTION = 3,  /* reserved: policy actions */
 };
+
+#define TS_EV_CLIENT_UNKNOWN 0xff /* ts_event.client when no flow is tracked */
 
 struct ts_event {
 	__u64 ts_ns;
 	struct ts_flow_key key;
 	__u8 type;        /* enum ts_event_type */
-	__u8 client;      /* key index of the client */
-	__u8 side;        /* enum ts_role that changed */
+	__u8 client;      /* key index of the client, TS_EV_CLIENT_UNKNOWN if no flow */
+	__u8 side;        /* state: enum ts_role that changed; anomaly: role of the sender */
 	__u8 from;        /* enum ts_state */
 	__u8 to;          /* enum ts_state */
 	__u8 tcp_flags;   /* flags of the segment that caused it */
 	__u8 dir;         /* 0 ingress (XDP), 1 egress (tc) */
 	__u8 family;
 	__u32 kind;       /* anomaly/action kind, 0 for state events */
-	__u32 detail;     /* kind-specific fact */
+	__u32 detail;     /* kind-specific fact (see README, "Anomalies") */
+	/* anomaly facts; zero for state events */
+	__u32 expected;   /* what a conforming segment carries (e.g. the exact RST seq) */
+	__u32 got;        /* what this one carried */
+	__u32 suppressed; /* events of this kind rate-limited away before this one */
+	__u8 sender;      /* key index of the segment's sender */
+	__u8 pad[3];      /* zero */
 };
-_Static_assert(sizeof(struct ts_event) == 64, "ts_event size");
+_Static_assert(sizeof(struct ts_event) == 80, "ts_event size");
 
 /* Lock stripes guarding flow values: see struct ts_flow. Power of two. */
 #define TS_LOCK_STRIPES 4096
