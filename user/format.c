@@ -88,6 +88,54 @@ const char *ts_counter_name(unsigned idx)
 	return idx < TS_C_MAX ? counter_names[idx] : NULL;
 }
 
+static const char *const anomaly_names[TS_A_MAX] = {
+	[TS_A_SYN_FLOOD] = "syn_flood",
+	[TS_A_RST_NO_CONN] = "rst_no_conn",
+	[TS_A_RST_OUT_OF_WINDOW] = "rst_out_of_window",
+	[TS_A_RST_IN_WINDOW_INEXACT] = "rst_in_window_inexact",
+	[TS_A_ACK_NO_CONN] = "ack_no_conn",
+	[TS_A_ACK_FLOOD] = "ack_flood",
+	[TS_A_BAD_FLAGS] = "bad_flags",
+	[TS_A_SYN_DATA] = "syn_data",
+	[TS_A_OUT_OF_WINDOW] = "out_of_window",
+	[TS_A_PORT_SCAN] = "port_scan",
+	[TS_A_HALF_OPEN_TIMEOUT] = "half_open_timeout",
+};
+
+const char *ts_anomaly_name(unsigned kind)
+{
+	return kind < TS_A_MAX ? anomaly_names[kind] : NULL;
+}
+
+int ts_anomaly_detected(unsigned kind)
+{
+	switch (kind) {
+	case TS_A_RST_NO_CONN:
+	case TS_A_RST_OUT_OF_WINDOW:
+	case TS_A_RST_IN_WINDOW_INEXACT:
+	case TS_A_BAD_FLAGS:
+	case TS_A_SYN_DATA:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static const char *const bad_flags_names[TS_BF_MAX] = {
+	[TS_BF_NONE] = "none",
+	[TS_BF_NULL] = "null",
+	[TS_BF_SYN_FIN] = "syn_fin",
+	[TS_BF_SYN_RST] = "syn_rst",
+	[TS_BF_XMAS] = "xmas",
+	[TS_BF_FIN_NO_ACK] = "fin_no_ack",
+	[TS_BF_NO_ACK] = "no_ack",
+};
+
+const char *ts_bad_flags_name(unsigned reason)
+{
+	return reason < TS_BF_MAX ? bad_flags_names[reason] : "?";
+}
+
 int ts_addr_family(const __u8 addr[16])
 {
 	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -258,15 +306,59 @@ static const char *event_type(const struct ts_event *e)
 	}
 }
 
+/* src/dst: the segment's sender and receiver */
+static void event_src_dst(const struct ts_event *e, char *src, char *dst, size_t n)
+{
+	unsigned si = e->sender & 1;
+
+	ts_fmt_endpoint(src, n, e->key.addr[si], e->key.port[si]);
+	ts_fmt_endpoint(dst, n, e->key.addr[!si], e->key.port[!si]);
+}
+
+static void anomaly_kind_str(const struct ts_event *e, char *buf, size_t n)
+{
+	const char *k = ts_anomaly_name(e->kind);
+
+	if (k)
+		snprintf(buf, n, "%s", k);
+	else
+		snprintf(buf, n, "kind_%u", e->kind);
+}
+
+static void print_anomaly_json(FILE *out, const struct ts_event *e)
+{
+	char c[64], s[64], kind[32];
+
+	anomaly_kind_str(e, kind, sizeof(kind));
+	fprintf(out, "\"type\":\"anomaly\",\"kind\":\"%s\",", kind);
+	if (e->client != TS_EV_CLIENT_UNKNOWN) {
+		event_endpoints(e, c, s, sizeof(c));
+		fprintf(out, "\"client\":\"%s\",\"server\":\"%s\",\"side\":\"%s\",", c, s,
+			e->side ? "server" : "client");
+	}
+	event_src_dst(e, c, s, sizeof(c));
+	fprintf(out, "\"src\":\"%s\",\"dst\":\"%s\",\"hook\":\"%s\",\"tcp_flags\":%u,"
+		"\"expected\":%u,\"got\":%u,\"detail\":%u,",
+		c, s, e->dir ? "egress" : "ingress", e->tcp_flags, e->expected, e->got, e->detail);
+	if (e->kind == TS_A_BAD_FLAGS)
+		fprintf(out, "\"reason\":\"%s\",", ts_bad_flags_name(e->detail));
+	fprintf(out, "\"suppressed\":%u}\n", e->suppressed);
+}
+
 void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e)
 {
 	char c[64], s[64];
 
-	event_endpoints(e, c, s, sizeof(c));
 	fprintf(out, "{\"ts_ns\":%llu,\"iface\":\"", (unsigned long long)e->ts_ns);
 	ts_json_str(out, iface);
+	fputs("\",", out);
+	if (e->type == TS_EV_ANOMALY) {
+		print_anomaly_json(out, e);
+		return;
+	}
+	event_endpoints(e, c, s, sizeof(c));
 	fprintf(out,
-		"\",\"type\":\"%s\",\"client\":\"%s\",\"server\":\"%s\",\"side\":\"%s\","
+		"\"type\":\"%s\",\"client\":\"%s\",\"server\":\"%s\",\"side\":\"%s\","
 		"\"from\":\"%s\",\"to\":\"%s\",\"hook\":\"%s\",\"tcp_flags\":%u}\n",
 		event_type(e), c, s, e->side ? "server" : "client", ts_state_name(e->from),
 		ts_state_name(e->to), e->dir ? "egress" : "ingress", e->tcp_flags);
@@ -274,12 +366,26 @@ void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e)
 
 void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 {
-	char c[64], s[64];
+	char c[64], s[64], kind[32];
+	unsigned long long sec = e->ts_ns / 1000000000ull, us = e->ts_ns % 1000000000ull / 1000;
 
+	if (e->type == TS_EV_ANOMALY) {
+		anomaly_kind_str(e, kind, sizeof(kind));
+		event_src_dst(e, c, s, sizeof(c));
+		fprintf(out, "%llu.%06llu %-10s anomaly %s %s -> %s %s flags 0x%02x", sec, us, iface,
+			kind, c, s, e->dir ? "(egress)" : "(ingress)", e->tcp_flags);
+		if (e->kind == TS_A_BAD_FLAGS)
+			fprintf(out, " reason %s", ts_bad_flags_name(e->detail));
+		else
+			fprintf(out, " expected %u got %u detail %u", e->expected, e->got,
+				e->detail);
+		if (e->suppressed)
+			fprintf(out, " (+%u suppressed)", e->suppressed);
+		fputc('\n', out);
+		return;
+	}
 	event_endpoints(e, c, s, sizeof(c));
-	fprintf(out, "%llu.%06llu %-10s %s %s -> %s %s %s: %s -> %s\n",
-		(unsigned long long)(e->ts_ns / 1000000000ull),
-		(unsigned long long)(e->ts_ns % 1000000000ull / 1000), iface, event_type(e), c,
-		s, e->side ? "server" : "client", e->dir ? "(egress)" : "(ingress)",
+	fprintf(out, "%llu.%06llu %-10s %s %s -> %s %s %s: %s -> %s\n", sec, us, iface,
+		event_type(e), c, s, e->side ? "server" : "client", e->dir ? "(egress)" : "(ingress)",
 		ts_state_name(e->from), ts_state_name(e->to));
 }

@@ -16,6 +16,14 @@ int ts_state_parse(const char *s);
 /* name of a ts_counter index, NULL for unused slots */
 const char *ts_counter_name(unsigned idx);
 
+/* "rst_out_of_window", ... (enum ts_anomaly); NULL out of range or unnamed */
+const char *ts_anomaly_name(unsigned kind);
+/* 1 if this version raises the kind (the others are reserved numbers) */
+int ts_anomaly_detected(unsigned kind);
+/* reason of a bad_flags anomaly (enum ts_bad_flags): "null", "xmas", ...;
+ * "?" out of range */
+const char *ts_bad_flags_name(unsigned reason);
+
 /* "198.18.0.2:40000" or "[2001:db8::2]:40000"; returns buf */
 char *ts_fmt_endpoint(char *buf, size_t n, const __u8 addr[16], __u16 port_be);
 /* 4 for a v4-mapped address, else 6 */

@@ -40,6 +40,30 @@ static int read_counters(int fd, struct ts_counters *sum)
 	return 0;
 }
 
+/* per-kind anomaly counts, summed over CPUs; -1 if the map is absent */
+static int read_anomalies(int fd, __u64 sum[TS_A_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus(), c, k;
+	struct ts_anomalies *per;
+	__u32 zero = 0;
+
+	memset(sum, 0, sizeof(__u64) * TS_A_MAX);
+	if (fd < 0 || ncpu <= 0)
+		return -1;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -1;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		free(per);
+		return -1;
+	}
+	for (c = 0; c < ncpu; c++)
+		for (k = 0; k < TS_A_MAX; k++)
+			sum[k] += per[c].count[k];
+	free(per);
+	return 0;
+}
+
 struct table_fill {
 	long flows, emb;
 	__u64 flow_evict, emb_evict;
@@ -170,7 +194,8 @@ int cmd_stats(int argc, char **argv)
 {
 	const char *iface = NULL;
 	char names[64][16];
-	int json = 0, n, i, k, r;
+	__u64 an[TS_A_MAX];
+	int json = 0, n, i, k, r, first;
 
 	r = parse_json_flag("stats", argc, argv, &json, &iface);
 	if (r >= 0)
@@ -197,6 +222,7 @@ int cmd_stats(int argc, char **argv)
 			ts_att_close(&a);
 			return 1;
 		}
+		read_anomalies(a.anomalies_fd, an);
 		table_fill(&a, &c, &t);
 		c.c[TS_C_EMB_EVICT] = t.emb_evict;
 		c.c[TS_C_FLOW_EVICT] = t.flow_evict;
@@ -209,6 +235,14 @@ int cmd_stats(int argc, char **argv)
 					printf("%s\"%s\":%llu", k ? "," : "",
 					       ts_counter_name((unsigned)k),
 					       (unsigned long long)c.c[k]);
+			printf("},\"anomalies\":{");
+			for (k = 0, first = 1; k < TS_A_MAX; k++) {
+				if (!ts_anomaly_detected((unsigned)k))
+					continue;
+				printf("%s\"%s\":%llu", first ? "" : ",",
+				       ts_anomaly_name((unsigned)k), (unsigned long long)an[k]);
+				first = 0;
+			}
 			printf("},\"tables\":{\"flows\":%ld,\"flows_capacity\":%llu,"
 			       "\"embryonic\":%ld,\"embryonic_capacity\":%llu}}\n",
 			       t.flows, (unsigned long long)a.meta.max_flows, t.emb,
@@ -219,6 +253,10 @@ int cmd_stats(int argc, char **argv)
 				if (ts_counter_name((unsigned)k))
 					printf("  %-32s %llu\n", ts_counter_name((unsigned)k),
 					       (unsigned long long)c.c[k]);
+			for (k = 0; k < TS_A_MAX; k++)
+				if (ts_anomaly_detected((unsigned)k))
+					printf("  anomaly_%-24s %llu\n", ts_anomaly_name((unsigned)k),
+					       (unsigned long long)an[k]);
 			printf("  %-32s %ld / %llu\n", "table_flows", t.flows,
 			       (unsigned long long)a.meta.max_flows);
 			printf("  %-32s %ld / %llu\n", "table_embryonic", t.emb,

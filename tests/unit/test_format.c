@@ -694,7 +694,7 @@ static void test_event_json(void **state)
 	e.from = TS_FIN_WAIT_1;
 	e.to = 77;
 	e.dir = 1;
-	e.type = TS_EV_ANOMALY;
+	e.type = TS_EV_STATE;
 	e.tcp_flags = TS_TCP_FIN | TS_TCP_ACK | TS_TCP_CWR;
 	e.ts_ns = ~0ull;
 	ts_print_event_json(cap_open(&c), "a\"b\x01", &e);
@@ -703,7 +703,7 @@ static void test_event_json(void **state)
 	assert_keys(m, n, event_keys, N(event_keys));
 	assert_raw_member(m, n, "ts_ns", "18446744073709551615");
 	assert_str_member(m, n, "iface", "a\"b\x01");
-	assert_str_member(m, n, "type", "anomaly");
+	assert_str_member(m, n, "type", "state");
 	assert_str_member(m, n, "client", "[2001:db8::2]:40000");
 	assert_str_member(m, n, "server", "[2001:db8::1]:443");
 	assert_str_member(m, n, "side", "client");
@@ -745,6 +745,172 @@ static void test_event_text(void **state)
 	assert_non_null(strstr(line, "12.345678 "));
 	assert_non_null(strstr(line, "198.18.0.1:40000 -> 198.18.0.2:80"));
 	assert_non_null(strstr(line, "SYN_SENT -> ESTABLISHED\n"));
+	free(line);
+}
+
+static void test_anomaly_names(void **state)
+{
+	static const char *const want[TS_A_KINDS] = {
+		NULL, "syn_flood", "rst_no_conn", "rst_out_of_window", "rst_in_window_inexact",
+		"ack_no_conn", "ack_flood", "bad_flags", "syn_data", "out_of_window",
+		"port_scan", "half_open_timeout",
+	};
+	unsigned k;
+
+	(void)state;
+	/* the numbering is ABI */
+	assert_int_equal(TS_A_SYN_FLOOD, 1);
+	assert_int_equal(TS_A_RST_OUT_OF_WINDOW, 3);
+	assert_int_equal(TS_A_BAD_FLAGS, 7);
+	assert_int_equal(TS_A_HALF_OPEN_TIMEOUT, 11);
+	for (k = 0; k < TS_A_KINDS; k++) {
+		if (want[k])
+			assert_string_equal(ts_anomaly_name(k), want[k]);
+		else
+			assert_null(ts_anomaly_name(k));
+	}
+	for (; k < TS_A_MAX + 4; k++)
+		assert_null(ts_anomaly_name(k));
+	/* what this version raises */
+	assert_true(ts_anomaly_detected(TS_A_RST_NO_CONN));
+	assert_true(ts_anomaly_detected(TS_A_RST_OUT_OF_WINDOW));
+	assert_true(ts_anomaly_detected(TS_A_RST_IN_WINDOW_INEXACT));
+	assert_true(ts_anomaly_detected(TS_A_BAD_FLAGS));
+	assert_true(ts_anomaly_detected(TS_A_SYN_DATA));
+	assert_false(ts_anomaly_detected(TS_A_NONE));
+	assert_false(ts_anomaly_detected(TS_A_SYN_FLOOD));
+	assert_false(ts_anomaly_detected(TS_A_ACK_NO_CONN));
+	assert_false(ts_anomaly_detected(TS_A_ACK_FLOOD));
+	assert_false(ts_anomaly_detected(TS_A_OUT_OF_WINDOW));
+	assert_false(ts_anomaly_detected(TS_A_PORT_SCAN));
+	assert_false(ts_anomaly_detected(TS_A_HALF_OPEN_TIMEOUT));
+	assert_false(ts_anomaly_detected(TS_A_MAX));
+	assert_string_equal(ts_bad_flags_name(TS_BF_NULL), "null");
+	assert_string_equal(ts_bad_flags_name(TS_BF_SYN_FIN), "syn_fin");
+	assert_string_equal(ts_bad_flags_name(TS_BF_SYN_RST), "syn_rst");
+	assert_string_equal(ts_bad_flags_name(TS_BF_XMAS), "xmas");
+	assert_string_equal(ts_bad_flags_name(TS_BF_FIN_NO_ACK), "fin_no_ack");
+	assert_string_equal(ts_bad_flags_name(TS_BF_NO_ACK), "no_ack");
+	assert_string_equal(ts_bad_flags_name(TS_BF_MAX), "?");
+}
+
+static const char *const anomaly_keys[] = {
+	"ts_ns", "iface", "type", "kind", "client", "server", "side", "src", "dst", "hook",
+	"tcp_flags", "expected", "got", "detail", "suppressed",
+};
+static const char *const anomaly_keys_noflow[] = {
+	"ts_ns", "iface", "type", "kind", "src", "dst", "hook", "tcp_flags", "expected", "got",
+	"detail", "reason", "suppressed",
+};
+
+static void test_anomaly_event_json(void **state)
+{
+	struct ts_event e = { 0 };
+	struct jmember m[32];
+	struct cap c;
+	char *line;
+	int n;
+
+	(void)state;
+	/* an out-of-window RST from the server (key index 1) of a tracked flow */
+	key_v4(&e.key);
+	e.ts_ns = 42;
+	e.type = TS_EV_ANOMALY;
+	e.kind = TS_A_RST_OUT_OF_WINDOW;
+	e.client = 0;
+	e.side = TS_SERVER;
+	e.sender = 1;
+	e.tcp_flags = TS_TCP_RST | TS_TCP_ACK;
+	e.dir = 1;
+	e.family = 4;
+	e.expected = 5001;
+	e.got = 4000000000u;
+	e.detail = 65160;
+	e.suppressed = 7;
+	ts_print_event_json(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	assert_string_equal(line,
+		"{\"ts_ns\":42,\"iface\":\"veth0\",\"type\":\"anomaly\","
+		"\"kind\":\"rst_out_of_window\",\"client\":\"198.18.0.1:40000\","
+		"\"server\":\"198.18.0.2:80\",\"side\":\"server\",\"src\":\"198.18.0.2:80\","
+		"\"dst\":\"198.18.0.1:40000\",\"hook\":\"egress\",\"tcp_flags\":20,"
+		"\"expected\":5001,\"got\":4000000000,\"detail\":65160,\"suppressed\":7}\n");
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, anomaly_keys, N(anomaly_keys));
+	free(line);
+
+	/* a bad-flags segment for no flow: src/dst only, and the reason */
+	key_v6(&e.key);
+	e.kind = TS_A_BAD_FLAGS;
+	e.client = TS_EV_CLIENT_UNKNOWN;
+	e.sender = 1;
+	e.tcp_flags = TS_TCP_FIN | TS_TCP_PSH | TS_TCP_URG;
+	e.dir = 0;
+	e.expected = 0;
+	e.got = e.tcp_flags;
+	e.detail = TS_BF_XMAS;
+	e.suppressed = 0;
+	ts_print_event_json(cap_open(&c), "x\"y", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, anomaly_keys_noflow, N(anomaly_keys_noflow));
+	assert_str_member(m, n, "iface", "x\"y");
+	assert_str_member(m, n, "kind", "bad_flags");
+	assert_str_member(m, n, "src", "[2001:db8::2]:40000");
+	assert_str_member(m, n, "dst", "[2001:db8::1]:443");
+	assert_str_member(m, n, "hook", "ingress");
+	assert_str_member(m, n, "reason", "xmas");
+	assert_raw_member(m, n, "tcp_flags", "41");
+	assert_raw_member(m, n, "got", "41");
+	assert_raw_member(m, n, "suppressed", "0");
+	free(line);
+
+	/* a kind this formatter does not know still prints as valid JSON */
+	e.kind = 13;
+	e.suppressed = 4294967295u;
+	ts_print_event_json(cap_open(&c), "x", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_true(n > 0);
+	assert_str_member(m, n, "kind", "kind_13");
+	assert_raw_member(m, n, "suppressed", "4294967295");
+	assert_null(jget(m, n, "reason"));
+	free(line);
+}
+
+static void test_anomaly_event_text(void **state)
+{
+	struct ts_event e = { 0 };
+	struct cap c;
+	char *line;
+
+	(void)state;
+	key_v4(&e.key);
+	e.ts_ns = 3 * SEC + 1000ull;
+	e.type = TS_EV_ANOMALY;
+	e.kind = TS_A_RST_IN_WINDOW_INEXACT;
+	e.client = 0;
+	e.sender = 0;
+	e.tcp_flags = TS_TCP_RST;
+	e.expected = 1001;
+	e.got = 1101;
+	e.detail = 65160;
+	e.suppressed = 3;
+	ts_print_event_text(cap_open(&c), "eth0", &e);
+	line = cap_close(&c);
+	assert_string_equal(line, "3.000001 eth0       anomaly rst_in_window_inexact "
+			    "198.18.0.1:40000 -> 198.18.0.2:80 (ingress) flags 0x04 "
+			    "expected 1001 got 1101 detail 65160 (+3 suppressed)\n");
+	free(line);
+	e.kind = TS_A_BAD_FLAGS;
+	e.client = TS_EV_CLIENT_UNKNOWN;
+	e.detail = TS_BF_NULL;
+	e.tcp_flags = 0;
+	e.suppressed = 0;
+	ts_print_event_text(cap_open(&c), "eth0", &e);
+	line = cap_close(&c);
+	assert_non_null(strstr(line, " anomaly bad_flags 198.18.0.1:40000 -> 198.18.0.2:80 "
+				     "(ingress) flags 0x00 reason null\n"));
 	free(line);
 }
 
@@ -807,6 +973,9 @@ int main(void)
 		cmocka_unit_test(test_conn_text),
 		cmocka_unit_test(test_event_json),
 		cmocka_unit_test(test_event_text),
+		cmocka_unit_test(test_anomaly_names),
+		cmocka_unit_test(test_anomaly_event_json),
+		cmocka_unit_test(test_anomaly_event_text),
 		cmocka_unit_test(test_json_str),
 	};
 
