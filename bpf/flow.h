@@ -9,6 +9,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "anomaly.h"
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/flowkey.h>
 
@@ -22,6 +23,10 @@ struct step_out {
 	__u8 new_state[2];
 	__u8 client;
 	__u8 pad[3];
+	/* an ignored RST's facts (TS_STEP_RST_OOW / TS_STEP_RST_INEXACT) */
+	__u32 rst_expected;     /* the exact seq (or, answering a SYN, ack) */
+	__u32 rst_got;
+	__u32 rst_window;       /* the receiver's largest window */
 };
 
 static __always_inline void count(struct ts_counters *cn, __u32 idx)
@@ -107,6 +112,25 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	o->new_state[0] = f->ep[0].state;
 	o->new_state[1] = f->ep[1].state;
 	o->client = f->client;
+	if (o->ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT)) {
+		unsigned from = sc->seg.from & 1;
+		const struct ts_endpoint *snd, *rcv;
+
+		TS_OPAQUE(from);
+		from &= 1;
+		snd = &f->ep[from];
+		rcv = &f->ep[from ^ 1];
+		if (rcv->state == TS_SYN_SENT) {
+			/* an RST answering a SYN must ACK it (RFC 9293 3.10.7.3) */
+			o->rst_expected = rcv->isn + 1;
+			o->rst_got = sc->seg.ack;
+			o->rst_window = 0;
+		} else {
+			o->rst_expected = snd->end;
+			o->rst_got = sc->seg.seq;
+			o->rst_window = rcv->maxwin;
+		}
+	}
 	if (copy && sc->want_copy && (o->ret & TS_STEP_ESTABLISHED)) {
 		__builtin_memcpy(copy, f, sizeof(*f));
 		f->flags |= TS_F_PROMOTED;
@@ -187,6 +211,40 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 	sc.dir = dir;
 	sc.seg = p->seg;
 
+	/* per-packet anomalies: one compare lets every established-flow
+	 * segment (ACK, no SYN) through */
+	if ((p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK) {
+		struct anom_facts a = {
+			.client = TS_EV_CLIENT_UNKNOWN,
+			.sender = (__u8)sc.sender_idx,
+			.tcp_flags = p->seg.flags,
+			.dir = (__u8)dir,
+			.family = p->family,
+		};
+
+		a.detail = ts_bad_flags(p->seg.flags);
+		if (a.detail) {
+			/* counted, reported, passed; not tracked: no stack acts
+			 * on it consistently, and a scan of them must not
+			 * insert flows */
+			a.kind = TS_A_BAD_FLAGS;
+			a.got = p->seg.flags;
+			anomaly_raise(&key, &a);
+			return 0;
+		}
+		if (ts_syn_data(&p->seg)) {
+			int synack = !!(p->seg.flags & TS_TCP_ACK);
+
+			a.kind = TS_A_SYN_DATA;
+			a.got = p->seg.len;
+			a.detail = p->seg.opts;
+			/* a SYN's sender is the client, a SYN-ACK's the server */
+			a.client = synack ? !sc.sender_idx : sc.sender_idx;
+			a.side = synack ? TS_SERVER : TS_CLIENT;
+			anomaly_raise(&key, &a);
+		}
+	}
+
 	/* established flows: one lookup, a coarse clock, an in-place update */
 	f = bpf_map_lookup_elem(&flows, &key);
 	if (f) {
@@ -202,7 +260,19 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 		f = bpf_map_lookup_elem(&embryonic, &key);
 		if (!f) {
 			if (p->seg.flags & TS_TCP_RST) {
+				struct anom_facts a = {
+					.kind = TS_A_RST_NO_CONN,
+					.got = p->seg.seq,
+					.detail = p->seg.ack,
+					.client = TS_EV_CLIENT_UNKNOWN,
+					.sender = (__u8)sc.sender_idx,
+					.tcp_flags = p->seg.flags,
+					.dir = (__u8)dir,
+					.family = p->family,
+				};
+
 				count(cn, TS_C_UNTRACKED_RST);
+				anomaly_raise(&key, &a);
 				return 0;
 			}
 			f = flow_new(&key, p, sc.sender_idx, sc.now, &table, tmp, cn);
@@ -225,6 +295,23 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 	}
 	if (sc.out.ret & TS_STEP_REUSE)
 		count(cn, TS_C_REUSE);
+	if (sc.out.ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT)) {
+		struct anom_facts a = {
+			.kind = (sc.out.ret & TS_STEP_RST_OOW) ? TS_A_RST_OUT_OF_WINDOW :
+								  TS_A_RST_IN_WINDOW_INEXACT,
+			.expected = sc.out.rst_expected,
+			.got = sc.out.rst_got,
+			.detail = sc.out.rst_window,
+			.client = sc.out.client,
+			.side = sc.seg.from,
+			.sender = (__u8)sc.sender_idx,
+			.tcp_flags = p->seg.flags,
+			.dir = (__u8)dir,
+			.family = p->family,
+		};
+
+		anomaly_raise(&key, &a);
+	}
 	if (!table && tmp && (sc.out.ret & TS_STEP_ESTABLISHED)) {
 		if (bpf_map_update_elem(&flows, &key, tmp, BPF_ANY)) {
 			count(cn, TS_C_INSERT_FAIL);

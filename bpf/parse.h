@@ -240,6 +240,8 @@ static __always_inline int parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
 			if (len != 10)
 				return -1;
 			seg->opts |= TS_OPT_TS;
+		} else if (kind == 34) { /* TCP Fast Open: cookie or cookie request */
+			seg->opts |= TS_OPT_TFO;
 		}
 		nxt = pos + len;
 	}

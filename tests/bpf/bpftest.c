@@ -14,6 +14,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +47,13 @@ enum {
 };
 
 /* which end of the step's frame is the client */
-enum { CL_SKIP = 0, CL_SRC, CL_DST };
+enum { CL_SKIP = 0, CL_SRC, CL_DST, CL_UNKNOWN /* events: no flow, TS_EV_CLIENT_UNKNOWN */ };
+
+#ifndef F_URG
+#define F_URG 0x20
+#endif
+#define F_ECE 0x40
+#define F_CWR 0x80
 
 struct mexp {
 	int where;
@@ -61,6 +69,17 @@ struct mexp {
 	const char *hist;              /* NULL: not checked */
 };
 
+/* the anomaly events a step must write (all other steps: none) */
+struct aexp {
+	uint32_t kind;        /* enum ts_anomaly; 0: the step writes no anomaly event */
+	int nev;              /* how many events of it; 0 means 1 */
+	int client;           /* CL_*: the event's client */
+	int facts;            /* check expected/got/detail */
+	uint32_t expected, got, detail;
+	int sup;              /* check suppressed */
+	uint32_t suppressed;
+};
+
 struct step {
 	const char *what;
 	int prog;                 /* XDP / TC */
@@ -70,6 +89,10 @@ struct step {
 	int nocnt;                /* don't check counters */
 	int skip_einval;          /* the kernel may refuse the frame: SKIP, not FAIL */
 	uint64_t cnt[TS_C_MAX];   /* exact deltas; unnamed counters must not move */
+	uint64_t anom[TS_A_MAX];  /* exact anomaly-count deltas; unnamed must not move */
+	struct aexp ae;
+	int repeat;               /* run the frame this many times in one test run */
+	int sleep_ms;             /* wait this long before the frame */
 	struct mexp m;
 };
 
@@ -111,6 +134,7 @@ struct tcase {
 		.has_wscale = 1, .wscale = 8
 
 #define CNT(...) .cnt = { __VA_ARGS__ }
+#define ANOM(...) .anom = { __VA_ARGS__ }
 #define IN1  [TS_C_PKTS_IN] = 1, [TS_C_TCP] = 1
 #define OUT1 [TS_C_PKTS_OUT] = 1, [TS_C_TCP] = 1
 
@@ -121,11 +145,11 @@ struct tcase {
 
 static struct bpf_object *obj;
 static int prog_fd[2];
-static int flows_fd, emb_fd, counters_fd, config_fd;
+static int flows_fd, emb_fd, counters_fd, config_fd, anomalies_fd;
 static struct ring_buffer *rb;
 static int ncpus;
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS 256
 static struct ts_event evs[MAX_EVENTS];
 static int nevs, nevs_dropped;
 
@@ -220,7 +244,8 @@ static int setup_object(const char *dir)
 	emb_fd = map_fd("embryonic");
 	counters_fd = map_fd("counters");
 	config_fd = map_fd("config");
-	if (flows_fd < 0 || emb_fd < 0 || counters_fd < 0 || config_fd < 0 ||
+	anomalies_fd = map_fd("anomalies");
+	if (flows_fd < 0 || emb_fd < 0 || counters_fd < 0 || config_fd < 0 || anomalies_fd < 0 ||
 	    map_fd("events") < 0)
 		return -1;
 	rb = ring_buffer__new(map_fd("events"), on_event, NULL, NULL);
@@ -254,6 +279,36 @@ static int read_counters(uint64_t out[TS_C_MAX])
 	for (cpu = 0; cpu < ncpus; cpu++)
 		for (i = 0; i < TS_C_MAX; i++)
 			out[i] += v[cpu].c[i];
+	free(v);
+	return 0;
+}
+
+static const char *aname(int k)
+{
+	static char buf[16];
+
+	if (ts_anomaly_name((unsigned)k))
+		return ts_anomaly_name((unsigned)k);
+	snprintf(buf, sizeof(buf), "anomaly#%d", k);
+	return buf;
+}
+
+static int read_anomalies(uint64_t out[TS_A_MAX])
+{
+	struct ts_anomalies *v = calloc(ncpus, sizeof(*v));
+	__u32 zero = 0;
+	int cpu, k;
+
+	if (!v)
+		return -1;
+	memset(out, 0, sizeof(uint64_t) * TS_A_MAX);
+	if (bpf_map_lookup_elem(anomalies_fd, &zero, v)) {
+		free(v);
+		return -1;
+	}
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (k = 0; k < TS_A_MAX; k++)
+			out[k] += v[cpu].count[k];
 	free(v);
 	return 0;
 }
@@ -301,6 +356,15 @@ static int reset_state(void)
 		return -1;
 	err = bpf_map_update_elem(counters_fd, &zero, v, BPF_ANY);
 	free(v);
+	if (!err) {
+		/* counts and rate limiters: every case starts with full buckets */
+		struct ts_anomalies *a = calloc(ncpus, sizeof(*a));
+
+		if (!a)
+			return -1;
+		err = bpf_map_update_elem(anomalies_fd, &zero, a, BPF_ANY);
+		free(a);
+	}
 	if (err || map_clear(flows_fd) || map_clear(emb_fd))
 		return -1;
 	set_state_events(0);
@@ -311,12 +375,13 @@ static int reset_state(void)
 
 /* ---- running a frame -------------------------------------------------------- */
 
-static int run_frame(int prog, const uint8_t *data, int len, int meta, __u32 *retval)
+static int run_frame(int prog, const uint8_t *data, int len, int meta, int repeat,
+		     __u32 *retval)
 {
 	static uint8_t buf[FR_MAX + 64];
 	struct xdp_md xctx = {};
 	struct __sk_buff sctx = {};
-	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = repeat > 0 ? repeat : 1);
 	int err;
 
 	if (prog == XDP) {
@@ -460,16 +525,70 @@ static void deltas_str(char *out, size_t n, const uint64_t *a, const uint64_t *b
 	}
 }
 
+/* the anomaly events the step wrote (evs[from..nevs)) against st->ae */
+static int check_anomaly_events(const struct step *st, int from, char *why)
+{
+	const struct aexp *a = &st->ae;
+	struct ts_flow_key k;
+	int i, n = 0, want = a->kind ? (a->nev ? a->nev : 1) : 0, sender;
+
+	ASSERT_TRUE(ring_buffer__consume(rb) >= 0, "ring_buffer__consume failed");
+	ASSERT_EQ(nevs_dropped, 0, "malformed/extra ring buffer records");
+	sender = frame_key(&st->f, &k);
+	for (i = from; i < nevs; i++) {
+		const struct ts_event *e = &evs[i];
+
+		if (e->type != TS_EV_ANOMALY)
+			continue;
+		n++;
+		FAIL_IF(e->kind != a->kind, "anomaly event %s, want %s", aname((int)e->kind),
+			a->kind ? aname((int)a->kind) : "none");
+		FAIL_IF(memcmp(&e->key, &k, sizeof(k)), "anomaly event: key differs");
+		ASSERT_EQ(e->sender, sender, "anomaly event sender");
+		ASSERT_EQ(e->tcp_flags, st->f.flags, "anomaly event tcp_flags");
+		ASSERT_EQ(e->dir, st->prog == XDP ? 0 : 1, "anomaly event dir");
+		ASSERT_EQ(e->family, st->f.family, "anomaly event family");
+		ASSERT_TRUE(e->ts_ns, "anomaly event without a timestamp");
+		ASSERT_TRUE(!e->pad[0] && !e->pad[1] && !e->pad[2], "anomaly event padding");
+		if (a->client == CL_UNKNOWN)
+			ASSERT_EQ(e->client, TS_EV_CLIENT_UNKNOWN, "anomaly event client");
+		else if (a->client == CL_SRC)
+			ASSERT_EQ(e->client, sender, "anomaly event client");
+		else if (a->client == CL_DST)
+			ASSERT_EQ(e->client, !sender, "anomaly event client");
+		if (a->client == CL_SRC || a->client == CL_DST)
+			ASSERT_EQ(e->side, a->client == CL_SRC ? TS_CLIENT : TS_SERVER,
+				  "anomaly event side (sender's role)");
+		if (a->facts) {
+			ASSERT_EQ(e->expected, a->expected, "anomaly event expected");
+			ASSERT_EQ(e->got, a->got, "anomaly event got");
+			ASSERT_EQ(e->detail, a->detail, "anomaly event detail");
+		}
+		if (a->sup)
+			ASSERT_EQ(e->suppressed, a->suppressed, "anomaly event suppressed");
+	}
+	ASSERT_EQ(n, want, "anomaly events written by the step");
+	return 0;
+}
+
 static int run_step(const struct step *st, char *why)
 {
 	struct frame fr;
-	uint64_t before[TS_C_MAX], after[TS_C_MAX];
+	uint64_t before[TS_C_MAX], after[TS_C_MAX], abefore[TS_A_MAX], aafter[TS_A_MAX];
 	__u32 ret = 0, want;
-	int err, i;
+	int err, i, ev0;
 
 	FAIL_IF(frame_build(&st->f, &fr) < 0, "frame does not build");
+	if (st->sleep_ms) {
+		struct timespec ts = { st->sleep_ms / 1000, (long)(st->sleep_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	ASSERT_TRUE(ring_buffer__consume(rb) >= 0, "ring_buffer__consume failed");
+	ev0 = nevs;
 	FAIL_IF(read_counters(before), "read counters: %s", strerror(errno));
-	err = run_frame(st->prog, fr.b, fr.len, st->xdp_meta, &ret);
+	FAIL_IF(read_anomalies(abefore), "read anomalies: %s", strerror(errno));
+	err = run_frame(st->prog, fr.b, fr.len, st->xdp_meta, st->repeat, &ret);
 	if (err == -EINVAL && st->skip_einval) {
 		snprintf(why, WHYLEN, "BPF_PROG_TEST_RUN refuses a %d-byte frame (EINVAL): "
 			 "this kernel cannot inject it", fr.len);
@@ -493,7 +612,15 @@ static int run_step(const struct step *st, char *why)
 				cname(i), (unsigned long long)(after[i] - before[i]),
 				(unsigned long long)st->cnt[i], got, exp);
 		}
+		FAIL_IF(read_anomalies(aafter), "read anomalies: %s", strerror(errno));
+		for (i = 0; i < TS_A_MAX; i++)
+			FAIL_IF(aafter[i] - abefore[i] != st->anom[i],
+				"anomaly count %s moved by %llu, want %llu", aname(i),
+				(unsigned long long)(aafter[i] - abefore[i]),
+				(unsigned long long)st->anom[i]);
 	}
+	if (check_anomaly_events(st, ev0, why))
+		return -1;
 	return check_map(st, why);
 }
 
@@ -680,6 +807,9 @@ static const uint8_t opt_40_mss_last[40] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 0x04, 0xb0,
 };
+/* TFO (kind 34) with an 8-byte cookie, then MSS; and a cookie request */
+static const uint8_t opt_tfo_cookie[] = { 34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 2, 4, 0x05, 0xb4 };
+static const uint8_t opt_tfo_request[] = { 2, 4, 0x05, 0xb4, 34, 2 };
 /* MSS, EOL, then bytes that would be malformed: ignored after EOL */
 static const uint8_t opt_eol_then_junk[] = { 2, 4, 0x05, 0xb4, 0, 2, 3, 9 };
 
@@ -996,10 +1126,17 @@ static const struct tcase cases[] = {
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "A" } }) },
 	{ "RST for an unknown tuple: rst_untracked, no entry",
 	  STEPS({ "RST in", XDP, C2S4(.seq = 1234, .flags = F_RST),
-		  CNT(IN1, [TS_C_RST] = 1, [TS_C_UNTRACKED_RST] = 1), NOTHING }) },
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_UNTRACKED_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_NO_CONN] = 1),
+		  .ae = { TS_A_RST_NO_CONN, .client = CL_UNKNOWN, .facts = 1, .got = 1234 },
+		  NOTHING }) },
 	{ "RST|ACK for an unknown tuple at tc: rst_untracked, no entry",
 	  STEPS({ "RST out", TC, S2C4(.ack = 1234, .flags = F_RST | F_ACK),
-		  CNT(OUT1, [TS_C_RST] = 1, [TS_C_UNTRACKED_RST] = 1), NOTHING }) },
+		  CNT(OUT1, [TS_C_RST] = 1, [TS_C_UNTRACKED_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_NO_CONN] = 1),
+		  .ae = { TS_A_RST_NO_CONN, .client = CL_UNKNOWN, .facts = 1, .got = 0,
+			  .detail = 1234 },
+		  NOTHING }) },
 	{ "SYN-ACK for an unknown tuple: picked up half-open",
 	  STEPS({ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = C_ISN + 1,
 					  .flags = F_SYN | F_ACK, SYNACK_OPTS),
@@ -1014,18 +1151,179 @@ static const struct tcase cases[] = {
 	{ "RST|ACK not acking the SYN is ignored",
 	  STEPS(HS_SYN(),
 		{ "RST|ACK out", TC, S2C4(.seq = 0, .ack = C_ISN + 77, .flags = F_RST | F_ACK),
-		  CNT(OUT1, [TS_C_RST] = 1),
+		  CNT(OUT1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_OUT_OF_WINDOW] = 1),
+		  .ae = { TS_A_RST_OUT_OF_WINDOW, .client = CL_DST, .facts = 1,
+			  .expected = C_ISN + 1, .got = C_ISN + 77, .detail = 0 },
 		  .m = { M_EMB, CL_DST, TS_SYN_SENT, TS_LISTEN } }) },
 	{ "RST in window but not exact is ignored (RFC 5961)",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "RST in, seq +100", XDP, C2S4(.seq = C_ISN + 101, .flags = F_RST),
-		  CNT(IN1, [TS_C_RST] = 1),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_IN_WINDOW_INEXACT] = 1),
+		  .ae = { TS_A_RST_IN_WINDOW_INEXACT, .client = CL_SRC, .facts = 1,
+			  .expected = C_ISN + 1, .got = C_ISN + 101, .detail = 65160 },
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } }) },
 	{ "RST in ESTABLISHED at the exact sequence closes both",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "RST in", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST),
 		  CNT(IN1, [TS_C_RST] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED, .hist = "ShAR" } }) },
+
+	/* -- anomalies (issue 3, per-packet kinds) -- */
+	{ "bad_flags: NULL scan (no flags) flagged, passed, not tracked",
+	  STEPS({ "NULL in", XDP, C2S4(.seq = 7, .flags = 0),
+		  CNT(IN1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1, .got = 0,
+			  .detail = TS_BF_NULL },
+		  NOTHING }) },
+	{ "bad_flags: SYN+FIN",
+	  STEPS({ "SYN|FIN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN | F_FIN),
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_FIN] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1, .got = F_SYN | F_FIN,
+			  .detail = TS_BF_SYN_FIN },
+		  NOTHING }) },
+	{ "bad_flags: SYN+RST at tc",
+	  STEPS({ "SYN|RST out", TC, S2C4(.seq = S_ISN, .flags = F_SYN | F_RST),
+		  CNT(OUT1, [TS_C_SYN] = 1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1, .got = F_SYN | F_RST,
+			  .detail = TS_BF_SYN_RST },
+		  NOTHING }) },
+	{ "bad_flags: SYN+FIN+ACK (a SYN-ACK with FIN)",
+	  STEPS({ "SYN|FIN|ACK in", XDP, C2S4(.seq = C_ISN, .ack = 9, .flags = F_SYN | F_FIN | F_ACK),
+		  CNT(IN1, [TS_C_SYNACK] = 1, [TS_C_FIN] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1,
+			  .got = F_SYN | F_FIN | F_ACK, .detail = TS_BF_SYN_FIN },
+		  NOTHING }) },
+	{ "bad_flags: FIN without ACK (FIN scan)",
+	  STEPS({ "FIN in", XDP, C2S4(.seq = 7, .flags = F_FIN),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1, .got = F_FIN,
+			  .detail = TS_BF_FIN_NO_ACK },
+		  NOTHING }) },
+	{ "bad_flags: XMAS (FIN+PSH+URG), ipv6",
+	  STEPS({ "XMAS in", XDP, C2S6(.seq = 7, .flags = F_FIN | F_PSH | F_URG),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1,
+			  .got = F_FIN | F_PSH | F_URG, .detail = TS_BF_XMAS },
+		  NOTHING }) },
+	{ "bad_flags: PSH alone (no ACK)",
+	  STEPS({ "PSH in", XDP, C2S4(.seq = 7, .flags = F_PSH, .paylen = 10),
+		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1, .got = F_PSH,
+			  .detail = TS_BF_NO_ACK },
+		  NOTHING }) },
+	{ "bad_flags: XMAS into an established flow changes nothing",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "XMAS in", XDP, C2S4(.seq = C_ISN + 1, .flags = F_FIN | F_PSH | F_URG),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .facts = 1,
+			  .got = F_FIN | F_PSH | F_URG, .detail = TS_BF_XMAS },
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } }) },
+	{ "not bad_flags: ECN SYN (SYN+ECE+CWR), RST alone, FIN+PSH+ACK close",
+	  STEPS({ "ECN SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN | F_ECE | F_CWR, SYN_OPTS),
+		  SYN_TRACKED_CNT, TRACKED_SYN(4) },
+		{ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = C_ISN + 1,
+					  .flags = F_SYN | F_ACK | F_ECE, SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD } },
+		HS_ACK(),
+		{ "FIN|PSH|ACK with data in", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_PSH | F_ACK,
+		       .paylen = 10),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } },
+		{ "FIN|ACK out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 12, .flags = F_FIN | F_ACK),
+		  CNT(OUT1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_TIME_WAIT, TS_LAST_ACK } },
+		{ "last ACK in", XDP, C2S4(.seq = C_ISN + 12, .ack = S_ISN + 2, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_TIME_WAIT, TS_CLOSED } },
+		{ "RST (no ACK) at the exact sequence after the close", XDP,
+		  C2S4(.seq = C_ISN + 12, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } }) },
+	{ "rst_out_of_window: RST far outside the window, flow survives",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "RST in, seq +10M", XDP, C2S4(.seq = C_ISN + 10000000, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_OUT_OF_WINDOW] = 1),
+		  .ae = { TS_A_RST_OUT_OF_WINDOW, .client = CL_SRC, .facts = 1,
+			  .expected = C_ISN + 1, .got = C_ISN + 10000000, .detail = 65160 },
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "data still flows", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK,
+						 .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } }) },
+	{ "rst_out_of_window from the server side at tc (RST|ACK, seq behind)",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "RST|ACK out, seq -1M", TC,
+		  S2C4(.seq = S_ISN + 1 - 1000000, .ack = C_ISN + 1, .flags = F_RST | F_ACK),
+		  CNT(OUT1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_OUT_OF_WINDOW] = 1),
+		  .ae = { TS_A_RST_OUT_OF_WINDOW, .client = CL_DST, .facts = 1,
+			  .expected = S_ISN + 1, .got = S_ISN + 1 - 1000000, .detail = 65536 },
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } }) },
+	{ "not rst_*: an exact RST|ACK closes a picked-up connection",
+	  STEPS({ "data in (pickup)", XDP, C2S4(.seq = 77777, .ack = 88888, .flags = F_ACK,
+						 .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .fl_set = TS_F_PICKED_UP } },
+		{ "ACK out (pickup's other side)", TC, S2C4(.seq = 88888, .ack = 77877,
+							     .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "RST|ACK in, exact", XDP, C2S4(.seq = 77877, .ack = 88888, .flags = F_RST | F_ACK),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } }) },
+	{ "syn_data: payload on a SYN without TFO, still tracked",
+	  STEPS({ "SYN with 10 bytes in", XDP, SYN4(.paylen = 10),
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_DATA] = 1, [TS_C_EMB_INSERT] = 1,
+		      [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_SYN_DATA] = 1),
+		  .ae = { TS_A_SYN_DATA, .client = CL_SRC, .facts = 1, .got = 10,
+			  .detail = TS_OPT_MSS | TS_OPT_WSCALE | TS_OPT_SACKOK | TS_OPT_TS },
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN } }) },
+	{ "syn_data: payload on a SYN-ACK at tc",
+	  STEPS(HS_SYN(),
+		{ "SYN-ACK with 20 bytes out", TC,
+		  S2C4(.seq = S_ISN, .ack = C_ISN + 1, .flags = F_SYN | F_ACK, .paylen = 20),
+		  CNT(OUT1, [TS_C_SYNACK] = 1, [TS_C_DATA] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_SYN_DATA] = 1),
+		  .ae = { TS_A_SYN_DATA, .client = CL_DST, .facts = 1, .got = 20, .detail = 0 },
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD } }) },
+	{ "not syn_data: TFO data on a SYN (cookie option), TFO cookie request",
+	  STEPS({ "TFO SYN with cookie and 30 bytes in", XDP,
+		  C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_tfo_cookie,
+		       .rawoptlen = sizeof(opt_tfo_cookie), .paylen = 30),
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_DATA] = 1, [TS_C_EMB_INSERT] = 1),
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1460 } },
+		{ "retransmitted SYN, TFO cookie request, no data", XDP,
+		  C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_tfo_request,
+		       .rawoptlen = sizeof(opt_tfo_request)),
+		  CNT(IN1, [TS_C_SYN] = 1),
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN } }) },
+	{ "rate limit: 200 NULL frames on one CPU -> count 200, 50 events; the next carries 150",
+	  STEPS({ "200 x NULL in", XDP, C2S4(.seq = 7, .flags = 0), .repeat = 200,
+		  CNT([TS_C_PKTS_IN] = 200, [TS_C_TCP] = 200, [TS_C_EVENTS] = TS_RL_BURST),
+		  ANOM([TS_A_BAD_FLAGS] = 200),
+		  .ae = { TS_A_BAD_FLAGS, .nev = TS_RL_BURST, .client = CL_UNKNOWN,
+			  .sup = 1, .suppressed = 0 },
+		  NOTHING },
+		{ "one more after 2 tokens' worth of time", XDP, C2S4(.seq = 7, .flags = 0),
+		  .sleep_ms = 2 * 1000 / TS_RL_RATE,
+		  CNT(IN1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .sup = 1,
+			  .suppressed = 200 - TS_RL_BURST },
+		  NOTHING },
+		{ "and the next one has nothing suppressed", XDP, C2S4(.seq = 7, .flags = 0),
+		  CNT(IN1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
+		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .sup = 1, .suppressed = 0 },
+		  NOTHING }) },
 };
 
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))
@@ -1071,6 +1369,16 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print);
+	{
+		/* one CPU: the per-CPU event rate limiters are then one bucket */
+		cpu_set_t set;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu < 0 ? 0 : cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			fprintf(stderr, "bpftest: sched_setaffinity: %s\n", strerror(errno));
+	}
 	if (setup_object(argv[1])) {
 		printf("load %s/tcpsentry.bpf.o: FAIL (see above)\n", argv[1]);
 		printf("0 passed, 1 failed\n");

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <tcpsentry/fsm.h>
+#include <tcpsentry/anomaly.h>
 #include "format.h"
 
 enum { A = 0, B = 1 };
@@ -933,6 +934,99 @@ static void test_in_window_and_rst_verdict(void **state)
 	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 2);
 }
 
+/* ts_bad_flags() over all 256 flag bytes, against the rules spelt out */
+static void test_bad_flags(void **state)
+{
+	unsigned f;
+
+	(void)state;
+	for (f = 0; f < 256; f++) {
+		unsigned l = f & 0x3f, want;
+
+		if (!l)
+			want = TS_BF_NULL;
+		else if ((l & (TS_TCP_SYN | TS_TCP_FIN)) == (TS_TCP_SYN | TS_TCP_FIN))
+			want = TS_BF_SYN_FIN;
+		else if ((l & (TS_TCP_SYN | TS_TCP_RST)) == (TS_TCP_SYN | TS_TCP_RST))
+			want = TS_BF_SYN_RST;
+		else if (l & (TS_TCP_SYN | TS_TCP_RST | TS_TCP_ACK))
+			want = TS_BF_NONE;
+		else if ((l & (TS_TCP_FIN | TS_TCP_PSH | TS_TCP_URG)) ==
+			 (TS_TCP_FIN | TS_TCP_PSH | TS_TCP_URG))
+			want = TS_BF_XMAS;
+		else if (l & TS_TCP_FIN)
+			want = TS_BF_FIN_NO_ACK;
+		else
+			want = TS_BF_NO_ACK;
+		if (ts_bad_flags((__u8)f) != want)
+			fail_msg("flags 0x%02x: got %u, want %u", f, ts_bad_flags((__u8)f), want);
+	}
+	/* what real stacks send is never flagged */
+	assert_int_equal(ts_bad_flags(TS_TCP_SYN), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_SYN | TS_TCP_ECE | TS_TCP_CWR), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_SYN | TS_TCP_ACK | TS_TCP_ECE), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_ACK), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_ACK | TS_TCP_PSH), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_FIN | TS_TCP_ACK), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_FIN | TS_TCP_PSH | TS_TCP_ACK), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_RST), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_RST | TS_TCP_ACK), 0);
+	assert_int_equal(ts_bad_flags(TS_TCP_FIN | TS_TCP_RST | TS_TCP_ACK), 0);
+}
+
+static void test_syn_data(void **state)
+{
+	struct ts_seg s = { .flags = TS_TCP_SYN, .len = 0 };
+
+	(void)state;
+	assert_false(ts_syn_data(&s));
+	s.len = 10;
+	assert_true(ts_syn_data(&s));
+	s.opts = TS_OPT_TFO | TS_OPT_MSS;
+	assert_false(ts_syn_data(&s)); /* TFO */
+	s.flags = TS_TCP_SYN | TS_TCP_ACK;
+	assert_true(ts_syn_data(&s)); /* data on a SYN-ACK, TFO or not */
+	s.flags = TS_TCP_ACK;
+	assert_false(ts_syn_data(&s));
+}
+
+static void test_rate_limit(void **state)
+{
+	struct ts_rl rl = { 0 };
+	__u64 t = 1000;
+	int i, n = 0;
+
+	(void)state;
+	/* a full bucket: BURST events at once, then suppression */
+	for (i = 0; i < 200; i++)
+		n += ts_rl_take(&rl, t);
+	assert_int_equal(n, TS_RL_BURST);
+	assert_int_equal(rl.suppressed, 200 - TS_RL_BURST);
+	/* one token per 1/RATE s */
+	assert_false(ts_rl_take(&rl, t + TS_RL_COST_NS - 1));
+	assert_true(ts_rl_take(&rl, t + TS_RL_COST_NS));
+	assert_false(ts_rl_take(&rl, t + TS_RL_COST_NS + 1));
+	assert_int_equal(rl.suppressed, 200 - TS_RL_BURST + 2); /* the caller clears it */
+	/* a steady RATE/s stream is never suppressed */
+	rl = (struct ts_rl){ 0 };
+	for (i = 0, n = 0; i < 1000; i++)
+		n += ts_rl_take(&rl, t + (__u64)i * TS_RL_COST_NS);
+	assert_int_equal(n, 1000);
+	/* 10x the rate for 10 s: burst + 10 s worth of rate */
+	rl = (struct ts_rl){ 0 };
+	for (i = 0, n = 0; i < 10 * TS_RL_RATE * 10; i++)
+		n += ts_rl_take(&rl, t + (__u64)i * TS_RL_COST_NS / 10);
+	assert_true(n >= TS_RL_BURST + 10 * TS_RL_RATE - 1 && n <= TS_RL_BURST + 10 * TS_RL_RATE);
+	/* idle refills up to the burst only */
+	rl.last_ns = t;
+	rl.credit_ns = 0;
+	for (i = 0, n = 0; i < 200; i++)
+		n += ts_rl_take(&rl, t + 3600ull * 1000000000ull);
+	assert_int_equal(n, TS_RL_BURST);
+	/* a clock that goes back does not wedge it */
+	assert_true(ts_rl_take(&rl, 5));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -977,6 +1071,9 @@ int main(void)
 		cmocka_unit_test(test_effective_state),
 		cmocka_unit_test(test_flow_expired),
 		cmocka_unit_test(test_in_window_and_rst_verdict),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_syn_data),
+		cmocka_unit_test(test_rate_limit),
 	};
 
 	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
