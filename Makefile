@@ -36,7 +36,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 
-all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(TEST_BPF_OBJS)
+all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(BUILD)/rstinject $(TEST_BPF_OBJS)
 
 $(BUILD) $(BUILD)/unit $(BUILD)/unit-asan:
 	$(Q)mkdir -p $@
@@ -83,6 +83,10 @@ $(BUILD)/bench: tools/bench.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
 	$(Q)$(CC) $(CFLAGS_COMMON) tools/bench.c -o $@ $(LDLIBS)
 
 $(BUILD)/tcpdrive: tools/tcpdrive.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@
+
+$(BUILD)/rstinject: tools/rstinject.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@
 
