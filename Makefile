@@ -36,7 +36,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 
-all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(BUILD)/rstinject $(TEST_BPF_OBJS)
+all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood \
+     $(TEST_BPF_OBJS)
 
 $(BUILD) $(BUILD)/unit $(BUILD)/unit-asan:
 	$(Q)mkdir -p $@
@@ -48,6 +49,11 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 
 # (test fixtures: stand-ins for other tools' programs)
 $(BUILD)/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# (lab tools' programs)
+$(BUILD)/%.bpf.o: tools/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -89,6 +95,10 @@ $(BUILD)/tcpdrive: tools/tcpdrive.c | $(BUILD)
 $(BUILD)/rstinject: tools/rstinject.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@
+
+$(BUILD)/synflood: tools/synflood.c $(BUILD)/synflood.skel.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@ $(LDLIBS)
 
 deps:
 	$(Q)tools/deps.sh

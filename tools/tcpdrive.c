@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* tcpdrive: a small, step-gated TCP driver for the e2e tests.
  *
- *   tcpdrive [-4|-6] [-n N] [-t MS] [-b BEHAVIOUR] server ADDR PORT
+ *   tcpdrive [-4|-6] [-n N] [-t MS] [-q BACKLOG] [-b BEHAVIOUR] server ADDR PORT
  *   tcpdrive [-4|-6] [-n N] [-t MS] [-l LOCALADDR] [-p LOCALPORT] client ADDR PORT
  *
  * The process reads commands from stdin, one per line, and answers each with
@@ -30,6 +30,8 @@
  *   echo        accept N, echo until FIN, close
  *   close-first accept N, send 100 bytes, close first
  *   half-close  accept N, wait for the client's FIN, send 1000 bytes, close
+ *
+ * -q sets the listen() backlog (default 4096).
  *
  * Every wait is bounded by -t (default 5000 ms).
  */
@@ -70,14 +72,17 @@ static struct {
 	int have_local;
 	unsigned local_port;
 	int lfd;
+	int backlog;
 	struct conn *conns;
 	int nconns;
-} g = { .family = AF_INET, .count = 1, .timeout_ms = 5000, .lfd = -1 };
+} g = { .family = AF_INET, .count = 1, .timeout_ms = 5000, .lfd = -1,
+      .backlog = MAX_CONNS };
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: tcpdrive [-4|-6] [-n N] [-t MS] [-b echo|close-first|half-close] server ADDR PORT\n"
+		"usage: tcpdrive [-4|-6] [-n N] [-t MS] [-q BACKLOG] [-b echo|close-first|half-close]\n"
+		"                server ADDR PORT\n"
 		"       tcpdrive [-4|-6] [-n N] [-t MS] [-l LOCALADDR] [-p LOCALPORT] client ADDR PORT\n"
 		"commands on stdin: connect [N], accept [N], send BYTES, recv [BYTES], wait-eof,\n"
 		"  echo, shutdown, close, abort, info, sleep MS, exit\n");
@@ -219,7 +224,7 @@ static int do_listen(void)
 	if (g.family == AF_INET6)
 		setsockopt(g.lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(g.lfd, (struct sockaddr *)&g.remote, g.remote_len) < 0 ||
-	    listen(g.lfd, MAX_CONNS) < 0 || set_nonblock(g.lfd) < 0)
+	    listen(g.lfd, g.backlog) < 0 || set_nonblock(g.lfd) < 0)
 		return -1;
 	return 0;
 }
@@ -619,7 +624,7 @@ int main(int argc, char **argv)
 	long v;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+46n:t:b:l:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+46n:t:q:b:l:p:h")) != -1) {
 		switch (opt) {
 		case '4':
 			g.family = AF_INET;
@@ -636,6 +641,11 @@ int main(int argc, char **argv)
 			if (parse_num(optarg, 1, 600000, &v))
 				usage();
 			g.timeout_ms = (int)v;
+			break;
+		case 'q':
+			if (parse_num(optarg, 1, 65535, &v))
+				usage();
+			g.backlog = (int)v;
 			break;
 		case 'b':
 			g.behaviour = optarg;
