@@ -412,6 +412,10 @@ int main(int argc, char **argv)
 	printf("sent %llu frames in %.3f s: %.0f frames/s; %s tx_packets +%lld\n",
 	       sent, elapsed, elapsed > 0 ? (double)sent / elapsed : 0.0, ifname,
 	       tx0 >= 0 && tx1 >= 0 ? tx1 - tx0 : -1LL);
+	if (tx0 >= 0 && tx1 >= 0 && (unsigned long long)(tx1 - tx0) < sent / 2)
+		fprintf(stderr, "synflood: warning: %s tx_packets rose by %lld only (a veth sends "
+			"XDP frames only while its peer runs NAPI: GRO on, or an XDP program)\n",
+			ifname, tx1 - tx0);
 	if (skel->bss->bad)
 		fprintf(stderr, "synflood: %llu frames too short for the program\n",
 			(unsigned long long)skel->bss->bad);
