@@ -16,6 +16,8 @@
 #define DIR_INGRESS 0
 #define DIR_EGRESS 1
 
+#include "flood.h"
+
 /* What a step changed, copied out from under the lock for the event. */
 struct step_out {
 	__u32 ret;
@@ -319,6 +321,8 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			count(cn, TS_C_PROMOTE);
 			count(cn, TS_C_FLOW_INSERT);
 		}
+		/* a handshake completed: credit its server port's flood window */
+		flood_done(bpf_ntohs(tmp->client ? key.port[0] : key.port[1]), sc.now);
 		bpf_map_delete_elem(&embryonic, &key);
 	}
 	emit_state_events(&key, &sc.out, p->seg.flags, dir, p->family, cn);

@@ -7,6 +7,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <tcpsentry/abi.h>
+#include <tcpsentry/sketch.h>
 
 #ifndef TS_MAX_FLOWS
 #define TS_MAX_FLOWS (1 << 20)      /* --max-flows */
@@ -81,6 +82,32 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ts_anomalies);
 } anomalies SEC(".maps");
+
+/* SYN-flood windows: per CPU, one per destination-port slot plus the
+ * host-wide slot (TS_SYN_HOST). See include/tcpsentry/sketch.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_SYN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ts_synwin);
+} synwin SEC(".maps");
+
+/* SYN-flood state and source HyperLogLog per slot, shared by all CPUs:
+ * written at epoch rollover (compare-and-swap) and when a register grows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TS_SYN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ts_flood);
+} floods SEC(".maps");
+
+/* Port-scan sketch: one slot per source-address hash, shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TS_SCAN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ts_scan);
+} scans SEC(".maps");
 
 /* State-transition and anomaly (later policy action) events for `events`. */
 struct {

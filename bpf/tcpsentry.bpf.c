@@ -74,6 +74,16 @@ static __always_inline void process(void *ctx, struct cursor *c, int dir)
 	switch (v) {
 	case PARSE_TCP:
 		classify(&p, cn);
+		/* flood and scan sketches: SYNs and bad flags the host
+		 * receives. Called from here, not from track_segment, to keep
+		 * the deepest call chain inside the 512-byte combined stack. */
+		if (dir == DIR_INGRESS &&
+		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK) {
+			__u32 bf = ts_bad_flags(p.seg.flags);
+
+			if (bf || (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN)
+				ingress_sketch(&p, !bf, clock_coarse(cn));
+		}
 		track_segment(&p, dir);
 		break;
 	case PARSE_NON_IP:

@@ -225,7 +225,7 @@ struct ts_ustats {
  */
 enum ts_anomaly {
 	TS_A_NONE = 0,
-	TS_A_SYN_FLOOD = 1,          /* reserved: not raised yet */
+	TS_A_SYN_FLOOD = 1,          /* SYN flood start/end (detail: TS_FLOOD_*) */
 	TS_A_RST_NO_CONN = 2,        /* RST for no tracked tuple */
 	TS_A_RST_OUT_OF_WINDOW = 3,  /* RFC 5961 3.2: outside the window, ignored */
 	TS_A_RST_IN_WINDOW_INEXACT = 4, /* RFC 5961 3.2: in window, not exact: ignored */
@@ -234,7 +234,7 @@ enum ts_anomaly {
 	TS_A_BAD_FLAGS = 7,          /* a flag set no conforming stack sends */
 	TS_A_SYN_DATA = 8,           /* payload on a SYN without TFO, or on a SYN-ACK */
 	TS_A_OUT_OF_WINDOW = 9,      /* reserved: not raised yet */
-	TS_A_PORT_SCAN = 10,         /* reserved: not raised yet */
+	TS_A_PORT_SCAN = 10,         /* one source, many ports, in a window */
 	TS_A_HALF_OPEN_TIMEOUT = 11, /* reserved: not raised yet */
 	TS_A_KINDS,                  /* kinds defined */
 	TS_A_MAX = 16,               /* room to grow without resizing the map */
@@ -311,8 +311,13 @@ _Static_assert(sizeof(struct ts_event) == 80, "ts_event size");
 struct ts_config {
 	__u32 state_events;  /* 1: emit TS_EV_STATE */
 	__u32 pad;
+	/* flood and scan thresholds (include/tcpsentry/sketch.h); 0: default */
+	__u32 syn_flood_rate;         /* SYN/s to one port or host-wide */
+	__u32 syn_flood_complete_pct; /* a flood completes fewer handshakes (%) */
+	__u32 scan_ports;             /* distinct ports from one source in 5 s */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct ts_config) == 8, "ts_config size");
+_Static_assert(sizeof(struct ts_config) == 24, "ts_config size");
 
 /* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
 #define TS_META_CREATED_QDISC 0x1

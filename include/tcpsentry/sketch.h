@@ -64,20 +64,23 @@ struct ts_synwin {
 };
 _Static_assert(sizeof(struct ts_synwin) == 24, "ts_synwin size");
 
-/* Shared, per slot. */
+/* Shared, per slot. 64-bit words where BPF atomics act (clang 14's BPF
+ * target has no 32-bit compare-and-swap at -mcpu=v1/v2). */
 struct ts_flood {
-	__u64 epoch;       /* last epoch whose predecessor was evaluated */
+	__u64 epoch;       /* the epoch being counted; its predecessor was evaluated */
 	__u64 start_ns;    /* flood start (0 when none) */
-	__u32 active;      /* 1 while a flood is on */
+	__u64 active;      /* 1 while a flood is on */
+	__u64 ports_active;/* host-wide slot: port slots flooded now */
 	__u32 rate;        /* SYN/s of the last evaluated epoch */
 	__u32 complete_pct;/* completions / SYNs of the last evaluated epoch */
-	__u32 sources;     /* distinct-source estimate at the last evaluation */
+	__u32 sources;     /* distinct-source estimate at the last start/end */
 	__u32 peak_rate;   /* highest rate while active */
 	__u16 port;        /* host order: last destination port seen in the slot */
 	__u16 pad;
+	__u32 pad2;
 	__u8 hll[TS_HLL_REGS];
 };
-_Static_assert(sizeof(struct ts_flood) == 40 + TS_HLL_REGS, "ts_flood size");
+_Static_assert(sizeof(struct ts_flood) == 56 + TS_HLL_REGS, "ts_flood size");
 
 /* Shared, per source slot. */
 struct ts_scan {
@@ -155,46 +158,37 @@ TS_SK_INLINE __u8 ts_hll_rank(__u32 h)
 	return r;
 }
 
-/* Estimate from the registers (userspace and the once-per-epoch path only:
- * it loops over them). Integer arithmetic: sum of 2^-reg in 1/2^32 units,
- * alpha_64 = 0.709, linear counting below 2.5 m. */
+/* m * ln(m / zeros) for m = 64, zeros = 0..64: linear counting without a
+ * logarithm (index 0 unused) */
+static const __u16 ts_hll_lc[TS_HLL_REGS + 1] = {
+	0, 266, 222, 196, 177, 163, 151, 142, 133, 126, 119, 113, 107, 102, 97, 93, 89,
+	85, 81, 78, 74, 71, 68, 65, 63, 60, 58, 55, 53, 51, 48, 46, 44, 42, 40, 39, 37,
+	35, 33, 32, 30, 28, 27, 25, 24, 23, 21, 20, 18, 17, 16, 15, 13, 12, 11, 10, 9,
+	7, 6, 5, 4, 3, 2, 1, 0,
+};
+
+/* Estimate from the registers (a bounded loop of TS_HLL_REGS: the
+ * once-per-epoch path and userspace only). Integer arithmetic: sum of
+ * 2^-reg in 2^-32 units, alpha_64 = 0.709, linear counting below 2.5 m. */
 TS_SK_INLINE __u32 ts_hll_estimate(const __u8 *reg)
 {
 	__u64 sum = 0, est;
 	__u32 zeros = 0, i;
 
+	/* branch-free body: the verifier walks the loop once, not per path
+	 * (ranks never exceed 27, so & 31 is the identity) */
 	for (i = 0; i < TS_HLL_REGS; i++) {
-		__u8 r = reg[i] > 31 ? 31 : reg[i];
+		__u32 r = reg[i] & 31;
 
 		sum += (1ull << 32) >> r;
-		if (!reg[i])
-			zeros++;
+		zeros += (r - 1) >> 31;
 	}
-	if (!sum)
+	if (zeros == TS_HLL_REGS)
 		return 0;
 	/* alpha * m^2 / sum, with sum in 2^-32 units */
 	est = ((709ull * TS_HLL_REGS * TS_HLL_REGS) << 32) / 1000 / sum;
-	if (est <= 5 * TS_HLL_REGS / 2 && zeros) {
-		/* m * ln(m / zeros), ln via a table-free approximation:
-		 * ln(x) for x = m/zeros in [1, 64], computed as log2 * ln2 */
-		__u64 x = ((__u64)TS_HLL_REGS << 16) / zeros; /* 16.16 */
-		__u64 l2 = 0;           /* 16.16 log2 */
-		__u32 k;
-
-		while (x >= (2ull << 16)) {
-			x >>= 1;
-			l2 += 1 << 16;
-		}
-		/* fractional bits by squaring */
-		for (k = 0; k < 16; k++) {
-			x = (x * x) >> 16;
-			if (x >= (2ull << 16)) {
-				x >>= 1;
-				l2 += 1ull << (15 - k);
-			}
-		}
-		est = (TS_HLL_REGS * l2 * 45426ull) >> 32; /* ln 2 = 45426 / 2^16 */
-	}
+	if (est <= 5 * TS_HLL_REGS / 2 && zeros && zeros <= TS_HLL_REGS)
+		est = ts_hll_lc[zeros];
 	return est > 0xffffffffull ? 0xffffffffu : (__u32)est;
 }
 

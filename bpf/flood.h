@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * SYN-flood and port-scan detection over fixed-size sketches (the maths is
+ * in include/tcpsentry/sketch.h). Nothing here inserts into a hash map: a
+ * SYN costs two per-CPU window increments, a read (rarely a write) of a
+ * shared HyperLogLog register, and a read of the source's scan slot.
+ *
+ * Per-CPU vs shared, the choice: the windows are per CPU (the per-SYN
+ * write stays on this CPU's cache line); the rate is summed across CPUs
+ * only at epoch rollover, by the one CPU whose compare-and-swap moves the
+ * shared slot's epoch forward (bpf_map_lookup_percpu_elem over the CPUs,
+ * once per slot per 500 ms), so thresholds are host-wide SYN/s, not
+ * per-CPU shares, whatever RSS does. Flood on/off is a compare-and-swap
+ * on the shared `active` word: one start event and one end event per flood.
+ *
+ * The functions are global (not inlined) on purpose: the verifier checks
+ * each once, off the parser's many paths (see track_segment).
+ */
+#ifndef TCPSENTRY_BPF_FLOOD_H
+#define TCPSENTRY_BPF_FLOOD_H
+
+#include "maps.h"
+#include "parse.h"
+#include "anomaly.h"
+#include <tcpsentry/sketch.h>
+#include <tcpsentry/flowkey.h>
+
+#define TS_MAX_CPUS 512 /* CPUs summed at rollover (the kernel's nr_cpu_ids bounds it first) */
+
+/* global: the verifier checks the register loop once */
+__attribute__((noinline)) __u32 hll_estimate(struct ts_flood *fl)
+{
+	if (!fl)
+		return 0;
+	return ts_hll_estimate(fl->hll);
+}
+
+static __always_inline __u32 cfg_or(__u32 v, __u32 def) { return v ? v : def; }
+
+/* global, like the other pieces: its key and facts stay off the callers'
+ * stack frames (the combined BPF stack is 512 bytes) */
+__attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32 phase,
+					  __u32 rate, __u32 pct)
+{
+	struct ts_flow_key key = {};
+	struct anom_facts a = {
+		.kind = TS_A_SYN_FLOOD,
+		.client = TS_EV_CLIENT_UNKNOWN,
+		.sender = 0,
+	};
+
+	if (!fl)
+		return 0;
+
+	/* the flooded port as the receiver's port; host-wide: port 0 */
+	key.port[1] = slot == TS_SYN_HOST ? 0 : bpf_htons(fl->port);
+	a.detail = phase | (pct << 16);
+	a.got = rate;
+	a.expected = fl->sources;
+	a.tcp_flags = TS_TCP_SYN;
+	anomaly_raise(&key, &a);
+	return 0;
+}
+
+/*
+ * Evaluate slot's finished epoch (e - 1) if this CPU is the first to see
+ * epoch e there. Returns 1 if it evaluated.
+ */
+__attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
+{
+	struct ts_config *cfg;
+	struct ts_flood *fl, *host;
+	__u32 zero = 0, hslot = TS_SYN_HOST, syn = 0, done = 0, cpu, rate, pct, src;
+	__u64 old;
+	int d;
+
+	fl = bpf_map_lookup_elem(&floods, &slot);
+	if (!fl)
+		return 0;
+	old = fl->epoch;
+	if (old == e || __sync_val_compare_and_swap(&fl->epoch, old, e) != old)
+		return 0;
+	for (cpu = 0; cpu < TS_MAX_CPUS; cpu++) {
+		struct ts_synwin *w = bpf_map_lookup_percpu_elem(&synwin, &slot, cpu);
+
+		if (!w)
+			break;
+		syn += ts_win_syn(w, e - 1);
+		done += ts_win_done(w, e - 1);
+	}
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	d = ts_flood_decide(fl->active, syn, done,
+			    cfg_or(cfg ? cfg->syn_flood_rate : 0, TS_DEF_SYN_FLOOD_RATE),
+			    cfg_or(cfg ? cfg->syn_flood_complete_pct : 0,
+				   TS_DEF_SYN_FLOOD_COMPLETE_PCT),
+			    &rate, &pct);
+	fl->rate = rate;
+	fl->complete_pct = pct;
+	host = bpf_map_lookup_elem(&floods, &hslot);
+	if (d == TS_FLOOD_START) {
+		/* host-wide: only when no single port explains it */
+		if (slot == TS_SYN_HOST && fl->ports_active)
+			goto out;
+		if (__sync_val_compare_and_swap(&fl->active, 0, 1) != 0)
+			goto out;
+		fl->start_ns = now;
+		fl->peak_rate = rate;
+		src = hll_estimate(fl);
+		fl->sources = src;
+		if (slot != TS_SYN_HOST && host)
+			__sync_fetch_and_add(&host->ports_active, 1);
+		flood_event(fl, slot, TS_FLOOD_START, rate, pct);
+		return 1; /* keep the registers: the end reports the whole flood */
+	}
+	if (fl->active && rate > fl->peak_rate)
+		fl->peak_rate = rate;
+	if (d == TS_FLOOD_END) {
+		if (__sync_val_compare_and_swap(&fl->active, 1, 0) != 1)
+			goto out;
+		src = hll_estimate(fl);
+		fl->sources = src;
+		if (slot != TS_SYN_HOST && host && host->ports_active)
+			__sync_fetch_and_add(&host->ports_active, (__u64)-1);
+		/* the end carries the peak rate of the flood */
+		flood_event(fl, slot, TS_FLOOD_END, fl->peak_rate, pct);
+		fl->start_ns = 0;
+	}
+out:
+	if (!fl->active)
+		__builtin_memset(fl->hll, 0, sizeof(fl->hll));
+	return 1;
+}
+
+/* A flood whose port gets no more SYNs ends at the host slot's next
+ * rollover (any SYN to the host): evaluate stale active port slots. */
+__attribute__((noinline)) int flood_sweep(__u64 e, __u64 now)
+{
+	__u32 i;
+
+	/* the counter stays in a register: &slot spills a copy */
+	for (i = 0; i < TS_SYN_PORT_SLOTS; i++) {
+		__u32 slot = i;
+		struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+
+		if (fl && fl->active && fl->epoch != e)
+			flood_eval(i, e, now);
+	}
+	return 0;
+}
+
+/* Count one SYN into a slot: this CPU's window, the shared HLL. */
+static __always_inline int flood_note(__u32 slot, __u16 port, __u32 h, __u64 e)
+{
+	struct ts_synwin *w;
+	struct ts_flood *fl;
+	__u32 i;
+	__u8 r;
+
+	w = bpf_map_lookup_elem(&synwin, &slot);
+	fl = bpf_map_lookup_elem(&floods, &slot);
+	if (!w || !fl)
+		return 0;
+	ts_win_advance(w, e);
+	w->syn[e & 1]++;
+	i = ts_hll_idx(h);
+	r = ts_hll_rank(h);
+	if (fl->hll[i] < r)
+		fl->hll[i] = r; /* racy max: a lost update underestimates by one */
+	if (slot != TS_SYN_HOST && fl->port != port)
+		fl->port = port;
+	return fl->epoch != e;
+}
+
+/* A handshake completed (promotion) towards server port `port`. */
+__attribute__((noinline)) int flood_done(__u32 port, __u64 now)
+{
+	__u32 slot = ts_port_slot((__u16)port), hslot = TS_SYN_HOST;
+	__u64 e = ts_epoch(now);
+	struct ts_synwin *w;
+
+	w = bpf_map_lookup_elem(&synwin, &slot);
+	if (w) {
+		ts_win_advance(w, e);
+		w->done[e & 1]++;
+	}
+	w = bpf_map_lookup_elem(&synwin, &hslot);
+	if (w) {
+		ts_win_advance(w, e);
+		w->done[e & 1]++;
+	}
+	return 0;
+}
+
+/* Report a port scan: the segment that crossed the threshold. */
+__attribute__((noinline)) int scan_raise(struct pkt *p, __u32 n, __u32 thr)
+{
+	struct ts_flow_key key = {};
+	struct anom_facts a = {
+		.kind = TS_A_PORT_SCAN,
+		.client = TS_EV_CLIENT_UNKNOWN,
+		.got = n,
+		.expected = thr,
+		.detail = (__u32)(TS_SCAN_WINDOW_NS / 1000000),
+		.dir = DIR_INGRESS,
+	};
+
+	if (!p)
+		return 0;
+	a.tcp_flags = p->seg.flags;
+	a.family = p->family;
+	a.sender = (__u8)ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
+	anomaly_raise(&key, &a);
+	return 0;
+}
+
+/*
+ * An ingress SYN (syn = 1) or bad-flags segment (syn = 0): feed the flood
+ * windows (SYNs only) and the source's port-scan slot.
+ */
+__attribute__((noinline)) int ingress_sketch(struct pkt *p, __u32 syn, __u64 now)
+{
+	struct ts_config *cfg;
+	struct ts_scan *sc;
+	__u32 zero = 0, h, slot, n;
+	__u16 port;
+	__u64 e;
+
+	if (!p)
+		return 0;
+	h = ts_addr_hash(p->saddr);
+	port = bpf_ntohs(p->dport);
+	if (syn) {
+		e = ts_epoch(now);
+		slot = ts_port_slot(port);
+		if (flood_note(slot, port, h, e))
+			flood_eval(slot, e, now);
+		if (flood_note(TS_SYN_HOST, port, h, e) && flood_eval(TS_SYN_HOST, e, now))
+			flood_sweep(e, now);
+	}
+	slot = h & (TS_SCAN_SLOTS - 1);
+	sc = bpf_map_lookup_elem(&scans, &slot);
+	if (!sc)
+		return 0;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	n = ts_scan_note(sc, h, port, now,
+			 cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS));
+	if (n)
+		scan_raise(p, n, cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS));
+	return 0;
+}
+
+#endif /* TCPSENTRY_BPF_FLOOD_H */
