@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <tcpsentry/abi.h>
+#include <tcpsentry/sketch.h>
 #include "format.h"
 #include <tcpsentry/flowkey.h>
 #include "frames.h"
@@ -346,6 +347,37 @@ static void set_state_events(__u32 on)
 		fprintf(stderr, "bpftest: config update: %s\n", strerror(errno));
 }
 
+/* zero the flood and scan sketches (arrays: every slot, every CPU) */
+static int sketch_clear(void)
+{
+	static const char *const names[] = { "synwin", "floods", "scans" };
+	size_t vsz[] = { sizeof(struct ts_synwin), sizeof(struct ts_flood),
+			 sizeof(struct ts_scan) };
+	unsigned i, k, n;
+
+	for (i = 0; i < 3; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
+		int percpu, fd;
+		void *z;
+
+		if (!m)
+			return -1;
+		fd = bpf_map__fd(m);
+		percpu = bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY;
+		n = bpf_map__max_entries(m);
+		z = calloc(percpu ? ncpus : 1, (vsz[i] + 7) & ~7ul);
+		if (!z)
+			return -1;
+		for (k = 0; k < n; k++)
+			if (bpf_map_update_elem(fd, &k, z, BPF_ANY)) {
+				free(z);
+				return -1;
+			}
+		free(z);
+	}
+	return 0;
+}
+
 static int reset_state(void)
 {
 	struct ts_counters *v = calloc(ncpus, sizeof(*v));
@@ -365,7 +397,7 @@ static int reset_state(void)
 		err = bpf_map_update_elem(anomalies_fd, &zero, a, BPF_ANY);
 		free(a);
 	}
-	if (err || map_clear(flows_fd) || map_clear(emb_fd))
+	if (err || map_clear(flows_fd) || map_clear(emb_fd) || sketch_clear())
 		return -1;
 	set_state_events(0);
 	ring_buffer__consume(rb);
@@ -792,6 +824,209 @@ static int post_events(const struct tcase *tc, char *why)
 			want[i].dir);
 		FAIL_IF(i && e->ts_ns < evs[i - 1].ts_ns, "event %d: time goes back", i);
 	}
+	return 0;
+}
+
+/* ---- floods and scans: driven frame by frame, on the real clock ------------ */
+
+#define FLOOD_PORT 80
+#define SPOOF_BASE 0xc6128000u /* 198.18.128.0/17 */
+
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* sleep until 20 ms into the next 500 ms epoch (the datapath's coarse clock) */
+static void next_epoch(void)
+{
+	uint64_t now = coarse_ns(), e = now / TS_EPOCH_NS;
+	uint64_t target = (e + 1) * TS_EPOCH_NS + 20000000ull;
+
+	while ((now = coarse_ns()) < target) {
+		uint64_t d = target - now;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(d > 999999999 ? 999999999 : d) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int send_seg(int prog, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
+		    uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	struct frame_spec fs = {
+		.family = 4, .saddr4 = saddr, .daddr4 = daddr, .sport = sport, .dport = dport,
+		.flags = flags, .seq = seq, .ack = ack, .win = 65535,
+		.mss = (flags & F_SYN) ? 1460 : 0,
+	};
+	struct frame fr;
+	__u32 ret;
+
+	if (frame_build(&fs, &fr) < 0)
+		return -1;
+	return run_frame(prog, fr.b, fr.len, 0, 1, &ret);
+}
+
+static int count_kind(uint32_t kind, int phase)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ANOMALY && evs[i].kind == kind &&
+		    (phase < 0 || (int)(evs[i].detail & 0xff) == phase))
+			n++;
+	return n;
+}
+
+static int anomaly_events(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nevs; i++)
+		n += evs[i].type == TS_EV_ANOMALY;
+	return n;
+}
+
+/* 10,000 SYNs from 10,000 spoofed sources to one port inside one epoch:
+ * one start at the next epoch, with rate 20,000/s and ~10,000 sources;
+ * one end once an epoch passes quiet; never one event per SYN */
+static int post_syn_flood(const struct tcase *tc, char *why)
+{
+	uint64_t t0, t1, an[TS_A_MAX];
+	const struct ts_event *st = NULL, *en = NULL;
+	int i;
+
+	(void)tc;
+	next_epoch();
+	t0 = coarse_ns();
+	for (i = 0; i < 10000; i++)
+		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
+				   FLOOD_PORT, F_SYN, 1000u * (uint32_t)i, 0), 0, "test run");
+	t1 = coarse_ns();
+	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
+		snprintf(why, WHYLEN, "10,000 SYNs took %llu ms: crossed an epoch, too slow here",
+			 (unsigned long long)((t1 - t0) / 1000000));
+		return 1;
+	}
+	ring_buffer__consume(rb);
+	ASSERT_EQ(anomaly_events(), 0, "anomaly events during the first epoch");
+	next_epoch();
+	/* the first SYN of the next epoch rolls the window over: start */
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 10000, 2000, S4, FLOOD_PORT, F_SYN, 1, 0), 0,
+		  "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_SYN_FLOOD, TS_FLOOD_START), 1, "flood start events");
+	ASSERT_EQ(anomaly_events(), 1, "anomaly events");
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ANOMALY)
+			st = &evs[i];
+	ASSERT_EQ(st->got, 20000, "start: SYN/s");
+	ASSERT_EQ(ntohs(st->key.port[1]), FLOOD_PORT, "start: port");
+	ASSERT_EQ(st->detail >> 16, 0, "start: handshakes completed (%)");
+	ASSERT_TRUE(st->expected >= 6500 && st->expected <= 13500,
+		    "start: distinct sources %u, want ~10000", st->expected);
+	ASSERT_TRUE(st->ts_ns - t0 < 1000000000ull + 20000000ull,
+		    "start %llu ms after onset", (unsigned long long)((st->ts_ns - t0) / 1000000));
+	/* a quiet epoch, then a SYN to another port: the flood ends (the
+	 * host-wide slot's rollover sweeps the stale port slot) */
+	next_epoch();
+	next_epoch();
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, 443, F_SYN, 1, 0), 0, "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_SYN_FLOOD, TS_FLOOD_END), 1, "flood end events");
+	ASSERT_EQ(count_kind(TS_A_SYN_FLOOD, -1), 2, "flood events in all");
+	ASSERT_EQ(anomaly_events(), 2, "anomaly events in all");
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ANOMALY && (evs[i].detail & 0xff) == TS_FLOOD_END)
+			en = &evs[i];
+	ASSERT_EQ(ntohs(en->key.port[1]), FLOOD_PORT, "end: port");
+	ASSERT_EQ(en->got, 20000, "end: peak SYN/s");
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_SYN_FLOOD], 2, "syn_flood count");
+	ASSERT_EQ(an[TS_A_PORT_SCAN], 0, "port_scan count");
+	return 0;
+}
+
+/* 3,000 handshakes that complete inside one epoch (6,000 SYN/s, above the
+ * rate, 100% complete), from 3,000 sources: no flood */
+static int post_syn_complete(const struct tcase *tc, char *why)
+{
+	uint64_t t0, t1, an[TS_A_MAX];
+	int i;
+
+	(void)tc;
+	next_epoch();
+	t0 = coarse_ns();
+	for (i = 0; i < 3000; i++) {
+		uint32_t c = SPOOF_BASE + (uint32_t)i;
+
+		ASSERT_EQ(send_seg(XDP, c, 40000, S4, FLOOD_PORT, F_SYN, 1000, 0), 0, "syn");
+		ASSERT_EQ(send_seg(TC, S4, FLOOD_PORT, c, 40000, F_SYN | F_ACK, 5000, 1001), 0,
+			  "syn-ack");
+		ASSERT_EQ(send_seg(XDP, c, 40000, S4, FLOOD_PORT, F_ACK, 1001, 5001), 0, "ack");
+	}
+	t1 = coarse_ns();
+	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
+		snprintf(why, WHYLEN, "3,000 handshakes took %llu ms: crossed an epoch",
+			 (unsigned long long)((t1 - t0) / 1000000));
+		return 1;
+	}
+	next_epoch();
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, FLOOD_PORT, F_SYN, 1, 0), 0, "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(anomaly_events(), 0, "anomaly events");
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_SYN_FLOOD], 0, "syn_flood count");
+	ASSERT_EQ(map_count(flows_fd), 3000, "connections promoted");
+	return 0;
+}
+
+/* one source, SYNs to 50 ports: one port_scan event (at the 21st port) */
+static int post_port_scan(const struct tcase *tc, char *why)
+{
+	uint64_t an[TS_A_MAX];
+	int i;
+
+	(void)tc;
+	for (i = 0; i < 50; i++)
+		ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, (uint16_t)(1000 + i), F_SYN, 1000, 0), 0,
+			  "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_PORT_SCAN, -1), 1, "port_scan events");
+	ASSERT_EQ(anomaly_events(), 1, "anomaly events");
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ANOMALY) {
+			ASSERT_EQ(evs[i].got, 21, "distinct ports at the event");
+			ASSERT_EQ(evs[i].expected, TS_DEF_SCAN_PORTS, "threshold");
+			ASSERT_EQ(evs[i].detail, 5000, "window (ms)");
+		}
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_PORT_SCAN], 1, "port_scan count");
+	ASSERT_EQ(an[TS_A_SYN_FLOOD], 0, "syn_flood count");
+	return 0;
+}
+
+/* a normal client: one source, one port, 10 connections: nothing */
+static int post_normal_client(const struct tcase *tc, char *why)
+{
+	uint64_t an[TS_A_MAX];
+	int i;
+
+	(void)tc;
+	for (i = 0; i < 10; i++) {
+		uint16_t sp = (uint16_t)(40000 + i);
+
+		ASSERT_EQ(send_seg(XDP, C4, sp, S4, 443, F_SYN, 1000, 0), 0, "syn");
+		ASSERT_EQ(send_seg(TC, S4, 443, C4, sp, F_SYN | F_ACK, 5000, 1001), 0, "syn-ack");
+		ASSERT_EQ(send_seg(XDP, C4, sp, S4, 443, F_ACK, 1001, 5001), 0, "ack");
+	}
+	ring_buffer__consume(rb);
+	ASSERT_EQ(anomaly_events(), 0, "anomaly events");
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_PORT_SCAN] + an[TS_A_SYN_FLOOD], 0, "flood + scan counts");
 	return 0;
 }
 
@@ -1324,6 +1559,14 @@ static const struct tcase cases[] = {
 		  CNT(IN1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),
 		  .ae = { TS_A_BAD_FLAGS, .client = CL_UNKNOWN, .sup = 1, .suppressed = 0 },
 		  NOTHING }) },
+	{ "syn_flood: 10,000 spoofed SYNs to one port in one epoch -> one start (20,000/s, ~10,000 sources), one end",
+	  .post = post_syn_flood },
+	{ "syn_flood look-alike: 3,000 handshakes that complete in one epoch -> nothing",
+	  .post = post_syn_complete },
+	{ "port_scan: one source, SYNs to 50 ports -> one event at 21 ports",
+	  .post = post_port_scan },
+	{ "port_scan look-alike: one client, 10 connections to one port -> nothing",
+	  .post = post_normal_client },
 };
 
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))
