@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "tcpsentry.skel.h"
 #include "attach.h"
+#include <tcpsentry/sketch.h>
 #include "log.h"
 #include "netns.h"
 #include "pins.h"
@@ -306,6 +307,10 @@ int ts_attach(const struct ts_attach_opts *o)
 	meta.attached_unix = (__u64)time(NULL);
 	meta.max_flows = o->max_flows;
 	meta.max_embryonic = o->max_embryonic;
+	cfg.syn_flood_rate = o->syn_flood_rate ? o->syn_flood_rate : TS_DEF_SYN_FLOOD_RATE;
+	cfg.syn_flood_complete_pct = o->syn_flood_complete_pct ? o->syn_flood_complete_pct :
+							       TS_DEF_SYN_FLOOD_COMPLETE_PCT;
+	cfg.scan_ports = o->scan_ports ? o->scan_ports : TS_DEF_SCAN_PORTS;
 	snprintf(meta.ifname, sizeof(meta.ifname), "%s", o->ifname);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, 0)) {

@@ -12,6 +12,9 @@ struct ts_attach_opts {
 	int no_egress;
 	__u64 max_flows;
 	__u64 max_embryonic;
+	__u32 syn_flood_rate;         /* 0: default (include/tcpsentry/sketch.h) */
+	__u32 syn_flood_complete_pct; /* 0: default */
+	__u32 scan_ports;             /* 0: default */
 };
 
 #define TS_DEFAULT_MAX_FLOWS (1ull << 20)

@@ -3,6 +3,7 @@
  * attach/detach commands' argument handling. */
 #include <errno.h>
 #include <getopt.h>
+#include <tcpsentry/sketch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +57,9 @@ int cmd_attach(int argc, char **argv)
 		{ "no-egress", no_argument, NULL, 'E' },
 		{ "max-flows", required_argument, NULL, 'F' },
 		{ "max-embryonic", required_argument, NULL, 'M' },
+		{ "syn-flood-rate", required_argument, NULL, 'R' },
+		{ "syn-flood-complete-pct", required_argument, NULL, 'P' },
+		{ "scan-ports", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -63,6 +67,7 @@ int cmd_attach(int argc, char **argv)
 		.max_flows = TS_DEFAULT_MAX_FLOWS,
 		.max_embryonic = TS_DEFAULT_MAX_EMBRYONIC,
 	};
+	__u64 v;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -86,12 +91,32 @@ int cmd_attach(int argc, char **argv)
 			if (ts_parse_u64(optarg, 1024, 1ull << 27, &o.max_embryonic))
 				return ts_usage_error("attach", "bad --max-embryonic '%s' (1024 to 134217728)", optarg);
 			break;
+		case 'R':
+			if (ts_parse_u64(optarg, 10, 100000000, &v))
+				return ts_usage_error("attach", "bad --syn-flood-rate '%s' (10 to 100000000 SYN/s)", optarg);
+			o.syn_flood_rate = (__u32)v;
+			break;
+		case 'P':
+			if (ts_parse_u64(optarg, 1, 100, &v))
+				return ts_usage_error("attach", "bad --syn-flood-complete-pct '%s' (1 to 100)", optarg);
+			o.syn_flood_complete_pct = (__u32)v;
+			break;
+		case 'S':
+			if (ts_parse_u64(optarg, 2, 128, &v))
+				return ts_usage_error("attach", "bad --scan-ports '%s' (2 to 128)", optarg);
+			o.scan_ports = (__u32)v;
+			break;
 		case 'h':
 			printf("usage: tcpsentry attach IFACE [--xdp-mode native|generic|auto] [--no-egress]\n"
 			       "                        [--max-flows N] [--max-embryonic N]\n"
+			       "                        [--syn-flood-rate N] [--syn-flood-complete-pct P]\n"
+			       "                        [--scan-ports N]\n"
 			       "defaults: --xdp-mode auto (native where the driver has it), "
-			       "--max-flows %llu, --max-embryonic %llu\n",
-			       TS_DEFAULT_MAX_FLOWS, TS_DEFAULT_MAX_EMBRYONIC);
+			       "--max-flows %llu, --max-embryonic %llu,\n"
+			       "--syn-flood-rate %u (SYN/s), --syn-flood-complete-pct %u, "
+			       "--scan-ports %u (distinct ports in 5 s)\n",
+			       TS_DEFAULT_MAX_FLOWS, TS_DEFAULT_MAX_EMBRYONIC, TS_DEF_SYN_FLOOD_RATE,
+			       TS_DEF_SYN_FLOOD_COMPLETE_PCT, TS_DEF_SCAN_PORTS);
 			return 0;
 		default: return ts_usage_error("attach", NULL);
 		}
