@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <tcpsentry/fsm.h>
 #include "format.h"
+#include <tcpsentry/sketch.h>
 
 static const char *const state_names[TS_STATE_MAX] = {
 	[TS_CLOSED] = "CLOSED",
@@ -115,6 +116,8 @@ int ts_anomaly_detected(unsigned kind)
 	case TS_A_RST_IN_WINDOW_INEXACT:
 	case TS_A_BAD_FLAGS:
 	case TS_A_SYN_DATA:
+	case TS_A_SYN_FLOOD:
+	case TS_A_PORT_SCAN:
 		return 1;
 	default:
 		return 0;
@@ -325,12 +328,35 @@ static void anomaly_kind_str(const struct ts_event *e, char *buf, size_t n)
 		snprintf(buf, n, "kind_%u", e->kind);
 }
 
+/* syn_flood: detail = phase (TS_FLOOD_*) | handshakes completed (%) << 16,
+ * got = SYN/s (at the start; the peak at the end), expected = distinct
+ * sources (HyperLogLog estimate), key.port[1] = the port (0: host-wide) */
+static const char *flood_phase(const struct ts_event *e)
+{
+	switch (e->detail & 0xff) {
+	case TS_FLOOD_START: return "start";
+	case TS_FLOOD_END: return "end";
+	default: return "?";
+	}
+}
+
 static void print_anomaly_json(FILE *out, const struct ts_event *e)
 {
 	char c[64], s[64], kind[32];
 
 	anomaly_kind_str(e, kind, sizeof(kind));
 	fprintf(out, "\"type\":\"anomaly\",\"kind\":\"%s\",", kind);
+	if (e->kind == TS_A_SYN_FLOOD) {
+		unsigned port = ntohs(e->key.port[1]);
+
+		fprintf(out, "\"phase\":\"%s\",\"scope\":\"%s\",\"port\":%u,\"rate\":%u,"
+			"\"complete_pct\":%u,\"sources\":%u,\"hook\":\"%s\",\"expected\":%u,"
+			"\"got\":%u,\"detail\":%u,\"suppressed\":%u}\n",
+			flood_phase(e), port ? "port" : "host", port, e->got, e->detail >> 16,
+			e->expected, e->dir ? "egress" : "ingress", e->expected, e->got, e->detail,
+			e->suppressed);
+		return;
+	}
 	if (e->client != TS_EV_CLIENT_UNKNOWN) {
 		event_endpoints(e, c, s, sizeof(c));
 		fprintf(out, "\"client\":\"%s\",\"server\":\"%s\",\"side\":\"%s\",", c, s,
@@ -342,6 +368,9 @@ static void print_anomaly_json(FILE *out, const struct ts_event *e)
 		c, s, e->dir ? "egress" : "ingress", e->tcp_flags, e->expected, e->got, e->detail);
 	if (e->kind == TS_A_BAD_FLAGS)
 		fprintf(out, "\"reason\":\"%s\",", ts_bad_flags_name(e->detail));
+	if (e->kind == TS_A_PORT_SCAN)
+		fprintf(out, "\"ports\":%u,\"threshold\":%u,\"window_ms\":%u,", e->got,
+			e->expected, e->detail);
 	fprintf(out, "\"suppressed\":%u}\n", e->suppressed);
 }
 
@@ -369,6 +398,23 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 	char c[64], s[64], kind[32];
 	unsigned long long sec = e->ts_ns / 1000000000ull, us = e->ts_ns % 1000000000ull / 1000;
 
+	if (e->type == TS_EV_ANOMALY && e->kind == TS_A_SYN_FLOOD) {
+		unsigned port = ntohs(e->key.port[1]);
+
+		if (port)
+			fprintf(out, "%llu.%06llu %-10s anomaly syn_flood %s port %u", sec, us,
+				iface, flood_phase(e), port);
+		else
+			fprintf(out, "%llu.%06llu %-10s anomaly syn_flood %s host-wide", sec, us,
+				iface, flood_phase(e));
+		fprintf(out, " %s %u SYN/s, %u%% completed, ~%u sources",
+			(e->detail & 0xff) == TS_FLOOD_END ? "peak" : "rate", e->got,
+			e->detail >> 16, e->expected);
+		if (e->suppressed)
+			fprintf(out, " (+%u suppressed)", e->suppressed);
+		fputc('\n', out);
+		return;
+	}
 	if (e->type == TS_EV_ANOMALY) {
 		anomaly_kind_str(e, kind, sizeof(kind));
 		event_src_dst(e, c, s, sizeof(c));
@@ -376,6 +422,9 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 			kind, c, s, e->dir ? "(egress)" : "(ingress)", e->tcp_flags);
 		if (e->kind == TS_A_BAD_FLAGS)
 			fprintf(out, " reason %s", ts_bad_flags_name(e->detail));
+		else if (e->kind == TS_A_PORT_SCAN)
+			fprintf(out, " %u distinct ports in %u ms (threshold %u)", e->got,
+				e->detail, e->expected);
 		else
 			fprintf(out, " expected %u got %u detail %u", e->expected, e->got,
 				e->detail);

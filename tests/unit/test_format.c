@@ -16,6 +16,8 @@
 
 #include <tcpsentry/fsm.h>
 #include "format.h"
+#include <tcpsentry/sketch.h>
+#include <arpa/inet.h>
 
 #define N(arr) (sizeof(arr) / sizeof((arr)[0]))
 #define T0 1000000000ull
@@ -778,11 +780,11 @@ static void test_anomaly_names(void **state)
 	assert_true(ts_anomaly_detected(TS_A_BAD_FLAGS));
 	assert_true(ts_anomaly_detected(TS_A_SYN_DATA));
 	assert_false(ts_anomaly_detected(TS_A_NONE));
-	assert_false(ts_anomaly_detected(TS_A_SYN_FLOOD));
+	assert_true(ts_anomaly_detected(TS_A_SYN_FLOOD));
 	assert_false(ts_anomaly_detected(TS_A_ACK_NO_CONN));
 	assert_false(ts_anomaly_detected(TS_A_ACK_FLOOD));
 	assert_false(ts_anomaly_detected(TS_A_OUT_OF_WINDOW));
-	assert_false(ts_anomaly_detected(TS_A_PORT_SCAN));
+	assert_true(ts_anomaly_detected(TS_A_PORT_SCAN));
 	assert_false(ts_anomaly_detected(TS_A_HALF_OPEN_TIMEOUT));
 	assert_false(ts_anomaly_detected(TS_A_MAX));
 	assert_string_equal(ts_bad_flags_name(TS_BF_NULL), "null");
@@ -875,6 +877,83 @@ static void test_anomaly_event_json(void **state)
 	assert_str_member(m, n, "kind", "kind_13");
 	assert_raw_member(m, n, "suppressed", "4294967295");
 	assert_null(jget(m, n, "reason"));
+	free(line);
+}
+
+static void test_flood_scan_events(void **state)
+{
+	struct ts_event e = { 0 };
+	struct jmember m[32];
+	struct cap c;
+	char *line;
+	int n;
+
+	(void)state;
+	e.ts_ns = 2 * SEC;
+	e.type = TS_EV_ANOMALY;
+	e.kind = TS_A_SYN_FLOOD;
+	e.client = TS_EV_CLIENT_UNKNOWN;
+	e.key.port[1] = htons(80);
+	e.tcp_flags = TS_TCP_SYN;
+	e.detail = TS_FLOOD_START | (3u << 16);
+	e.got = 20000;
+	e.expected = 9871;
+	ts_print_event_json(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	assert_string_equal(line,
+		"{\"ts_ns\":2000000000,\"iface\":\"veth0\",\"type\":\"anomaly\","
+		"\"kind\":\"syn_flood\",\"phase\":\"start\",\"scope\":\"port\",\"port\":80,"
+		"\"rate\":20000,\"complete_pct\":3,\"sources\":9871,\"hook\":\"ingress\","
+		"\"expected\":9871,\"got\":20000,\"detail\":196609,\"suppressed\":0}\n");
+	n = json_line(line, m, N(m));
+	assert_true(n > 0);
+	free(line);
+	ts_print_event_text(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	assert_string_equal(line, "2.000000 veth0      anomaly syn_flood start port 80 rate "
+				  "20000 SYN/s, 3% completed, ~9871 sources\n");
+	free(line);
+	/* the end, host-wide */
+	e.key.port[1] = 0;
+	e.detail = TS_FLOOD_END;
+	ts_print_event_json(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_str_member(m, n, "phase", "end");
+	assert_str_member(m, n, "scope", "host");
+	assert_raw_member(m, n, "port", "0");
+	free(line);
+	ts_print_event_text(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	assert_string_equal(line, "2.000000 veth0      anomaly syn_flood end host-wide peak "
+				  "20000 SYN/s, 0% completed, ~9871 sources\n");
+	free(line);
+
+	/* a port scan: the segment's endpoints and the distinct-port count */
+	memset(&e, 0, sizeof(e));
+	key_v4(&e.key);
+	e.ts_ns = 2 * SEC;
+	e.type = TS_EV_ANOMALY;
+	e.kind = TS_A_PORT_SCAN;
+	e.client = TS_EV_CLIENT_UNKNOWN;
+	e.sender = 0;
+	e.tcp_flags = TS_TCP_SYN;
+	e.got = 21;
+	e.expected = 20;
+	e.detail = 5000;
+	ts_print_event_json(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_str_member(m, n, "kind", "port_scan");
+	assert_str_member(m, n, "src", "198.18.0.1:40000");
+	assert_raw_member(m, n, "ports", "21");
+	assert_raw_member(m, n, "threshold", "20");
+	assert_raw_member(m, n, "window_ms", "5000");
+	free(line);
+	ts_print_event_text(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	assert_non_null(strstr(line, "anomaly port_scan 198.18.0.1:40000 -> 198.18.0.2:80"));
+	assert_non_null(strstr(line, "21 distinct ports in 5000 ms (threshold 20)"));
 	free(line);
 }
 
@@ -976,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(test_anomaly_names),
 		cmocka_unit_test(test_anomaly_event_json),
 		cmocka_unit_test(test_anomaly_event_text),
+		cmocka_unit_test(test_flood_scan_events),
 		cmocka_unit_test(test_json_str),
 	};
 
