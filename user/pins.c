@@ -11,6 +11,7 @@
 
 const char *const ts_pinned_maps[] = {
 	"flows", "embryonic", "counters", "events", "config", "meta", "ustats", "anomalies",
+	"floods",
 	/* a prog array is emptied when its last user reference goes: the pin
 	 * keeps the chained program in it after attach exits */
 	"xdp_chain", NULL,
@@ -50,6 +51,7 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 	a->meta_fd = open_map(a->dir, "meta");
 	a->ustats_fd = open_map(a->dir, "ustats");
 	a->anomalies_fd = open_map(a->dir, "anomalies"); /* absent: an older attach */
+	a->floods_fd = open_map(a->dir, "floods");       /* absent: an older attach */
 	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0) {
 		int e = errno ? -errno : -EIO;
 
@@ -63,7 +65,8 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 void ts_att_close(struct ts_att *a)
 {
 	int *fds[] = { &a->flows_fd, &a->emb_fd, &a->counters_fd, &a->events_fd,
-		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd };
+		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd,
+		       &a->floods_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -27,6 +27,7 @@ struct ts_att {
 	char dir[256];       /* pin directory; TS_PIN_ROOT/ns<ino>/<ifname> fits */
 	int flows_fd, emb_fd, counters_fd, events_fd, config_fd, meta_fd, ustats_fd;
 	int anomalies_fd;
+	int floods_fd;       /* SYN-flood state per port slot (sketch.h) */
 	struct ts_meta meta;
 };
 

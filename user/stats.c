@@ -15,6 +15,7 @@
 #include "log.h"
 #include "netns.h"
 #include "pins.h"
+#include <tcpsentry/sketch.h>
 
 /* sum of the per-CPU counters */
 static int read_counters(int fd, struct ts_counters *sum)
@@ -114,6 +115,47 @@ static int parse_json_flag(const char *cmd, int argc, char **argv, int *json,
 	return -1;
 }
 
+/* Active SYN floods, read from the shared `floods` map (one entry per
+ * destination-port slot, then the host-wide one). Prints as a JSON array
+ * or as text lines; returns how many are on. */
+static int print_floods(int fd, int json, const char *indent)
+{
+	struct timespec ts;
+	__u64 now_ns;
+	__u32 k;
+	int n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	if (json)
+		printf("[");
+	for (k = 0; fd >= 0 && k < TS_SYN_SLOTS; k++) {
+		struct ts_flood f;
+		unsigned port;
+
+		if (bpf_map_lookup_elem(fd, &k, &f) || !f.active)
+			continue;
+		port = k == TS_SYN_HOST ? 0 : f.port;
+		if (json)
+			printf("%s{\"scope\":\"%s\",\"port\":%u,\"rate\":%u,\"peak_rate\":%u,"
+			       "\"complete_pct\":%u,\"sources\":%u,\"start_ns\":%llu}",
+			       n ? "," : "", port ? "port" : "host", port, f.rate, f.peak_rate,
+			       f.complete_pct, f.sources, (unsigned long long)f.start_ns);
+		else
+			printf("%ssyn flood on %s%u for %llu s: %u SYN/s (peak %u), %u%% completed, "
+			       "~%u sources\n", indent, port ? "port " : "host-wide", port,
+			       (unsigned long long)(f.start_ns && now_ns > f.start_ns ?
+						    (now_ns - f.start_ns) / 1000000000ull : 0),
+			       f.rate, f.peak_rate, f.complete_pct, f.sources);
+		n++;
+	}
+	if (json)
+		printf("]");
+	else if (!n)
+		printf("%ssyn floods:   none\n", indent);
+	return n;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	const char *iface = NULL;
@@ -151,7 +193,7 @@ int cmd_status(int argc, char **argv)
 			       "\"tracking\":\"%s\",\"chained_prog_id\":%u,\"attached_unix\":%llu,\"pins\":\"%s\","
 			       "\"flows\":%ld,\"flows_capacity\":%llu,\"embryonic\":%ld,"
 			       "\"embryonic_capacity\":%llu,\"packets_ingress\":%llu,"
-			       "\"packets_egress\":%llu,\"events_lost\":%llu}\n",
+			       "\"packets_egress\":%llu,\"events_lost\":%llu,\"syn_floods\":",
 			       (unsigned long long)ts_netns_id(), a.meta.ifindex,
 			       ts_xdp_mode_name((int)a.meta.xdp_mode), egress ? "true" : "false",
 			       egress ? "bidirectional" : "unidirectional", a.meta.chained_prog_id,
@@ -161,6 +203,8 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)c.c[TS_C_PKTS_IN],
 			       (unsigned long long)c.c[TS_C_PKTS_OUT],
 			       (unsigned long long)c.c[TS_C_EVENTS_LOST]);
+			print_floods(a.floods_fd, 1, "");
+			printf("}\n");
 		} else {
 			time_t at = (time_t)a.meta.attached_unix;
 			char when[32];
@@ -184,6 +228,7 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)c.c[TS_C_PKTS_IN],
 			       (unsigned long long)c.c[TS_C_PKTS_OUT]);
 			printf("  events lost:  %llu\n", (unsigned long long)c.c[TS_C_EVENTS_LOST]);
+			print_floods(a.floods_fd, 0, "  ");
 		}
 		ts_att_close(&a);
 	}
@@ -244,9 +289,11 @@ int cmd_stats(int argc, char **argv)
 				first = 0;
 			}
 			printf("},\"tables\":{\"flows\":%ld,\"flows_capacity\":%llu,"
-			       "\"embryonic\":%ld,\"embryonic_capacity\":%llu}}\n",
+			       "\"embryonic\":%ld,\"embryonic_capacity\":%llu},\"syn_floods\":",
 			       t.flows, (unsigned long long)a.meta.max_flows, t.emb,
 			       (unsigned long long)a.meta.max_embryonic);
+			print_floods(a.floods_fd, 1, "");
+			printf("}\n");
 		} else {
 			printf("%s:\n", names[i]);
 			for (k = 0; k < TS_C_MAX; k++)
@@ -261,6 +308,7 @@ int cmd_stats(int argc, char **argv)
 			       (unsigned long long)a.meta.max_flows);
 			printf("  %-32s %ld / %llu\n", "table_embryonic", t.emb,
 			       (unsigned long long)a.meta.max_embryonic);
+			print_floods(a.floods_fd, 0, "  ");
 		}
 		ts_att_close(&a);
 	}
