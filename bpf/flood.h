@@ -171,12 +171,28 @@ static __always_inline int flood_note(__u32 slot, __u16 port, __u32 h, __u64 e)
 	return fl->epoch != e;
 }
 
-/* A handshake completed (promotion) towards server port `port`. */
-__attribute__((noinline)) int flood_done(__u32 port, __u64 now)
+/* A handshake completed (promotion) from client address `caddr` towards
+ * server port `port`: credit the port's flood window, and take the port
+ * back from the client's scan slot. */
+struct ts_addr {
+	__u32 w[4]; /* network order, v4-mapped for IPv4 */
+};
+
+__attribute__((noinline)) int flood_done(const struct ts_addr *caddr, __u32 port, __u64 now)
 {
-	__u32 slot = ts_port_slot((__u16)port), hslot = TS_SYN_HOST;
+	__u32 slot = ts_port_slot((__u16)port), hslot = TS_SYN_HOST, h;
 	__u64 e = ts_epoch(now);
 	struct ts_synwin *w;
+	struct ts_scan *sc;
+
+	if (caddr) {
+		h = ts_addr_hash(caddr->w);
+		slot = h & (TS_SCAN_SLOTS - 1);
+		sc = bpf_map_lookup_elem(&scans, &slot);
+		if (sc)
+			ts_scan_done(sc, h, (__u16)port);
+		slot = ts_port_slot((__u16)port);
+	}
 
 	w = bpf_map_lookup_elem(&synwin, &slot);
 	if (w) {

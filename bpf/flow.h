@@ -322,7 +322,12 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			count(cn, TS_C_FLOW_INSERT);
 		}
 		/* a handshake completed: credit its server port's flood window */
-		flood_done(bpf_ntohs(tmp->client ? key.port[0] : key.port[1]), sc.now);
+		{
+			struct ts_addr ca;
+
+			__builtin_memcpy(&ca, tmp->client ? key.addr[1] : key.addr[0], sizeof(ca));
+			flood_done(&ca, bpf_ntohs(tmp->client ? key.port[0] : key.port[1]), sc.now);
+		}
 		bpf_map_delete_elem(&embryonic, &key);
 	}
 	emit_state_events(&key, &sc.out, p->seg.flags, dir, p->family, cn);

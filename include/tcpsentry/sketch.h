@@ -251,4 +251,18 @@ TS_SK_INLINE __u32 ts_scan_note(struct ts_scan *s, __u32 src, __u16 port, __u64 
 	return n;
 }
 
+/*
+ * A handshake from source hash `src` to `port` completed: that port is
+ * not scanned, take its bit back (scans are of handshakes that do not
+ * complete, so a client opening many real connections, e.g. FTP data
+ * ports, is not a scanner).
+ */
+TS_SK_INLINE void ts_scan_done(struct ts_scan *s, __u32 src, __u16 port)
+{
+	__u32 b = ts_mix32(port) & (TS_SCAN_BITS - 1);
+
+	if (s->win_start && s->src == src)
+		s->bits[(b >> 6) & 3] &= ~(1ull << (b & 63));
+}
+
 #endif /* TCPSENTRY_SKETCH_H */

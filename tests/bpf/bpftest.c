@@ -1030,6 +1030,29 @@ static int post_normal_client(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* one client, 30 completed connections to 30 ports (FTP data-style): a
+ * port whose handshake completes is not scanned, nothing is flagged */
+static int post_many_ports_complete(const struct tcase *tc, char *why)
+{
+	uint64_t an[TS_A_MAX];
+	int i;
+
+	(void)tc;
+	for (i = 0; i < 30; i++) {
+		uint16_t dp = (uint16_t)(30000 + i);
+
+		ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, dp, F_SYN, 1000, 0), 0, "syn");
+		ASSERT_EQ(send_seg(TC, S4, dp, C4, CPORT, F_SYN | F_ACK, 5000, 1001), 0, "syn-ack");
+		ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, dp, F_ACK, 1001, 5001), 0, "ack");
+	}
+	ring_buffer__consume(rb);
+	ASSERT_EQ(anomaly_events(), 0, "anomaly events");
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_PORT_SCAN], 0, "port_scan count");
+	ASSERT_EQ(map_count(flows_fd), 30, "connections promoted");
+	return 0;
+}
+
 /* ---- the cases ---------------------------------------------------------------- */
 
 /* option bytes for the malformed-option cases */
@@ -1567,6 +1590,8 @@ static const struct tcase cases[] = {
 	  .post = post_port_scan },
 	{ "port_scan look-alike: one client, 10 connections to one port -> nothing",
 	  .post = post_normal_client },
+	{ "port_scan look-alike: one client, 30 completed connections to 30 ports -> nothing",
+	  .post = post_many_ports_complete },
 };
 
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))

@@ -180,6 +180,19 @@ static void test_scan(void **st)
 	/* after the window: the slot is taken over */
 	ts_scan_note(&s, 333, 1, 7000 * MS, 20);
 	assert_int_equal(s.src, 333);
+	/* a client whose connections complete is not a scanner, however many
+	 * ports (FTP data connections) */
+	memset(&s, 0, sizeof(s));
+	for (p = 0; p < 100; p++) {
+		assert_int_equal(ts_scan_note(&s, 555, (__u16)(30000 + p), 1000 * MS + p * MS, 20), 0);
+		ts_scan_done(&s, 555, (__u16)(30000 + p));
+	}
+	/* another source's completion leaves the slot alone */
+	memset(&s, 0, sizeof(s));
+	for (p = 0; p < 20; p++)
+		ts_scan_note(&s, 666, (__u16)p, 1000 * MS, 20);
+	ts_scan_done(&s, 777, 0);
+	assert_int_equal(ts_scan_note(&s, 666, 20, 1000 * MS, 20), 21);
 	/* 20 ports over two windows: never above 20 in one */
 	memset(&s, 0, sizeof(s));
 	for (p = 0; p < 40; p++)
