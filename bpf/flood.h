@@ -52,6 +52,16 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 	if (!fl)
 		return 0;
 
+	if (slot == TS_BS_SLOT) {
+		/* backscatter: a port_scan seen from this host's RSTs */
+		a.kind = TS_A_PORT_SCAN;
+		a.detail = TS_SCAN_BACKSCATTER | phase;
+		a.got = rate;
+		a.tcp_flags = TS_TCP_RST;
+		a.dir = DIR_EGRESS;
+		anomaly_raise(&key, &a);
+		return 0;
+	}
 	/* the flooded port as the receiver's port; host-wide: port 0 */
 	key.port[1] = slot == TS_SYN_HOST ? 0 : bpf_htons(fl->port);
 	a.detail = phase | (pct << 16);
@@ -89,11 +99,16 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 		done += ts_win_done(w, e - 1);
 	}
 	cfg = bpf_map_lookup_elem(&config, &zero);
-	d = ts_flood_decide(fl->active, syn, done,
-			    cfg_or(cfg ? cfg->syn_flood_rate : 0, TS_DEF_SYN_FLOOD_RATE),
-			    cfg_or(cfg ? cfg->syn_flood_complete_pct : 0,
-				   TS_DEF_SYN_FLOOD_COMPLETE_PCT),
-			    &rate, &pct);
+	if (slot == TS_BS_SLOT) /* RSTs: a rate, nothing completes */
+		d = ts_flood_decide(fl->active, syn, 0,
+				    cfg_or(cfg ? cfg->backscatter_rate : 0, TS_DEF_BACKSCATTER_RATE),
+				    101, &rate, &pct);
+	else
+		d = ts_flood_decide(fl->active, syn, done,
+				    cfg_or(cfg ? cfg->syn_flood_rate : 0, TS_DEF_SYN_FLOOD_RATE),
+				    cfg_or(cfg ? cfg->syn_flood_complete_pct : 0,
+					   TS_DEF_SYN_FLOOD_COMPLETE_PCT),
+				    &rate, &pct);
 	fl->rate = rate;
 	fl->complete_pct = pct;
 	host = bpf_map_lookup_elem(&floods, &hslot);
@@ -107,7 +122,7 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 		fl->peak_rate = rate;
 		src = hll_estimate(fl);
 		fl->sources = src;
-		if (slot != TS_SYN_HOST && host)
+		if (slot < TS_SYN_PORT_SLOTS && host)
 			__sync_fetch_and_add(&host->ports_active, 1);
 		flood_event(fl, slot, TS_FLOOD_START, rate, pct);
 		return 1; /* keep the registers: the end reports the whole flood */
@@ -119,7 +134,7 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 			goto out;
 		src = hll_estimate(fl);
 		fl->sources = src;
-		if (slot != TS_SYN_HOST && host && host->ports_active)
+		if (slot < TS_SYN_PORT_SLOTS && host && host->ports_active)
 			__sync_fetch_and_add(&host->ports_active, (__u64)-1);
 		/* the end carries the peak rate of the flood */
 		flood_event(fl, slot, TS_FLOOD_END, fl->peak_rate, pct);
@@ -204,6 +219,25 @@ __attribute__((noinline)) int flood_done(const struct ts_addr *caddr, __u32 port
 		ts_win_advance(w, e);
 		w->done[e & 1]++;
 	}
+	return 0;
+}
+
+/* An RST this host sends for a tuple it holds no established connection
+ * of (a refused SYN, or no entry at all): the backscatter of a scan of
+ * closed ports when it comes in bursts. */
+__attribute__((noinline)) int backscatter_note(__u64 now)
+{
+	__u32 slot = TS_BS_SLOT;
+	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
+	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+	__u64 e = ts_epoch(now);
+
+	if (!w || !fl)
+		return 0;
+	ts_win_advance(w, e);
+	w->syn[e & 1]++;
+	if (fl->epoch != e)
+		flood_eval(TS_BS_SLOT, e, now);
 	return 0;
 }
 

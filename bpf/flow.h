@@ -256,6 +256,10 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 	} else {
 		sc.now = clock_precise(); /* handshake segments are timed */
 		table = 0;
+		/* the caller feeds it to the backscatter detector (from
+		 * there: the call chain stays inside the 512-byte stack) */
+		if (dir == DIR_EGRESS && (p->seg.flags & TS_TCP_RST))
+			p->out |= PKT_OUT_BACKSCATTER;
 		tmp = bpf_map_lookup_elem(&scratch, &zero);
 		if (!tmp)
 			return 0;

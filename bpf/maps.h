@@ -87,7 +87,7 @@ struct {
  * host-wide slot (TS_SYN_HOST). See include/tcpsentry/sketch.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TS_SYN_SLOTS);
+	__uint(max_entries, TS_SK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct ts_synwin);
 } synwin SEC(".maps");
@@ -96,7 +96,7 @@ struct {
  * written at epoch rollover (compare-and-swap) and when a register grows. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TS_SYN_SLOTS);
+	__uint(max_entries, TS_SK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct ts_flood);
 } floods SEC(".maps");

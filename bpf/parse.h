@@ -53,9 +53,11 @@ struct pkt {
 	__u8 err;            /* enum ts_counter, when PARSE_ERR */
 	__u8 optlen;         /* TCP option bytes, parsed later on SYNs */
 	__u16 opt_off;       /* their offset from the frame start */
-	__u16 pad;
+	__u16 out;           /* set by track_segment: PKT_OUT_* */
 	struct ts_seg seg;
 };
+
+#define PKT_OUT_BACKSCATTER 0x1 /* an RST this host sent for no established flow */
 
 static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *proto)
 {

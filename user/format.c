@@ -346,6 +346,14 @@ static void print_anomaly_json(FILE *out, const struct ts_event *e)
 
 	anomaly_kind_str(e, kind, sizeof(kind));
 	fprintf(out, "\"type\":\"anomaly\",\"kind\":\"%s\",", kind);
+	if (e->kind == TS_A_PORT_SCAN && (e->detail & TS_SCAN_BACKSCATTER)) {
+		/* a burst of RSTs this host sent to unknown peers */
+		fprintf(out, "\"source\":\"backscatter\",\"phase\":\"%s\",\"rate\":%u,"
+			"\"hook\":\"egress\",\"expected\":%u,\"got\":%u,\"detail\":%u,"
+			"\"suppressed\":%u}\n", flood_phase(e), e->got, e->expected, e->got,
+			e->detail, e->suppressed);
+		return;
+	}
 	if (e->kind == TS_A_SYN_FLOOD) {
 		unsigned port = ntohs(e->key.port[1]);
 
@@ -398,6 +406,16 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 	char c[64], s[64], kind[32];
 	unsigned long long sec = e->ts_ns / 1000000000ull, us = e->ts_ns % 1000000000ull / 1000;
 
+	if (e->type == TS_EV_ANOMALY && e->kind == TS_A_PORT_SCAN &&
+	    (e->detail & TS_SCAN_BACKSCATTER)) {
+		fprintf(out, "%llu.%06llu %-10s anomaly port_scan backscatter %s: %s %u RST/s "
+			"sent to unknown peers", sec, us, iface, flood_phase(e),
+			(e->detail & 0xff) == TS_FLOOD_END ? "peak" : "rate", e->got);
+		if (e->suppressed)
+			fprintf(out, " (+%u suppressed)", e->suppressed);
+		fputc('\n', out);
+		return;
+	}
 	if (e->type == TS_EV_ANOMALY && e->kind == TS_A_SYN_FLOOD) {
 		unsigned port = ntohs(e->key.port[1]);
 

@@ -315,7 +315,7 @@ struct ts_config {
 	__u32 syn_flood_rate;         /* SYN/s to one port or host-wide */
 	__u32 syn_flood_complete_pct; /* a flood completes fewer handshakes (%) */
 	__u32 scan_ports;             /* distinct ports from one source in 5 s */
-	__u32 pad2;
+	__u32 backscatter_rate;       /* RST/s this host sends to unknown peers */
 };
 _Static_assert(sizeof(struct ts_config) == 24, "ts_config size");
 

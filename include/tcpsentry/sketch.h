@@ -40,6 +40,8 @@
 #define TS_SYN_PORT_SLOTS 64     /* destination-port slots (power of two) */
 #define TS_SYN_HOST TS_SYN_PORT_SLOTS /* the host-wide slot */
 #define TS_SYN_SLOTS (TS_SYN_PORT_SLOTS + 1)
+#define TS_BS_SLOT TS_SYN_SLOTS  /* backscatter: RSTs this host sends to unknown peers */
+#define TS_SK_SLOTS (TS_SYN_SLOTS + 1) /* entries of synwin and floods */
 #define TS_HLL_REGS 64           /* registers per slot: ~13% standard error */
 #define TS_HLL_BITS 6
 
@@ -51,10 +53,13 @@
 #define TS_DEF_SYN_FLOOD_RATE 5000      /* SYN/s to one port (or host-wide) */
 #define TS_DEF_SYN_FLOOD_COMPLETE_PCT 10 /* flood only if fewer complete */
 #define TS_DEF_SCAN_PORTS 20             /* distinct ports in 5 s */
+#define TS_DEF_BACKSCATTER_RATE 1000     /* RST/s sent to unknown peers */
 
 /* syn_flood event: detail */
 #define TS_FLOOD_START 1
 #define TS_FLOOD_END 2
+/* port_scan event from the backscatter detector: detail = this | phase */
+#define TS_SCAN_BACKSCATTER 0x80000000u
 
 /* Per CPU, per slot. */
 struct ts_synwin {

@@ -1053,6 +1053,49 @@ static int post_many_ports_complete(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* backscatter: 2,000 RSTs this host sends to 2,000 unknown peers in one
+ * epoch (4,000/s): one port_scan (backscatter) start at the next epoch,
+ * one end after a quiet epoch; the RSTs' own rst_no_conn stay per RST */
+static int post_backscatter(const struct tcase *tc, char *why)
+{
+	uint64_t t0, t1, an[TS_A_MAX];
+	const struct ts_event *st = NULL;
+	int i;
+
+	(void)tc;
+	next_epoch();
+	t0 = coarse_ns();
+	for (i = 0; i < 2000; i++)
+		ASSERT_EQ(send_seg(TC, S4, (uint16_t)(1 + i % 1000), SPOOF_BASE + (uint32_t)i, 40000,
+				   F_RST | F_ACK, 0, 1000u + (uint32_t)i), 0, "test run");
+	t1 = coarse_ns();
+	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
+		snprintf(why, WHYLEN, "2,000 RSTs took %llu ms: crossed an epoch",
+			 (unsigned long long)((t1 - t0) / 1000000));
+		return 1;
+	}
+	next_epoch();
+	ASSERT_EQ(send_seg(TC, S4, 22, SPOOF_BASE + 5000, 40000, F_RST | F_ACK, 0, 1), 0, "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_PORT_SCAN, -1), 1, "port_scan events");
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ANOMALY && evs[i].kind == TS_A_PORT_SCAN)
+			st = &evs[i];
+	ASSERT_EQ(st->detail, TS_SCAN_BACKSCATTER | TS_FLOOD_START, "detail");
+	ASSERT_EQ(st->got, 4000, "RST/s");
+	ASSERT_EQ(st->dir, 1, "hook");
+	next_epoch();
+	next_epoch();
+	ASSERT_EQ(send_seg(TC, S4, 22, SPOOF_BASE + 5001, 40000, F_RST | F_ACK, 0, 1), 0, "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_PORT_SCAN, -1), 2, "port_scan events (start, end)");
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_PORT_SCAN], 2, "port_scan count");
+	ASSERT_EQ(an[TS_A_RST_NO_CONN], 2002, "rst_no_conn count");
+	ASSERT_EQ(an[TS_A_SYN_FLOOD], 0, "syn_flood count");
+	return 0;
+}
+
 /* ---- the cases ---------------------------------------------------------------- */
 
 /* option bytes for the malformed-option cases */
@@ -1592,6 +1635,8 @@ static const struct tcase cases[] = {
 	  .post = post_normal_client },
 	{ "port_scan look-alike: one client, 30 completed connections to 30 ports -> nothing",
 	  .post = post_many_ports_complete },
+	{ "port_scan backscatter: 2,000 RSTs sent to unknown peers in one epoch -> one start (4,000/s), one end",
+	  .post = post_backscatter },
 };
 
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))

@@ -929,6 +929,30 @@ static void test_flood_scan_events(void **state)
 				  "20000 SYN/s, 0% completed, ~9871 sources\n");
 	free(line);
 
+	/* backscatter: a burst of RSTs to unknown peers */
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = 2 * SEC;
+	e.type = TS_EV_ANOMALY;
+	e.kind = TS_A_PORT_SCAN;
+	e.client = TS_EV_CLIENT_UNKNOWN;
+	e.dir = 1;
+	e.tcp_flags = TS_TCP_RST;
+	e.detail = TS_SCAN_BACKSCATTER | TS_FLOOD_START;
+	e.got = 4000;
+	ts_print_event_json(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	n = json_line(line, m, N(m));
+	assert_str_member(m, n, "kind", "port_scan");
+	assert_str_member(m, n, "source", "backscatter");
+	assert_str_member(m, n, "phase", "start");
+	assert_raw_member(m, n, "rate", "4000");
+	free(line);
+	ts_print_event_text(cap_open(&c), "veth0", &e);
+	line = cap_close(&c);
+	assert_string_equal(line, "2.000000 veth0      anomaly port_scan backscatter start: rate "
+				  "4000 RST/s sent to unknown peers\n");
+	free(line);
+
 	/* a port scan: the segment's endpoints and the distinct-port count */
 	memset(&e, 0, sizeof(e));
 	key_v4(&e.key);
