@@ -25,7 +25,8 @@ struct step_out {
 	__u8 new_state[2];
 	__u8 client;
 	__u8 pad[3];
-	/* an ignored RST's facts (TS_STEP_RST_OOW / TS_STEP_RST_INEXACT) */
+	/* an ignored RST's facts (TS_STEP_RST_OOW / TS_STEP_RST_INEXACT), and
+	 * of ignored far out-of-window data (TS_STEP_DATA_FAR_OOW) */
 	__u32 rst_expected;     /* the exact seq (or, answering a SYN, ack) */
 	__u32 rst_got;
 	__u32 rst_window;       /* the receiver's largest window */
@@ -114,7 +115,7 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	o->new_state[0] = f->ep[0].state;
 	o->new_state[1] = f->ep[1].state;
 	o->client = f->client;
-	if (o->ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT)) {
+	if (o->ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW)) {
 		unsigned from = sc->seg.from & 1;
 		const struct ts_endpoint *snd, *rcv;
 
@@ -122,7 +123,7 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 		from &= 1;
 		snd = &f->ep[from];
 		rcv = &f->ep[from ^ 1];
-		if (rcv->state == TS_SYN_SENT) {
+		if (rcv->state == TS_SYN_SENT && !(o->ret & TS_STEP_DATA_FAR_OOW)) {
 			/* an RST answering a SYN must ACK it (RFC 9293 3.10.7.3) */
 			o->rst_expected = rcv->isn + 1;
 			o->rst_got = sc->seg.ack;
@@ -301,9 +302,10 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 	}
 	if (sc.out.ret & TS_STEP_REUSE)
 		count(cn, TS_C_REUSE);
-	if (sc.out.ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT)) {
+	if (sc.out.ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW)) {
 		struct anom_facts a = {
-			.kind = (sc.out.ret & TS_STEP_RST_OOW) ? TS_A_RST_OUT_OF_WINDOW :
+			.kind = (sc.out.ret & TS_STEP_DATA_FAR_OOW) ? TS_A_OUT_OF_WINDOW :
+				(sc.out.ret & TS_STEP_RST_OOW) ? TS_A_RST_OUT_OF_WINDOW :
 								  TS_A_RST_IN_WINDOW_INEXACT,
 			.expected = sc.out.rst_expected,
 			.got = sc.out.rst_got,

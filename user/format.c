@@ -118,6 +118,8 @@ int ts_anomaly_detected(unsigned kind)
 	case TS_A_SYN_DATA:
 	case TS_A_SYN_FLOOD:
 	case TS_A_PORT_SCAN:
+	case TS_A_HALF_OPEN_TIMEOUT:
+	case TS_A_OUT_OF_WINDOW:
 		return 1;
 	default:
 		return 0;

@@ -12,24 +12,31 @@ __u64 ts_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
-static long sweep_table(int fd, __u64 now)
+static long sweep_table(int fd, __u64 now, long *half_open)
 {
 	static const __u32 timeouts[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
 	struct ts_flow_key key, next;
 	struct ts_flow f;
 	void *prev = NULL;
 	long removed = 0;
+	int ho;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &f))
 			continue;
+		/* a half-open handshake the server gave up on (embryonic only) */
+		ho = half_open && !(f.flags & TS_F_PROMOTED) &&
+		     ts_half_open_timed_out(&f, now, timeouts);
 		/* a promoted embryonic copy the datapath did not get to delete */
-		if (ts_flow_expired(&f, now, timeouts) ||
+		if (ho || ts_flow_expired(&f, now, timeouts) ||
 		    ((f.flags & TS_F_PROMOTED) && now - f.last_seen_ns > 1000000000ull)) {
-			if (bpf_map_delete_elem(fd, &key) == 0)
+			if (bpf_map_delete_elem(fd, &key) == 0) {
 				removed++;
+				if (ho)
+					(*half_open)++;
+			}
 		}
 	}
 	return removed;
@@ -40,11 +47,16 @@ long ts_gc_sweep(struct ts_att *a)
 	__u64 now = ts_now_ns();
 	struct ts_ustats u = {};
 	__u32 zero = 0;
-	long e = sweep_table(a->emb_fd, now), f = sweep_table(a->flows_fd, now);
+	long ho = 0;
+	/* half_open_timeout is decided here, not in the datapath: only the
+	 * sweeper sees an embryonic entry die unanswered (kept in ustats,
+	 * which only userspace writes; stats adds it to the anomaly count) */
+	long e = sweep_table(a->emb_fd, now, &ho), f = sweep_table(a->flows_fd, now, NULL);
 
 	if (a->ustats_fd >= 0 && (e || f) && !bpf_map_lookup_elem(a->ustats_fd, &zero, &u)) {
 		u.u[TS_U_SWEPT_EMB] += (__u64)e;
 		u.u[TS_U_SWEPT_FLOWS] += (__u64)f;
+		u.u[TS_U_HALF_OPEN_TIMEOUT] += (__u64)ho;
 		bpf_map_update_elem(a->ustats_fd, &zero, &u, 0);
 	}
 	return e + f;

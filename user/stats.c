@@ -268,6 +268,14 @@ int cmd_stats(int argc, char **argv)
 			return 1;
 		}
 		read_anomalies(a.anomalies_fd, an);
+		if (a.ustats_fd >= 0) {
+			struct ts_ustats us = {};
+			__u32 z = 0;
+
+			/* counted by the sweeper, not the datapath (user/gc.c) */
+			if (!bpf_map_lookup_elem(a.ustats_fd, &z, &us))
+				an[TS_A_HALF_OPEN_TIMEOUT] += us.u[TS_U_HALF_OPEN_TIMEOUT];
+		}
 		table_fill(&a, &c, &t);
 		c.c[TS_C_EMB_EVICT] = t.emb_evict;
 		c.c[TS_C_FLOW_EVICT] = t.flow_evict;

@@ -211,6 +211,7 @@ struct ts_counters {
 enum ts_ustat {
 	TS_U_SWEPT_EMB = 0,   /* embryonic entries removed by the sweeper */
 	TS_U_SWEPT_FLOWS,     /* flows entries removed by the sweeper */
+	TS_U_HALF_OPEN_TIMEOUT, /* swept embryonic entries whose server was SYN_RCVD */
 	TS_U_MAX = 8,
 };
 struct ts_ustats {
@@ -235,7 +236,7 @@ enum ts_anomaly {
 	TS_A_SYN_DATA = 8,           /* payload on a SYN without TFO, or on a SYN-ACK */
 	TS_A_OUT_OF_WINDOW = 9,      /* reserved: not raised yet */
 	TS_A_PORT_SCAN = 10,         /* one source, many ports, in a window */
-	TS_A_HALF_OPEN_TIMEOUT = 11, /* reserved: not raised yet */
+	TS_A_HALF_OPEN_TIMEOUT = 11, /* counted by the userspace sweeper (ustats) */
 	TS_A_KINDS,                  /* kinds defined */
 	TS_A_MAX = 16,               /* room to grow without resizing the map */
 };

@@ -42,6 +42,7 @@
 #define TS_STEP_RST_OOW        0x20 /* RST outside the window: ignored */
 #define TS_STEP_CLOSED         0x40 /* both endpoints CLOSED now */
 #define TS_STEP_OUT_OF_WINDOW  0x80 /* segment outside the window (reported, not acted on) */
+#define TS_STEP_DATA_FAR_OOW   0x100 /* data far outside the window: ignored (out_of_window) */
 
 /* Default per-state idle timeouts in seconds, like nf_conntrack's, except
  * TIME_WAIT = 2 MSL = 60 s as Linux holds it. Index: enum ts_state. */
@@ -207,6 +208,30 @@ TS_INLINE int ts_in_window(const struct ts_endpoint *snd, const struct ts_endpoi
 		return 1;
 	return !ts_after(s->seq, snd->maxend) &&
 	       ts_after(end + 1, snd->end - rcv->maxwin);
+}
+
+/*
+ * The out_of_window anomaly (conntrack's INVALID, with slack): a data
+ * segment (not SYN, not RST) more than one of the receiver's largest
+ * windows beyond what ts_in_window() accepts: starting past ack + window
+ * + maxwin, or ending more than two largest windows behind the sender's
+ * highest sequence. The slack keeps retransmissions (SACK'd or not),
+ * window and keepalive probes, reordering and a window maximum lost to
+ * the lock-free path far from it. Never judged: a picked-up flow (window
+ * scale unknown), unknown sequence space, windows too large (> 2^29) for
+ * the arithmetic to stay inside half the sequence space.
+ */
+TS_INLINE int ts_data_far_oow(const struct ts_flow *f, const struct ts_endpoint *snd,
+			       const struct ts_endpoint *rcv, const struct ts_seg *s)
+{
+	__u32 end = ts_seg_end(s), w = rcv->maxwin;
+
+	if (!s->len || (s->flags & (TS_TCP_SYN | TS_TCP_RST)) || (f->flags & TS_F_PICKED_UP))
+		return 0;
+	if (!(snd->flags & TS_EP_SEQ_KNOWN) || !(rcv->flags & TS_EP_SEQ_KNOWN) || !w ||
+	    w > (1u << 29))
+		return 0;
+	return ts_after(s->seq, snd->maxend + w) || !ts_after(end + 1 + w, snd->end - w);
 }
 
 /*
@@ -401,8 +426,13 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		goto out;
 	}
 
-	if (!ts_in_window(snd, rcv, s))
+	if (!ts_in_window(snd, rcv, s)) {
 		ret |= TS_STEP_OUT_OF_WINDOW;
+		/* far outside: ignored, as the kernel drops it; learning from
+		 * it would move the window and flag the real segments after */
+		if (ts_data_far_oow(f, snd, rcv, s))
+			return ret | TS_STEP_DATA_FAR_OOW;
+	}
 	ts_track_seq(f, snd, rcv, s);
 
 	if (fl & TS_TCP_SYN) {
@@ -486,6 +516,10 @@ TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, 
 	from &= 1;
 	snd = &f->ep[from];
 	rcv = &f->ep[from ^ 1];
+	/* data outside the window takes the full step, which judges it
+	 * (out_of_window): a few compares, no map call */
+	if (s->len && !ts_in_window(snd, rcv, s))
+		return 0;
 	if (now > f->last_seen_ns)
 		f->last_seen_ns = now;
 	snd->packets++;
@@ -528,6 +562,23 @@ TS_INLINE int ts_flow_expired(const struct ts_flow *f, __u64 now, const __u32 *t
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * half_open_timeout: an embryonic entry whose server answered (SYN_RCVD)
+ * and then stayed idle past the SYN_RCVD timeout: the handshake was never
+ * completed and the server has given up on it (Linux drops the request
+ * after its SYN-ACK retries, about 63 s). The client side is not looked
+ * at: having seen the SYN-ACK it is ESTABLISHED, whose timeout is days.
+ * Decided by the userspace sweeper, which removes such entries
+ * (user/gc.c); the datapath never times entries out itself.
+ */
+TS_INLINE int ts_half_open_timed_out(const struct ts_flow *f, __u64 now, const __u32 *timeouts)
+{
+	__u64 idle = now > f->last_seen_ns ? now - f->last_seen_ns : 0;
+
+	return f->ep[TS_SERVER].state == TS_SYN_RCVD &&
+	       idle > (__u64)timeouts[TS_SYN_RCVD] * 1000000000ull;
 }
 
 #endif /* TCPSENTRY_FSM_H */

@@ -783,9 +783,9 @@ static void test_anomaly_names(void **state)
 	assert_true(ts_anomaly_detected(TS_A_SYN_FLOOD));
 	assert_false(ts_anomaly_detected(TS_A_ACK_NO_CONN));
 	assert_false(ts_anomaly_detected(TS_A_ACK_FLOOD));
-	assert_false(ts_anomaly_detected(TS_A_OUT_OF_WINDOW));
+	assert_true(ts_anomaly_detected(TS_A_OUT_OF_WINDOW));
 	assert_true(ts_anomaly_detected(TS_A_PORT_SCAN));
-	assert_false(ts_anomaly_detected(TS_A_HALF_OPEN_TIMEOUT));
+	assert_true(ts_anomaly_detected(TS_A_HALF_OPEN_TIMEOUT));
 	assert_false(ts_anomaly_detected(TS_A_MAX));
 	assert_string_equal(ts_bad_flags_name(TS_BF_NULL), "null");
 	assert_string_equal(ts_bad_flags_name(TS_BF_SYN_FIN), "syn_fin");

@@ -873,6 +873,82 @@ static void test_flow_expired(void **state)
 	last = p.f.last_seen_ns;
 	assert_false(ts_flow_expired(&p.f, last + 119 * s, to));
 	assert_true(ts_flow_expired(&p.f, last + 121 * s, to));
+	assert_false(ts_half_open_timed_out(&p.f, last + 121 * s, to)); /* never answered */
+}
+
+static void test_half_open_timed_out(void **state)
+{
+	static const struct step ho[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		S(B, fSA, 5000, 1001, 0, ES, SR),
+	};
+	static const struct step e[] = { HANDSHAKE };
+	static const __u32 to[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
+	const __u64 s = 1000000000ull;
+	struct player p;
+	__u64 last;
+
+	(void)state;
+	RUN(&p, ho); /* SYN answered, final ACK never came */
+	last = p.f.last_seen_ns;
+	assert_int_equal(p.f.ep[TS_SERVER].state, TS_SYN_RCVD);
+	assert_false(ts_half_open_timed_out(&p.f, last + 59 * s, to)); /* not yet */
+	assert_true(ts_half_open_timed_out(&p.f, last + 61 * s, to));
+	assert_false(ts_flow_expired(&p.f, last + 61 * s, to)); /* the client is ESTABLISHED */
+	RUN(&p, e); /* completed: never half-open */
+	last = p.f.last_seen_ns;
+	assert_false(ts_half_open_timed_out(&p.f, last + 432001 * s, to));
+}
+
+static void test_data_far_oow(void **state)
+{
+	struct ts_flow f = { 0 };
+	struct ts_endpoint snd = { 0 }, rcv = { 0 };
+	struct ts_seg s = { .seq = 1000000, .flags = TS_TCP_ACK, .len = 100 };
+
+	(void)state;
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s)); /* unknown sequence space */
+	snd.flags = rcv.flags = TS_EP_SEQ_KNOWN;
+	snd.end = 1000;
+	snd.maxend = 1000 + 8192;
+	rcv.maxwin = 8192;
+	s.seq = 1000; /* next in order */
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 1000 + 8193; /* just past the window: not far */
+	assert_false(ts_in_window(&snd, &rcv, &s));
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 1000 + 2 * 8192; /* at the slack's edge */
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 1000 + 2 * 8192 + 1;
+	assert_true(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 1000 + 10000000;
+	assert_true(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 1000 - 8100; /* a retransmission a window back */
+	assert_true(ts_in_window(&snd, &rcv, &s));
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 1000 - 16000; /* old, within the slack */
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 1000 - 1000000; /* far behind */
+	assert_true(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.len = 0; /* not data: a bare ACK is never judged */
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.len = 100;
+	s.flags = TS_TCP_RST | TS_TCP_ACK; /* RSTs have their own kinds */
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.flags = TS_TCP_ACK;
+	f.flags = TS_F_PICKED_UP; /* window scale unknown */
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	f.flags = 0;
+	rcv.maxwin = (1u << 29) + 1; /* too large to judge */
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	/* sequence wrap */
+	rcv.maxwin = 8192;
+	snd.end = 0xffffff00u;
+	snd.maxend = 0xffffff00u + 8192;
+	s.seq = 0xffffff00u + 4000;
+	assert_false(ts_data_far_oow(&f, &snd, &rcv, &s));
+	s.seq = 0xffffff00u + 30000;
+	assert_true(ts_data_far_oow(&f, &snd, &rcv, &s));
 }
 
 static void test_in_window_and_rst_verdict(void **state)
@@ -1070,7 +1146,9 @@ int main(void)
 		cmocka_unit_test(test_handshake_time),
 		cmocka_unit_test(test_effective_state),
 		cmocka_unit_test(test_flow_expired),
+		cmocka_unit_test(test_half_open_timed_out),
 		cmocka_unit_test(test_in_window_and_rst_verdict),
+		cmocka_unit_test(test_data_far_oow),
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_syn_data),
 		cmocka_unit_test(test_rate_limit),
