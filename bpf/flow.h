@@ -38,6 +38,22 @@ static __always_inline void count(struct ts_counters *cn, __u32 idx)
 		cn->c[idx]++;
 }
 
+/* 1: suppress the state events of an embryonic entry now. Global: off
+ * the established-flow path. */
+__attribute__((noinline)) int emb_state_gate(__u64 now)
+{
+	__u32 zero = 0, hslot = TS_SYN_HOST;
+	struct ts_flood *host = bpf_map_lookup_elem(&floods, &hslot);
+	struct ts_anomalies *an;
+
+	if (host && (host->active || host->ports_active))
+		return 1;
+	an = bpf_map_lookup_elem(&anomalies, &zero);
+	if (!an)
+		return 0;
+	return !ts_emb_state_take(&an->rl[TS_RL_STATE], now);
+}
+
 static __always_inline void emit_state_events(const struct ts_flow_key *key,
 					      const struct step_out *o, __u8 tcp_flags,
 					      __u8 dir, __u8 family, struct ts_counters *cn)
@@ -53,6 +69,15 @@ static __always_inline void emit_state_events(const struct ts_flow_key *key,
 	if (!cfg || !cfg->state_events)
 		return;
 	ev.ts_ns = bpf_ktime_get_ns(); /* precise: events are rare, and ordered by it */
+	/* embryonic entries only (established flows never get here): none
+	 * while a SYN flood is active, else a per-CPU bucket */
+	if (o->new_state[0] < TS_ESTABLISHED && o->new_state[1] < TS_ESTABLISHED &&
+	    emb_state_gate(ev.ts_ns)) {
+		for (side = 0; side < 2; side++)
+			if (o->old_state[side] != o->new_state[side])
+				count(cn, TS_C_STATE_SUPPRESSED);
+		return;
+	}
 	ev.key = *key;
 	ev.type = TS_EV_STATE;
 	ev.client = o->client;

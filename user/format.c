@@ -82,6 +82,7 @@ static const char *const counter_names[TS_C_MAX] = {
 	[TS_C_EVENTS] = "events",
 	[TS_C_EVENTS_LOST] = "events_lost",
 	[TS_C_RACE_RETRY] = "promotion_races",
+	[TS_C_STATE_SUPPRESSED] = "state_events_suppressed",
 };
 
 const char *ts_counter_name(unsigned idx)

@@ -195,6 +195,7 @@ enum ts_counter {
 	TS_C_EVENTS,           /* events written */
 	TS_C_EVENTS_LOST,      /* ring buffer full */
 	TS_C_RACE_RETRY,       /* looked up a promoted embryonic copy */
+	TS_C_STATE_SUPPRESSED, /* embryonic state events not written: flood or rate limit */
 	TS_C_MAX = 48,         /* room to grow without resizing the map */
 };
 
@@ -259,6 +260,12 @@ enum ts_bad_flags {
 #define TS_RL_RATE 20
 #define TS_RL_BURST 50
 #define TS_RL_COST_NS (1000000000ull / TS_RL_RATE)
+/* state events of embryonic entries: their own per-CPU bucket, kept in
+ * ts_anomalies.rl[TS_RL_STATE] (the unused kind TS_A_NONE's slot) */
+#define TS_RL_STATE 0
+#define TS_RL_EMB_RATE 4
+#define TS_RL_EMB_BURST 8
+#define TS_RL_EMB_COST_NS (1000000000ull / TS_RL_EMB_RATE)
 
 struct ts_rl {
 	__u64 last_ns;    /* when the bucket was last refilled; 0: never used */

@@ -69,9 +69,9 @@ TS_A_INLINE int ts_syn_data(const struct ts_seg *s)
  * rl->suppressed and clears it once the write succeeded), 0 if it is
  * suppressed (counted in rl->suppressed here).
  */
-TS_A_INLINE int ts_rl_take(struct ts_rl *rl, __u64 now)
+TS_A_INLINE int ts_bucket_take(struct ts_rl *rl, __u64 now, __u64 cost_ns, __u64 burst)
 {
-	const __u64 cap = (__u64)TS_RL_BURST * TS_RL_COST_NS;
+	const __u64 cap = burst * cost_ns;
 	__u64 credit;
 
 	if (!rl->last_ns || now < rl->last_ns)
@@ -81,13 +81,31 @@ TS_A_INLINE int ts_rl_take(struct ts_rl *rl, __u64 now)
 	if (credit > cap)
 		credit = cap;
 	rl->last_ns = now;
-	if (credit < TS_RL_COST_NS) {
+	if (credit < cost_ns) {
 		rl->credit_ns = credit;
 		rl->suppressed++;
 		return 0;
 	}
-	rl->credit_ns = credit - TS_RL_COST_NS;
+	rl->credit_ns = credit - cost_ns;
 	return 1;
+}
+
+TS_A_INLINE int ts_rl_take(struct ts_rl *rl, __u64 now)
+{
+	return ts_bucket_take(rl, now, TS_RL_COST_NS, TS_RL_BURST);
+}
+
+/*
+ * State events of embryonic entries (both sides before ESTABLISHED) go
+ * through their own per-CPU bucket (ts_anomalies.rl[TS_RL_STATE], the
+ * slot of the unused kind TS_A_NONE): a spoofed SYN flood creates one
+ * embryonic entry per SYN, and must not write events per SYN before it is
+ * detected (once detected, no embryonic state events at all).
+ */
+
+TS_A_INLINE int ts_emb_state_take(struct ts_rl *rl, __u64 now)
+{
+	return ts_bucket_take(rl, now, TS_RL_EMB_COST_NS, TS_RL_EMB_BURST);
 }
 
 #endif /* TCPSENTRY_ANOMALY_H */

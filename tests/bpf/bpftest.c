@@ -950,6 +950,52 @@ static int post_syn_flood(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* a spoofed flood with state events on: the embryonic entries' events go
+ * through their bucket before detection, and stop once it is detected */
+static int post_flood_state_events(const struct tcase *tc, char *why)
+{
+	uint64_t c[TS_C_MAX];
+	int i, st = 0;
+
+	(void)tc;
+	set_state_events(1);
+	next_epoch();
+	for (i = 0; i < 10000; i++)
+		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
+				   FLOOD_PORT, F_SYN, 1000u * (uint32_t)i, 0), 0, "test run");
+	next_epoch();
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 10000, 2000, S4, FLOOD_PORT, F_SYN, 1, 0), 0,
+		  "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_SYN_FLOOD, TS_FLOOD_START), 1, "flood start events");
+	for (i = 0; i < nevs; i++)
+		st += evs[i].type == TS_EV_STATE;
+	/* the burst, plus what refilled over the test's epochs (< 2 s) */
+	ASSERT_TRUE(st <= 2 * (TS_RL_EMB_BURST + 2 * TS_RL_EMB_RATE),
+		    "%d state events for 10,001 spoofed SYNs", st);
+	ASSERT_TRUE(st >= 2 * TS_RL_EMB_BURST, "%d state events: the burst passes", st);
+	ASSERT_EQ(read_counters(c), 0, "read counters");
+	ASSERT_EQ(c[TS_C_STATE_SUPPRESSED], 2 * 10001 - st, "state events suppressed");
+	/* full buckets again (in the same epoch: the flood stays active): still none */
+	{
+		struct ts_anomalies *a = calloc(ncpus, sizeof(*a));
+		__u32 zero = 0;
+
+		ASSERT_TRUE(a != NULL, "calloc");
+		i = bpf_map_update_elem(anomalies_fd, &zero, a, BPF_ANY);
+		free(a);
+		ASSERT_EQ(i, 0, "reset buckets");
+	}
+	nevs = 0;
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 10001, 2001, S4, FLOOD_PORT, F_SYN, 1, 0), 0,
+		  "test run");
+	ring_buffer__consume(rb);
+	for (i = 0, st = 0; i < nevs; i++)
+		st += evs[i].type == TS_EV_STATE;
+	ASSERT_EQ(st, 0, "state events of an embryonic entry during a flood");
+	return 0;
+}
+
 /* 3,000 handshakes that complete inside one epoch (6,000 SYN/s, above the
  * rate, 100% complete), from 3,000 sources: no flood */
 static int post_syn_complete(const struct tcase *tc, char *why)
@@ -1688,6 +1734,8 @@ static const struct tcase cases[] = {
 		  NOTHING }) },
 	{ "syn_flood: 10,000 spoofed SYNs to one port in one epoch -> one start (20,000/s, ~10,000 sources), one end",
 	  .post = post_syn_flood },
+	{ "state events under a spoofed flood: embryonic ones rate-limited, none once flagged",
+	  .post = post_flood_state_events },
 	{ "syn_flood look-alike: 3,000 handshakes that complete in one epoch -> nothing",
 	  .post = post_syn_complete },
 	{ "port_scan: one source, SYNs to 50 ports -> one event at 21 ports",

@@ -1103,6 +1103,27 @@ static void test_rate_limit(void **state)
 	assert_true(ts_rl_take(&rl, 5));
 }
 
+/* embryonic state events: their own, smaller bucket (< 1 event per 1,000
+ * SYNs of a 5,000 SYN/s flood over its first second on one CPU) */
+static void test_emb_state_limit(void **state)
+{
+	struct ts_rl rl = { 0 };
+	__u64 t = 1000;
+	int i, n = 0;
+
+	(void)state;
+	for (i = 0; i < 5000; i++) /* 5,000 SYN/s for 1 s */
+		n += ts_emb_state_take(&rl, t + (__u64)i * 200000ull);
+	assert_true(n >= TS_RL_EMB_BURST + TS_RL_EMB_RATE - 1 &&
+		    n <= TS_RL_EMB_BURST + TS_RL_EMB_RATE);
+	assert_int_equal(rl.suppressed, 5000 - n);
+	/* a few real connections a second are never suppressed */
+	rl = (struct ts_rl){ 0 };
+	for (i = 0, n = 0; i < 100; i++)
+		n += ts_emb_state_take(&rl, t + (__u64)i * TS_RL_EMB_COST_NS);
+	assert_int_equal(n, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1152,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_syn_data),
 		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_emb_state_limit),
 	};
 
 	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
