@@ -69,9 +69,10 @@ static __always_inline void emit_state_events(const struct ts_flow_key *key,
 	if (!cfg || !cfg->state_events)
 		return;
 	ev.ts_ns = bpf_ktime_get_ns(); /* precise: events are rare, and ordered by it */
-	/* embryonic entries only (established flows never get here): none
+	/* handshakes the server has not completed (embryonic entries: a
+	 * flood's SYN and SYN-ACK; established flows never get here): none
 	 * while a SYN flood is active, else a per-CPU bucket */
-	if (o->new_state[0] < TS_ESTABLISHED && o->new_state[1] < TS_ESTABLISHED &&
+	if (o->old_state[TS_SERVER] < TS_ESTABLISHED && o->new_state[TS_SERVER] < TS_ESTABLISHED &&
 	    emb_state_gate(ev.ts_ns)) {
 		for (side = 0; side < 2; side++)
 			if (o->old_state[side] != o->new_state[side])
