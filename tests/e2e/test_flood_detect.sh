@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SYN flood detection end to end: tcpsentry attached on the server veth,
+# tools/synflood (spoofed sources in 198.18.128.0/17, XDP live frames) from
+# the client namespace at its best rate for ~2.5 s to one listening port.
+#   - one syn_flood start event, within 1 s of the flood's first SYN;
+#   - one syn_flood end event after the generator stops (reported at the
+#     next SYN: a few real connections afterwards);
+#   - all events written during the flood < 1 per 1,000 SYNs sent (state
+#     events of the embryonic entries are bounded in the kernel);
+#   - stats -j counts syn_flood >= 1.
+# Latency method: event ts_ns is bpf_ktime_get_ns() = CLOCK_MONOTONIC; the
+# test reads CLOCK_MONOTONIC (python3 time.monotonic_ns) just before it
+# starts synflood. synflood loads its program and resolves the MAC first,
+# so "start event ts - launch time" is an upper bound of the latency from
+# the first SYN.
+. "$(dirname "$0")/lib.sh"
+SYNFLOOD=${SYNFLOOD:-$REPO/build/synflood}
+N=${E2E_FLOOD_COUNT:-2000000}      # bound in frames (the time bound stops it first)
+SECS=${E2E_FLOOD_SECONDS:-2.5}
+[ -x "$SYNFLOOD" ] || { fail "no synflood binary at $SYNFLOOD (make build/synflood)"; finish; }
+mono_ns() { "$PY" -c 'import time; print(time.monotonic_ns())'; }
+
+lab_setup
+in_ns "$SNS" ethtool -K "$SIF" gro on >/dev/null 2>&1 ||
+	{ fail "cannot turn GRO on on $SIF (NAPI for XDP frames)"; finish; }
+ip -n "$SNS" route add 198.18.128.0/17 via "$C4" dev "$SIF"
+ts_attach "$SNS" "$SIF" || finish
+drv_start srv "$SNS" -4 -q 128 server "$S4" 80 || finish
+"$TCPSENTRY" -n "$SNS" events -j --timeout 40 >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
+evpid=$!
+sleep 0.5   # let it open the ring buffer
+
+t0=$(mono_ns)
+out=$(in_ns "$CNS" timeout 30 "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 \
+	--count "$N" --seconds "$SECS" 2>&1)
+rc=$?
+t1=$(mono_ns)
+info "synflood: $out"
+sent=$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out" | tail -n 1)
+rate=$(sed -n 's/.*: \([0-9]*\) frames\/s.*/\1/p' <<<"$out" | tail -n 1)
+if [ "$rc" -ne 0 ] || [ -z "$sent" ]; then
+	fail "synflood exited $rc"; detail <<<"$out"; finish
+fi
+if [ "${rate:-0}" -ge 5000 ]; then
+	pass "flood: $sent SYNs at $rate SYN/s to port 80"
+else
+	fail "flood rate $rate SYN/s < 5000"
+fi
+# quiet for over an epoch, then real connections: the next SYN ends it
+sleep 1.2
+for i in 1 2 3; do
+	in_ns "$CNS" timeout 5 "$PY" -c "import socket; s=socket.create_connection(('$S4', 80), 2); s.close()" \
+		2>/dev/null
+	sleep 0.6
+done
+sleep 0.5
+kill -TERM "$evpid" 2>/dev/null
+wait "$evpid" 2>/dev/null
+
+"$PY" - "$LAB_TMP/events" "$t0" "$t1" "$sent" >"$LAB_TMP/check" 2>&1 <<'PY'
+import json, sys
+path, t0, t1, sent = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+evs = [json.loads(l) for l in open(path) if l.strip()]
+fl = [e for e in evs if e.get("type") == "anomaly" and e.get("kind") == "syn_flood"]
+st = [e for e in fl if e.get("phase") == "start"]
+en = [e for e in fl if e.get("phase") == "end"]
+during = [e for e in evs if t0 <= e["ts_ns"] <= t1]
+ok = True
+def say(good, msg):
+    global ok
+    ok &= good
+    print(("PASS " if good else "FAIL ") + msg)
+say(len(st) >= 1, "syn_flood start events: %d %s" % (len(st), st[:1]))
+if st:
+    lat = (st[0]["ts_ns"] - t0) / 1e6
+    say(0 <= lat <= 1000, "start %.0f ms after the generator was launched (<= 1000 ms)" % lat)
+say(len(en) >= 1 and (not st or en[-1]["ts_ns"] > t1),
+    "syn_flood end events after the generator stopped: %d %s" % (len(en), en[-1:]))
+say(len(during) * 1000 < sent,
+    "%d events during the flood for %d SYNs (< 1 per 1,000): %s" % (
+        len(during), sent, sorted({(e["type"], e.get("kind", "")) for e in during})))
+sys.exit(0 if ok else 1)
+PY
+crc=$?
+while read -r verdict msg; do
+	[ "$verdict" = PASS ] && pass "$msg" || fail "$msg"
+done <"$LAB_TMP/check"
+[ "$crc" -eq 0 ] || detail < <(head -n 20 "$LAB_TMP/events")
+if ts_run -n "$SNS" stats -j; then
+	n=$("$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["anomalies"].get("syn_flood", 0))' <<<"$TS_OUT")
+	sup=$("$PY" -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d.get("counters", d).get("state_events_suppressed", "?"))' <<<"$TS_OUT" 2>/dev/null)
+	[ "${n:-0}" -ge 1 ] && pass "stats -j: syn_flood $n (state events suppressed: $sup)" ||
+		{ fail "stats -j: syn_flood ${n:-?}"; detail <<<"$TS_OUT"; }
+else
+	fail "stats -j: exit $TS_RC: $TS_ERR"
+fi
+drv_stop srv
+finish
