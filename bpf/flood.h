@@ -52,6 +52,16 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 	if (!fl)
 		return 0;
 
+	if (slot == TS_AF_SLOT) {
+		/* ack flood: ingress segments of unknown tuples */
+		a.kind = TS_A_ACK_FLOOD;
+		a.detail = phase;
+		a.got = rate;
+		a.tcp_flags = TS_TCP_ACK;
+		a.dir = DIR_INGRESS;
+		anomaly_raise(&key, &a);
+		return 0;
+	}
 	if (slot == TS_BS_SLOT) {
 		/* backscatter: a port_scan seen from this host's RSTs */
 		a.kind = TS_A_PORT_SCAN;
@@ -103,6 +113,8 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 		d = ts_flood_decide(fl->active, syn, 0,
 				    cfg_or(cfg ? cfg->backscatter_rate : 0, TS_DEF_BACKSCATTER_RATE),
 				    101, &rate, &pct);
+	else if (slot == TS_AF_SLOT) /* unknown-tuple ACKs: a rate */
+		d = ts_flood_decide(fl->active, syn, 0, TS_DEF_ACK_FLOOD_RATE, 101, &rate, &pct);
 	else
 		d = ts_flood_decide(fl->active, syn, done,
 				    cfg_or(cfg ? cfg->syn_flood_rate : 0, TS_DEF_SYN_FLOOD_RATE),
@@ -238,6 +250,24 @@ __attribute__((noinline)) int backscatter_note(__u64 now)
 	w->syn[e & 1]++;
 	if (fl->epoch != e)
 		flood_eval(TS_BS_SLOT, e, now);
+	return 0;
+}
+
+/* An ingress segment of an unknown tuple that is not a SYN (the pickup
+ * path): the ack_flood window, like the backscatter one. */
+__attribute__((noinline)) int ackflood_note(__u64 now)
+{
+	__u32 slot = TS_AF_SLOT;
+	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
+	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+	__u64 e = ts_epoch(now);
+
+	if (!w || !fl)
+		return 0;
+	ts_win_advance(w, e);
+	w->syn[e & 1]++;
+	if (fl->epoch != e)
+		flood_eval(TS_AF_SLOT, e, now);
 	return 0;
 }
 

@@ -138,6 +138,8 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	o->old_state[0] = f->ep[0].state;
 	o->old_state[1] = f->ep[1].state;
 	o->ret = ts_fsm_step(f, &sc->seg, sc->now, sc->dir == DIR_INGRESS);
+	if (ts_ack_unanswered(f, &sc->seg, sc->now))
+		o->ret |= TS_STEP_ACK_NO_CONN;
 	o->new_state[0] = f->ep[0].state;
 	o->new_state[1] = f->ep[1].state;
 	o->client = f->client;
@@ -214,6 +216,36 @@ static __always_inline struct ts_flow *flow_new(const struct ts_flow_key *key, s
 		}
 	}
 	return bpf_map_lookup_elem(map, key);
+}
+
+/* A picked-up entry's sender repeats, unanswered past the grace (the step
+ * marked the entry: once per entry). Not in one-way mode (--no-egress),
+ * where the answer is never seen. Global: off the common path. */
+__attribute__((noinline)) int ack_no_conn_raise(const struct ts_flow_key *key, struct pkt *p,
+					       const struct step_ctx *sc, __u32 dir)
+{
+	struct ts_config *cfg;
+	__u32 zero = 0;
+	struct anom_facts a = {
+		.kind = TS_A_ACK_NO_CONN,
+		.client = TS_EV_CLIENT_UNKNOWN,
+	};
+
+	if (!key || !p || !sc)
+		return 0;
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (cfg && cfg->one_way)
+		return 0;
+	a.got = p->seg.seq;
+	a.detail = p->seg.ack;
+	a.client = sc->out.client;
+	a.side = sc->seg.from;
+	a.sender = (__u8)sc->sender_idx;
+	a.tcp_flags = p->seg.flags;
+	a.dir = (__u8)dir;
+	a.family = p->family;
+	anomaly_raise(key, &a);
+	return 0;
 }
 
 /*
@@ -308,6 +340,10 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 				anomaly_raise(&key, &a);
 				return 0;
 			}
+			/* the pickup path: an unknown tuple's non-SYN segment
+			 * feeds the ack_flood window (from the caller) */
+			if (dir == DIR_INGRESS && !(p->seg.flags & TS_TCP_SYN))
+				p->out |= PKT_OUT_ACKFLOOD;
 			f = flow_new(&key, p, sc.sender_idx, sc.now, &table, tmp, cn);
 			if (!f) {
 				count(cn, TS_C_INSERT_FAIL);
@@ -346,6 +382,8 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 
 		anomaly_raise(&key, &a);
 	}
+	if (sc.out.ret & TS_STEP_ACK_NO_CONN)
+		ack_no_conn_raise(&key, p, &sc, dir);
 	if (!table && tmp && (sc.out.ret & TS_STEP_ESTABLISHED)) {
 		if (bpf_map_update_elem(&flows, &key, tmp, BPF_ANY)) {
 			count(cn, TS_C_INSERT_FAIL);

@@ -58,6 +58,7 @@ struct pkt {
 };
 
 #define PKT_OUT_BACKSCATTER 0x1 /* an RST this host sent for no established flow */
+#define PKT_OUT_ACKFLOOD 0x2    /* an ingress non-SYN segment of an unknown tuple (pickup path) */
 
 static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *proto)
 {

@@ -121,6 +121,8 @@ int ts_anomaly_detected(unsigned kind)
 	case TS_A_PORT_SCAN:
 	case TS_A_HALF_OPEN_TIMEOUT:
 	case TS_A_OUT_OF_WINDOW:
+	case TS_A_ACK_NO_CONN:
+	case TS_A_ACK_FLOOD:
 		return 1;
 	default:
 		return 0;
@@ -357,6 +359,13 @@ static void print_anomaly_json(FILE *out, const struct ts_event *e)
 			e->detail, e->suppressed);
 		return;
 	}
+	if (e->kind == TS_A_ACK_FLOOD) {
+		/* ingress segments of unknown tuples (the pickup path) */
+		fprintf(out, "\"phase\":\"%s\",\"rate\":%u,\"hook\":\"ingress\",\"expected\":%u,"
+			"\"got\":%u,\"detail\":%u,\"suppressed\":%u}\n", flood_phase(e), e->got,
+			e->expected, e->got, e->detail, e->suppressed);
+		return;
+	}
 	if (e->kind == TS_A_SYN_FLOOD) {
 		unsigned port = ntohs(e->key.port[1]);
 
@@ -413,6 +422,15 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 	    (e->detail & TS_SCAN_BACKSCATTER)) {
 		fprintf(out, "%llu.%06llu %-10s anomaly port_scan backscatter %s: %s %u RST/s "
 			"sent to unknown peers", sec, us, iface, flood_phase(e),
+			(e->detail & 0xff) == TS_FLOOD_END ? "peak" : "rate", e->got);
+		if (e->suppressed)
+			fprintf(out, " (+%u suppressed)", e->suppressed);
+		fputc('\n', out);
+		return;
+	}
+	if (e->type == TS_EV_ANOMALY && e->kind == TS_A_ACK_FLOOD) {
+		fprintf(out, "%llu.%06llu %-10s anomaly ack_flood %s: %s %u ACK/s for unknown "
+			"connections", sec, us, iface, flood_phase(e),
 			(e->detail & 0xff) == TS_FLOOD_END ? "peak" : "rate", e->got);
 		if (e->suppressed)
 			fprintf(out, " (+%u suppressed)", e->suppressed);

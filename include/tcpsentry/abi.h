@@ -131,6 +131,7 @@ enum ts_hist_letter {
 #define TS_F_PICKED_UP  0x01 /* first seen mid-stream, roles guessed */
 #define TS_F_PROMOTED   0x02 /* embryonic copy is stale: look in flows */
 #define TS_F_CONFIRMED  0x04 /* both directions seen */
+#define TS_F_ACK_REPORTED 0x08 /* picked up, unanswered past the grace: ack_no_conn raised */
 
 /*
  * The value of both flow tables (embryonic and flows). The datapath writes
@@ -231,8 +232,8 @@ enum ts_anomaly {
 	TS_A_RST_NO_CONN = 2,        /* RST for no tracked tuple */
 	TS_A_RST_OUT_OF_WINDOW = 3,  /* RFC 5961 3.2: outside the window, ignored */
 	TS_A_RST_IN_WINDOW_INEXACT = 4, /* RFC 5961 3.2: in window, not exact: ignored */
-	TS_A_ACK_NO_CONN = 5,        /* reserved: not raised yet */
-	TS_A_ACK_FLOOD = 6,          /* reserved: not raised yet */
+	TS_A_ACK_NO_CONN = 5,        /* picked-up tuple's sender repeats, never answered */
+	TS_A_ACK_FLOOD = 6,          /* unknown-tuple ACK rate start/end (detail: TS_FLOOD_*) */
 	TS_A_BAD_FLAGS = 7,          /* a flag set no conforming stack sends */
 	TS_A_SYN_DATA = 8,           /* payload on a SYN without TFO, or on a SYN-ACK */
 	TS_A_OUT_OF_WINDOW = 9,      /* reserved: not raised yet */
@@ -318,7 +319,7 @@ _Static_assert(sizeof(struct ts_event) == 80, "ts_event size");
 /* Run-time configuration read by the datapath (the `config` array, key 0). */
 struct ts_config {
 	__u32 state_events;  /* 1: emit TS_EV_STATE */
-	__u32 pad;
+	__u32 one_way;       /* 1: ingress only (--no-egress): no ack_no_conn */
 	/* flood and scan thresholds (include/tcpsentry/sketch.h); 0: default */
 	__u32 syn_flood_rate;         /* SYN/s to one port or host-wide */
 	__u32 syn_flood_complete_pct; /* a flood completes fewer handshakes (%) */

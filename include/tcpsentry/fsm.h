@@ -43,6 +43,11 @@
 #define TS_STEP_CLOSED         0x40 /* both endpoints CLOSED now */
 #define TS_STEP_OUT_OF_WINDOW  0x80 /* segment outside the window (reported, not acted on) */
 #define TS_STEP_DATA_FAR_OOW   0x100 /* data far outside the window: ignored (out_of_window) */
+#define TS_STEP_ACK_NO_CONN    0x200 /* picked up, unanswered past the grace (set by ts_ack_unanswered) */
+
+/* A picked-up tuple whose first sender is still unanswered this long after
+ * it was first seen, and sends again, is an ack_no_conn. */
+#define TS_ACK_GRACE_NS 1000000000ull
 
 /* Default per-state idle timeouts in seconds, like nf_conntrack's, except
  * TIME_WAIT = 2 MSL = 60 s as Linux holds it. Index: enum ts_state. */
@@ -104,6 +109,34 @@ TS_INLINE void ts_hist_segment(struct ts_flow *f, const struct ts_seg *s)
 		ts_hist_add(f, TS_H_FIN, r);
 	if (fl & TS_TCP_RST)
 		ts_hist_add(f, TS_H_RST, r);
+}
+
+/* Both directions seen (a history bit of each role): TS_F_CONFIRMED. */
+#define TS_HIST_CLIENT_BITS 0x555u /* bit = letter * 2 + role: even bits */
+#define TS_HIST_SERVER_BITS 0xaaau
+TS_INLINE void ts_flow_confirm(struct ts_flow *f)
+{
+	if ((f->hist_mask & TS_HIST_CLIENT_BITS) && (f->hist_mask & TS_HIST_SERVER_BITS))
+		f->flags |= TS_F_CONFIRMED;
+}
+
+/*
+ * ack_no_conn: a picked-up (mid-stream) entry, never answered by the other
+ * direction, whose sender sends again (not a SYN, not an RST) more than
+ * TS_ACK_GRACE_NS after the entry was first seen. Once per entry: marks it
+ * TS_F_ACK_REPORTED. Call after the segment was stepped (an answer from
+ * the other direction has confirmed the entry by then).
+ */
+TS_INLINE int ts_ack_unanswered(struct ts_flow *f, const struct ts_seg *s, __u64 now)
+{
+	if ((f->flags & (TS_F_PICKED_UP | TS_F_CONFIRMED | TS_F_ACK_REPORTED)) != TS_F_PICKED_UP)
+		return 0;
+	if (s->flags & (TS_TCP_SYN | TS_TCP_RST))
+		return 0;
+	if (now <= f->first_seen_ns || now - f->first_seen_ns <= TS_ACK_GRACE_NS)
+		return 0;
+	f->flags |= TS_F_ACK_REPORTED;
+	return 1;
 }
 
 /* State after the endpoint sends a segment with these flags (RST aside).
@@ -413,6 +446,7 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	snd->packets++;
 	snd->bytes += s->len;
 	ts_hist_segment(f, s);
+	ts_flow_confirm(f);
 
 	if (fl & TS_TCP_RST) {
 		int v = ts_rst_verdict(snd, rcv, s);
@@ -506,6 +540,10 @@ TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, 
 	if (s->flags & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST))
 		return 0;
 	if (f->ep[TS_CLIENT].state != TS_ESTABLISHED || f->ep[TS_SERVER].state != TS_ESTABLISHED)
+		return 0;
+	/* a picked-up entry not yet answered (nor reported): the full step
+	 * judges ack_no_conn. A flag test, no map call. */
+	if ((f->flags & (TS_F_PICKED_UP | TS_F_CONFIRMED | TS_F_ACK_REPORTED)) == TS_F_PICKED_UP)
 		return 0;
 	from = (sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER;
 	letter = s->len ? TS_H_DATA : TS_H_ACK;

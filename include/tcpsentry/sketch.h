@@ -41,7 +41,8 @@
 #define TS_SYN_HOST TS_SYN_PORT_SLOTS /* the host-wide slot */
 #define TS_SYN_SLOTS (TS_SYN_PORT_SLOTS + 1)
 #define TS_BS_SLOT TS_SYN_SLOTS  /* backscatter: RSTs this host sends to unknown peers */
-#define TS_SK_SLOTS (TS_SYN_SLOTS + 1) /* entries of synwin and floods */
+#define TS_AF_SLOT (TS_BS_SLOT + 1) /* ack flood: ingress segments of unknown tuples (pickups) */
+#define TS_SK_SLOTS (TS_AF_SLOT + 1) /* entries of synwin and floods */
 #define TS_HLL_REGS 64           /* registers per slot: ~13% standard error */
 #define TS_HLL_BITS 6
 
@@ -54,6 +55,7 @@
 #define TS_DEF_SYN_FLOOD_COMPLETE_PCT 10 /* flood only if fewer complete */
 #define TS_DEF_SCAN_PORTS 20             /* distinct ports in 5 s */
 #define TS_DEF_BACKSCATTER_RATE 1000     /* RST/s sent to unknown peers */
+#define TS_DEF_ACK_FLOOD_RATE 5000       /* unknown-tuple ACK/s, ingress */
 
 /* syn_flood event: detail */
 #define TS_FLOOD_START 1

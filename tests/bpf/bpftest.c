@@ -1142,6 +1142,122 @@ static int post_backscatter(const struct tcase *tc, char *why)
 	return 0;
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int flow_of(uint32_t sa, uint16_t sp, uint32_t da, uint16_t dp, struct ts_flow *f)
+{
+	struct frame_spec fs = { .family = 4, .saddr4 = sa, .daddr4 = da, .sport = sp,
+				 .dport = dp };
+
+	return lookup_flow(&fs, f);
+}
+
+/* a real connection picked up mid-stream, answered by the other direction:
+ * confirmed, and its sender repeating past the grace is no ack_no_conn */
+static int post_pickup_answered(const struct tcase *tc, char *why)
+{
+	uint64_t an[TS_A_MAX];
+	struct ts_flow f;
+	int k;
+
+	(void)tc;
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, 443, F_ACK, 1000, 5000), 0, "ack in");
+	ASSERT_EQ(flow_of(C4, CPORT, S4, 443, &f), 0, "picked up into flows");
+	ASSERT_EQ(f.flags & (TS_F_PICKED_UP | TS_F_CONFIRMED), TS_F_PICKED_UP, "unconfirmed");
+	ASSERT_EQ(send_seg(TC, S4, 443, C4, CPORT, F_ACK, 5000, 1000), 0, "ack out");
+	ASSERT_EQ(flow_of(C4, CPORT, S4, 443, &f), 0, "flows");
+	ASSERT_EQ(f.flags & (TS_F_CONFIRMED | TS_F_ACK_REPORTED), TS_F_CONFIRMED, "confirmed");
+	sleep_ms(1100);
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, 443, F_ACK, 1000, 5000), 0, "ack in again");
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, 443, F_ACK, 1000, 5000), 0, "ack in again");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(anomaly_events(), 0, "anomaly events");
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	for (k = 0; k < TS_A_MAX; k++)
+		ASSERT_EQ(an[k], 0, "anomaly count");
+	return 0;
+}
+
+/* a spoofed lone ACK tuple: repeated within the grace, nothing; repeated
+ * past it, one ack_no_conn (once per entry, however often it repeats) */
+static int post_ack_no_conn(const struct tcase *tc, char *why)
+{
+	uint64_t an[TS_A_MAX];
+	struct ts_flow f;
+	int i;
+
+	(void)tc;
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 7, 51000, S4, 80, F_ACK, 111, 222), 0, "ack");
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 7, 51000, S4, 80, F_ACK, 111, 222), 0, "ack");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(anomaly_events(), 0, "anomaly events within the grace");
+	sleep_ms(1100);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 7, 51000, S4, 80, F_ACK, 111, 222), 0, "ack");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_ACK_NO_CONN, -1), 1, "ack_no_conn events");
+	ASSERT_EQ(anomaly_events(), 1, "anomaly events");
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ANOMALY) {
+			ASSERT_EQ(evs[i].got, 111, "seq");
+			ASSERT_EQ(evs[i].detail, 222, "ack");
+			ASSERT_EQ(evs[i].dir, 0, "hook");
+		}
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_ACK_NO_CONN], 1, "ack_no_conn count");
+	ASSERT_EQ(an[TS_A_ACK_FLOOD], 0, "ack_flood count");
+	ASSERT_EQ(flow_of(SPOOF_BASE + 7, 51000, S4, 80, &f), 0, "flows");
+	ASSERT_EQ(f.flags & (TS_F_CONFIRMED | TS_F_ACK_REPORTED), TS_F_ACK_REPORTED, "marked");
+	return 0;
+}
+
+/* an ACK flood: 4,000 ACKs of 4,000 unknown tuples in one epoch
+ * (8,000/s): one ack_flood start at the next epoch, one end after a quiet
+ * epoch; no ack_no_conn (no tuple repeats) */
+static int post_ack_flood(const struct tcase *tc, char *why)
+{
+	uint64_t t0, t1, an[TS_A_MAX];
+	const struct ts_event *st = NULL;
+	int i;
+
+	(void)tc;
+	next_epoch();
+	t0 = coarse_ns();
+	for (i = 0; i < 4000; i++)
+		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(20000 + i), S4, 80,
+				   F_ACK, 1000u + (uint32_t)i, 1), 0, "test run");
+	t1 = coarse_ns();
+	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
+		snprintf(why, WHYLEN, "4,000 ACKs took %llu ms: crossed an epoch",
+			 (unsigned long long)((t1 - t0) / 1000000));
+		return 1;
+	}
+	next_epoch();
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 9000, 20000, S4, 80, F_ACK, 1, 1), 0, "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_ACK_FLOOD, TS_FLOOD_START), 1, "ack_flood start events");
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ANOMALY && evs[i].kind == TS_A_ACK_FLOOD)
+			st = &evs[i];
+	ASSERT_EQ(st->got, 8000, "ACK/s");
+	next_epoch();
+	next_epoch();
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 9001, 20000, S4, 80, F_ACK, 1, 1), 0, "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_ACK_FLOOD, -1), 2, "ack_flood events (start, end)");
+	ASSERT_EQ(count_kind(TS_A_ACK_FLOOD, TS_FLOOD_END), 1, "ack_flood end events");
+	ASSERT_EQ(anomaly_events(), 2, "anomaly events");
+	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
+	ASSERT_EQ(an[TS_A_ACK_FLOOD], 2, "ack_flood count");
+	ASSERT_EQ(an[TS_A_ACK_NO_CONN], 0, "ack_no_conn count");
+	return 0;
+}
+
 /* ---- the cases ---------------------------------------------------------------- */
 
 /* option bytes for the malformed-option cases */
@@ -1746,6 +1862,12 @@ static const struct tcase cases[] = {
 	  .post = post_many_ports_complete },
 	{ "port_scan backscatter: 2,000 RSTs sent to unknown peers in one epoch -> one start (4,000/s), one end",
 	  .post = post_backscatter },
+	{ "pickup answered by the other direction: confirmed, no ack_no_conn past the grace",
+	  .post = post_pickup_answered },
+	{ "ack_no_conn: a spoofed lone ACK tuple repeated past the 1 s grace -> once",
+	  .post = post_ack_no_conn },
+	{ "ack_flood: 4,000 ACKs of unknown tuples in one epoch -> one start (8,000/s), one end",
+	  .post = post_ack_flood },
 };
 
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))

@@ -781,8 +781,8 @@ static void test_anomaly_names(void **state)
 	assert_true(ts_anomaly_detected(TS_A_SYN_DATA));
 	assert_false(ts_anomaly_detected(TS_A_NONE));
 	assert_true(ts_anomaly_detected(TS_A_SYN_FLOOD));
-	assert_false(ts_anomaly_detected(TS_A_ACK_NO_CONN));
-	assert_false(ts_anomaly_detected(TS_A_ACK_FLOOD));
+	assert_true(ts_anomaly_detected(TS_A_ACK_NO_CONN));
+	assert_true(ts_anomaly_detected(TS_A_ACK_FLOOD));
 	assert_true(ts_anomaly_detected(TS_A_OUT_OF_WINDOW));
 	assert_true(ts_anomaly_detected(TS_A_PORT_SCAN));
 	assert_true(ts_anomaly_detected(TS_A_HALF_OPEN_TIMEOUT));

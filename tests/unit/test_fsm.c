@@ -665,6 +665,53 @@ static void test_pickup(void **state)
 	assert_hist(&p.f, "dAfFa");
 }
 
+/* confirmation (both directions' history) and ack_no_conn (a picked-up,
+ * unconfirmed entry's sender repeating past the grace; once per entry) */
+static void test_ack_no_conn(void **state)
+{
+	struct ts_flow f;
+	struct ts_seg ack = { .flags = TS_TCP_ACK, .from = TS_CLIENT };
+	struct ts_seg syn = { .flags = TS_TCP_SYN | TS_TCP_ACK, .from = TS_CLIENT };
+	struct ts_seg rst = { .flags = TS_TCP_RST | TS_TCP_ACK, .from = TS_CLIENT };
+	const __u64 t0 = 5000000000ull;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.flags = TS_F_PICKED_UP;
+	f.first_seen_ns = t0;
+	ts_hist_segment(&f, &ack);
+	ts_flow_confirm(&f);
+	assert_int_equal(f.flags & TS_F_CONFIRMED, 0);
+	/* within the grace, at it, clock behind: nothing */
+	assert_false(ts_ack_unanswered(&f, &ack, t0 + 500000000ull));
+	assert_false(ts_ack_unanswered(&f, &ack, t0 + TS_ACK_GRACE_NS));
+	assert_false(ts_ack_unanswered(&f, &ack, t0 - 1));
+	/* past it: SYNs and RSTs are not ACKs of a connection */
+	assert_false(ts_ack_unanswered(&f, &syn, t0 + 2 * TS_ACK_GRACE_NS));
+	assert_false(ts_ack_unanswered(&f, &rst, t0 + 2 * TS_ACK_GRACE_NS));
+	assert_true(ts_ack_unanswered(&f, &ack, t0 + TS_ACK_GRACE_NS + 1));
+	assert_true(f.flags & TS_F_ACK_REPORTED);
+	/* once per entry */
+	assert_false(ts_ack_unanswered(&f, &ack, t0 + 3 * TS_ACK_GRACE_NS));
+
+	/* answered: confirmed, never reported */
+	memset(&f, 0, sizeof(f));
+	f.flags = TS_F_PICKED_UP;
+	f.first_seen_ns = t0;
+	ts_hist_segment(&f, &ack);
+	ack.from = TS_SERVER;
+	ts_hist_segment(&f, &ack);
+	ts_flow_confirm(&f);
+	assert_true(f.flags & TS_F_CONFIRMED);
+	ack.from = TS_CLIENT;
+	assert_false(ts_ack_unanswered(&f, &ack, t0 + 3 * TS_ACK_GRACE_NS));
+
+	/* not picked up (a tracked handshake): never */
+	memset(&f, 0, sizeof(f));
+	f.first_seen_ns = t0;
+	assert_false(ts_ack_unanswered(&f, &ack, t0 + 3 * TS_ACK_GRACE_NS));
+}
+
 static void test_pickup_synack(void **state)
 {
 	static const struct step t[] = {
@@ -1174,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_syn_data),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_emb_state_limit),
+		cmocka_unit_test(test_ack_no_conn),
 	};
 
 	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
