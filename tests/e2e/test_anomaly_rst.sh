@@ -63,7 +63,7 @@ if ts_run -n "$SNS" stats -j; then
 	got=$("$PY" -c 'import json, sys
 a = json.loads(sys.stdin.readline())["anomalies"]
 print(" ".join("%s=%s" % kv for kv in sorted(a.items())))' <<<"$TS_OUT" 2>&1)
-	want="bad_flags=0 half_open_timeout=0 out_of_window=0 port_scan=0 rst_in_window_inexact=0 rst_no_conn=0 rst_out_of_window=1 syn_data=0 syn_flood=0"
+	want="ack_flood=0 ack_no_conn=0 bad_flags=0 half_open_timeout=0 out_of_window=0 port_scan=0 rst_in_window_inexact=0 rst_no_conn=0 rst_out_of_window=1 syn_data=0 syn_flood=0"
 	[ "$got" = "$want" ] && pass "stats anomalies: $got" ||
 		{ fail "stats anomalies: $got, expected $want"; detail <<<"$TS_OUT"; }
 else
