@@ -22,6 +22,8 @@ static const char usage_text[] =
 	"  conns  [-j] [--state S] [--port P] [--iface IF]\n"
 	"  events [-j] [--iface IF] [--count N] [--timeout SEC]\n"
 	"  stats  [-j] [--iface IF]      counters\n"
+	"  policy show [-j] [--iface IF] | set KEY=VALUE... [--iface IF] | keys\n"
+	"                                detection thresholds, changed at run time\n"
 	"\n"
 	"global options:\n"
 	"  -n, --netns NAME   act in network namespace NAME (/run/netns/NAME), like ip -n\n"
@@ -37,6 +39,7 @@ static const struct {
 } commands[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
 	{ "conns", cmd_conns },   { "events", cmd_events }, { "stats", cmd_stats },
+	{ "policy", cmd_policy },
 };
 
 int main(int argc, char **argv)
