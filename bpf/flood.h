@@ -82,6 +82,33 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 	return 0;
 }
 
+/* A host-wide flood starts (on = 1) or ends: copy it into every port
+ * slot, so a new-tuple SYN reads one slot (flood_on). Rare: at most
+ * twice per flood. */
+__attribute__((noinline)) int flood_mirror_host(__u32 on)
+{
+	__u32 i;
+
+	for (i = 0; i < TS_SYN_PORT_SLOTS; i++) {
+		__u32 slot = i;
+		struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+
+		if (fl)
+			fl->host_active = on;
+	}
+	return 0;
+}
+
+/* 1 while a syn_flood is on at server port `port` (host order; its slot)
+ * or host-wide: one lookup. Only new-tuple SYNs and SYN-ACKs ask. */
+static __always_inline int flood_on(__u16 port)
+{
+	__u32 slot = ts_port_slot(port);
+	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+
+	return fl && (fl->active || fl->host_active);
+}
+
 /*
  * Evaluate slot's finished epoch (e - 1) if this CPU is the first to see
  * epoch e there. Returns 1 if it evaluated.
@@ -136,6 +163,8 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 		fl->sources = src;
 		if (slot < TS_SYN_PORT_SLOTS && host)
 			__sync_fetch_and_add(&host->ports_active, 1);
+		if (slot == TS_SYN_HOST)
+			flood_mirror_host(1);
 		flood_event(fl, slot, TS_FLOOD_START, rate, pct);
 		return 1; /* keep the registers: the end reports the whole flood */
 	}
@@ -148,6 +177,8 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 		fl->sources = src;
 		if (slot < TS_SYN_PORT_SLOTS && host && host->ports_active)
 			__sync_fetch_and_add(&host->ports_active, (__u64)-1);
+		if (slot == TS_SYN_HOST)
+			flood_mirror_host(0);
 		/* the end carries the peak rate of the flood */
 		flood_event(fl, slot, TS_FLOOD_END, fl->peak_rate, pct);
 		fl->start_ns = 0;

@@ -344,6 +344,16 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			 * feeds the ack_flood window (from the caller) */
 			if (dir == DIR_INGRESS && !(p->seg.flags & TS_TCP_SYN))
 				p->out |= PKT_OUT_ACKFLOOD;
+			/* a new tuple's SYN or SYN-ACK while a syn_flood is on
+			 * at its server port (or host-wide): no entry, no map
+			 * insert per spoofed SYN (nor per SYN-ACK answering
+			 * one). A real client's final ACK finds no entry and is
+			 * picked up mid-stream into flows. */
+			if ((p->seg.flags & TS_TCP_SYN) &&
+			    flood_on(bpf_ntohs((p->seg.flags & TS_TCP_ACK) ? p->sport : p->dport))) {
+				count(cn, TS_C_SYN_UNTRACKED_FLOOD);
+				return 0;
+			}
 			f = flow_new(&key, p, sc.sender_idx, sc.now, &table, tmp, cn);
 			if (!f) {
 				count(cn, TS_C_INSERT_FAIL);

@@ -83,6 +83,7 @@ static const char *const counter_names[TS_C_MAX] = {
 	[TS_C_EVENTS_LOST] = "events_lost",
 	[TS_C_RACE_RETRY] = "promotion_races",
 	[TS_C_STATE_SUPPRESSED] = "state_events_suppressed",
+	[TS_C_SYN_UNTRACKED_FLOOD] = "syn_untracked_flood",
 };
 
 const char *ts_counter_name(unsigned idx)

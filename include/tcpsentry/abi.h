@@ -197,6 +197,7 @@ enum ts_counter {
 	TS_C_EVENTS_LOST,      /* ring buffer full */
 	TS_C_RACE_RETRY,       /* looked up a promoted embryonic copy */
 	TS_C_STATE_SUPPRESSED, /* embryonic state events not written: flood or rate limit */
+	TS_C_SYN_UNTRACKED_FLOOD, /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */
 	TS_C_MAX = 48,         /* room to grow without resizing the map */
 };
 

@@ -84,7 +84,7 @@ struct ts_flood {
 	__u32 peak_rate;   /* highest rate while active */
 	__u16 port;        /* host order: last destination port seen in the slot */
 	__u16 pad;
-	__u32 pad2;
+	__u32 host_active; /* port slots: a copy of the host-wide slot's active (one read on a new SYN) */
 	__u8 hll[TS_HLL_REGS];
 };
 _Static_assert(sizeof(struct ts_flood) == 56 + TS_HLL_REGS, "ts_flood size");

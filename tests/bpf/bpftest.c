@@ -975,7 +975,9 @@ static int post_flood_state_events(const struct tcase *tc, char *why)
 		    "%d state events for 10,001 spoofed SYNs", st);
 	ASSERT_TRUE(st >= 2 * TS_RL_EMB_BURST, "%d state events: the burst passes", st);
 	ASSERT_EQ(read_counters(c), 0, "read counters");
-	ASSERT_EQ(c[TS_C_STATE_SUPPRESSED], 2 * 10001 - st, "state events suppressed");
+	/* the 10,001st SYN flagged the flood: it made no entry, so no events */
+	ASSERT_EQ(c[TS_C_STATE_SUPPRESSED], 2 * 10000 - st, "state events suppressed");
+	ASSERT_EQ(c[TS_C_SYN_UNTRACKED_FLOOD], 1, "SYNs untracked under the flood");
 	/* full buckets again (in the same epoch: the flood stays active): still none */
 	{
 		struct ts_anomalies *a = calloc(ncpus, sizeof(*a));
@@ -993,6 +995,52 @@ static int post_flood_state_events(const struct tcase *tc, char *why)
 	for (i = 0, st = 0; i < nevs; i++)
 		st += evs[i].type == TS_EV_STATE;
 	ASSERT_EQ(st, 0, "state events of an embryonic entry during a flood");
+	return 0;
+}
+
+/* a spoofed flood on a port, then a real client's handshake to it: its SYN
+ * and the SYN-ACK make no entry (no insert per SYN while a flood is on);
+ * its final ACK is picked up into flows, both sides ESTABLISHED */
+static int post_flood_real_client(const struct tcase *tc, char *why)
+{
+	const struct frame_spec syn = { .family = 4, .saddr4 = C4, .daddr4 = S4,
+					.sport = CPORT, .dport = FLOOD_PORT };
+	uint64_t c0[TS_C_MAX], c[TS_C_MAX];
+	struct ts_flow f;
+	int i, ne;
+
+	(void)tc;
+	next_epoch();
+	for (i = 0; i < 10000; i++)
+		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
+				   FLOOD_PORT, F_SYN, 1000u * (uint32_t)i, 0), 0, "test run");
+	next_epoch();
+	ASSERT_EQ(read_counters(c0), 0, "read counters");
+	ne = map_count(emb_fd);
+	/* the first SYN of the next epoch flags the flood, and is not tracked */
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 10000, 2000, S4, FLOOD_PORT, F_SYN, 1, 0), 0,
+		  "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_SYN_FLOOD, TS_FLOOD_START), 1, "flood start events");
+	/* the real client, in the same epoch (the flood stays on) */
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, FLOOD_PORT, F_SYN, 5000, 0), 0, "test run");
+	ASSERT_EQ(lookup_flow(&syn, &f), -1, "entry after the client's SYN");
+	ASSERT_EQ(send_seg(TC, S4, FLOOD_PORT, C4, CPORT, F_SYN | F_ACK, 9000, 5001), 0,
+		  "test run");
+	ASSERT_EQ(lookup_flow(&syn, &f), -1, "entry after the SYN-ACK");
+	ASSERT_EQ(map_count(emb_fd), ne, "embryonic entries during the flood");
+	ASSERT_EQ(read_counters(c), 0, "read counters");
+	ASSERT_EQ(c[TS_C_SYN_UNTRACKED_FLOOD] - c0[TS_C_SYN_UNTRACKED_FLOOD], 3,
+		  "untracked: spoofed SYN, client SYN, SYN-ACK");
+	ASSERT_EQ(c[TS_C_EMB_INSERT], c0[TS_C_EMB_INSERT], "embryonic inserts during the flood");
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, FLOOD_PORT, F_ACK, 5001, 9001), 0, "test run");
+	ASSERT_EQ(lookup_flow(&syn, &f), 0, "the client's ACK: a flows entry");
+	ASSERT_EQ(f.ep[TS_CLIENT].state, TS_ESTABLISHED, "client state");
+	ASSERT_EQ(f.ep[TS_SERVER].state, TS_ESTABLISHED, "server state");
+	ASSERT_TRUE(f.flags & TS_F_PICKED_UP, "picked up (flags 0x%x)", f.flags);
+	ASSERT_EQ(read_counters(c), 0, "read counters");
+	ASSERT_EQ(c[TS_C_PICKUP] - c0[TS_C_PICKUP], 1, "pickups");
+	ASSERT_EQ(c[TS_C_EMB_INSERT], c0[TS_C_EMB_INSERT], "embryonic inserts");
 	return 0;
 }
 
@@ -1852,6 +1900,8 @@ static const struct tcase cases[] = {
 	  .post = post_syn_flood },
 	{ "state events under a spoofed flood: embryonic ones rate-limited, none once flagged",
 	  .post = post_flood_state_events },
+	{ "syn_flood on: a real client's SYN and SYN-ACK make no entry, its ACK is picked up (both ESTABLISHED)",
+	  .post = post_flood_real_client },
 	{ "syn_flood look-alike: 3,000 handshakes that complete in one epoch -> nothing",
 	  .post = post_syn_complete },
 	{ "port_scan: one source, SYNs to 50 ports -> one event at 21 ports",

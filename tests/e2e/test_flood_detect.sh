@@ -91,6 +91,9 @@ if ts_run -n "$SNS" stats -j; then
 	sup=$("$PY" -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d.get("counters", d).get("state_events_suppressed", "?"))' <<<"$TS_OUT" 2>/dev/null)
 	[ "${n:-0}" -ge 1 ] && pass "stats -j: syn_flood $n (state events suppressed: $sup)" ||
 		{ fail "stats -j: syn_flood ${n:-?}"; detail <<<"$TS_OUT"; }
+	unt=$("$PY" -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d.get("counters", d).get("syn_untracked_flood", 0))' <<<"$TS_OUT" 2>/dev/null)
+	[ "${unt:-0}" -ge 1 ] && pass "stats -j: syn_untracked_flood $unt (no embryonic insert per SYN once flagged)" ||
+		{ fail "stats -j: syn_untracked_flood ${unt:-?}"; detail <<<"$TS_OUT"; }
 else
 	fail "stats -j: exit $TS_RC: $TS_ERR"
 fi

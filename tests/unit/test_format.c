@@ -382,7 +382,8 @@ static void test_counter_names(void **state)
 	(void)state;
 	assert_string_equal(ts_counter_name(TS_C_PKTS_IN), "packets_ingress");
 	assert_string_equal(ts_counter_name(TS_C_RST), "rst");
-	for (i = 0; i <= TS_C_STATE_SUPPRESSED; i++) {
+	assert_string_equal(ts_counter_name(TS_C_SYN_UNTRACKED_FLOOD), "syn_untracked_flood");
+	for (i = 0; i <= TS_C_SYN_UNTRACKED_FLOOD; i++) {
 		assert_non_null(ts_counter_name(i));
 		for (j = 0; j < i; j++) /* distinct names */
 			assert_string_not_equal(ts_counter_name(i), ts_counter_name(j));
