@@ -1044,6 +1044,35 @@ static int post_flood_real_client(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* a host-wide flood (10,000 SYNs over 640 ports, no port above the rate):
+ * a SYN to any port, one never flooded, makes no entry either */
+static int post_flood_host_wide(const struct tcase *tc, char *why)
+{
+	const struct frame_spec syn = { .family = 4, .saddr4 = C4, .daddr4 = S4,
+					.sport = CPORT, .dport = 443 };
+	uint64_t c0[TS_C_MAX], c[TS_C_MAX];
+	struct ts_flow f;
+	int i;
+
+	(void)tc;
+	next_epoch();
+	for (i = 0; i < 10000; i++)
+		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
+				   (uint16_t)(2000 + i % 640), F_SYN, 1000u * (uint32_t)i, 0), 0,
+			  "test run");
+	next_epoch();
+	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 10000, 2000, S4, 2000, F_SYN, 1, 0), 0, "test run");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(count_kind(TS_A_SYN_FLOOD, TS_FLOOD_START), 1, "flood start events");
+	ASSERT_EQ(read_counters(c0), 0, "read counters");
+	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, 443, F_SYN, 5000, 0), 0, "test run");
+	ASSERT_EQ(lookup_flow(&syn, &f), -1, "entry after a SYN to port 443");
+	ASSERT_EQ(read_counters(c), 0, "read counters");
+	ASSERT_EQ(c[TS_C_SYN_UNTRACKED_FLOOD] - c0[TS_C_SYN_UNTRACKED_FLOOD], 1, "untracked");
+	ASSERT_EQ(c[TS_C_EMB_INSERT], c0[TS_C_EMB_INSERT], "embryonic inserts");
+	return 0;
+}
+
 /* 3,000 handshakes that complete inside one epoch (6,000 SYN/s, above the
  * rate, 100% complete), from 3,000 sources: no flood */
 static int post_syn_complete(const struct tcase *tc, char *why)
@@ -1902,6 +1931,8 @@ static const struct tcase cases[] = {
 	  .post = post_flood_state_events },
 	{ "syn_flood on: a real client's SYN and SYN-ACK make no entry, its ACK is picked up (both ESTABLISHED)",
 	  .post = post_flood_real_client },
+	{ "syn_flood host-wide: a new tuple's SYN to any port makes no entry",
+	  .post = post_flood_host_wide },
 	{ "syn_flood look-alike: 3,000 handshakes that complete in one epoch -> nothing",
 	  .post = post_syn_complete },
 	{ "port_scan: one source, SYNs to 50 ports -> one event at 21 ports",
