@@ -265,12 +265,16 @@ __attribute__((noinline)) int flood_done(const struct ts_addr *caddr, __u32 port
 	return 0;
 }
 
-/* An RST this host sends for a tuple it holds no established connection
- * of (a refused SYN, or no entry at all): the backscatter of a scan of
- * closed ports when it comes in bursts. */
-__attribute__((noinline)) int backscatter_note(__u64 now)
+/*
+ * One event for a host-wide rate window (TS_BS_SLOT, TS_AF_SLOT):
+ * - backscatter: an RST this host sends for a tuple it holds no
+ *   established connection of (a refused SYN, or no entry at all), the
+ *   backscatter of a scan of closed ports when it comes in bursts;
+ * - ack_flood: an ingress segment of an unknown tuple that is not a SYN
+ *   (the pickup path).
+ */
+__attribute__((noinline)) int window_note(__u32 slot, __u64 now)
 {
-	__u32 slot = TS_BS_SLOT;
 	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
 	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
 	__u64 e = ts_epoch(now);
@@ -280,25 +284,7 @@ __attribute__((noinline)) int backscatter_note(__u64 now)
 	ts_win_advance(w, e);
 	w->syn[e & 1]++;
 	if (fl->epoch != e)
-		flood_eval(TS_BS_SLOT, e, now);
-	return 0;
-}
-
-/* An ingress segment of an unknown tuple that is not a SYN (the pickup
- * path): the ack_flood window, like the backscatter one. */
-__attribute__((noinline)) int ackflood_note(__u64 now)
-{
-	__u32 slot = TS_AF_SLOT;
-	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
-	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
-	__u64 e = ts_epoch(now);
-
-	if (!w || !fl)
-		return 0;
-	ts_win_advance(w, e);
-	w->syn[e & 1]++;
-	if (fl->epoch != e)
-		flood_eval(TS_AF_SLOT, e, now);
+		flood_eval(slot, e, now);
 	return 0;
 }
 

@@ -86,9 +86,9 @@ static __always_inline void process(void *ctx, struct cursor *c, int dir)
 		}
 		track_segment(&p, dir);
 		if (dir == DIR_EGRESS && (p.out & PKT_OUT_BACKSCATTER))
-			backscatter_note(clock_coarse(cn));
+			window_note(TS_BS_SLOT, clock_coarse(cn));
 		if (p.out & PKT_OUT_ACKFLOOD)
-			ackflood_note(clock_coarse(cn));
+			window_note(TS_AF_SLOT, clock_coarse(cn));
 		break;
 	case PARSE_NON_IP:
 		count(cn, TS_C_NON_IP);

@@ -2,6 +2,7 @@
 /* `status` (what is attached where) and `stats` (the counters). */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,52 +18,49 @@
 #include "pins.h"
 #include <tcpsentry/sketch.h>
 
-/* sum of the per-CPU counters */
-static int read_counters(int fd, struct ts_counters *sum)
+/*
+ * Sum n u64 counters at byte offset off of a one-element per-CPU array
+ * whose values are vsize bytes: what every counter map here is.
+ */
+static int percpu_sum(int fd, size_t vsize, size_t off, int n, __u64 *sum)
 {
 	int ncpu = libbpf_num_possible_cpus(), c, i;
-	struct ts_counters *per;
 	__u32 zero = 0;
+	char *per;
 
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0)
+	memset(sum, 0, sizeof(*sum) * (size_t)n);
+	if (fd < 0 || ncpu <= 0)
 		return -1;
-	per = calloc((size_t)ncpu, sizeof(*per));
+	/* the kernel rounds each CPU's value up to 8 bytes */
+	vsize = (vsize + 7) & ~(size_t)7;
+	per = calloc((size_t)ncpu, vsize);
 	if (!per)
 		return -1;
 	if (bpf_map_lookup_elem(fd, &zero, per)) {
 		free(per);
 		return -1;
 	}
-	for (c = 0; c < ncpu; c++)
-		for (i = 0; i < TS_C_MAX; i++)
-			sum->c[i] += per[c].c[i];
+	for (c = 0; c < ncpu; c++) {
+		const __u64 *v = (const __u64 *)(per + (size_t)c * vsize + off);
+
+		for (i = 0; i < n; i++)
+			sum[i] += v[i];
+	}
 	free(per);
 	return 0;
+}
+
+static int read_counters(int fd, struct ts_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	return percpu_sum(fd, sizeof(*sum), offsetof(struct ts_counters, c), TS_C_MAX, sum->c);
 }
 
 /* per-kind anomaly counts, summed over CPUs; -1 if the map is absent */
 static int read_anomalies(int fd, __u64 sum[TS_A_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus(), c, k;
-	struct ts_anomalies *per;
-	__u32 zero = 0;
-
-	memset(sum, 0, sizeof(__u64) * TS_A_MAX);
-	if (fd < 0 || ncpu <= 0)
-		return -1;
-	per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per)
-		return -1;
-	if (bpf_map_lookup_elem(fd, &zero, per)) {
-		free(per);
-		return -1;
-	}
-	for (c = 0; c < ncpu; c++)
-		for (k = 0; k < TS_A_MAX; k++)
-			sum[k] += per[c].count[k];
-	free(per);
-	return 0;
+	return percpu_sum(fd, sizeof(struct ts_anomalies), offsetof(struct ts_anomalies, count),
+			  TS_A_MAX, sum);
 }
 
 struct table_fill {
