@@ -141,7 +141,9 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 				    cfg_or(cfg ? cfg->backscatter_rate : 0, TS_DEF_BACKSCATTER_RATE),
 				    101, &rate, &pct);
 	else if (slot == TS_AF_SLOT) /* unknown-tuple ACKs: a rate */
-		d = ts_flood_decide(fl->active, syn, 0, TS_DEF_ACK_FLOOD_RATE, 101, &rate, &pct);
+		d = ts_flood_decide(fl->active, syn, 0,
+				    cfg_or(cfg ? cfg->ack_flood_rate : 0, TS_DEF_ACK_FLOOD_RATE),
+				    101, &rate, &pct);
 	else
 		d = ts_flood_decide(fl->active, syn, done,
 				    cfg_or(cfg ? cfg->syn_flood_rate : 0, TS_DEF_SYN_FLOOD_RATE),

@@ -312,6 +312,7 @@ int ts_attach(const struct ts_attach_opts *o)
 							       TS_DEF_SYN_FLOOD_COMPLETE_PCT;
 	cfg.scan_ports = o->scan_ports ? o->scan_ports : TS_DEF_SCAN_PORTS;
 	cfg.backscatter_rate = TS_DEF_BACKSCATTER_RATE;
+	cfg.ack_flood_rate = TS_DEF_ACK_FLOOD_RATE;
 	cfg.one_way = o->no_egress ? 1 : 0;
 	snprintf(meta.ifname, sizeof(meta.ifname), "%s", o->ifname);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, 0) ||

@@ -33,6 +33,8 @@ static const struct policy_key {
 	  "distinct ports from one source in 5 s that make a scan" },
 	{ "backscatter.rate", offsetof(struct ts_config, backscatter_rate), 10, 100000000,
 	  "RST/s this host sends to unknown peers that make a backscatter burst" },
+	{ "ack_flood.rate", offsetof(struct ts_config, ack_flood_rate), 10, 100000000,
+	  "ACK/s arriving for unknown connections that make an ACK flood" },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

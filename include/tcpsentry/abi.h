@@ -326,8 +326,10 @@ struct ts_config {
 	__u32 syn_flood_complete_pct; /* a flood completes fewer handshakes (%) */
 	__u32 scan_ports;             /* distinct ports from one source in 5 s */
 	__u32 backscatter_rate;       /* RST/s this host sends to unknown peers */
+	__u32 ack_flood_rate;         /* unknown-tuple ACK/s arriving */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ts_config) == 24, "ts_config size");
+_Static_assert(sizeof(struct ts_config) == 32, "ts_config size");
 
 /* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
 #define TS_META_CREATED_QDISC 0x1
