@@ -111,7 +111,9 @@ int cmd_policy(int argc, char **argv)
 	char names[64][16];
 	int json = 0, c, n, i, a, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "+ji:h", lo, NULL)) != -1) {
+	/* one pass: getopt permutes, so options may stand anywhere and the
+	 * subcommand and its KEY=VALUE pairs are left in order after optind */
+	while ((c = getopt_long(argc, argv, "ji:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'i': iface = optarg; break;
@@ -126,15 +128,6 @@ int cmd_policy(int argc, char **argv)
 		return usage();
 	if (strcmp(sub, "show") && strcmp(sub, "set"))
 		return ts_usage_error("policy", "unknown policy command '%s'", sub);
-	/* options may also follow the subcommand */
-	while ((c = getopt_long(argc, argv, "ji:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'i': iface = optarg; break;
-		case 'h': return usage();
-		default: return ts_usage_error("policy", NULL);
-		}
-	}
 	if (!strcmp(sub, "set") && optind >= argc)
 		return ts_usage_error("policy set", "missing KEY=VALUE");
 	if (!strcmp(sub, "show") && optind < argc)
