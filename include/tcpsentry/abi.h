@@ -287,7 +287,7 @@ _Static_assert(sizeof(struct ts_anomalies) == 16 * 8 + 16 * 24, "ts_anomalies si
 enum ts_event_type {
 	TS_EV_STATE = 1,   /* an endpoint changed state */
 	TS_EV_ANOMALY = 2, /* an anomaly (kind: enum ts_anomaly) */
-	TS_EV_ACTION = 3,  /* reserved: policy actions */
+	TS_EV_ACTION = 3,  /* a ban written: kind = the anomaly, detail = seconds, sender = banned */
 };
 
 #define TS_EV_CLIENT_UNKNOWN 0xff /* ts_event.client when no flow is tracked */
@@ -321,15 +321,110 @@ _Static_assert(sizeof(struct ts_event) == 80, "ts_event size");
 struct ts_config {
 	__u32 state_events;  /* 1: emit TS_EV_STATE */
 	__u32 one_way;       /* 1: ingress only (--no-egress): no ack_no_conn */
-	/* flood and scan thresholds (include/tcpsentry/sketch.h); 0: default */
+	/* flood and scan thresholds (TRANSITIONAL: moving into ts_policy) */
+	__u32 syn_flood_rate;
+	__u32 syn_flood_complete_pct;
+	__u32 scan_ports;
+	__u32 backscatter_rate;
+	__u32 ack_flood_rate;
+	__u32 policy_slot;   /* which `policy` element is in force (0 or 1) */
+};
+_Static_assert(sizeof(struct ts_config) == 32, "ts_config size");
+
+/*
+ * Enforcement policy (the `policy` array: two elements, double-buffered).
+ * Userspace writes the element not in force, then flips
+ * ts_config.policy_slot with one element update: the datapath reads one
+ * whole policy or the other, never half of each. The allow and deny tries
+ * are double-buffered the same way by a generation byte in their keys
+ * (ts_policy.list_gen), so `policy load` swaps settings and lists at once.
+ */
+enum ts_mode {
+	TS_MODE_OBSERVE = 0, /* count what enforce would drop (would_drop), drop nothing */
+	TS_MODE_ENFORCE = 1,
+};
+enum ts_action {
+	TS_ACT_PASS = 0,
+	TS_ACT_DROP = 1,
+	TS_ACT_BAN = 2,      /* drop, and deny the source for ban_seconds */
+};
+/* ts_policy.flags: which lookups the datapath must make */
+#define TS_POL_ALLOW 0x1  /* the allow trie of list_gen has entries */
+#define TS_POL_DENY  0x2  /* the deny trie may have entries (operator's or bans) */
+
+struct ts_policy {
+	__u32 mode;                  /* enum ts_mode */
+	__u32 flags;                 /* TS_POL_* */
+	__u32 list_gen;              /* generation (0/1) of the allow/deny keys in force */
+	__u32 ban_seconds;
+	__u32 syn_rate_per_source;   /* SYN/s one source may send; 0: no limit */
+	__u32 syn_burst_per_source;  /* SYNs above the rate a source may burst */
+	__u32 syn_rate_per_port;     /* SYN/s to one destination port; 0: no limit */
+	/* detection thresholds (include/tcpsentry/sketch.h); 0: the default */
 	__u32 syn_flood_rate;         /* SYN/s to one port or host-wide */
 	__u32 syn_flood_complete_pct; /* a flood completes fewer handshakes (%) */
 	__u32 scan_ports;             /* distinct ports from one source in 5 s */
 	__u32 backscatter_rate;       /* RST/s this host sends to unknown peers */
 	__u32 ack_flood_rate;         /* unknown-tuple ACK/s arriving */
+	__u8 action[16];             /* enum ts_action, by enum ts_anomaly (TS_A_MAX) */
+	__u8 action_fragment;        /* non-first fragments: TS_ACT_PASS or TS_ACT_DROP */
+	__u8 action_unparsed;        /* IPv6 chains longer than the parser follows */
+	__u8 pad[14];
+};
+_Static_assert(sizeof(struct ts_policy) == 80, "ts_policy size");
+
+/* Key of the allow and deny tries (LPM): IPv4 as v4-mapped IPv6, so one
+ * trie serves both families; prefixlen counts the generation byte, so an
+ * IPv4 /24 of generation g has prefixlen 8 + 96 + 24. */
+struct ts_lpm_key {
+	__u32 prefixlen;
+	__u8 gen;            /* ts_policy.list_gen */
+	__u8 addr[16];       /* network byte order */
+	__u8 pad[3];         /* not part of the key's prefix: zero */
+};
+_Static_assert(sizeof(struct ts_lpm_key) == 24, "ts_lpm_key size");
+#define TS_LPM_BITS(plen_in_v6_space) (8 + (plen_in_v6_space))
+
+/* Value of both tries. A deny entry with expires_ns is a TTL entry (`deny
+ * add --ttl`) or a ban (reason = the anomaly kind that banned); past its
+ * expiry it no longer matches, and the sweeper removes it. */
+struct ts_list_val {
+	__u64 expires_ns;    /* CLOCK_MONOTONIC; 0: never */
+	__u64 added_ns;      /* CLOCK_MONOTONIC */
+	__u32 reason;        /* 0: the operator's entry; else enum ts_anomaly of a ban */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct ts_config) == 32, "ts_config size");
+_Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
+
+/*
+ * Why a packet was dropped (enforce) or would have been (observe): the
+ * `drops` per-CPU array, key 0. Indices below TS_D_ANOMALY are reasons of
+ * their own; TS_D_ANOMALY + kind is an anomaly kind's action.
+ */
+enum ts_drop_reason {
+	TS_D_DENY = 0,        /* source in the deny list (operator's, with or without TTL) */
+	TS_D_BANNED,          /* source banned by an anomaly's ban action */
+	TS_D_SYN_RATE_SOURCE, /* syn.rate_per_source */
+	TS_D_SYN_RATE_PORT,   /* syn.rate_per_port */
+	TS_D_FRAGMENT,        /* action.fragment */
+	TS_D_UNPARSED,        /* action.unparsed */
+	TS_D_ANOMALY = 16,    /* + enum ts_anomaly */
+	TS_D_MAX = TS_D_ANOMALY + TS_A_MAX,
+};
+struct ts_drops {
+	__u64 dropped[TS_D_MAX];    /* enforce mode */
+	__u64 would_drop[TS_D_MAX]; /* observe mode */
+	__u64 bans;                 /* ban entries written */
+	__u64 ban_fail;             /* ban entries the deny trie refused (full) */
+	__u64 allowed;              /* packets exempted by the allow list */
+	__u64 pad;
+};
+_Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
+
+/* Per-source SYN limiter: a count-min of GCRA cells (two rows; a SYN is
+ * over the limit only when both of its cells say so). Shared by all CPUs. */
+#define TS_SRC_RL_ROWS 2
+#define TS_SRC_RL_CELLS 16384 /* per row, power of two */
 
 /* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
 #define TS_META_CREATED_QDISC 0x1
