@@ -1,7 +1,7 @@
 # tcpsentry: `make` builds, `make test` runs every test layer, `make bench`
 # measures, `make demo` runs the lab. Quiet unless V=1.
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit unit-asan bpftest e2e bench demo clean
+.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench demo clean
 
 ifeq ($(V),1)
 Q :=
@@ -23,6 +23,8 @@ CFLAGS_COMMON := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 CFLAGS  ?=
 LDLIBS  := -lbpf -lelf -lz
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 20
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
@@ -35,11 +37,12 @@ LIB_SRCS  := $(filter-out user/main.c,$(USER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
+FUZZ_SRCS := user/policy_file.c user/policy_keys.c user/args.c user/format.c
 
 all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood \
      $(TEST_BPF_OBJS)
 
-$(BUILD) $(BUILD)/unit $(BUILD)/unit-asan:
+$(BUILD) $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
 # One rule for BPF objects ...
@@ -79,6 +82,11 @@ $(BUILD)/unit-asan/%: tests/unit/%.c $(LIB_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $< $(LIB_SRCS) -o $@ $(LDLIBS) -lcmocka
 
+# libFuzzer target (clang): the policy file parser and what it calls.
+$(BUILD)/fuzz/fuzz_policy_file: tests/fuzz/fuzz_policy_file.c $(FUZZ_SRCS) $(USER_HDRS) | $(BUILD)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) $(CFLAGS_COMMON) $(FUZZ_SAN) $< $(FUZZ_SRCS) -o $@
+
 # BPF_PROG_TEST_RUN tests and the benchmark harness.
 $(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h user/format.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
 	$(call msg,CC,$@)
@@ -109,6 +117,16 @@ unit: deps tcpsentry $(UNIT_BINS)
 unit-asan: deps $(BUILD)/tcpsentry-asan $(UNIT_ASAN)
 	$(Q)set -e; for t in $(UNIT_ASAN); do echo "== $$t (asan/ubsan)"; TCPSENTRY=$(BUILD)/tcpsentry-asan $$t; done
 
+# FUZZ_SECONDS of fuzzing on a copy of the seed corpus in build/ (new inputs
+# and crash files stay there, never in the tree); a crash fails.
+fuzz: deps $(BUILD)/fuzz/fuzz_policy_file
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus && cp tests/fuzz/corpus/* $(BUILD)/fuzz/corpus/
+	$(Q)echo "== fuzz_policy_file for $(FUZZ_SECONDS) s (log: $(BUILD)/fuzz/fuzz.log)"
+	$(Q)$(BUILD)/fuzz/fuzz_policy_file -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=6000 \
+		-dict=tests/fuzz/policy_file.dict -artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus >$(BUILD)/fuzz/fuzz.log 2>&1 || { tail -n 60 $(BUILD)/fuzz/fuzz.log; exit 1; }
+	$(Q)grep -E '^(Done|stat::average_exec_per_sec|stat::new_units_added)' $(BUILD)/fuzz/fuzz.log
+
 bpftest: deps all
 	$(Q)$(BUILD)/bpftest $(BUILD)
 
@@ -117,7 +135,7 @@ e2e: deps all $(BUILD)/tcpsentry-asan
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit unit-asan bpftest e2e
+	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e
 
 bench: deps all
 	$(Q)$(BUILD)/bench $(BUILD)

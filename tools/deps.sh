@@ -2,7 +2,7 @@
 # Install what tcpsentry needs to build and test, on Debian 12, with apt-get.
 # Quiet and quick when everything is already there.
 set -e
-pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev pkg-config
+pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev pkg-config
       gcc make iproute2 util-linux procps python3 ethtool"
 missing=""
 for p in $pkgs; do
