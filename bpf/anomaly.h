@@ -11,6 +11,7 @@
 #define TCPSENTRY_BPF_ANOMALY_H
 
 #include "maps.h"
+#include "policy.h"
 #include <tcpsentry/anomaly.h>
 
 /* The facts of one anomaly (BPF functions take five arguments). */
@@ -25,20 +26,74 @@ struct anom_facts {
 	__u8 tcp_flags;
 	__u8 dir;
 	__u8 family;
-	__u8 pad[2];
+	__u8 act;        /* 1: apply the kind's action (an ingress segment, source not allowlisted) */
+	__u8 pad;
 };
 
+/* Fill an event from an anomaly's facts. The caller zeroed it. */
+static __always_inline void event_fill(struct ts_event *e, const struct ts_flow_key *key,
+				       const struct anom_facts *a, __u32 type, __u64 now)
+{
+	e->ts_ns = now;
+	e->key = *key;
+	e->type = (__u8)type;
+	e->client = a->client;
+	e->side = a->side;
+	e->tcp_flags = a->tcp_flags;
+	e->dir = a->dir;
+	e->family = a->family;
+	e->kind = a->kind;
+	e->sender = a->sender;
+}
+
 /*
- * Count and (rate-limited) report one anomaly. Global (not inlined): the
- * verifier checks it once, and it stays off the established-flow path,
- * which never raises one.
+ * The action of an anomaly's kind on the segment that raised it. reported:
+ * the anomaly's event was written; a ban is reported (TS_EV_ACTION) only
+ * then, so bans share the kind's event rate limit. 1: drop.
+ */
+static __always_inline int anomaly_act(const struct ts_flow_key *key, const struct anom_facts *a,
+				       int reported, __u64 now)
+{
+	struct ts_policy *pol;
+	struct ts_event *e;
+	__u32 kind = a->kind & (TS_A_MAX - 1);
+	__u8 act;
+
+	if (!a->act)
+		return 0;
+	pol = policy_get();
+	if (!pol)
+		return 0;
+	act = pol->action[kind];
+	if (act == TS_ACT_PASS)
+		return 0;
+	if (act == TS_ACT_BAN && pol->mode == TS_MODE_ENFORCE &&
+	    ban_write(pol, key->addr[a->sender & 1], kind, now) && reported) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			__builtin_memset(e, 0, sizeof(*e));
+			event_fill(e, key, a, TS_EV_ACTION, now);
+			e->detail = pol->ban_seconds;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return policy_verdict(pol, TS_D_ANOMALY + kind);
+}
+
+/*
+ * Count and (rate-limited) report one anomaly, then apply its kind's
+ * action when a->act says the segment is one to act on. Returns 1 to drop
+ * the segment. Global (not inlined): the verifier checks it once, and it
+ * stays off the established-flow path, which never raises one. The event
+ * is built in the ring buffer itself (reserve, fill, submit): no 80-byte
+ * copy on a stack that three frames share.
  */
 __attribute__((noinline)) int anomaly_raise(const struct ts_flow_key *key,
 					    const struct anom_facts *a)
 {
 	struct ts_anomalies *an;
 	struct ts_counters *cn;
-	struct ts_event ev = {};
+	struct ts_event *e;
 	struct ts_rl *rl;
 	__u32 zero = 0, kind;
 	__u64 now, sup;
@@ -55,34 +110,28 @@ __attribute__((noinline)) int anomaly_raise(const struct ts_flow_key *key,
 	now = bpf_ktime_get_ns();
 	rl = &an->rl[kind];
 	if (!ts_rl_take(rl, now))
-		return 0;
+		return anomaly_act(key, a, 0, now);
 	sup = rl->suppressed;
-	ev.ts_ns = now;
-	ev.key = *key;
-	ev.type = TS_EV_ANOMALY;
-	ev.client = a->client;
-	ev.side = a->side;
-	ev.tcp_flags = a->tcp_flags;
-	ev.dir = a->dir;
-	ev.family = a->family;
-	ev.kind = kind;
-	ev.detail = a->detail;
-	ev.expected = a->expected;
-	ev.got = a->got;
-	ev.suppressed = sup > 0xffffffffull ? 0xffffffffu : (__u32)sup;
-	ev.sender = a->sender;
 	cn = bpf_map_lookup_elem(&counters, &zero);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0)) {
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
 		/* not written: the next event of the kind accounts for it too */
 		rl->suppressed = sup + 1;
 		if (cn)
 			cn->c[TS_C_EVENTS_LOST]++;
-	} else {
-		rl->suppressed = 0;
-		if (cn)
-			cn->c[TS_C_EVENTS]++;
+		return anomaly_act(key, a, 0, now);
 	}
-	return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	event_fill(e, key, a, TS_EV_ANOMALY, now);
+	e->detail = a->detail;
+	e->expected = a->expected;
+	e->got = a->got;
+	e->suppressed = sup > 0xffffffffull ? 0xffffffffu : (__u32)sup;
+	bpf_ringbuf_submit(e, 0);
+	rl->suppressed = 0;
+	if (cn)
+		cn->c[TS_C_EVENTS]++;
+	return anomaly_act(key, a, 1, now);
 }
 
 #endif /* TCPSENTRY_BPF_ANOMALY_H */

@@ -115,9 +115,9 @@ static __always_inline int flood_on(__u16 port)
  */
 __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 {
-	struct ts_config *cfg;
+	struct ts_policy *cfg; /* thresholds: 0 means the default */
 	struct ts_flood *fl, *host;
-	__u32 zero = 0, hslot = TS_SYN_HOST, syn = 0, done = 0, cpu, rate, pct, src;
+	__u32 hslot = TS_SYN_HOST, syn = 0, done = 0, cpu, rate, pct, src;
 	__u64 old;
 	int d;
 
@@ -135,7 +135,7 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 		syn += ts_win_syn(w, e - 1);
 		done += ts_win_done(w, e - 1);
 	}
-	cfg = bpf_map_lookup_elem(&config, &zero);
+	cfg = policy_get();
 	if (slot == TS_BS_SLOT) /* RSTs: a rate, nothing completes */
 		d = ts_flood_decide(fl->active, syn, 0,
 				    cfg_or(cfg ? cfg->backscatter_rate : 0, TS_DEF_BACKSCATTER_RATE),
@@ -290,7 +290,8 @@ __attribute__((noinline)) int window_note(__u32 slot, __u64 now)
 	return 0;
 }
 
-/* Report a port scan: the segment that crossed the threshold. */
+/* Report a port scan: the segment that crossed the threshold, which meets
+ * port_scan's action (by default: the source is banned). 1: drop it. */
 __attribute__((noinline)) int scan_raise(struct pkt *p, __u32 n, __u32 thr)
 {
 	struct ts_flow_key key = {};
@@ -308,19 +309,20 @@ __attribute__((noinline)) int scan_raise(struct pkt *p, __u32 n, __u32 thr)
 	a.tcp_flags = p->seg.flags;
 	a.family = p->family;
 	a.sender = (__u8)ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
-	anomaly_raise(&key, &a);
-	return 0;
+	a.act = !(p->out & PKT_IN_EXEMPT);
+	return anomaly_raise(&key, &a);
 }
 
 /*
  * An ingress SYN (syn = 1) or bad-flags segment (syn = 0): feed the flood
- * windows (SYNs only) and the source's port-scan slot.
+ * windows (SYNs only) and the source's port-scan slot. 1: drop it (a scan
+ * whose action drops or bans).
  */
 __attribute__((noinline)) int ingress_sketch(struct pkt *p, __u32 syn, __u64 now)
 {
-	struct ts_config *cfg;
+	struct ts_policy *cfg; /* thresholds: 0 means the default */
 	struct ts_scan *sc;
-	__u32 zero = 0, h, slot, n;
+	__u32 h, slot, n;
 	__u16 port;
 	__u64 e;
 
@@ -340,11 +342,11 @@ __attribute__((noinline)) int ingress_sketch(struct pkt *p, __u32 syn, __u64 now
 	sc = bpf_map_lookup_elem(&scans, &slot);
 	if (!sc)
 		return 0;
-	cfg = bpf_map_lookup_elem(&config, &zero);
+	cfg = policy_get();
 	n = ts_scan_note(sc, h, port, now,
 			 cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS));
 	if (n)
-		scan_raise(p, n, cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS));
+		return scan_raise(p, n, cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS));
 	return 0;
 }
 

@@ -18,6 +18,15 @@
 
 #include "flood.h"
 
+/* 1 while an ack_flood is on (ingress segments of unknown tuples) */
+static __always_inline int ack_flood_on(void)
+{
+	__u32 slot = TS_AF_SLOT;
+	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+
+	return fl && fl->active;
+}
+
 /* What a step changed, copied out from under the lock for the event. */
 struct step_out {
 	__u32 ret;
@@ -248,6 +257,35 @@ __attribute__((noinline)) int ack_no_conn_raise(const struct ts_flow_key *key, s
 	return 0;
 }
 
+/* An RST or data segment the step found outside (or, for an RST, inexact
+ * within) the receiver's window. Global: its facts stay off
+ * track_segment's frame (the three deepest frames share 512 bytes). */
+__attribute__((noinline)) int window_anomaly_raise(const struct ts_flow_key *key, struct pkt *p,
+						  const struct step_ctx *sc, __u32 dir)
+{
+	struct anom_facts a = {};
+	__u32 ret;
+
+	if (!key || !p || !sc)
+		return 0;
+	ret = sc->out.ret;
+	a.kind = (ret & TS_STEP_DATA_FAR_OOW) ? TS_A_OUT_OF_WINDOW :
+		 (ret & TS_STEP_RST_OOW) ? TS_A_RST_OUT_OF_WINDOW : TS_A_RST_IN_WINDOW_INEXACT;
+	a.expected = sc->out.rst_expected;
+	a.got = sc->out.rst_got;
+	a.detail = sc->out.rst_window;
+	a.client = sc->out.client;
+	a.side = sc->seg.from;
+	a.sender = (__u8)sc->sender_idx;
+	a.tcp_flags = p->seg.flags;
+	a.dir = (__u8)dir;
+	a.family = p->family;
+	a.act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
+	if (anomaly_raise(key, &a))
+		p->out |= PKT_OUT_DROP;
+	return 0;
+}
+
 /*
  * Track one parsed TCP segment. Never drops. A global (not inlined)
  * function on purpose: the verifier checks it once, on its own, instead of
@@ -264,9 +302,13 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 	struct ts_flow *f;
 	__u32 zero = 0;
 	int table = 1;
+	__u8 act;
 
 	if (!p)
 		return 0;
+	/* anomalies of this segment meet their kind's action: ingress only,
+	 * never an allowlisted source's */
+	act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
 	cn = bpf_map_lookup_elem(&counters, &zero);
 	sc.sender_idx = ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
 	sc.dir = dir;
@@ -281,6 +323,7 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			.tcp_flags = p->seg.flags,
 			.dir = (__u8)dir,
 			.family = p->family,
+			.act = act,
 		};
 
 		a.detail = ts_bad_flags(p->seg.flags);
@@ -290,7 +333,8 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			 * insert flows */
 			a.kind = TS_A_BAD_FLAGS;
 			a.got = p->seg.flags;
-			anomaly_raise(&key, &a);
+			if (anomaly_raise(&key, &a))
+				p->out |= PKT_OUT_DROP;
 			return 0;
 		}
 		if (ts_syn_data(&p->seg)) {
@@ -302,7 +346,8 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			/* a SYN's sender is the client, a SYN-ACK's the server */
 			a.client = synack ? !sc.sender_idx : sc.sender_idx;
 			a.side = synack ? TS_SERVER : TS_CLIENT;
-			anomaly_raise(&key, &a);
+			if (anomaly_raise(&key, &a))
+				p->out |= PKT_OUT_DROP;
 		}
 	}
 
@@ -334,16 +379,28 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 					.tcp_flags = p->seg.flags,
 					.dir = (__u8)dir,
 					.family = p->family,
+					.act = act,
 				};
 
 				count(cn, TS_C_UNTRACKED_RST);
-				anomaly_raise(&key, &a);
+				if (anomaly_raise(&key, &a))
+					p->out |= PKT_OUT_DROP;
 				return 0;
 			}
 			/* the pickup path: an unknown tuple's non-SYN segment
 			 * feeds the ack_flood window (from the caller) */
-			if (dir == DIR_INGRESS && !(p->seg.flags & TS_TCP_SYN))
+			if (dir == DIR_INGRESS && !(p->seg.flags & TS_TCP_SYN)) {
 				p->out |= PKT_OUT_ACKFLOOD;
+				/* while an ack_flood is on, an unknown tuple's
+				 * segment inserts nothing (no map insert per
+				 * spoofed ACK) and meets ack_no_conn's action */
+				if (ack_flood_on()) {
+					count(cn, TS_C_ACK_UNTRACKED_FLOOD);
+					if (flood_action(p, TS_A_ACK_NO_CONN))
+						p->out |= PKT_OUT_DROP;
+					return 0;
+				}
+			}
 			/* a new tuple's SYN or SYN-ACK while a syn_flood is on
 			 * at its server port (or host-wide): no entry, no map
 			 * insert per spoofed SYN (nor per SYN-ACK answering
@@ -352,6 +409,9 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			if ((p->seg.flags & TS_TCP_SYN) &&
 			    flood_on(bpf_ntohs((p->seg.flags & TS_TCP_ACK) ? p->sport : p->dport))) {
 				count(cn, TS_C_SYN_UNTRACKED_FLOOD);
+				if (dir == DIR_INGRESS && !(p->seg.flags & TS_TCP_ACK) &&
+				    flood_action(p, TS_A_SYN_FLOOD))
+					p->out |= PKT_OUT_DROP;
 				return 0;
 			}
 			f = flow_new(&key, p, sc.sender_idx, sc.now, &table, tmp, cn);
@@ -374,24 +434,8 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 	}
 	if (sc.out.ret & TS_STEP_REUSE)
 		count(cn, TS_C_REUSE);
-	if (sc.out.ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW)) {
-		struct anom_facts a = {
-			.kind = (sc.out.ret & TS_STEP_DATA_FAR_OOW) ? TS_A_OUT_OF_WINDOW :
-				(sc.out.ret & TS_STEP_RST_OOW) ? TS_A_RST_OUT_OF_WINDOW :
-								  TS_A_RST_IN_WINDOW_INEXACT,
-			.expected = sc.out.rst_expected,
-			.got = sc.out.rst_got,
-			.detail = sc.out.rst_window,
-			.client = sc.out.client,
-			.side = sc.seg.from,
-			.sender = (__u8)sc.sender_idx,
-			.tcp_flags = p->seg.flags,
-			.dir = (__u8)dir,
-			.family = p->family,
-		};
-
-		anomaly_raise(&key, &a);
-	}
+	if (sc.out.ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW))
+		window_anomaly_raise(&key, p, &sc, dir);
 	if (sc.out.ret & TS_STEP_ACK_NO_CONN)
 		ack_no_conn_raise(&key, p, &sc, dir);
 	if (!table && tmp && (sc.out.ret & TS_STEP_ESTABLISHED)) {

@@ -123,6 +123,61 @@ struct {
 	__type(value, struct ts_config);
 } config SEC(".maps");
 
+/* The enforcement policy, double-buffered: ts_config.policy_slot picks the
+ * element in force (see struct ts_policy). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct ts_policy);
+} policy SEC(".maps");
+
+#ifndef TS_MAX_LIST
+#define TS_MAX_LIST 262144 /* allow and deny entries, both generations and bans */
+#endif
+
+/* Sources never dropped, banned or rate-limited (struct ts_lpm_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TS_MAX_LIST);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ts_lpm_key);
+	__type(value, struct ts_list_val);
+} allow SEC(".maps");
+
+/* Sources dropped: the operator's entries (some with a TTL) and bans. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TS_MAX_LIST);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ts_lpm_key);
+	__type(value, struct ts_list_val);
+} deny SEC(".maps");
+
+/* Per-CPU drop and would-drop counts by reason (struct ts_drops). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_drops);
+} drops SEC(".maps");
+
+/* Per-source SYN limiter cells (include/tcpsentry/ratelimit.h), shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TS_SRC_RL_ROWS * TS_SRC_RL_CELLS);
+	__type(key, __u32);
+	__type(value, __u64);
+} src_rl SEC(".maps");
+
+/* Per-destination-port SYN budget cells, one per port, shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} port_rl SEC(".maps");
+
 /* What `attach` did, so `status` and `detach` can read it later. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

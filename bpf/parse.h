@@ -59,6 +59,8 @@ struct pkt {
 
 #define PKT_OUT_BACKSCATTER 0x1 /* an RST this host sent for no established flow */
 #define PKT_OUT_ACKFLOOD 0x2    /* an ingress non-SYN segment of an unknown tuple (pickup path) */
+#define PKT_OUT_DROP 0x4        /* an anomaly action (enforce mode) drops it */
+#define PKT_IN_EXEMPT 0x8       /* the source is allowlisted: no drop, ban or limit */
 
 static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *proto)
 {

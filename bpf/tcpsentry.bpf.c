@@ -3,7 +3,8 @@
  * tcpsentry datapath: XDP on ingress, tc (clsact) on egress, one object,
  * shared maps. Both hooks run the same pipeline through a thin context
  * layer: parse -> classify -> flow lookup -> state machine -> counters ->
- * (on a transition) event. Nothing here drops: every verdict is PASS.
+ * (on a transition) event. Ingress only, and in enforce mode only, the
+ * policy (bpf/policy.h) may drop; everything else passes.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -38,13 +39,13 @@ DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
 /* The pipeline both hooks share. ctx: the hook's context, for the option
  * parser; dir is a constant in each inlined copy, so only one of the two
  * parser calls survives in each program. */
-static __always_inline void process(void *ctx, struct cursor *c, int dir)
+static __always_inline int process(void *ctx, struct cursor *c, int dir)
 {
 	struct ts_counters *cn;
 	struct pkt p = {};
 	__u32 zero = 0;
 	__u16 proto;
-	int v;
+	int v, drop = 0;
 
 	cn = bpf_map_lookup_elem(&counters, &zero);
 	count(cn, dir == DIR_INGRESS ? TS_C_PKTS_IN : TS_C_PKTS_OUT);
@@ -60,6 +61,15 @@ static __always_inline void process(void *ctx, struct cursor *c, int dir)
 	}
 	if (v == PARSE_TCP)
 		v = parse_tcp(c, &p);
+	/* lists and SYN limits, before the options: a denied source's
+	 * segment is dropped here, early and cheaply, and feeds nothing */
+	if (v == PARSE_TCP && dir == DIR_INGRESS) {
+		drop = policy_gate(&p, GATE_TCP, clock_coarse(cn));
+		if (drop == GATE_DROP_NOW) {
+			count(cn, TS_C_TCP);
+			return 1;
+		}
+	}
 	if (v == PARSE_TCP && (p.seg.flags & TS_TCP_SYN) && p.optlen) {
 		int r = dir == DIR_INGRESS ?
 			tcp_opts_xdp(ctx, p.opt_off, p.optlen, &p.seg) :
@@ -74,6 +84,9 @@ static __always_inline void process(void *ctx, struct cursor *c, int dir)
 	switch (v) {
 	case PARSE_TCP:
 		classify(&p, cn);
+		/* a SYN over a rate limit (drop == GATE_DROP_LIMITED) is not
+		 * tracked (the kernel never sees it) but still feeds the
+		 * flood and scan sketches: a limited flood is still a flood */
 		/* flood and scan sketches: SYNs and bad flags the host
 		 * receives. Called from here, not from track_segment, to keep
 		 * the deepest call chain inside the 512-byte combined stack. */
@@ -81,10 +94,15 @@ static __always_inline void process(void *ctx, struct cursor *c, int dir)
 		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK) {
 			__u32 bf = ts_bad_flags(p.seg.flags);
 
-			if (bf || (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN)
-				ingress_sketch(&p, !bf, clock_coarse(cn));
+			if ((bf || (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN) &&
+			    ingress_sketch(&p, !bf, clock_coarse(cn)))
+				drop = 1;
 		}
+		if (drop)
+			return 1;
 		track_segment(&p, dir);
+		if (p.out & PKT_OUT_DROP)
+			drop = 1;
 		if (dir == DIR_EGRESS && (p.out & PKT_OUT_BACKSCATTER))
 			window_note(TS_BS_SLOT, clock_coarse(cn));
 		if (p.out & PKT_OUT_ACKFLOOD)
@@ -98,11 +116,16 @@ static __always_inline void process(void *ctx, struct cursor *c, int dir)
 		break;
 	case PARSE_FRAG_LATER:
 		count(cn, TS_C_FRAG_LATER);
+		if (dir == DIR_INGRESS)
+			drop = !!policy_gate(&p, GATE_FRAGMENT, clock_coarse(cn));
 		break;
 	default:
 		count(cn, p.err);
+		if (dir == DIR_INGRESS && p.err == TS_C_ERR_IPV6_CHAIN)
+			drop = !!policy_gate(&p, GATE_UNPARSED, clock_coarse(cn));
 		break;
 	}
+	return drop;
 }
 
 SEC("xdp")
@@ -115,7 +138,8 @@ int tcpsentry_xdp(struct xdp_md *ctx)
 	};
 
 	c.len = (__u32)(c.end - c.start);
-	process(ctx, &c, DIR_INGRESS);
+	if (process(ctx, &c, DIR_INGRESS))
+		return XDP_DROP; /* enforce mode only: see bpf/policy.h */
 	/* hand the frame to the program we displaced, if any */
 	bpf_tail_call(ctx, &xdp_chain, 0);
 	return XDP_PASS;

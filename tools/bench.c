@@ -225,6 +225,7 @@ struct progs {
 	struct bpf_object *empty, *ref, *ts;
 	int empty_fd, ref_fd, xdp_fd, tc_fd;
 	int ref_flows_fd, flows_fd, emb_fd, counters_fd, floods_fd, synwin_fd;
+	int policy_fd, allow_fd, deny_fd;
 	int ncpus;
 };
 
@@ -376,7 +377,8 @@ static int lookup(int fd, __u16 cport, struct ts_flow *v)
 
 /* ---------- cases ---------- */
 
-enum { C_FLOOR, C_REF, C_SYN_RTX, C_SYN_NEW, C_SYN_FLOOD, C_SYNACK, C_DATA, C_FIN, C_UDP, C_MAX };
+enum { C_FLOOR, C_REF, C_SYN_RTX, C_SYN_NEW, C_SYN_FLOOD, C_SYNACK, C_DATA, C_FIN, C_UDP,
+       C_LISTS_DATA, C_DENIED_SYN, C_MAX };
 
 struct result {
 	const char *name;
@@ -399,6 +401,8 @@ static struct result res[C_MAX] = {
 	[C_DATA]    = { "data, established flow", "data_established" },
 	[C_FIN]     = { "FIN, established flow", "fin" },
 	[C_UDP]     = { "non-TCP (UDP)", "udp" },
+	[C_LISTS_DATA] = { "data, 10k allow + 10k deny loaded", "data_with_lists" },
+	[C_DENIED_SYN] = { "SYN from a denied source (drop)", "denied_syn" },
 };
 
 static int repeat = DEF_REPEAT;
@@ -745,6 +749,83 @@ static int round_udp(const struct progs *p)
 	return 0;
 }
 
+/* ---------- enforcement ---------- */
+
+#define LIST_ENTRIES 10000
+#define ALLOW_BASE 0xc6130000u /* 198.19.0.0 + i: allowed /32s */
+#define DENY_BASE 0xc6138000u  /* 198.19.128.0 + i: denied /32s */
+
+static void list_key(struct ts_lpm_key *k, __u32 a)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = TS_LPM_BITS(128);
+	k->addr[10] = k->addr[11] = 0xff;
+	k->addr[12] = a >> 24; k->addr[13] = a >> 16; k->addr[14] = a >> 8; k->addr[15] = a;
+}
+
+/* 10,000 allow and 10,000 deny /32s, none of them the bench's client */
+static int lists_fill(const struct progs *p)
+{
+	struct ts_list_val v = { 0 };
+	struct ts_lpm_key k;
+	__u32 i;
+
+	for (i = 0; i < LIST_ENTRIES; i++) {
+		list_key(&k, ALLOW_BASE + i);
+		if (bpf_map_update_elem(p->allow_fd, &k, &v, BPF_ANY))
+			return -1;
+		list_key(&k, DENY_BASE + i);
+		if (bpf_map_update_elem(p->deny_fd, &k, &v, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
+/* the policy of slot 0: enforce with both lists consulted, or nothing */
+static int lists_policy(const struct progs *p, int on)
+{
+	struct ts_policy pol = { 0 };
+	__u32 zero = 0;
+
+	if (on) {
+		pol.mode = TS_MODE_ENFORCE;
+		pol.flags = getenv("BENCH_DENY_ONLY") ? TS_POL_DENY : TS_POL_ALLOW | TS_POL_DENY;
+	}
+	return bpf_map_update_elem(p->policy_fd, &zero, &pol, BPF_ANY);
+}
+
+/* An established flow's data segment with both lists consulted (both
+ * miss: the client is in neither), and a SYN from a denied source, which
+ * XDP drops before any tracking. */
+static int round_lists(const struct progs *p)
+{
+	struct result *r = &res[C_LISTS_DATA];
+	struct frame f;
+	__u64 emb0;
+	int e;
+
+	if (lists_policy(p, 1))
+		return -1;
+	flush_flows(p);
+	e = handshake(p, r);
+	if (e == -2)
+		return -1;
+	f_est(&f, TS_TCP_ACK | TS_TCP_PSH, PAYLOAD);
+	if (measure(r, p->xdp_fd, &f, XDP_PASS))
+		return -1;
+	r = &res[C_DENIED_SYN];
+	emb0 = counter(p, TS_C_EMB_INSERT);
+	frame_tcp(&f, DENY_BASE + LIST_ENTRIES / 2, 40000, IP_SERVER, PORT_SERVER, ISN_C, 0,
+		  TS_TCP_SYN, 64240, opt_syn, sizeof(opt_syn), 0);
+	if (measure(r, p->xdp_fd, &f, XDP_DROP))
+		return -1;
+	if (counter(p, TS_C_EMB_INSERT) != emb0)
+		invalid(r, "a denied SYN made an embryonic entry");
+	flush_flows(p);
+	sketch_reset(p);
+	return lists_policy(p, 0);
+}
+
 /* ---------- report ---------- */
 
 struct target {
@@ -843,7 +924,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = NULL;
 	struct progs p = { 0 };
-	struct target t[3];
+	struct target t[4];
 	const char *worst = "";
 	double worst_x = 0;
 	struct ts_flow zero_v;
@@ -908,6 +989,13 @@ int main(int argc, char **argv)
 	p.counters_fd = map_fd(p.ts, "counters");
 	p.floods_fd = map_fd(p.ts, "floods");
 	p.synwin_fd = map_fd(p.ts, "synwin");
+	p.policy_fd = map_fd(p.ts, "policy");
+	p.allow_fd = map_fd(p.ts, "allow");
+	p.deny_fd = map_fd(p.ts, "deny");
+	if (p.policy_fd < 0 || p.allow_fd < 0 || p.deny_fd < 0 || lists_fill(&p)) {
+		warnx("cannot load the allow and deny lists: %s", strerror(errno));
+		goto out;
+	}
 	if (p.empty_fd < 0 || p.ref_fd < 0 || p.xdp_fd < 0 || p.tc_fd < 0 ||
 	    p.ref_flows_fd < 0 || p.flows_fd < 0 || p.emb_fd < 0 || p.counters_fd < 0)
 		goto out;
@@ -927,7 +1015,8 @@ int main(int argc, char **argv)
 	}
 	for (round = 0; round < ROUNDS; round++) {
 		if (round_floor_ref(&p) || round_syn_rtx(&p) || round_syn_new(&p) ||
-		    round_syn_flood(&p) || round_synack(&p) || round_data(&p) || round_fin(&p) || round_udp(&p))
+		    round_syn_flood(&p) || round_synack(&p) || round_data(&p) || round_fin(&p) || round_udp(&p) ||
+		    round_lists(&p))
 			goto out;
 	}
 	/* the reference must have hit: one increment per repeat, every round */
@@ -959,9 +1048,11 @@ int main(int argc, char **argv)
 	t[1] = (struct target){ "data/floor", "data_vs_floor",
 				ratio(res[C_DATA].ns, res[C_FLOOR].ns), 4.5, 0 };
 	t[2] = (struct target){ "worst repeat-measured class/floor", "worst_class_vs_floor", worst_x, 20.0, 0 };
-	for (i = 0; i < 3; i++)
+	t[3] = (struct target){ "denied SYN/floor", "denied_syn_vs_floor",
+				ratio(res[C_DENIED_SYN].ns, res[C_FLOOR].ns), 3.0, 0 };
+	for (i = 0; i < 4; i++)
 		t[i].pass = t[i].value <= t[i].limit;
-	report(t, 3, worst);
+	report(t, 4, worst);
 	if (!json && worst[0])
 		printf("worst class: %s\n", worst);
 	rc = 0;

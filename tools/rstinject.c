@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* rstinject: forge one RST into a live IPv4 connection, for the e2e tests.
  *
- *   rstinject [-o OFFSET] [-t MS] SRC SPORT DST DPORT
+ *   rstinject [-o OFFSET] [-t MS] [-d MS] SRC SPORT DST DPORT
  *
  * Run in the namespace of SRC. Waits (up to -t ms, default 3000) for a
  * segment DST:DPORT -> SRC:SPORT on a raw socket, takes its ACK number as
  * SRC's next sequence number (what an exact RST would carry), then sends
  * SRC:SPORT -> DST:DPORT an RST with seq = that + OFFSET (default 2^30:
- * far outside any window). Prints "expected E got G" and exits 0.
+ * far outside any window), -d ms after it saw that segment (default 0: at
+ * once; a delay lets the connection go quiet, so a test can tell the RST's
+ * effect on the peer's counters from the segment's own ACK).
+ * Prints "expected E got G" and exits 0.
  * Lab use only: both addresses must be inside 198.18.0.0/15.
  */
 #include <arpa/inet.h>
@@ -53,14 +56,15 @@ static long long now_ms(void)
 int main(int argc, char **argv)
 {
 	uint32_t offset = 1u << 30, expected;
-	long timeout = 3000;
+	long timeout = 3000, delay = 0;
 	struct in_addr src, dst;
 	uint16_t sport, dport;
 	long long deadline;
 	int c, rx, tx, one = 1, found = 0;
 
-	while ((c = getopt(argc, argv, "o:t:")) != -1) {
+	while ((c = getopt(argc, argv, "o:t:d:")) != -1) {
 		switch (c) {
+		case 'd': delay = strtol(optarg, NULL, 10); break;
 		case 'o': offset = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 't': timeout = strtol(optarg, NULL, 10); break;
 		default: goto usage;
@@ -109,6 +113,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rstinject: no segment from the peer within %ld ms\n", timeout);
 		return 1;
 	}
+	printf("seen\n");
+	fflush(stdout);
+	if (delay > 0)
+		usleep((useconds_t)(delay > 10000 ? 10000 : delay) * 1000);
 	{
 		uint8_t pkt[40] = { 0 }, ph[12 + 20];
 		struct iphdr *ip = (struct iphdr *)pkt;
@@ -144,6 +152,6 @@ int main(int argc, char **argv)
 	printf("expected %u got %u\n", expected, expected + offset);
 	return 0;
 usage:
-	fprintf(stderr, "usage: rstinject [-o OFFSET] [-t MS] SRC SPORT DST DPORT\n");
+	fprintf(stderr, "usage: rstinject [-o OFFSET] [-t MS] [-d MS] SRC SPORT DST DPORT\n");
 	return 2;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "netns.h"
 #include "pins.h"
+#include "policy_keys.h"
 
 /* our tc filter's place on the clsact egress hook */
 #define TS_TC_HANDLE 0x7453
@@ -185,10 +187,11 @@ int ts_attach(const struct ts_attach_opts *o)
 	struct tcpsentry *skel = NULL;
 	struct ts_config cfg = { .state_events = 1 };
 	struct ts_meta meta = {};
+	struct ts_policy pol;
 	char dir[256], p[PATH_MAX];
 	int ifindex, lock_fd, link_fd = -1, mode = 0, rc = 1, e, i;
 	int pinned = 0, tc_attached = 0, created_qdisc = 0, chained = 0, old_fd = -1;
-	__u32 zero = 0, old_id = 0;
+	__u32 zero = 0, one = 1, old_id = 0;
 
 	ifindex = (int)if_nametoindex(o->ifname);
 	if (!ifindex) {
@@ -307,15 +310,22 @@ int ts_attach(const struct ts_attach_opts *o)
 	meta.attached_unix = (__u64)time(NULL);
 	meta.max_flows = o->max_flows;
 	meta.max_embryonic = o->max_embryonic;
-	cfg.syn_flood_rate = o->syn_flood_rate ? o->syn_flood_rate : TS_DEF_SYN_FLOOD_RATE;
-	cfg.syn_flood_complete_pct = o->syn_flood_complete_pct ? o->syn_flood_complete_pct :
-							       TS_DEF_SYN_FLOOD_COMPLETE_PCT;
-	cfg.scan_ports = o->scan_ports ? o->scan_ports : TS_DEF_SCAN_PORTS;
-	cfg.backscatter_rate = TS_DEF_BACKSCATTER_RATE;
-	cfg.ack_flood_rate = TS_DEF_ACK_FLOOD_RATE;
+	/* the policy in force from the first packet: the defaults (observe
+	 * mode) with the thresholds given here, in both slots */
+	ts_policy_defaults(&pol);
+	if (o->syn_flood_rate)
+		pol.syn_flood_rate = o->syn_flood_rate;
+	if (o->syn_flood_complete_pct)
+		pol.syn_flood_complete_pct = o->syn_flood_complete_pct;
+	if (o->scan_ports)
+		pol.scan_ports = o->scan_ports;
 	cfg.one_way = o->no_egress ? 1 : 0;
+	if (getrandom(&cfg.hash_seed, sizeof(cfg.hash_seed), 0) != sizeof(cfg.hash_seed))
+		cfg.hash_seed = (__u32)time(NULL) ^ (__u32)getpid();
 	snprintf(meta.ifname, sizeof(meta.ifname), "%s", o->ifname);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.policy), &zero, &pol, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.policy), &one, &pol, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, 0)) {
 		err("cannot write the attachment record: %s\n", strerror(errno));
 		goto out;

@@ -84,6 +84,7 @@ static const char *const counter_names[TS_C_MAX] = {
 	[TS_C_RACE_RETRY] = "promotion_races",
 	[TS_C_STATE_SUPPRESSED] = "state_events_suppressed",
 	[TS_C_SYN_UNTRACKED_FLOOD] = "syn_untracked_flood",
+	[TS_C_ACK_UNTRACKED_FLOOD] = "ack_untracked_flood",
 };
 
 const char *ts_counter_name(unsigned idx)
@@ -104,6 +105,22 @@ static const char *const anomaly_names[TS_A_MAX] = {
 	[TS_A_PORT_SCAN] = "port_scan",
 	[TS_A_HALF_OPEN_TIMEOUT] = "half_open_timeout",
 };
+
+static const char *const drop_names[TS_D_ANOMALY] = {
+	[TS_D_DENY] = "deny",
+	[TS_D_BANNED] = "banned",
+	[TS_D_SYN_RATE_SOURCE] = "syn_rate_source",
+	[TS_D_SYN_RATE_PORT] = "syn_rate_port",
+	[TS_D_FRAGMENT] = "fragment",
+	[TS_D_UNPARSED] = "unparsed",
+};
+
+const char *ts_drop_reason_name(unsigned r)
+{
+	if (r < TS_D_ANOMALY)
+		return drop_names[r];
+	return r < TS_D_MAX ? ts_anomaly_name(r - TS_D_ANOMALY) : NULL;
+}
 
 const char *ts_anomaly_name(unsigned kind)
 {

@@ -18,6 +18,9 @@ const char *ts_counter_name(unsigned idx);
 
 /* "rst_out_of_window", ... (enum ts_anomaly); NULL out of range or unnamed */
 const char *ts_anomaly_name(unsigned kind);
+/* name of a drop reason (enum ts_drop_reason): "deny", "banned", ...,
+ * and for TS_D_ANOMALY + kind the kind's name; NULL for unused indices */
+const char *ts_drop_reason_name(unsigned r);
 /* 1 if this version raises the kind (the others are reserved numbers) */
 int ts_anomaly_detected(unsigned kind);
 /* reason of a bad_flags anomaly (enum ts_bad_flags): "null", "xmas", ...;

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <tcpsentry/fsm.h>
 #include "gc.h"
+#include "policy_store.h"
 
 __u64 ts_now_ns(void)
 {
@@ -59,6 +60,9 @@ long ts_gc_sweep(struct ts_att *a)
 		u.u[TS_U_HALF_OPEN_TIMEOUT] += (__u64)ho;
 		bpf_map_update_elem(a->ustats_fd, &zero, &u, 0);
 	}
+	/* expired deny entries (TTLs, bans) already stopped matching in the
+	 * datapath; removing them keeps the trie small */
+	ts_list_sweep(a);
 	return e + f;
 }
 

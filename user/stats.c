@@ -63,6 +63,54 @@ static int read_anomalies(int fd, __u64 sum[TS_A_MAX])
 			  TS_A_MAX, sum);
 }
 
+/* drops and would-drops by reason, summed over CPUs; -1 if absent */
+static int read_drops(int fd, struct ts_drops *d)
+{
+	memset(d, 0, sizeof(*d));
+	return percpu_sum(fd, sizeof(*d), 0, (int)(sizeof(*d) / 8), (__u64 *)d);
+}
+
+/* the reasons `stats` lists: named ones (anomaly kinds this version raises) */
+static int drop_listed(unsigned r)
+{
+	return ts_drop_reason_name(r) &&
+	       (r < TS_D_ANOMALY || ts_anomaly_detected(r - TS_D_ANOMALY));
+}
+
+static void print_drops(const struct ts_drops *d, int json)
+{
+	const __u64 *v[2] = { d->dropped, d->would_drop };
+	const char *label[2] = { "dropped", "would_drop" };
+	unsigned r;
+	int w, first;
+
+	for (w = 0; w < 2; w++) {
+		if (json)
+			printf(",\"%s\":{", label[w]);
+		for (r = 0, first = 1; r < TS_D_MAX; r++) {
+			if (!drop_listed(r))
+				continue;
+			if (json)
+				printf("%s\"%s\":%llu", first ? "" : ",", ts_drop_reason_name(r),
+				       (unsigned long long)v[w][r]);
+			else if (v[w][r])
+				printf("  %s_%-*s %llu\n", label[w], 31 - (int)strlen(label[w]),
+				       ts_drop_reason_name(r), (unsigned long long)v[w][r]);
+			first = 0;
+		}
+		if (json)
+			printf("}");
+	}
+	if (json)
+		printf(",\"bans_written\":%llu,\"ban_failed\":%llu,\"allowlisted\":%llu",
+		       (unsigned long long)d->bans, (unsigned long long)d->ban_fail,
+		       (unsigned long long)d->allowed);
+	else
+		printf("  %-32s %llu\n  %-32s %llu\n  %-32s %llu\n", "bans_written",
+		       (unsigned long long)d->bans, "ban_failed", (unsigned long long)d->ban_fail,
+		       "allowlisted", (unsigned long long)d->allowed);
+}
+
 struct table_fill {
 	long flows, emb;
 	__u64 flow_evict, emb_evict;
@@ -172,6 +220,7 @@ int cmd_status(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct ts_counters c;
 		struct table_fill t;
+		struct ts_drops dr;
 		struct ts_att a;
 		int e = ts_att_open(&a, names[i]);
 		int egress;
@@ -202,6 +251,7 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)c.c[TS_C_PKTS_OUT],
 			       (unsigned long long)c.c[TS_C_EVENTS_LOST]);
 			print_floods(a.floods_fd, 1, "");
+			print_drops(&dr, 1);
 			printf("}\n");
 		} else {
 			time_t at = (time_t)a.meta.attached_unix;
@@ -227,6 +277,7 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)c.c[TS_C_PKTS_OUT]);
 			printf("  events lost:  %llu\n", (unsigned long long)c.c[TS_C_EVENTS_LOST]);
 			print_floods(a.floods_fd, 0, "  ");
+			print_drops(&dr, 0);
 		}
 		ts_att_close(&a);
 	}
@@ -253,6 +304,7 @@ int cmd_stats(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct ts_counters c;
 		struct table_fill t;
+		struct ts_drops dr;
 		struct ts_att a;
 		int e = ts_att_open(&a, names[i]);
 
@@ -266,6 +318,7 @@ int cmd_stats(int argc, char **argv)
 			return 1;
 		}
 		read_anomalies(a.anomalies_fd, an);
+		read_drops(a.drops_fd, &dr);
 		if (a.ustats_fd >= 0) {
 			struct ts_ustats us = {};
 			__u32 z = 0;
@@ -299,6 +352,7 @@ int cmd_stats(int argc, char **argv)
 			       t.flows, (unsigned long long)a.meta.max_flows, t.emb,
 			       (unsigned long long)a.meta.max_embryonic);
 			print_floods(a.floods_fd, 1, "");
+			print_drops(&dr, 1);
 			printf("}\n");
 		} else {
 			printf("%s:\n", names[i]);
@@ -315,6 +369,7 @@ int cmd_stats(int argc, char **argv)
 			printf("  %-32s %ld / %llu\n", "table_embryonic", t.emb,
 			       (unsigned long long)a.meta.max_embryonic);
 			print_floods(a.floods_fd, 0, "  ");
+			print_drops(&dr, 0);
 		}
 		ts_att_close(&a);
 	}

@@ -198,6 +198,7 @@ enum ts_counter {
 	TS_C_RACE_RETRY,       /* looked up a promoted embryonic copy */
 	TS_C_STATE_SUPPRESSED, /* embryonic state events not written: flood or rate limit */
 	TS_C_SYN_UNTRACKED_FLOOD, /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */
+	TS_C_ACK_UNTRACKED_FLOOD, /* unknown-tuple segment under an ack_flood: no entry */
 	TS_C_MAX = 48,         /* room to grow without resizing the map */
 };
 
@@ -321,13 +322,9 @@ _Static_assert(sizeof(struct ts_event) == 80, "ts_event size");
 struct ts_config {
 	__u32 state_events;  /* 1: emit TS_EV_STATE */
 	__u32 one_way;       /* 1: ingress only (--no-egress): no ack_no_conn */
-	/* flood and scan thresholds (TRANSITIONAL: moving into ts_policy) */
-	__u32 syn_flood_rate;
-	__u32 syn_flood_complete_pct;
-	__u32 scan_ports;
-	__u32 backscatter_rate;
-	__u32 ack_flood_rate;
 	__u32 policy_slot;   /* which `policy` element is in force (0 or 1) */
+	__u32 hash_seed;     /* random, from attach: keys the per-source limiter's hashes */
+	__u32 pad[4];
 };
 _Static_assert(sizeof(struct ts_config) == 32, "ts_config size");
 

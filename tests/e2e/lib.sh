@@ -477,3 +477,57 @@ scenario_client_close() {
 [ "$(id -u)" = 0 ] || { echo "SKIP $TEST_NAME: needs root"; echo "0 passed, 0 failed"; exit 0; }
 [ -x "$TCPSENTRY" ] || { fail "no tcpsentry binary at $TCPSENTRY"; finish; }
 [ -x "$TCPDRIVE" ] || { fail "no tcpdrive binary at $TCPDRIVE (make build/tcpdrive)"; finish; }
+
+# ---------------------------------------------------------------- servers
+
+# listen_bg NS ADDR PORT SECONDS: an accept-read-close server in NS, in the
+# background for at most SECONDS (the namespace's teardown kills it too);
+# returns once it listens
+listen_bg() {
+	local ns=$1 addr=$2 port=$3 secs=$4 out="$LAB_TMP/listen.$2.$3"
+	in_ns "$ns" timeout "$secs" "$PY" - "$addr" "$port" >"$out" 2>&1 <<'PY' &
+import selectors, socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4096); s.setblocking(False)
+print("ready", flush=True)
+sel = selectors.DefaultSelector(); sel.register(s, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select(1):
+        if key.fileobj is s:
+            try:
+                c, _ = s.accept()
+            except OSError:
+                continue
+            c.setblocking(False); sel.register(c, selectors.EVENT_READ)
+        else:
+            c = key.fileobj
+            try:
+                d = c.recv(4096)
+            except OSError:
+                d = b""
+            if not d:
+                sel.unregister(c); c.close()
+PY
+	local i
+	for i in $(seq 50); do grep -q ready "$out" && return 0; sleep 0.1; done
+	fail "listener $addr:$port in $ns did not start"; detail <"$out"
+	return 1
+}
+
+# connect_n NS SRC DST PORT N [TIMEOUT_S] [SPREAD_S]: tests/e2e/connect.py in
+# NS; sets CONN_OK and CONN_FAILED
+connect_n() {
+	local ns=$1; shift
+	in_ns "$ns" timeout 30 "$PY" "$E2E_DIR/connect.py" "$@" >"$LAB_TMP/connect.out" 2>&1
+	CONN_OK=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$LAB_TMP/connect.out")
+	CONN_FAILED=$(sed -n 's/.* failed=\([0-9]*\)$/\1/p' "$LAB_TMP/connect.out")
+	CONN_OK=${CONN_OK:--1} CONN_FAILED=${CONN_FAILED:--1}
+}
+
+# stats_field NS PYEXPR: evaluate PYEXPR over `stats -j` (first interface) as s
+stats_field() {
+	ts_run -n "$1" stats -j || { echo "ERROR"; return 1; }
+	"$PY" -c 'import json, sys; s = json.loads(sys.stdin.readline()); print(eval(sys.argv[1]))' \
+		"$2" <<<"$TS_OUT"
+}

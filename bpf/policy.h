@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Enforcement: the allow and deny lists, the SYN rate limits, the verdicts
+ * of anomaly actions, bans. Ingress (XDP) only: tcpsentry never drops what
+ * this host sends.
+ *
+ * Order, per ingress segment: allow (exempts from everything below) ->
+ * deny and bans -> SYN limits (per port, per source) -> the anomalies the
+ * tracker raises, each with its kind's action. In observe mode every "drop"
+ * is counted as would_drop and the packet passes; nothing is banned.
+ *
+ * Fails open: no policy, no config, a failed lookup -> pass.
+ */
+#ifndef TCPSENTRY_BPF_POLICY_H
+#define TCPSENTRY_BPF_POLICY_H
+
+#include "maps.h"
+#include "parse.h"
+#include <tcpsentry/ratelimit.h>
+#include <tcpsentry/sketch.h>
+
+/* what the gate is asked about */
+#define GATE_TCP 0
+#define GATE_FRAGMENT 1  /* a fragment without a TCP header */
+#define GATE_UNPARSED 2  /* an IPv6 chain longer than the parser follows */
+
+/* the gate's verdicts */
+#define GATE_PASS 0
+#define GATE_DROP_NOW 1     /* denied or banned: drop before anything else */
+#define GATE_DROP_LIMITED 2 /* over a SYN limit: drop, after the flood sketches */
+
+static __always_inline struct ts_policy *policy_get(void)
+{
+	__u32 zero = 0, slot = 0;
+	struct ts_config *cfg = bpf_map_lookup_elem(&config, &zero);
+
+	if (cfg)
+		slot = cfg->policy_slot & 1;
+	return bpf_map_lookup_elem(&policy, &slot);
+}
+
+/* Count a drop (enforce) or a would-drop (observe) for `reason`; 1: drop. */
+static __always_inline int policy_verdict(const struct ts_policy *pol, __u32 reason)
+{
+	struct ts_drops *d;
+	__u32 zero = 0;
+
+	if (!pol || reason >= TS_D_MAX)
+		return 0;
+	d = bpf_map_lookup_elem(&drops, &zero);
+	if (pol->mode == TS_MODE_ENFORCE) {
+		if (d)
+			d->dropped[reason]++;
+		return 1;
+	}
+	if (d)
+		d->would_drop[reason]++;
+	return 0;
+}
+
+static __always_inline struct ts_list_val *list_match(void *map, const void *addr, __u32 gen)
+{
+	struct ts_lpm_key k = {
+		.prefixlen = TS_LPM_BITS(128),
+		.gen = (__u8)gen,
+	};
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(map, &k);
+}
+
+/*
+ * Deny `addr` for the policy's ban_seconds, because of anomaly `kind`.
+ * Returns 1 if the ban was written. Enforce mode only (the caller checks).
+ */
+static __always_inline int ban_write(const struct ts_policy *pol, const void *addr, __u32 kind,
+				     __u64 now)
+{
+	struct ts_lpm_key k = {
+		.prefixlen = TS_LPM_BITS(128),
+		.gen = (__u8)pol->list_gen,
+	};
+	struct ts_list_val v = {
+		.added_ns = now,
+		.expires_ns = now + (__u64)pol->ban_seconds * 1000000000ull,
+		.reason = kind,
+	};
+	struct ts_drops *d;
+	__u32 zero = 0;
+	int ok;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	ok = bpf_map_update_elem(&deny, &k, &v, BPF_ANY) == 0;
+	d = bpf_map_lookup_elem(&drops, &zero);
+	if (d) {
+		if (ok)
+			d->bans++;
+		else
+			d->ban_fail++;
+	}
+	return ok;
+}
+
+/* The SYN limits of a SYN (no ACK) that passed the lists. 1: drop. */
+static __always_inline int syn_limits(const struct pkt *p, const struct ts_policy *pol, __u64 now)
+{
+	__u64 *pc = NULL, *s0 = NULL, *s1 = NULL, iv_port = 0, iv_src = 0;
+	__u32 rate = pol->syn_rate_per_port, zero = 0;
+
+	if (rate) {
+		__u32 port = bpf_ntohs(p->dport);
+
+		iv_port = ts_gcra_interval(rate);
+		pc = bpf_map_lookup_elem(&port_rl, &port);
+		/* a port may take one second's worth at once */
+		if (pc && !ts_gcra_conforms(*pc, now, (__u64)rate * iv_port))
+			return policy_verdict(pol, TS_D_SYN_RATE_PORT);
+	}
+	rate = pol->syn_rate_per_source;
+	if (rate) {
+		struct ts_config *cfg = bpf_map_lookup_elem(&config, &zero);
+		__u32 h = ts_addr_hash(p->saddr), seed = cfg ? cfg->hash_seed : 0;
+		__u32 c0 = ts_src_cell(h, seed, 0), c1 = ts_src_cell(h, seed, 1);
+		__u64 tol;
+
+		iv_src = ts_gcra_interval(rate);
+		tol = (__u64)pol->syn_burst_per_source * iv_src;
+		s0 = bpf_map_lookup_elem(&src_rl, &c0);
+		s1 = bpf_map_lookup_elem(&src_rl, &c1);
+		/* count-min: over the limit only if both cells are */
+		if (s0 && s1 && !ts_gcra_conforms(*s0, now, tol) && !ts_gcra_conforms(*s1, now, tol))
+			return policy_verdict(pol, TS_D_SYN_RATE_SOURCE);
+	}
+	/* accepted: charge every cell it was checked against */
+	if (pc)
+		*pc = ts_gcra_next(*pc, now, iv_port);
+	if (s0)
+		*s0 = ts_gcra_next(*s0, now, iv_src);
+	if (s1)
+		*s1 = ts_gcra_next(*s1, now, iv_src);
+	return 0;
+}
+
+/*
+ * The gate every ingress TCP segment (and every fragment or unparsed
+ * chain) passes before it is tracked. Marks an allowlisted source's packet
+ * PKT_IN_EXEMPT. Returns GATE_*. Global: checked once by the verifier, off
+ * the parser's paths.
+ */
+__attribute__((noinline)) int policy_gate(struct pkt *p, __u32 what, __u64 now)
+{
+	struct ts_policy *pol = policy_get();
+	struct ts_list_val *v;
+
+	if (!pol || !p)
+		return 0;
+	if (pol->flags & TS_POL_ALLOW) {
+		if (list_match(&allow, p->saddr, pol->list_gen)) {
+			struct ts_drops *d;
+			__u32 zero = 0;
+
+			p->out |= PKT_IN_EXEMPT;
+			d = bpf_map_lookup_elem(&drops, &zero);
+			if (d)
+				d->allowed++;
+			return 0;
+		}
+	}
+	if (pol->flags & TS_POL_DENY) {
+		v = list_match(&deny, p->saddr, pol->list_gen);
+		/* an expired entry no longer matches; the sweeper removes it */
+		if (v && (!v->expires_ns || v->expires_ns > now))
+			return policy_verdict(pol, v->reason ? TS_D_BANNED : TS_D_DENY) ?
+				       GATE_DROP_NOW : GATE_PASS;
+	}
+	if (what == GATE_FRAGMENT)
+		return pol->action_fragment == TS_ACT_DROP && policy_verdict(pol, TS_D_FRAGMENT) ?
+			       GATE_DROP_NOW : GATE_PASS;
+	if (what == GATE_UNPARSED)
+		return pol->action_unparsed == TS_ACT_DROP && policy_verdict(pol, TS_D_UNPARSED) ?
+			       GATE_DROP_NOW : GATE_PASS;
+	if ((p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_SYN &&
+	    (pol->syn_rate_per_source | pol->syn_rate_per_port))
+		return syn_limits(p, pol, now) ? GATE_DROP_LIMITED : GATE_PASS;
+	return GATE_PASS;
+}
+
+/* The action of an anomaly kind's flood state on a segment it covers (a
+ * new-tuple SYN during a syn_flood, an unknown-tuple ACK during an
+ * ack_flood): no event per segment, a drop count. 1: drop. Global: off
+ * track_segment's stack frame, which shares the 512-byte budget. */
+__attribute__((noinline)) int flood_action(const struct pkt *p, __u32 kind)
+{
+	struct ts_policy *pol;
+
+	if (!p || (p->out & PKT_IN_EXEMPT))
+		return 0;
+	pol = policy_get();
+	kind &= TS_A_MAX - 1; /* a mask the verifier can follow, not a compare */
+	if (!pol || pol->action[kind] == TS_ACT_PASS)
+		return 0;
+	return policy_verdict(pol, TS_D_ANOMALY + kind);
+}
+
+#endif /* TCPSENTRY_BPF_POLICY_H */

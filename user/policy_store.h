@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The policy of one attachment, in its pinned maps: read it, swap in a new
+ * one atomically, edit the allow and deny lists, list and expire bans.
+ *
+ * Atomic swaps: the `policy` array holds two elements and the tries two
+ * generations of keys (struct ts_policy, struct ts_lpm_key). A change is
+ * written where the datapath does not look, then one element update of
+ * `config` (policy_slot) makes it the one in force. After a flip the
+ * writer waits TS_POLICY_QUIESCE_US before returning, so the element it
+ * left is no longer read by any XDP program (they run for microseconds,
+ * inside an RCU read section) when the next change overwrites it; changes
+ * are serialised by a lock on the attachment's pin directory.
+ */
+#ifndef TCPSENTRY_POLICY_STORE_H
+#define TCPSENTRY_POLICY_STORE_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "pins.h"
+#include "policy_keys.h"
+
+#define TS_POLICY_QUIESCE_US 20000
+
+enum ts_list { TS_LIST_ALLOW = 0, TS_LIST_DENY = 1 };
+
+/* take / drop the attachment's policy lock (flock on its pin directory);
+ * returns the lock fd or -1 (errno) */
+int ts_policy_lock(const struct ts_att *a);
+void ts_policy_unlock(int fd);
+
+/* the policy in force; 0 or -errno */
+int ts_policy_read(const struct ts_att *a, struct ts_policy *p);
+
+/* Make *p (its flags recomputed here) the policy in force, keeping the
+ * lists of its list_gen. 0 or -errno; on error the old policy stays. */
+int ts_policy_commit(const struct ts_att *a, struct ts_policy *p);
+
+/* Swap in settings and both lists at once (`policy load`, `attach
+ * --policy`): lists are written in the other generation, bans carried
+ * over, then one flip; the old generation is removed after. 0 or -errno;
+ * on error nothing in force changed. */
+int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
+		      const struct ts_cidr *allow, size_t n_allow,
+		      const struct ts_cidr *deny, size_t n_deny);
+
+/* Add or delete one entry of the lists in force. ttl (deny only): seconds,
+ * 0 for none. -ENOENT: del of an entry not in the list. */
+int ts_list_add(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c, __u32 ttl);
+int ts_list_del(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c);
+
+/* One entry of a list in force, as userspace sees it. */
+struct ts_list_entry {
+	struct ts_cidr cidr;
+	struct ts_list_val val;
+};
+/* The entries of list l in force (operator's and, for deny, bans):
+ * *out malloc'd, *n set. 0 or -errno. */
+int ts_list_read(const struct ts_att *a, enum ts_list l, struct ts_list_entry **out, size_t *n);
+
+/* Remove expired deny entries (TTL entries and bans) of every generation,
+ * and entries of the generation not in force left by an interrupted swap.
+ * Returns how many were removed. */
+long ts_list_sweep(const struct ts_att *a);
+
+/* CLOCK_MONOTONIC now, ns (the datapath's clock for expiries) */
+__u64 ts_mono_ns(void);
+
+#endif /* TCPSENTRY_POLICY_STORE_H */
