@@ -136,7 +136,7 @@ struct {
 #define TS_MAX_LIST 262144 /* allow and deny entries, both generations and bans */
 #endif
 
-/* Sources never dropped, banned or rate-limited (struct ts_lpm_key). */
+/* Source prefixes never dropped, banned or rate-limited (struct ts_lpm_key). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, TS_MAX_LIST);
@@ -145,7 +145,17 @@ struct {
 	__type(value, struct ts_list_val);
 } allow SEC(".maps");
 
-/* Sources dropped: the operator's entries (some with a TTL) and bans. */
+/* Single addresses of the allow and deny lists, and bans (struct
+ * ts_host_key): one hash lookup answers both lists for a host. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TS_MAX_LIST);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ts_host_key);
+	__type(value, struct ts_list_val);
+} hosts SEC(".maps");
+
+/* Source prefixes dropped: the operator's entries (some with a TTL). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, TS_MAX_LIST);

@@ -69,28 +69,53 @@ static __always_inline struct ts_list_val *list_match(void *map, const void *add
 	return bpf_map_lookup_elem(map, &k);
 }
 
+static __always_inline struct ts_list_val *host_match(const void *addr, __u32 gen)
+{
+	struct ts_host_key k = { .gen = (__u8)gen };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&hosts, &k);
+}
+
+/* a deny membership in force at `now` */
+static __always_inline int denies(const struct ts_list_val *v, __u64 now)
+{
+	return (!v->expires_ns || v->expires_ns > now);
+}
+
 /*
- * Deny `addr` for the policy's ban_seconds, because of anomaly `kind`.
- * Returns 1 if the ban was written. Enforce mode only (the caller checks).
+ * Ban `addr` for the policy's ban_seconds, because of anomaly `kind`: a
+ * hosts entry. An address the operator already denies stays as it is; an
+ * expired or live ban is renewed in place. Returns 1 if a ban was written.
+ * Enforce mode only (the caller checks).
  */
 static __always_inline int ban_write(const struct ts_policy *pol, const void *addr, __u32 kind,
 				     __u64 now)
 {
-	struct ts_lpm_key k = {
-		.prefixlen = TS_LPM_BITS(128),
-		.gen = (__u8)pol->list_gen,
-	};
+	struct ts_host_key k = { .gen = (__u8)pol->list_gen };
 	struct ts_list_val v = {
 		.added_ns = now,
 		.expires_ns = now + (__u64)pol->ban_seconds * 1000000000ull,
 		.reason = kind,
+		.lists = TS_L_DENY,
 	};
+	struct ts_list_val *cur;
 	struct ts_drops *d;
 	__u32 zero = 0;
-	int ok;
+	int ok = 1;
 
 	__builtin_memcpy(k.addr, addr, 16);
-	ok = bpf_map_update_elem(&deny, &k, &v, BPF_ANY) == 0;
+	cur = bpf_map_lookup_elem(&hosts, &k);
+	if (cur) {
+		if ((cur->lists & TS_L_DENY) && !cur->reason && denies(cur, now))
+			return 0; /* the operator's deny: already dropped, keep it */
+		cur->expires_ns = v.expires_ns;
+		cur->added_ns = now;
+		cur->reason = kind;
+		cur->lists |= TS_L_DENY;
+	} else {
+		ok = bpf_map_update_elem(&hosts, &k, &v, BPF_NOEXIST) == 0;
+	}
 	d = bpf_map_lookup_elem(&drops, &zero);
 	if (d) {
 		if (ok)
@@ -147,32 +172,48 @@ static __always_inline int syn_limits(const struct pkt *p, const struct ts_polic
  * PKT_IN_EXEMPT. Returns GATE_*. Global: checked once by the verifier, off
  * the parser's paths.
  */
+/* an allowlisted source's packet: passes everything */
+static __always_inline int gate_exempt(struct pkt *p)
+{
+	struct ts_drops *d;
+	__u32 zero = 0;
+
+	p->out |= PKT_IN_EXEMPT;
+	d = bpf_map_lookup_elem(&drops, &zero);
+	if (d)
+		d->allowed++;
+	return GATE_PASS;
+}
+
 __attribute__((noinline)) int policy_gate(struct pkt *p, __u32 what, __u64 now)
 {
 	struct ts_policy *pol = policy_get();
 	struct ts_list_val *v;
+	__u32 reason = TS_D_MAX; /* none */
 
 	if (!pol || !p)
-		return 0;
-	if (pol->flags & TS_POL_ALLOW) {
-		if (list_match(&allow, p->saddr, pol->list_gen)) {
-			struct ts_drops *d;
-			__u32 zero = 0;
-
-			p->out |= PKT_IN_EXEMPT;
-			d = bpf_map_lookup_elem(&drops, &zero);
-			if (d)
-				d->allowed++;
-			return 0;
+		return GATE_PASS;
+	/* one hash lookup answers both lists for a single address */
+	if (pol->flags & TS_POL_HOSTS) {
+		v = host_match(p->saddr, pol->list_gen);
+		if (v) {
+			if (v->lists & TS_L_ALLOW)
+				return gate_exempt(p);
+			/* an expired entry no longer matches; the sweeper removes it */
+			if ((v->lists & TS_L_DENY) && denies(v, now))
+				reason = v->reason ? TS_D_BANNED : TS_D_DENY;
 		}
 	}
-	if (pol->flags & TS_POL_DENY) {
+	/* allow wins over everything: its prefixes too */
+	if ((pol->flags & TS_POL_ALLOW) && list_match(&allow, p->saddr, pol->list_gen))
+		return gate_exempt(p);
+	if (reason == TS_D_MAX && (pol->flags & TS_POL_DENY)) {
 		v = list_match(&deny, p->saddr, pol->list_gen);
-		/* an expired entry no longer matches; the sweeper removes it */
-		if (v && (!v->expires_ns || v->expires_ns > now))
-			return policy_verdict(pol, v->reason ? TS_D_BANNED : TS_D_DENY) ?
-				       GATE_DROP_NOW : GATE_PASS;
+		if (v && denies(v, now))
+			reason = TS_D_DENY;
 	}
+	if (reason != TS_D_MAX)
+		return policy_verdict(pol, reason) ? GATE_DROP_NOW : GATE_PASS;
 	if (what == GATE_FRAGMENT)
 		return pol->action_fragment == TS_ACT_DROP && policy_verdict(pol, TS_D_FRAGMENT) ?
 			       GATE_DROP_NOW : GATE_PASS;

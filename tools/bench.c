@@ -225,7 +225,7 @@ struct progs {
 	struct bpf_object *empty, *ref, *ts;
 	int empty_fd, ref_fd, xdp_fd, tc_fd;
 	int ref_flows_fd, flows_fd, emb_fd, counters_fd, floods_fd, synwin_fd;
-	int policy_fd, allow_fd, deny_fd;
+	int policy_fd, allow_fd, deny_fd, hosts_fd;
 	int ncpus;
 };
 
@@ -755,33 +755,43 @@ static int round_udp(const struct progs *p)
 #define ALLOW_BASE 0xc6130000u /* 198.19.0.0 + i: allowed /32s */
 #define DENY_BASE 0xc6138000u  /* 198.19.128.0 + i: denied /32s */
 
-static void list_key(struct ts_lpm_key *k, __u32 a)
+static void host_key(struct ts_host_key *k, __u32 a)
 {
 	memset(k, 0, sizeof(*k));
-	k->prefixlen = TS_LPM_BITS(128);
 	k->addr[10] = k->addr[11] = 0xff;
 	k->addr[12] = a >> 24; k->addr[13] = a >> 16; k->addr[14] = a >> 8; k->addr[15] = a;
 }
 
-/* 10,000 allow and 10,000 deny /32s, none of them the bench's client */
+/* 10,000 allow and 10,000 deny /32s, none of them the bench's client, as
+ * `policy load` stores them (single addresses: the hosts hash), and one
+ * prefix in each trie, so both tries are consulted too */
 static int lists_fill(const struct progs *p)
 {
 	struct ts_list_val v = { 0 };
-	struct ts_lpm_key k;
+	struct ts_lpm_key lk = { .prefixlen = TS_LPM_BITS(96 + 24) };
+	struct ts_host_key k;
 	__u32 i;
 
 	for (i = 0; i < LIST_ENTRIES; i++) {
-		list_key(&k, ALLOW_BASE + i);
-		if (bpf_map_update_elem(p->allow_fd, &k, &v, BPF_ANY))
+		host_key(&k, ALLOW_BASE + i);
+		v.lists = TS_L_ALLOW;
+		if (bpf_map_update_elem(p->hosts_fd, &k, &v, BPF_ANY))
 			return -1;
-		list_key(&k, DENY_BASE + i);
-		if (bpf_map_update_elem(p->deny_fd, &k, &v, BPF_ANY))
+		host_key(&k, DENY_BASE + i);
+		v.lists = TS_L_DENY;
+		if (bpf_map_update_elem(p->hosts_fd, &k, &v, BPF_ANY))
 			return -1;
 	}
-	return 0;
+	v.lists = 0;
+	lk.addr[10] = lk.addr[11] = 0xff;
+	lk.addr[12] = 198; lk.addr[13] = 51; lk.addr[14] = 100; /* 198.51.100.0/24 */
+	if (bpf_map_update_elem(p->allow_fd, &lk, &v, BPF_ANY))
+		return -1;
+	lk.addr[14] = 101;
+	return bpf_map_update_elem(p->deny_fd, &lk, &v, BPF_ANY);
 }
 
-/* the policy of slot 0: enforce with both lists consulted, or nothing */
+/* the policy of slot 0: enforce with every list consulted, or nothing */
 static int lists_policy(const struct progs *p, int on)
 {
 	struct ts_policy pol = { 0 };
@@ -789,7 +799,7 @@ static int lists_policy(const struct progs *p, int on)
 
 	if (on) {
 		pol.mode = TS_MODE_ENFORCE;
-		pol.flags = getenv("BENCH_DENY_ONLY") ? TS_POL_DENY : TS_POL_ALLOW | TS_POL_DENY;
+		pol.flags = getenv("BENCH_HOSTS_ONLY") ? TS_POL_HOSTS : TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY;
 	}
 	return bpf_map_update_elem(p->policy_fd, &zero, &pol, BPF_ANY);
 }
@@ -992,7 +1002,9 @@ int main(int argc, char **argv)
 	p.policy_fd = map_fd(p.ts, "policy");
 	p.allow_fd = map_fd(p.ts, "allow");
 	p.deny_fd = map_fd(p.ts, "deny");
-	if (p.policy_fd < 0 || p.allow_fd < 0 || p.deny_fd < 0 || lists_fill(&p)) {
+	p.hosts_fd = map_fd(p.ts, "hosts");
+	if (p.policy_fd < 0 || p.allow_fd < 0 || p.deny_fd < 0 || p.hosts_fd < 0 ||
+	    lists_fill(&p)) {
 		warnx("cannot load the allow and deny lists: %s", strerror(errno));
 		goto out;
 	}

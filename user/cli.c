@@ -12,6 +12,7 @@
 #include "cmds.h"
 #include "log.h"
 #include "pins.h"
+#include "policy_file.h"
 
 int ts_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -60,6 +61,7 @@ int cmd_attach(int argc, char **argv)
 		{ "syn-flood-rate", required_argument, NULL, 'R' },
 		{ "syn-flood-complete-pct", required_argument, NULL, 'P' },
 		{ "scan-ports", required_argument, NULL, 'S' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -67,8 +69,9 @@ int cmd_attach(int argc, char **argv)
 		.max_flows = TS_DEFAULT_MAX_FLOWS,
 		.max_embryonic = TS_DEFAULT_MAX_EMBRYONIC,
 	};
+	const char *policy = NULL;
 	__u64 v;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -106,15 +109,18 @@ int cmd_attach(int argc, char **argv)
 				return ts_usage_error("attach", "bad --scan-ports '%s' (2 to 128)", optarg);
 			o.scan_ports = (__u32)v;
 			break;
+		case 'p': policy = optarg; break;
 		case 'h':
 			printf("usage: tcpsentry attach IFACE [--xdp-mode native|generic|auto] [--no-egress]\n"
 			       "                        [--max-flows N] [--max-embryonic N]\n"
 			       "                        [--syn-flood-rate N] [--syn-flood-complete-pct P]\n"
-			       "                        [--scan-ports N]\n"
+			       "                        [--scan-ports N] [--policy FILE]\n"
 			       "defaults: --xdp-mode auto (native where the driver has it), "
 			       "--max-flows %llu, --max-embryonic %llu,\n"
 			       "--syn-flood-rate %u (SYN/s), --syn-flood-complete-pct %u, "
-			       "--scan-ports %u (distinct ports in 5 s)\n",
+			       "--scan-ports %u (distinct ports in 5 s)\n"
+			       "--policy FILE: a policy file (see `tcpsentry policy`), checked before\n"
+			       "anything is attached; the threshold options above override its values\n",
 			       TS_DEFAULT_MAX_FLOWS, TS_DEFAULT_MAX_EMBRYONIC, TS_DEF_SYN_FLOOD_RATE,
 			       TS_DEF_SYN_FLOOD_COMPLETE_PCT, TS_DEF_SCAN_PORTS);
 			return 0;
@@ -126,7 +132,29 @@ int cmd_attach(int argc, char **argv)
 	o.ifname = argv[optind];
 	if (!ts_valid_ifname(o.ifname))
 		return ts_usage_error("attach", "bad interface name '%s'", o.ifname);
-	return ts_attach(&o);
+	if (!policy)
+		return ts_attach(&o);
+	{
+		struct ts_policy_doc doc;
+		char msg[512];
+
+		/* the whole file is checked before anything is attached */
+		if (ts_policy_doc_load(policy, &doc, msg, sizeof(msg))) {
+			fprintf(stderr, "tcpsentry attach: %s\n", msg);
+			return 2;
+		}
+		if (o.syn_flood_rate)
+			doc.pol.syn_flood_rate = o.syn_flood_rate;
+		if (o.syn_flood_complete_pct)
+			doc.pol.syn_flood_complete_pct = o.syn_flood_complete_pct;
+		if (o.scan_ports)
+			doc.pol.scan_ports = o.scan_ports;
+		rc = ts_attach(&o);
+		if (!rc)
+			rc = ts_policy_apply_doc(o.ifname, &doc, policy);
+		ts_policy_doc_free(&doc);
+		return rc;
+	}
 }
 
 int cmd_detach(int argc, char **argv)

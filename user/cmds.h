@@ -20,4 +20,14 @@ int ts_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
  * named one is not attached */
 int ts_select_ifaces(const char *iface, char names[][16], int max);
 
+struct ts_policy_doc;
+/* Put a parsed policy file (`file`: its name, for messages) in force on
+ * the attachment of ifname, atomically. 0, or 1 with a message. */
+int ts_policy_apply_doc(const char *ifname, const struct ts_policy_doc *doc, const char *file);
+/* Load a policy file and put it in force on iface, or on every attached
+ * interface of the namespace when iface is NULL (`policy load`, the
+ * daemon's --policy and SIGHUP). 0; 1 runtime failure; 2 a bad file, the
+ * policy in force unchanged. Messages on stderr. */
+int ts_policy_load_file(const char *path, const char *iface);
+
 #endif /* TCPSENTRY_CMDS_H */

@@ -11,7 +11,7 @@
 
 const char *const ts_pinned_maps[] = {
 	"flows", "embryonic", "counters", "events", "config", "meta", "ustats", "anomalies",
-	"floods", "policy", "allow", "deny", "drops",
+	"floods", "policy", "allow", "deny", "hosts", "drops",
 	/* a prog array is emptied when its last user reference goes: the pin
 	 * keeps the chained program in it after attach exits */
 	"xdp_chain", NULL,
@@ -55,6 +55,7 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 	a->policy_fd = open_map(a->dir, "policy");
 	a->allow_fd = open_map(a->dir, "allow");
 	a->deny_fd = open_map(a->dir, "deny");
+	a->hosts_fd = open_map(a->dir, "hosts");
 	a->drops_fd = open_map(a->dir, "drops");
 	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0) {
 		int e = errno ? -errno : -EIO;
@@ -70,7 +71,8 @@ void ts_att_close(struct ts_att *a)
 {
 	int *fds[] = { &a->flows_fd, &a->emb_fd, &a->counters_fd, &a->events_fd,
 		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd,
-		       &a->floods_fd, &a->policy_fd, &a->allow_fd, &a->deny_fd, &a->drops_fd };
+		       &a->floods_fd, &a->policy_fd, &a->allow_fd, &a->deny_fd, &a->hosts_fd,
+		       &a->drops_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -28,7 +28,7 @@ struct ts_att {
 	int flows_fd, emb_fd, counters_fd, events_fd, config_fd, meta_fd, ustats_fd;
 	int anomalies_fd;
 	int floods_fd;       /* SYN-flood state per port slot (sketch.h) */
-	int policy_fd, allow_fd, deny_fd, drops_fd; /* enforcement (abi.h, struct ts_policy) */
+	int policy_fd, allow_fd, deny_fd, hosts_fd, drops_fd; /* enforcement (abi.h, struct ts_policy) */
 	struct ts_meta meta;
 };
 

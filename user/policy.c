@@ -145,6 +145,58 @@ static int bans(const struct ts_att *a, int json)
 	return 0;
 }
 
+/* the lock is held */
+static int replace_doc(const struct ts_att *a, const struct ts_policy_doc *doc, const char *file)
+{
+	int e = ts_policy_replace(a, &doc->pol, doc->allow, doc->n_allow, doc->deny, doc->n_deny);
+
+	if (!e)
+		printf("%s: policy from %s in force (%zu allow, %zu deny entries)\n", a->ifname, file,
+		       doc->n_allow, doc->n_deny);
+	return e;
+}
+
+int ts_policy_apply_doc(const char *ifname, const struct ts_policy_doc *doc, const char *file)
+{
+	struct ts_att a;
+	int e = ts_att_open(&a, ifname), lock;
+
+	if (e || a.policy_fd < 0) {
+		err("cannot open the policy pins of %s: %s\n", ifname, strerror(e ? -e : ENOENT));
+		return 1;
+	}
+	lock = ts_policy_lock(&a);
+	e = lock < 0 ? -errno : replace_doc(&a, doc, file);
+	ts_policy_unlock(lock);
+	ts_att_close(&a);
+	if (e) {
+		err("cannot put %s in force on %s: %s\n", file, ifname, strerror(-e));
+		return 1;
+	}
+	return 0;
+}
+
+int ts_policy_load_file(const char *path, const char *iface)
+{
+	struct ts_policy_doc doc;
+	char names[MAX_IFACES][16], msg[512];
+	int n, i, rc = 0;
+
+	if (ts_policy_doc_load(path, &doc, msg, sizeof(msg))) {
+		fprintf(stderr, "tcpsentry policy load: %s\n", msg);
+		fprintf(stderr, "the policy in force is unchanged\n");
+		return 2;
+	}
+	n = ts_select_ifaces(iface, names, MAX_IFACES);
+	if (n == 0)
+		err("nothing is attached in this network namespace\n");
+	for (i = 0; i < n; i++)
+		if (ts_policy_apply_doc(names[i], &doc, path))
+			rc = 1;
+	ts_policy_doc_free(&doc);
+	return n <= 0 ? 1 : rc;
+}
+
 /* the parsed command, checked whole before any attachment is touched */
 struct req {
 	const char *sub;
@@ -197,11 +249,7 @@ static int run_one(const struct ts_att *a, struct req *r, int json)
 		if (!e && apply_pairs(&p, r->pairs, r->npairs) == 0)
 			e = ts_policy_commit(a, &p);
 	} else if (!strcmp(r->sub, "load")) {
-		e = ts_policy_replace(a, &r->doc.pol, r->doc.allow, r->doc.n_allow, r->doc.deny,
-				      r->doc.n_deny);
-		if (!e)
-			printf("%s: policy from %s in force (%zu allow, %zu deny entries)\n", a->ifname,
-			       r->file, r->doc.n_allow, r->doc.n_deny);
+		e = replace_doc(a, &r->doc, r->file);
 	} else if (r->add) {
 		e = ts_list_add(a, r->list, &r->cidr, r->ttl);
 	} else {

@@ -37,7 +37,8 @@ void ts_policy_unlock(int fd)
 
 static int have_maps(const struct ts_att *a)
 {
-	return a->config_fd >= 0 && a->policy_fd >= 0 && a->allow_fd >= 0 && a->deny_fd >= 0;
+	return a->config_fd >= 0 && a->policy_fd >= 0 && a->allow_fd >= 0 && a->deny_fd >= 0 &&
+	       a->hosts_fd >= 0;
 }
 
 static int read_slot(const struct ts_att *a, struct ts_config *cfg)
@@ -62,70 +63,91 @@ int ts_policy_read(const struct ts_att *a, struct ts_policy *p)
 	return bpf_map_lookup_elem(a->policy_fd, &slot, p) ? -errno : 0;
 }
 
-static int list_fd(const struct ts_att *a, enum ts_list l)
+static int trie_fd(const struct ts_att *a, enum ts_list l)
 {
 	return l == TS_LIST_ALLOW ? a->allow_fd : a->deny_fd;
 }
 
-/*
- * Walk a trie: cb(key, value) for every entry. Keys are collected first,
- * so cb may delete. Returns 0 or -errno.
- */
-typedef int (*walk_cb)(int fd, const struct ts_lpm_key *k, const struct ts_list_val *v,
-		       void *ctx);
-static int walk(int fd, walk_cb cb, void *ctx)
+static __u32 list_bit(enum ts_list l)
 {
-	struct ts_lpm_key *keys = NULL, k, *prev = NULL;
+	return l == TS_LIST_ALLOW ? TS_L_ALLOW : TS_L_DENY;
+}
+
+/* single addresses live in `hosts`, prefixes in the tries */
+static int is_host(const struct ts_cidr *c)
+{
+	return c->plen == 128;
+}
+
+/*
+ * Walk a map whose keys are ksize bytes and values struct ts_list_val:
+ * cb(fd, key, value, ctx) for every entry. Keys are collected first, so cb
+ * may delete. Returns 0 or the first error of cb.
+ */
+typedef int (*walk_cb)(int fd, const void *k, struct ts_list_val *v, void *ctx);
+static int walk(int fd, size_t ksize, walk_cb cb, void *ctx)
+{
+	char *keys = NULL, *prev = NULL, k[32];
 	size_t n = 0, cap = 0, i;
 	int e = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
+	if (fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, k) == 0) {
 		if (n == cap) {
-			struct ts_lpm_key *nk;
+			char *nk;
 
 			cap = cap ? cap * 2 : 256;
-			nk = realloc(keys, cap * sizeof(*keys));
+			nk = realloc(keys, cap * ksize);
 			if (!nk) {
 				free(keys);
 				return -ENOMEM;
 			}
 			keys = nk;
 		}
-		keys[n] = k;
-		prev = &keys[n++];
+		memcpy(keys + n * ksize, k, ksize);
+		prev = keys + n++ * ksize;
 	}
 	for (i = 0; i < n && !e; i++) {
 		struct ts_list_val v;
 
-		if (bpf_map_lookup_elem(fd, &keys[i], &v))
+		if (bpf_map_lookup_elem(fd, keys + i * ksize, &v))
 			continue; /* gone meanwhile */
-		e = cb(fd, &keys[i], &v, ctx);
+		e = cb(fd, keys + i * ksize, &v, ctx);
 	}
 	free(keys);
 	return e;
 }
 
+/* the generation byte leads both key types */
+static __u32 key_gen(const void *k, size_t ksize)
+{
+	return ksize == sizeof(struct ts_host_key) ? ((const struct ts_host_key *)k)->gen :
+						       ((const struct ts_lpm_key *)k)->gen;
+}
+
 struct count_ctx {
 	__u32 gen;
-	__u64 now;
 	size_t n;
+	size_t ksize;
 };
 
-static int count_cb(int fd, const struct ts_lpm_key *k, const struct ts_list_val *v, void *ctx)
+static int count_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
 {
 	struct count_ctx *c = ctx;
 
 	(void)fd;
-	if (k->gen == c->gen && (!v->expires_ns || v->expires_ns > c->now))
+	(void)v;
+	if (key_gen(k, c->ksize) == c->gen)
 		c->n++;
 	return 0;
 }
 
-static size_t list_count(int fd, __u32 gen)
+static size_t count_gen(int fd, size_t ksize, __u32 gen)
 {
-	struct count_ctx c = { .gen = gen, .now = ts_mono_ns() };
+	struct count_ctx c = { .gen = gen, .ksize = ksize };
 
-	walk(fd, count_cb, &c);
+	walk(fd, ksize, count_cb, &c);
 	return c.n;
 }
 
@@ -135,14 +157,16 @@ static __u32 policy_flags(const struct ts_att *a, const struct ts_policy *p)
 	__u32 f = 0;
 	unsigned k;
 
-	if (list_count(a->allow_fd, p->list_gen))
+	if (count_gen(a->allow_fd, sizeof(struct ts_lpm_key), p->list_gen))
 		f |= TS_POL_ALLOW;
-	if (list_count(a->deny_fd, p->list_gen))
+	if (count_gen(a->deny_fd, sizeof(struct ts_lpm_key), p->list_gen))
 		f |= TS_POL_DENY;
+	if (count_gen(a->hosts_fd, sizeof(struct ts_host_key), p->list_gen))
+		f |= TS_POL_HOSTS;
 	/* the datapath may write bans: it must look them up */
 	for (k = 0; k < TS_A_MAX; k++)
 		if (p->mode == TS_MODE_ENFORCE && p->action[k] == TS_ACT_BAN)
-			f |= TS_POL_DENY;
+			f |= TS_POL_HOSTS;
 	return f;
 }
 
@@ -177,50 +201,92 @@ static void lpm_key(struct ts_lpm_key *k, const struct ts_cidr *c, __u32 gen)
 	memcpy(k->addr, c->addr, 16);
 }
 
-static int put(int fd, const struct ts_cidr *c, __u32 gen, __u32 ttl, __u64 now)
+static void host_key(struct ts_host_key *k, const struct ts_cidr *c, __u32 gen)
 {
-	struct ts_lpm_key k;
+	memset(k, 0, sizeof(*k));
+	k->gen = (__u8)gen;
+	memcpy(k->addr, c->addr, 16);
+}
+
+/* put one entry of list l in generation gen; a host entry joins what the
+ * other list says of the same address */
+static int put(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c, __u32 gen,
+	       __u32 ttl, __u64 now)
+{
 	struct ts_list_val v = { .added_ns = now };
 
-	lpm_key(&k, c, gen);
-	if (ttl)
+	if (ttl && l == TS_LIST_DENY)
 		v.expires_ns = now + (__u64)ttl * 1000000000ull;
-	return bpf_map_update_elem(fd, &k, &v, 0) ? -errno : 0;
+	if (is_host(c)) {
+		struct ts_host_key k;
+		struct ts_list_val cur;
+
+		host_key(&k, c, gen);
+		if (!bpf_map_lookup_elem(a->hosts_fd, &k, &cur)) {
+			if (l == TS_LIST_ALLOW) { /* the deny side stays as it was */
+				v.expires_ns = cur.expires_ns;
+				v.reason = cur.reason;
+			}
+			v.lists = cur.lists;
+		}
+		v.lists |= list_bit(l);
+		return bpf_map_update_elem(a->hosts_fd, &k, &v, 0) ? -errno : 0;
+	} else {
+		struct ts_lpm_key k;
+
+		lpm_key(&k, c, gen);
+		return bpf_map_update_elem(trie_fd(a, l), &k, &v, 0) ? -errno : 0;
+	}
 }
 
 struct gen_ctx {
 	__u32 gen;      /* entries of this generation ... */
-	__u32 to;       /* ... copied to this one (bans only), or deleted */
+	__u32 to;       /* ... whose bans are copied to this one, or deleted */
 	int copy_bans;
 	__u64 now;
 };
 
-static int gen_cb(int fd, const struct ts_lpm_key *k, const struct ts_list_val *v, void *ctx)
+static int trie_gen_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
 {
 	struct gen_ctx *g = ctx;
-	struct ts_lpm_key nk;
 
-	if (k->gen != g->gen)
+	(void)v;
+	if (((const struct ts_lpm_key *)k)->gen == g->gen)
+		bpf_map_delete_elem(fd, k);
+	return 0;
+}
+
+static int host_gen_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
+{
+	struct gen_ctx *g = ctx;
+	struct ts_host_key nk;
+	struct ts_list_val ban;
+
+	if (((const struct ts_host_key *)k)->gen != g->gen)
 		return 0;
 	if (!g->copy_bans) {
 		bpf_map_delete_elem(fd, k);
 		return 0;
 	}
-	if (!v->reason || (v->expires_ns && v->expires_ns <= g->now))
+	if (!(v->lists & TS_L_DENY) || !v->reason || (v->expires_ns && v->expires_ns <= g->now))
 		return 0;
-	nk = *k;
+	memcpy(&nk, k, sizeof(nk));
 	nk.gen = (__u8)g->to;
-	/* BPF_NOEXIST: the new list's own entry for the address wins */
-	if (bpf_map_update_elem(fd, &nk, v, BPF_NOEXIST) && errno != EEXIST)
+	ban = *v;
+	ban.lists = TS_L_DENY;
+	/* BPF_NOEXIST: what the new lists say of the address wins */
+	if (bpf_map_update_elem(fd, &nk, &ban, BPF_NOEXIST) && errno != EEXIST)
 		return -errno;
 	return 0;
 }
 
-static void drop_gen(int fd, __u32 gen)
+static void drop_gen(const struct ts_att *a, __u32 gen)
 {
 	struct gen_ctx g = { .gen = gen };
 
-	walk(fd, gen_cb, &g);
+	walk(a->allow_fd, sizeof(struct ts_lpm_key), trie_gen_cb, &g);
+	walk(a->deny_fd, sizeof(struct ts_lpm_key), trie_gen_cb, &g);
+	walk(a->hosts_fd, sizeof(struct ts_host_key), host_gen_cb, &g);
 }
 
 int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
@@ -238,29 +304,25 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 	if (e)
 		return e;
 	g = (cur.list_gen & 1) ^ 1;
-	/* leftovers of an interrupted swap */
-	drop_gen(a->allow_fd, g);
-	drop_gen(a->deny_fd, g);
+	drop_gen(a, g); /* leftovers of an interrupted swap */
 	for (i = 0; i < n_allow && !e; i++)
-		e = put(a->allow_fd, &allow[i], g, 0, now);
+		e = put(a, TS_LIST_ALLOW, &allow[i], g, 0, now);
 	for (i = 0; i < n_deny && !e; i++)
-		e = put(a->deny_fd, &deny[i], g, deny[i].ttl, now);
+		e = put(a, TS_LIST_DENY, &deny[i], g, deny[i].ttl, now);
 	bans = (struct gen_ctx){ .gen = cur.list_gen & 1, .to = g, .copy_bans = 1, .now = now };
 	if (!e)
-		e = walk(a->deny_fd, gen_cb, &bans);
+		e = walk(a->hosts_fd, sizeof(struct ts_host_key), host_gen_cb, &bans);
 	np.list_gen = g;
 	if (!e)
 		e = ts_policy_commit(a, &np);
 	if (e) {
 		/* nothing in force changed: take the half-written generation back */
-		drop_gen(a->allow_fd, g);
-		drop_gen(a->deny_fd, g);
+		drop_gen(a, g);
 		return e;
 	}
 	/* bans the datapath wrote during the swap, then the old generation */
-	walk(a->deny_fd, gen_cb, &bans);
-	drop_gen(a->allow_fd, cur.list_gen & 1);
-	drop_gen(a->deny_fd, cur.list_gen & 1);
+	walk(a->hosts_fd, sizeof(struct ts_host_key), host_gen_cb, &bans);
+	drop_gen(a, cur.list_gen & 1);
 	return 0;
 }
 
@@ -284,40 +346,71 @@ int ts_list_add(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c,
 
 	if (e)
 		return e;
-	e = put(list_fd(a, l), c, cur.list_gen & 1, l == TS_LIST_DENY ? ttl : 0, ts_mono_ns());
+	e = put(a, l, c, cur.list_gen & 1, ttl, ts_mono_ns());
 	return e ? e : refresh_flags(a);
 }
 
 int ts_list_del(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c)
 {
 	struct ts_policy cur;
-	struct ts_lpm_key k;
 	int e = ts_policy_read(a, &cur);
 
 	if (e)
 		return e;
-	lpm_key(&k, c, cur.list_gen & 1);
-	/* lookup on a trie is longest-prefix: delete is exact */
-	if (bpf_map_delete_elem(list_fd(a, l), &k))
-		return -errno;
+	if (is_host(c)) {
+		struct ts_host_key k;
+		struct ts_list_val v;
+
+		host_key(&k, c, cur.list_gen & 1);
+		if (bpf_map_lookup_elem(a->hosts_fd, &k, &v) || !(v.lists & list_bit(l)) ||
+		    (l == TS_LIST_DENY && v.reason)) /* a ban is not the operator's to del */
+			return -ENOENT;
+		v.lists &= ~list_bit(l);
+		if (l == TS_LIST_DENY)
+			v.expires_ns = 0;
+		e = v.lists ? bpf_map_update_elem(a->hosts_fd, &k, &v, 0) :
+			      bpf_map_delete_elem(a->hosts_fd, &k);
+		if (e)
+			return -errno;
+	} else {
+		struct ts_lpm_key k;
+
+		lpm_key(&k, c, cur.list_gen & 1);
+		/* lookup on a trie is longest-prefix: delete is exact */
+		if (bpf_map_delete_elem(trie_fd(a, l), &k))
+			return -errno;
+	}
 	return refresh_flags(a);
 }
 
 struct read_ctx {
 	__u32 gen;
+	__u32 bit;      /* hosts: the list's TS_L_* */
+	size_t ksize;
 	struct ts_list_entry *v;
 	size_t n, cap;
 };
 
-static int read_cb(int fd, const struct ts_lpm_key *k, const struct ts_list_val *val, void *ctx)
+static int read_cb(int fd, const void *key, struct ts_list_val *val, void *ctx)
 {
 	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	struct read_ctx *r = ctx;
 	struct ts_list_entry *e;
+	const __u8 *addr;
+	unsigned plen;
 
 	(void)fd;
-	if (k->gen != r->gen || k->prefixlen < 8)
+	if (key_gen(key, r->ksize) != r->gen)
 		return 0;
+	if (r->ksize == sizeof(struct ts_host_key)) {
+		if (!(val->lists & r->bit))
+			return 0;
+		addr = ((const struct ts_host_key *)key)->addr;
+		plen = 128;
+	} else {
+		addr = ((const struct ts_lpm_key *)key)->addr;
+		plen = ((const struct ts_lpm_key *)key)->prefixlen - 8;
+	}
 	if (r->n == r->cap) {
 		struct ts_list_entry *nv;
 
@@ -329,10 +422,14 @@ static int read_cb(int fd, const struct ts_lpm_key *k, const struct ts_list_val 
 	}
 	e = &r->v[r->n++];
 	memset(e, 0, sizeof(*e));
-	memcpy(e->cidr.addr, k->addr, 16);
-	e->cidr.plen = (__u8)(k->prefixlen - 8);
-	e->cidr.family = e->cidr.plen >= 96 && !memcmp(k->addr, v4mapped, 12) ? 4 : 6;
+	memcpy(e->cidr.addr, addr, 16);
+	e->cidr.plen = (__u8)plen;
+	e->cidr.family = plen >= 96 && !memcmp(addr, v4mapped, 12) ? 4 : 6;
 	e->val = *val;
+	if (r->bit == TS_L_ALLOW) { /* the deny side's facts are not the allow entry's */
+		e->val.expires_ns = 0;
+		e->val.reason = 0;
+	}
 	return 0;
 }
 
@@ -345,7 +442,12 @@ int ts_list_read(const struct ts_att *a, enum ts_list l, struct ts_list_entry **
 	if (e)
 		return e;
 	r.gen = cur.list_gen & 1;
-	e = walk(list_fd(a, l), read_cb, &r);
+	r.bit = list_bit(l);
+	r.ksize = sizeof(struct ts_lpm_key);
+	e = walk(trie_fd(a, l), r.ksize, read_cb, &r);
+	r.ksize = sizeof(struct ts_host_key);
+	if (!e)
+		e = walk(a->hosts_fd, r.ksize, read_cb, &r);
 	if (e) {
 		free(r.v);
 		return e;
@@ -360,12 +462,22 @@ struct sweep_ctx {
 	long removed;
 };
 
-static int sweep_cb(int fd, const struct ts_lpm_key *k, const struct ts_list_val *v, void *ctx)
+static int sweep_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
 {
 	struct sweep_ctx *s = ctx;
 
-	if (v->expires_ns && v->expires_ns <= s->now && !bpf_map_delete_elem(fd, k))
+	if (!v->expires_ns || v->expires_ns > s->now)
+		return 0;
+	/* a host both allowed and (for a while) denied keeps its allow */
+	if (v->lists & TS_L_ALLOW) {
+		v->lists &= ~(__u32)TS_L_DENY;
+		v->expires_ns = 0;
+		v->reason = 0;
+		if (!bpf_map_update_elem(fd, k, v, BPF_EXIST))
+			s->removed++;
+	} else if (!bpf_map_delete_elem(fd, k)) {
 		s->removed++;
+	}
 	return 0;
 }
 
@@ -373,8 +485,7 @@ long ts_list_sweep(const struct ts_att *a)
 {
 	struct sweep_ctx s = { .now = ts_mono_ns() };
 
-	if (a->deny_fd < 0)
-		return 0;
-	walk(a->deny_fd, sweep_cb, &s);
+	walk(a->deny_fd, sizeof(struct ts_lpm_key), sweep_cb, &s);
+	walk(a->hosts_fd, sizeof(struct ts_host_key), sweep_cb, &s);
 	return s.removed;
 }

@@ -346,8 +346,9 @@ enum ts_action {
 	TS_ACT_BAN = 2,      /* drop, and deny the source for ban_seconds */
 };
 /* ts_policy.flags: which lookups the datapath must make */
-#define TS_POL_ALLOW 0x1  /* the allow trie of list_gen has entries */
-#define TS_POL_DENY  0x2  /* the deny trie may have entries (operator's or bans) */
+#define TS_POL_ALLOW 0x1  /* the allow trie of list_gen has entries (prefixes) */
+#define TS_POL_DENY  0x2  /* the deny trie of list_gen has entries (prefixes) */
+#define TS_POL_HOSTS 0x4  /* the hosts hash may have entries (single addresses, bans) */
 
 struct ts_policy {
 	__u32 mode;                  /* enum ts_mode */
@@ -370,6 +371,19 @@ struct ts_policy {
 };
 _Static_assert(sizeof(struct ts_policy) == 80, "ts_policy size");
 
+/* Key of the `hosts` hash: the single addresses (/32, /128) of both lists
+ * and the bans, one exact-match lookup for all three (an LPM trie walk
+ * costs several times a hash lookup). Generation as in ts_lpm_key. */
+struct ts_host_key {
+	__u8 gen;
+	__u8 pad[3];         /* zero */
+	__u8 addr[16];       /* network byte order, v4-mapped for IPv4 */
+};
+_Static_assert(sizeof(struct ts_host_key) == 20, "ts_host_key size");
+/* ts_list_val.lists of a hosts entry: the lists naming the address */
+#define TS_L_ALLOW 0x1
+#define TS_L_DENY  0x2
+
 /* Key of the allow and deny tries (LPM): IPv4 as v4-mapped IPv6, so one
  * trie serves both families; prefixlen counts the generation byte, so an
  * IPv4 /24 of generation g has prefixlen 8 + 96 + 24. */
@@ -382,14 +396,15 @@ struct ts_lpm_key {
 _Static_assert(sizeof(struct ts_lpm_key) == 24, "ts_lpm_key size");
 #define TS_LPM_BITS(plen_in_v6_space) (8 + (plen_in_v6_space))
 
-/* Value of both tries. A deny entry with expires_ns is a TTL entry (`deny
- * add --ttl`) or a ban (reason = the anomaly kind that banned); past its
- * expiry it no longer matches, and the sweeper removes it. */
+/* Value of the tries and of `hosts`. A deny entry with expires_ns is a TTL
+ * entry (`deny add --ttl`) or a ban (reason = the anomaly kind that
+ * banned); past its expiry it no longer matches, and the sweeper removes
+ * it. In `hosts`, expires_ns and reason qualify the deny membership. */
 struct ts_list_val {
 	__u64 expires_ns;    /* CLOCK_MONOTONIC; 0: never */
 	__u64 added_ns;      /* CLOCK_MONOTONIC */
 	__u32 reason;        /* 0: the operator's entry; else enum ts_anomaly of a ban */
-	__u32 pad;
+	__u32 lists;         /* hosts only: TS_L_* */
 };
 _Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
 
