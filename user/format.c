@@ -412,6 +412,18 @@ static void print_anomaly_json(FILE *out, const struct ts_event *e)
 	fprintf(out, "\"suppressed\":%u}\n", e->suppressed);
 }
 
+/* the address an action event bans, without a port */
+static const char *ban_source(const struct ts_event *e, char *buf, size_t n)
+{
+	const __u8 *a = e->key.addr[e->sender & 1];
+
+	if (ts_addr_family(a) == 4)
+		inet_ntop(AF_INET, a + 12, buf, (socklen_t)n);
+	else
+		inet_ntop(AF_INET6, a, buf, (socklen_t)n);
+	return buf;
+}
+
 void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e)
 {
 	char c[64], s[64];
@@ -421,6 +433,13 @@ void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e)
 	fputs("\",", out);
 	if (e->type == TS_EV_ANOMALY) {
 		print_anomaly_json(out, e);
+		return;
+	}
+	if (e->type == TS_EV_ACTION) {
+		/* a ban: the sender of the segment that raised kind */
+		fprintf(out, "\"type\":\"action\",\"action\":\"ban\",\"source\":\"%s\","
+			"\"kind\":\"%s\",\"seconds\":%u}\n", ban_source(e, c, sizeof(c)),
+			ts_anomaly_name(e->kind) ? ts_anomaly_name(e->kind) : "?", e->detail);
 		return;
 	}
 	event_endpoints(e, c, s, sizeof(c));
@@ -488,6 +507,12 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 		if (e->suppressed)
 			fprintf(out, " (+%u suppressed)", e->suppressed);
 		fputc('\n', out);
+		return;
+	}
+	if (e->type == TS_EV_ACTION) {
+		fprintf(out, "%llu.%06llu %-10s action ban %s for %u s (%s)\n", sec, us, iface,
+			ban_source(e, c, sizeof(c)), e->detail,
+			ts_anomaly_name(e->kind) ? ts_anomaly_name(e->kind) : "?");
 		return;
 	}
 	event_endpoints(e, c, s, sizeof(c));

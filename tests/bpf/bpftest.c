@@ -378,6 +378,8 @@ static int sketch_clear(void)
 	return 0;
 }
 
+static int policy_reset(void); /* tests/bpf/policy_cases.h */
+
 static int reset_state(void)
 {
 	struct ts_counters *v = calloc(ncpus, sizeof(*v));
@@ -397,7 +399,7 @@ static int reset_state(void)
 		err = bpf_map_update_elem(anomalies_fd, &zero, a, BPF_ANY);
 		free(a);
 	}
-	if (err || map_clear(flows_fd) || map_clear(emb_fd) || sketch_clear())
+	if (err || map_clear(flows_fd) || map_clear(emb_fd) || sketch_clear() || policy_reset())
 		return -1;
 	set_state_events(0);
 	ring_buffer__consume(rb);
@@ -1369,6 +1371,8 @@ static const uint8_t opt_eol_then_junk[] = { 2, 4, 0x05, 0xb4, 0, 2, 3, 9 };
 #define NOTHING .m = { M_NONE }
 #define ERR_ONLY(c) CNT([TS_C_PKTS_IN] = 1, [c] = 1), NOTHING
 
+#include "policy_cases.h"
+
 static const struct tcase cases[] = {
 	/* -- SYNs and the embryonic table -- */
 	{ "ipv4 SYN at XDP creates an embryonic entry",
@@ -1949,6 +1953,7 @@ static const struct tcase cases[] = {
 	  .post = post_ack_no_conn },
 	{ "ack_flood: 4,000 ACKs of unknown tuples in one epoch -> one start (8,000/s), one end",
 	  .post = post_ack_flood },
+	POLICY_CASES
 };
 
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))

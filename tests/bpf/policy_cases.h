@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Enforcement cases for bpftest (included by bpftest.c, before its case
+ * table): verdicts (XDP_PASS / XDP_DROP) and map contents for the allow
+ * and deny lists, bans, SYN limits, anomaly actions, fragment and unparsed
+ * actions, observe vs enforce, and the double-buffered policy slot.
+ */
+#ifndef TCPSENTRY_TESTS_POLICY_CASES_H
+#define TCPSENTRY_TESTS_POLICY_CASES_H
+
+static int pfd(const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+/* every policy map back to "nothing": zero policy in both slots, slot 0 */
+static int policy_reset(void)
+{
+	static const char *const lists[] = { "hosts", "allow", "deny" };
+	static const char *const cells[] = { "src_rl", "port_rl" };
+	struct ts_policy zp = { 0 };
+	struct ts_drops *d = calloc(ncpus, sizeof(*d));
+	__u32 k, n, zero = 0, one = 1;
+	__u64 z = 0;
+	char key[32];
+	unsigned i;
+	int fd;
+
+	if (!d)
+		return -1;
+	fd = pfd("drops");
+	if (fd < 0 || bpf_map_update_elem(fd, &zero, d, BPF_ANY)) {
+		free(d);
+		return -1;
+	}
+	free(d);
+	fd = pfd("policy");
+	if (fd < 0 || bpf_map_update_elem(fd, &zero, &zp, BPF_ANY) ||
+	    bpf_map_update_elem(fd, &one, &zp, BPF_ANY))
+		return -1;
+	for (i = 0; i < 3; i++) {
+		fd = pfd(lists[i]);
+		while (fd >= 0 && bpf_map_get_next_key(fd, NULL, key) == 0)
+			if (bpf_map_delete_elem(fd, key))
+				return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, cells[i]);
+
+		if (!m)
+			return -1;
+		n = bpf_map__max_entries(m);
+		for (k = 0; k < n; k++)
+			if (bpf_map_update_elem(bpf_map__fd(m), &k, &z, BPF_ANY))
+				return -1;
+	}
+	return 0;
+}
+
+static int policy_put(__u32 slot, const struct ts_policy *p)
+{
+	return bpf_map_update_elem(pfd("policy"), &slot, p, BPF_ANY);
+}
+
+static void use_slot(__u32 slot)
+{
+	struct ts_config c = { .policy_slot = slot };
+	__u32 zero = 0;
+
+	bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY);
+}
+
+/* enforce (or observe) with the given flags, everything else zero */
+static struct ts_policy pol_mk(__u32 mode, __u32 flags)
+{
+	struct ts_policy p = { .mode = mode, .flags = flags };
+
+	return p;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static int host_put(uint32_t a4, __u32 lists, __u64 expires, __u32 reason)
+{
+	struct ts_host_key k = { 0 };
+	struct ts_list_val v = { .lists = lists, .expires_ns = expires, .reason = reason };
+
+	fr_v4mapped(k.addr, a4);
+	return bpf_map_update_elem(pfd("hosts"), &k, &v, BPF_ANY);
+}
+
+static int host_get(uint32_t a4, struct ts_list_val *v)
+{
+	struct ts_host_key k = { 0 };
+
+	fr_v4mapped(k.addr, a4);
+	return bpf_map_lookup_elem(pfd("hosts"), &k, v);
+}
+
+static int prefix_put(const char *map, uint32_t a4, int plen)
+{
+	struct ts_lpm_key k = { .prefixlen = TS_LPM_BITS(96 + plen) };
+	struct ts_list_val v = { 0 };
+
+	fr_v4mapped(k.addr, a4);
+	return bpf_map_update_elem(pfd(map), &k, &v, BPF_ANY);
+}
+
+/* drops summed over CPUs */
+static int drops_read(struct ts_drops *out)
+{
+	struct ts_drops *d = calloc(ncpus, sizeof(*d));
+	__u64 *o = (__u64 *)out;
+	__u32 zero = 0;
+	int c;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!d || bpf_map_lookup_elem(pfd("drops"), &zero, d)) {
+		free(d);
+		return -1;
+	}
+	for (c = 0; c < ncpus; c++)
+		for (i = 0; i < sizeof(*out) / 8; i++)
+			o[i] += ((__u64 *)&d[c])[i];
+	free(d);
+	return 0;
+}
+
+/* the XDP verdict of one frame (repeat 1); -1 on a run error */
+static int verdict(const struct frame_spec *fs)
+{
+	struct frame fr;
+	__u32 ret;
+
+	if (frame_build(fs, &fr) < 0 || run_frame(XDP, fr.b, fr.len, 0, 1, &ret))
+		return -1;
+	return (int)ret;
+}
+
+static int syn_from(uint32_t saddr, uint16_t sport, uint16_t dport)
+{
+	struct frame_spec fs = {
+		.family = 4, .saddr4 = saddr, .daddr4 = S4, .sport = sport, .dport = dport,
+		.flags = F_SYN, .seq = C_ISN, .win = 65535, .mss = 1460,
+	};
+
+	return verdict(&fs);
+}
+
+#define PCHECK(cond, ...)                                                         \
+	do {                                                                      \
+		if (!(cond)) {                                                    \
+			snprintf(why, WHYLEN, __VA_ARGS__);                       \
+			return -1;                                                \
+		}                                                                 \
+	} while (0)
+
+static int post_pol_deny_modes(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_OBSERVE, TS_POL_HOSTS);
+	struct ts_drops d;
+	int v;
+
+	(void)tc;
+	PCHECK(!host_put(C4, TS_L_DENY, 0, 0) && !policy_put(0, &p), "setup");
+	v = syn_from(C4, CPORT, SPORT);
+	drops_read(&d);
+	PCHECK(v == XDP_PASS, "observe: verdict %d, want XDP_PASS", v);
+	PCHECK(d.would_drop[TS_D_DENY] == 1 && d.dropped[TS_D_DENY] == 0,
+	       "observe: would_drop %llu dropped %llu, want 1 0",
+	       (unsigned long long)d.would_drop[TS_D_DENY], (unsigned long long)d.dropped[TS_D_DENY]);
+	PCHECK(map_count(emb_fd) == 1, "observe: the SYN is tracked (embryonic %d)", map_count(emb_fd));
+	p.mode = TS_MODE_ENFORCE;
+	policy_put(0, &p);
+	v = syn_from(C4, CPORT + 1, SPORT);
+	drops_read(&d);
+	PCHECK(v == XDP_DROP, "enforce: verdict %d, want XDP_DROP", v);
+	PCHECK(d.dropped[TS_D_DENY] == 1, "enforce: dropped %llu, want 1",
+	       (unsigned long long)d.dropped[TS_D_DENY]);
+	PCHECK(map_count(emb_fd) == 1, "enforce: the dropped SYN made no entry (embryonic %d)",
+	       map_count(emb_fd));
+	v = syn_from(C4 + 1, CPORT, SPORT);
+	PCHECK(v == XDP_PASS, "enforce: another source's verdict %d, want XDP_PASS", v);
+	return 0;
+}
+
+static int post_pol_allow_wins(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY);
+	struct ts_drops d;
+	int v;
+
+	(void)tc;
+	PCHECK(!host_put(C4, TS_L_DENY | TS_L_ALLOW, 0, 0) && !policy_put(0, &p), "setup");
+	v = syn_from(C4, CPORT, SPORT);
+	PCHECK(v == XDP_PASS, "host in both lists: verdict %d, want XDP_PASS", v);
+	/* a denied host inside an allowed prefix */
+	PCHECK(!host_put(C4 + 1, TS_L_DENY, 0, 0) && !prefix_put("allow", C4 & ~0xffu, 24), "setup 2");
+	v = syn_from(C4 + 1, CPORT, SPORT);
+	PCHECK(v == XDP_PASS, "denied host in an allowed /24: verdict %d, want XDP_PASS", v);
+	/* a denied prefix */
+	PCHECK(!prefix_put("deny", 0x0b000000u, 8), "setup 3");
+	v = syn_from(0x0b010203u, CPORT, SPORT);
+	PCHECK(v == XDP_DROP, "11.1.2.3 in denied 11.0.0.0/8: verdict %d, want XDP_DROP", v);
+	drops_read(&d);
+	PCHECK(d.allowed == 2 && d.dropped[TS_D_DENY] == 1, "allowed %llu dropped %llu, want 2 1",
+	       (unsigned long long)d.allowed, (unsigned long long)d.dropped[TS_D_DENY]);
+	return 0;
+}
+
+static int post_pol_ttl_expired(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_HOSTS);
+	int v;
+
+	(void)tc;
+	PCHECK(!host_put(C4, TS_L_DENY, mono_ns() - 1000000000ull, 0) && !policy_put(0, &p),
+	       "setup");
+	v = syn_from(C4, CPORT, SPORT);
+	PCHECK(v == XDP_PASS, "an expired deny entry: verdict %d, want XDP_PASS", v);
+	host_put(C4, TS_L_DENY, mono_ns() + 60000000000ull, 0);
+	v = syn_from(C4, CPORT + 1, SPORT);
+	PCHECK(v == XDP_DROP, "a deny entry with 60 s left: verdict %d, want XDP_DROP", v);
+	return 0;
+}
+
+static int post_pol_slots(const struct tcase *tc, char *why)
+{
+	struct ts_policy obs = pol_mk(TS_MODE_OBSERVE, TS_POL_HOSTS);
+	struct ts_policy enf = pol_mk(TS_MODE_ENFORCE, TS_POL_HOSTS);
+	int v0, v1, v2;
+
+	(void)tc;
+	PCHECK(!host_put(C4, TS_L_DENY, 0, 0) && !policy_put(0, &obs) && !policy_put(1, &enf),
+	       "setup");
+	use_slot(0);
+	v0 = syn_from(C4, CPORT, SPORT);
+	use_slot(1);
+	v1 = syn_from(C4, CPORT + 1, SPORT);
+	use_slot(0);
+	v2 = syn_from(C4, CPORT + 2, SPORT);
+	PCHECK(v0 == XDP_PASS && v1 == XDP_DROP && v2 == XDP_PASS,
+	       "slot 0 (observe), 1 (enforce), 0 again: verdicts %d %d %d, want pass drop pass",
+	       v0, v1, v2);
+	return 0;
+}
+
+static int post_pol_fragments(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, 0);
+	struct frame_spec frag = C2S4(.flags = F_ACK, .frag_off = 185, .paylen = 100);
+	struct frame_spec chain = C2S6(.flags = F_ACK, .seq = 1, .next = 7);
+	struct ts_drops d;
+	int i, v0, v1, c0, c1;
+
+	(void)tc;
+	for (i = 0; i < 7; i++)
+		chain.ext[i] = (struct fr_ext){ .type = FR_IPPROTO_DSTOPTS, .len8 = 0 };
+	PCHECK(!policy_put(0, &p), "setup");
+	v0 = verdict(&frag);
+	c0 = verdict(&chain);
+	p.action_fragment = TS_ACT_DROP;
+	p.action_unparsed = TS_ACT_DROP;
+	policy_put(0, &p);
+	v1 = verdict(&frag);
+	c1 = verdict(&chain);
+	drops_read(&d);
+	PCHECK(v0 == XDP_PASS && c0 == XDP_PASS, "default (pass): fragment %d, long chain %d", v0, c0);
+	PCHECK(v1 == XDP_DROP && c1 == XDP_DROP,
+	       "action.fragment=drop, action.unparsed=drop: fragment %d, long chain %d", v1, c1);
+	PCHECK(d.dropped[TS_D_FRAGMENT] == 1 && d.dropped[TS_D_UNPARSED] == 1,
+	       "dropped fragment %llu unparsed %llu, want 1 1",
+	       (unsigned long long)d.dropped[TS_D_FRAGMENT],
+	       (unsigned long long)d.dropped[TS_D_UNPARSED]);
+	return 0;
+}
+
+static int post_pol_anomaly_actions(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, 0);
+	struct frame_spec null = C2S4(.flags = 0, .seq = 5);
+	struct frame_spec syndata = C2S4(.flags = F_SYN, .seq = C_ISN, .paylen = 10, SYN_OPTS);
+	struct ts_drops d;
+	int v0, v1, v2;
+
+	(void)tc;
+	p.action[TS_A_BAD_FLAGS] = TS_ACT_DROP;
+	PCHECK(!policy_put(0, &p), "setup");
+	v0 = verdict(&null);
+	v1 = verdict(&syndata);  /* syn_data: action pass */
+	p.mode = TS_MODE_OBSERVE;
+	policy_put(0, &p);
+	v2 = verdict(&null);
+	drops_read(&d);
+	PCHECK(v0 == XDP_DROP, "enforce, action.bad_flags=drop: NULL scan verdict %d", v0);
+	PCHECK(v1 == XDP_PASS, "enforce, action.syn_data=pass: SYN with data verdict %d", v1);
+	PCHECK(v2 == XDP_PASS, "observe: NULL scan verdict %d", v2);
+	PCHECK(d.dropped[TS_D_ANOMALY + TS_A_BAD_FLAGS] == 1 &&
+	       d.would_drop[TS_D_ANOMALY + TS_A_BAD_FLAGS] == 1,
+	       "bad_flags dropped %llu would_drop %llu, want 1 1",
+	       (unsigned long long)d.dropped[TS_D_ANOMALY + TS_A_BAD_FLAGS],
+	       (unsigned long long)d.would_drop[TS_D_ANOMALY + TS_A_BAD_FLAGS]);
+	return 0;
+}
+
+static int post_pol_scan_ban(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_HOSTS);
+	struct ts_list_val b;
+	struct ts_drops d;
+	uint64_t t0 = mono_ns();
+	int port, v, first_drop = 0, passed_after = 0;
+
+	(void)tc;
+	p.action[TS_A_PORT_SCAN] = TS_ACT_BAN;
+	p.ban_seconds = 60;
+	PCHECK(!policy_put(0, &p), "setup");
+	for (port = 1; port <= 30; port++) {
+		v = syn_from(C4, CPORT, (uint16_t)(1000 + port));
+		if (v == XDP_DROP && !first_drop)
+			first_drop = port;
+		else if (v != XDP_DROP && first_drop)
+			passed_after++;
+	}
+	/* the scan is flagged when its bitmap holds more than 20 ports: the
+	 * 21st distinct port, or a little later when two ports share a bit */
+	PCHECK(first_drop > TS_DEF_SCAN_PORTS && first_drop <= TS_DEF_SCAN_PORTS + 4 && !passed_after,
+	       "first dropped SYN at port %d (want 21..24), %d passed after it", first_drop,
+	       passed_after);
+	PCHECK(count_kind(TS_A_PORT_SCAN, -1) == 1 || (ring_buffer__consume(rb),
+						       count_kind(TS_A_PORT_SCAN, -1) == 1),
+	       "%d port_scan events, want 1", count_kind(TS_A_PORT_SCAN, -1));
+	PCHECK(!host_get(C4, &b), "no hosts entry for the scanner");
+	PCHECK(b.lists == TS_L_DENY && b.reason == TS_A_PORT_SCAN &&
+	       b.expires_ns >= t0 + 59000000000ull && b.expires_ns <= mono_ns() + 61000000000ull,
+	       "ban entry lists %u reason %u expires in %lld ms", b.lists, b.reason,
+	       (long long)(b.expires_ns - t0) / 1000000);
+	{
+		int i, nact = 0;
+		__u8 want[16];
+
+		fr_v4mapped(want, C4);
+		ring_buffer__consume(rb);
+		for (i = 0; i < nevs; i++)
+			if (evs[i].type == TS_EV_ACTION) {
+				nact++;
+				PCHECK(evs[i].kind == TS_A_PORT_SCAN && evs[i].detail == 60 &&
+				       !memcmp(evs[i].key.addr[evs[i].sender & 1], want, 16),
+				       "action event kind %u detail %u names another source",
+				       evs[i].kind, evs[i].detail);
+			}
+		PCHECK(nact == 1, "%d ban (action) events, want 1", nact);
+	}
+	v = syn_from(C4, CPORT + 1, SPORT);
+	drops_read(&d);
+	PCHECK(v == XDP_DROP, "the banned source's SYN to an open port: verdict %d", v);
+	PCHECK(d.bans == 1 && d.dropped[TS_D_ANOMALY + TS_A_PORT_SCAN] == 1 &&
+	       d.dropped[TS_D_BANNED] == (__u64)(30 - first_drop + 1),
+	       "bans %llu, dropped port_scan %llu banned %llu, want 1 1 %d",
+	       (unsigned long long)d.bans,
+	       (unsigned long long)d.dropped[TS_D_ANOMALY + TS_A_PORT_SCAN],
+	       (unsigned long long)d.dropped[TS_D_BANNED], 30 - first_drop + 1);
+	/* an allowlisted scanner: never banned */
+	host_put(C4 + 1, TS_L_ALLOW, 0, 0);
+	for (port = 1; port <= 30; port++)
+		PCHECK(syn_from(C4 + 1, CPORT, (uint16_t)(2000 + port)) == XDP_PASS,
+		       "allowlisted scanner's SYN %d dropped", port);
+	PCHECK(!host_get(C4 + 1, &b) && b.lists == TS_L_ALLOW, "allowlisted scanner banned");
+	return 0;
+}
+
+static int post_pol_syn_limits(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, 0);
+	struct ts_drops d;
+	int i, ok = 0, other = 0, port_ok = 0;
+
+	(void)tc;
+	p.syn_rate_per_source = 1; /* one a second: the run below stays inside it */
+	p.syn_burst_per_source = 3;
+	PCHECK(!policy_put(0, &p), "setup");
+	for (i = 0; i < 10; i++)
+		ok += syn_from(C4, (uint16_t)(CPORT + i), SPORT) == XDP_PASS;
+	for (i = 0; i < 4; i++)
+		other += syn_from(C4 + 7, (uint16_t)(CPORT + i), SPORT) == XDP_PASS;
+	drops_read(&d);
+	PCHECK(ok == 4, "rate 1/s burst 3: %d of 10 SYNs passed, want 4 (1 + burst)", ok);
+	PCHECK(other == 4, "another source: %d of 4 passed", other);
+	PCHECK(d.dropped[TS_D_SYN_RATE_SOURCE] == 6, "dropped syn_rate_source %llu, want 6",
+	       (unsigned long long)d.dropped[TS_D_SYN_RATE_SOURCE]);
+	/* per destination port: rate 2 -> one second's worth at once (3) */
+	p.syn_rate_per_source = 0;
+	p.syn_rate_per_port = 2;
+	policy_put(0, &p);
+	for (i = 0; i < 6; i++)
+		port_ok += syn_from(C4 + 20 + (uint32_t)i, CPORT, 8080) == XDP_PASS;
+	PCHECK(port_ok == 3, "syn.rate_per_port=2: %d of 6 SYNs to port 8080 passed, want 3",
+	       port_ok);
+	PCHECK(syn_from(C4 + 40, CPORT, 8081) == XDP_PASS, "another port is not limited");
+	/* observe: counted, not dropped */
+	p.mode = TS_MODE_OBSERVE;
+	policy_put(0, &p);
+	PCHECK(syn_from(C4 + 50, CPORT, 8080) == XDP_PASS, "observe: a SYN over the port budget dropped");
+	drops_read(&d);
+	PCHECK(d.would_drop[TS_D_SYN_RATE_PORT] == 1, "observe: would_drop syn_rate_port %llu",
+	       (unsigned long long)d.would_drop[TS_D_SYN_RATE_PORT]);
+	return 0;
+}
+
+#define POLICY_CASES                                                                        \
+	{ "policy: a denied source's SYN passes in observe (would_drop), is dropped in enforce", \
+	  .post = post_pol_deny_modes },                                                    \
+	{ "policy: allow wins over a deny of the same host and over a denied host in an allowed prefix; a denied prefix drops", \
+	  .post = post_pol_allow_wins },                                                    \
+	{ "policy: an expired deny entry no longer matches", .post = post_pol_ttl_expired }, \
+	{ "policy: the datapath follows config.policy_slot between the two policies",      \
+	  .post = post_pol_slots },                                                         \
+	{ "policy: action.fragment and action.unparsed drop a later fragment and an over-long IPv6 chain", \
+	  .post = post_pol_fragments },                                                     \
+	{ "policy: action.bad_flags=drop drops a NULL scan in enforce, counts it in observe", \
+	  .post = post_pol_anomaly_actions },                                               \
+	{ "policy: a port scan bans its source (hosts entry, ban_seconds), an allowlisted scanner is never banned", \
+	  .post = post_pol_scan_ban },                                                      \
+	{ "policy: per-source SYN limit (1 + burst, another source unaffected), per-port budget, observe counts", \
+	  .post = post_pol_syn_limits },
+
+#endif /* TCPSENTRY_TESTS_POLICY_CASES_H */
