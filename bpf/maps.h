@@ -164,6 +164,22 @@ struct {
 	__type(value, struct ts_list_val);
 } deny SEC(".maps");
 
+/* Per-CPU list decision cache (struct ts_gate_cache). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_GATE_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ts_gate_cache);
+} gate_cache SEC(".maps");
+
+/* Bans written by the datapath, ever: a new ban voids cached decisions. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ban_epoch SEC(".maps");
+
 /* Per-CPU drop and would-drop counts by reason (struct ts_drops). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

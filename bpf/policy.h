@@ -16,6 +16,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include <tcpsentry/fsm.h>
 #include <tcpsentry/ratelimit.h>
 #include <tcpsentry/sketch.h>
 
@@ -47,6 +48,10 @@ static __always_inline int policy_verdict(const struct ts_policy *pol, __u32 rea
 
 	if (!pol || reason >= TS_D_MAX)
 		return 0;
+	/* the compare above, again as a mask the compiler cannot fold away:
+	 * the verifier then knows the index bound on every path */
+	TS_OPAQUE(reason);
+	reason &= TS_D_MAX - 1;
 	d = bpf_map_lookup_elem(&drops, &zero);
 	if (pol->mode == TS_MODE_ENFORCE) {
 		if (d)
@@ -123,6 +128,13 @@ static __always_inline int ban_write(const struct ts_policy *pol, const void *ad
 		else
 			d->ban_fail++;
 	}
+	if (ok) {
+		/* every CPU's cached decisions predate this ban: void them */
+		__u64 *ep = bpf_map_lookup_elem(&ban_epoch, &zero);
+
+		if (ep)
+			__sync_fetch_and_add(ep, 1);
+	}
 	return ok;
 }
 
@@ -172,6 +184,37 @@ static __always_inline int syn_limits(const struct pkt *p, const struct ts_polic
  * PKT_IN_EXEMPT. Returns GATE_*. Global: checked once by the verifier, off
  * the parser's paths.
  */
+/* the cache slot of a source, and whether it holds a live decision */
+static __always_inline struct ts_gate_cache *gate_cached(const struct pkt *p,
+							 const struct ts_policy *pol, __u64 now,
+							 __u64 epoch, int *hit)
+{
+	__u32 slot = ts_addr_hash(p->saddr) & (TS_GATE_CACHE_SLOTS - 1);
+	struct ts_gate_cache *c = bpf_map_lookup_elem(&gate_cache, &slot);
+
+	*hit = c && c->version == pol->version && pol->version && c->ban_epoch == epoch &&
+	       c->addr[0] == p->saddr[0] && c->addr[1] == p->saddr[1] &&
+	       c->addr[2] == p->saddr[2] && c->addr[3] == p->saddr[3] &&
+	       (!c->expires_ns || c->expires_ns > now);
+	return c;
+}
+
+static __always_inline void gate_remember(struct ts_gate_cache *c, const struct pkt *p,
+					  const struct ts_policy *pol, __u64 epoch,
+					  __u32 reason, __u64 expires)
+{
+	if (!c)
+		return;
+	c->addr[0] = p->saddr[0];
+	c->addr[1] = p->saddr[1];
+	c->addr[2] = p->saddr[2];
+	c->addr[3] = p->saddr[3];
+	c->version = pol->version;
+	c->reason = reason;
+	c->expires_ns = expires;
+	c->ban_epoch = epoch;
+}
+
 /* an allowlisted source's packet: passes everything */
 static __always_inline int gate_exempt(struct pkt *p)
 {
@@ -185,35 +228,67 @@ static __always_inline int gate_exempt(struct pkt *p)
 	return GATE_PASS;
 }
 
-__attribute__((noinline)) int policy_gate(struct pkt *p, __u32 what, __u64 now)
+/* The lists' decision for the source: TS_D_DENY, TS_D_BANNED, TS_GC_PASS
+ * or TS_GC_EXEMPT, and the expiry of a denial. */
+static __always_inline __u32 lists_decide(const struct pkt *p, const struct ts_policy *pol,
+					  __u64 now, __u64 *expires)
 {
-	struct ts_policy *pol = policy_get();
 	struct ts_list_val *v;
-	__u32 reason = TS_D_MAX; /* none */
+	__u32 reason = TS_GC_PASS;
 
-	if (!pol || !p)
-		return GATE_PASS;
 	/* one hash lookup answers both lists for a single address */
 	if (pol->flags & TS_POL_HOSTS) {
 		v = host_match(p->saddr, pol->list_gen);
 		if (v) {
 			if (v->lists & TS_L_ALLOW)
-				return gate_exempt(p);
+				return TS_GC_EXEMPT;
 			/* an expired entry no longer matches; the sweeper removes it */
-			if ((v->lists & TS_L_DENY) && denies(v, now))
+			if ((v->lists & TS_L_DENY) && denies(v, now)) {
 				reason = v->reason ? TS_D_BANNED : TS_D_DENY;
+				*expires = v->expires_ns;
+			}
 		}
 	}
 	/* allow wins over everything: its prefixes too */
 	if ((pol->flags & TS_POL_ALLOW) && list_match(&allow, p->saddr, pol->list_gen))
-		return gate_exempt(p);
-	if (reason == TS_D_MAX && (pol->flags & TS_POL_DENY)) {
+		return TS_GC_EXEMPT;
+	if (reason == TS_GC_PASS && (pol->flags & TS_POL_DENY)) {
 		v = list_match(&deny, p->saddr, pol->list_gen);
-		if (v && denies(v, now))
+		if (v && denies(v, now)) {
 			reason = TS_D_DENY;
+			*expires = v->expires_ns;
+		}
 	}
-	if (reason != TS_D_MAX)
-		return policy_verdict(pol, reason) ? GATE_DROP_NOW : GATE_PASS;
+	return reason;
+}
+
+__attribute__((noinline)) int policy_gate(struct pkt *p, __u32 what, __u64 now)
+{
+	struct ts_policy *pol = policy_get();
+	struct ts_gate_cache *gc = NULL;
+	__u32 reason = TS_GC_PASS, zero = 0;
+	__u64 expires = 0, epoch = 0, *ep;
+	int hit = 0;
+
+	if (!pol || !p)
+		return GATE_PASS;
+	if (pol->flags & (TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY)) {
+		if (!(pol->flags & TS_POL_NO_CACHE)) {
+			ep = bpf_map_lookup_elem(&ban_epoch, &zero);
+			epoch = ep ? *ep : 0;
+			gc = gate_cached(p, pol, now, epoch, &hit);
+		}
+		if (hit) {
+			reason = gc->reason;
+		} else {
+			reason = lists_decide(p, pol, now, &expires);
+			gate_remember(gc, p, pol, epoch, reason, expires);
+		}
+		if (reason == TS_GC_EXEMPT)
+			return gate_exempt(p);
+		if (reason != TS_GC_PASS)
+			return policy_verdict(pol, reason) ? GATE_DROP_NOW : GATE_PASS;
+	}
 	if (what == GATE_FRAGMENT)
 		return pol->action_fragment == TS_ACT_DROP && policy_verdict(pol, TS_D_FRAGMENT) ?
 			       GATE_DROP_NOW : GATE_PASS;

@@ -378,7 +378,7 @@ static int lookup(int fd, __u16 cport, struct ts_flow *v)
 /* ---------- cases ---------- */
 
 enum { C_FLOOR, C_REF, C_SYN_RTX, C_SYN_NEW, C_SYN_FLOOD, C_SYNACK, C_DATA, C_FIN, C_UDP,
-       C_LISTS_DATA, C_DENIED_SYN, C_MAX };
+       C_LISTS_DATA, C_DENIED_SYN, C_DENIED_MISS, C_MAX };
 
 struct result {
 	const char *name;
@@ -403,6 +403,7 @@ static struct result res[C_MAX] = {
 	[C_UDP]     = { "non-TCP (UDP)", "udp" },
 	[C_LISTS_DATA] = { "data, 10k allow + 10k deny loaded", "data_with_lists" },
 	[C_DENIED_SYN] = { "SYN from a denied source (drop)", "denied_syn" },
+	[C_DENIED_MISS] = { "  the same, decision cache bypassed", "denied_syn_uncached" },
 };
 
 static int repeat = DEF_REPEAT;
@@ -791,15 +792,17 @@ static int lists_fill(const struct progs *p)
 	return bpf_map_update_elem(p->deny_fd, &lk, &v, BPF_ANY);
 }
 
-/* the policy of slot 0: enforce with every list consulted, or nothing */
-static int lists_policy(const struct progs *p, int on)
+/* the policy of slot 0: enforce with every list consulted (and the deny
+ * decision cache, unless cache = 0), or nothing */
+static int lists_policy(const struct progs *p, int on, int cache)
 {
 	struct ts_policy pol = { 0 };
 	__u32 zero = 0;
 
 	if (on) {
 		pol.mode = TS_MODE_ENFORCE;
-		pol.flags = getenv("BENCH_HOSTS_ONLY") ? TS_POL_HOSTS : TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY;
+		pol.flags = TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY | (cache ? 0 : TS_POL_NO_CACHE);
+		pol.version = 1;
 	}
 	return bpf_map_update_elem(p->policy_fd, &zero, &pol, BPF_ANY);
 }
@@ -814,7 +817,7 @@ static int round_lists(const struct progs *p)
 	__u64 emb0;
 	int e;
 
-	if (lists_policy(p, 1))
+	if (lists_policy(p, 1, 1))
 		return -1;
 	flush_flows(p);
 	e = handshake(p, r);
@@ -831,9 +834,12 @@ static int round_lists(const struct progs *p)
 		return -1;
 	if (counter(p, TS_C_EMB_INSERT) != emb0)
 		invalid(r, "a denied SYN made an embryonic entry");
+	/* the cost of the decision itself: hosts hash, allow and deny tries */
+	if (lists_policy(p, 1, 0) || measure(&res[C_DENIED_MISS], p->xdp_fd, &f, XDP_DROP))
+		return -1;
 	flush_flows(p);
 	sketch_reset(p);
-	return lists_policy(p, 0);
+	return lists_policy(p, 0, 0);
 }
 
 /* ---------- report ---------- */

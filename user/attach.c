@@ -313,6 +313,7 @@ int ts_attach(const struct ts_attach_opts *o)
 	/* the policy in force from the first packet: the defaults (observe
 	 * mode) with the thresholds given here, in both slots */
 	ts_policy_defaults(&pol);
+	pol.version = 1;
 	if (o->syn_flood_rate)
 		pol.syn_flood_rate = o->syn_flood_rate;
 	if (o->syn_flood_complete_pct)

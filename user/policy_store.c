@@ -182,7 +182,17 @@ int ts_policy_commit(const struct ts_att *a, struct ts_policy *p)
 	if (e)
 		return e;
 	p->list_gen &= 1;
+	/* the flags datapath-internal to the policy are recomputed here */
 	p->flags = policy_flags(a, p);
+	/* a new version: every cached denial of the old one is void */
+	{
+		struct ts_policy cur;
+		__u32 slot = cfg.policy_slot & 1;
+
+		if (bpf_map_lookup_elem(a->policy_fd, &slot, &cur))
+			return -errno;
+		p->version = cur.version + 1 ? cur.version + 1 : 1;
+	}
 	next = (cfg.policy_slot & 1) ^ 1;
 	if (bpf_map_update_elem(a->policy_fd, &next, p, 0))
 		return -errno;
@@ -326,17 +336,14 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 	return 0;
 }
 
-/* after a list edit: recompute the flags, flip only if they changed */
+/* after a list edit: recompute the flags and bump the version (a deny
+ * del must void the datapath's cached denials) */
 static int refresh_flags(const struct ts_att *a)
 {
 	struct ts_policy cur;
 	int e = ts_policy_read(a, &cur);
 
-	if (e)
-		return e;
-	if (policy_flags(a, &cur) == cur.flags)
-		return 0;
-	return ts_policy_commit(a, &cur);
+	return e ? e : ts_policy_commit(a, &cur);
 }
 
 int ts_list_add(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c, __u32 ttl)

@@ -349,6 +349,26 @@ enum ts_action {
 #define TS_POL_ALLOW 0x1  /* the allow trie of list_gen has entries (prefixes) */
 #define TS_POL_DENY  0x2  /* the deny trie of list_gen has entries (prefixes) */
 #define TS_POL_HOSTS 0x4  /* the hosts hash may have entries (single addresses, bans) */
+#define TS_POL_NO_CACHE 0x8 /* skip the list decision cache (the benchmark's miss path) */
+
+/* Per-CPU cache of list decisions (the `gate_cache` array, direct-mapped
+ * by source hash): a source seen once is decided again with one array
+ * lookup and a compare, without the hash and trie lookups, while the
+ * policy (ts_policy.version) and the bans (the `ban_epoch` counter, bumped
+ * by every ban the datapath writes) stay as they were, and a denial's own
+ * expiry has not passed. */
+#define TS_GATE_CACHE_SLOTS 4096 /* power of two */
+#define TS_GC_PASS   0xfffe      /* reason: on no list */
+#define TS_GC_EXEMPT 0xffff      /* reason: allowlisted */
+struct ts_gate_cache {
+	__u32 addr[4];       /* network byte order, v4-mapped for IPv4 */
+	__u32 version;       /* ts_policy.version of the decision; 0: empty */
+	__u32 reason;        /* TS_D_DENY, TS_D_BANNED, TS_GC_PASS or TS_GC_EXEMPT */
+	__u64 expires_ns;    /* of the deny entry that decided; 0: never */
+	__u64 ban_epoch;     /* ban_epoch when decided */
+	__u64 pad;
+};
+_Static_assert(sizeof(struct ts_gate_cache) == 48, "ts_gate_cache size");
 
 struct ts_policy {
 	__u32 mode;                  /* enum ts_mode */
@@ -367,7 +387,9 @@ struct ts_policy {
 	__u8 action[16];             /* enum ts_action, by enum ts_anomaly (TS_A_MAX) */
 	__u8 action_fragment;        /* non-first fragments: TS_ACT_PASS or TS_ACT_DROP */
 	__u8 action_unparsed;        /* IPv6 chains longer than the parser follows */
-	__u8 pad[14];
+	__u8 pad0[2];
+	__u32 version;               /* bumped by every change: keys the list decision cache */
+	__u8 pad[8];
 };
 _Static_assert(sizeof(struct ts_policy) == 80, "ts_policy size");
 
@@ -421,8 +443,9 @@ enum ts_drop_reason {
 	TS_D_FRAGMENT,        /* action.fragment */
 	TS_D_UNPARSED,        /* action.unparsed */
 	TS_D_ANOMALY = 16,    /* + enum ts_anomaly */
-	TS_D_MAX = TS_D_ANOMALY + TS_A_MAX,
+	TS_D_MAX = TS_D_ANOMALY + TS_A_MAX, /* a power of two: the datapath masks with it */
 };
+_Static_assert((TS_D_MAX & (TS_D_MAX - 1)) == 0, "TS_D_MAX is a power of two");
 struct ts_drops {
 	__u64 dropped[TS_D_MAX];    /* enforce mode */
 	__u64 would_drop[TS_D_MAX]; /* observe mode */

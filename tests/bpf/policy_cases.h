@@ -416,7 +416,40 @@ static int post_pol_syn_limits(const struct tcase *tc, char *why)
 	return 0;
 }
 
+static int post_pol_cache(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_HOSTS);
+	struct ts_host_key k = { 0 };
+	int v0, v1, v2, v3;
+
+	(void)tc;
+	p.version = 7;
+	fr_v4mapped(k.addr, C4);
+	PCHECK(!host_put(C4, TS_L_DENY, 0, 0) && !policy_put(0, &p), "setup");
+	v0 = syn_from(C4, CPORT, SPORT);
+	/* the entry goes, the version stays: the cached decision stands */
+	bpf_map_delete_elem(pfd("hosts"), &k);
+	v1 = syn_from(C4, CPORT + 1, SPORT);
+	/* a new version voids it */
+	p.version = 8;
+	policy_put(0, &p);
+	v2 = syn_from(C4, CPORT + 2, SPORT);
+	/* and a denial with an expiry is not served from the cache past it */
+	host_put(C4, TS_L_DENY, mono_ns() + 200000000ull, 0);
+	p.version = 9;
+	policy_put(0, &p);
+	syn_from(C4, CPORT + 3, SPORT);
+	usleep(250000);
+	v3 = syn_from(C4, CPORT + 4, SPORT);
+	PCHECK(v0 == XDP_DROP && v1 == XDP_DROP && v2 == XDP_PASS && v3 == XDP_PASS,
+	       "verdicts %d %d %d %d, want drop, drop (cached, same version), pass (new "
+	       "version), pass (cached denial expired)", v0, v1, v2, v3);
+	return 0;
+}
+
 #define POLICY_CASES                                                                        \
+	{ "policy: the list decision cache holds until the policy version changes or the denial expires", \
+	  .post = post_pol_cache },                                                         \
 	{ "policy: a denied source's SYN passes in observe (would_drop), is dropped in enforce", \
 	  .post = post_pol_deny_modes },                                                    \
 	{ "policy: allow wins over a deny of the same host and over a denied host in an allowed prefix; a denied prefix drops", \
