@@ -88,7 +88,7 @@ $(BUILD)/fuzz/fuzz_policy_file: tests/fuzz/fuzz_policy_file.c $(FUZZ_SRCS) $(USE
 	$(Q)$(CLANG) $(CFLAGS_COMMON) $(FUZZ_SAN) $< $(FUZZ_SRCS) -o $@
 
 # BPF_PROG_TEST_RUN tests and the benchmark harness.
-$(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h user/format.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
+$(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h user/format.c user/gc.c user/policy_store.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(filter %.c,$^) -o $@ $(LDLIBS)
 

@@ -164,3 +164,29 @@ int tcpsentry_tc_egress(struct __sk_buff *skb)
 	process(skb, &c, DIR_EGRESS);
 	return TC_ACT_OK;
 }
+
+/*
+ * An anomaly the sweeper saw (struct ts_report): counted and reported
+ * through the same anomaly_raise as the datapath's, never acted on (there
+ * is no packet). Userspace runs it with BPF_PROG_TEST_RUN.
+ */
+SEC("syscall")
+int tcpsentry_report(struct ts_report *r)
+{
+	struct ts_flow_key key;
+	struct anom_facts a = {};
+
+	if (r->kind != TS_A_HALF_OPEN_TIMEOUT)
+		return -1;
+	__builtin_memcpy(&key, &r->key, sizeof(key));
+	a.kind = r->kind;
+	a.got = r->got;
+	a.detail = r->detail;
+	a.client = r->client & 1;
+	a.side = TS_SERVER;          /* the endpoint left in SYN_RCVD */
+	a.sender = (r->client & 1) ^ 1;
+	a.family = r->family;
+	a.dir = DIR_INGRESS;
+	anomaly_raise(&key, &a);
+	return 0;
+}

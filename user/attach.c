@@ -75,6 +75,8 @@ static void unpin_all(const char *dir)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_CHAINED_PROG);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_REPORT_PROG);
+	unlink(p);
 	rmdir(dir);
 	snprintf(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
@@ -299,6 +301,10 @@ int ts_attach(const struct ts_attach_opts *o)
 		if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_tc_egress), p))
 			goto pin_fail;
 	}
+	/* the sweeper's way to raise what only it sees (half_open_timeout) */
+	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_REPORT_PROG);
+	if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_report), p))
+		goto pin_fail;
 
 	meta.ifindex = (__u32)ifindex;
 	meta.xdp_mode = (__u32)mode;

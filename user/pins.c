@@ -57,6 +57,7 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 	a->deny_fd = open_map(a->dir, "deny");
 	a->hosts_fd = open_map(a->dir, "hosts");
 	a->drops_fd = open_map(a->dir, "drops");
+	a->report_fd = open_map(a->dir, TS_PIN_REPORT_PROG); /* a program pin opens the same way */
 	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0) {
 		int e = errno ? -errno : -EIO;
 
@@ -72,7 +73,7 @@ void ts_att_close(struct ts_att *a)
 	int *fds[] = { &a->flows_fd, &a->emb_fd, &a->counters_fd, &a->events_fd,
 		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd,
 		       &a->floods_fd, &a->policy_fd, &a->allow_fd, &a->deny_fd, &a->hosts_fd,
-		       &a->drops_fd };
+		       &a->drops_fd, &a->report_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -20,6 +20,7 @@ extern const char *const ts_pinned_maps[];
 #define TS_PIN_TC_PROG "tc_prog"
 #define TS_PIN_XDP_PROG "xdp_prog"         /* chained mode: ours, attached by netlink */
 #define TS_PIN_CHAINED_PROG "chained_prog" /* chained mode: the one we displaced */
+#define TS_PIN_REPORT_PROG "report_prog"   /* tcpsentry_report: the sweeper's anomalies */
 
 /* An attachment opened from its pins. Map fds are -1 when absent. */
 struct ts_att {
@@ -29,6 +30,7 @@ struct ts_att {
 	int anomalies_fd;
 	int floods_fd;       /* SYN-flood state per port slot (sketch.h) */
 	int policy_fd, allow_fd, deny_fd, hosts_fd, drops_fd; /* enforcement (abi.h, struct ts_policy) */
+	int report_fd;       /* the tcpsentry_report program; -1 on an older attach */
 	struct ts_meta meta;
 };
 

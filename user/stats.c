@@ -319,11 +319,12 @@ int cmd_stats(int argc, char **argv)
 		}
 		read_anomalies(a.anomalies_fd, an);
 		read_drops(a.drops_fd, &dr);
-		if (a.ustats_fd >= 0) {
+		if (a.ustats_fd >= 0 && a.report_fd < 0) {
 			struct ts_ustats us = {};
 			__u32 z = 0;
 
-			/* counted by the sweeper, not the datapath (user/gc.c) */
+			/* an attach without tcpsentry_report: the sweeper's own
+			 * count is the only one (user/gc.c) */
 			if (!bpf_map_lookup_elem(a.ustats_fd, &z, &us))
 				an[TS_A_HALF_OPEN_TIMEOUT] += us.u[TS_U_HALF_OPEN_TIMEOUT];
 		}

@@ -240,7 +240,7 @@ enum ts_anomaly {
 	TS_A_SYN_DATA = 8,           /* payload on a SYN without TFO, or on a SYN-ACK */
 	TS_A_OUT_OF_WINDOW = 9,      /* reserved: not raised yet */
 	TS_A_PORT_SCAN = 10,         /* one source, many ports, in a window */
-	TS_A_HALF_OPEN_TIMEOUT = 11, /* counted by the userspace sweeper (ustats) */
+	TS_A_HALF_OPEN_TIMEOUT = 11, /* decided by the sweeper, raised via tcpsentry_report */
 	TS_A_KINDS,                  /* kinds defined */
 	TS_A_MAX = 16,               /* room to grow without resizing the map */
 };
@@ -314,6 +314,24 @@ struct ts_event {
 	__u8 pad[3];      /* zero */
 };
 _Static_assert(sizeof(struct ts_event) == 80, "ts_event size");
+
+/*
+ * Context of the `tcpsentry_report` program (BPF_PROG_TYPE_SYSCALL, run by
+ * userspace with BPF_PROG_TEST_RUN): an anomaly only the sweeper can see
+ * (a half-open connection expiring in SYN_RCVD) is raised through it, so it
+ * is counted and reported like the datapath's own, under the same per-kind
+ * event rate limit.
+ */
+struct ts_report {
+	struct ts_flow_key key;
+	__u32 kind;       /* enum ts_anomaly: TS_A_HALF_OPEN_TIMEOUT */
+	__u32 got;        /* half_open_timeout: seconds the entry sat idle */
+	__u32 detail;     /* half_open_timeout: the client's state (enum ts_state) */
+	__u8 client;      /* key index of the client */
+	__u8 family;      /* 4 or 6 */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct ts_report) == 56, "ts_report size");
 
 /* Lock stripes guarding flow values: see struct ts_flow. Power of two. */
 #define TS_LOCK_STRIPES 4096

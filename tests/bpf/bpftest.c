@@ -29,6 +29,7 @@
 #include <tcpsentry/abi.h>
 #include <tcpsentry/sketch.h>
 #include "format.h"
+#include "gc.h"
 #include <tcpsentry/flowkey.h>
 #include "frames.h"
 

@@ -447,7 +447,62 @@ static int post_pol_cache(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* The sweeper (user/gc.c) removes a handshake left in SYN_RCVD past its
+ * timeout and raises half_open_timeout through tcpsentry_report: counted,
+ * one event naming the connection. */
+static int post_half_open_report(const struct tcase *tc, char *why)
+{
+	struct frame_spec syn = C2S4(.flags = F_SYN, .seq = C_ISN, SYN_OPTS);
+	struct frame_spec synack = S2C4(.flags = F_SYN | F_ACK, .seq = S_ISN, .ack = C_ISN + 1,
+					SYNACK_OPTS);
+	struct bpf_program *rp = bpf_object__find_program_by_name(obj, "tcpsentry_report");
+	struct ts_flow_key key;
+	struct ts_flow f;
+	struct frame fr;
+	struct ts_att a;
+	uint64_t an[TS_A_MAX];
+	__u32 ret;
+	long removed;
+	int i, n = 0;
+
+	(void)tc;
+	memset(&a, 0xff, sizeof(a)); /* every fd -1 */
+	a.emb_fd = emb_fd;
+	a.flows_fd = flows_fd;
+	a.report_fd = rp ? bpf_program__fd(rp) : -1;
+	PCHECK(a.report_fd >= 0, "no tcpsentry_report program");
+	PCHECK(frame_build(&syn, &fr) >= 0 && !run_frame(XDP, fr.b, fr.len, 0, 1, &ret) &&
+	       frame_build(&synack, &fr) >= 0 && !run_frame(TC, fr.b, fr.len, 0, 1, &ret),
+	       "handshake frames");
+	frame_key(&syn, &key);
+	PCHECK(!bpf_map_lookup_elem(emb_fd, &key, &f) && f.ep[TS_SERVER].state == TS_SYN_RCVD,
+	       "no embryonic entry in SYN_RCVD");
+	f.last_seen_ns -= 61000000000ull; /* past the 60 s SYN_RCVD timeout */
+	PCHECK(!bpf_map_update_elem(emb_fd, &key, &f, BPF_EXIST), "cannot age the entry");
+	removed = ts_gc_sweep(&a);
+	read_anomalies(an);
+	ring_buffer__consume(rb);
+	PCHECK(removed == 1 && map_count(emb_fd) == 0, "sweeper removed %ld", removed);
+	PCHECK(an[TS_A_HALF_OPEN_TIMEOUT] == 1, "half_open_timeout count %llu, want 1",
+	       (unsigned long long)an[TS_A_HALF_OPEN_TIMEOUT]);
+	for (i = 0; i < nevs; i++) {
+		const struct ts_event *e = &evs[i];
+
+		if (e->type != TS_EV_ANOMALY || e->kind != TS_A_HALF_OPEN_TIMEOUT)
+			continue;
+		n++;
+		PCHECK(!memcmp(&e->key, &key, sizeof(key)) && e->client == f.client &&
+		       e->side == TS_SERVER && e->got >= 61 && e->detail == TS_ESTABLISHED,
+		       "event: client %u side %u idle %u s client state %u", e->client, e->side,
+		       e->got, e->detail);
+	}
+	PCHECK(n == 1, "%d half_open_timeout events, want 1", n);
+	return 0;
+}
+
 #define POLICY_CASES                                                                        \
+	{ "half_open_timeout: the sweeper removes a SYN_RCVD handshake past 60 s: counted, one event", \
+	  .post = post_half_open_report },                                                  \
 	{ "policy: the list decision cache holds until the policy version changes or the denial expires", \
 	  .post = post_pol_cache },                                                         \
 	{ "policy: a denied source's SYN passes in observe (would_drop), is dropped in enforce", \
