@@ -286,6 +286,71 @@ __attribute__((noinline)) int window_anomaly_raise(const struct ts_flow_key *key
 	return 0;
 }
 
+/* An RST for a tuple neither table holds. Global: off track_segment's frame. */
+__attribute__((noinline)) int rst_no_conn_raise(const struct ts_flow_key *key, struct pkt *p,
+					       __u32 sender, __u32 dir)
+{
+	struct anom_facts a = {};
+
+	if (!key || !p)
+		return 0;
+	a.kind = TS_A_RST_NO_CONN;
+	a.got = p->seg.seq;
+	a.detail = p->seg.ack;
+	a.client = TS_EV_CLIENT_UNKNOWN;
+	a.sender = (__u8)sender;
+	a.tcp_flags = p->seg.flags;
+	a.dir = (__u8)dir;
+	a.family = p->family;
+	a.act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
+	if (anomaly_raise(key, &a))
+		p->out |= PKT_OUT_DROP;
+	return 0;
+}
+
+/*
+ * The anomalies a segment shows by itself (bad_flags, syn_data), for a
+ * segment that is not a plain ACK. Returns 1 if it must not be tracked (bad
+ * flags: counted, reported, passed or dropped, never tracked, as no stack
+ * acts on them consistently and a scan of them must not insert flows).
+ * Global: its facts stay off track_segment's frame.
+ */
+__attribute__((noinline)) int segment_anomalies(const struct ts_flow_key *key, struct pkt *p,
+					       __u32 sender, __u32 dir)
+{
+	struct anom_facts a = {};
+
+	if (!key || !p)
+		return 0;
+	a.client = TS_EV_CLIENT_UNKNOWN;
+	a.sender = (__u8)sender;
+	a.tcp_flags = p->seg.flags;
+	a.dir = (__u8)dir;
+	a.family = p->family;
+	a.act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
+	a.detail = ts_bad_flags(p->seg.flags);
+	if (a.detail) {
+		a.kind = TS_A_BAD_FLAGS;
+		a.got = p->seg.flags;
+		if (anomaly_raise(key, &a))
+			p->out |= PKT_OUT_DROP;
+		return 1;
+	}
+	if (ts_syn_data(&p->seg)) {
+		int synack = !!(p->seg.flags & TS_TCP_ACK);
+
+		a.kind = TS_A_SYN_DATA;
+		a.got = p->seg.len;
+		a.detail = p->seg.opts;
+		/* a SYN's sender is the client, a SYN-ACK's the server */
+		a.client = synack ? !sender : sender;
+		a.side = synack ? TS_SERVER : TS_CLIENT;
+		if (anomaly_raise(key, &a))
+			p->out |= PKT_OUT_DROP;
+	}
+	return 0;
+}
+
 /*
  * Track one parsed TCP segment. Never drops. A global (not inlined)
  * function on purpose: the verifier checks it once, on its own, instead of
@@ -295,64 +360,34 @@ __attribute__((noinline)) int window_anomaly_raise(const struct ts_flow_key *key
  */
 __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 {
-	struct ts_flow_key key = {};
+	struct ts_flow_key *key;
 	struct step_ctx sc = {};
 	struct ts_flow *tmp = NULL;
 	struct ts_counters *cn;
 	struct ts_flow *f;
 	__u32 zero = 0;
 	int table = 1;
-	__u8 act;
 
 	if (!p)
 		return 0;
-	/* anomalies of this segment meet their kind's action: ingress only,
-	 * never an allowlisted source's */
-	act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
 	cn = bpf_map_lookup_elem(&counters, &zero);
-	sc.sender_idx = ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
+	/* the key lives in a per-CPU buffer, not on this frame: the three
+	 * deepest frames (the hook, this, step_entry) share 512 bytes */
+	key = bpf_map_lookup_elem(&keybuf, &zero);
+	if (!key)
+		return 0;
+	sc.sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
 	sc.dir = dir;
 	sc.seg = p->seg;
 
 	/* per-packet anomalies: one compare lets every established-flow
 	 * segment (ACK, no SYN) through */
-	if ((p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK) {
-		struct anom_facts a = {
-			.client = TS_EV_CLIENT_UNKNOWN,
-			.sender = (__u8)sc.sender_idx,
-			.tcp_flags = p->seg.flags,
-			.dir = (__u8)dir,
-			.family = p->family,
-			.act = act,
-		};
-
-		a.detail = ts_bad_flags(p->seg.flags);
-		if (a.detail) {
-			/* counted, reported, passed; not tracked: no stack acts
-			 * on it consistently, and a scan of them must not
-			 * insert flows */
-			a.kind = TS_A_BAD_FLAGS;
-			a.got = p->seg.flags;
-			if (anomaly_raise(&key, &a))
-				p->out |= PKT_OUT_DROP;
-			return 0;
-		}
-		if (ts_syn_data(&p->seg)) {
-			int synack = !!(p->seg.flags & TS_TCP_ACK);
-
-			a.kind = TS_A_SYN_DATA;
-			a.got = p->seg.len;
-			a.detail = p->seg.opts;
-			/* a SYN's sender is the client, a SYN-ACK's the server */
-			a.client = synack ? !sc.sender_idx : sc.sender_idx;
-			a.side = synack ? TS_SERVER : TS_CLIENT;
-			if (anomaly_raise(&key, &a))
-				p->out |= PKT_OUT_DROP;
-		}
-	}
+	if ((p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK &&
+	    segment_anomalies(key, p, sc.sender_idx, dir))
+		return 0;
 
 	/* established flows: one lookup, a coarse clock, an in-place update */
-	f = bpf_map_lookup_elem(&flows, &key);
+	f = bpf_map_lookup_elem(&flows, key);
 	if (f) {
 		sc.now = clock_coarse(cn);
 		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now))
@@ -367,24 +402,11 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 		tmp = bpf_map_lookup_elem(&scratch, &zero);
 		if (!tmp)
 			return 0;
-		f = bpf_map_lookup_elem(&embryonic, &key);
+		f = bpf_map_lookup_elem(&embryonic, key);
 		if (!f) {
 			if (p->seg.flags & TS_TCP_RST) {
-				struct anom_facts a = {
-					.kind = TS_A_RST_NO_CONN,
-					.got = p->seg.seq,
-					.detail = p->seg.ack,
-					.client = TS_EV_CLIENT_UNKNOWN,
-					.sender = (__u8)sc.sender_idx,
-					.tcp_flags = p->seg.flags,
-					.dir = (__u8)dir,
-					.family = p->family,
-					.act = act,
-				};
-
 				count(cn, TS_C_UNTRACKED_RST);
-				if (anomaly_raise(&key, &a))
-					p->out |= PKT_OUT_DROP;
+				rst_no_conn_raise(key, p, sc.sender_idx, dir);
 				return 0;
 			}
 			/* the pickup path: an unknown tuple's non-SYN segment
@@ -414,19 +436,19 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 					p->out |= PKT_OUT_DROP;
 				return 0;
 			}
-			f = flow_new(&key, p, sc.sender_idx, sc.now, &table, tmp, cn);
+			f = flow_new(key, p, sc.sender_idx, sc.now, &table, tmp, cn);
 			if (!f) {
 				count(cn, TS_C_INSERT_FAIL);
 				return 0;
 			}
 		}
 	}
-	sc.stripe = ts_key_stripe(&key); /* not needed on the lock-free path */
+	sc.stripe = ts_key_stripe(key); /* not needed on the lock-free path */
 	sc.want_copy = !table;
 	if (step_entry(f, &sc, tmp) < 0) {
 		/* an embryonic copy the other hook promoted a moment ago */
 		count(cn, TS_C_RACE_RETRY);
-		f = bpf_map_lookup_elem(&flows, &key);
+		f = bpf_map_lookup_elem(&flows, key);
 		sc.want_copy = 0;
 		table = 1;
 		if (step_entry(f, &sc, tmp) < 0)
@@ -434,27 +456,27 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 	}
 	if (sc.out.ret & TS_STEP_REUSE)
 		count(cn, TS_C_REUSE);
+	if (sc.out.ret & TS_STEP_RST_INEXACT_PEER)
+		count(cn, TS_C_RST_INEXACT_PEER);
 	if (sc.out.ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW))
-		window_anomaly_raise(&key, p, &sc, dir);
+		window_anomaly_raise(key, p, &sc, dir);
 	if (sc.out.ret & TS_STEP_ACK_NO_CONN)
-		ack_no_conn_raise(&key, p, &sc, dir);
+		ack_no_conn_raise(key, p, &sc, dir);
 	if (!table && tmp && (sc.out.ret & TS_STEP_ESTABLISHED)) {
-		if (bpf_map_update_elem(&flows, &key, tmp, BPF_ANY)) {
+		if (bpf_map_update_elem(&flows, key, tmp, BPF_ANY)) {
 			count(cn, TS_C_INSERT_FAIL);
 		} else {
 			count(cn, TS_C_PROMOTE);
 			count(cn, TS_C_FLOW_INSERT);
 		}
 		/* a handshake completed: credit its server port's flood window */
-		{
-			struct ts_addr ca;
-
-			__builtin_memcpy(&ca, tmp->client ? key.addr[1] : key.addr[0], sizeof(ca));
-			flood_done(&ca, bpf_ntohs(tmp->client ? key.port[0] : key.port[1]), sc.now);
-		}
-		bpf_map_delete_elem(&embryonic, &key);
+		if (tmp->client)
+			flood_done((const struct ts_addr *)key->addr[1], bpf_ntohs(key->port[0]), sc.now);
+		else
+			flood_done((const struct ts_addr *)key->addr[0], bpf_ntohs(key->port[1]), sc.now);
+		bpf_map_delete_elem(&embryonic, key);
 	}
-	emit_state_events(&key, &sc.out, p->seg.flags, dir, p->family, cn);
+	emit_state_events(key, &sc.out, p->seg.flags, dir, p->family, cn);
 	return 0;
 }
 

@@ -65,6 +65,17 @@ struct {
 	__type(value, struct ts_flow);
 } scratch SEC(".maps");
 
+/* Per-CPU buffer for the flow key of the segment being tracked (see
+ * track_segment: the BPF stack is 512 bytes for the whole call chain). XDP
+ * and tc egress never interleave on one CPU (egress runs with bottom
+ * halves off), as for `scratch`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_flow_key);
+} keybuf SEC(".maps");
+
 /* Per-CPU counters, exact and lock-free: one lookup per packet, then
  * in-place increments. */
 struct {

@@ -85,6 +85,7 @@ static const char *const counter_names[TS_C_MAX] = {
 	[TS_C_STATE_SUPPRESSED] = "state_events_suppressed",
 	[TS_C_SYN_UNTRACKED_FLOOD] = "syn_untracked_flood",
 	[TS_C_ACK_UNTRACKED_FLOOD] = "ack_untracked_flood",
+	[TS_C_RST_INEXACT_PEER] = "rst_inexact_peer",
 };
 
 const char *ts_counter_name(unsigned idx)

@@ -199,6 +199,7 @@ enum ts_counter {
 	TS_C_STATE_SUPPRESSED, /* embryonic state events not written: flood or rate limit */
 	TS_C_SYN_UNTRACKED_FLOOD, /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */
 	TS_C_ACK_UNTRACKED_FLOOD, /* unknown-tuple segment under an ack_flood: no entry */
+	TS_C_RST_INEXACT_PEER,   /* in-window inexact RST whose ACK proves the peer: ignored, no anomaly */
 	TS_C_MAX = 48,         /* room to grow without resizing the map */
 };
 

@@ -44,6 +44,7 @@
 #define TS_STEP_OUT_OF_WINDOW  0x80 /* segment outside the window (reported, not acted on) */
 #define TS_STEP_DATA_FAR_OOW   0x100 /* data far outside the window: ignored (out_of_window) */
 #define TS_STEP_ACK_NO_CONN    0x200 /* picked up, unanswered past the grace (set by ts_ack_unanswered) */
+#define TS_STEP_RST_INEXACT_PEER 0x400 /* RST in window, not exact, but its ACK proves the peer: ignored, no anomaly */
 
 /* A picked-up tuple whose first sender is still unanswered this long after
  * it was first seen, and sends again, is an ack_no_conn. */
@@ -270,7 +271,18 @@ TS_INLINE int ts_data_far_oow(const struct ts_flow *f, const struct ts_endpoint 
 /*
  * RFC 5961 section 3 verdict on an RST: 0 exact (acceptable), 1 in window
  * but inexact (a real stack answers with a challenge ACK and stays), 2 out
- * of window. An RST that answers a SYN is acceptable when it ACKs the SYN.
+ * of window, 3 in window and inexact but proven the peer's own by its ACK.
+ * An RST that answers a SYN is acceptable when it ACKs the SYN.
+ *
+ * Verdict 3: an aborting stack sends RST|ACK with seq = its snd_nxt and ack
+ * = its rcv_nxt. When a segment of the sender was lost (or overtaken)
+ * before the point that watches, its snd_nxt is past what was seen, so the
+ * RST is inexact here and at the receiver (which challenge-ACKs it, and the
+ * peer's exact answer then closes). Its ACK, though, acknowledges exactly
+ * data the receiver sent and the sender had not acknowledged before:
+ * [sender's last ack, receiver's end]. A blind attacker must guess that
+ * (on an idle connection, one value in 2^32) on top of an in-window seq, so
+ * this is the peer: ignored like verdict 1, but not an anomaly.
  */
 TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
 			      const struct ts_seg *s)
@@ -289,10 +301,10 @@ TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endp
 		return 0;
 	if (!(rcv->flags & TS_EP_SEQ_KNOWN) || !rcv->maxwin)
 		return 0;
-	if (ts_after(s->seq, snd->end - 1) && ts_before(s->seq, snd->end + rcv->maxwin))
-		return 1;
-	if (ts_in_window(snd, rcv, s))
-		return 1;
+	if ((ts_after(s->seq, snd->end - 1) && ts_before(s->seq, snd->end + rcv->maxwin)) ||
+	    ts_in_window(snd, rcv, s))
+		return ((s->flags & TS_TCP_ACK) && !ts_before(s->ack, snd->last_ack) &&
+			!ts_after(s->ack, rcv->end)) ? 3 : 1;
 	return 2;
 }
 
@@ -453,6 +465,8 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 
 		if (v == 1)
 			return ret | TS_STEP_RST_INEXACT;
+		if (v == 3)
+			return ret | TS_STEP_RST_INEXACT_PEER;
 		if (v == 2)
 			return ret | TS_STEP_RST_OOW;
 		snd->state = TS_CLOSED;

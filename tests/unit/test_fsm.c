@@ -52,6 +52,7 @@ static const __u16 port_of[2] = { 40000, 80 };
 #define EST    TS_STEP_ESTABLISHED
 #define REUSE  TS_STEP_REUSE
 #define INEX   TS_STEP_RST_INEXACT
+#define PEER   TS_STEP_RST_INEXACT_PEER
 #define RSTOOW TS_STEP_RST_OOW
 #define CLOSED TS_STEP_CLOSED
 #define OOWIN  TS_STEP_OUT_OF_WINDOW
@@ -498,8 +499,15 @@ static void test_rst_out_of_window_and_inexact(void **state)
 {
 	static const struct step t[] = {
 		HANDSHAKE, DATA,
-		SX(A, fRA, 1101 + 100, 5201, 0, ES, ES, INEX),
-		SX(B, fRA, 5201 + 100, 1101, 0, ES, ES, INEX),
+		/* RST|ACK whose ACK acknowledges nothing the peer sent */
+		SX(A, fRA, 1101 + 100, 5201 + 7777, 0, ES, ES, INEX),
+		SX(B, fRA, 5201 + 100, 1101 - 7777, 0, ES, ES, INEX),
+		/* a bare RST: no ACK to prove anything */
+		SX(A, fR, 1101 + 100, 0, 0, ES, ES, INEX),
+		/* the same RST|ACK acknowledging exactly what the peer sent:
+		 * the peer's own abort after a lost segment, ignored, no anomaly */
+		SX(A, fRA, 1101 + 100, 5201, 0, ES, ES, PEER),
+		SX(B, fRA, 5201 + 100, 1101, 0, ES, ES, PEER),
 		SX(A, fRA, 1101 + 1000000, 5201, 0, ES, ES, RSTOOW),
 		SX(B, fRA, 5201 + 1000000, 1101, 0, ES, ES, RSTOOW),
 		SX(A, fR, 1101 - 1000000, 0, 0, ES, ES, RSTOOW),
@@ -509,9 +517,10 @@ static void test_rst_out_of_window_and_inexact(void **state)
 	};
 	static const struct step u[] = {
 		HANDSHAKE, DATA, C_FIN, S_ACK_CFIN,
-		SX(B, fRA, 5201 + 60000, 1102, 0, F2, CW, INEX),
+		SX(B, fRA, 5201 + 60000, 1102 + 9, 0, F2, CW, INEX),
+		SX(B, fRA, 5201 + 60000, 1102, 0, F2, CW, PEER),
 		SX(B, fRA, 5201 + 70000, 1102, 0, F2, CW, RSTOOW),
-		SX(A, fRA, 1102 + 1, 5201, 0, F2, CW, INEX),
+		SX(A, fRA, 1102 + 1, 5201 + 9, 0, F2, CW, INEX),
 	};
 	struct player p;
 
