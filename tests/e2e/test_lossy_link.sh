@@ -60,7 +60,7 @@ step srv close || finish
 # every connection closed on both sides: the client's 200 in TIME_WAIT, the
 # server's gone or in TIME_WAIT too (a simultaneous close, when the client's
 # FIN was lost or held back); FINs and last ACKs may need a retransmit
-deadline=$(($(now_ms) + 10000))
+deadline=$(($(now_ms) + 20000))   # a FIN lost twice backs off past 1 s, 3 s, ...
 while :; do
 	tw=$(in_ns "$CNS" ss -Htan state time-wait "( sport >= :41000 and sport < :$((41000 + N)) )" | wc -l)
 	left=$(in_ns "$SNS" ss -Htan "( sport = :80 )" | grep -Evc 'LISTEN|TIME-WAIT')
