@@ -257,6 +257,19 @@ __attribute__((noinline)) int ack_no_conn_raise(const struct ts_flow_key *key, s
 	return 0;
 }
 
+/* The facts every per-segment anomaly shares: who sent it, where, and
+ * whether its kind's action applies (ingress, source not allowlisted). */
+static __always_inline void facts_of(struct anom_facts *a, const struct pkt *p, __u32 sender,
+				     __u32 dir)
+{
+	a->client = TS_EV_CLIENT_UNKNOWN;
+	a->sender = (__u8)sender;
+	a->tcp_flags = p->seg.flags;
+	a->dir = (__u8)dir;
+	a->family = p->family;
+	a->act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
+}
+
 /* An RST or data segment the step found outside (or, for an RST, inexact
  * within) the receiver's window. Global: its facts stay off
  * track_segment's frame (the three deepest frames share 512 bytes). */
@@ -269,6 +282,7 @@ __attribute__((noinline)) int window_anomaly_raise(const struct ts_flow_key *key
 	if (!key || !p || !sc)
 		return 0;
 	ret = sc->out.ret;
+	facts_of(&a, p, sc->sender_idx, dir);
 	a.kind = (ret & TS_STEP_DATA_FAR_OOW) ? TS_A_OUT_OF_WINDOW :
 		 (ret & TS_STEP_RST_OOW) ? TS_A_RST_OUT_OF_WINDOW : TS_A_RST_IN_WINDOW_INEXACT;
 	a.expected = sc->out.rst_expected;
@@ -276,11 +290,6 @@ __attribute__((noinline)) int window_anomaly_raise(const struct ts_flow_key *key
 	a.detail = sc->out.rst_window;
 	a.client = sc->out.client;
 	a.side = sc->seg.from;
-	a.sender = (__u8)sc->sender_idx;
-	a.tcp_flags = p->seg.flags;
-	a.dir = (__u8)dir;
-	a.family = p->family;
-	a.act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
 	if (anomaly_raise(key, &a))
 		p->out |= PKT_OUT_DROP;
 	return 0;
@@ -294,15 +303,10 @@ __attribute__((noinline)) int rst_no_conn_raise(const struct ts_flow_key *key, s
 
 	if (!key || !p)
 		return 0;
+	facts_of(&a, p, sender, dir);
 	a.kind = TS_A_RST_NO_CONN;
 	a.got = p->seg.seq;
 	a.detail = p->seg.ack;
-	a.client = TS_EV_CLIENT_UNKNOWN;
-	a.sender = (__u8)sender;
-	a.tcp_flags = p->seg.flags;
-	a.dir = (__u8)dir;
-	a.family = p->family;
-	a.act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
 	if (anomaly_raise(key, &a))
 		p->out |= PKT_OUT_DROP;
 	return 0;
@@ -322,12 +326,7 @@ __attribute__((noinline)) int segment_anomalies(const struct ts_flow_key *key, s
 
 	if (!key || !p)
 		return 0;
-	a.client = TS_EV_CLIENT_UNKNOWN;
-	a.sender = (__u8)sender;
-	a.tcp_flags = p->seg.flags;
-	a.dir = (__u8)dir;
-	a.family = p->family;
-	a.act = dir == DIR_INGRESS && !(p->out & PKT_IN_EXEMPT);
+	facts_of(&a, p, sender, dir);
 	a.detail = ts_bad_flags(p->seg.flags);
 	if (a.detail) {
 		a.kind = TS_A_BAD_FLAGS;

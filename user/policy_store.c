@@ -41,10 +41,14 @@ static int have_maps(const struct ts_att *a)
 	       a->hosts_fd >= 0;
 }
 
+/* the config word that picks the policy slot; -ENOENT without the
+ * enforcement pins (an attach by an older version) */
 static int read_slot(const struct ts_att *a, struct ts_config *cfg)
 {
 	__u32 zero = 0;
 
+	if (!have_maps(a))
+		return -ENOENT;
 	return bpf_map_lookup_elem(a->config_fd, &zero, cfg) ? -errno : 0;
 }
 
@@ -52,11 +56,8 @@ int ts_policy_read(const struct ts_att *a, struct ts_policy *p)
 {
 	struct ts_config cfg;
 	__u32 slot;
-	int e;
+	int e = read_slot(a, &cfg);
 
-	if (!have_maps(a))
-		return -ENOENT;
-	e = read_slot(a, &cfg);
 	if (e)
 		return e;
 	slot = cfg.policy_slot & 1;
@@ -174,11 +175,8 @@ int ts_policy_commit(const struct ts_att *a, struct ts_policy *p)
 {
 	struct ts_config cfg;
 	__u32 zero = 0, next;
-	int e;
+	int e = read_slot(a, &cfg);
 
-	if (!have_maps(a))
-		return -ENOENT;
-	e = read_slot(a, &cfg);
 	if (e)
 		return e;
 	p->list_gen &= 1;
