@@ -1,8 +1,9 @@
 #!/bin/bash
 # make demo: a throw-away lab of two network namespaces joined by a veth,
 # tcpsentry attached on the server side, three real connections (one closed
-# by each side, one refused), then `conns` and the events it saw. Removes
-# the lab on every exit, Ctrl-C included.
+# by each side, one refused), then `conns` and the events it saw, then a
+# deny of the client in observe mode (counted) and enforce mode (dropped).
+# Removes the lab on every exit, Ctrl-C included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TS=./tcpsentry
@@ -75,6 +76,24 @@ echo "== tcpsentry events (state transitions, both endpoints)"
 kill "$evpid" 2>/dev/null; wait "$evpid" 2>/dev/null || true
 evpid=
 cat "$EVLOG"
+echo
+echo "== 4: enforcement: observe first, then enforce a deny of the client"
+in_srv $DRIVE -n 2 -b echo server 198.18.0.1 8083 >/dev/null &
+srvpid=$!
+sleep 0.2
+$TS -n "$SRV" policy deny add 198.18.0.2
+echo "   observe mode: the client still connects; the drop is only counted"
+printf 'connect\nsend 10\nrecv 10\nclose\nexit\n' |
+	in_cli $DRIVE -t 2000 -l 198.18.0.2 -p 40004 client 198.18.0.1 8083 >/dev/null &&
+	echo "   connected (would_drop.deny: $($TS -n "$SRV" stats -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["would_drop"]["deny"])'))"
+$TS -n "$SRV" policy set mode=enforce
+echo "   enforce mode: XDP drops the client's SYNs"
+reply=$(printf 'connect\nexit\n' |
+	in_cli $DRIVE -t 2000 -l 198.18.0.2 -p 40005 client 198.18.0.1 8083 2>&1 | grep connect || true)
+echo "   tcpdrive: ${reply:-?} (dropped.deny: $($TS -n "$SRV" stats -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["dropped"]["deny"])'))"
+$TS -n "$SRV" policy set mode=observe
+$TS -n "$SRV" policy deny del 198.18.0.2
+kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null || true
 echo
 echo "== tcpsentry stats (non-zero)"
 $TS -n "$SRV" stats | awk '$NF != 0'
