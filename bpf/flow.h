@@ -17,6 +17,7 @@
 #define DIR_EGRESS 1
 
 #include "flood.h"
+#include "metrics.h"
 
 /* 1 while an ack_flood is on (ingress segments of unknown tuples) */
 static __always_inline int ack_flood_on(void)
@@ -466,6 +467,7 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			count(cn, TS_C_INSERT_FAIL);
 		} else {
 			count(cn, TS_C_PROMOTE);
+			hs_observe(tmp);
 			count(cn, TS_C_FLOW_INSERT);
 		}
 		/* a handshake completed: credit its server port's flood window */

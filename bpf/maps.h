@@ -231,4 +231,14 @@ struct {
 	__type(value, struct ts_ustats);
 } ustats SEC(".maps");
 
+/* Handshake-time histogram, log2 buckets of microseconds, per CPU
+ * (include/tcpsentry/metrics.h): one increment per completed handshake. */
+#include <tcpsentry/metrics.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_hs_hist);
+} hs_hist SEC(".maps");
+
 #endif /* TCPSENTRY_MAPS_H */

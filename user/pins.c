@@ -12,6 +12,7 @@
 const char *const ts_pinned_maps[] = {
 	"flows", "embryonic", "counters", "events", "config", "meta", "ustats", "anomalies",
 	"floods", "policy", "allow", "deny", "hosts", "drops",
+	"hs_hist", /* handshake-time histogram (metrics) */
 	/* a prog array is emptied when its last user reference goes: the pin
 	 * keeps the chained program in it after attach exits */
 	"xdp_chain", NULL,
