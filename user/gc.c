@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <tcpsentry/fsm.h>
 #include "gc.h"
 #include "policy_store.h"
+
+static const __u32 timeouts[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
 
 __u64 ts_now_ns(void)
 {
@@ -33,61 +38,164 @@ static void report_half_open(int prog_fd, const struct ts_flow_key *key, const s
 		bpf_prog_test_run_opts(prog_fd, &o);
 }
 
-static long sweep_table(int fd, __u64 now, long *half_open, int report_fd)
+int ts_conn_state(const struct ts_flow *f, __u64 now)
 {
-	static const __u32 timeouts[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
+	int s = ts_effective_state(f, TS_SERVER, now, timeouts);
+
+	if (s == TS_CLOSED || s == TS_LISTEN)
+		s = ts_effective_state(f, TS_CLIENT, now, timeouts);
+	return s;
+}
+
+/* What the sweeper decides about one entry: 0 keep, 1 remove, 2 remove
+ * and count as half_open_timeout. Embryonic only for the latter. */
+static int verdict(const struct ts_flow *f, __u64 now, int embryonic)
+{
+	/* a half-open handshake the server gave up on (embryonic only) */
+	if (embryonic && !(f->flags & TS_F_PROMOTED) && ts_half_open_timed_out(f, now, timeouts))
+		return 2;
+	/* a promoted embryonic copy the datapath did not get to delete */
+	if (ts_flow_expired(f, now, timeouts) ||
+	    ((f->flags & TS_F_PROMOTED) && now - f->last_seen_ns > 1000000000ull))
+		return 1;
+	return 0;
+}
+
+struct pass {
+	__u64 now;
+	int embryonic;
+	int remove;          /* 0: count only */
+	int report_fd;       /* tcpsentry_report, for half_open_timeout; -1: none */
+	long removed, half_open;
+	struct ts_tally *t;
+};
+
+static void one(int fd, const struct ts_flow_key *key, const struct ts_flow *f, struct pass *p)
+{
+	int v = p->remove ? verdict(f, p->now, p->embryonic) : 0;
+
+	if (v && bpf_map_delete_elem(fd, key) == 0) {
+		p->removed++;
+		if (v == 2) {
+			p->half_open++;
+			report_half_open(p->report_fd, key, f, p->now);
+		}
+		return;
+	}
+	if (!p->t)
+		return;
+	if (p->embryonic)
+		p->t->embryonic++;
+	else
+		p->t->flows++;
+	/* a promoted embryonic copy is the same connection as its flows entry */
+	if (!(f->flags & TS_F_PROMOTED))
+		p->t->states[ts_conn_state(f, p->now)]++;
+}
+
+/* one entry at a time: the fallback when the kernel has no batch ops */
+static void walk_keys(int fd, struct pass *p)
+{
 	struct ts_flow_key key, next;
 	struct ts_flow f;
 	void *prev = NULL;
-	long removed = 0;
-	int ho;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &f))
 			continue;
-		/* a half-open handshake the server gave up on (embryonic only) */
-		ho = half_open && !(f.flags & TS_F_PROMOTED) &&
-		     ts_half_open_timed_out(&f, now, timeouts);
-		/* a promoted embryonic copy the datapath did not get to delete */
-		if (ho || ts_flow_expired(&f, now, timeouts) ||
-		    ((f.flags & TS_F_PROMOTED) && now - f.last_seen_ns > 1000000000ull)) {
-			if (bpf_map_delete_elem(fd, &key) == 0) {
-				removed++;
-				if (ho) {
-					(*half_open)++;
-					report_half_open(report_fd, &key, &f, now);
-				}
-			}
-		}
+		one(fd, &key, &f, p);
 	}
-	return removed;
 }
 
-long ts_gc_sweep(struct ts_att *a)
+#define BATCH 4096
+
+/* The table in chunks of BATCH entries (one syscall each, not two per
+ * entry): 10^6 entries in well under a second. Deleting an entry already
+ * returned does not disturb the walk (the cursor is a hash bucket). */
+static void walk(int fd, struct pass *p)
 {
-	__u64 now = ts_now_ns();
+	struct ts_flow_key *keys = malloc(sizeof(*keys) * BATCH);
+	struct ts_flow *vals = malloc(sizeof(*vals) * BATCH);
+	__u32 cursor = 0, i, n;
+	int first = 1, r, done = 0;
+
+	if (!keys || !vals)
+		goto fallback;
+	while (!done) {
+		n = BATCH;
+		r = bpf_map_lookup_batch(fd, first ? NULL : &cursor, &cursor, keys, vals, &n, NULL);
+		if (r && errno != ENOENT) {
+			if (first)
+				goto fallback; /* no batch ops here; or a bucket > BATCH */
+			break;
+		}
+		done = r != 0;
+		first = 0;
+		for (i = 0; i < n; i++)
+			one(fd, &keys[i], &vals[i], p);
+	}
+	free(keys);
+	free(vals);
+	return;
+fallback:
+	free(keys);
+	free(vals);
+	walk_keys(fd, p);
+}
+
+long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t)
+{
+	__u64 start = ts_now_ns();
+	struct pass pe = { .now = start, .embryonic = 1, .remove = 1, .t = t,
+			   .report_fd = a->report_fd };
+	struct pass pf = { .now = start, .embryonic = 0, .remove = 1, .t = t, .report_fd = -1 };
 	struct ts_ustats u = {};
 	__u32 zero = 0;
-	long ho = 0;
+
+	if (t)
+		memset(t, 0, sizeof(*t));
 	/* half_open_timeout is decided here, not in the datapath: only the
 	 * sweeper sees an embryonic entry die unanswered. It is raised through
 	 * the tcpsentry_report program (counted per kind, an event, the kind's
 	 * rate limit), and kept in ustats too. */
-	long e = sweep_table(a->emb_fd, now, &ho, a->report_fd),
-	     f = sweep_table(a->flows_fd, now, NULL, -1);
-
-	if (a->ustats_fd >= 0 && (e || f) && !bpf_map_lookup_elem(a->ustats_fd, &zero, &u)) {
-		u.u[TS_U_SWEPT_EMB] += (__u64)e;
-		u.u[TS_U_SWEPT_FLOWS] += (__u64)f;
-		u.u[TS_U_HALF_OPEN_TIMEOUT] += (__u64)ho;
+	walk(a->emb_fd, &pe);
+	walk(a->flows_fd, &pf);
+	if (a->ustats_fd >= 0 && (pe.removed || pf.removed) &&
+	    !bpf_map_lookup_elem(a->ustats_fd, &zero, &u)) {
+		u.u[TS_U_SWEPT_EMB] += (__u64)pe.removed;
+		u.u[TS_U_SWEPT_FLOWS] += (__u64)pf.removed;
+		u.u[TS_U_HALF_OPEN_TIMEOUT] += (__u64)pe.half_open;
 		bpf_map_update_elem(a->ustats_fd, &zero, &u, 0);
 	}
 	/* expired deny entries (TTLs, bans) already stopped matching in the
 	 * datapath; removing them keeps the trie small */
 	ts_list_sweep(a);
-	return e + f;
+	if (t) {
+		t->removed = (__u64)(pe.removed + pf.removed);
+		t->at_ns = start;
+		t->duration_ns = ts_now_ns() - start;
+	}
+	return pe.removed + pf.removed;
+}
+
+long ts_gc_sweep(struct ts_att *a)
+{
+	return ts_gc_sweep_tally(a, NULL);
+}
+
+void ts_tally(const struct ts_att *a, struct ts_tally *t)
+{
+	__u64 start = ts_now_ns();
+	struct pass pe = { .now = start, .embryonic = 1, .t = t };
+	struct pass pf = { .now = start, .embryonic = 0, .t = t };
+
+	memset(t, 0, sizeof(*t));
+	walk(a->emb_fd, &pe);
+	walk(a->flows_fd, &pf);
+	t->at_ns = start;
+	t->duration_ns = ts_now_ns() - start;
 }
 
 long ts_map_count(int fd)

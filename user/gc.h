@@ -7,10 +7,29 @@
 #include <linux/types.h>
 #include "pins.h"
 
+/* What one pass saw of the entries it kept: the per-state connection
+ * gauges of the metrics come from here, not from a walk per scrape. */
+struct ts_tally {
+	__u64 states[TS_STATE_MAX]; /* connections by ts_conn_state() */
+	__u64 flows, embryonic;     /* entries left in each table */
+	__u64 removed;              /* entries this pass removed */
+	__u64 at_ns;                /* CLOCK_MONOTONIC when the pass started */
+	__u64 duration_ns;
+};
+
 /* CLOCK_MONOTONIC in ns, the datapath's clock */
 __u64 ts_now_ns(void);
 /* sweep both tables; returns entries removed, counted in ustats */
 long ts_gc_sweep(struct ts_att *a);
+/* the same, and fill *t (if not NULL) with what was kept */
+long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t);
+/* count only, removing nothing (for `top`, which is not the sweeper) */
+void ts_tally(const struct ts_att *a, struct ts_tally *t);
+/* The one state a connection counts under in the gauges: the server
+ * endpoint's (idle timeouts applied), or the client's while the server's
+ * is LISTEN (SYN not answered yet) or CLOSED (after a close, the client's
+ * TIME_WAIT is what is left). */
+int ts_conn_state(const struct ts_flow *f, __u64 now);
 /* entries currently in a table (walks it) */
 long ts_map_count(int fd);
 
