@@ -13,6 +13,7 @@
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
+#include "metrics.h"
 #include "log.h"
 #include "netns.h"
 #include "pins.h"
@@ -375,4 +376,10 @@ int cmd_stats(int argc, char **argv)
 		ts_att_close(&a);
 	}
 	return 0;
+}
+
+/* for the metrics (user/snapshot.c) */
+int ts_percpu_sum(int fd, size_t vsize, size_t off, int n, __u64 *sum)
+{
+	return percpu_sum(fd, vsize, off, n, sum);
 }

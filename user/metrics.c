@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The Prometheus text exposition (format 0.0.4) of a metrics snapshot.
+ * Labels are the interface, and small closed sets (direction, verdict,
+ * state, kind, reason, table, scope): never an address or a port.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "args.h"
+#include "format.h"
+#include "metrics.h"
+
+static const char *const drop_reasons[TS_D_ANOMALY] = {
+	[TS_D_DENY] = "deny",
+	[TS_D_BANNED] = "banned",
+	[TS_D_SYN_RATE_SOURCE] = "syn_rate_source",
+	[TS_D_SYN_RATE_PORT] = "syn_rate_port",
+	[TS_D_FRAGMENT] = "fragment",
+	[TS_D_UNPARSED] = "unparsed",
+};
+
+const char *ts_drop_reason_name(unsigned r)
+{
+	if (r < TS_D_ANOMALY)
+		return drop_reasons[r];
+	if (r < TS_D_MAX && ts_anomaly_detected(r - TS_D_ANOMALY))
+		return ts_anomaly_name(r - TS_D_ANOMALY);
+	return NULL;
+}
+
+/* a label value: backslash, double quote and newline escaped */
+static void label(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{iface="...",k1="v1"} value  (k1 NULL: iface only) */
+static void sample(FILE *out, const char *name, const char *iface, const char *k1,
+		   const char *v1, const char *k2, const char *v2, unsigned long long v)
+{
+	fprintf(out, "%s{iface=\"", name);
+	label(out, iface);
+	fputc('"', out);
+	if (k1)
+		fprintf(out, ",%s=\"%s\"", k1, v1);
+	if (k2)
+		fprintf(out, ",%s=\"%s\"", k2, v2);
+	fprintf(out, "} %llu\n", v);
+}
+
+static __u64 drops_sum(const __u64 *d)
+{
+	__u64 s = 0;
+	int r;
+
+	for (r = 0; r < TS_D_MAX; r++)
+		s += d[r];
+	return s;
+}
+
+/* the largest bucket rendered with its own "le"; the rest (over 67 s)
+ * are only in +Inf */
+#define HS_LAST_LE 26
+
+static void render_hist(FILE *out, const struct ts_msnap_if *m)
+{
+	__u64 cum = 0;
+	char le[32];
+	int i;
+
+	for (i = 0; i < TS_HS_BUCKETS; i++) {
+		cum += m->hist.bucket[i];
+		if (i > HS_LAST_LE)
+			continue;
+		/* bucket i: under 2^i microseconds */
+		snprintf(le, sizeof(le), "%.9g", (double)(1ull << i) / 1e6);
+		sample(out, "tcpsentry_handshake_seconds_bucket", m->iface, "le", le, NULL, NULL,
+		       cum);
+	}
+	sample(out, "tcpsentry_handshake_seconds_bucket", m->iface, "le", "+Inf", NULL, NULL, cum);
+	fprintf(out, "tcpsentry_handshake_seconds_sum{iface=\"");
+	label(out, m->iface);
+	fprintf(out, "\"} %.6f\n", (double)m->hist.sum_us / 1e6);
+	sample(out, "tcpsentry_handshake_seconds_count", m->iface, NULL, NULL, NULL, NULL, cum);
+}
+
+void ts_metrics_render(FILE *out, const struct ts_msnap *s)
+{
+	const struct ts_msnap_if *m;
+	int i, k, any;
+
+	family(out, "tcpsentry_build_info", "gauge",
+	       "Always 1; the version of tcpsentry serving these metrics.");
+	fprintf(out, "tcpsentry_build_info{version=\"");
+	label(out, s->version ? s->version : "unknown");
+	fprintf(out, "\"} 1\n");
+
+	family(out, "tcpsentry_packets_total", "counter",
+	       "Frames seen by the datapath, by direction and verdict.");
+	for (i = 0; i < s->n; i++) {
+		__u64 dropped;
+
+		m = &s->ifs[i];
+		dropped = m->have_drops ? drops_sum(m->drops.dropped) : 0;
+		sample(out, "tcpsentry_packets_total", m->iface, "direction", "ingress", "verdict",
+		       "pass", m->pkts_in > dropped ? m->pkts_in - dropped : 0);
+		if (m->have_drops)
+			sample(out, "tcpsentry_packets_total", m->iface, "direction", "ingress",
+			       "verdict", "drop", dropped);
+		sample(out, "tcpsentry_packets_total", m->iface, "direction", "egress", "verdict",
+		       "pass", m->pkts_out);
+	}
+
+	family(out, "tcpsentry_connections", "gauge",
+	       "Tracked connections by state (the server's, or the client's while the server's "
+	       "is LISTEN or CLOSED), as of the sweeper's last pass.");
+	for (i = 0; i < s->n; i++) {
+		m = &s->ifs[i];
+		if (!m->have_tally)
+			continue;
+		for (k = 0; k < TS_STATE_MAX; k++)
+			sample(out, "tcpsentry_connections", m->iface, "state",
+			       ts_state_name((unsigned)k), NULL, NULL, m->tally.states[k]);
+	}
+
+	family(out, "tcpsentry_connections_opened_total", "counter",
+	       "Connections that started being tracked: handshakes completed plus "
+	       "connections picked up mid-stream.");
+	for (i = 0; i < s->n; i++)
+		sample(out, "tcpsentry_connections_opened_total", s->ifs[i].iface, NULL, NULL,
+		       NULL, NULL, s->ifs[i].opened);
+
+	family(out, "tcpsentry_handshake_seconds", "histogram",
+	       "Handshake time as the local host sees it (SYN-ACK to ACK for a local server, "
+	       "SYN to SYN-ACK for a local client), log2 buckets kept in the kernel.");
+	for (i = 0; i < s->n; i++)
+		if (s->ifs[i].have_hist)
+			render_hist(out, &s->ifs[i]);
+
+	family(out, "tcpsentry_anomalies_total", "counter", "Anomalies detected, by kind.");
+	for (i = 0; i < s->n; i++) {
+		m = &s->ifs[i];
+		for (k = 0; k < TS_A_MAX; k++)
+			if (ts_anomaly_detected((unsigned)k))
+				sample(out, "tcpsentry_anomalies_total", m->iface, "kind",
+				       ts_anomaly_name((unsigned)k), NULL, NULL, m->anomalies[k]);
+	}
+
+	for (i = 0, any = 0; i < s->n; i++)
+		any |= s->ifs[i].have_drops;
+	if (any) {
+		family(out, "tcpsentry_dropped_packets_total", "counter",
+		       "Packets dropped by policy (enforce mode), by reason.");
+		for (i = 0; i < s->n; i++) {
+			m = &s->ifs[i];
+			for (k = 0; m->have_drops && k < TS_D_MAX; k++)
+				if (ts_drop_reason_name((unsigned)k))
+					sample(out, "tcpsentry_dropped_packets_total", m->iface,
+					       "reason", ts_drop_reason_name((unsigned)k), NULL,
+					       NULL, m->drops.dropped[k]);
+		}
+		family(out, "tcpsentry_would_drop_packets_total", "counter",
+		       "Packets policy would have dropped (observe mode), by reason.");
+		for (i = 0; i < s->n; i++) {
+			m = &s->ifs[i];
+			for (k = 0; m->have_drops && k < TS_D_MAX; k++)
+				if (ts_drop_reason_name((unsigned)k))
+					sample(out, "tcpsentry_would_drop_packets_total", m->iface,
+					       "reason", ts_drop_reason_name((unsigned)k), NULL,
+					       NULL, m->drops.would_drop[k]);
+		}
+	}
+
+	family(out, "tcpsentry_events_lost_total", "counter",
+	       "Events the ring buffer had no room for (totals are still counted).");
+	for (i = 0; i < s->n; i++)
+		sample(out, "tcpsentry_events_lost_total", s->ifs[i].iface, NULL, NULL, NULL, NULL,
+		       s->ifs[i].events_lost);
+
+	family(out, "tcpsentry_syn_floods_active", "gauge",
+	       "SYN floods in progress: destination-port slots, and host-wide (0 or 1).");
+	for (i = 0; i < s->n; i++) {
+		sample(out, "tcpsentry_syn_floods_active", s->ifs[i].iface, "scope", "port", NULL,
+		       NULL, s->ifs[i].floods_port);
+		sample(out, "tcpsentry_syn_floods_active", s->ifs[i].iface, "scope", "host", NULL,
+		       NULL, s->ifs[i].flood_host);
+	}
+
+	family(out, "tcpsentry_flow_table_entries", "gauge",
+	       "Entries in the flow tables, as of the sweeper's last pass.");
+	for (i = 0; i < s->n; i++) {
+		m = &s->ifs[i];
+		if (!m->have_tally)
+			continue;
+		sample(out, "tcpsentry_flow_table_entries", m->iface, "table", "flows", NULL, NULL,
+		       m->tally.flows);
+		sample(out, "tcpsentry_flow_table_entries", m->iface, "table", "embryonic", NULL,
+		       NULL, m->tally.embryonic);
+	}
+	family(out, "tcpsentry_flow_table_capacity", "gauge", "Size of the flow tables.");
+	for (i = 0; i < s->n; i++) {
+		m = &s->ifs[i];
+		sample(out, "tcpsentry_flow_table_capacity", m->iface, "table", "flows", NULL, NULL,
+		       m->cap_flows);
+		sample(out, "tcpsentry_flow_table_capacity", m->iface, "table", "embryonic", NULL,
+		       NULL, m->cap_embryonic);
+	}
+
+	family(out, "tcpsentry_sweep_duration_seconds", "gauge",
+	       "How long the sweeper's last pass over both tables took.");
+	for (i = 0; i < s->n; i++) {
+		m = &s->ifs[i];
+		if (!m->have_tally)
+			continue;
+		fprintf(out, "tcpsentry_sweep_duration_seconds{iface=\"");
+		label(out, m->iface);
+		fprintf(out, "\"} %.6f\n", (double)m->tally.duration_ns / 1e9);
+	}
+}
+
+int ts_parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	char host[64];
+	const char *colon;
+	size_t hl;
+	__u16 port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!s)
+		return -1;
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -1;
+		hl = (size_t)(end - s - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		if (ts_parse_port(end + 2, &port) || inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		return 0;
+	}
+	colon = strrchr(s, ':');
+	if (!colon || strchr(s, ':') != colon) /* a bare IPv6 address needs brackets */
+		return -1;
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (ts_parse_port(colon + 1, &port))
+		return -1;
+	if (!hl)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+		return -1;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	return 0;
+}

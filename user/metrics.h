@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Prometheus metrics: a snapshot of what one attachment's maps say
+ * (ts_msnap_read, user/snapshot.c) and its rendering in the text exposition
+ * format (ts_metrics_render, user/metrics.c: pure, no BPF, no I/O beyond
+ * the FILE * it is given, so the unit tests drive it).
+ */
+#ifndef TCPSENTRY_METRICS_H_USER
+#define TCPSENTRY_METRICS_H_USER
+
+#include <stdio.h>
+#include <tcpsentry/abi.h>
+#include <tcpsentry/metrics.h>
+#include "gc.h"
+
+/* one attachment */
+struct ts_msnap_if {
+	char iface[16];
+	__u64 pkts_in, pkts_out;  /* frames seen at XDP ingress / tc egress */
+	__u64 opened;             /* handshakes completed + mid-stream pickups */
+	__u64 events_lost;
+	__u64 anomalies[TS_A_MAX];
+	int have_drops;           /* the `drops` map is pinned (a policy-capable datapath) */
+	struct ts_drops drops;
+	int have_hist;            /* the `hs_hist` map is pinned */
+	struct ts_hs_hist hist;
+	int have_tally;           /* the sweeper has made a pass */
+	struct ts_tally tally;
+	__u64 cap_flows, cap_embryonic;
+	__u32 floods_port;        /* port slots with a SYN flood on */
+	__u32 flood_host;         /* 1: the host-wide SYN flood is on */
+};
+
+struct ts_msnap {
+	const char *version;
+	int n;
+	const struct ts_msnap_if *ifs;
+};
+
+/* the whole exposition; HELP and TYPE for every family, families in a
+ * fixed order, interfaces in the order given */
+void ts_metrics_render(FILE *out, const struct ts_msnap *s);
+
+/* a drop reason's label value ("deny", "syn_rate_source", an anomaly
+ * kind's name for TS_D_ANOMALY + kind); NULL for an unused index */
+const char *ts_drop_reason_name(unsigned r);
+
+/* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (127.0.0.1): the --metrics
+ * listen address; 0, or -1 if it does not parse */
+struct sockaddr_storage;
+int ts_parse_listen(const char *s, struct sockaddr_storage *ss);
+
+/* What the metrics read from one attachment's pins: its ts_att and the
+ * pins ts_att does not open (the drops and the handshake histogram). */
+struct ts_msrc {
+	struct ts_att att;
+	int drops_fd;   /* -1: not pinned (a datapath without policy) */
+	int hist_fd;    /* -1: not pinned (an attachment older than the histogram) */
+};
+/* 0, or -errno as ts_att_open */
+int ts_msrc_open(struct ts_msrc *m, const char *ifname);
+void ts_msrc_close(struct ts_msrc *m);
+/* read the counters now; tally (may be NULL) is the sweeper's last pass.
+ * Reads a fixed number of per-CPU array elements: never walks a flow table. */
+int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
+		  struct ts_msnap_if *out);
+
+/* per-CPU sum of n u64 at offset off of a one-element per-CPU array of
+ * vsize-byte values (user/stats.c) */
+int ts_percpu_sum(int fd, size_t vsize, size_t off, int n, __u64 *sum);
+
+#endif /* TCPSENTRY_METRICS_H_USER */
