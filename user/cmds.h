@@ -11,6 +11,8 @@ int cmd_conns(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* print "usage: ..." for a command to stderr and return 2 */
 int ts_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

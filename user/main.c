@@ -6,8 +6,7 @@
 #include "cmds.h"
 #include "log.h"
 #include "netns.h"
-
-#define TS_VERSION "0.1.0"
+#include "version.h"
 
 static const char usage_text[] =
 	"usage: tcpsentry [-n NETNS] [-v] COMMAND [ARGS]\n"
@@ -25,6 +24,11 @@ static const char usage_text[] =
 	"  policy show [-j] | set KEY=VALUE... | load FILE            [--iface IF]\n"
 	"         allow add|del CIDR | deny add|del CIDR [--ttl S] | bans [-j] | keys\n"
 	"                                enforcement and detection, at run time\n"
+	"  run IFACE... [--metrics ADDR:PORT] [--textfile DIR] [--policy FILE]\n"
+	"               [--log FILE] [--keep-attached]\n"
+	"                                foreground daemon: attach or adopt, log events,\n"
+	"                                sweep the tables, serve Prometheus metrics\n"
+	"  top [--iface IF]              live view of states, rates, floods, anomalies\n"
 	"\n"
 	"global options:\n"
 	"  -n, --netns NAME   act in network namespace NAME (/run/netns/NAME), like ip -n\n"
@@ -40,7 +44,7 @@ static const struct {
 } commands[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
 	{ "conns", cmd_conns },   { "events", cmd_events }, { "stats", cmd_stats },
-	{ "policy", cmd_policy },
+	{ "policy", cmd_policy }, { "run", cmd_run },       { "top", cmd_top },
 };
 
 int main(int argc, char **argv)
