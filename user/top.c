@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * `top`: a live view, redrawn every second, in 80x24 with plain ANSI
+ * escapes (cursor home, clear to end of line): nothing to link, and it
+ * works in any terminal an ssh session gives. The terminal goes to
+ * non-canonical, no-echo mode so one `q` quits; it is restored on every
+ * way out (q, Ctrl-C, SIGTERM, SIGHUP).
+ *
+ * What it reads each second: the counters (per-CPU arrays), the SYN-flood
+ * slots, and one count-only walk of the flow tables for the per-state
+ * numbers (`top` is not the sweeper and removes nothing). Rates are the
+ * difference of two readings.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <tcpsentry/sketch.h>
+#include "args.h"
+#include "attach.h"
+#include "cmds.h"
+#include "format.h"
+#include "gc.h"
+#include "log.h"
+#include "metrics.h"
+#include "netns.h"
+#include "pins.h"
+
+#define MAX_IFACES 16
+#define TOP_PORTS 4
+
+static volatile sig_atomic_t top_stop;
+
+static void on_top_signal(int sig)
+{
+	top_stop = sig;
+}
+
+/* what one refresh reads, summed over the interfaces shown */
+struct view {
+	__u64 states[TS_STATE_MAX];
+	__u64 flows, emb, cap_flows, cap_emb;
+	__u64 opened, syn, pkts_in, pkts_out, events_lost;
+	__u64 anomalies[TS_A_MAX];
+	int have_drops;
+	__u64 dropped[TS_D_MAX], would_drop[TS_D_MAX];
+	struct port_rate {
+		char iface[16];
+		unsigned port;
+		__u32 rate, complete_pct, sources, active;
+		__u64 start_ns;
+	} ports[TOP_PORTS], floods[TOP_PORTS];
+	int nports, nfloods, host_flood;
+	__u32 host_rate;
+	__u64 at_ns;
+};
+
+static void add_port(struct port_rate *arr, int *n, const struct port_rate *p)
+{
+	int i, j;
+
+	for (i = 0; i < *n && arr[i].rate >= p->rate; i++)
+		;
+	if (i >= TOP_PORTS)
+		return;
+	for (j = (*n < TOP_PORTS ? *n : TOP_PORTS - 1); j > i; j--)
+		arr[j] = arr[j - 1];
+	arr[i] = *p;
+	if (*n < TOP_PORTS)
+		(*n)++;
+}
+
+static int read_view(struct ts_msrc *srcs, int n, struct view *v)
+{
+	__u64 now = ts_now_ns(), e = ts_epoch(now);
+	int i, k;
+
+	memset(v, 0, sizeof(*v));
+	v->at_ns = now;
+	for (i = 0; i < n; i++) {
+		const struct ts_att *a = &srcs[i].att;
+		struct ts_msnap_if m;
+		struct ts_tally t;
+		__u32 slot;
+
+		ts_tally(a, &t);
+		if (ts_msnap_read(&srcs[i], &t, &m))
+			return -1;
+		for (k = 0; k < TS_STATE_MAX; k++)
+			v->states[k] += t.states[k];
+		v->flows += t.flows;
+		v->emb += t.embryonic;
+		v->cap_flows += m.cap_flows;
+		v->cap_emb += m.cap_embryonic;
+		v->opened += m.opened;
+		v->pkts_in += m.pkts_in;
+		v->pkts_out += m.pkts_out;
+		v->events_lost += m.events_lost;
+		for (k = 0; k < TS_A_MAX; k++)
+			v->anomalies[k] += m.anomalies[k];
+		if (m.have_drops) {
+			v->have_drops = 1;
+			for (k = 0; k < TS_D_MAX; k++) {
+				v->dropped[k] += m.drops.dropped[k];
+				v->would_drop[k] += m.drops.would_drop[k];
+			}
+		}
+		{
+			__u64 c[TS_C_MAX];
+
+			if (!ts_percpu_sum(a->counters_fd, sizeof(struct ts_counters),
+					   offsetof(struct ts_counters, c), TS_C_MAX, c))
+				v->syn += c[TS_C_SYN];
+		}
+		/* SYN rate per destination-port slot: the flood detector's last
+		 * evaluated 500 ms window, if it is recent (a slot no SYN has
+		 * touched for a second holds an old rate) */
+		for (slot = 0; a->floods_fd >= 0 && slot < TS_SYN_SLOTS; slot++) {
+			struct port_rate p = {};
+			struct ts_flood f;
+
+			if (bpf_map_lookup_elem(a->floods_fd, &slot, &f) || !f.epoch)
+				continue;
+			if (f.epoch + 1 < e && !f.active)
+				continue;
+			memcpy(p.iface, a->ifname, sizeof(p.iface));
+			p.iface[sizeof(p.iface) - 1] = '\0';
+			p.port = slot == TS_SYN_HOST ? 0 : f.port;
+			p.rate = f.epoch + 1 < e ? 0 : f.rate;
+			p.complete_pct = f.complete_pct;
+			p.sources = f.sources;
+			p.active = (__u32)f.active;
+			p.start_ns = f.start_ns;
+			if (slot == TS_SYN_HOST) {
+				v->host_rate += p.rate;
+				v->host_flood |= !!f.active;
+				if (f.active)
+					add_port(v->floods, &v->nfloods, &p);
+				continue;
+			}
+			if (p.rate)
+				add_port(v->ports, &v->nports, &p);
+			if (f.active)
+				add_port(v->floods, &v->nfloods, &p);
+		}
+	}
+	return 0;
+}
+
+static double rate(__u64 now, __u64 then, double dt)
+{
+	return dt > 0 && now >= then ? (double)(now - then) / dt : 0;
+}
+
+/* one line: text, then clear to the end of the line */
+#define L(...) do { printf(__VA_ARGS__); fputs("\033[K\n", stdout); lines++; } while (0)
+
+static void draw(const struct view *v, const struct view *p, const char *what)
+{
+	static const int order[] = { TS_SYN_SENT, TS_SYN_RCVD, TS_ESTABLISHED, TS_FIN_WAIT_1,
+				     TS_FIN_WAIT_2, TS_CLOSE_WAIT, TS_CLOSING, TS_LAST_ACK,
+				     TS_TIME_WAIT, TS_CLOSED, TS_LISTEN };
+	double dt = p ? (double)(v->at_ns - p->at_ns) / 1e9 : 0;
+	const char *right[11];
+	char rbuf[11][48], clock[16];
+	__u64 total = 0;
+	time_t t = time(NULL);
+	int i, k, lines = 0, shown;
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&t));
+	for (i = 0; i < TS_STATE_MAX; i++)
+		total += v->states[i];
+	memset(rbuf, 0, sizeof(rbuf));
+	snprintf(rbuf[0], 48, "new connections/s %10.1f", p ? rate(v->opened, p->opened, dt) : 0);
+	snprintf(rbuf[1], 48, "SYN/s             %10.1f", p ? rate(v->syn, p->syn, dt) : 0);
+	snprintf(rbuf[2], 48, "packets in/s      %10.1f", p ? rate(v->pkts_in, p->pkts_in, dt) : 0);
+	snprintf(rbuf[3], 48, "packets out/s     %10.1f", p ? rate(v->pkts_out, p->pkts_out, dt) : 0);
+	snprintf(rbuf[4], 48, "opened (total)    %10llu", (unsigned long long)v->opened);
+	snprintf(rbuf[5], 48, "events lost       %10llu", (unsigned long long)v->events_lost);
+	snprintf(rbuf[6], 48, "flows        %7llu/%-8llu", (unsigned long long)v->flows,
+		 (unsigned long long)v->cap_flows);
+	snprintf(rbuf[7], 48, "embryonic    %7llu/%-8llu", (unsigned long long)v->emb,
+		 (unsigned long long)v->cap_emb);
+	snprintf(rbuf[8], 48, "host-wide SYN/s   %10u", v->host_rate);
+	for (i = 0; i < 11; i++)
+		right[i] = rbuf[i];
+
+	fputs("\033[H", stdout);
+	L("\033[1mtcpsentry top\033[0m  %-.40s  %s   q: quit", what, clock);
+	L("%-36s  %s", "connections by state", "rates and tables");
+	for (i = 0; i < 11; i++)
+		L("  %-14s %10llu          %s", ts_state_name((unsigned)order[i]),
+		  (unsigned long long)v->states[order[i]], right[i]);
+	L("  %-14s %10llu", "total", (unsigned long long)total);
+	/* busiest ports and floods: 4 lines */
+	printf("SYN/s by port:");
+	for (i = 0; i < v->nports; i++)
+		printf("  %u: %u%s", v->ports[i].port, v->ports[i].rate, v->ports[i].active ? "!" : "");
+	if (!v->nports)
+		printf("  none");
+	L("%s", "");
+	if (!v->nfloods)
+		L("SYN floods: none");
+	for (i = 0, shown = 0; i < v->nfloods && shown < 2; i++, shown++) {
+		const struct port_rate *f = &v->floods[i];
+		__u64 secs = f->start_ns && v->at_ns > f->start_ns ?
+				     (v->at_ns - f->start_ns) / 1000000000ull : 0;
+
+		if (f->port)
+			L("SYN FLOOD %s port %u: %u SYN/s, %u%% complete, ~%u sources, %llus",
+			  f->iface, f->port, f->rate, f->complete_pct, f->sources,
+			  (unsigned long long)secs);
+		else
+			L("SYN FLOOD %s host-wide: %u SYN/s, %u%% complete, ~%u sources, %llus",
+			  f->iface, f->rate, f->complete_pct, f->sources, (unsigned long long)secs);
+	}
+	/* anomalies (total, and per second) on as few lines as fit */
+	printf("anomalies:");
+	for (k = 0, shown = 0; k < TS_A_MAX; k++) {
+		if (!ts_anomaly_detected((unsigned)k) || !v->anomalies[k])
+			continue;
+		if (shown && shown % 3 == 0) {
+			L("%s", "");
+			printf("          ");
+		}
+		printf(" %s %llu (%.0f/s)", ts_anomaly_name((unsigned)k),
+		       (unsigned long long)v->anomalies[k],
+		       p ? rate(v->anomalies[k], p->anomalies[k], dt) : 0);
+		shown++;
+	}
+	if (!shown)
+		printf(" none");
+	L("%s", "");
+	printf("drops:");
+	if (!v->have_drops)
+		printf(" (this datapath has no policy drops)");
+	for (k = 0, shown = 0; v->have_drops && k < TS_D_MAX; k++) {
+		if (!ts_drop_reason_name((unsigned)k) || (!v->dropped[k] && !v->would_drop[k]))
+			continue;
+		if (shown == 4) {
+			printf(" ...");
+			break;
+		}
+		printf(" %s %llu", ts_drop_reason_name((unsigned)k),
+		       (unsigned long long)(v->dropped[k] ? v->dropped[k] : v->would_drop[k]));
+		if (!v->dropped[k])
+			printf(" (would)");
+		shown++;
+	}
+	if (v->have_drops && !shown)
+		printf(" none");
+	L("%s", "");
+	L("top SYN sources: n/a (per-source counts live in hashed sketches only)");
+	fputs("\033[J", stdout); /* clear what an earlier, longer frame left */
+	fflush(stdout);
+	(void)lines;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	static struct view views[2];
+	struct ts_msrc srcs[MAX_IFACES];
+	const char *iface = NULL, *netns = NULL;
+	char names[MAX_IFACES][16], what[64];
+	struct termios saved, raw;
+	struct sigaction sa = {};
+	int tty_in, tty_out, n, i, c, rc = 0, opened = 0, cur = 0, frames = 0;
+	__u64 count = 0;
+
+	while ((c = getopt_long(argc, argv, "i:c:n:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i': iface = optarg; break;
+		case 'c':
+			if (ts_parse_u64(optarg, 1, 1000000, &count))
+				return ts_usage_error("top", "bad --count '%s'", optarg);
+			break;
+		case 'n': netns = optarg; break;
+		case 'h':
+			printf("usage: tcpsentry [-n NETNS] top [--iface IF] [--count N]\n"
+			       "live view, redrawn every second: connections per state, new\n"
+			       "connections/s, SYN/s per busiest port, SYN floods, anomalies and\n"
+			       "drops per kind. q quits; --count N quits after N frames.\n");
+			return 0;
+		default: return ts_usage_error("top", NULL);
+		}
+	}
+	if (optind < argc)
+		return ts_usage_error("top", "unexpected argument '%s'", argv[optind]);
+	if (netns && ts_netns_enter(netns))
+		return 1;
+	n = ts_select_ifaces(iface, names, MAX_IFACES);
+	if (n < 0)
+		return 1;
+	if (n == 0) {
+		err("nothing is attached in this network namespace\n");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		int e = ts_msrc_open(&srcs[i], names[i]);
+
+		if (e) {
+			err("cannot open the pins of %s: %s\n", names[i], strerror(-e));
+			rc = 1;
+			goto out_close;
+		}
+		opened++;
+	}
+	if (n == 1)
+		snprintf(what, sizeof(what), "%s", names[0]);
+	else
+		snprintf(what, sizeof(what), "%d interfaces", n);
+
+	sa.sa_handler = on_top_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	tty_in = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	tty_out = isatty(STDOUT_FILENO);
+	if (tty_in) {
+		raw = saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO); /* ISIG stays: Ctrl-C works */
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	if (tty_out)
+		fputs("\033[?25l\033[2J", stdout); /* hide the cursor, clear */
+
+	while (!top_stop) {
+		struct view *v = &views[cur], *p = frames ? &views[cur ^ 1] : NULL;
+		__u64 deadline;
+
+		if (read_view(srcs, n, v)) {
+			err("cannot read the counters: %s\n", strerror(errno));
+			rc = 1;
+			break;
+		}
+		draw(v, p, what);
+		frames++;
+		cur ^= 1;
+		if (count && (__u64)frames >= count)
+			break;
+		deadline = ts_now_ns() + 1000000000ull;
+		while (!top_stop && ts_now_ns() < deadline) {
+			struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+			int ms = (int)((deadline - ts_now_ns()) / 1000000ull) + 1;
+			char ch;
+
+			if (!tty_in) {
+				usleep((useconds_t)ms * 1000);
+				continue;
+			}
+			if (poll(&pfd, 1, ms) > 0 && read(STDIN_FILENO, &ch, 1) == 1 &&
+			    (ch == 'q' || ch == 'Q'))
+				top_stop = -1;
+		}
+	}
+	if (tty_in)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (tty_out)
+		fputs("\033[?25h\n", stdout);
+	fflush(stdout);
+out_close:
+	for (i = 0; i < opened; i++)
+		ts_msrc_close(&srcs[i]);
+	return rc;
+}
