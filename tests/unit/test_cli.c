@@ -86,6 +86,20 @@ static const struct usage_case cases[] = {
 	{ { "--help", NULL }, 0, "commands:" },
 	{ { "attach", "--help", NULL }, 0, "--max-flows" },
 	{ { "--version", NULL }, 0, "tcpsentry " },
+	{ { "run", NULL }, 2, "missing IFACE" },
+	{ { "run", "eth9", "--metrics", "9464", NULL }, 2, "bad --metrics '9464'" },
+	{ { "run", "eth9", "--metrics", "::1:9464", NULL }, 2, "bad --metrics '::1:9464'" },
+	{ { "run", "eth9", "--metrics", "[::1]:0", NULL }, 2, "bad --metrics '[::1]:0'" },
+	{ { "run", "eth9", "--metrics", "localhost:80", NULL }, 2, "bad --metrics 'localhost:80'" },
+	{ { "run", "eth9", "--sweep-interval", "0", NULL }, 2, "bad --sweep-interval '0'" },
+	{ { "run", "eth9", "eth9", NULL }, 2, "interface 'eth9' given twice" },
+	{ { "run", "bad/name", NULL }, 2, "bad interface name 'bad/name'" },
+	{ { "run", "eth9", "--xdp-mode", "turbo", NULL }, 2, "bad --xdp-mode 'turbo'" },
+	{ { "run", "eth9", "--textfile", "/nonexistent/dir", NULL }, 1, "not a directory" },
+	{ { "run", "--help", NULL }, 0, "--keep-attached" },
+	{ { "top", "--count", "0", NULL }, 2, "bad --count '0'" },
+	{ { "top", "extra", NULL }, 2, "unexpected argument 'extra'" },
+	{ { "top", "--help", NULL }, 0, "q quits" },
 };
 
 static void test_usage_errors(void **state)
