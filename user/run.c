@@ -38,6 +38,9 @@
 #include "version.h"
 
 #define MAX_IFACES 16
+/* the daemon's own lifecycle (attach, adopt, listen, reload, stop): shown
+ * at the default level, on stderr (journald) */
+#define notice(...) ts_log(TS_LOG_WARN, __VA_ARGS__)
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 static volatile sig_atomic_t stop_sig, hup;
@@ -242,16 +245,16 @@ static void reload(struct daemon *d)
 	int i;
 
 	if (d->log_path && open_log(d) == 0)
-		info("SIGHUP: reopened %s\n", d->log_path);
+		notice("SIGHUP: reopened %s\n", d->log_path);
 	if (!d->policy) {
-		info("SIGHUP: no --policy to reload\n");
+		notice("SIGHUP: no --policy to reload\n");
 		return;
 	}
 	for (i = 0; i < d->n; i++) {
 		if (apply_policy(&d->ifs[i].src.att, d->policy))
 			warn("SIGHUP: %s: the policy in force is unchanged\n", d->ifs[i].src.att.ifname);
 		else
-			info("SIGHUP: %s: policy %s loaded\n", d->ifs[i].src.att.ifname, d->policy);
+			notice("SIGHUP: %s: policy %s loaded\n", d->ifs[i].src.att.ifname, d->policy);
 	}
 }
 
@@ -384,7 +387,7 @@ int cmd_run(int argc, char **argv)
 			f->attached_here = 1;
 			e = ts_msrc_open(&f->src, name);
 		} else if (!e) {
-			info("%s: adopting the running attachment (pins in %s)\n", name,
+			notice("%s: adopting the running attachment (pins in %s)\n", name,
 			     f->src.att.dir);
 		}
 		if (e) {
@@ -393,7 +396,7 @@ int cmd_run(int argc, char **argv)
 		}
 		f->opened = 1;
 		if (f->attached_here)
-			info("%s: attached (pins in %s)\n", name, f->src.att.dir);
+			notice("%s: attached (pins in %s)\n", name, f->src.att.dir);
 		if (d.policy && apply_policy(&f->src.att, d.policy))
 			goto out;
 		if (f->src.att.events_fd < 0) {
@@ -415,9 +418,9 @@ int cmd_run(int argc, char **argv)
 		if (!http)
 			goto out;
 		ts_fmt_sockaddr(where, sizeof(where), &listen_at);
-		info("serving metrics at http://%s/metrics\n", where);
+		notice("serving metrics at http://%s/metrics\n", where);
 	}
-	info("tcpsentry %s running on %d interface%s (ns%llu)\n", TS_VERSION, d.n,
+	notice("tcpsentry %s running on %d interface%s (ns%llu)\n", TS_VERSION, d.n,
 	     d.n == 1 ? "" : "s", (unsigned long long)ts_netns_id());
 
 	next = ts_now_ns() + interval * 1000000000ull;
@@ -437,7 +440,7 @@ int cmd_run(int argc, char **argv)
 			next = ts_now_ns() + interval * 1000000000ull;
 		}
 	}
-	info("%s: stopping\n", strsignal(stop_sig));
+	notice("%s: stopping\n", strsignal(stop_sig));
 	rc = 0;
 out:
 	ts_http_stop(http); /* no scrape runs past here */
