@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `top` in an 80x24 tmux pane while real connections are open: the pane
+# shows the connection counts (as `conns` lists them), fits the pane, and
+# `q` quits with exit 0.
+. "$(dirname "$0")/lib.sh"
+K=7
+command -v tmux >/dev/null || { fail "no tmux (make deps)"; finish; }
+TMUX_SOCK=tse2e-$ID
+top_cleanup() {
+	tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+	lab_cleanup
+}
+trap top_cleanup EXIT
+
+lab_setup
+ts_attach "$SNS" "$SIF" || finish
+tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s top -x 80 -y 24 \
+	"$TCPSENTRY -n $SNS top; echo \$? >$LAB_TMP/top.rc; sleep 30" ||
+	{ fail "tmux new-session"; finish; }
+sleep 1.5
+drv_start srv "$SNS" -4 -n "$K" server "$S4" 80 || finish
+drv_start cli "$CNS" -4 -n "$K" -l "$C4" -p 44000 client "$S4" 80 || finish
+step cli connect && step srv accept && step cli "send 100" && step srv "recv 100" || finish
+
+# what the tracker itself lists, to compare with
+ts_conns "$SNS"
+listed=$(grep -c '"server_state":"ESTABLISHED"' "$LAB_TMP/conns.json")
+[ "$listed" = "$K" ] && pass "conns lists $K ESTABLISHED" || fail "conns lists $listed ESTABLISHED, expected $K"
+
+# the pane, redrawn every second: poll until it shows them (bounded)
+deadline=$(($(now_ms) + 5000))
+while :; do
+	tmux -L "$TMUX_SOCK" capture-pane -p -t top >"$LAB_TMP/pane"
+	est=$(awk '$1 == "ESTABLISHED" { print $2 }' "$LAB_TMP/pane")
+	tot=$(awk '$1 == "total" { print $2 }' "$LAB_TMP/pane")
+	opened=$(grep -o 'opened (total) *[0-9]*' "$LAB_TMP/pane" | awk '{ print $3 }')
+	[ "$est" = "$K" ] && [ "$tot" = "$K" ] && [ "$opened" = "$K" ] && break
+	[ "$(now_ms)" -ge "$deadline" ] && break
+	sleep 0.3
+done
+if [ "$est" = "$K" ] && [ "$tot" = "$K" ] && [ "$opened" = "$K" ]; then
+	pass "top pane: ESTABLISHED $est, total $tot, opened $opened (= conns)"
+else
+	fail "top pane: ESTABLISHED '$est', total '$tot', opened '$opened', expected $K"
+	detail <"$LAB_TMP/pane"
+fi
+grep -q '^tcpsentry top' "$LAB_TMP/pane" && grep -q '^top SYN sources' "$LAB_TMP/pane" &&
+	pass "top fits 80x24: first and last lines in the pane" ||
+	{ fail "top does not fit 80x24"; detail <"$LAB_TMP/pane"; }
+# close them: the pane follows (client closed first: TIME_WAIT)
+step cli close && step srv close || finish
+deadline=$(($(now_ms) + 5000))
+while :; do
+	tmux -L "$TMUX_SOCK" capture-pane -p -t top >"$LAB_TMP/pane"
+	tw=$(awk '$1 == "TIME_WAIT" { print $2 }' "$LAB_TMP/pane")
+	est=$(awk '$1 == "ESTABLISHED" { print $2 }' "$LAB_TMP/pane")
+	[ "$tw" = "$K" ] && [ "$est" = 0 ] && break
+	[ "$(now_ms)" -ge "$deadline" ] && break
+	sleep 0.3
+done
+[ "$tw" = "$K" ] && [ "$est" = 0 ] && pass "top pane after close: TIME_WAIT $tw, ESTABLISHED 0" ||
+	{ fail "top pane after close: TIME_WAIT '$tw', ESTABLISHED '$est'"; detail <"$LAB_TMP/pane"; }
+
+# a steady stream of short connections to port 81: the SYN rate per port
+# and the new connections per second show
+in_ns "$SNS" "$PY" -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("'"$S4"'", 81)); s.listen(512); s.settimeout(0.5)
+end = time.time() + 6
+while time.time() < end:
+    try:
+        c, _ = s.accept(); c.close()
+    except socket.timeout:
+        pass' &
+srv81=$!
+sleep 0.3
+in_ns "$CNS" "$PY" -c 'import socket, time
+end = time.time() + 5
+while time.time() < end:
+    c = socket.create_connection(("'"$S4"'", 81), timeout=2); c.close()
+    time.sleep(0.01)' &
+cli81=$!
+deadline=$(($(now_ms) + 5000))
+while :; do
+	tmux -L "$TMUX_SOCK" capture-pane -p -t top >"$LAB_TMP/pane"
+	p81=$(grep -o 'SYN/s by port:.* 81: [0-9]*' "$LAB_TMP/pane" | awk '{ print $NF }')
+	ncs=$(awk '/new connections\/s/ { print $NF }' "$LAB_TMP/pane")
+	[ -n "$p81" ] && [ "$p81" -gt 0 ] && [ "${ncs%.*}" -gt 0 ] 2>/dev/null && break
+	[ "$(now_ms)" -ge "$deadline" ] && break
+	sleep 0.3
+done
+if [ -n "$p81" ] && [ "$p81" -gt 0 ] && [ "${ncs%.*}" -gt 0 ] 2>/dev/null; then
+	pass "top under a connection stream: port 81 at $p81 SYN/s, $ncs new connections/s"
+else
+	fail "top under a connection stream: port 81 '$p81' SYN/s, '$ncs' new connections/s"
+	detail <"$LAB_TMP/pane"
+fi
+cp "$LAB_TMP/pane" /tmp/top-pane.txt 2>/dev/null
+wait "$cli81" "$srv81" 2>/dev/null
+
+# q quits, exit 0
+tmux -L "$TMUX_SOCK" send-keys -t top q
+for i in $(seq 30); do
+	[ -s "$LAB_TMP/top.rc" ] && break
+	sleep 0.1
+done
+rc=$(cat "$LAB_TMP/top.rc" 2>/dev/null)
+[ "$rc" = 0 ] && pass "q: top exits 0" || fail "q: top exit '${rc:-still running}'"
+finish
