@@ -92,9 +92,10 @@ $(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h user/format.c user/gc.c user/polic
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(filter %.c,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/bench: tools/bench.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
+$(BUILD)/bench: tools/bench.c tools/bench_scrape.c tools/bench_scrape.h $(LIB_SRCS) $(BPF_OBJS) $(USER_HDRS) \
+		$(BUILD)/tcpsentry.skel.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) tools/bench.c -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS_COMMON) -Itools tools/bench.c tools/bench_scrape.c $(LIB_SRCS) -o $@ $(LDLIBS)
 
 $(BUILD)/tcpdrive: tools/tcpdrive.c | $(BUILD)
 	$(call msg,CC,$@)

@@ -36,6 +36,7 @@
 #include <tcpsentry/abi.h>
 #include <tcpsentry/flowkey.h>
 #include <tcpsentry/sketch.h>
+#include "bench_scrape.h"
 
 #define ROUNDS 3
 #define DEF_REPEAT 1000000
@@ -1087,7 +1088,7 @@ int main(int argc, char **argv)
 	report(t, 4, worst);
 	if (!json && worst[0])
 		printf("worst class: %s\n", worst);
-	rc = 0;
+	rc = bench_scrape(dir, json);
 out:
 	bpf_object__close(p.ts);
 	bpf_object__close(p.ref);
