@@ -125,6 +125,48 @@ else
 	pass "no address or port in any label"
 fi
 
+# ---- dist/: every query of the Grafana dashboard runs in this Prometheus,
+# and every metric it and the alert rules name is one `run` serves (the
+# drop families only exist with a policy-capable datapath)
+if in_ns "$SNS" "$PY" - "$REPO/dist/grafana-tcpsentry.json" "$RULES" "$LAB_TMP/scrape.prom" "$PROM" \
+	>"$LAB_TMP/dash.chk" <<'PY'; then
+import json, re, sys, urllib.parse, urllib.request
+dash, rules, scrape, prom = sys.argv[1:5]
+served = set(re.findall(r"^# TYPE (\S+)", open(scrape).read(), re.M))
+optional = {"tcpsentry_dropped_packets_total", "tcpsentry_would_drop_packets_total"}
+exprs = [t["expr"] for p in json.load(open(dash))["panels"] for t in p["targets"]]
+exprs += re.findall(r"expr: >-\n((?:\s{10}.*\n)+)|expr: (.*)", open(rules).read())
+exprs = [e if isinstance(e, str) else (e[0] or e[1]) for e in exprs]
+bad = []
+for e in exprs:
+    for name in set(re.findall(r"tcpsentry_[a-z_]+", e)):
+        base = re.sub(r"_(bucket|sum|count)$", "", name) if "handshake" in name else name
+        if base not in served and base not in optional:
+            bad.append("not served: " + name)
+    q = e.replace("$instance", ".*").replace("$iface", ".*")
+    r = json.load(urllib.request.urlopen(prom + "/api/v1/query?query=" + urllib.parse.quote(q), timeout=5))
+    if r.get("status") != "success":
+        bad.append("query failed: %s: %s" % (q, r))
+print("%d expressions checked" % len(exprs))
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+PY
+	pass "dist: dashboard and rules: $(head -n 1 "$LAB_TMP/dash.chk"), all run, all name served metrics"
+else
+	fail "dist: dashboard or rules"; detail <"$LAB_TMP/dash.chk"
+fi
+if command -v systemd-analyze >/dev/null; then
+	sed "s#/usr/local/sbin/tcpsentry#$TCPSENTRY#" "$REPO/dist/tcpsentry.service" >"$LAB_TMP/tcpsentry.service"
+	if systemd-analyze verify "$LAB_TMP/tcpsentry.service" >"$LAB_TMP/verify" 2>&1 && [ ! -s "$LAB_TMP/verify" ]; then
+		pass "dist: systemd-analyze verify tcpsentry.service: clean"
+	else
+		fail "dist: systemd-analyze verify tcpsentry.service"; detail <"$LAB_TMP/verify"
+	fi
+else
+	info "no systemd-analyze here: tcpsentry.service not verified"
+fi
+
 # ---- close: the gauges follow (client closes first: client TIME_WAIT)
 step cli close && step srv close || finish
 wait_sample "$N closed" "tcpsentry_connections{iface=\"$SIF\",state=\"TIME_WAIT\"}" == "$N" 5
