@@ -14,24 +14,6 @@
 #include "format.h"
 #include "metrics.h"
 
-static const char *const drop_reasons[TS_D_ANOMALY] = {
-	[TS_D_DENY] = "deny",
-	[TS_D_BANNED] = "banned",
-	[TS_D_SYN_RATE_SOURCE] = "syn_rate_source",
-	[TS_D_SYN_RATE_PORT] = "syn_rate_port",
-	[TS_D_FRAGMENT] = "fragment",
-	[TS_D_UNPARSED] = "unparsed",
-};
-
-const char *ts_drop_reason_name(unsigned r)
-{
-	if (r < TS_D_ANOMALY)
-		return drop_reasons[r];
-	if (r < TS_D_MAX && ts_anomaly_detected(r - TS_D_ANOMALY))
-		return ts_anomaly_name(r - TS_D_ANOMALY);
-	return NULL;
-}
-
 /* a label value: backslash, double quote and newline escaped */
 static void label(FILE *out, const char *s)
 {

@@ -41,20 +41,16 @@ struct ts_msnap {
  * fixed order, interfaces in the order given */
 void ts_metrics_render(FILE *out, const struct ts_msnap *s);
 
-/* a drop reason's label value ("deny", "syn_rate_source", an anomaly
- * kind's name for TS_D_ANOMALY + kind); NULL for an unused index */
-const char *ts_drop_reason_name(unsigned r);
-
 /* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (127.0.0.1): the --metrics
  * listen address; 0, or -1 if it does not parse */
 struct sockaddr_storage;
 int ts_parse_listen(const char *s, struct sockaddr_storage *ss);
 
-/* What the metrics read from one attachment's pins: its ts_att and the
- * pins ts_att does not open (the drops and the handshake histogram). */
+/* What the metrics read from one attachment's pins: its ts_att (whose
+ * drops_fd is -1 for a datapath without policy drops) and the pin ts_att
+ * does not open, the handshake histogram. */
 struct ts_msrc {
 	struct ts_att att;
-	int drops_fd;   /* -1: not pinned (a datapath without policy) */
 	int hist_fd;    /* -1: not pinned (an attachment older than the histogram) */
 };
 /* 0, or -errno as ts_att_open */

@@ -35,6 +35,8 @@
 #include "metrics.h"
 #include "netns.h"
 #include "pins.h"
+#include "policy_file.h"
+#include "policy_store.h"
 #include "version.h"
 
 #define MAX_IFACES 16
@@ -92,17 +94,36 @@ static const char usage_run[] =
 	"The attach options apply only to interfaces not attached yet.\n";
 
 /*
- * Apply a policy file to one attachment. The file format and its loader
- * are `tcpsentry policy load`'s (user/policy*.c); wiring them here is this
- * one call. This build has no such loader, so a policy file is refused
- * rather than silently not enforced.
+ * Apply a policy file to one attachment, as `tcpsentry policy load` does:
+ * the file is parsed whole first (any error rejects it, with FILE:LINE),
+ * then settings and both lists are swapped in at once under the
+ * attachment's policy lock. On any error the policy in force stays.
  */
 static int apply_policy(const struct ts_att *a, const char *file)
 {
-	(void)a;
-	err("--policy %s: this build cannot apply policy files ('tcpsentry policy load' is not "
-	    "in it yet)\n", file);
-	return -1;
+	struct ts_policy_doc doc;
+	char msg[512];
+	int lock, e;
+
+	if (ts_policy_doc_load(file, &doc, msg, sizeof(msg))) {
+		err("%s\n", msg);
+		return -1;
+	}
+	lock = ts_policy_lock(a);
+	if (lock < 0) {
+		err("cannot lock the policy of %s: %s\n", a->ifname, strerror(errno));
+		ts_policy_doc_free(&doc);
+		return -1;
+	}
+	e = ts_policy_replace(a, &doc.pol, doc.allow, doc.n_allow, doc.deny, doc.n_deny);
+	ts_policy_unlock(lock);
+	if (e)
+		err("cannot apply %s to %s: %s\n", file, a->ifname, strerror(-e));
+	else
+		notice("%s: policy from %s in force (%zu allow, %zu deny entries)\n", a->ifname,
+		       file, doc.n_allow, doc.n_deny);
+	ts_policy_doc_free(&doc);
+	return e ? -1 : 0;
 }
 
 /* ts_attach/ts_detach report on stdout, which is the event log here:
@@ -253,8 +274,6 @@ static void reload(struct daemon *d)
 	for (i = 0; i < d->n; i++) {
 		if (apply_policy(&d->ifs[i].src.att, d->policy))
 			warn("SIGHUP: %s: the policy in force is unchanged\n", d->ifs[i].src.att.ifname);
-		else
-			notice("SIGHUP: %s: policy %s loaded\n", d->ifs[i].src.att.ifname, d->policy);
 	}
 }
 
@@ -356,9 +375,16 @@ int cmd_run(int argc, char **argv)
 		err("--textfile %s: not a directory\n", d.textfile_dir);
 		return 1;
 	}
-	if (d.policy && access(d.policy, R_OK)) {
-		err("--policy %s: %s\n", d.policy, strerror(errno));
-		return 1;
+	if (d.policy) {
+		/* a bad file is refused before anything is attached */
+		struct ts_policy_doc doc;
+		char msg[512];
+
+		if (ts_policy_doc_load(d.policy, &doc, msg, sizeof(msg))) {
+			fprintf(stderr, "tcpsentry run: %s\n", msg);
+			return 2;
+		}
+		ts_policy_doc_free(&doc);
 	}
 	if (netns && ts_netns_enter(netns))
 		return 1;

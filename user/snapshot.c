@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <tcpsentry/sketch.h>
+#include "format.h"
 #include "metrics.h"
 
 static int open_pin(const char *dir, const char *name)
@@ -22,10 +23,9 @@ int ts_msrc_open(struct ts_msrc *m, const char *ifname)
 {
 	int e = ts_att_open(&m->att, ifname);
 
-	m->drops_fd = m->hist_fd = -1;
+	m->hist_fd = -1;
 	if (e)
 		return e;
-	m->drops_fd = open_pin(m->att.dir, "drops");
 	m->hist_fd = open_pin(m->att.dir, "hs_hist");
 	return 0;
 }
@@ -33,11 +33,9 @@ int ts_msrc_open(struct ts_msrc *m, const char *ifname)
 void ts_msrc_close(struct ts_msrc *m)
 {
 	ts_att_close(&m->att);
-	if (m->drops_fd >= 0)
-		close(m->drops_fd);
 	if (m->hist_fd >= 0)
 		close(m->hist_fd);
-	m->drops_fd = m->hist_fd = -1;
+	m->hist_fd = -1;
 }
 
 int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
@@ -51,8 +49,8 @@ int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
 	snprintf(out->iface, sizeof(out->iface), "%s", a->ifname);
 	/* drops before the counters: the ingress "pass" (seen - dropped)
 	 * then never counts a drop that the seen count does not have yet */
-	if (m->drops_fd >= 0)
-		out->have_drops = !ts_percpu_sum(m->drops_fd, sizeof(struct ts_drops), 0,
+	if (a->drops_fd >= 0)
+		out->have_drops = !ts_percpu_sum(a->drops_fd, sizeof(struct ts_drops), 0,
 						 (int)(sizeof(struct ts_drops) / 8),
 						 (__u64 *)&out->drops);
 	if (ts_percpu_sum(a->counters_fd, sizeof(struct ts_counters),

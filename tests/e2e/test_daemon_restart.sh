@@ -3,8 +3,9 @@
 # restarted `run` adopts the pins and its counters continue (monotonic);
 # SIGHUP without --policy keeps it running; --keep-attached leaves the
 # attachment on exit; a second daemon on a busy port fails plainly and
-# leaves the running attachment alone; --policy is refused while this
-# build cannot apply policy files.
+# leaves the running attachment alone; --policy FILE is applied at start
+# and again on SIGHUP (a deny entry really drops, and the drop shows in the
+# metrics), a bad file is refused whole.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/daemon_lib.sh"
 K=5
@@ -80,14 +81,62 @@ run_stop TERM
 [ -d "$(pin_dir "$SNS" "$SIF")" ] && fail "SIGTERM: pins still there" ||
 	pass "SIGTERM without --keep-attached: detached (an adopted attachment too)"
 
-# ---- --policy: this build cannot apply policy files; refused, nothing left behind
-printf 'mode = observe\n' >"$LAB_TMP/policy.conf"
+# ---- --policy FILE and SIGHUP: a bad file is refused before anything is
+# attached; a deny list in force drops the client's SYNs (counted by reason
+# in the metrics); SIGHUP after the file changed lifts it; a bad file on
+# SIGHUP leaves the policy in force
+pol="$LAB_TMP/policy.ini"
+printf 'mode = enforc\n' >"$pol"
 timeout 20 "$TCPSENTRY" -n "$SNS" run "$SIF" --metrics "127.0.0.1:$METRICS_PORT" \
-	--policy "$LAB_TMP/policy.conf" >"$LAB_TMP/run3.out" 2>"$LAB_TMP/run3.err"
+	--policy "$pol" >"$LAB_TMP/run3.out" 2>"$LAB_TMP/run3.err"
 rc=$?
-[ "$rc" = 1 ] && grep -q "cannot apply policy files" "$LAB_TMP/run3.err" &&
-	pass "--policy: refused, exit 1 ($(grep -m1 policy "$LAB_TMP/run3.err"))" ||
-	{ fail "--policy: exit $rc"; detail <"$LAB_TMP/run3.err"; }
-[ -d "$(pin_dir "$SNS" "$SIF")" ] && fail "--policy refused: left an attachment" ||
-	pass "--policy refused: nothing left attached"
+[ "$rc" = 2 ] && grep -q "policy.ini:1: bad value 'enforc'" "$LAB_TMP/run3.err" &&
+	pass "--policy with a bad file: exit 2 ($(head -n 1 "$LAB_TMP/run3.err"))" ||
+	{ fail "--policy with a bad file: exit $rc"; detail <"$LAB_TMP/run3.err"; }
+[ -d "$(pin_dir "$SNS" "$SIF")" ] && fail "--policy bad file: left an attachment" ||
+	pass "--policy bad file: nothing attached"
+
+printf 'mode = enforce\n\n[deny]\ncidr = %s\n' "$C4" >"$pol"
+run_start --policy "$pol" || finish
+grep -q "policy from $pol in force (0 allow, 1 deny entries)" "$LAB_TMP/run.err" &&
+	pass "--policy: in force at start (1 deny entry)" ||
+	{ fail "--policy: not reported in force"; detail <"$LAB_TMP/run.err"; }
+drv_start c4 "$CNS" -4 -t 1500 -n 1 -l "$C4" -p 43300 client "$S4" 80 || finish
+if drv c4 connect; then
+	fail "deny $C4 in force: the connection went through ($DRV_REPLY)"
+else
+	pass "deny $C4 in force: connect fails ($DRV_REPLY)"
+fi
+wait_sample "deny in force" "tcpsentry_dropped_packets_total{iface=\"$SIF\",reason=\"deny\"}" '>=' 1 3
+wait_sample "deny in force" "tcpsentry_packets_total{iface=\"$SIF\",direction=\"ingress\",verdict=\"drop\"}" '>=' 1 3
+drv_stop c4
+
+printf 'mode = enforce\n' >"$pol"
+kill -HUP "$RUN_PID"
+for i in $(seq 30); do
+	[ "$(grep -c "policy from $pol in force" "$LAB_TMP/run.err")" -ge 2 ] && break
+	sleep 0.1
+done
+grep -q "policy from $pol in force (0 allow, 0 deny entries)" "$LAB_TMP/run.err" &&
+	pass "SIGHUP: the changed file is in force (0 deny entries)" ||
+	{ fail "SIGHUP: reload not reported"; detail <"$LAB_TMP/run.err"; }
+drv_start c5 "$CNS" -4 -t 3000 -n 1 -l "$C4" -p 43400 client "$S4" 80 || finish
+step c5 connect && step srv "accept 1" && pass "after SIGHUP: $C4 connects again"
+
+printf 'mode = observe\nban_seconds = -1\n' >"$pol"
+kill -HUP "$RUN_PID"
+for i in $(seq 30); do
+	grep -q "the policy in force is unchanged" "$LAB_TMP/run.err" && break
+	sleep 0.1
+done
+grep -q "policy.ini:2: bad value '-1'" "$LAB_TMP/run.err" && grep -q "the policy in force is unchanged" "$LAB_TMP/run.err" &&
+	kill -0 "$RUN_PID" 2>/dev/null &&
+	pass "SIGHUP with a bad file: refused with its line, still running" ||
+	{ fail "SIGHUP with a bad file"; detail <"$LAB_TMP/run.err"; }
+ts_run -n "$SNS" policy show -j
+"$PY" -c 'import json, sys; sys.exit(0 if json.loads(sys.stdin.readline())["mode"] == "enforce" else 1)' <<<"$TS_OUT" &&
+	pass "SIGHUP with a bad file: mode is still enforce" ||
+	{ fail "SIGHUP with a bad file: policy changed"; detail <<<"$TS_OUT"; }
+run_stop TERM
+[ "$RUN_RC" = 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $RUN_RC"
 finish
