@@ -36,7 +36,6 @@
 #include "netns.h"
 #include "pins.h"
 #include "policy_file.h"
-#include "policy_store.h"
 #include "version.h"
 
 #define MAX_IFACES 16
@@ -93,41 +92,8 @@ static const char usage_run[] =
 	"kill -9 leaves the datapath running; a new `run` adopts it.\n"
 	"The attach options apply only to interfaces not attached yet.\n";
 
-/*
- * Apply a policy file to one attachment, as `tcpsentry policy load` does:
- * the file is parsed whole first (any error rejects it, with FILE:LINE),
- * then settings and both lists are swapped in at once under the
- * attachment's policy lock. On any error the policy in force stays.
- */
-static int apply_policy(const struct ts_att *a, const char *file)
-{
-	struct ts_policy_doc doc;
-	char msg[512];
-	int lock, e;
-
-	if (ts_policy_doc_load(file, &doc, msg, sizeof(msg))) {
-		err("%s\n", msg);
-		return -1;
-	}
-	lock = ts_policy_lock(a);
-	if (lock < 0) {
-		err("cannot lock the policy of %s: %s\n", a->ifname, strerror(errno));
-		ts_policy_doc_free(&doc);
-		return -1;
-	}
-	e = ts_policy_replace(a, &doc.pol, doc.allow, doc.n_allow, doc.deny, doc.n_deny);
-	ts_policy_unlock(lock);
-	if (e)
-		err("cannot apply %s to %s: %s\n", file, a->ifname, strerror(-e));
-	else
-		notice("%s: policy from %s in force (%zu allow, %zu deny entries)\n", a->ifname,
-		       file, doc.n_allow, doc.n_deny);
-	ts_policy_doc_free(&doc);
-	return e ? -1 : 0;
-}
-
-/* ts_attach/ts_detach report on stdout, which is the event log here:
- * send their words to stderr instead */
+/* ts_attach, ts_detach and the policy loader report on stdout, which is
+ * the event log here: send their words to stderr instead */
 static int quietly(int (*fn)(const void *), const void *arg)
 {
 	int saved, rc;
@@ -143,6 +109,30 @@ static int quietly(int (*fn)(const void *), const void *arg)
 		close(saved);
 	}
 	return rc;
+}
+
+struct policy_call {
+	const char *file, *ifname;
+};
+
+static int do_policy(const void *arg)
+{
+	const struct policy_call *c = arg;
+
+	return ts_policy_load_file(c->file, c->ifname);
+}
+
+/*
+ * Apply a policy file to one attachment: `tcpsentry policy load`'s own
+ * function (user/policy.c), which parses the file whole (any error rejects
+ * it, with FILE:LINE) and swaps settings and both lists in at once under
+ * the attachment's policy lock; on any error the policy in force stays.
+ */
+static int apply_policy(const struct ts_att *a, const char *file)
+{
+	struct policy_call c = { .file = file, .ifname = a->ifname };
+
+	return quietly(do_policy, &c) ? -1 : 0;
 }
 
 static int do_attach(const void *o) { return ts_attach(o); }
