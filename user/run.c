@@ -455,7 +455,7 @@ int cmd_run(int argc, char **argv)
 			__u64 t0 = ts_now_ns(), took;
 
 			sweep_all(&d);
-			/* a pass over a huge table takes a while (1.5 s for 10^6
+			/* a pass over a huge table takes a while (0.6-1.5 s for 10^6
 			 * entries, see `make bench`): then rest 4x that long, so
 			 * the sweeper stays under a fifth of a CPU */
 			took = ts_now_ns() - t0;
