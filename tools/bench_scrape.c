@@ -136,7 +136,7 @@ int bench_scrape(const char *dir, int json)
 	m.att.floods_fd = fd_of(o, "floods");
 	m.att.ustats_fd = fd_of(o, "ustats");
 	m.att.events_fd = m.att.config_fd = m.att.meta_fd = -1;
-	m.att.policy_fd = m.att.allow_fd = m.att.deny_fd = -1;
+	m.att.policy_fd = m.att.allow_fd = m.att.deny_fd = m.att.hosts_fd = m.att.report_fd = -1;
 	m.hist_fd = fd_of(o, "hs_hist");
 	m.att.drops_fd = fd_of(o, "drops"); /* -1 in a datapath without policy drops */
 	cap = bpf_map__max_entries(bpf_object__find_map_by_name(o, "flows"));

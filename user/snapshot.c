@@ -63,10 +63,11 @@ int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
 	if (a->anomalies_fd >= 0)
 		ts_percpu_sum(a->anomalies_fd, sizeof(struct ts_anomalies),
 			      offsetof(struct ts_anomalies, count), TS_A_MAX, out->anomalies);
-	if (a->ustats_fd >= 0) {
+	if (a->ustats_fd >= 0 && a->report_fd < 0) {
 		struct ts_ustats u = {};
 
-		/* counted by the sweeper, not the datapath (user/gc.c) */
+		/* an older attachment, without the report program: half-open
+		 * timeouts are only in the sweeper's ustats (user/gc.c) */
 		if (!bpf_map_lookup_elem(a->ustats_fd, &zero, &u))
 			out->anomalies[TS_A_HALF_OPEN_TIMEOUT] += u.u[TS_U_HALF_OPEN_TIMEOUT];
 	}
