@@ -331,6 +331,12 @@ __attribute__((noinline)) int ingress_sketch(struct pkt *p, __u32 syn, __u64 now
 	h = ts_addr_hash(p->saddr);
 	port = bpf_ntohs(p->dport);
 	if (syn) {
+		struct ts_top_src *top;
+
+		slot = h & (TS_TOP_SLOTS - 1);
+		top = bpf_map_lookup_elem(&syn_top, &slot);
+		if (top)
+			ts_top_note(top, p->saddr);
 		e = ts_epoch(now);
 		slot = ts_port_slot(port);
 		if (flood_note(slot, port, h, e))

@@ -112,6 +112,14 @@ struct {
 	__type(value, struct ts_flood);
 } floods SEC(".maps");
 
+/* Top SYN sources (heavy keeper, include/tcpsentry/sketch.h), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_TOP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ts_top_src);
+} syn_top SEC(".maps");
+
 /* Port-scan sketch: one slot per source-address hash, shared. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -13,6 +13,7 @@ const char *const ts_pinned_maps[] = {
 	"flows", "embryonic", "counters", "events", "config", "meta", "ustats", "anomalies",
 	"floods", "policy", "allow", "deny", "hosts", "drops",
 	"hs_hist", /* handshake-time histogram (metrics) */
+	"syn_top", /* top SYN sources (top) */
 	/* a prog array is emptied when its last user reference goes: the pin
 	 * keeps the chained program in it after attach exits */
 	"xdp_chain", NULL,
@@ -59,6 +60,7 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 	a->hosts_fd = open_map(a->dir, "hosts");
 	a->drops_fd = open_map(a->dir, "drops");
 	a->report_fd = open_map(a->dir, TS_PIN_REPORT_PROG); /* a program pin opens the same way */
+	a->top_fd = open_map(a->dir, "syn_top");
 	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0) {
 		int e = errno ? -errno : -EIO;
 
@@ -74,7 +76,7 @@ void ts_att_close(struct ts_att *a)
 	int *fds[] = { &a->flows_fd, &a->emb_fd, &a->counters_fd, &a->events_fd,
 		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd,
 		       &a->floods_fd, &a->policy_fd, &a->allow_fd, &a->deny_fd, &a->hosts_fd,
-		       &a->drops_fd, &a->report_fd };
+		       &a->drops_fd, &a->report_fd, &a->top_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -31,6 +31,7 @@ struct ts_att {
 	int floods_fd;       /* SYN-flood state per port slot (sketch.h) */
 	int policy_fd, allow_fd, deny_fd, hosts_fd, drops_fd; /* enforcement (abi.h, struct ts_policy) */
 	int report_fd;       /* the tcpsentry_report program; -1 on an older attach */
+	int top_fd;          /* syn_top: top SYN sources; -1 on an older attach */
 	struct ts_meta meta;
 };
 

@@ -11,6 +11,7 @@
  * numbers (`top` is not the sweeper and removes nothing). Rates are the
  * difference of two readings.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <tcpsentry/sketch.h>
 #include "args.h"
 #include "attach.h"
@@ -35,6 +37,7 @@
 
 #define MAX_IFACES 16
 #define TOP_PORTS 4
+#define TOP_SOURCES 5
 
 static volatile sig_atomic_t top_stop;
 
@@ -59,8 +62,68 @@ struct view {
 	} ports[TOP_PORTS], floods[TOP_PORTS];
 	int nports, nfloods, host_flood;
 	__u32 host_rate;
+	struct top_src {
+		__u32 addr[4];
+		__u64 count;
+	} tops[TOP_SOURCES];
+	int ntops;
 	__u64 at_ns;
 };
+
+/* keep the TOP_SOURCES largest counts, largest first */
+static void add_source(struct view *v, const __u32 addr[4], __u64 count)
+{
+	int i, j;
+
+	for (i = 0; i < v->ntops && v->tops[i].count >= count; i++)
+		;
+	if (i >= TOP_SOURCES)
+		return;
+	for (j = (v->ntops < TOP_SOURCES ? v->ntops : TOP_SOURCES - 1); j > i; j--)
+		v->tops[j] = v->tops[j - 1];
+	memcpy(v->tops[i].addr, addr, 16);
+	v->tops[i].count = count;
+	if (v->ntops < TOP_SOURCES)
+		v->ntops++;
+}
+
+/*
+ * The heavy-keeper slots of syn_top (include/tcpsentry/sketch.h): a source
+ * always hashes to the same slot, so per slot the CPUs' holders of one
+ * address are summed, and the largest sums kept.
+ */
+static void read_sources(int fd, struct view *v)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, d;
+	struct ts_top_src *per;
+	__u32 slot;
+
+	if (fd < 0 || ncpu <= 0)
+		return;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return;
+	for (slot = 0; slot < TS_TOP_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, per))
+			continue;
+		for (c = 0; c < ncpu; c++) {
+			__u64 sum = 0;
+
+			if (!per[c].count)
+				continue;
+			for (d = 0; d < c; d++) /* counted with an earlier CPU's */
+				if (per[d].count && !memcmp(per[d].addr, per[c].addr, 16))
+					break;
+			if (d < c)
+				continue;
+			for (d = c; d < ncpu; d++)
+				if (!memcmp(per[d].addr, per[c].addr, 16))
+					sum += per[d].count;
+			add_source(v, per[c].addr, sum);
+		}
+	}
+	free(per);
+}
 
 static void add_port(struct port_rate *arr, int *n, const struct port_rate *p)
 {
@@ -119,6 +182,7 @@ static int read_view(struct ts_msrc *srcs, int n, struct view *v)
 					   offsetof(struct ts_counters, c), TS_C_MAX, c))
 				v->syn += c[TS_C_SYN];
 		}
+		read_sources(a->top_fd, v);
 		/* SYN rate per destination-port slot: the flood detector's last
 		 * evaluated 500 ms window, if it is recent (a slot no SYN has
 		 * touched for a second holds an old rate) */
@@ -257,7 +321,27 @@ static void draw(const struct view *v, const struct view *p, const char *what)
 	if (v->have_drops && !shown)
 		printf(" none");
 	L("%s", "");
-	L("top SYN sources: n/a (per-source counts live in hashed sketches only)");
+	printf("top SYN sources:");
+	for (k = 0; k < v->ntops && k < 3; k++) {
+		char a[INET6_ADDRSTRLEN];
+		const struct top_src *t = &v->tops[k];
+		__u64 before = 0;
+		int j;
+
+		if (ts_addr_family((const __u8 *)t->addr) == 4)
+			inet_ntop(AF_INET, &t->addr[3], a, sizeof(a));
+		else
+			inet_ntop(AF_INET6, t->addr, a, sizeof(a));
+		for (j = 0; p && j < p->ntops; j++)
+			if (!memcmp(p->tops[j].addr, t->addr, 16))
+				before = p->tops[j].count;
+		printf(" %s %llu", a, (unsigned long long)t->count);
+		if (before && t->count >= before)
+			printf(" (%.0f/s)", rate(t->count, before, dt));
+	}
+	if (!v->ntops)
+		printf(" none");
+	L("%s", "");
 	fputs("\033[J", stdout); /* clear what an earlier, longer frame left */
 	fflush(stdout);
 	(void)lines;

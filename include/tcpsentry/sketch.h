@@ -50,6 +50,38 @@
 #define TS_SCAN_WINDOW_NS 5000000000ull
 #define TS_SCAN_BITS 256
 
+/*
+ * Top SYN sources, for `tcpsentry top` (the `syn_top` per-CPU array): a
+ * heavy-keeper sketch. A SYN's source hashes to one of TS_TOP_SLOTS slots;
+ * the slot's holder counts up, anyone else wears its count down by one and
+ * takes the slot when it reaches zero. A source sending a steady share of
+ * the SYNs keeps its slot; a spoofed flood's one-off sources churn through
+ * and never build a count. Approximate by design: counts are lower bounds.
+ */
+#define TS_TOP_SLOTS 256 /* power of two */
+struct ts_top_src {
+	__u32 addr[4];     /* network order, v4-mapped for IPv4 */
+	__u64 count;       /* SYNs counted while holding the slot */
+};
+_Static_assert(sizeof(struct ts_top_src) == 24, "ts_top_src size");
+
+/* One SYN from addr (hash h) into its slot. */
+TS_SK_INLINE void ts_top_note(struct ts_top_src *s, const __u32 addr[4])
+{
+	if (s->addr[0] == addr[0] && s->addr[1] == addr[1] && s->addr[2] == addr[2] &&
+	    s->addr[3] == addr[3]) {
+		s->count++;
+	} else if (s->count <= 1) {
+		s->addr[0] = addr[0];
+		s->addr[1] = addr[1];
+		s->addr[2] = addr[2];
+		s->addr[3] = addr[3];
+		s->count = 1;
+	} else {
+		s->count--;
+	}
+}
+
 /* Defaults of struct ts_config's thresholds (0 there means the default). */
 #define TS_DEF_SYN_FLOOD_RATE 5000      /* SYN/s to one port (or host-wide) */
 #define TS_DEF_SYN_FLOOD_COMPLETE_PCT 10 /* flood only if fewer complete */

@@ -95,7 +95,12 @@ else
 	fail "top under a connection stream: port 81 '$p81' SYN/s, '$ncs' new connections/s"
 	detail <"$LAB_TMP/pane"
 fi
-cp "$LAB_TMP/pane" /tmp/top-pane.txt 2>/dev/null
+# the stream's source leads the top SYN sources, with a rate
+src=$(sed -n 's/^top SYN sources: \([^ ]*\) \([0-9]*\).*/\1 \2/p' "$LAB_TMP/pane")
+read -r s1 n1 <<<"$src"
+[ "$s1" = "$C4" ] && [ "${n1:-0}" -gt 10 ] 2>/dev/null &&
+	pass "top SYN sources: $C4 first, $n1 SYNs counted" ||
+	{ fail "top SYN sources: '$src', expected $C4 with more than 10"; detail <"$LAB_TMP/pane"; }
 wait "$cli81" "$srv81" 2>/dev/null
 
 # q quits, exit 0
