@@ -117,6 +117,39 @@ static void test_flood_timeline(void **st)
 	assert_true(start_t >= onset && start_t - onset <= 1000 * MS);
 }
 
+/* heavy keeper: a steady source keeps its slot through a stream of
+ * one-off sources, a new source takes a slot only once the count is worn */
+static void test_top_keeper(void **st)
+{
+	struct ts_top_src s = { 0 };
+	__u32 heavy[4] = { 0, 0, 0xffff0000u, 0x010012c6u }, other[4] = { 0, 0, 0xffff0000u, 0 };
+	int i;
+
+	(void)st;
+	ts_top_note(&s, heavy);
+	assert_memory_equal(s.addr, heavy, 16);
+	assert_int_equal(s.count, 1);
+	for (i = 0; i < 1000; i++) {
+		ts_top_note(&s, heavy);      /* half the SYNs from the heavy source ... */
+		other[3] = (__u32)i + 7;
+		ts_top_note(&s, other);      /* ... half from a new spoofed source each */
+	}
+	assert_memory_equal(s.addr, heavy, 16);
+	assert_int_equal(s.count, 1);    /* each spoofed SYN wore one down */
+	for (i = 0; i < 10; i++)
+		ts_top_note(&s, heavy);
+	assert_int_equal(s.count, 11);
+	/* a newcomer needs the count worn to one before it takes the slot */
+	other[3] = 99;
+	for (i = 0; i < 10; i++)
+		ts_top_note(&s, other);
+	assert_memory_equal(s.addr, heavy, 16);
+	assert_int_equal(s.count, 1);
+	ts_top_note(&s, other);
+	assert_memory_equal(s.addr, other, 16);
+	assert_int_equal(s.count, 1);
+}
+
 static void test_hll(void **st)
 {
 	__u8 reg[TS_HLL_REGS];
@@ -206,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_flood_decide),
 		cmocka_unit_test(test_flood_timeline),
 		cmocka_unit_test(test_hll),
+		cmocka_unit_test(test_top_keeper),
 		cmocka_unit_test(test_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
