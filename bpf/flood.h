@@ -75,6 +75,14 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 	/* the flooded port as the receiver's port; host-wide: port 0 */
 	key.port[1] = slot == TS_SYN_HOST ? 0 : bpf_htons(fl->port);
 	a.detail = phase | (pct << 16);
+	/* syn.cookies=auto: cookies follow this flood on and off */
+	{
+		struct ts_policy *pol = policy_get();
+
+		if (pol && pol->syn_cookies == TS_COOKIES_AUTO &&
+		    (slot == TS_SYN_HOST ? pol->cookie_nports != 0 : cookie_port(pol, fl->port)))
+			a.detail |= TS_FLOOD_COOKIES;
+	}
 	a.got = rate;
 	a.expected = fl->sources;
 	a.tcp_flags = TS_TCP_SYN;

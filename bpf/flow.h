@@ -413,6 +413,13 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 			 * feeds the ack_flood window (from the caller) */
 			if (dir == DIR_INGRESS && !(p->seg.flags & TS_TCP_SYN)) {
 				p->out |= PKT_OUT_ACKFLOOD;
+				/* an ACK to a SYN-cookie port: the caller checks
+				 * the cookie first (bpf/cookie.h), then comes back */
+				if (!(p->out & PKT_IN_COOKIE_DONE) && (p->seg.flags & TS_TCP_ACK) &&
+				    cookie_ack_port(bpf_ntohs(p->dport))) {
+					p->out |= PKT_OUT_COOKIE_ASK;
+					return 0;
+				}
 				/* while an ack_flood is on, an unknown tuple's
 				 * segment inserts nothing (no map insert per
 				 * spoofed ACK) and meets ack_no_conn's action */

@@ -55,12 +55,16 @@ struct pkt {
 	__u16 opt_off;       /* their offset from the frame start */
 	__u16 out;           /* set by track_segment: PKT_OUT_* */
 	struct ts_seg seg;
+	__u32 tsval;         /* timestamps option, host order, if seg.opts has TS_OPT_TS */
+	__u32 tsecr;
 };
 
 #define PKT_OUT_BACKSCATTER 0x1 /* an RST this host sent for no established flow */
 #define PKT_OUT_ACKFLOOD 0x2    /* an ingress non-SYN segment of an unknown tuple (pickup path) */
 #define PKT_OUT_DROP 0x4        /* an anomaly action (enforce mode) drops it */
 #define PKT_IN_EXEMPT 0x8       /* the source is allowlisted: no drop, ban or limit */
+#define PKT_OUT_COOKIE_ASK 0x10 /* an unknown tuple's ACK to a cookie port: check its cookie */
+#define PKT_IN_COOKIE_DONE 0x20 /* checked (not ours): track it as before */
 
 static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *proto)
 {
@@ -202,7 +206,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
  * million states. `nxt` is where the next option starts.
  */
 static __always_inline int parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
-					  struct ts_seg *seg)
+					  struct ts_seg *seg, __u32 *tsval, __u32 *tsecr)
 {
 	__u32 nxt = 0;
 	int pos;
@@ -242,9 +246,13 @@ static __always_inline int parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
 				return -1;
 			seg->opts |= TS_OPT_SACKOK;
 		} else if (kind == 8) { /* timestamps */
-			if (len != 10)
+			if (len != 10 || (void *)(o + pos + 10) > end)
 				return -1;
 			seg->opts |= TS_OPT_TS;
+			*tsval = (__u32)o[pos + 2] << 24 | (__u32)o[pos + 3] << 16 |
+				 (__u32)o[pos + 4] << 8 | o[pos + 5];
+			*tsecr = (__u32)o[pos + 6] << 24 | (__u32)o[pos + 7] << 16 |
+				 (__u32)o[pos + 8] << 8 | o[pos + 9];
 		} else if (kind == 34) { /* TCP Fast Open: cookie or cookie request */
 			seg->opts |= TS_OPT_TFO;
 		}
@@ -292,20 +300,20 @@ static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
  */
 #define DEFINE_TCP_OPT_PARSER(name, ctx_type)                                  \
 __attribute__((noinline)) int name(ctx_type *ctx, __u32 off, __u32 optlen,    \
-				   struct ts_seg *seg)                        \
+				   struct pkt *p)                             \
 {                                                                             \
 	void *data = (void *)(long)ctx->data;                                 \
 	void *end = (void *)(long)ctx->data_end;                              \
 	__u8 *o;                                                              \
                                                                               \
-	if (!seg || optlen > TS_MAX_TCP_OPTS)                                 \
+	if (!p || optlen > TS_MAX_TCP_OPTS)                                   \
 		return -1;                                                    \
 	if (off > 4095)                                                       \
 		return 0; /* past a page of extension headers: learn nothing */ \
 	o = (__u8 *)data + (off & 4095); /* the mask bounds it for the verifier */ \
 	/* one base pointer; every check below is o + constant */            \
 	asm volatile("" : "+r"(o));                                           \
-	return parse_tcp_opts(o, end, optlen, seg);                           \
+	return parse_tcp_opts(o, end, optlen, &p->seg, &p->tsval, &p->tsecr); \
 }
 
 #endif /* TCPSENTRY_PARSE_H */

@@ -318,4 +318,22 @@ __attribute__((noinline)) int flood_action(const struct pkt *p, __u32 kind)
 	return policy_verdict(pol, TS_D_ANOMALY + kind);
 }
 
+/* SYN cookies (bpf/cookie.h): is port (host order) in syn.cookie_ports? */
+static __always_inline int cookie_port(const struct ts_policy *pol, __u16 port)
+{
+	__u32 n = pol->cookie_nports;
+
+	return (n > 0 && pol->cookie_ports[0] == port) || (n > 1 && pol->cookie_ports[1] == port) ||
+	       (n > 2 && pol->cookie_ports[2] == port) || (n > 3 && pol->cookie_ports[3] == port);
+}
+
+/* 1 if ACKs to port (host order) may carry our cookies: cookies not off
+ * for it (in auto mode: cookies sent during a flood are answered after) */
+static __always_inline int cookie_ack_port(__u16 port)
+{
+	struct ts_policy *pol = policy_get();
+
+	return pol && pol->syn_cookies != TS_COOKIES_OFF && cookie_port(pol, port);
+}
+
 #endif /* TCPSENTRY_BPF_POLICY_H */

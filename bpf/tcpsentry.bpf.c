@@ -13,6 +13,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "flow.h"
+#include "cookie.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -35,6 +36,8 @@ static __always_inline void classify(const struct pkt *p, struct ts_counters *cn
 
 DEFINE_TCP_OPT_PARSER(tcp_opts_xdp, struct xdp_md)
 DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
+
+#define PROCESS_TX 2 /* XDP: send the rewritten frame back (a SYN cookie's SYN-ACK) */
 
 /* The pipeline both hooks share. ctx: the hook's context, for the option
  * parser; dir is a constant in each inlined copy, so only one of the two
@@ -72,8 +75,8 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 	}
 	if (v == PARSE_TCP && (p.seg.flags & TS_TCP_SYN) && p.optlen) {
 		int r = dir == DIR_INGRESS ?
-			tcp_opts_xdp(ctx, p.opt_off, p.optlen, &p.seg) :
-			tcp_opts_tc(ctx, p.opt_off, p.optlen, &p.seg);
+			tcp_opts_xdp(ctx, p.opt_off, p.optlen, &p) :
+			tcp_opts_tc(ctx, p.opt_off, p.optlen, &p);
 
 		if (r < 0) {
 			p.err = TS_C_ERR_TCP_OPT;
@@ -100,7 +103,21 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 		}
 		if (drop)
 			return 1;
+		/* a SYN to a port SYN cookies protect: answered here */
+		if (dir == DIR_INGRESS &&
+		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
+		    cookie_syn(ctx, &p))
+			return PROCESS_TX;
 		track_segment(&p, dir);
+		/* an unknown tuple's ACK to a cookie port: its cookie decides */
+		if (dir == DIR_INGRESS && (p.out & PKT_OUT_COOKIE_ASK)) {
+			if (cookie_ack(ctx, &p) == COOKIE_DROP) {
+				drop = 1;
+			} else {
+				p.out = (p.out & ~PKT_OUT_COOKIE_ASK) | PKT_IN_COOKIE_DONE;
+				track_segment(&p, dir);
+			}
+		}
 		if (p.out & PKT_OUT_DROP)
 			drop = 1;
 		if (dir == DIR_EGRESS && (p.out & PKT_OUT_BACKSCATTER))
@@ -138,8 +155,14 @@ int tcpsentry_xdp(struct xdp_md *ctx)
 	};
 
 	c.len = (__u32)(c.end - c.start);
-	if (process(ctx, &c, DIR_INGRESS))
-		return XDP_DROP; /* enforce mode only: see bpf/policy.h */
+	switch (process(ctx, &c, DIR_INGRESS)) {
+	case 0:
+		break;
+	case PROCESS_TX:
+		return XDP_TX; /* our SYN-ACK: see bpf/cookie.h */
+	default:
+		return XDP_DROP; /* enforce mode, or an invalid cookie: see bpf/policy.h, cookie.h */
+	}
 	/* hand the frame to the program we displaced, if any */
 	bpf_tail_call(ctx, &xdp_chain, 0);
 	return XDP_PASS;
@@ -162,6 +185,49 @@ int tcpsentry_tc_egress(struct __sk_buff *skb)
 	c.start = c.pos;
 	c.len = skb->len;
 	process(skb, &c, DIR_EGRESS);
+	return TC_ACT_OK;
+}
+
+/*
+ * tc ingress: only the SYN-cookie hand-over. A frame XDP marked in its
+ * metadata (its ACK carried a valid cookie) gets a request socket built
+ * from the cookie; everything else passes untouched at the cost of one
+ * compare.
+ */
+SEC("tc")
+int tcpsentry_tc_ingress(struct __sk_buff *skb)
+{
+	void *meta = (void *)(long)skb->data_meta;
+	struct pkt p = {};
+	struct cursor c;
+	__u16 proto;
+	int v;
+
+	if (meta + 4 > (void *)(long)skb->data || *(__u32 *)meta != TS_COOKIE_META_MAGIC)
+		return TC_ACT_OK;
+	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
+	    skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+	c.pos = (void *)(long)skb->data;
+	c.end = (void *)(long)skb->data_end;
+	c.start = c.pos;
+	c.len = skb->len;
+	v = parse_eth(&c, &p, &proto);
+	if (v == PARSE_TCP) {
+		if (proto == bpf_htons(ETH_P_IP))
+			v = parse_ipv4(&c, &p);
+		else if (proto == bpf_htons(ETH_P_IPV6))
+			v = parse_ipv6(&c, &p);
+		else
+			v = PARSE_NON_IP;
+	}
+	if (v == PARSE_TCP)
+		v = parse_tcp(&c, &p);
+	if (v != PARSE_TCP || (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) != TS_TCP_ACK)
+		return TC_ACT_OK;
+	if (p.optlen && tcp_opts_tc(skb, p.opt_off, p.optlen, &p) < 0)
+		return TC_ACT_OK;
+	cookie_handover(skb, &p);
 	return TC_ACT_OK;
 }
 

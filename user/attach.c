@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tcpsentry.skel.h"
 #include "attach.h"
@@ -25,7 +26,7 @@
 #include "pins.h"
 #include "policy_keys.h"
 
-/* our tc filter's place on the clsact egress hook */
+/* our tc filters' place on the clsact egress (and ingress) hook */
 #define TS_TC_HANDLE 0x7453
 #define TS_TC_PRIORITY 0x7453
 
@@ -70,6 +71,8 @@ static void unpin_all(const char *dir)
 	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_XDP_LINK);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_TC_PROG);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_TC_INGRESS_PROG);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_XDP_PROG);
 	unlink(p);
@@ -182,10 +185,26 @@ static int xdp_chain_existing(struct tcpsentry *skel, int ifindex, const char *i
 	return 1;
 }
 
+/* 1 if the running kernel has bpf_sk_assign_tcp_reqsk (Linux 6.9+), the
+ * SYN-cookie hand-over at tc ingress */
+static int have_reqsk_kfunc(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int ok;
+
+	if (!vmlinux)
+		return 0;
+	ok = btf__find_by_name_kind(vmlinux, "bpf_sk_assign_tcp_reqsk", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return ok;
+}
+
 int ts_attach(const struct ts_attach_opts *o)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TS_TC_HANDLE, .priority = TS_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_hook, ihook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, itco, .handle = TS_TC_HANDLE, .priority = TS_TC_PRIORITY);
 	struct tcpsentry *skel = NULL;
 	struct ts_config cfg = { .state_events = 1 };
 	struct ts_meta meta = {};
@@ -193,6 +212,7 @@ int ts_attach(const struct ts_attach_opts *o)
 	char dir[256], p[PATH_MAX];
 	int ifindex, lock_fd, link_fd = -1, mode = 0, rc = 1, e, i;
 	int pinned = 0, tc_attached = 0, created_qdisc = 0, chained = 0, old_fd = -1;
+	int cookies = have_reqsk_kfunc(), tci_attached = 0;
 	__u32 zero = 0, one = 1, old_id = 0;
 
 	ifindex = (int)if_nametoindex(o->ifname);
@@ -224,6 +244,8 @@ int ts_attach(const struct ts_attach_opts *o)
 	bpf_map__set_max_entries(skel->maps.embryonic, (__u32)o->max_embryonic);
 	if (o->no_egress)
 		bpf_program__set_autoload(skel->progs.tcpsentry_tc_egress, false);
+	if (!cookies)
+		bpf_program__set_autoload(skel->progs.tcpsentry_tc_ingress, false);
 	if (tcpsentry__load(skel)) {
 		e = errno;
 		err("cannot load the BPF programs: %s%s\n", strerror(e),
@@ -250,7 +272,7 @@ int ts_attach(const struct ts_attach_opts *o)
 		goto out;
 	}
 
-	if (!o->no_egress) {
+	if (!o->no_egress || cookies) {
 		hook.ifindex = ifindex;
 		e = bpf_tc_hook_create(&hook);
 		if (e && e != -EEXIST) {
@@ -258,6 +280,20 @@ int ts_attach(const struct ts_attach_opts *o)
 			goto out;
 		}
 		created_qdisc = e == 0; /* -EEXIST: someone's clsact, keep it on detach */
+	}
+	/* the SYN-cookie hand-over (bpf/cookie.h): tc ingress */
+	if (cookies) {
+		ihook.ifindex = ifindex;
+		itco.prog_fd = bpf_program__fd(skel->progs.tcpsentry_tc_ingress);
+		e = bpf_tc_attach(&ihook, &itco);
+		if (e) {
+			err("cannot attach the tc ingress filter on %s: %s\n", o->ifname,
+			    strerror(-e));
+			goto out;
+		}
+		tci_attached = 1;
+	}
+	if (!o->no_egress) {
 		tco.prog_fd = bpf_program__fd(skel->progs.tcpsentry_tc_egress);
 		e = bpf_tc_attach(&hook, &tco);
 		if (e) {
@@ -301,6 +337,11 @@ int ts_attach(const struct ts_attach_opts *o)
 		if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_tc_egress), p))
 			goto pin_fail;
 	}
+	if (cookies) {
+		snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_TC_INGRESS_PROG);
+		if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_tc_ingress), p))
+			goto pin_fail;
+	}
 	/* the sweeper's way to raise what only it sees (half_open_timeout) */
 	snprintf(p, sizeof(p), "%s/%s", dir, TS_PIN_REPORT_PROG);
 	if (bpf_obj_pin(bpf_program__fd(skel->progs.tcpsentry_report), p))
@@ -309,7 +350,8 @@ int ts_attach(const struct ts_attach_opts *o)
 	meta.ifindex = (__u32)ifindex;
 	meta.xdp_mode = (__u32)mode;
 	meta.flags = (o->no_egress ? 0 : TS_META_EGRESS) |
-		     (created_qdisc ? TS_META_CREATED_QDISC : 0) | (chained ? TS_META_CHAINED : 0);
+		     (created_qdisc ? TS_META_CREATED_QDISC : 0) | (chained ? TS_META_CHAINED : 0) |
+		     (cookies ? TS_META_INGRESS_TC : 0);
 	meta.chained_prog_id = old_id;
 	meta.tc_handle = TS_TC_HANDLE;
 	meta.tc_priority = TS_TC_PRIORITY;
@@ -329,6 +371,14 @@ int ts_attach(const struct ts_attach_opts *o)
 	cfg.one_way = o->no_egress ? 1 : 0;
 	if (getrandom(&cfg.hash_seed, sizeof(cfg.hash_seed), 0) != sizeof(cfg.hash_seed))
 		cfg.hash_seed = (__u32)time(NULL) ^ (__u32)getpid();
+	/* the SYN-cookie MAC key; none (all zero) without the hand-over */
+	while (cookies && !(cfg.cookie_key[0] | cfg.cookie_key[1] | cfg.cookie_key[2] |
+			    cfg.cookie_key[3])) {
+		if (getrandom(cfg.cookie_key, sizeof(cfg.cookie_key), 0) != sizeof(cfg.cookie_key)) {
+			err("cannot read random bytes for the SYN-cookie key: %s\n", strerror(errno));
+			goto out;
+		}
+	}
 	snprintf(meta.ifname, sizeof(meta.ifname), "%s", o->ifname);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, 0) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.policy), &zero, &pol, 0) ||
@@ -339,6 +389,9 @@ int ts_attach(const struct ts_attach_opts *o)
 	}
 	printf("attached to %s: xdp %s, tc egress %s, pins in %s\n", o->ifname,
 	       ts_xdp_mode_name(mode), o->no_egress ? "off (one direction only)" : "on", dir);
+	if (!cookies)
+		printf("this kernel has no bpf_sk_assign_tcp_reqsk (Linux 6.9+): syn.cookies "
+		       "stays without effect on %s\n", o->ifname);
 	if (chained)
 		printf("%s already ran XDP program id %u: it now runs after tcpsentry's, "
 		       "and detach puts it back\n", o->ifname, old_id);
@@ -360,6 +413,11 @@ out:
 			tco.prog_fd = tco.prog_id = 0;
 			tco.flags = 0;
 			bpf_tc_detach(&hook, &tco);
+		}
+		if (tci_attached) {
+			itco.prog_fd = itco.prog_id = 0;
+			itco.flags = 0;
+			bpf_tc_detach(&ihook, &itco);
 		}
 		if (created_qdisc) {
 			/* both points: libbpf deletes the qdisc only then */
@@ -455,11 +513,23 @@ int ts_detach(const char *ifname)
 		close(link_fd);
 	}
 
-	if (ifindex && (a.meta.flags & TS_META_EGRESS)) {
+	if (ifindex && (a.meta.flags & TS_META_INGRESS_TC)) {
+		LIBBPF_OPTS(bpf_tc_hook, ihook, .attach_point = BPF_TC_INGRESS, .ifindex = ifindex);
+		LIBBPF_OPTS(bpf_tc_opts, itco, .handle = a.meta.tc_handle,
+			    .priority = a.meta.tc_priority);
+
+		e = bpf_tc_detach(&ihook, &itco);
+		if (e && e != -ENOENT) {
+			err("cannot remove the tc ingress filter from %s: %s\n", ifname,
+			    strerror(-e));
+			rc = 1;
+		}
+	}
+	if (ifindex && (a.meta.flags & (TS_META_EGRESS | TS_META_INGRESS_TC))) {
 		hook.ifindex = ifindex;
 		tco.handle = a.meta.tc_handle;
 		tco.priority = a.meta.tc_priority;
-		e = bpf_tc_detach(&hook, &tco);
+		e = (a.meta.flags & TS_META_EGRESS) ? bpf_tc_detach(&hook, &tco) : 0;
 		if (e && e != -ENOENT) {
 			err("cannot remove the tc filter from %s: %s\n", ifname, strerror(-e));
 			rc = 1;

@@ -86,6 +86,12 @@ static const char *const counter_names[TS_C_MAX] = {
 	[TS_C_SYN_UNTRACKED_FLOOD] = "syn_untracked_flood",
 	[TS_C_ACK_UNTRACKED_FLOOD] = "ack_untracked_flood",
 	[TS_C_RST_INEXACT_PEER] = "rst_inexact_peer",
+	[TS_C_COOKIE_SENT] = "syncookies_sent",
+	[TS_C_COOKIE_VALID] = "syncookies_validated",
+	[TS_C_COOKIE_FAILED] = "syncookies_failed",
+	[TS_C_COOKIE_HANDOVER] = "syncookies_handed_over",
+	[TS_C_COOKIE_HANDOVER_FAIL] = "syncookies_handover_failed",
+	[TS_C_COOKIE_SKIPPED] = "syncookies_left_to_kernel",
 };
 
 const char *ts_counter_name(unsigned idx)
@@ -290,12 +296,14 @@ void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
 	fprintf(out,
 		"\",\"packets_c2s\":%llu,\"packets_s2c\":%llu,\"bytes_c2s\":%llu,"
 		"\"bytes_s2c\":%llu,\"handshake_us\":%u,\"first_seen_ns\":%llu,"
-		"\"last_seen_ns\":%llu,\"picked_up\":%s}\n",
+		"\"last_seen_ns\":%llu,\"picked_up\":%s%s}\n",
 		(unsigned long long)cf.c->packets, (unsigned long long)cf.s->packets,
 		(unsigned long long)cf.c->bytes, (unsigned long long)cf.s->bytes,
 		f->handshake_us, (unsigned long long)f->first_seen_ns,
 		(unsigned long long)f->last_seen_ns,
-		(f->flags & TS_F_PICKED_UP) ? "true" : "false");
+		(f->flags & TS_F_PICKED_UP) ? "true" : "false",
+		/* the handshake completed through a SYN cookie tcpsentry sent */
+		(f->flags & TS_F_COOKIE) ? ",\"syncookie\":true" : "");
 }
 
 void ts_print_conn_header(FILE *out)
@@ -389,10 +397,15 @@ static void print_anomaly_json(FILE *out, const struct ts_event *e)
 		unsigned port = ntohs(e->key.port[1]);
 
 		fprintf(out, "\"phase\":\"%s\",\"scope\":\"%s\",\"port\":%u,\"rate\":%u,"
-			"\"complete_pct\":%u,\"sources\":%u,\"hook\":\"%s\",\"expected\":%u,"
+			"\"complete_pct\":%u,\"sources\":%u,", flood_phase(e), port ? "port" : "host",
+			port, e->got, e->detail >> 16, e->expected);
+		/* syn.cookies=auto: cookies switched on at the start, off at the end */
+		if (e->detail & TS_FLOOD_COOKIES)
+			fprintf(out, "\"syncookies\":\"%s\",",
+				(e->detail & 0xff) == TS_FLOOD_END ? "off" : "on");
+		fprintf(out, "\"hook\":\"%s\",\"expected\":%u,"
 			"\"got\":%u,\"detail\":%u,\"suppressed\":%u}\n",
-			flood_phase(e), port ? "port" : "host", port, e->got, e->detail >> 16,
-			e->expected, e->dir ? "egress" : "ingress", e->expected, e->got, e->detail,
+			e->dir ? "egress" : "ingress", e->expected, e->got, e->detail,
 			e->suppressed);
 		return;
 	}
@@ -487,6 +500,9 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 		fprintf(out, " %s %u SYN/s, %u%% completed, ~%u sources",
 			(e->detail & 0xff) == TS_FLOOD_END ? "peak" : "rate", e->got,
 			e->detail >> 16, e->expected);
+		if (e->detail & TS_FLOOD_COOKIES)
+			fprintf(out, ", syn cookies %s",
+				(e->detail & 0xff) == TS_FLOOD_END ? "off" : "on");
 		if (e->suppressed)
 			fprintf(out, " (+%u suppressed)", e->suppressed);
 		fputc('\n', out);

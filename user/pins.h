@@ -18,6 +18,7 @@
 extern const char *const ts_pinned_maps[];
 #define TS_PIN_XDP_LINK "xdp_link"
 #define TS_PIN_TC_PROG "tc_prog"
+#define TS_PIN_TC_INGRESS_PROG "tc_ingress_prog" /* the SYN-cookie hand-over */
 #define TS_PIN_XDP_PROG "xdp_prog"         /* chained mode: ours, attached by netlink */
 #define TS_PIN_CHAINED_PROG "chained_prog" /* chained mode: the one we displaced */
 #define TS_PIN_REPORT_PROG "report_prog"   /* tcpsentry_report: the sweeper's anomalies */

@@ -10,7 +10,7 @@
 #include "format.h"
 #include "policy_keys.h"
 
-enum key_type { K_U32, K_MODE, K_ACTION_PD };
+enum key_type { K_U32, K_MODE, K_ACTION_PD, K_COOKIES, K_PORTS };
 
 static const struct pkey {
 	const char *key;
@@ -42,6 +42,11 @@ static const struct pkey {
 	  "non-first IPv4 fragments and IPv6 fragments (no TCP header): pass or drop" },
 	{ "action.unparsed", K_ACTION_PD, offsetof(struct ts_policy, action_unparsed), 0, 0,
 	  "IPv6 extension chains longer than the parser follows: pass or drop" },
+	{ "syn.cookies", K_COOKIES, 0, 0, 0,
+	  "SYN cookies answered from XDP for syn.cookie_ports: off, auto (while a syn_flood "
+	  "is on at the port) or on" },
+	{ "syn.cookie_ports", K_PORTS, 0, 0, 0,
+	  "the ports SYN cookies protect: up to 4, comma-separated (e.g. 80,443); empty: none" },
 	/* action.<kind> for every kind: generated in find_key() */
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -120,6 +125,50 @@ int ts_policy_is_key(const char *key)
 	return find_key(key) || action_kind(key) >= 0;
 }
 
+static const char *const cookies_names[] = { "off", "auto", "on" };
+
+/* syn.cookie_ports: "80,443" (up to TS_COOKIE_PORTS, 1 to 65535, no
+ * repeats), "" or "none" for none */
+static int parse_ports(struct ts_policy *p, const char *key, const char *value, char *err,
+		       size_t errlen)
+{
+	__u16 ports[TS_COOKIE_PORTS] = {};
+	char buf[128], *tok, *save = NULL;
+	unsigned n = 0, i;
+	__u64 v;
+
+	if (strlen(value) >= sizeof(buf)) {
+		msg(err, errlen, "bad value for %s (too long)", key);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", value);
+	if (strcmp(buf, "none")) {
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			while (*tok == ' ')
+				tok++;
+			if (ts_parse_u64(tok, 1, 65535, &v)) {
+				msg(err, errlen, "bad port '%s' in %s (1 to 65535)", tok, key);
+				return -1;
+			}
+			for (i = 0; i < n; i++)
+				if (ports[i] == v) {
+					msg(err, errlen, "port %llu twice in %s",
+					    (unsigned long long)v, key);
+					return -1;
+				}
+			if (n == TS_COOKIE_PORTS) {
+				msg(err, errlen, "too many ports in %s (at most %d)", key,
+				    TS_COOKIE_PORTS);
+				return -1;
+			}
+			ports[n++] = (__u16)v;
+		}
+	}
+	memcpy(p->cookie_ports, ports, sizeof(ports));
+	p->cookie_nports = (__u8)n;
+	return 0;
+}
+
 static int parse_action(const char *v, int max)
 {
 	int a;
@@ -165,6 +214,18 @@ int ts_policy_set(struct ts_policy *p, const char *key, const char *value, char 
 			return -1;
 		}
 		return 0;
+	case K_COOKIES:
+		for (a = 0; a < 3; a++)
+			if (!strcmp(value, cookies_names[a]))
+				break;
+		if (a == 3) {
+			msg(err, errlen, "bad value '%s' for %s (off, auto or on)", value, key);
+			return -1;
+		}
+		p->syn_cookies = (__u8)a;
+		return 0;
+	case K_PORTS:
+		return parse_ports(p, key, value, err, errlen);
 	case K_ACTION_PD:
 		a = parse_action(value, TS_ACT_DROP);
 		if (a < 0) {
@@ -218,6 +279,22 @@ void ts_policy_print(FILE *out, const struct ts_policy *p, int json)
 			print_one(out, json, &first, q->key,
 				  p->mode == TS_MODE_ENFORCE ? "enforce" : "observe", 0);
 			break;
+		case K_COOKIES:
+			print_one(out, json, &first, q->key,
+				  cookies_names[p->syn_cookies <= TS_COOKIES_ON ? p->syn_cookies : 0],
+				  0);
+			break;
+		case K_PORTS: {
+			char ports[TS_COOKIE_PORTS * 6 + 1] = "";
+			size_t len = 0;
+			unsigned j;
+
+			for (j = 0; j < p->cookie_nports && j < TS_COOKIE_PORTS; j++)
+				len += (size_t)snprintf(ports + len, sizeof(ports) - len, "%s%u",
+							j ? "," : "", p->cookie_ports[j]);
+			print_one(out, json, &first, q->key, ports, 0);
+			break;
+		}
 		case K_ACTION_PD:
 			a = *((const __u8 *)p + q->off);
 			print_one(out, json, &first, q->key, action_names[a <= TS_ACT_BAN ? a : 0],

@@ -132,6 +132,7 @@ enum ts_hist_letter {
 #define TS_F_PROMOTED   0x02 /* embryonic copy is stale: look in flows */
 #define TS_F_CONFIRMED  0x04 /* both directions seen */
 #define TS_F_ACK_REPORTED 0x08 /* picked up, unanswered past the grace: ack_no_conn raised */
+#define TS_F_COOKIE     0x10 /* handshake completed through a SYN cookie tcpsentry sent */
 
 /*
  * The value of both flow tables (embryonic and flows). The datapath writes
@@ -200,6 +201,12 @@ enum ts_counter {
 	TS_C_SYN_UNTRACKED_FLOOD, /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */
 	TS_C_ACK_UNTRACKED_FLOOD, /* unknown-tuple segment under an ack_flood: no entry */
 	TS_C_RST_INEXACT_PEER,   /* in-window inexact RST whose ACK proves the peer: ignored, no anomaly */
+	TS_C_COOKIE_SENT,      /* SYNs answered from XDP with a SYN-ACK carrying a cookie */
+	TS_C_COOKIE_VALID,     /* ACKs carrying a valid cookie: tracked, passed to tc ingress */
+	TS_C_COOKIE_FAILED,    /* ACKs to a cookie port, no socket, no valid cookie: dropped */
+	TS_C_COOKIE_HANDOVER,  /* tc ingress: the kernel got a request socket (bpf_sk_assign_tcp_reqsk) */
+	TS_C_COOKIE_HANDOVER_FAIL, /* tc ingress: the kfunc refused (passed: the kernel answers) */
+	TS_C_COOKIE_SKIPPED,   /* SYNs to a cookie port left to the kernel (IP options, ext headers, TFO, data) */
 	TS_C_MAX = 48,         /* room to grow without resizing the map */
 };
 
@@ -343,7 +350,9 @@ struct ts_config {
 	__u32 one_way;       /* 1: ingress only (--no-egress): no ack_no_conn */
 	__u32 policy_slot;   /* which `policy` element is in force (0 or 1) */
 	__u32 hash_seed;     /* random, from attach: keys the per-source limiter's hashes */
-	__u32 pad[4];
+	/* SYN cookie MAC key (include/tcpsentry/cookie.h), random, from
+	 * attach; all zero: no cookies (the tc ingress hand-over is not there) */
+	__u32 cookie_key[4];
 };
 _Static_assert(sizeof(struct ts_config) == 32, "ts_config size");
 
@@ -389,6 +398,14 @@ struct ts_gate_cache {
 };
 _Static_assert(sizeof(struct ts_gate_cache) == 48, "ts_gate_cache size");
 
+/* syn.cookies: SYN cookies answered from XDP for syn.cookie_ports */
+enum ts_cookies {
+	TS_COOKIES_OFF = 0,
+	TS_COOKIES_AUTO = 1, /* while a syn_flood is on at the port (or host-wide) */
+	TS_COOKIES_ON = 2,
+};
+#define TS_COOKIE_PORTS 4 /* ports in syn.cookie_ports (the policy's spare bytes) */
+
 struct ts_policy {
 	__u32 mode;                  /* enum ts_mode */
 	__u32 flags;                 /* TS_POL_* */
@@ -406,9 +423,10 @@ struct ts_policy {
 	__u8 action[16];             /* enum ts_action, by enum ts_anomaly (TS_A_MAX) */
 	__u8 action_fragment;        /* non-first fragments: TS_ACT_PASS or TS_ACT_DROP */
 	__u8 action_unparsed;        /* IPv6 chains longer than the parser follows */
-	__u8 pad0[2];
+	__u8 syn_cookies;            /* enum ts_cookies */
+	__u8 cookie_nports;          /* entries used in cookie_ports */
 	__u32 version;               /* bumped by every change: keys the list decision cache */
-	__u8 pad[8];
+	__u16 cookie_ports[TS_COOKIE_PORTS]; /* syn.cookie_ports, host order */
 };
 _Static_assert(sizeof(struct ts_policy) == 80, "ts_policy size");
 
@@ -484,6 +502,7 @@ _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
 #define TS_META_CREATED_QDISC 0x1
 #define TS_META_EGRESS        0x2
 #define TS_META_CHAINED       0x4 /* took another XDP program's place, tail-calls it */
+#define TS_META_INGRESS_TC    0x8 /* tc ingress filter: the SYN-cookie hand-over */
 struct ts_meta {
 	__u32 ifindex;
 	__u32 xdp_mode;      /* 1 native (drv), 2 generic (skb) */

@@ -92,6 +92,9 @@ TS_SK_INLINE void ts_top_note(struct ts_top_src *s, const __u32 addr[4])
 /* syn_flood event: detail */
 #define TS_FLOOD_START 1
 #define TS_FLOOD_END 2
+/* syn_flood event detail: syn.cookies=auto switched cookies on (start) or
+ * off (end) for the flooded port (host-wide: every cookie port) */
+#define TS_FLOOD_COOKIES 0x100
 /* port_scan event from the backscatter detector: detail = this | phase */
 #define TS_SCAN_BACKSCATTER 0x80000000u
 
