@@ -393,7 +393,7 @@ __attribute__((noinline)) int cookie_ack(struct xdp_md *ctx, struct pkt *p)
 	}
 	sk = bpf_skc_lookup_tcp(ctx, &tup, tsz, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
-		return COOKIE_NONE; /* no listener: the kernel answers with an RST */
+		goto fail; /* nothing listens: the kernel would only answer with an RST */
 	if (sk->state != BPF_TCP_LISTEN) {
 		bpf_sk_release(sk);
 		return COOKIE_NONE;
@@ -419,6 +419,7 @@ __attribute__((noinline)) int cookie_ack(struct xdp_md *ctx, struct pkt *p)
 		    bpf_tcp_raw_check_syncookie_ipv4(ip, th) == 0)
 			return COOKIE_NONE;
 	}
+fail:
 	if (cn)
 		cn->c[TS_C_COOKIE_FAILED]++;
 	return COOKIE_DROP;

@@ -1374,6 +1374,7 @@ static const uint8_t opt_eol_then_junk[] = { 2, 4, 0x05, 0xb4, 0, 2, 3, 9 };
 #define ERR_ONLY(c) CNT([TS_C_PKTS_IN] = 1, [c] = 1), NOTHING
 
 #include "policy_cases.h"
+#include "cookie_cases.h"
 
 static const struct tcase cases[] = {
 	/* -- SYNs and the embryonic table -- */
@@ -1956,6 +1957,7 @@ static const struct tcase cases[] = {
 	{ "ack_flood: 4,000 ACKs of unknown tuples in one epoch -> one start (8,000/s), one end",
 	  .post = post_ack_flood },
 	POLICY_CASES
+	COOKIE_CASES
 };
 
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))
