@@ -324,6 +324,7 @@ static __always_inline void cookie_flow(struct ts_flow *f, const struct pkt *p, 
 	s.wscale = TS_COOKIE_RCV_WSCALE;
 	ts_fsm_step(f, &s, now, 0);
 	f->flags |= TS_F_COOKIE;
+	f->handover = 1; /* claimed by the first segment tc ingress hands over */
 }
 
 /*
@@ -359,7 +360,9 @@ __attribute__((noinline)) int cookie_ack(struct xdp_md *ctx, struct pkt *p)
 			return COOKIE_NONE;
 		sender = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
 		cookie_flow(tmp, p, sender, cookie, bpf_ktime_get_ns());
-		if (bpf_map_update_elem(&flows, key, tmp, BPF_NOEXIST) == 0 && cn) {
+		/* BPF_ANY: a finished entry of the same tuple (its client port
+		 * reused) is replaced */
+		if (bpf_map_update_elem(&flows, key, tmp, BPF_ANY) == 0 && cn) {
 			cn->c[TS_C_FLOW_INSERT]++;
 			/* a handshake completed: credit the port's flood window */
 			flood_done((const struct ts_addr *)p->saddr, bpf_ntohs(p->dport), now);
@@ -423,6 +426,35 @@ fail:
 	if (cn)
 		cn->c[TS_C_COOKIE_FAILED]++;
 	return COOKIE_DROP;
+}
+
+/* tc ingress: claim the hand-over of the segment's flow, started from a
+ * valid cookie in XDP: 1 for the first segment that asks (the ACK, or
+ * whatever overtakes it), 0 after. Global: off the hook's frame. */
+__attribute__((noinline)) int cookie_claim(struct pkt *p)
+{
+	struct ts_flow_key key = {};
+	struct ts_lock *lk;
+	struct ts_flow *f;
+	__u32 stripe;
+	int mine;
+
+	if (!p)
+		return 0;
+	ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (!f || !f->handover)
+		return 0;
+	/* the flow's stripe lock: the test-and-clear is one step */
+	stripe = ts_key_stripe(&key);
+	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
+	if (!lk)
+		return 0;
+	bpf_spin_lock(&lk->lock);
+	mine = f->handover == 1;
+	f->handover = 0;
+	bpf_spin_unlock(&lk->lock);
+	return mine;
 }
 
 /* the kfunc (Linux 6.9+): a request socket from a cookie, on the skb */

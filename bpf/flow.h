@@ -388,6 +388,16 @@ __attribute__((noinline)) int track_segment(struct pkt *p, __u32 dir)
 
 	/* established flows: one lookup, a coarse clock, an in-place update */
 	f = bpf_map_lookup_elem(&flows, key);
+	/* a finished connection's tuple reused (its client port) through a
+	 * SYN cookie: the ACK's cookie decides, as for an unknown tuple */
+	if (f && dir == DIR_INGRESS && !(p->out & PKT_IN_COOKIE_DONE) &&
+	    (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_ACK &&
+	    (f->ep[0].state == TS_CLOSED || f->ep[0].state == TS_TIME_WAIT) &&
+	    (f->ep[1].state == TS_CLOSED || f->ep[1].state == TS_TIME_WAIT) &&
+	    cookie_ack_port(bpf_ntohs(p->dport))) {
+		p->out |= PKT_OUT_COOKIE_ASK;
+		return 0;
+	}
 	if (f) {
 		sc.now = clock_coarse(cn);
 		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now))

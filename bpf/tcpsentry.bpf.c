@@ -201,10 +201,9 @@ int tcpsentry_tc_ingress(struct __sk_buff *skb)
 	struct pkt p = {};
 	struct cursor c;
 	__u16 proto;
-	int v;
+	int v, marked;
 
-	if (meta + 4 > (void *)(long)skb->data || *(__u32 *)meta != TS_COOKIE_META_MAGIC)
-		return TC_ACT_OK;
+	marked = meta + 4 <= (void *)(long)skb->data && *(__u32 *)meta == TS_COOKIE_META_MAGIC;
 	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
 	    skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
@@ -224,6 +223,12 @@ int tcpsentry_tc_ingress(struct __sk_buff *skb)
 	if (v == PARSE_TCP)
 		v = parse_tcp(&c, &p);
 	if (v != PARSE_TCP || (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) != TS_TCP_ACK)
+		return TC_ACT_OK;
+	/* once per connection, whichever segment comes first; and when the
+	 * mark was lost on the way (a VLAN tag taken off before this filter
+	 * moves the frame away from its metadata), any cookie port's segment
+	 * whose flow XDP started from a cookie */
+	if (!(marked || cookie_ack_port(bpf_ntohs(p.dport))) || !cookie_claim(&p))
 		return TC_ACT_OK;
 	if (p.optlen && tcp_opts_tc(skb, p.opt_off, p.optlen, &p) < 0)
 		return TC_ACT_OK;

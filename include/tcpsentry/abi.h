@@ -142,7 +142,7 @@ enum ts_hist_letter {
  * bpf_spin_lock in their values: the kernel refuses with EOPNOTSUPP.)
  */
 struct ts_flow {
-	__u32 rsvd0;         /* zero */
+	__u32 handover;      /* 1: started from a SYN cookie, its tc ingress hand-over still to do; else 0 */
 	__u8 flags;          /* TS_F_* */
 	__u8 client;         /* key index (0/1) of the client endpoint */
 	__u8 hist_len;       /* bytes used in hist[] */

@@ -731,7 +731,7 @@ static int post_handshake_close(const struct tcase *tc, char *why)
 	ASSERT_TRUE(f.first_seen_ns && f.last_seen_ns >= f.first_seen_ns - 20000000ull,
 		    "first_seen %llu last_seen %llu", (unsigned long long)f.first_seen_ns,
 		    (unsigned long long)f.last_seen_ns);
-	ASSERT_EQ(f.rsvd0, 0, "rsvd0");
+	ASSERT_EQ(f.handover, 0, "handover");
 	/* state events are off by default */
 	ring_buffer__consume(rb);
 	ASSERT_EQ(nevs, 0, "ring buffer records with state_events=0");

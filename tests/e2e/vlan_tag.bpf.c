@@ -48,6 +48,6 @@ int vlan_pop(struct __sk_buff *skb)
 	if (!skb->vlan_present || (skb->vlan_tci & 0x0fff) != VID)
 		return TC_ACT_SHOT;
 	bpf_skb_vlan_pop(skb);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC; /* on to the next filter: tcpsentry's (SYN cookies) */
 }
 #endif
