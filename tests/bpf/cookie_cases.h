@@ -370,6 +370,62 @@ static int post_ck_established(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* syn.cookies=auto: cookies follow a syn_flood on the port, on at its
+ * start and off at its end, both events saying so */
+static int post_ck_auto(const struct tcase *tc, char *why)
+{
+	struct frame_spec syn = CK_SYN4(.dport = FLOOD_PORT, .sport = CPORT + 7);
+	struct ts_policy p = pol_mk(TS_MODE_OBSERVE, 0);
+	const struct ts_event *st = NULL, *en = NULL;
+	uint64_t t0, t1;
+	int i, v0, v1, v2;
+
+	(void)tc;
+	PCHECK(!ck_setup(TS_COOKIES_AUTO), "setup");
+	p.syn_cookies = TS_COOKIES_AUTO;
+	p.cookie_nports = 1;
+	p.cookie_ports[0] = FLOOD_PORT;
+	PCHECK(!policy_put(0, &p), "policy");
+	v0 = verdict(&syn);
+	next_epoch();
+	t0 = coarse_ns();
+	for (i = 0; i < 10000; i++)
+		PCHECK(!send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
+				 FLOOD_PORT, F_SYN, 1000u * (uint32_t)i, 0), "test run");
+	t1 = coarse_ns();
+	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
+		snprintf(why, WHYLEN, "10,000 SYNs crossed an epoch: too slow here");
+		return 1;
+	}
+	next_epoch();
+	syn.sport++;
+	v1 = verdict(&syn); /* rolls the window over: the flood starts, cookies on */
+	ring_buffer__consume(rb);
+	next_epoch();
+	next_epoch();
+	PCHECK(!send_seg(XDP, C4, CPORT, S4, 443, F_SYN, 1, 0), "test run"); /* ends it */
+	ring_buffer__consume(rb);
+	syn.sport++;
+	v2 = verdict(&syn);
+	PCHECK(v0 == XDP_PASS && v1 == XDP_TX && v2 == XDP_PASS,
+	       "verdicts before %d, during %d, after %d: want pass, tx, pass", v0, v1, v2);
+	for (i = 0; i < nevs; i++) {
+		if (evs[i].type != TS_EV_ANOMALY || evs[i].kind != TS_A_SYN_FLOOD)
+			continue;
+		if ((evs[i].detail & 0xff) == TS_FLOOD_START)
+			st = &evs[i];
+		else
+			en = &evs[i];
+	}
+	PCHECK(st && en, "flood events: start %s, end %s", st ? "yes" : "no", en ? "yes" : "no");
+	PCHECK((st->detail & TS_FLOOD_COOKIES) && (en->detail & TS_FLOOD_COOKIES),
+	       "cookies bit: start %u, end %u", !!(st->detail & TS_FLOOD_COOKIES),
+	       !!(en->detail & TS_FLOOD_COOKIES));
+	PCHECK(ck_cnt(TS_C_COOKIE_SENT) == 1, "syncookies_sent %llu, want 1",
+	       (unsigned long long)ck_cnt(TS_C_COOKIE_SENT));
+	return 0;
+}
+
 #define COOKIE_CASES                                                                        \
 	{ "cookies: IPv4 SYN (DF, MSS/SACK/TS/WS) -> XDP_TX SYN-ACK, checksums, options, cookie checks, no entry", \
 	  .post = post_ck_v4 },                                                             \
@@ -388,6 +444,8 @@ static int post_ck_established(const struct tcase *tc, char *why)
 	{ "cookies: off, auto without flood, unlisted port, IPv4 options -> SYN passes untouched", \
 	  .post = post_ck_untouched },                                                      \
 	{ "cookies: an established flow's segments bypass the cookie check",                 \
-	  .post = post_ck_established },
+	  .post = post_ck_established },                                                    \
+	{ "cookies: auto follows a syn_flood on the port: pass, then XDP_TX, then pass; start and end events say so", \
+	  .post = post_ck_auto },
 
 #endif /* TCPSENTRY_TESTS_COOKIE_CASES_H */
