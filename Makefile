@@ -1,7 +1,7 @@
 # tcpsentry: `make` builds, `make test` runs every test layer, `make bench`
 # measures, `make demo` runs the lab. Quiet unless V=1.
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench demo clean
+.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo clean
 
 ifeq ($(V),1)
 Q :=
@@ -140,6 +140,11 @@ test: deps
 
 bench: deps all
 	$(Q)$(BUILD)/bench $(BUILD)
+
+# SYN flood: kernel cookies vs nftables synproxy vs tcpsentry's XDP cookies,
+# in a namespace lab; writes BENCHMARKS.md. Not part of `make test`.
+bench-synflood: deps all $(BUILD)/xdp_drop.bpf.o
+	$(Q)tools/bench_synflood.sh
 
 demo: deps all
 	$(Q)tools/demo.sh
