@@ -9,6 +9,10 @@
  * program writes every varying field (source address, source port, sequence
  * number, both checksums) on every frame and computes the checksums from the
  * constant sums the user side precomputed, never from what the page holds.
+ * A receiver may have rewritten the page in place (an XDP responder turning
+ * the SYN into its SYN-ACK, e.g. tcpsentry's SYN cookies) before it came
+ * back to the pool: the program restores the whole template (and its
+ * length) first.
  * A single thread drives the runs, so the counter needs no atomics.
  */
 #include <linux/bpf.h>
@@ -22,6 +26,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* set by the user side before load */
 const volatile __u32 src_net = 0xc6128000;  /* 198.18.128.0, host order */
+#define TPL_LEN (14 + 20 + 20)
+__u8 tpl[TPL_LEN];     /* the template SYN, as built by the user side (.bss: a const would be folded) */
 const volatile __u32 src_mask = 0x7fff;     /* /17: 32768 addresses */
 const volatile __u32 ip_sum;    /* IPv4 header words, checksum and saddr 0 */
 const volatile __u32 tcp_sum;   /* pseudo header + TCP header, csum, saddr,
@@ -49,10 +55,23 @@ int synflood(struct xdp_md *ctx)
 	__u32 host, saddr, seq, s;
 	__u16 sport;
 
+	/* the page as the template was (a receiver may have rewritten it) */
+	if (end - data != TPL_LEN) {
+		if (bpf_xdp_adjust_tail(ctx, (int)(TPL_LEN - (end - data)))) {
+			bad++;
+			return XDP_DROP;
+		}
+		data = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+		eth = data;
+		ip = (void *)(eth + 1);
+		tcp = (void *)(ip + 1);
+	}
 	if ((void *)(tcp + 1) > end) {
 		bad++;
 		return XDP_DROP;
 	}
+	__builtin_memcpy(data, tpl, TPL_LEN);
 	/* address from the low 15 bits, port from the rest: the first
 	 * 32768 * 64512 frames all have distinct (address, port) sources */
 	host = (__u32)n & src_mask;

@@ -320,6 +320,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synflood: cannot open the BPF object: %s\n", strerror(errno));
 		return 1;
 	}
+	memcpy(skel->bss->tpl, frame, sizeof(frame));
 	s = sum16(frame + 14, 20, 0);
 	skel->rodata->ip_sum = fold32(s);
 	{
