@@ -51,9 +51,11 @@ static __always_inline const __u64 *cookie_key(void)
 	return (const __u64 *)cfg->cookie_key;
 }
 
+/* fold a sum of up to 2^16 32-bit words to the 16-bit one's complement */
 static __always_inline __u16 csum_fold32(__u64 c)
 {
-	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffffffff) + (c >> 32);
+	c = (c & 0xffffffff) + (c >> 32);
 	c = (c & 0xffff) + (c >> 16);
 	c = (c & 0xffff) + (c >> 16);
 	return (__u16)~c;
@@ -102,7 +104,6 @@ __attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p)
 	void *data, *end;
 	__u32 zero = 0, l3, tcp_off, l2, tlen, cookie, low, isn, tsval, cur, i;
 	__u16 mss;
-	__s64 cs;
 	int ws, sack, ts, nxt;
 
 	if (!p)
@@ -137,11 +138,24 @@ __attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p)
 		tsval = (__u32)(now >> 20); /* ~1 ms ticks; the kernel continues from the echo */
 	}
 
-	/* our MSS: the device's MTU less the headers */
+	/* our MSS: the device's MTU less the headers (the MTU cached per CPU,
+	 * looked up once a jiffy) */
 	{
-		__u32 mtu = 0;
+		__u64 j = bpf_jiffies64(), mtu = 0;
 
-		if (bpf_check_mtu(ctx, 0, &mtu, 0, 0) == 0 && mtu > l3 + 20 + 64 && mtu < 65536)
+		if (cn && cn->mtu_jiffies == j) {
+			mtu = cn->mtu;
+		} else {
+			__u32 m = 0;
+
+			if (bpf_check_mtu(ctx, 0, &m, 0, 0) == 0)
+				mtu = m;
+			if (cn) {
+				cn->mtu = mtu;
+				cn->mtu_jiffies = j;
+			}
+		}
+		if (mtu > l3 + 20 + 64 && mtu < 65536)
 			mss = (__u16)(mtu - l3 - 20);
 		else
 			mss = p->family == 6 ? 1440 : 1460;
@@ -185,32 +199,28 @@ __attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p)
 	tlen = (__u32)nxt;
 	hb[12] = (__u8)((tlen / 4) << 4);
 
-	/* checksum: pseudo header (addresses swapped) + header */
-	if (p->family == 6) {
-		struct cookie_pseudo6 ph = {};
-
-		__builtin_memcpy(ph.saddr, p->daddr, 16);
-		__builtin_memcpy(ph.daddr, p->saddr, 16);
-		ph.len = bpf_htonl(tlen);
-		ph.nexthdr = IPPROTO_TCP;
-		cs = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	} else {
-		__u32 ph[3];
-
-		ph[0] = p->daddr[3];
-		ph[1] = p->saddr[3];
-		ph[2] = bpf_htonl((IPPROTO_TCP << 16) | tlen);
-		cs = bpf_csum_diff(NULL, 0, ph, sizeof(ph), 0);
-	}
-	if (cs < 0)
-		return 0;
+	/* checksum: pseudo header (addresses swapped) + header, summed here
+	 * in host-order 32-bit words (a one's complement sum does not care) */
 	tlen &= 63;
 	if (tlen > 40)
 		return 0;
-	cs = bpf_csum_diff(NULL, 0, (__be32 *)hb, tlen, (__u32)cs);
-	if (cs < 0)
-		return 0;
-	((struct tcphdr *)hb)->check = csum_fold32((__u32)cs);
+	{
+		__u64 s = bpf_htonl(IPPROTO_TCP) + bpf_htonl(tlen);
+
+#pragma unroll
+		for (i = 0; i < 4; i++)
+			s += (__u64)p->saddr[i] + p->daddr[i];
+#pragma unroll
+		for (i = 0; i < 10; i++) {
+			__u32 w;
+
+			if (i * 4 >= tlen)
+				break;
+			__builtin_memcpy(&w, hb + i * 4, 4);
+			s += w;
+		}
+		((struct tcphdr *)hb)->check = csum_fold32(s);
+	}
 
 	/* the frame, exactly as long as the SYN-ACK */
 	data = (void *)(long)ctx->data;
@@ -263,10 +273,12 @@ __attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p)
 		ip->check = 0;
 		ip->saddr = p->daddr[3];
 		ip->daddr = p->saddr[3];
-		cs = bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0);
-		if (cs < 0)
-			return 0;
-		ip->check = csum_fold32((__u32)cs);
+		{
+			__u32 *w = (__u32 *)ip;
+			__u64 s = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+
+			ip->check = csum_fold32(s);
+		}
 	}
 	/* the TCP header, word by word */
 	{

@@ -217,6 +217,10 @@ struct ts_counters {
 	 * into a load, so most packets need no clock helper call */
 	__u64 clock_jiffies;
 	__u64 clock_ns;
+	/* this CPU's cached device MTU for the SYN-cookie MSS (bpf/cookie.h),
+	 * refreshed once a jiffy */
+	__u64 mtu_jiffies;
+	__u64 mtu;
 };
 
 /* Counters only userspace writes (the `ustats` array, key 0). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * SYN cookies, as pure C for the BPF object and the host tests: the
- * encoding, the keyed hash (SipHash-2-4 over the tuple, the client's ISN,
+ * encoding, the keyed hash (SipHash-1-3 over the tuple, the client's ISN,
  * a time counter and the option byte) and the MSS tables.
  *
  * The cookie is the ISN of the SYN-ACK tcpsentry answers from XDP:
@@ -56,34 +56,36 @@ static inline __attribute__((always_inline)) __u64 ts_rotl64(__u64 x, int b)
 	do {                                                                   \
 		v3 ^= (m);                                                     \
 		TS_SIPROUND;                                                   \
-		TS_SIPROUND;                                                   \
 		v0 ^= (m);                                                     \
 	} while (0)
 
 /*
- * SipHash-2-4 of six 64-bit words (48 bytes). key: two 64-bit words.
- * The words are taken as they sit in memory on the host (the BPF and host
- * builds both run little-endian here, and each side computes with the
- * same layout, which is all a MAC needs).
+ * SipHash-1-3 (one round per word, three to finish: the variant Rust and
+ * CPython use for their hash tables) of the words m[0..n), n at most 6.
+ * key: two 64-bit words. Words are host order on both sides (the BPF and
+ * host builds both run little-endian here, and each side computes with
+ * the same layout, which is all a MAC needs). A 24-bit MAC that lives two
+ * minutes is brute-forced (2^23 guesses per tuple on average) long before
+ * any weakness of the reduced rounds could matter.
  */
 static inline __attribute__((always_inline)) __u64
-ts_siphash6(const __u64 *k, __u64 m0, __u64 m1, __u64 m2, __u64 m3, __u64 m4, __u64 m5)
+ts_siphash13(const __u64 *k, const __u64 *m, int n)
 {
 	__u64 v0 = 0x736f6d6570736575ull ^ k[0];
 	__u64 v1 = 0x646f72616e646f6dull ^ k[1];
 	__u64 v2 = 0x6c7967656e657261ull ^ k[0];
 	__u64 v3 = 0x7465646279746573ull ^ k[1];
-	__u64 b = 48ull << 56;
+	__u64 b = (__u64)(n * 8) << 56;
+	int i;
 
-	TS_SIPCOMPRESS(m0);
-	TS_SIPCOMPRESS(m1);
-	TS_SIPCOMPRESS(m2);
-	TS_SIPCOMPRESS(m3);
-	TS_SIPCOMPRESS(m4);
-	TS_SIPCOMPRESS(m5);
+#ifdef __clang__
+#pragma unroll
+#endif
+	for (i = 0; i < 6; i++)
+		if (i < n)
+			TS_SIPCOMPRESS(m[i]);
 	TS_SIPCOMPRESS(b);
 	v2 ^= 0xff;
-	TS_SIPROUND;
 	TS_SIPROUND;
 	TS_SIPROUND;
 	TS_SIPROUND;
@@ -94,19 +96,28 @@ ts_siphash6(const __u64 *k, __u64 m0, __u64 m1, __u64 m2, __u64 m3, __u64 m4, __
  * The 24-bit MAC of a cookie. saddr/daddr: the client's and the server's
  * address, 4 words each, network order, IPv4 as v4-mapped IPv6; ports in
  * network order as they sit in the header; isn: the client's ISN (host
- * order); t: the time counter; low: bits 7..0 of the cookie.
+ * order); t: the time counter; low: bits 7..0 of the cookie. IPv4 hashes
+ * three words (the mapped prefix adds nothing), IPv6 six.
  */
 static inline __attribute__((always_inline)) __u32
 ts_cookie_mac(const __u64 *key, const __u32 *saddr, const __u32 *daddr, __u16 sport,
 	      __u16 dport, __u32 isn, __u32 t, __u32 low)
 {
-	__u64 h = ts_siphash6(key, (__u64)saddr[0] | (__u64)saddr[1] << 32,
-			      (__u64)saddr[2] | (__u64)saddr[3] << 32,
-			      (__u64)daddr[0] | (__u64)daddr[1] << 32,
-			      (__u64)daddr[2] | (__u64)daddr[3] << 32,
-			      (__u64)sport << 48 | (__u64)dport << 32 | isn,
-			      (__u64)t << 8 | (low & 0xff));
+	__u64 m[6];
+	__u64 h;
 
+	m[0] = (__u64)sport << 48 | (__u64)dport << 32 | isn;
+	m[1] = (__u64)t << 8 | (low & 0xff);
+	m[2] = (__u64)saddr[3] | (__u64)daddr[3] << 32;
+	if (saddr[0] | saddr[1] | daddr[0] | daddr[1] | (saddr[2] ^ daddr[2]) |
+	    (saddr[2] ^ 0xffff0000u)) { /* not both v4-mapped (::ffff:0:0/96, network order) */
+		m[3] = (__u64)saddr[0] | (__u64)saddr[1] << 32;
+		m[4] = (__u64)daddr[0] | (__u64)daddr[1] << 32;
+		m[5] = (__u64)saddr[2] | (__u64)daddr[2] << 32;
+		h = ts_siphash13(key, m, 6);
+	} else {
+		h = ts_siphash13(key, m, 3);
+	}
 	return (__u32)(h >> 40) << 8;
 }
 
