@@ -74,12 +74,40 @@ static __always_inline void put_be32(__u8 *b, __u32 v)
 	put4(b, v >> 24, v >> 16, v >> 8, v);
 }
 
-/* 1 while cookies answer SYNs to port (host order) */
-static __always_inline int cookie_syn_on(const struct ts_policy *pol, __u16 port)
+/* cookie_syn's stages: syn.cookies=on answers before the flood and scan
+ * sketches, auto after them (it needs the flood state they keep) */
+#define COOKIE_STAGE_ON 0
+#define COOKIE_STAGE_AUTO 1
+
+/* 1 while cookies answer SYNs to port (host order) at this stage */
+static __always_inline int cookie_syn_on(const struct ts_policy *pol, __u16 port, __u32 stage)
 {
-	if (!pol || pol->syn_cookies == TS_COOKIES_OFF || !cookie_port(pol, port))
+	if (!pol || !cookie_port(pol, port))
 		return 0;
-	return pol->syn_cookies == TS_COOKIES_ON || flood_on(port);
+	if (stage == COOKIE_STAGE_ON)
+		return pol->syn_cookies == TS_COOKIES_ON;
+	return pol->syn_cookies == TS_COOKIES_AUTO && flood_on(port);
+}
+
+/* syn.cookies=on: a SYN answered before the sketches still counts in its
+ * port's SYN-flood window (so `syn_flood` is still detected and reported),
+ * but not in the host-wide window, the source HyperLogLog or the port-scan
+ * sketch: the per-SYN cost stays at two per-CPU counters. */
+static __always_inline void cookie_flood_count(__u16 port, __u64 now)
+{
+	__u32 slot = ts_port_slot(port);
+	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
+	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+	__u64 e = ts_epoch(now);
+
+	if (!w || !fl)
+		return;
+	ts_win_advance(w, e);
+	w->syn[e & 1]++;
+	if (fl->port != port)
+		fl->port = port;
+	if (fl->epoch != e)
+		flood_eval(slot, e, now);
 }
 
 struct cookie_pseudo6 {
@@ -96,19 +124,20 @@ struct cookie_pseudo6 {
  * return 1 (the caller returns XDP_TX). 0: pass it on as before. Global:
  * verified once, its frame off the tracker's call chain.
  */
-__attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p)
+__attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p, __u32 stage)
 {
 	__u8 hb[40] = {}; /* the SYN-ACK's TCP header and options */
 	struct ts_counters *cn;
 	const __u64 *key;
 	void *data, *end;
 	__u32 zero = 0, l3, tcp_off, l2, tlen, cookie, low, isn, tsval, cur, i;
+	__u64 now;
 	__u16 mss;
 	int ws, sack, ts, nxt;
 
 	if (!p)
 		return 0;
-	if (!cookie_syn_on(policy_get(), bpf_ntohs(p->dport)))
+	if (!cookie_syn_on(policy_get(), bpf_ntohs(p->dport), stage))
 		return 0;
 	key = cookie_key();
 	if (!key)
@@ -130,13 +159,10 @@ __attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p)
 	ts = !!(p->seg.opts & TS_OPT_TS);
 	low = ts_cookie_low(p->family, p->seg.mss, p->seg.opts & TS_OPT_MSS, ws, sack, ts);
 	isn = p->seg.seq;
-	{
-		__u64 now = bpf_ktime_get_coarse_ns();
-
-		cookie = ts_cookie_mac(key, p->saddr, p->daddr, p->sport, p->dport, isn,
-				       ts_cookie_time(now), low) | low;
-		tsval = (__u32)(now >> 20); /* ~1 ms ticks; the kernel continues from the echo */
-	}
+	now = bpf_ktime_get_coarse_ns();
+	cookie = ts_cookie_mac(key, p->saddr, p->daddr, p->sport, p->dport, isn, ts_cookie_time(now),
+			       low) | low;
+	tsval = (__u32)(now >> 20); /* ~1 ms ticks; the kernel continues from the echo */
 
 	/* our MSS: the device's MTU less the headers (the MTU cached per CPU,
 	 * looked up once a jiffy) */

@@ -87,6 +87,15 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 	switch (v) {
 	case PARSE_TCP:
 		classify(&p, cn);
+		/* syn.cookies=on: a SYN to a cookie port is answered here,
+		 * before the sketches (bpf/cookie.h, cookie_flood_count) */
+		if (dir == DIR_INGRESS && !drop &&
+		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
+		    cookie_syn(ctx, &p, COOKIE_STAGE_ON)) {
+			/* from here, not from cookie_syn: the 512-byte stack */
+			cookie_flood_count(bpf_ntohs(p.dport), clock_coarse(cn));
+			return PROCESS_TX;
+		}
 		/* a SYN over a rate limit (drop == GATE_DROP_LIMITED) is not
 		 * tracked (the kernel never sees it) but still feeds the
 		 * flood and scan sketches: a limited flood is still a flood */
@@ -103,10 +112,10 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 		}
 		if (drop)
 			return 1;
-		/* a SYN to a port SYN cookies protect: answered here */
+		/* syn.cookies=auto: answered while the port's flood is on */
 		if (dir == DIR_INGRESS &&
 		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
-		    cookie_syn(ctx, &p))
+		    cookie_syn(ctx, &p, COOKIE_STAGE_AUTO))
 			return PROCESS_TX;
 		track_segment(&p, dir);
 		/* an unknown tuple's ACK to a cookie port: its cookie decides */
