@@ -213,6 +213,13 @@ int tcpsentry_tc_ingress(struct __sk_buff *skb)
 	int v, marked;
 
 	marked = meta + 4 <= (void *)(long)skb->data && *(__u32 *)meta == TS_COOKIE_META_MAGIC;
+	if (!marked) {
+		/* no cookies configured: nothing to hand over, no parsing */
+		struct ts_policy *pol = policy_get();
+
+		if (!pol || pol->syn_cookies == TS_COOKIES_OFF || !pol->cookie_nports)
+			return TC_ACT_OK;
+	}
 	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
 	    skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
