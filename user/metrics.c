@@ -175,6 +175,18 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 		sample(out, "tcpsentry_events_lost_total", s->ifs[i].iface, NULL, NULL, NULL, NULL,
 		       s->ifs[i].events_lost);
 
+	family(out, "tcpsentry_syncookies_total", "counter",
+	       "SYN cookies: SYNs answered from XDP (sent), ACKs whose cookie checked "
+	       "(validated), ACKs dropped without a socket or a valid cookie (failed), "
+	       "connections handed to the listener (handed_over).");
+	for (i = 0; i < s->n; i++) {
+		static const char *const res[4] = { "sent", "validated", "failed", "handed_over" };
+
+		for (k = 0; k < 4; k++)
+			sample(out, "tcpsentry_syncookies_total", s->ifs[i].iface, "result", res[k],
+			       NULL, NULL, s->ifs[i].syncookies[k]);
+	}
+
 	family(out, "tcpsentry_syn_floods_active", "gauge",
 	       "SYN floods in progress: destination-port slots, and host-wide (0 or 1).");
 	for (i = 0; i < s->n; i++) {

@@ -60,6 +60,10 @@ int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
 	out->pkts_out = c[TS_C_PKTS_OUT];
 	out->opened = c[TS_C_PROMOTE] + c[TS_C_PICKUP];
 	out->events_lost = c[TS_C_EVENTS_LOST];
+	out->syncookies[0] = c[TS_C_COOKIE_SENT];
+	out->syncookies[1] = c[TS_C_COOKIE_VALID];
+	out->syncookies[2] = c[TS_C_COOKIE_FAILED];
+	out->syncookies[3] = c[TS_C_COOKIE_HANDOVER];
 	if (a->anomalies_fd >= 0)
 		ts_percpu_sum(a->anomalies_fd, sizeof(struct ts_anomalies),
 			      offsetof(struct ts_anomalies, count), TS_A_MAX, out->anomalies);

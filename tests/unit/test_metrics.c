@@ -74,6 +74,10 @@ static void snap_example(struct ts_msnap_if *m, const char *iface)
 	m->pkts_out = 900;
 	m->opened = 42;
 	m->events_lost = 3;
+	m->syncookies[0] = 1000000;
+	m->syncookies[1] = 200;
+	m->syncookies[2] = 3;
+	m->syncookies[3] = 199;
 	m->anomalies[TS_A_BAD_FLAGS] = 5;
 	m->anomalies[TS_A_HALF_OPEN_TIMEOUT] = 2;
 	m->have_hist = 1;
@@ -104,6 +108,7 @@ static void test_every_family_has_help_and_type(void **state)
 		{ "tcpsentry_handshake_seconds", "histogram" },
 		{ "tcpsentry_anomalies_total", "counter" },
 		{ "tcpsentry_events_lost_total", "counter" },
+		{ "tcpsentry_syncookies_total", "counter" },
 		{ "tcpsentry_syn_floods_active", "gauge" },
 		{ "tcpsentry_flow_table_entries", "gauge" },
 		{ "tcpsentry_flow_table_capacity", "gauge" },
@@ -162,6 +167,10 @@ static void test_values(void **state)
 	assert_true(must(t, "tcpsentry_anomalies_total{iface=\"veth0\",kind=\"bad_flags\"}") == 5);
 	assert_true(must(t, "tcpsentry_anomalies_total{iface=\"veth0\",kind=\"half_open_timeout\"}") == 2);
 	assert_true(must(t, "tcpsentry_events_lost_total{iface=\"veth0\"}") == 3);
+	assert_true(must(t, "tcpsentry_syncookies_total{iface=\"veth0\",result=\"sent\"}") == 1000000);
+	assert_true(must(t, "tcpsentry_syncookies_total{iface=\"veth0\",result=\"validated\"}") == 200);
+	assert_true(must(t, "tcpsentry_syncookies_total{iface=\"veth0\",result=\"failed\"}") == 3);
+	assert_true(must(t, "tcpsentry_syncookies_total{iface=\"veth0\",result=\"handed_over\"}") == 199);
 	assert_true(must(t, "tcpsentry_flow_table_entries{iface=\"veth0\",table=\"flows\"}") == 9);
 	assert_true(must(t, "tcpsentry_flow_table_entries{iface=\"veth0\",table=\"embryonic\"}") == 1);
 	assert_true(must(t, "tcpsentry_flow_table_capacity{iface=\"veth0\",table=\"flows\"}") == 1048576);
