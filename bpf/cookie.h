@@ -110,14 +110,6 @@ static __always_inline void cookie_flood_count(__u16 port, __u64 now)
 		flood_eval(slot, e, now);
 }
 
-struct cookie_pseudo6 {
-	__u32 saddr[4];
-	__u32 daddr[4];
-	__be32 len;
-	__u8 zero[3];
-	__u8 nexthdr;
-};
-
 /*
  * A SYN (no ACK, RST or FIN) of any tuple, parsed with its options. If
  * cookies are on for its port, rewrite the frame into our SYN-ACK and
@@ -226,7 +218,10 @@ __attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p, __u3
 	hb[12] = (__u8)((tlen / 4) << 4);
 
 	/* checksum: pseudo header (addresses swapped) + header, summed here
-	 * in host-order 32-bit words (a one's complement sum does not care) */
+	 * in host-order 32-bit words (a one's complement sum does not care).
+	 * The 32-bit length and next-header words are IPv6's pseudo header;
+	 * for IPv4 they sum to the same 16-bit words (0, proto, length), and
+	 * the v4-mapped prefix adds 0xffff twice: a one's complement zero. */
 	tlen &= 63;
 	if (tlen > 40)
 		return 0;
