@@ -530,6 +530,22 @@ static void test_policy_set_edges(void **state)
 		{ "action", "drop", 0, "unknown key 'action'" },
 		{ "", "1", 0, "unknown key ''" },
 		{ "ban_seconds ", "1", 0, "unknown key 'ban_seconds '" },
+		{ "syn.cookies", "on", 1, NULL },
+		{ "syn.cookies", "auto", 1, NULL },
+		{ "syn.cookies", "off", 1, NULL },
+		{ "syn.cookies", "ON", 0, "bad value 'ON' for syn.cookies (off, auto or on)" },
+		{ "syn.cookies", "1", 0, "off, auto or on" },
+		{ "syn.cookie_ports", "80", 1, NULL },
+		{ "syn.cookie_ports", "80,443, 8080,65535", 1, NULL },
+		{ "syn.cookie_ports", "none", 1, NULL },
+		{ "syn.cookie_ports", "", 1, NULL },
+		{ "syn.cookie_ports", "1,2,3,4,5", 0, "too many ports in syn.cookie_ports (at most 4)" },
+		{ "syn.cookie_ports", "80,80", 0, "port 80 twice in syn.cookie_ports" },
+		{ "syn.cookie_ports", "0", 0, "bad port '0' in syn.cookie_ports (1 to 65535)" },
+		{ "syn.cookie_ports", "65536", 0, "bad port '65536'" },
+		{ "syn.cookie_ports", "80;443", 0, "bad port '80;443'" },
+		{ "syn.cookie_ports", "http", 0, "bad port 'http'" },
+		{ "syn.cookie_ports", "80 ,443", 0, "bad port '80 '" },
 	};
 	struct ts_policy p, before;
 	char err[256];
@@ -558,6 +574,19 @@ static void test_policy_set_edges(void **state)
 	assert_int_equal(ts_policy_set(&p, "action.fragment", "drop", NULL, 0), 0);
 	assert_int_equal(p.action_fragment, TS_ACT_DROP);
 	assert_int_equal(ts_policy_set(&p, "nope", "1", NULL, 0), -1); /* no err buffer: fine */
+	/* the cookie keys, as the datapath reads them */
+	assert_int_equal(p.syn_cookies, TS_COOKIES_OFF);
+	assert_int_equal(p.cookie_nports, 0);
+	assert_int_equal(ts_policy_set(&p, "syn.cookies", "auto", NULL, 0), 0);
+	assert_int_equal(p.syn_cookies, TS_COOKIES_AUTO);
+	assert_int_equal(ts_policy_set(&p, "syn.cookie_ports", "443, 80", NULL, 0), 0);
+	assert_int_equal(p.cookie_nports, 2);
+	assert_int_equal(p.cookie_ports[0], 443);
+	assert_int_equal(p.cookie_ports[1], 80);
+	assert_int_equal(p.cookie_ports[2], 0);
+	assert_int_equal(ts_policy_set(&p, "syn.cookie_ports", "none", NULL, 0), 0);
+	assert_int_equal(p.cookie_nports, 0);
+	assert_int_equal(p.cookie_ports[0], 0);
 }
 
 static void test_cidr_parse_edges(void **state)
@@ -691,6 +720,8 @@ static void test_policy_print_json(void **state)
 	ts_policy_defaults(&p);
 	assert_int_equal(ts_policy_set(&p, "mode", "enforce", NULL, 0), 0);
 	assert_int_equal(ts_policy_set(&p, "syn.rate_per_source", "100000000", NULL, 0), 0);
+	assert_int_equal(ts_policy_set(&p, "syn.cookies", "on", NULL, 0), 0);
+	assert_int_equal(ts_policy_set(&p, "syn.cookie_ports", "80,443", NULL, 0), 0);
 	f = open_memstream(&json, &jn);
 	assert_non_null(f);
 	ts_policy_print(f, &p, 1);
@@ -707,6 +738,8 @@ static void test_policy_print_json(void **state)
 	assert_non_null(strstr(obj, "\"mode\":\"enforce\""));
 	assert_non_null(strstr(obj, "\"syn.rate_per_source\":100000000"));
 	assert_non_null(strstr(obj, "\"action.port_scan\":\"ban\""));
+	assert_non_null(strstr(obj, "\"syn.cookies\":\"on\""));
+	assert_non_null(strstr(obj, "\"syn.cookie_ports\":\"80,443\""));
 	/* every key `policy keys` lists is in it, once */
 	for (k = strtok_r(keys, "\n", &save); k; k = strtok_r(NULL, "\n", &save)) {
 		char name[64], pat[80], *at;
