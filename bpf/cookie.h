@@ -113,17 +113,17 @@ static __always_inline void cookie_flood_count(__u16 port, __u64 now)
 /*
  * A SYN (no ACK, RST or FIN) of any tuple, parsed with its options. If
  * cookies are on for its port, rewrite the frame into our SYN-ACK and
- * return 1 (the caller returns XDP_TX). 0: pass it on as before. Global:
- * verified once, its frame off the tracker's call chain.
+ * return 1 (the caller returns XDP_TX). 0: pass it on as before. now: the
+ * coarse clock (the per-CPU cached one). Global: verified once, its frame
+ * off the tracker's call chain.
  */
-__attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p, __u32 stage)
+__attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p, __u32 stage, __u64 now)
 {
 	__u8 hb[40] = {}; /* the SYN-ACK's TCP header and options */
 	struct ts_counters *cn;
 	const __u64 *key;
 	void *data, *end;
 	__u32 zero = 0, l3, tcp_off, l2, tlen, cookie, low, isn, tsval, cur, i;
-	__u64 now;
 	__u16 mss;
 	int ws, sack, ts, nxt;
 
@@ -151,7 +151,6 @@ __attribute__((noinline)) int cookie_syn(struct xdp_md *ctx, struct pkt *p, __u3
 	ts = !!(p->seg.opts & TS_OPT_TS);
 	low = ts_cookie_low(p->family, p->seg.mss, p->seg.opts & TS_OPT_MSS, ws, sack, ts);
 	isn = p->seg.seq;
-	now = bpf_ktime_get_coarse_ns();
 	cookie = ts_cookie_mac(key, p->saddr, p->daddr, p->sport, p->dport, isn, ts_cookie_time(now),
 			       low) | low;
 	tsval = (__u32)(now >> 20); /* ~1 ms ticks; the kernel continues from the echo */

@@ -91,7 +91,7 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 		 * before the sketches (bpf/cookie.h, cookie_flood_count) */
 		if (dir == DIR_INGRESS && !drop &&
 		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
-		    cookie_syn(ctx, &p, COOKIE_STAGE_ON)) {
+		    cookie_syn(ctx, &p, COOKIE_STAGE_ON, clock_coarse(cn))) {
 			/* from here, not from cookie_syn: the 512-byte stack */
 			cookie_flood_count(bpf_ntohs(p.dport), clock_coarse(cn));
 			return PROCESS_TX;
@@ -115,7 +115,7 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 		/* syn.cookies=auto: answered while the port's flood is on */
 		if (dir == DIR_INGRESS &&
 		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
-		    cookie_syn(ctx, &p, COOKIE_STAGE_AUTO))
+		    cookie_syn(ctx, &p, COOKIE_STAGE_AUTO, clock_coarse(cn)))
 			return PROCESS_TX;
 		track_segment(&p, dir);
 		/* an unknown tuple's ACK to a cookie port: its cookie decides */
