@@ -178,6 +178,18 @@ static __always_inline int syn_limits(const struct pkt *p, const struct ts_polic
 	return 0;
 }
 
+/* 1 if the gate has anything to decide for this segment: lists loaded,
+ * bans possible, or a SYN with a limit set. Inlined, so an ordinary
+ * segment under an empty policy pays two array lookups, not a call. */
+static __always_inline int gate_wanted(const struct pkt *p)
+{
+	struct ts_policy *pol = policy_get();
+
+	return pol && ((pol->flags & (TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY)) ||
+		       ((p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_SYN &&
+			(pol->syn_rate_per_source | pol->syn_rate_per_port)));
+}
+
 /*
  * The gate every ingress TCP segment (and every fragment or unparsed
  * chain) passes before it is tracked. Marks an allowlisted source's packet

@@ -66,7 +66,7 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 		v = parse_tcp(c, &p);
 	/* lists and SYN limits, before the options: a denied source's
 	 * segment is dropped here, early and cheaply, and feeds nothing */
-	if (v == PARSE_TCP && dir == DIR_INGRESS) {
+	if (v == PARSE_TCP && dir == DIR_INGRESS && gate_wanted(&p)) {
 		drop = policy_gate(&p, GATE_TCP, clock_coarse(cn));
 		if (drop == GATE_DROP_NOW) {
 			count(cn, TS_C_TCP);
