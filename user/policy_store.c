@@ -367,12 +367,14 @@ int ts_list_del(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c)
 		struct ts_list_val v;
 
 		host_key(&k, c, cur.list_gen & 1);
-		if (bpf_map_lookup_elem(a->hosts_fd, &k, &v) || !(v.lists & list_bit(l)) ||
-		    (l == TS_LIST_DENY && v.reason)) /* a ban is not the operator's to del */
+		/* `deny del` of a banned address lifts the ban */
+		if (bpf_map_lookup_elem(a->hosts_fd, &k, &v) || !(v.lists & list_bit(l)))
 			return -ENOENT;
 		v.lists &= ~list_bit(l);
-		if (l == TS_LIST_DENY)
+		if (l == TS_LIST_DENY) {
 			v.expires_ns = 0;
+			v.reason = 0;
+		}
 		e = v.lists ? bpf_map_update_elem(a->hosts_fd, &k, &v, 0) :
 			      bpf_map_delete_elem(a->hosts_fd, &k);
 		if (e)

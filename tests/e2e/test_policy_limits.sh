@@ -6,7 +6,8 @@
 # - a port scan bans its source (policy bans names it), the ban drops the
 #   source's connections, and expires after ban_seconds;
 # - an allowlisted source that floods SYNs and scans is never limited nor
-#   banned.
+#   banned;
+# - `deny del` lifts a ban early.
 . "$(dirname "$0")/lib.sh"
 C4B=198.18.0.3 C4A=198.18.0.4
 
@@ -83,7 +84,25 @@ ts_run -n "$SNS" policy bans -j
 [ -z "$TS_OUT" ] && pass "allowlisted scanner: not banned" || fail "allowlisted scanner banned: $TS_OUT"
 connect_n "$CNS" "$C4A" "$S4" 80 3
 [ "$CONN_OK" = 3 ] && pass "allowlisted scanner still connects (3/3)" || fail "allowlisted: $CONN_OK/3"
+# a ban lifted early by hand: scan again from C4B, then deny del (no
+# rate limit now: the scan's SYNs would have used C4B's allowance up)
+ts_run -n "$SNS" policy set syn.rate_per_source=0 || fail "policy set: $TS_ERR"
+in_ns "$CNS" timeout 20 "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan3" 2>&1
+import socket, sys, time
+socks = []
+for p in range(22001, 22051):
+    s = socket.socket(); s.bind((sys.argv[1], 0)); s.setblocking(False)
+    s.connect_ex((sys.argv[2], p)); socks.append(s)
+time.sleep(0.3)
+PY
+ts_run -n "$SNS" policy bans -j
+grep -q "\"source\":\"$C4B\"" <<<"$TS_OUT" && pass "banned again after a second scan" ||
+	fail "no ban after the second scan: $TS_OUT"
+ts_run -n "$SNS" policy deny del "$C4B" || fail "deny del of the ban: exit $TS_RC: $TS_ERR"
+connect_n "$CNS" "$C4B" "$S4" 80 3
+[ "$CONN_OK" = 3 ] && pass "deny del lifted the ban at once: $C4B connects (3/3)" ||
+	fail "after deny del of the ban: $C4B connected $CONN_OK/3"
 ps=$(stats_field "$SNS" 's["anomalies"]["port_scan"]')
-[ "$ps" = 2 ] && pass "both scans detected (anomalies.port_scan 2): the allowlist exempts, it does not blind" ||
-	fail "anomalies.port_scan '$ps', expected 2"
+[ "$ps" = 3 ] && pass "every scan detected (anomalies.port_scan 3): the allowlist exempts, it does not blind" ||
+	fail "anomalies.port_scan '$ps', expected 3"
 finish
