@@ -79,6 +79,15 @@ static __always_inline void put_be32(__u8 *b, __u32 v)
 #define COOKIE_STAGE_ON 0
 #define COOKIE_STAGE_AUTO 1
 
+/* 1 if the policy has cookies on or auto at all: inlined, so a SYN under
+ * syn.cookies=off (the default) pays no call into cookie_syn */
+static __always_inline int cookies_configured(void)
+{
+	struct ts_policy *pol = policy_get();
+
+	return pol && pol->syn_cookies != TS_COOKIES_OFF;
+}
+
 /* 1 while cookies answer SYNs to port (host order) at this stage */
 static __always_inline int cookie_syn_on(const struct ts_policy *pol, __u16 port, __u32 stage)
 {

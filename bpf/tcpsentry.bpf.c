@@ -91,6 +91,7 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 		 * before the sketches (bpf/cookie.h, cookie_flood_count) */
 		if (dir == DIR_INGRESS && !drop &&
 		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
+		    cookies_configured() &&
 		    cookie_syn(ctx, &p, COOKIE_STAGE_ON, clock_coarse(cn))) {
 			/* from here, not from cookie_syn: the 512-byte stack */
 			cookie_flood_count(bpf_ntohs(p.dport), clock_coarse(cn));
@@ -115,6 +116,7 @@ static __always_inline int process(void *ctx, struct cursor *c, int dir)
 		/* syn.cookies=auto: answered while the port's flood is on */
 		if (dir == DIR_INGRESS &&
 		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
+		    cookies_configured() &&
 		    cookie_syn(ctx, &p, COOKIE_STAGE_AUTO, clock_coarse(cn)))
 			return PROCESS_TX;
 		track_segment(&p, dir);
