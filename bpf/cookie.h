@@ -74,6 +74,24 @@ static __always_inline void put_be32(__u8 *b, __u32 v)
 	put4(b, v >> 24, v >> 16, v >> 8, v);
 }
 
+/* the socket-lookup tuple of a segment (its sender is the remote end);
+ * returns the size bpf_skc_lookup_tcp wants for its family */
+static __always_inline __u32 sock_tuple_of(struct bpf_sock_tuple *t, const struct pkt *p)
+{
+	if (p->family == 6) {
+		__builtin_memcpy(t->ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(t->ipv6.daddr, p->daddr, 16);
+		t->ipv6.sport = p->sport;
+		t->ipv6.dport = p->dport;
+		return sizeof(t->ipv6);
+	}
+	t->ipv4.saddr = p->saddr[3];
+	t->ipv4.daddr = p->daddr[3];
+	t->ipv4.sport = p->sport;
+	t->ipv4.dport = p->dport;
+	return sizeof(t->ipv4);
+}
+
 /* cookie_syn's stages: syn.cookies=on answers before the flood and scan
  * sketches, auto after them (it needs the flood state they keep) */
 #define COOKIE_STAGE_ON 0
@@ -422,19 +440,7 @@ __attribute__((noinline)) int cookie_ack(struct xdp_md *ctx, struct pkt *p)
 
 	/* not our cookie: a socket the kernel already holds (a connection
 	 * older than the cookies, a handshake it answered itself) passes */
-	if (p->family == 6) {
-		__builtin_memcpy(tup.ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(tup.ipv6.daddr, p->daddr, 16);
-		tup.ipv6.sport = p->sport;
-		tup.ipv6.dport = p->dport;
-		tsz = sizeof(tup.ipv6);
-	} else {
-		tup.ipv4.saddr = p->saddr[3];
-		tup.ipv4.daddr = p->daddr[3];
-		tup.ipv4.sport = p->sport;
-		tup.ipv4.dport = p->dport;
-		tsz = sizeof(tup.ipv4);
-	}
+	tsz = sock_tuple_of(&tup, p);
 	sk = bpf_skc_lookup_tcp(ctx, &tup, tsz, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		goto fail; /* nothing listens: the kernel would only answer with an RST */
@@ -548,19 +554,7 @@ __attribute__((noinline)) int cookie_handover(struct __sk_buff *skb, struct pkt 
 		attrs.rcv_tsval = p->tsval;
 		attrs.rcv_tsecr = p->tsecr;
 	}
-	if (p->family == 6) {
-		__builtin_memcpy(tup.ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(tup.ipv6.daddr, p->daddr, 16);
-		tup.ipv6.sport = p->sport;
-		tup.ipv6.dport = p->dport;
-		tsz = sizeof(tup.ipv6);
-	} else {
-		tup.ipv4.saddr = p->saddr[3];
-		tup.ipv4.daddr = p->daddr[3];
-		tup.ipv4.sport = p->sport;
-		tup.ipv4.dport = p->dport;
-		tsz = sizeof(tup.ipv4);
-	}
+	tsz = sock_tuple_of(&tup, p);
 	skc = bpf_skc_lookup_tcp(skb, &tup, tsz, BPF_F_CURRENT_NETNS, 0);
 	if (!skc)
 		return 0;

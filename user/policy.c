@@ -14,6 +14,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "format.h"
+#include "gc.h"
 #include "log.h"
 #include "pins.h"
 #include "policy_file.h"
@@ -47,7 +48,7 @@ static void show_lists(const struct ts_att *a, int json)
 {
 	struct ts_list_entry *v = NULL;
 	size_t n = 0, i, shown = 0;
-	__u64 now = ts_mono_ns();
+	__u64 now = ts_now_ns();
 	char buf[64];
 	int l;
 
@@ -114,7 +115,7 @@ static int show(const struct ts_att *a, int json)
 static int bans(const struct ts_att *a, int json)
 {
 	struct ts_list_entry *v = NULL;
-	__u64 now = ts_mono_ns();
+	__u64 now = ts_now_ns();
 	size_t n = 0, i;
 	char buf[64];
 	int e = ts_list_read(a, TS_LIST_DENY, &v, &n);

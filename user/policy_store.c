@@ -5,18 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "gc.h"
 #include "policy_store.h"
-
-__u64 ts_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 int ts_policy_lock(const struct ts_att *a)
 {
@@ -303,7 +295,7 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 {
 	struct ts_policy cur, np = *p;
 	struct gen_ctx bans;
-	__u64 now = ts_mono_ns();
+	__u64 now = ts_now_ns();
 	__u32 g;
 	size_t i;
 	int e;
@@ -351,7 +343,7 @@ int ts_list_add(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c,
 
 	if (e)
 		return e;
-	e = put(a, l, c, cur.list_gen & 1, ttl, ts_mono_ns());
+	e = put(a, l, c, cur.list_gen & 1, ttl, ts_now_ns());
 	return e ? e : refresh_flags(a);
 }
 
@@ -490,7 +482,7 @@ static int sweep_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
 
 long ts_list_sweep(const struct ts_att *a)
 {
-	struct sweep_ctx s = { .now = ts_mono_ns() };
+	struct sweep_ctx s = { .now = ts_now_ns() };
 
 	walk(a->deny_fd, sizeof(struct ts_lpm_key), sweep_cb, &s);
 	walk(a->hosts_fd, sizeof(struct ts_host_key), sweep_cb, &s);

@@ -63,7 +63,4 @@ int ts_list_read(const struct ts_att *a, enum ts_list l, struct ts_list_entry **
  * Returns how many were removed. */
 long ts_list_sweep(const struct ts_att *a);
 
-/* CLOCK_MONOTONIC now, ns (the datapath's clock for expiries) */
-__u64 ts_mono_ns(void);
-
 #endif /* TCPSENTRY_POLICY_STORE_H */
