@@ -1,5 +1,6 @@
 # tcpsentry: `make` builds, `make test` runs every test layer, `make bench`
-# measures, `make demo` runs the lab. Quiet unless V=1.
+# measures, `make demo` runs the lab, `make install` installs the binary and
+# its man page (PREFIX, DESTDIR). Quiet unless V=1.
 #
 # One object per source under build/, in three flavours: build/obj (plain),
 # build/asan (ASan/UBSan: unit-asan, bpftest, the binary e2e drives) and
@@ -8,7 +9,7 @@
 # come from the compiler (-MMD).
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo clean
+.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo install clean
 
 ifeq ($(V),1)
 Q :=
@@ -24,6 +25,9 @@ CC      ?= gcc
 BUILD   ?= build
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -dumpmachine)
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
 
 CFLAGS_COMMON := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 		 -Iinclude -Iuser/lib -Itools -I$(BUILD) -MMD -MP
@@ -184,6 +188,13 @@ bench-synflood: deps all
 
 demo: deps all
 	$(Q)tools/demo.sh
+
+install: tcpsentry docs/tcpsentry.8
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/tcpsentry)
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	$(Q)install -m 0755 tcpsentry $(DESTDIR)$(SBINDIR)/tcpsentry
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/tcpsentry.8)
+	$(Q)install -m 0644 docs/tcpsentry.8 $(DESTDIR)$(MANDIR)/man8/tcpsentry.8
 
 clean:
 	$(Q)rm -rf $(BUILD) tcpsentry
