@@ -61,12 +61,7 @@ int cmd_attach(int argc, char **argv)
 			fprintf(stderr, "tcpsentry attach: %s\n", msg);
 			return 2;
 		}
-		if (o.attach.syn_flood_rate)
-			doc.pol.syn_flood_rate = o.attach.syn_flood_rate;
-		if (o.attach.syn_flood_complete_pct)
-			doc.pol.syn_flood_complete_pct = o.attach.syn_flood_complete_pct;
-		if (o.attach.scan_ports)
-			doc.pol.scan_ports = o.attach.scan_ports;
+		ts_attach_thresholds(&o.attach, &doc.pol);
 	}
 	rc = ts_attach(ifname, &o.attach, o.policy ? &doc : NULL, &made);
 	if (!rc)

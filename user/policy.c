@@ -149,8 +149,7 @@ static int bans(const struct ts_att *a, int json)
 
 		if (!b->val.reason || (b->val.expires_ns && b->val.expires_ns <= now))
 			continue;
-		ts_cidr_format(buf, sizeof(buf), &b->cidr);
-		*strchr(buf, '/') = 0; /* a ban is one address */
+		ts_fmt_ip(buf, sizeof(buf), b->cidr.addr, b->cidr.family); /* a ban: one address */
 		if (json) {
 			printf("{\"iface\":\"");
 			ts_json_str(stdout, a->ifname);

@@ -138,12 +138,7 @@ static int load_policy(const struct daemon *d, struct ts_policy_doc *doc, char *
 {
 	if (ts_policy_doc_load(d->policy, doc, msg, n))
 		return -1;
-	if (d->attach->syn_flood_rate)
-		doc->pol.syn_flood_rate = d->attach->syn_flood_rate;
-	if (d->attach->syn_flood_complete_pct)
-		doc->pol.syn_flood_complete_pct = d->attach->syn_flood_complete_pct;
-	if (d->attach->scan_ports)
-		doc->pol.scan_ports = d->attach->scan_ports;
+	ts_attach_thresholds(d->attach, &doc->pol);
 	return 0;
 }
 

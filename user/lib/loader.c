@@ -240,6 +240,16 @@ static int load(struct build *b)
 	return 0;
 }
 
+void ts_attach_thresholds(const struct ts_attach_opts *o, struct ts_policy *p)
+{
+	if (o->syn_flood_rate)
+		p->syn_flood_rate = o->syn_flood_rate;
+	if (o->syn_flood_complete_pct)
+		p->syn_flood_complete_pct = o->syn_flood_complete_pct;
+	if (o->scan_ports)
+		p->scan_ports = o->scan_ports;
+}
+
 /* the policy file, settings and lists, swapped in over the defaults by
  * the policy store, through the maps of the object just loaded */
 static int write_doc(struct build *b)
@@ -273,12 +283,7 @@ static int write_config(struct build *b)
 
 	ts_policy_defaults(&pol);
 	pol.version = 1;
-	if (b->o->syn_flood_rate)
-		pol.syn_flood_rate = b->o->syn_flood_rate;
-	if (b->o->syn_flood_complete_pct)
-		pol.syn_flood_complete_pct = b->o->syn_flood_complete_pct;
-	if (b->o->scan_ports)
-		pol.scan_ports = b->o->scan_ports;
+	ts_attach_thresholds(b->o, &pol);
 	if (getrandom(&cfg.hash_seed, sizeof(cfg.hash_seed), 0) != sizeof(cfg.hash_seed))
 		cfg.hash_seed = (__u32)time(NULL) ^ (__u32)getpid();
 	/* the SYN-cookie MAC key; none (all zero) without the hand-over */

@@ -34,6 +34,10 @@ struct ts_attach_opts {
 extern const struct ts_opt ts_attach_options[];
 #define TS_ATTACH_DEFAULTS { .max_flows = TS_DEFAULT_MAX_FLOWS, .max_embryonic = TS_DEFAULT_MAX_EMBRYONIC }
 
+/* the threshold options given (not 0) over the values of policy p */
+struct ts_policy;
+void ts_attach_thresholds(const struct ts_attach_opts *o, struct ts_policy *p);
+
 /* What an attach made. */
 struct ts_attached {
 	int xdp_mode;            /* TS_XDP_NATIVE or TS_XDP_GENERIC */
