@@ -55,7 +55,10 @@ $(BUILD)/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-# (lab tools' programs)
+# (lab tools' programs, and the bench's yardsticks: the empty program and
+# the reference, which parses with the datapath's own parser)
+TOOL_BPF_OBJS := $(BUILD)/empty.bpf.o $(BUILD)/ref.bpf.o
+$(BUILD)/ref.bpf.o: $(BPF_HDRS)
 $(BUILD)/%.bpf.o: tools/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -92,7 +95,8 @@ $(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h user/format.c user/gc.c user/polic
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(filter %.c,$^) -o $@ $(LDLIBS)
 
-$(BUILD)/bench: tools/bench.c tools/bench_scrape.c tools/bench_scrape.h $(LIB_SRCS) $(BPF_OBJS) $(USER_HDRS) \
+$(BUILD)/bench: tools/bench.c tools/bench_scrape.c tools/bench_scrape.h $(LIB_SRCS) $(BPF_OBJS) \
+		$(TOOL_BPF_OBJS) $(USER_HDRS) \
 		$(BUILD)/tcpsentry.skel.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) -Itools tools/bench.c tools/bench_scrape.c $(LIB_SRCS) -o $@ $(LDLIBS)

@@ -4,7 +4,7 @@
  * TS_EV_ANOMALY ring-buffer event when the kind's per-CPU token bucket
  * allows it (TS_RL_RATE/s, burst TS_RL_BURST), carrying how many events of
  * the kind were suppressed since the last one written. The decisions
- * themselves are pure functions in include/tcpsentry/anomaly.h and the
+ * themselves are pure functions in include/tcpsentry/anomaly_rules.h and the
  * state machine (RST verdicts).
  */
 #ifndef TCPSENTRY_BPF_ANOMALY_H
@@ -12,7 +12,7 @@
 
 #include "maps.h"
 #include "policy.h"
-#include <tcpsentry/anomaly.h>
+#include <tcpsentry/anomaly_rules.h>
 
 /* The facts of one anomaly (BPF functions take five arguments). */
 struct anom_facts {

@@ -28,7 +28,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "flood.h"
-#include <tcpsentry/cookie.h>
+#include <tcpsentry/cookie_mac.h>
 #include <tcpsentry/fsm.h>
 
 /* XDP -> tc ingress: the frame's ACK carried a valid cookie */

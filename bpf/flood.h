@@ -25,8 +25,6 @@
 #include <tcpsentry/sketch.h>
 #include <tcpsentry/flowkey.h>
 
-#define TS_MAX_CPUS 512 /* CPUs summed at rollover (the kernel's nr_cpu_ids bounds it first) */
-
 /* global: the verifier checks the register loop once */
 __attribute__((noinline)) __u32 hll_estimate(struct ts_flood *fl)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Every map of the datapath, in one place. Sizes are defaults that
+/* Every map of the datapath, in one place. Sizes come from
+ * include/tcpsentry/consts.h; those of the flow tables are defaults that
  * userspace overrides before load (bpf_map__set_max_entries). */
 #ifndef TCPSENTRY_MAPS_H
 #define TCPSENTRY_MAPS_H
@@ -9,19 +10,11 @@
 #include <tcpsentry/abi.h>
 #include <tcpsentry/sketch.h>
 
-#ifndef TS_MAX_FLOWS
-#define TS_MAX_FLOWS (1 << 20)      /* --max-flows */
-#endif
-#ifndef TS_MAX_EMBRYONIC
-#define TS_MAX_EMBRYONIC (1 << 18)  /* --max-embryonic */
-#endif
-#define TS_EVENTS_BYTES (1 << 22)   /* 4 MiB: ~65k events of slack for a slow reader */
-
 /* Connections whose handshake completed, or picked up mid-stream. A SYN
  * flood never inserts here, so it cannot evict an established flow. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TS_MAX_FLOWS);
+	__uint(max_entries, TS_DEFAULT_MAX_FLOWS);
 	__type(key, struct ts_flow_key);
 	__type(value, struct ts_flow);
 } flows SEC(".maps");
@@ -29,7 +22,7 @@ struct {
 /* Half-open connections: SYN seen, handshake not finished. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TS_MAX_EMBRYONIC);
+	__uint(max_entries, TS_DEFAULT_MAX_EMBRYONIC);
 	__type(key, struct ts_flow_key);
 	__type(value, struct ts_flow);
 } embryonic SEC(".maps");
@@ -151,10 +144,6 @@ struct {
 	__type(value, struct ts_policy);
 } policy SEC(".maps");
 
-#ifndef TS_MAX_LIST
-#define TS_MAX_LIST 262144 /* allow and deny entries, both generations and bans */
-#endif
-
 /* Source prefixes never dropped, banned or rate-limited (struct ts_lpm_key). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -240,8 +229,8 @@ struct {
 } ustats SEC(".maps");
 
 /* Handshake-time histogram, log2 buckets of microseconds, per CPU
- * (include/tcpsentry/metrics.h): one increment per completed handshake. */
-#include <tcpsentry/metrics.h>
+ * (include/tcpsentry/hs_hist.h): one increment per completed handshake. */
+#include <tcpsentry/hs_hist.h>
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Datapath side of the metrics that are not plain counters (see
- * include/tcpsentry/metrics.h). */
+ * include/tcpsentry/hs_hist.h). */
 #ifndef TCPSENTRY_BPF_METRICS_H
 #define TCPSENTRY_BPF_METRICS_H
 
 #include "maps.h"
-#include <tcpsentry/metrics.h>
+#include <tcpsentry/hs_hist.h>
 
 /* a completed handshake: count its time in the log2 histogram (flows
  * whose handshake the local host did not time have handshake_us 0 and are

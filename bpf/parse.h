@@ -16,10 +16,6 @@
 #include <bpf/bpf_endian.h>
 #include <tcpsentry/abi.h>
 
-#define TS_MAX_VLAN 2       /* 802.1ad outer + 802.1Q inner */
-#define TS_MAX_V6_EXT 6     /* extension headers followed before giving up */
-#define TS_MAX_TCP_OPTS 40  /* option bytes: doff 15 -> 40 bytes */
-
 /* parse verdicts: PARSE_TCP continues; the rest are terminal */
 enum parse_verdict {
 	PARSE_TCP = 0,

@@ -179,18 +179,14 @@ int tcpsentry_xdp(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* bytes of headers we want linear at tc: Ethernet + 2 VLAN tags + IPv6 with
- * a few extension headers + TCP with options */
-#define TC_PULL_LEN 192
-
 SEC("tc")
 int tcpsentry_tc_egress(struct __sk_buff *skb)
 {
 	struct cursor c;
 
-	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
+	if ((long)skb->data + TS_TC_PULL_LEN > (long)skb->data_end &&
 	    skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+		bpf_skb_pull_data(skb, skb->len < TS_TC_PULL_LEN ? skb->len : TS_TC_PULL_LEN);
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	c.start = c.pos;
@@ -222,9 +218,9 @@ int tcpsentry_tc_ingress(struct __sk_buff *skb)
 		if (!pol || pol->syn_cookies == TS_COOKIES_OFF || !pol->cookie_nports)
 			return TC_ACT_OK;
 	}
-	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
+	if ((long)skb->data + TS_TC_PULL_LEN > (long)skb->data_end &&
 	    skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+		bpf_skb_pull_data(skb, skb->len < TS_TC_PULL_LEN ? skb->len : TS_TC_PULL_LEN);
 	c.pos = (void *)(long)skb->data;
 	c.end = (void *)(long)skb->data_end;
 	c.start = c.pos;

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 #include <tcpsentry/abi.h>
-#include <tcpsentry/metrics.h>
+#include <tcpsentry/hs_hist.h>
 #include "gc.h"
 
 /* one attachment */

@@ -11,6 +11,7 @@
 #define TCPSENTRY_ABI_H
 
 #include <linux/types.h>
+#include "consts.h"
 
 /* Endpoint states (RFC 9293 names). The numbering is ABI: never reorder. */
 enum ts_state {
@@ -270,16 +271,12 @@ enum ts_bad_flags {
 };
 
 /* Kernel-side event rate limit, per kind and per CPU: a token bucket of
- * TS_RL_BURST events refilled at TS_RL_RATE per second, kept as credit in
- * nanoseconds (one event costs TS_RL_COST_NS). */
-#define TS_RL_RATE 20
-#define TS_RL_BURST 50
+ * TS_RL_BURST events refilled at TS_RL_RATE per second (consts.h), kept as
+ * credit in nanoseconds (one event costs TS_RL_COST_NS). */
 #define TS_RL_COST_NS (1000000000ull / TS_RL_RATE)
 /* state events of embryonic entries: their own per-CPU bucket, kept in
  * ts_anomalies.rl[TS_RL_STATE] (the unused kind TS_A_NONE's slot) */
 #define TS_RL_STATE 0
-#define TS_RL_EMB_RATE 4
-#define TS_RL_EMB_BURST 8
 #define TS_RL_EMB_COST_NS (1000000000ull / TS_RL_EMB_RATE)
 
 struct ts_rl {
@@ -345,16 +342,13 @@ struct ts_report {
 };
 _Static_assert(sizeof(struct ts_report) == 56, "ts_report size");
 
-/* Lock stripes guarding flow values: see struct ts_flow. Power of two. */
-#define TS_LOCK_STRIPES 4096
-
 /* Run-time configuration read by the datapath (the `config` array, key 0). */
 struct ts_config {
 	__u32 state_events;  /* 1: emit TS_EV_STATE */
 	__u32 one_way;       /* 1: ingress only (--no-egress): no ack_no_conn */
 	__u32 policy_slot;   /* which `policy` element is in force (0 or 1) */
 	__u32 hash_seed;     /* random, from attach: keys the per-source limiter's hashes */
-	/* SYN cookie MAC key (include/tcpsentry/cookie.h), random, from
+	/* SYN cookie MAC key (include/tcpsentry/cookie_mac.h), random, from
 	 * attach; all zero: no cookies (the tc ingress hand-over is not there) */
 	__u32 cookie_key[4];
 };
@@ -389,7 +383,6 @@ enum ts_action {
  * policy (ts_policy.version) and the bans (the `ban_epoch` counter, bumped
  * by every ban the datapath writes) stay as they were, and a denial's own
  * expiry has not passed. */
-#define TS_GATE_CACHE_SLOTS 4096 /* power of two */
 #define TS_GC_PASS   0xfffe      /* reason: on no list */
 #define TS_GC_EXEMPT 0xffff      /* reason: allowlisted */
 struct ts_gate_cache {
@@ -496,11 +489,6 @@ struct ts_drops {
 	__u64 pad;
 };
 _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
-
-/* Per-source SYN limiter: a count-min of GCRA cells (two rows; a SYN is
- * over the limit only when both of its cells say so). Shared by all CPUs. */
-#define TS_SRC_RL_ROWS 2
-#define TS_SRC_RL_CELLS 16384 /* per row, power of two */
 
 /* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
 #define TS_META_CREATED_QDISC 0x1

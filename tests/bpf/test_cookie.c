@@ -11,7 +11,7 @@
  * Every rewrite runs with repeat = 1: BPF_PROG_TEST_RUN reuses one buffer
  * across repeats, so a second run would see the first one's output.
  */
-#include <tcpsentry/cookie.h>
+#include <tcpsentry/cookie_mac.h>
 #include "harness.h"
 
 static const __u64 ck_key[2] = { 0x0123456789abcdefull, 0xfedcba9876543210ull };

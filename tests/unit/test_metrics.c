@@ -2,7 +2,7 @@
 /*
  * Unit tests of the metrics: the Prometheus text rendering of a snapshot
  * (user/metrics.c), the log2 bucket of a handshake time
- * (include/tcpsentry/metrics.h), the state a connection counts under in
+ * (include/tcpsentry/hs_hist.h), the state a connection counts under in
  * the gauges (user/gc.c) and the --metrics address parser.
  */
 #include <stdarg.h>
