@@ -121,7 +121,7 @@ struct {
 	__type(value, struct ts_scan);
 } scans SEC(".maps");
 
-/* State-transition and anomaly (later policy action) events for `events`. */
+/* State-transition, anomaly and policy-action (ban) events for `events`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, TS_EVENTS_BYTES);

@@ -16,13 +16,12 @@ int ts_state_parse(const char *s);
 /* name of a ts_counter index, NULL for unused slots */
 const char *ts_counter_name(unsigned idx);
 
-/* "rst_out_of_window", ... (enum ts_anomaly); NULL out of range or unnamed */
+/* "rst_out_of_window", ... (enum ts_anomaly); NULL out of range or unnamed
+ * (every named kind is one this version raises) */
 const char *ts_anomaly_name(unsigned kind);
 /* name of a drop reason (enum ts_drop_reason): "deny", "banned", ...,
  * and for TS_D_ANOMALY + kind the kind's name; NULL for unused indices */
 const char *ts_drop_reason_name(unsigned r);
-/* 1 if this version raises the kind (the others are reserved numbers) */
-int ts_anomaly_detected(unsigned kind);
 /* reason of a bad_flags anomaly (enum ts_bad_flags): "null", "xmas", ...;
  * "?" out of range */
 const char *ts_bad_flags_name(unsigned reason);

@@ -71,11 +71,10 @@ static int read_drops(int fd, struct ts_drops *d)
 	return percpu_sum(fd, sizeof(*d), 0, (int)(sizeof(*d) / 8), (__u64 *)d);
 }
 
-/* the reasons `stats` lists: named ones (anomaly kinds this version raises) */
+/* the reasons `stats` lists: the named ones */
 static int drop_listed(unsigned r)
 {
-	return ts_drop_reason_name(r) &&
-	       (r < TS_D_ANOMALY || ts_anomaly_detected(r - TS_D_ANOMALY));
+	return ts_drop_reason_name(r) != NULL;
 }
 
 static void print_drops(const struct ts_drops *d, int json)
@@ -330,8 +329,6 @@ int cmd_stats(int argc, char **argv)
 				an[TS_A_HALF_OPEN_TIMEOUT] += us.u[TS_U_HALF_OPEN_TIMEOUT];
 		}
 		table_fill(&a, &c, &t);
-		c.c[TS_C_EMB_EVICT] = t.emb_evict;
-		c.c[TS_C_FLOW_EVICT] = t.flow_evict;
 		if (json) {
 			printf("{\"iface\":\"");
 			ts_json_str(stdout, names[i]);
@@ -341,9 +338,11 @@ int cmd_stats(int argc, char **argv)
 					printf("%s\"%s\":%llu", k ? "," : "",
 					       ts_counter_name((unsigned)k),
 					       (unsigned long long)c.c[k]);
+			printf(",\"embryonic_evictions\":%llu,\"flow_evictions\":%llu",
+			       (unsigned long long)t.emb_evict, (unsigned long long)t.flow_evict);
 			printf("},\"anomalies\":{");
 			for (k = 0, first = 1; k < TS_A_MAX; k++) {
-				if (!ts_anomaly_detected((unsigned)k))
+				if (!ts_anomaly_name((unsigned)k))
 					continue;
 				printf("%s\"%s\":%llu", first ? "" : ",",
 				       ts_anomaly_name((unsigned)k), (unsigned long long)an[k]);
@@ -362,8 +361,11 @@ int cmd_stats(int argc, char **argv)
 				if (ts_counter_name((unsigned)k))
 					printf("  %-32s %llu\n", ts_counter_name((unsigned)k),
 					       (unsigned long long)c.c[k]);
+			printf("  %-32s %llu\n  %-32s %llu\n", "embryonic_evictions",
+			       (unsigned long long)t.emb_evict, "flow_evictions",
+			       (unsigned long long)t.flow_evict);
 			for (k = 0; k < TS_A_MAX; k++)
-				if (ts_anomaly_detected((unsigned)k))
+				if (ts_anomaly_name((unsigned)k))
 					printf("  anomaly_%-24s %llu\n", ts_anomaly_name((unsigned)k),
 					       (unsigned long long)an[k]);
 			printf("  %-32s %ld / %llu\n", "table_flows", t.flows,

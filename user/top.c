@@ -288,7 +288,7 @@ static void draw(const struct view *v, const struct view *p, const char *what)
 	/* anomalies (total, and per second) on as few lines as fit */
 	printf("anomalies:");
 	for (k = 0, shown = 0; k < TS_A_MAX; k++) {
-		if (!ts_anomaly_detected((unsigned)k) || !v->anomalies[k])
+		if (!ts_anomaly_name((unsigned)k) || !v->anomalies[k])
 			continue;
 		if (shown && shown % 3 == 0) {
 			L("%s", "");

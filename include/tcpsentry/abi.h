@@ -162,52 +162,63 @@ struct ts_flow {
 _Static_assert(sizeof(struct ts_flow) == 168, "ts_flow size");
 _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
 
-/* Per-CPU counter indices (the `counters` map). Append only. */
+/*
+ * Per-CPU counters (the `counters` map) and their names, from one list so
+ * the two cannot drift: X(ID, "name") gives TS_C_ID and the name `stats`
+ * and the metrics print (user/format.c builds its table from the same
+ * list). The numbering is ABI: append only; a retired counter keeps its
+ * slot, unnamed (NULL), and is never written again.
+ */
+#define TS_COUNTERS(X)                                                              \
+	X(PKTS_IN, "packets_ingress")       /* frames seen at XDP ingress */          \
+	X(PKTS_OUT, "packets_egress")       /* frames seen at tc egress */            \
+	X(TCP, "tcp")                       /* TCP segments parsed */                 \
+	X(NON_IP, "non_ip")                 /* not IPv4/IPv6 */                       \
+	X(NON_TCP, "non_tcp")               /* IP but not TCP */                      \
+	X(FRAG_LATER, "ip_fragments_later") /* non-first fragments: no TCP header */  \
+	X(SYN, "syn")                                                                   \
+	X(SYNACK, "synack")                                                             \
+	X(FIN, "fin")                                                                   \
+	X(RST, "rst")                                                                   \
+	X(DATA, "data")                     /* segments carrying payload */           \
+	X(ACK_ONLY, "ack_only")                                                         \
+	X(ERR_ETH, "parse_error_eth")       /* parse failures by reason ... */        \
+	X(ERR_VLAN, "parse_error_vlan")                                                 \
+	X(ERR_IPV4, "parse_error_ipv4")     /* truncated header or IHL < 5 */         \
+	X(ERR_IPV4_LEN, "parse_error_ipv4_length") /* total length lies */            \
+	X(ERR_IPV6, "parse_error_ipv6")                                                 \
+	X(ERR_IPV6_EXT, "parse_error_ipv6_ext") /* extension header truncated */      \
+	X(ERR_IPV6_CHAIN, "parse_error_ipv6_chain_too_long") /* longer than followed */ \
+	X(ERR_TCP, "parse_error_tcp")       /* truncated TCP header */                \
+	X(ERR_TCP_DOFF, "parse_error_tcp_doff") /* data offset < 5 or past the end */ \
+	X(ERR_TCP_OPT, "parse_error_tcp_options") /* malformed option */              \
+	X(EMB_INSERT, "embryonic_inserts")  /* new embryonic entry */                 \
+	X(FLOW_INSERT, "flow_inserts")      /* new flows entry (promotion or pickup) */ \
+	X(PROMOTE, "promotions")            /* embryonic -> flows */                  \
+	X(PICKUP, "pickups")                /* mid-stream pickups */                  \
+	X(INSERT_FAIL, "insert_failures")   /* map update failed: passed untracked */ \
+	X(RETIRED_27, NULL)                 /* never written (LRU evictions are    */ \
+	X(RETIRED_28, NULL)                 /* derived by `stats`, not counted)    */ \
+	X(REUSE, "tuple_reuses")            /* SYN reused a TIME_WAIT/CLOSED tuple */ \
+	X(UNTRACKED_RST, "rst_untracked")   /* RST for no entry: not tracked */       \
+	X(EVENTS, "events")                 /* events written */                      \
+	X(EVENTS_LOST, "events_lost")       /* ring buffer full */                    \
+	X(RACE_RETRY, "promotion_races")    /* looked up a promoted embryonic copy */ \
+	X(STATE_SUPPRESSED, "state_events_suppressed") /* embryonic ones: flood or rate limit */ \
+	X(SYN_UNTRACKED_FLOOD, "syn_untracked_flood") /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */ \
+	X(ACK_UNTRACKED_FLOOD, "ack_untracked_flood") /* unknown-tuple segment under an ack_flood: no entry */ \
+	X(RST_INEXACT_PEER, "rst_inexact_peer") /* in-window inexact RST whose ACK proves the peer: ignored */ \
+	X(COOKIE_SENT, "syncookies_sent")   /* SYNs answered from XDP with a cookie */ \
+	X(COOKIE_VALID, "syncookies_validated") /* ACKs with a valid cookie: tracked, handed over */ \
+	X(COOKIE_FAILED, "syncookies_failed") /* ACKs to a cookie port, no socket, no valid cookie: dropped */ \
+	X(COOKIE_HANDOVER, "syncookies_handed_over") /* tc ingress: a request socket for the kernel */ \
+	X(COOKIE_HANDOVER_FAIL, "syncookies_handover_failed") /* tc ingress: the kfunc refused */ \
+	X(COOKIE_SKIPPED, "syncookies_left_to_kernel") /* IP options, ext headers, TFO, data */
+
 enum ts_counter {
-	TS_C_PKTS_IN = 0,      /* frames seen at XDP ingress */
-	TS_C_PKTS_OUT,         /* frames seen at tc egress */
-	TS_C_TCP,              /* TCP segments parsed */
-	TS_C_NON_IP,           /* not IPv4/IPv6 */
-	TS_C_NON_TCP,          /* IP but not TCP */
-	TS_C_FRAG_LATER,       /* non-first fragments: no TCP header, passed */
-	TS_C_SYN,
-	TS_C_SYNACK,
-	TS_C_FIN,
-	TS_C_RST,
-	TS_C_DATA,             /* segments carrying payload */
-	TS_C_ACK_ONLY,
-	TS_C_ERR_ETH,          /* parse failures by reason ... */
-	TS_C_ERR_VLAN,
-	TS_C_ERR_IPV4,         /* truncated header or IHL < 5 */
-	TS_C_ERR_IPV4_LEN,     /* total length lies */
-	TS_C_ERR_IPV6,
-	TS_C_ERR_IPV6_EXT,     /* extension header truncated */
-	TS_C_ERR_IPV6_CHAIN,   /* chain longer than the parser follows */
-	TS_C_ERR_TCP,          /* truncated TCP header */
-	TS_C_ERR_TCP_DOFF,     /* data offset < 5 or past the end */
-	TS_C_ERR_TCP_OPT,      /* malformed option */
-	TS_C_EMB_INSERT,       /* new embryonic entry */
-	TS_C_FLOW_INSERT,      /* new flows entry (promotion or pickup) */
-	TS_C_PROMOTE,          /* embryonic -> flows */
-	TS_C_PICKUP,           /* mid-stream pickups */
-	TS_C_INSERT_FAIL,      /* map update failed: passed untracked */
-	TS_C_EMB_EVICT,        /* embryonic entries replaced while live (LRU pressure) */
-	TS_C_FLOW_EVICT,
-	TS_C_REUSE,            /* SYN reused a TIME_WAIT/CLOSED tuple */
-	TS_C_UNTRACKED_RST,    /* RST for no entry: not tracked */
-	TS_C_EVENTS,           /* events written */
-	TS_C_EVENTS_LOST,      /* ring buffer full */
-	TS_C_RACE_RETRY,       /* looked up a promoted embryonic copy */
-	TS_C_STATE_SUPPRESSED, /* embryonic state events not written: flood or rate limit */
-	TS_C_SYN_UNTRACKED_FLOOD, /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */
-	TS_C_ACK_UNTRACKED_FLOOD, /* unknown-tuple segment under an ack_flood: no entry */
-	TS_C_RST_INEXACT_PEER,   /* in-window inexact RST whose ACK proves the peer: ignored, no anomaly */
-	TS_C_COOKIE_SENT,      /* SYNs answered from XDP with a SYN-ACK carrying a cookie */
-	TS_C_COOKIE_VALID,     /* ACKs carrying a valid cookie: tracked, passed to tc ingress */
-	TS_C_COOKIE_FAILED,    /* ACKs to a cookie port, no socket, no valid cookie: dropped */
-	TS_C_COOKIE_HANDOVER,  /* tc ingress: the kernel got a request socket (bpf_sk_assign_tcp_reqsk) */
-	TS_C_COOKIE_HANDOVER_FAIL, /* tc ingress: the kfunc refused (passed: the kernel answers) */
-	TS_C_COOKIE_SKIPPED,   /* SYNs to a cookie port left to the kernel (IP options, ext headers, TFO, data) */
+#define TS_C_ENUM(id, name) TS_C_##id,
+	TS_COUNTERS(TS_C_ENUM)
+#undef TS_C_ENUM
 	TS_C_MAX = 48,         /* room to grow without resizing the map */
 };
 
@@ -236,27 +247,34 @@ struct ts_ustats {
 };
 
 /*
- * Anomaly kinds: the `kind` of TS_EV_ANOMALY events, the index of the
- * per-kind counters. The numbering is ABI: never reorder. Only some kinds
- * are raised by this version (see README, "Anomalies"); the others keep
- * their numbers for the detectors that come later.
+ * Anomaly kinds and their names, from one list: X(ID, "name") gives
+ * TS_A_ID, the `kind` of TS_EV_ANOMALY events and the index of the
+ * per-kind counters, actions and drop reasons. The numbering is ABI:
+ * never reorder; append only. Every named kind is raised (see README,
+ * "Anomalies").
  */
+#define TS_ANOMALIES(X)                                                             \
+	X(NONE, NULL)                                                                   \
+	X(SYN_FLOOD, "syn_flood")           /* SYN flood start/end (detail: TS_FLOOD_*) */ \
+	X(RST_NO_CONN, "rst_no_conn")       /* RST for no tracked tuple */            \
+	X(RST_OUT_OF_WINDOW, "rst_out_of_window") /* RFC 5961 3.2: outside the window, ignored */ \
+	X(RST_IN_WINDOW_INEXACT, "rst_in_window_inexact") /* RFC 5961 3.2: in window, not exact */ \
+	X(ACK_NO_CONN, "ack_no_conn")       /* picked-up tuple's sender repeats, never answered */ \
+	X(ACK_FLOOD, "ack_flood")           /* unknown-tuple ACK rate start/end (detail: TS_FLOOD_*) */ \
+	X(BAD_FLAGS, "bad_flags")           /* a flag set no conforming stack sends */ \
+	X(SYN_DATA, "syn_data")             /* payload on a SYN without TFO, or on a SYN-ACK */ \
+	X(OUT_OF_WINDOW, "out_of_window")   /* data far outside the receiver's window: ignored */ \
+	X(PORT_SCAN, "port_scan")           /* one source, many ports, in a window */ \
+	X(HALF_OPEN_TIMEOUT, "half_open_timeout") /* decided by the sweeper, raised via tcpsentry_report */
+
 enum ts_anomaly {
-	TS_A_NONE = 0,
-	TS_A_SYN_FLOOD = 1,          /* SYN flood start/end (detail: TS_FLOOD_*) */
-	TS_A_RST_NO_CONN = 2,        /* RST for no tracked tuple */
-	TS_A_RST_OUT_OF_WINDOW = 3,  /* RFC 5961 3.2: outside the window, ignored */
-	TS_A_RST_IN_WINDOW_INEXACT = 4, /* RFC 5961 3.2: in window, not exact: ignored */
-	TS_A_ACK_NO_CONN = 5,        /* picked-up tuple's sender repeats, never answered */
-	TS_A_ACK_FLOOD = 6,          /* unknown-tuple ACK rate start/end (detail: TS_FLOOD_*) */
-	TS_A_BAD_FLAGS = 7,          /* a flag set no conforming stack sends */
-	TS_A_SYN_DATA = 8,           /* payload on a SYN without TFO, or on a SYN-ACK */
-	TS_A_OUT_OF_WINDOW = 9,      /* reserved: not raised yet */
-	TS_A_PORT_SCAN = 10,         /* one source, many ports, in a window */
-	TS_A_HALF_OPEN_TIMEOUT = 11, /* decided by the sweeper, raised via tcpsentry_report */
+#define TS_A_ENUM(id, name) TS_A_##id,
+	TS_ANOMALIES(TS_A_ENUM)
+#undef TS_A_ENUM
 	TS_A_KINDS,                  /* kinds defined */
 	TS_A_MAX = 16,               /* room to grow without resizing the map */
 };
+_Static_assert(TS_A_SYN_FLOOD == 1 && TS_A_HALF_OPEN_TIMEOUT == 11, "anomaly numbering is ABI");
 
 /* ts_event.detail of a TS_A_BAD_FLAGS event: which rule matched */
 enum ts_bad_flags {
@@ -466,16 +484,23 @@ _Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
 
 /*
  * Why a packet was dropped (enforce) or would have been (observe): the
- * `drops` per-CPU array, key 0. Indices below TS_D_ANOMALY are reasons of
- * their own; TS_D_ANOMALY + kind is an anomaly kind's action.
+ * `drops` per-CPU array, key 0. X(ID, "name") below TS_D_ANOMALY are
+ * reasons of their own; TS_D_ANOMALY + kind is an anomaly kind's action
+ * (named after the kind). One reason per dropped packet: the first that
+ * decided it.
  */
+#define TS_DROP_REASONS(X)                                                          \
+	X(DENY, "deny")                     /* source in the deny list (operator's, with or without TTL) */ \
+	X(BANNED, "banned")                 /* source banned by an anomaly's ban action */ \
+	X(SYN_RATE_SOURCE, "syn_rate_source") /* syn.rate_per_source */               \
+	X(SYN_RATE_PORT, "syn_rate_port")   /* syn.rate_per_port */                   \
+	X(FRAGMENT, "fragment")             /* action.fragment */                     \
+	X(UNPARSED, "unparsed")             /* action.unparsed */
+
 enum ts_drop_reason {
-	TS_D_DENY = 0,        /* source in the deny list (operator's, with or without TTL) */
-	TS_D_BANNED,          /* source banned by an anomaly's ban action */
-	TS_D_SYN_RATE_SOURCE, /* syn.rate_per_source */
-	TS_D_SYN_RATE_PORT,   /* syn.rate_per_port */
-	TS_D_FRAGMENT,        /* action.fragment */
-	TS_D_UNPARSED,        /* action.unparsed */
+#define TS_D_ENUM(id, name) TS_D_##id,
+	TS_DROP_REASONS(TS_D_ENUM)
+#undef TS_D_ENUM
 	TS_D_ANOMALY = 16,    /* + enum ts_anomaly */
 	TS_D_MAX = TS_D_ANOMALY + TS_A_MAX, /* a power of two: the datapath masks with it */
 };

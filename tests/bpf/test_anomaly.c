@@ -133,7 +133,7 @@ static const struct tcase cases[] = {
 		  CNT(IN1, [TS_C_RST] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED, .hist = "ShAR" } }) },
 
-	/* -- anomalies (issue 3, per-packet kinds) -- */
+	/* -- anomalies: the per-packet kinds -- */
 	{ "bad_flags: NULL scan (no flags) flagged, passed, not tracked",
 	  STEPS({ "NULL in", XDP, C2S4(.seq = 7, .flags = 0),
 		  CNT(IN1, [TS_C_EVENTS] = 1), ANOM([TS_A_BAD_FLAGS] = 1),

@@ -384,9 +384,15 @@ static void test_counter_names(void **state)
 	assert_string_equal(ts_counter_name(TS_C_RST), "rst");
 	assert_string_equal(ts_counter_name(TS_C_SYN_UNTRACKED_FLOOD), "syn_untracked_flood");
 	for (i = 0; i <= TS_C_SYN_UNTRACKED_FLOOD; i++) {
+		if (i == TS_C_RETIRED_27 || i == TS_C_RETIRED_28) {
+			/* never written: kept unnamed, so never printed */
+			assert_null(ts_counter_name(i));
+			continue;
+		}
 		assert_non_null(ts_counter_name(i));
 		for (j = 0; j < i; j++) /* distinct names */
-			assert_string_not_equal(ts_counter_name(i), ts_counter_name(j));
+			if (ts_counter_name(j))
+				assert_string_not_equal(ts_counter_name(i), ts_counter_name(j));
 	}
 	assert_null(ts_counter_name(TS_C_MAX - 1));
 	assert_null(ts_counter_name(TS_C_MAX));
@@ -774,20 +780,6 @@ static void test_anomaly_names(void **state)
 	}
 	for (; k < TS_A_MAX + 4; k++)
 		assert_null(ts_anomaly_name(k));
-	/* what this version raises */
-	assert_true(ts_anomaly_detected(TS_A_RST_NO_CONN));
-	assert_true(ts_anomaly_detected(TS_A_RST_OUT_OF_WINDOW));
-	assert_true(ts_anomaly_detected(TS_A_RST_IN_WINDOW_INEXACT));
-	assert_true(ts_anomaly_detected(TS_A_BAD_FLAGS));
-	assert_true(ts_anomaly_detected(TS_A_SYN_DATA));
-	assert_false(ts_anomaly_detected(TS_A_NONE));
-	assert_true(ts_anomaly_detected(TS_A_SYN_FLOOD));
-	assert_true(ts_anomaly_detected(TS_A_ACK_NO_CONN));
-	assert_true(ts_anomaly_detected(TS_A_ACK_FLOOD));
-	assert_true(ts_anomaly_detected(TS_A_OUT_OF_WINDOW));
-	assert_true(ts_anomaly_detected(TS_A_PORT_SCAN));
-	assert_true(ts_anomaly_detected(TS_A_HALF_OPEN_TIMEOUT));
-	assert_false(ts_anomaly_detected(TS_A_MAX));
 	assert_string_equal(ts_bad_flags_name(TS_BF_NULL), "null");
 	assert_string_equal(ts_bad_flags_name(TS_BF_SYN_FIN), "syn_fin");
 	assert_string_equal(ts_bad_flags_name(TS_BF_SYN_RST), "syn_rst");
