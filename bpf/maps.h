@@ -8,7 +8,9 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <tcpsentry/abi.h>
+#include <tcpsentry/hs_hist.h>
 #include <tcpsentry/sketch.h>
+#include "ctx.h"
 
 /* Connections whose handshake completed, or picked up mid-stream. A SYN
  * flood never inserts here, so it cannot evict an established flow. */
@@ -49,25 +51,15 @@ struct {
 	__type(value, struct ts_lock);
 } flow_locks SEC(".maps");
 
-/* Per-CPU scratch for a flow value under construction: two 168-byte
- * values do not fit the 512-byte BPF stack beside the parsed packet. */
+/* Per-CPU scratch (struct scratch, bpf/ctx.h): a flow value under
+ * construction, the segment's key and detect's findings, which do not fit
+ * the 512-byte BPF stack beside the parsed packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ts_flow);
+	__type(value, struct scratch);
 } scratch SEC(".maps");
-
-/* Per-CPU buffer for the flow key of the segment being tracked (see
- * track_segment: the BPF stack is 512 bytes for the whole call chain). XDP
- * and tc egress never interleave on one CPU (egress runs with bottom
- * halves off), as for `scratch`. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ts_flow_key);
-} keybuf SEC(".maps");
 
 /* Per-CPU counters, exact and lock-free: one lookup per packet, then
  * in-place increments. */
@@ -230,12 +222,69 @@ struct {
 
 /* Handshake-time histogram, log2 buckets of microseconds, per CPU
  * (include/tcpsentry/hs_hist.h): one increment per completed handshake. */
-#include <tcpsentry/hs_hist.h>
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ts_hs_hist);
 } hs_hist SEC(".maps");
+
+/* ---- one-element maps, read as records ---------------------------------------- */
+
+static __always_inline struct ts_counters *counters_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+static __always_inline struct ts_config *config_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&config, &zero);
+}
+
+/* the policy in force: the element ts_config.policy_slot picks */
+static __always_inline struct ts_policy *policy_get(void)
+{
+	struct ts_config *cfg = config_get();
+	__u32 slot = 0;
+
+	if (cfg) {
+		TS_CHECKED(cfg);
+		slot = cfg->policy_slot & 1;
+	}
+	return bpf_map_lookup_elem(&policy, &slot);
+}
+
+/* is port (host order) in syn.cookie_ports? */
+static __always_inline int policy_cookie_port(const struct ts_policy *pol, __u16 port)
+{
+	__u32 n = pol->cookie_nports;
+
+	return (n > 0 && pol->cookie_ports[0] == port) || (n > 1 && pol->cookie_ports[1] == port) ||
+	       (n > 2 && pol->cookie_ports[2] == port) || (n > 3 && pol->cookie_ports[3] == port);
+}
+
+/* the attachment's cookie MAC key, NULL without one (no hand-over: no cookies) */
+static __always_inline const __u64 *config_cookie_key(void)
+{
+	struct ts_config *cfg = config_get();
+
+	if (!cfg)
+		return NULL;
+	TS_CHECKED(cfg);
+	if (!(cfg->cookie_key[0] | cfg->cookie_key[1] | cfg->cookie_key[2] | cfg->cookie_key[3]))
+		return NULL;
+	return (const __u64 *)cfg->cookie_key;
+}
 
 #endif /* TCPSENTRY_MAPS_H */

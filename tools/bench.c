@@ -425,6 +425,7 @@ static struct result res[C_MAX] = {
 
 static int repeat = DEF_REPEAT;
 static int rounds = DEF_ROUNDS;
+static int verifier_only; /* --verifier: load, print what the verifier processed, stop */
 static int round_no; /* the round being measured */
 /* context for the new-tuple SYN, measured the same way (repeat=1): the
  * empty program, and the same SYN again on the entry it just made, per round */
@@ -1091,8 +1092,9 @@ static void report(const struct target *t, int nt, const char *worst)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench [--json] [--repeat N] [--rounds N] DIR\n"
-		"  DIR holds empty.bpf.o, ref.bpf.o and tcpsentry.bpf.o\n");
+	fprintf(stderr, "usage: bench [--json] [--repeat N] [--rounds N] [--verifier] DIR\n"
+		"  DIR holds empty.bpf.o, ref.bpf.o and tcpsentry.bpf.o\n"
+		"  --verifier: only load, and print each program's verified instructions\n");
 }
 
 int main(int argc, char **argv)
@@ -1114,6 +1116,8 @@ int main(int argc, char **argv)
 			repeat = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
 			rounds = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--verifier")) {
+			verifier_only = 1;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage();
 			return 0;
@@ -1190,6 +1194,12 @@ int main(int argc, char **argv)
 	}
 
 	verifier_stats(p.ts);
+	if (verifier_only) {
+		for (i = 0; i < nvstats; i++)
+			printf("%s %u\n", vstats[i].name, vstats[i].insns);
+		rc = 0;
+		goto out;
+	}
 	for (i = 0; i < C_MAX; i++) {
 		res[i].valid = 1;
 		res[i].repeat = (i == C_SYN_NEW || i == C_SYN_FLOOD) ? 1 : repeat;

@@ -281,7 +281,7 @@ int ts_attach(const struct ts_attach_opts *o)
 		}
 		created_qdisc = e == 0; /* -EEXIST: someone's clsact, keep it on detach */
 	}
-	/* the SYN-cookie hand-over (bpf/cookie.h): tc ingress */
+	/* the SYN-cookie hand-over (bpf/act.h): tc ingress */
 	if (cookies) {
 		ihook.ifindex = ifindex;
 		itco.prog_fd = bpf_program__fd(skel->progs.tcpsentry_tc_ingress);

@@ -47,8 +47,6 @@ int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->iface, sizeof(out->iface), "%s", a->ifname);
-	/* drops before the counters: the ingress "pass" (seen - dropped)
-	 * then never counts a drop that the seen count does not have yet */
 	if (a->drops_fd >= 0)
 		out->have_drops = !ts_percpu_sum(a->drops_fd, sizeof(struct ts_drops), 0,
 						 (int)(sizeof(struct ts_drops) / 8),
@@ -58,6 +56,10 @@ int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
 		return -1;
 	out->pkts_in = c[TS_C_PKTS_IN];
 	out->pkts_out = c[TS_C_PKTS_OUT];
+	out->in_pass = c[TS_C_IN_PASS];
+	out->in_drop = c[TS_C_IN_DROP];
+	out->in_tx = c[TS_C_IN_TX];
+	out->out_pass = c[TS_C_OUT_PASS];
 	out->opened = c[TS_C_PROMOTE] + c[TS_C_PICKUP];
 	out->events_lost = c[TS_C_EVENTS_LOST];
 	out->syncookies[0] = c[TS_C_COOKIE_SENT];

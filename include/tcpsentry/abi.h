@@ -213,13 +213,17 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(COOKIE_FAILED, "syncookies_failed") /* ACKs to a cookie port, no socket, no valid cookie: dropped */ \
 	X(COOKIE_HANDOVER, "syncookies_handed_over") /* tc ingress: a request socket for the kernel */ \
 	X(COOKIE_HANDOVER_FAIL, "syncookies_handover_failed") /* tc ingress: the kfunc refused */ \
-	X(COOKIE_SKIPPED, "syncookies_left_to_kernel") /* IP options, ext headers, TFO, data */
+	X(COOKIE_SKIPPED, "syncookies_left_to_kernel") /* IP options, ext headers, TFO, data */ \
+	X(IN_PASS, "verdict_ingress_pass")  /* the verdicts, one per frame: they sum to */ \
+	X(IN_DROP, "verdict_ingress_drop")  /* packets_ingress and packets_egress      */ \
+	X(IN_TX, "verdict_ingress_tx")      /* (XDP_TX: our SYN-ACK instead of the SYN) */ \
+	X(OUT_PASS, "verdict_egress_pass")
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,
 	TS_COUNTERS(TS_C_ENUM)
 #undef TS_C_ENUM
-	TS_C_MAX = 48,         /* room to grow without resizing the map */
+	TS_C_MAX = 64,         /* room to grow without resizing the map */
 };
 
 struct ts_counters {
@@ -229,7 +233,7 @@ struct ts_counters {
 	 * into a load, so most packets need no clock helper call */
 	__u64 clock_jiffies;
 	__u64 clock_ns;
-	/* this CPU's cached device MTU for the SYN-cookie MSS (bpf/cookie.h),
+	/* this CPU's cached device MTU for the SYN-cookie MSS (bpf/synack.h),
 	 * refreshed once a jiffy */
 	__u64 mtu_jiffies;
 	__u64 mtu;
@@ -495,7 +499,8 @@ _Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
 	X(SYN_RATE_SOURCE, "syn_rate_source") /* syn.rate_per_source */               \
 	X(SYN_RATE_PORT, "syn_rate_port")   /* syn.rate_per_port */                   \
 	X(FRAGMENT, "fragment")             /* action.fragment */                     \
-	X(UNPARSED, "unparsed")             /* action.unparsed */
+	X(UNPARSED, "unparsed")             /* action.unparsed */                    \
+	X(BAD_COOKIE, "bad_cookie")         /* an ACK to a cookie port, no socket, no valid cookie */
 
 enum ts_drop_reason {
 #define TS_D_ENUM(id, name) TS_D_##id,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What the datapath keeps for the metrics that counters alone cannot give:
- * the handshake-time histogram. Shared by BPF (bpf/metrics.h) and userspace
+ * the handshake-time histogram. Shared by BPF (bpf/track.h, hs_observe) and userspace
  * (user/metrics.c renders it as tcpsentry_handshake_seconds). Same rules as
  * abi.h: fixed-width types, no libc, no BPF helpers.
  */

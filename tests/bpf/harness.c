@@ -401,7 +401,80 @@ static int check_map(const struct step *st, char *why)
 	return 0;
 }
 
-/* "name+N ..." for every counter that differs between a and b (a NULL: zeros) */
+int is_verdict_counter(int i)
+{
+	return i == TS_C_IN_PASS || i == TS_C_IN_DROP || i == TS_C_IN_TX || i == TS_C_OUT_PASS;
+}
+
+/* the verdict counter of a hook's return value */
+int verdict_counter(int prog, __u32 ret)
+{
+	if (prog == TC)
+		return TS_C_OUT_PASS;
+	return ret == XDP_DROP ? TS_C_IN_DROP : ret == XDP_TX ? TS_C_IN_TX : TS_C_IN_PASS;
+}
+
+int check_verdicts(int prog, __u32 ret, uint64_t frames, const uint64_t *before,
+		   const uint64_t *after, char *why)
+{
+	static const int vc[] = { TS_C_IN_PASS, TS_C_IN_DROP, TS_C_IN_TX, TS_C_OUT_PASS };
+	int want = verdict_counter(prog, ret), seen = prog == TC ? TS_C_PKTS_OUT : TS_C_PKTS_IN;
+	uint64_t sum = 0;
+	unsigned i;
+
+	for (i = 0; i < sizeof(vc) / sizeof(vc[0]); i++) {
+		uint64_t d = after[vc[i]] - before[vc[i]];
+
+		FAIL_IF(d != (vc[i] == want ? frames : 0),
+			"verdict counter %s moved by %llu, want %llu (the frames' verdict, once each)",
+			cname(vc[i]), (unsigned long long)d,
+			(unsigned long long)(vc[i] == want ? frames : 0));
+		sum += d;
+	}
+	FAIL_IF(sum != after[seen] - before[seen], "verdicts %llu, %s %llu: not one per frame",
+		(unsigned long long)sum, cname(seen), (unsigned long long)(after[seen] - before[seen]));
+	return 0;
+}
+
+int check_reasons(int dropped, int would, uint64_t frames, const struct ts_drops *before,
+		  const struct ts_drops *after, char *why)
+{
+	int r;
+
+	for (r = 0; r < TS_D_MAX; r++) {
+		uint64_t dd = after->dropped[r] - before->dropped[r];
+		uint64_t dw = after->would_drop[r] - before->would_drop[r];
+
+		FAIL_IF(dd != (dropped == r + 1 ? frames : 0), "dropped[%s] moved by %llu, want %llu",
+			ts_drop_reason_name((unsigned)r) ? ts_drop_reason_name((unsigned)r) : "?",
+			(unsigned long long)dd, (unsigned long long)(dropped == r + 1 ? frames : 0));
+		FAIL_IF(dw != (would == r + 1 ? frames : 0), "would_drop[%s] moved by %llu, want %llu",
+			ts_drop_reason_name((unsigned)r) ? ts_drop_reason_name((unsigned)r) : "?",
+			(unsigned long long)dw, (unsigned long long)(would == r + 1 ? frames : 0));
+	}
+	return 0;
+}
+
+int run_checked(int prog, const struct frame_spec *fs, __u32 ret_want, int dropped, int would,
+		char *why)
+{
+	uint64_t before[TS_C_MAX], after[TS_C_MAX];
+	struct ts_drops db, da;
+	struct frame fr;
+	__u32 ret = 0;
+
+	FAIL_IF(frame_build(fs, &fr) < 0, "frame does not build");
+	FAIL_IF(read_counters(before) || drops_read(&db), "read counters: %s", strerror(errno));
+	FAIL_IF(run_frame(prog, fr.b, fr.len, 0, 1, &ret), "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	FAIL_IF(read_counters(after) || drops_read(&da), "read counters: %s", strerror(errno));
+	ASSERT_EQ(ret, ret_want, "verdict");
+	if (check_verdicts(prog, ret, 1, before, after, why))
+		return -1;
+	return check_reasons(dropped, would, 1, &db, &da, why);
+}
+
+/* "name+N ..." for every counter but the verdicts that differs between a
+ * and b (a NULL: zeros) */
 static void deltas_str(char *out, size_t n, const uint64_t *a, const uint64_t *b)
 {
 	size_t used = 0;
@@ -411,7 +484,7 @@ static void deltas_str(char *out, size_t n, const uint64_t *a, const uint64_t *b
 	for (i = 0; i < TS_C_MAX && used < n; i++) {
 		uint64_t d = b[i] - (a ? a[i] : 0);
 
-		if (d)
+		if (d && !is_verdict_counter(i))
 			used += snprintf(out + used, n - used, "%s%s+%llu", used ? " " : "",
 					 cname(i), (unsigned long long)d);
 	}
@@ -467,6 +540,7 @@ static int run_step(const struct step *st, char *why)
 {
 	struct frame fr;
 	uint64_t before[TS_C_MAX], after[TS_C_MAX], abefore[TS_A_MAX], aafter[TS_A_MAX];
+	struct ts_drops dbefore, dafter;
 	__u32 ret = 0, want;
 	int err, i, ev0;
 
@@ -480,6 +554,7 @@ static int run_step(const struct step *st, char *why)
 	ev0 = nevs;
 	FAIL_IF(read_counters(before), "read counters: %s", strerror(errno));
 	FAIL_IF(read_anomalies(abefore), "read anomalies: %s", strerror(errno));
+	FAIL_IF(drops_read(&dbefore), "read drops: %s", strerror(errno));
 	err = run_frame(st->prog, fr.b, fr.len, st->xdp_meta, st->repeat, &ret);
 	if (err == -EINVAL && st->skip_einval) {
 		snprintf(why, WHYLEN, "BPF_PROG_TEST_RUN refuses a %d-byte frame (EINVAL): "
@@ -491,9 +566,17 @@ static int run_step(const struct step *st, char *why)
 	want = st->verdict ? (__u32)st->verdict : st->prog == XDP ? XDP_PASS : TC_ACT_OK;
 	ASSERT_EQ(ret, want, "verdict");
 	FAIL_IF(read_counters(after), "read counters: %s", strerror(errno));
+	/* every frame's verdict is counted once, in its hook's counter, and
+	 * a drop (or a would-drop) under exactly one reason */
+	FAIL_IF(drops_read(&dafter), "read drops: %s", strerror(errno));
+	if (check_verdicts(st->prog, ret, (uint64_t)(st->repeat > 0 ? st->repeat : 1), before, after,
+			   why) ||
+	    check_reasons(st->dropped, st->would, (uint64_t)(st->repeat > 0 ? st->repeat : 1),
+			  &dbefore, &dafter, why))
+		return -1;
 	if (!st->nocnt) {
 		for (i = 0; i < TS_C_MAX; i++)
-			if (after[i] - before[i] != st->cnt[i])
+			if (!is_verdict_counter(i) && after[i] - before[i] != st->cnt[i])
 				break;
 		if (i < TS_C_MAX) {
 			char got[200], exp[200];
@@ -770,9 +853,10 @@ static int run_case(const struct tcase *tc, char *why)
 }
 
 extern const struct area area_parse, area_handshake, area_anomaly, area_flood, area_policy,
-	area_cookie;
+	area_cookie, area_verdict;
 static const struct area *const areas[] = {
 	&area_parse, &area_handshake, &area_anomaly, &area_flood, &area_policy, &area_cookie,
+	&area_verdict,
 };
 #define NAREAS (int)(sizeof(areas) / sizeof(areas[0]))
 

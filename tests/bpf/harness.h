@@ -105,6 +105,10 @@ struct step {
 	int repeat;               /* run the frame this many times in one test run */
 	int sleep_ms;             /* wait this long before the frame */
 	struct mexp m;
+	/* the reason each frame is counted under in `drops` (enum
+	 * ts_drop_reason + 1): dropped, or would have been (observe); 0: none
+	 * (no reason may move) */
+	int dropped, would;
 };
 
 struct tcase {
@@ -199,6 +203,23 @@ int frame_key(const struct frame_spec *s, struct ts_flow_key *k);
 /* the entry of a frame's tuple: 0 flows, 1 embryonic, -1 none */
 int lookup_flow(const struct frame_spec *s, struct ts_flow *f);
 int flow_of(uint32_t sa, uint16_t sp, uint32_t da, uint16_t dp, struct ts_flow *f);
+/* the four verdict counters (verdict_ingress_{pass,drop,tx}, verdict_egress_pass):
+ * every step checks them itself, the cases' counter lists leave them out */
+int is_verdict_counter(int i);
+int verdict_counter(int prog, __u32 ret);
+/* the verdict counter of ret moved by `frames`, the others not, and the
+ * verdicts by as much as the frames seen; else -1 and why */
+int check_verdicts(int prog, __u32 ret, uint64_t frames, const uint64_t *before,
+		   const uint64_t *after, char *why);
+/* the drop reasons (ts_drops) moved by `frames` for dropped / would (enum
+ * ts_drop_reason + 1; 0: none may move), and no other; else -1 and why */
+int check_reasons(int dropped, int would, uint64_t frames, const struct ts_drops *before,
+		  const struct ts_drops *after, char *why);
+/* One frame through a hook, with what every step checks of its
+ * accounting: the verdict ret_want, counted once, under the reasons
+ * dropped / would (as in struct step). 0, or -1 and why. */
+int run_checked(int prog, const struct frame_spec *fs, __u32 ret_want, int dropped, int would,
+		char *why);
 void sleep_ms(long ms);
 
 /* ---- floods and scans: driven frame by frame, on the real clock ------------ */
