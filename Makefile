@@ -50,6 +50,14 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Every datapath header compiles on its own: none depends on what another
+# included before it (checked before the object is built).
+BPF_HDR_OK := $(patsubst bpf/%.h,$(BUILD)/hdr/%.ok,$(wildcard bpf/*.h))
+$(BUILD)/hdr/%.ok: bpf/%.h $(BPF_HDRS) | $(BUILD)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#include "$*.h"' | $(CLANG) $(BPF_CFLAGS) -x c -c - -o /dev/null && touch $@
+$(BUILD)/tcpsentry.bpf.o: $(BPF_HDR_OK)
+
 # (test fixtures: stand-ins for other tools' programs)
 $(BUILD)/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)

@@ -100,7 +100,7 @@ __attribute__((noinline)) int finding_events(__u32 nf, const struct verdict *v)
 		const struct finding *f = &s->find[i];
 
 		if (anomaly_emit(&s->key, f) && !told && v->banned == 1 && f->kind == v->ban) {
-			action_emit(&s->key, f, v->ban_seconds);
+			action_emit(&s->key, f, s->ban_seconds);
 			told = 1;
 		}
 	}
@@ -130,58 +130,75 @@ static __always_inline void account_policy(const struct verdict *v)
 		d->ban_fail++;
 }
 
+/* a counter of this CPU's, cn already NULL-checked */
+#define BUMP(cn, idx) ((cn)->c[(idx) & (TS_C_MAX - 1)]++)
+
 /* a TCP segment's class */
 static __always_inline void classify(const struct pkt *p, struct ts_counters *cn)
 {
 	__u8 fl = p->seg.flags;
 
-	count(cn, TS_C_TCP);
+	BUMP(cn, TS_C_TCP);
 	if (fl & TS_TCP_SYN)
-		count(cn, (fl & TS_TCP_ACK) ? TS_C_SYNACK : TS_C_SYN);
+		BUMP(cn, (fl & TS_TCP_ACK) ? TS_C_SYNACK : TS_C_SYN);
 	if (fl & TS_TCP_FIN)
-		count(cn, TS_C_FIN);
+		BUMP(cn, TS_C_FIN);
 	if (fl & TS_TCP_RST)
-		count(cn, TS_C_RST);
+		BUMP(cn, TS_C_RST);
 	if (p->seg.len)
-		count(cn, TS_C_DATA);
+		BUMP(cn, TS_C_DATA);
 	else if ((fl & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST | TS_TCP_ACK)) == TS_TCP_ACK)
-		count(cn, TS_C_ACK_ONLY);
+		BUMP(cn, TS_C_ACK_ONLY);
 }
 
-/* The stage (see the top of this file). */
-static __always_inline void account(const struct pkt *p, const struct track_res *t, __u32 nf,
-				    const struct verdict *v, __u32 dir)
+/* what every frame counts: the hook, the class, the verdict. 0: nothing
+ * else to count (not IP, not TCP). */
+static __always_inline int account_frame(const struct pkt *p, const struct verdict *v,
+					 struct ts_counters *cn, __u32 dir)
 {
-	struct ts_counters *cn = counters_get();
-
-	count(cn, dir == DIR_INGRESS ? TS_C_PKTS_IN : TS_C_PKTS_OUT);
+	if (!cn)
+		return 1;
+	TS_CHECKED(cn); /* one check for all the increments below */
+	BUMP(cn, dir == DIR_INGRESS ? TS_C_PKTS_IN : TS_C_PKTS_OUT);
 	switch (p->kind) {
 	case PKT_TCP:
 		/* dropped at the gate: a TCP segment, no more (it fed nothing) */
 		if (v->gate == GATE_NONE)
-			count(cn, TS_C_TCP);
+			BUMP(cn, TS_C_TCP);
 		else
 			classify(p, cn);
 		break;
 	case PKT_NON_IP:
-		count(cn, TS_C_NON_IP);
-		break;
 	case PKT_NON_TCP:
-		count(cn, TS_C_NON_TCP);
-		break;
+		/* not for us: passed, nothing else to count */
+		BUMP(cn, p->kind == PKT_NON_IP ? TS_C_NON_IP : TS_C_NON_TCP);
+		BUMP(cn, dir == DIR_EGRESS ? TS_C_OUT_PASS : TS_C_IN_PASS);
+		return 0;
 	case PKT_FRAG_LATER:
-		count(cn, TS_C_FRAG_LATER);
+		BUMP(cn, TS_C_FRAG_LATER);
 		break;
 	default:
-		count(cn, p->err);
+		BUMP(cn, p->err);
 		break;
 	}
-	if (dir == DIR_EGRESS)
-		count(cn, TS_C_OUT_PASS);
-	else
-		count(cn, v->action == V_DROP ? TS_C_IN_DROP :
-			  v->action == V_TX ? TS_C_IN_TX : TS_C_IN_PASS);
+	/* TS_C_IN_PASS, _DROP and _TX follow V_PASS, _DROP and _TX */
+	BUMP(cn, dir == DIR_EGRESS ? TS_C_OUT_PASS : TS_C_IN_PASS + (v->action & 3));
+	return 1;
+}
 
+/* The stage (see the top of this file). cn: this CPU's counters. */
+static __always_inline void account(const struct pkt *p, const struct track_res *t, __u32 nf,
+				    const struct verdict *v, struct ts_counters *cn, __u32 dir)
+{
+	if (!account_frame(p, v, cn, dir))
+		return;
+
+	/* the rest is rare (byte by byte: a wider load over the bytes the
+	 * stages just wrote would stall on store forwarding) */
+	if (v->drop | v->would | v->exempt | v->banned)
+		account_policy(v);
+	if (!(t->noted | v->sent))
+		return;
 	/* SYN cookies: what the ACK's cookie was, what became of a SYN they
 	 * answer (left to the kernel: the rewrite does not cover it, under
 	 * auto only if nothing dropped it first; or the frame could not be
@@ -194,9 +211,6 @@ static __always_inline void account(const struct pkt *p, const struct track_res 
 		count(cn, TS_C_COOKIE_SKIPPED);
 	if (v->sent)
 		count(cn, v->sent == 1 ? TS_C_COOKIE_SENT : TS_C_COOKIE_SKIPPED);
-
-	if (v->drop | v->would | v->exempt | v->banned)
-		account_policy(v);
 	if (nf)
 		finding_events(nf, v);
 	if (t->step & (TS_STEP_CLIENT_CHANGED | TS_STEP_SERVER_CHANGED))

@@ -24,27 +24,30 @@
  * Ban `addr` for the policy's ban_seconds, because of anomaly `kind`: a
  * hosts entry. An address the operator already denies stays as it is; an
  * expired or live ban is renewed in place. Returns 1 if a ban was written,
- * 2 if the table refused it, 0 if there was nothing to write; *seconds:
- * its length. Global: off the entry's frame.
+ * 2 if the table refused it, 0 if there was nothing to write; its length
+ * goes to scratch (ban_seconds), for account's report. Global: off the
+ * entry's frame.
  */
-__attribute__((noinline)) int ban_write(const struct pkt *p, __u32 kind, __u32 *seconds)
+__attribute__((noinline)) int ban_write(const struct pkt *p, __u32 kind)
 {
 	struct ts_policy *pol = policy_get();
+	struct scratch *s = scratch_get();
 	struct ts_host_key k = {};
 	struct ts_list_val v = {}, *cur;
 	__u32 zero = 0;
 	__u64 now = bpf_ktime_get_ns(), *ep;
 
-	if (!p || !seconds || !pol)
+	if (!p || !pol || !s)
 		return 0;
 	TS_CHECKED(pol);
+	TS_CHECKED(s);
 	k.gen = (__u8)pol->list_gen;
 	__builtin_memcpy(k.addr, p->saddr, 16);
 	v.added_ns = now;
 	v.expires_ns = now + (__u64)pol->ban_seconds * 1000000000ull;
 	v.reason = kind;
 	v.lists = TS_L_DENY;
-	*seconds = pol->ban_seconds;
+	s->ban_seconds = pol->ban_seconds;
 	cur = bpf_map_lookup_elem(&hosts, &k);
 	if (cur) {
 		if ((cur->lists & TS_L_DENY) && !cur->reason &&
@@ -80,14 +83,10 @@ static __always_inline void handover_mark(struct xdp_md *ctx)
 static __always_inline void act(void *ctx, const struct pkt *p, const struct track_res *t,
 				struct verdict *v, __u32 dir)
 {
-	__u32 seconds = 0;
-
-	if (dir != DIR_INGRESS)
+	if (dir != DIR_INGRESS || !(v->action | t->noted))
 		return;
-	if (v->ban) {
-		v->banned = (__u8)ban_write(p, v->ban, &seconds);
-		v->ban_seconds = seconds;
-	}
+	if (v->ban)
+		v->banned = (__u8)ban_write(p, v->ban);
 	if (v->action == V_TX) {
 		/* a frame that cannot be resized: the kernel answers the SYN,
 		 * which goes on untracked (track left it to the cookie) */

@@ -121,17 +121,19 @@ enum track_cookie {
 	T_COOKIE_BAD,       /* ... neither ours nor the kernel's, no socket: judge drops it */
 };
 
+/* Small, for it is zeroed per packet: the facts that back a finding are
+ * in per-CPU scratch (struct track_facts). */
 struct track_res {
 	__u32 step;         /* TS_STEP_* of the state-machine step; 0: not stepped */
-	/* the facts of an ignored RST (TS_STEP_RST_OOW / TS_STEP_RST_INEXACT) or
-	 * of far out-of-window data (TS_STEP_DATA_FAR_OOW) */
-	__u32 expected;     /* the exact seq (or, answering a SYN, ack) */
-	__u32 got;
-	__u32 window;       /* the receiver's largest window */
+	/* 0: an established flow's segment that changed nothing (the fast
+	 * path) or one track did not look at: nothing below for the later
+	 * stages to look at. One byte they test first, so that segment pays
+	 * one compare per stage, not one per field. */
+	__u8 noted;
+	__u8 looked;        /* the segment reached the flow tables (even if its flags kept it out) */
 	/* an ingress SYN that took its source's distinct ports past the scan
-	 * threshold: how many, and the threshold */
-	__u32 scan_ports;
-	__u32 scan_thr;
+	 * threshold: how many (the threshold: track_facts) */
+	__u16 scan_ports;
 	__u8 state;         /* enum track_state */
 	__u8 cookie;        /* enum track_cookie */
 	__u8 old_state[2];  /* both endpoints' states before and after the step */
@@ -143,7 +145,17 @@ struct track_res {
 	/* for the host-wide rate windows (detect) */
 	__u8 pickup;        /* an ingress non-SYN of a tuple no table held */
 	__u8 backscatter;   /* an RST this host sent for a tuple with no flows entry */
-	__u8 pad[4];
+	__u8 pad[2];
+};
+
+/* What track saw, beyond struct track_res: the facts detect reports */
+struct track_facts {
+	/* of an ignored RST (TS_STEP_RST_OOW / TS_STEP_RST_INEXACT) or of far
+	 * out-of-window data (TS_STEP_DATA_FAR_OOW) */
+	__u32 expected;     /* the exact seq (or, answering a SYN, ack) */
+	__u32 got;
+	__u32 window;       /* the receiver's largest window */
+	__u32 scan_thr;     /* the port-scan threshold track_res.scan_ports crossed */
 };
 
 /* ---- detect's findings (per-CPU scratch) ------------------------------------------ */
@@ -173,7 +185,10 @@ struct finding {
 struct scratch {
 	struct ts_flow flow;
 	struct ts_flow_key key;
+	struct track_facts facts;
 	struct finding find[TS_FINDINGS_MAX];
+	__u32 ban_seconds;  /* act: how long the ban it wrote lasts */
+	__u32 pad;
 };
 
 /* ---- judge's verdict ------------------------------------------------------------------ */
@@ -198,20 +213,24 @@ enum cookie_arm {
 	ARM_AUTO,           /* syn.cookies=auto: while the port's flood is on */
 };
 
+_Static_assert(TS_C_IN_DROP == TS_C_IN_PASS + V_DROP && TS_C_IN_TX == TS_C_IN_PASS + V_TX,
+	       "the verdict counters follow enum verdict_action");
+
 struct verdict {
 	__u8 action;        /* enum verdict_action */
-	__u8 drop;          /* enum ts_drop_reason + 1 that dropped it; 0: none */
-	__u8 would;         /* observe mode: enum ts_drop_reason + 1 that would have */
 	__u8 gate;          /* enum gate */
-	__u8 exempt;        /* the source is allowlisted: no drop, ban or limit */
 	__u8 syn_arm;       /* enum cookie_arm, for a SYN */
 	__u8 ack_arm;       /* 1: an unknown tuple's ACK to this port must carry a cookie */
 	__u8 scan_stops;    /* 1: a port scan this SYN completes drops it: track no flow */
 	__u8 ban;           /* act: ban the sender for this anomaly kind; 0: no ban */
+	__u8 pad[2];
+	/* what account counts beyond the verdict itself */
+	__u8 drop;          /* enum ts_drop_reason + 1 that dropped it; 0: none */
+	__u8 would;         /* observe mode: enum ts_drop_reason + 1 that would have */
+	__u8 exempt;        /* the source is allowlisted: no drop, ban or limit */
 	__u8 banned;        /* act's result: 1 written, 2 refused (table full) */
 	__u8 sent;          /* act's result: 1 our SYN-ACK went out, 2 the rewrite failed */
-	__u8 pad;
-	__u32 ban_seconds;  /* act's result: how long the ban it wrote lasts */
+	__u8 pad1;
 };
 
 /* what tc ingress's hand-over did (bpf/act.h, cookie_handover) */

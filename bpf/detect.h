@@ -76,7 +76,7 @@ __attribute__((noinline)) int detect_findings(const struct pkt *p, const struct 
 		a = finding_add(s, &n, TS_A_PORT_SCAN, p, sender, DIR_INGRESS, act);
 		if (a) {
 			a->got = t->scan_ports;
-			a->expected = t->scan_thr;
+			a->expected = s->facts.scan_thr;
 			a->detail = (__u32)(TS_SCAN_WINDOW_NS / 1000000);
 		}
 	}
@@ -119,9 +119,9 @@ __attribute__((noinline)) int detect_findings(const struct pkt *p, const struct 
 
 		a = finding_add(s, &n, kind, p, sender, dir, act);
 		if (a) {
-			a->expected = t->expected;
-			a->got = t->got;
-			a->detail = t->window;
+			a->expected = s->facts.expected;
+			a->got = s->facts.got;
+			a->detail = s->facts.window;
 			a->client = t->client;
 			a->side = t->side;
 		}
@@ -145,23 +145,22 @@ __attribute__((noinline)) int detect_findings(const struct pkt *p, const struct 
 	return (int)n;
 }
 
-/* The stage: returns the number of findings in scratch. */
+/* The stage, for a TCP segment the gate let in: returns the number of
+ * findings in scratch. */
 static __always_inline __u32 detect(const struct pkt *p, const struct verdict *v,
 				    const struct track_res *t, __u32 dir)
 {
 	struct ts_counters *cn;
-	/* the segment reached the flow tables (track_flow ran) */
-	__u32 flow_seen = p->kind == PKT_TCP && v->gate == GATE_ALL &&
-			  t->cookie != T_COOKIE_ANSWER && !(t->scan_ports && v->scan_stops);
 	__u32 n = 0;
 
-	if (p->kind != PKT_TCP || v->gate == GATE_NONE)
+	/* an established flow's segment that changed nothing: nothing to find */
+	if (!t->noted)
 		return 0;
 	if (t->scan_ports || t->state == T_UNKNOWN ||
 	    (t->step & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW |
 			TS_STEP_ACK_NO_CONN)) ||
-	    (flow_seen && (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK))
-		n = (__u32)detect_findings(p, t, dir, v->exempt, flow_seen);
+	    (t->looked && (ts_bad_flags(p->seg.flags) || ts_syn_data(&p->seg))))
+		n = (__u32)detect_findings(p, t, dir, v->exempt, t->looked);
 	if (t->backscatter || t->pickup) {
 		cn = counters_get();
 		window_note(t->backscatter ? TS_BS_SLOT : TS_AF_SLOT, clock_coarse(cn));

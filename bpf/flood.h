@@ -336,7 +336,8 @@ __attribute__((noinline)) int window_note(__u32 slot, __u64 now)
 /*
  * An ingress SYN (syn = 1) or bad-flags segment (syn = 0): feed the flood
  * windows (SYNs only) and the source's port-scan slot. If it takes the
- * source past the scan threshold, t->scan_ports and t->scan_thr say so
+ * source past the scan threshold, t->scan_ports (and the threshold in
+ * scratch, track_facts) say so
  * (detect makes it a finding).
  */
 __attribute__((noinline)) int ingress_sketch(const struct pkt *p, struct track_res *t, __u32 syn,
@@ -344,7 +345,7 @@ __attribute__((noinline)) int ingress_sketch(const struct pkt *p, struct track_r
 {
 	struct ts_policy *cfg; /* thresholds: 0 means the default */
 	struct ts_scan *sc;
-	__u32 h, slot;
+	__u32 h, slot, thr;
 	__u16 port;
 	__u64 e;
 
@@ -371,8 +372,16 @@ __attribute__((noinline)) int ingress_sketch(const struct pkt *p, struct track_r
 	if (!sc)
 		return 0;
 	cfg = policy_get();
-	t->scan_thr = cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS);
-	t->scan_ports = ts_scan_note(sc, h, port, now, t->scan_thr);
+	thr = cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS);
+	t->scan_ports = (__u16)ts_scan_note(sc, h, port, now, thr);
+	if (t->scan_ports) {
+		struct scratch *s = scratch_get();
+
+		if (s) {
+			TS_CHECKED(s);
+			s->facts.scan_thr = thr;
+		}
+	}
 	return 0;
 }
 

@@ -279,8 +279,10 @@ static __always_inline void gate_arm(const struct pkt *p, const struct ts_policy
 		v->ack_arm = 1;
 }
 
-/* The early half of the stage (see the top of this file). */
-static __always_inline void judge_gate(const struct pkt *p, struct verdict *v, __u32 dir)
+/* The early half of the stage (see the top of this file). cn: this CPU's
+ * counters, for the clock. */
+static __always_inline void judge_gate(const struct pkt *p, struct verdict *v,
+				       struct ts_counters *cn, __u32 dir)
 {
 	struct ts_policy *pol;
 	__u32 what;
@@ -299,7 +301,7 @@ static __always_inline void judge_gate(const struct pkt *p, struct verdict *v, _
 	if (!pol)
 		return;
 	if (what != GATE_ASK_TCP || gate_wanted(p, pol))
-		gate_decide(p, v, what, clock_coarse(counters_get()));
+		gate_decide(p, v, what, clock_coarse(cn));
 	if (what == GATE_ASK_TCP && v->gate == GATE_ALL &&
 	    (pol->syn_cookies != TS_COOKIES_OFF ||
 	     (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK))
@@ -363,7 +365,7 @@ __attribute__((noinline)) int judge_findings(const struct track_res *t, __u32 nf
 static __always_inline void judge(const struct track_res *t, __u32 nf, struct verdict *v,
 				  __u32 dir)
 {
-	if (dir != DIR_INGRESS)
+	if (dir != DIR_INGRESS || !t->noted)
 		return;
 	if (nf || t->flood || t->cookie == T_COOKIE_BAD)
 		judge_findings(t, nf, v);

@@ -47,19 +47,23 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  */
 static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 {
+	struct ts_counters *cn = counters_get(); /* this CPU's: the clock, the counts */
 	struct pkt p = {};
 	struct track_res t = {};
 	struct verdict v = {};
-	__u32 nf;
+	__u32 nf = 0;
 
 	parse_frame(c, &p);
-	judge_gate(&p, &v, dir);
+	judge_gate(&p, &v, cn, dir);
 	parse_options(ctx, &p, v.gate, dir);
-	track(ctx, &p, &v, &t, dir);
-	nf = detect(&p, &v, &t, dir);
-	judge(&t, nf, &v, dir);
-	act(ctx, &p, &t, &v, dir);
-	account(&p, &t, nf, &v, dir);
+	/* the stages that follow concern a TCP segment the gate let in */
+	if (p.kind == PKT_TCP && v.gate != GATE_NONE) {
+		track(ctx, &p, &v, &t, dir);
+		nf = detect(&p, &v, &t, dir);
+		judge(&t, nf, &v, dir);
+		act(ctx, &p, &t, &v, dir);
+	}
+	account(&p, &t, nf, &v, cn, dir);
 	return v.action;
 }
 

@@ -218,14 +218,15 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	int table = 1;
 
 	if (!p || !t)
-		return 0;
+		return 1;
 	s = scratch_get();
 	if (!s)
-		return 0;
+		return 1;
 	TS_CHECKED(s);
 	key = &s->key;
 	cn = counters_get();
 	fl = p->seg.flags;
+	t->looked = 1;
 	sc.sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
 	sc.dir = dir;
 	sc.seg = p->seg;
@@ -233,7 +234,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	/* a flag set no stack acts on consistently is not tracked (detect
 	 * reports it); one compare lets every established-flow segment by */
 	if ((fl & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK && ts_bad_flags(fl))
-		return 0;
+		return 1;
 
 	/* established flows: one lookup, a coarse clock, an in-place update */
 	f = bpf_map_lookup_elem(&flows, key);
@@ -245,11 +246,11 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		if (dir == DIR_INGRESS && (in & TF_COOKIE_ACKS) && !(in & TF_COOKIE_DONE) &&
 		    (fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_ACK && finished(f)) {
 			t->cookie = T_COOKIE_ASK;
-			return 0;
+			return 1;
 		}
 		sc.now = clock_coarse(cn);
 		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now))
-			return 0; /* established, nothing changes state: no lock */
+			return 0; /* established, nothing changes state: no lock, nothing noted */
 	} else {
 		sc.now = clock_precise(); /* handshake segments are timed */
 		table = 0;
@@ -262,7 +263,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			t->state = T_UNKNOWN;
 			if (fl & TS_TCP_RST) {
 				count(cn, TS_C_UNTRACKED_RST);
-				return 0;
+				return 1;
 			}
 			if (dir == DIR_INGRESS && !(fl & TS_TCP_SYN)) {
 				t->pickup = 1;
@@ -270,7 +271,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 				 * (track: cookie_check), then back here */
 				if ((in & TF_COOKIE_ACKS) && !(in & TF_COOKIE_DONE) && (fl & TS_TCP_ACK)) {
 					t->cookie = T_COOKIE_ASK;
-					return 0;
+					return 1;
 				}
 				/* while an ack_flood is on, an unknown tuple's
 				 * segment inserts nothing (no map insert per
@@ -278,7 +279,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 				if (ack_flood_on()) {
 					count(cn, TS_C_ACK_UNTRACKED_FLOOD);
 					t->flood = TS_A_ACK_NO_CONN;
-					return 0;
+					return 1;
 				}
 			}
 			/* a new tuple's SYN or SYN-ACK while a syn_flood is on
@@ -291,12 +292,12 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 				count(cn, TS_C_SYN_UNTRACKED_FLOOD);
 				if (dir == DIR_INGRESS && !(fl & TS_TCP_ACK))
 					t->flood = TS_A_SYN_FLOOD;
-				return 0;
+				return 1;
 			}
 			f = flow_new(key, p, &sc.seg, sc.sender_idx, sc.now, &table, &s->flow, cn);
 			if (!f) {
 				count(cn, TS_C_INSERT_FAIL);
-				return 0;
+				return 1;
 			}
 			t->state = T_NEW;
 		}
@@ -310,7 +311,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		sc.want_copy = 0;
 		table = 1;
 		if (step_entry(f, &sc, &s->flow) < 0)
-			return 0;
+			return 1;
 		t->state = T_FLOWS;
 	}
 	if (sc.ret & TS_STEP_REUSE)
@@ -326,10 +327,10 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	t->new_state[1] = sc.new_state[1];
 	t->client = sc.client;
 	t->side = sc.seg.from;
-	t->expected = sc.expected;
-	t->got = sc.got;
-	t->window = sc.window;
-	return 0;
+	s->facts.expected = sc.expected;
+	s->facts.got = sc.got;
+	s->facts.window = sc.window;
+	return 1;
 }
 
 /*
@@ -454,7 +455,8 @@ __attribute__((noinline)) int cookie_check(struct xdp_md *ctx, const struct pkt 
 /*
  * The sketches of an ingress segment, and whether cookies answer it (a
  * pure SYN to a port judge_gate armed, that the rewrite covers): then it
- * makes no other state. Global: off the entry's frame.
+ * makes no other state. Returns 1 if it noted anything (a scan, a
+ * cookie). Global: off the entry's frame.
  */
 __attribute__((noinline)) int track_sketches(const struct pkt *p, struct track_res *t,
 					     __u32 gate, __u32 arm)
@@ -465,7 +467,7 @@ __attribute__((noinline)) int track_sketches(const struct pkt *p, struct track_r
 	__u32 bf;
 
 	if (!p || !t)
-		return 0;
+		return 1;
 	cn = counters_get();
 	now = clock_coarse(cn);
 	fl = p->seg.flags;
@@ -476,42 +478,43 @@ __attribute__((noinline)) int track_sketches(const struct pkt *p, struct track_r
 		if (cookie_fits(p)) {
 			t->cookie = T_COOKIE_ANSWER;
 			cookie_flood_count(bpf_ntohs(p->dport), now);
-			return 0;
+			return 1;
 		}
 		t->cookie = T_COOKIE_SKIPPED;
 	}
 	/* SYNs and bad flags the host receives: a SYN over a rate limit too
 	 * (the kernel never sees it, but a limited flood is still a flood) */
 	if ((fl & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_ACK)
-		return 0;
+		return t->cookie != T_COOKIE_NONE;
 	bf = ts_bad_flags(fl);
 	if (!bf && (fl & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_SYN)
-		return 0;
+		return t->cookie != T_COOKIE_NONE;
 	ingress_sketch(p, t, !bf, now);
-	if (bf)
-		return 0;
-	t->flood_on = flood_on(bpf_ntohs(p->dport));
-	/* syn.cookies=auto: answered while the port's flood is on */
-	if (gate == GATE_ALL && arm == ARM_AUTO && t->flood_on &&
-	    (fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN)
-		t->cookie = cookie_fits(p) ? T_COOKIE_ANSWER : T_COOKIE_SKIPPED;
-	return 0;
+	if (!bf) {
+		t->flood_on = flood_on(bpf_ntohs(p->dport));
+		/* syn.cookies=auto: answered while the port's flood is on */
+		if (gate == GATE_ALL && arm == ARM_AUTO && t->flood_on &&
+		    (fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN)
+			t->cookie = cookie_fits(p) ? T_COOKIE_ANSWER : T_COOKIE_SKIPPED;
+	}
+	return t->scan_ports || t->cookie;
 }
 
-/* Track one segment (see the top of this file). ctx: the hook's context,
- * for the cookie check's socket lookup (XDP only). */
+/* Track one TCP segment the gate let in (see the top of this file). ctx:
+ * the hook's context, for the cookie check's socket lookup (XDP only). */
 static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
 				  struct track_res *t, __u32 dir)
 {
 	__u32 in = v->ack_arm ? TF_COOKIE_ACKS : 0;
 
-	if (p->kind != PKT_TCP || v->gate == GATE_NONE)
-		return;
 	if (dir == DIR_INGRESS && (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK)
-		track_sketches(p, t, v->gate, v->syn_arm);
-	if (v->gate != GATE_ALL || t->cookie == T_COOKIE_ANSWER || (t->scan_ports && v->scan_stops))
+		t->noted = (__u8)track_sketches(p, t, v->gate, v->syn_arm);
+	if (v->gate != GATE_ALL ||
+	    (t->noted && (t->cookie == T_COOKIE_ANSWER || (t->scan_ports && v->scan_stops))))
 		return;
-	track_flow(p, t, dir, in);
+	if (!track_flow(p, t, dir, in))
+		return;
+	t->noted = 1;
 	if (dir == DIR_INGRESS && t->cookie == T_COOKIE_ASK) {
 		t->cookie = cookie_check(ctx, p);
 		if (t->cookie != T_COOKIE_BAD)
