@@ -40,6 +40,15 @@ struct cursor {
 	__u32 len;    /* whole frame length (tc: skb->len, paged data included) */
 };
 
+/* the cursor over an XDP frame: all of it is linear */
+static __always_inline void xdp_cursor(struct xdp_md *ctx, struct cursor *c)
+{
+	c->pos = (void *)(long)ctx->data;
+	c->end = (void *)(long)ctx->data_end;
+	c->start = c->pos;
+	c->len = (__u32)(c->end - c->start);
+}
+
 /* bytes of the frame from the cursor on, paged data included */
 static __always_inline __u32 cursor_left(const struct cursor *c)
 {

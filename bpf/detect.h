@@ -163,7 +163,7 @@ static __always_inline __u32 detect(const struct pkt *p, const struct verdict *v
 		n = (__u32)detect_findings(p, t, dir, v->exempt, t->looked);
 	if (t->backscatter || t->pickup) {
 		cn = counters_get();
-		window_note(t->backscatter ? TS_BS_SLOT : TS_AF_SLOT, clock_coarse(cn));
+		window_note(t->backscatter ? TS_BS_SLOT : TS_AF_SLOT, 0, clock_coarse(cn));
 	}
 	return n;
 }

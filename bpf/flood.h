@@ -311,14 +311,16 @@ __attribute__((noinline)) int flood_done(const struct ts_addr *caddr, __u32 port
 }
 
 /*
- * One event for a host-wide rate window (TS_BS_SLOT, TS_AF_SLOT):
+ * One event into a window of this CPU's (port, host order, names a port
+ * slot's port; 0 for a host-wide window), its finished epoch evaluated at
+ * rollover. The host-wide rate windows (TS_BS_SLOT, TS_AF_SLOT) count:
  * - backscatter: an RST this host sends for a tuple it holds no
  *   established connection of (a refused SYN, or no entry at all), the
  *   backscatter of a scan of closed ports when it comes in bursts;
  * - ack_flood: an ingress segment of an unknown tuple that is not a SYN
  *   (the pickup path).
  */
-__attribute__((noinline)) int window_note(__u32 slot, __u64 now)
+__attribute__((noinline)) int window_note(__u32 slot, __u32 port, __u64 now)
 {
 	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
 	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
@@ -328,6 +330,8 @@ __attribute__((noinline)) int window_note(__u32 slot, __u64 now)
 		return 0;
 	ts_win_advance(w, e);
 	w->syn[e & 1]++;
+	if (port && fl->port != port)
+		fl->port = (__u16)port;
 	if (fl->epoch != e)
 		flood_eval(slot, e, now);
 	return 0;
@@ -389,22 +393,9 @@ __attribute__((noinline)) int ingress_sketch(const struct pkt *p, struct track_r
  * port's SYN-flood window (so `syn_flood` is still detected and reported),
  * but not in the host-wide window, the source HyperLogLog or the port-scan
  * sketch: the per-SYN cost stays at two per-CPU counters. */
-__attribute__((noinline)) int cookie_flood_count(__u32 port, __u64 now)
+static __always_inline void cookie_flood_count(__u16 port, __u64 now)
 {
-	__u32 slot = ts_port_slot((__u16)port);
-	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
-	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
-	__u64 e = ts_epoch(now);
-
-	if (!w || !fl)
-		return 0;
-	ts_win_advance(w, e);
-	w->syn[e & 1]++;
-	if (fl->port != port)
-		fl->port = (__u16)port;
-	if (fl->epoch != e)
-		flood_eval(slot, e, now);
-	return 0;
+	window_note(ts_port_slot(port), port, now);
 }
 
 #endif /* TCPSENTRY_BPF_FLOOD_H */

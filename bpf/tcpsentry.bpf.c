@@ -70,14 +70,10 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 SEC("xdp")
 int tcpsentry_xdp(struct xdp_md *ctx)
 {
-	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-		.start = (void *)(long)ctx->data,
-	};
+	struct cursor c;
 	__u32 v;
 
-	c.len = (__u32)(c.end - c.start);
+	xdp_cursor(ctx, &c);
 	v = pipeline(ctx, &c, DIR_INGRESS);
 	if (v == V_DROP)
 		return XDP_DROP;

@@ -22,16 +22,12 @@ struct {
 SEC("xdp")
 int ref_xdp(struct xdp_md *ctx)
 {
-	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-		.start = (void *)(long)ctx->data,
-	};
 	struct ts_flow_key key = {};
 	struct ts_flow *f;
 	struct pkt p = {};
+	struct cursor c;
 
-	c.len = (__u32)(c.end - c.start);
+	xdp_cursor(ctx, &c);
 	parse_frame(&c, &p);
 	if (p.kind != PKT_TCP)
 		return XDP_PASS;

@@ -223,8 +223,11 @@ enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,
 	TS_COUNTERS(TS_C_ENUM)
 #undef TS_C_ENUM
+	TS_C_COUNT,            /* counters defined */
 	TS_C_MAX = 64,         /* room to grow without resizing the map */
 };
+_Static_assert(TS_C_COUNT <= TS_C_MAX && (TS_C_MAX & (TS_C_MAX - 1)) == 0,
+	       "the counters fit the map; the datapath masks with TS_C_MAX");
 
 struct ts_counters {
 	__u64 c[TS_C_MAX];
@@ -278,6 +281,8 @@ enum ts_anomaly {
 	TS_A_KINDS,                  /* kinds defined */
 	TS_A_MAX = 16,               /* room to grow without resizing the map */
 };
+_Static_assert(TS_A_KINDS <= TS_A_MAX && (TS_A_MAX & (TS_A_MAX - 1)) == 0,
+	       "the kinds fit the maps; the datapath masks with TS_A_MAX");
 _Static_assert(TS_A_SYN_FLOOD == 1 && TS_A_HALF_OPEN_TIMEOUT == 11, "anomaly numbering is ABI");
 
 /* ts_event.detail of a TS_A_BAD_FLAGS event: which rule matched */

@@ -116,7 +116,7 @@ struct tcase {
 	const struct step *steps;
 	int nsteps;
 	void (*setup)(void);
-	int (*post)(const struct tcase *tc, char *why);
+	int (*post)(const struct tcase *tc, char *why); /* 0 pass, -1 fail, 1 skip (why) */
 };
 
 /* one area's cases: AREA(parse, cases) in test_parse.c */
