@@ -71,6 +71,14 @@ $(BUILD)/%.bpf.o: %.bpf.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Every datapath header compiles on its own: none depends on what another
+# included before it (checked before the object is built).
+BPF_HDR_OK := $(patsubst bpf/%.h,$(BUILD)/hdr/%.ok,$(wildcard bpf/*.h))
+$(BUILD)/hdr/%.ok: bpf/%.h $(wildcard bpf/*.h include/tcpsentry/*.h)
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#include "$*.h"' | $(CLANG) $(filter-out -MMD -MP,$(BPF_CFLAGS)) -x c -c - -o /dev/null && touch $@
+$(BUILD)/tcpsentry.bpf.o: $(BPF_HDR_OK)
+
 # ... one for their skeletons.
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -13,19 +13,24 @@
  * per-CPU shares, whatever RSS does. Flood on/off is a compare-and-swap
  * on the shared `active` word: one start event and one end event per flood.
  *
+ * The sketches are fed by track (an ingress SYN or bad-flags segment) and
+ * by detect (the backscatter and ack-flood rate windows); a window that
+ * rolls over evaluates its finished epoch there and then, and reports a
+ * flood's start and end itself (bpf/emit.h): those are the sketch's own
+ * transitions, not a segment's findings. Thresholds are read from the
+ * policy in force (0: the default, consts.h). Calls no stage.
+ *
  * The functions are global (not inlined) on purpose: the verifier checks
- * each once, off the parser's many paths (see track_segment).
+ * each once, off the parser's many paths.
  */
 #ifndef TCPSENTRY_BPF_FLOOD_H
 #define TCPSENTRY_BPF_FLOOD_H
 
+#include <bpf/bpf_endian.h>
 #include "maps.h"
-#include "parse.h"
-#include "anomaly.h"
+#include "emit.h"
 #include <tcpsentry/sketch.h>
 #include <tcpsentry/flowkey.h>
-
-#define TS_MAX_CPUS 512 /* CPUs summed at rollover (the kernel's nr_cpu_ids bounds it first) */
 
 /* global: the verifier checks the register loop once */
 __attribute__((noinline)) __u32 hll_estimate(struct ts_flood *fl)
@@ -43,7 +48,7 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 					  __u32 rate, __u32 pct)
 {
 	struct ts_flow_key key = {};
-	struct anom_facts a = {
+	struct finding a = {
 		.kind = TS_A_SYN_FLOOD,
 		.client = TS_EV_CLIENT_UNKNOWN,
 		.sender = 0,
@@ -59,7 +64,7 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 		a.got = rate;
 		a.tcp_flags = TS_TCP_ACK;
 		a.dir = DIR_INGRESS;
-		anomaly_raise(&key, &a);
+		anomaly_emit(&key, &a);
 		return 0;
 	}
 	if (slot == TS_BS_SLOT) {
@@ -69,7 +74,7 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 		a.got = rate;
 		a.tcp_flags = TS_TCP_RST;
 		a.dir = DIR_EGRESS;
-		anomaly_raise(&key, &a);
+		anomaly_emit(&key, &a);
 		return 0;
 	}
 	/* the flooded port as the receiver's port; host-wide: port 0 */
@@ -80,13 +85,13 @@ __attribute__((noinline)) int flood_event(struct ts_flood *fl, __u32 slot, __u32
 		struct ts_policy *pol = policy_get();
 
 		if (pol && pol->syn_cookies == TS_COOKIES_AUTO &&
-		    (slot == TS_SYN_HOST ? pol->cookie_nports != 0 : cookie_port(pol, fl->port)))
+		    (slot == TS_SYN_HOST ? pol->cookie_nports != 0 : policy_cookie_port(pol, fl->port)))
 			a.detail |= TS_FLOOD_COOKIES;
 	}
 	a.got = rate;
 	a.expected = fl->sources;
 	a.tcp_flags = TS_TCP_SYN;
-	anomaly_raise(&key, &a);
+	anomaly_emit(&key, &a);
 	return 0;
 }
 
@@ -117,6 +122,39 @@ static __always_inline int flood_on(__u16 port)
 	return fl && (fl->active || fl->host_active);
 }
 
+/* 1 while an ack_flood is on (ingress segments of unknown tuples) */
+static __always_inline int ack_flood_on(void)
+{
+	__u32 slot = TS_AF_SLOT;
+	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
+
+	return fl && fl->active;
+}
+
+/* The sum of a slot's finished epoch over the CPUs, one CPU per bpf_loop
+ * iteration: the verifier checks the body once, where an open-coded loop
+ * of TS_MAX_CPUS lookups that may each fail has Linux 6.1's verifier walk
+ * every iteration's branches past its million-instruction budget. */
+struct cpu_sum {
+	__u32 slot;
+	__u32 syn;
+	__u32 done;
+	__u32 pad;
+	__u64 epoch;
+};
+
+static long cpu_sum_one(__u32 cpu, void *arg)
+{
+	struct cpu_sum *s = arg;
+	struct ts_synwin *w = bpf_map_lookup_percpu_elem(&synwin, &s->slot, cpu);
+
+	if (!w)
+		return 1; /* past the last possible CPU */
+	s->syn += ts_win_syn(w, s->epoch);
+	s->done += ts_win_done(w, s->epoch);
+	return 0;
+}
+
 /*
  * Evaluate slot's finished epoch (e - 1) if this CPU is the first to see
  * epoch e there. Returns 1 if it evaluated.
@@ -125,24 +163,21 @@ __attribute__((noinline)) int flood_eval(__u32 slot, __u64 e, __u64 now)
 {
 	struct ts_policy *cfg; /* thresholds: 0 means the default */
 	struct ts_flood *fl, *host;
-	__u32 hslot = TS_SYN_HOST, syn = 0, done = 0, cpu, rate, pct, src;
+	struct cpu_sum sum = { .slot = slot, .epoch = e - 1 };
+	__u32 hslot = TS_SYN_HOST, syn, done, rate, pct, src;
 	__u64 old;
 	int d;
 
 	fl = bpf_map_lookup_elem(&floods, &slot);
 	if (!fl)
 		return 0;
+	TS_CHECKED(fl);
 	old = fl->epoch;
 	if (old == e || __sync_val_compare_and_swap(&fl->epoch, old, e) != old)
 		return 0;
-	for (cpu = 0; cpu < TS_MAX_CPUS; cpu++) {
-		struct ts_synwin *w = bpf_map_lookup_percpu_elem(&synwin, &slot, cpu);
-
-		if (!w)
-			break;
-		syn += ts_win_syn(w, e - 1);
-		done += ts_win_done(w, e - 1);
-	}
+	bpf_loop(TS_MAX_CPUS, cpu_sum_one, &sum, 0);
+	syn = sum.syn;
+	done = sum.done;
 	cfg = policy_get();
 	if (slot == TS_BS_SLOT) /* RSTs: a rate, nothing completes */
 		d = ts_flood_decide(fl->active, syn, 0,
@@ -276,14 +311,16 @@ __attribute__((noinline)) int flood_done(const struct ts_addr *caddr, __u32 port
 }
 
 /*
- * One event for a host-wide rate window (TS_BS_SLOT, TS_AF_SLOT):
+ * One event into a window of this CPU's (port, host order, names a port
+ * slot's port; 0 for a host-wide window), its finished epoch evaluated at
+ * rollover. The host-wide rate windows (TS_BS_SLOT, TS_AF_SLOT) count:
  * - backscatter: an RST this host sends for a tuple it holds no
  *   established connection of (a refused SYN, or no entry at all), the
  *   backscatter of a scan of closed ports when it comes in bursts;
  * - ack_flood: an ingress segment of an unknown tuple that is not a SYN
  *   (the pickup path).
  */
-__attribute__((noinline)) int window_note(__u32 slot, __u64 now)
+__attribute__((noinline)) int window_note(__u32 slot, __u32 port, __u64 now)
 {
 	struct ts_synwin *w = bpf_map_lookup_elem(&synwin, &slot);
 	struct ts_flood *fl = bpf_map_lookup_elem(&floods, &slot);
@@ -293,48 +330,30 @@ __attribute__((noinline)) int window_note(__u32 slot, __u64 now)
 		return 0;
 	ts_win_advance(w, e);
 	w->syn[e & 1]++;
+	if (port && fl->port != port)
+		fl->port = (__u16)port;
 	if (fl->epoch != e)
 		flood_eval(slot, e, now);
 	return 0;
 }
 
-/* Report a port scan: the segment that crossed the threshold, which meets
- * port_scan's action (by default: the source is banned). 1: drop it. */
-__attribute__((noinline)) int scan_raise(struct pkt *p, __u32 n, __u32 thr)
-{
-	struct ts_flow_key key = {};
-	struct anom_facts a = {
-		.kind = TS_A_PORT_SCAN,
-		.client = TS_EV_CLIENT_UNKNOWN,
-		.got = n,
-		.expected = thr,
-		.detail = (__u32)(TS_SCAN_WINDOW_NS / 1000000),
-		.dir = DIR_INGRESS,
-	};
-
-	if (!p)
-		return 0;
-	a.tcp_flags = p->seg.flags;
-	a.family = p->family;
-	a.sender = (__u8)ts_key_make(&key, p->saddr, p->sport, p->daddr, p->dport);
-	a.act = !(p->out & PKT_IN_EXEMPT);
-	return anomaly_raise(&key, &a);
-}
-
 /*
  * An ingress SYN (syn = 1) or bad-flags segment (syn = 0): feed the flood
- * windows (SYNs only) and the source's port-scan slot. 1: drop it (a scan
- * whose action drops or bans).
+ * windows (SYNs only) and the source's port-scan slot. If it takes the
+ * source past the scan threshold, t->scan_ports (and the threshold in
+ * scratch, track_facts) say so
+ * (detect makes it a finding).
  */
-__attribute__((noinline)) int ingress_sketch(struct pkt *p, __u32 syn, __u64 now)
+__attribute__((noinline)) int ingress_sketch(const struct pkt *p, struct track_res *t, __u32 syn,
+					     __u64 now)
 {
 	struct ts_policy *cfg; /* thresholds: 0 means the default */
 	struct ts_scan *sc;
-	__u32 h, slot, n;
+	__u32 h, slot, thr;
 	__u16 port;
 	__u64 e;
 
-	if (!p)
+	if (!p || !t)
 		return 0;
 	h = ts_addr_hash(p->saddr);
 	port = bpf_ntohs(p->dport);
@@ -357,11 +376,26 @@ __attribute__((noinline)) int ingress_sketch(struct pkt *p, __u32 syn, __u64 now
 	if (!sc)
 		return 0;
 	cfg = policy_get();
-	n = ts_scan_note(sc, h, port, now,
-			 cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS));
-	if (n)
-		return scan_raise(p, n, cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS));
+	thr = cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS);
+	t->scan_ports = (__u16)ts_scan_note(sc, h, port, now, thr);
+	if (t->scan_ports) {
+		struct scratch *s = scratch_get();
+
+		if (s) {
+			TS_CHECKED(s);
+			s->facts.scan_thr = thr;
+		}
+	}
 	return 0;
+}
+
+/* syn.cookies=on: a SYN answered before the sketches still counts in its
+ * port's SYN-flood window (so `syn_flood` is still detected and reported),
+ * but not in the host-wide window, the source HyperLogLog or the port-scan
+ * sketch: the per-SYN cost stays at two per-CPU counters. */
+static __always_inline void cookie_flood_count(__u16 port, __u64 now)
+{
+	window_note(ts_port_slot(port), port, now);
 }
 
 #endif /* TCPSENTRY_BPF_FLOOD_H */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Every map of the datapath, in one place. Sizes are defaults that
+/* Every map of the datapath, in one place. Sizes come from
+ * include/tcpsentry/consts.h; those of the flow tables are defaults that
  * userspace overrides before load (bpf_map__set_max_entries). */
 #ifndef TCPSENTRY_MAPS_H
 #define TCPSENTRY_MAPS_H
@@ -7,21 +8,15 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <tcpsentry/abi.h>
+#include <tcpsentry/hs_hist.h>
 #include <tcpsentry/sketch.h>
-
-#ifndef TS_MAX_FLOWS
-#define TS_MAX_FLOWS (1 << 20)      /* --max-flows */
-#endif
-#ifndef TS_MAX_EMBRYONIC
-#define TS_MAX_EMBRYONIC (1 << 18)  /* --max-embryonic */
-#endif
-#define TS_EVENTS_BYTES (1 << 22)   /* 4 MiB: ~65k events of slack for a slow reader */
+#include "ctx.h"
 
 /* Connections whose handshake completed, or picked up mid-stream. A SYN
  * flood never inserts here, so it cannot evict an established flow. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TS_MAX_FLOWS);
+	__uint(max_entries, TS_DEFAULT_MAX_FLOWS);
 	__type(key, struct ts_flow_key);
 	__type(value, struct ts_flow);
 } flows SEC(".maps");
@@ -29,7 +24,7 @@ struct {
 /* Half-open connections: SYN seen, handshake not finished. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TS_MAX_EMBRYONIC);
+	__uint(max_entries, TS_DEFAULT_MAX_EMBRYONIC);
 	__type(key, struct ts_flow_key);
 	__type(value, struct ts_flow);
 } embryonic SEC(".maps");
@@ -56,25 +51,15 @@ struct {
 	__type(value, struct ts_lock);
 } flow_locks SEC(".maps");
 
-/* Per-CPU scratch for a flow value under construction: two 168-byte
- * values do not fit the 512-byte BPF stack beside the parsed packet. */
+/* Per-CPU scratch (struct scratch, bpf/ctx.h): a flow value under
+ * construction, the segment's key and detect's findings, which do not fit
+ * the 512-byte BPF stack beside the parsed packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ts_flow);
+	__type(value, struct scratch);
 } scratch SEC(".maps");
-
-/* Per-CPU buffer for the flow key of the segment being tracked (see
- * track_segment: the BPF stack is 512 bytes for the whole call chain). XDP
- * and tc egress never interleave on one CPU (egress runs with bottom
- * halves off), as for `scratch`. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ts_flow_key);
-} keybuf SEC(".maps");
 
 /* Per-CPU counters, exact and lock-free: one lookup per packet, then
  * in-place increments. */
@@ -128,7 +113,7 @@ struct {
 	__type(value, struct ts_scan);
 } scans SEC(".maps");
 
-/* State-transition and anomaly (later policy action) events for `events`. */
+/* State-transition, anomaly and policy-action (ban) events for `events`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, TS_EVENTS_BYTES);
@@ -150,10 +135,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ts_policy);
 } policy SEC(".maps");
-
-#ifndef TS_MAX_LIST
-#define TS_MAX_LIST 262144 /* allow and deny entries, both generations and bans */
-#endif
 
 /* Source prefixes never dropped, banned or rate-limited (struct ts_lpm_key). */
 struct {
@@ -240,13 +221,70 @@ struct {
 } ustats SEC(".maps");
 
 /* Handshake-time histogram, log2 buckets of microseconds, per CPU
- * (include/tcpsentry/metrics.h): one increment per completed handshake. */
-#include <tcpsentry/metrics.h>
+ * (include/tcpsentry/hs_hist.h): one increment per completed handshake. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ts_hs_hist);
 } hs_hist SEC(".maps");
+
+/* ---- one-element maps, read as records ---------------------------------------- */
+
+static __always_inline struct ts_counters *counters_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+static __always_inline struct ts_config *config_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&config, &zero);
+}
+
+/* the policy in force: the element ts_config.policy_slot picks */
+static __always_inline struct ts_policy *policy_get(void)
+{
+	struct ts_config *cfg = config_get();
+	__u32 slot = 0;
+
+	if (cfg) {
+		TS_CHECKED(cfg);
+		slot = cfg->policy_slot & 1;
+	}
+	return bpf_map_lookup_elem(&policy, &slot);
+}
+
+/* is port (host order) in syn.cookie_ports? */
+static __always_inline int policy_cookie_port(const struct ts_policy *pol, __u16 port)
+{
+	__u32 n = pol->cookie_nports;
+
+	return (n > 0 && pol->cookie_ports[0] == port) || (n > 1 && pol->cookie_ports[1] == port) ||
+	       (n > 2 && pol->cookie_ports[2] == port) || (n > 3 && pol->cookie_ports[3] == port);
+}
+
+/* the attachment's cookie MAC key, NULL without one (no hand-over: no cookies) */
+static __always_inline const __u64 *config_cookie_key(void)
+{
+	struct ts_config *cfg = config_get();
+
+	if (!cfg)
+		return NULL;
+	TS_CHECKED(cfg);
+	if (!(cfg->cookie_key[0] | cfg->cookie_key[1] | cfg->cookie_key[2] | cfg->cookie_key[3]))
+		return NULL;
+	return (const __u64 *)cfg->cookie_key;
+}
 
 #endif /* TCPSENTRY_MAPS_H */

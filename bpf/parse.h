@@ -1,9 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Header parsing as a cursor: each parse_*() checks its fixed header against
- * data_end, then its variable length, advances the cursor and returns a
- * verdict. Every loop is capped. Nothing here drops: the caller counts the
- * reason and passes the frame.
+ * Stage 1, parse: the frame into one struct pkt (bpf/ctx.h), in two steps.
+ *
+ * parse_frame() walks the headers as a cursor: each parse_*() checks its
+ * fixed header against data_end, then its variable length, advances the
+ * cursor and returns a verdict; every loop is capped. It costs the same
+ * for every frame and is all the gate (judge_gate) needs.
+ *
+ * parse_options() then walks a SYN's TCP options, which cost more and
+ * matter only to a segment that goes on: the gate runs between the two,
+ * so a denied source's SYN is dropped without them. (This is where the
+ * facts that cost per segment belong: a checksum verified before a SYN,
+ * FIN, RST or pickup may move state would go here too.)
+ *
+ * Nothing here drops: what cannot be parsed is counted under its reason
+ * (account) and passed.
  */
 #ifndef TCPSENTRY_PARSE_H
 #define TCPSENTRY_PARSE_H
@@ -14,57 +25,16 @@
 #include <linux/tcp.h>
 #include <linux/in.h>
 #include <bpf/bpf_endian.h>
-#include <tcpsentry/abi.h>
-
-#define TS_MAX_VLAN 2       /* 802.1ad outer + 802.1Q inner */
-#define TS_MAX_V6_EXT 6     /* extension headers followed before giving up */
-#define TS_MAX_TCP_OPTS 40  /* option bytes: doff 15 -> 40 bytes */
+#include "ctx.h"
 
 /* parse verdicts: PARSE_TCP continues; the rest are terminal */
 enum parse_verdict {
-	PARSE_TCP = 0,
-	PARSE_NON_IP,
-	PARSE_NON_TCP,
-	PARSE_FRAG_LATER,
-	PARSE_ERR,          /* pkt->err holds the ts_counter reason */
+	PARSE_TCP = PKT_TCP,
+	PARSE_NON_IP = PKT_NON_IP,
+	PARSE_NON_TCP = PKT_NON_TCP,
+	PARSE_FRAG_LATER = PKT_FRAG_LATER,
+	PARSE_ERR = PKT_ERR,          /* pkt->err holds the ts_counter reason */
 };
-
-struct cursor {
-	void *pos;
-	void *end;    /* end of the linear data the program may read */
-	void *start;
-	__u32 len;    /* whole frame length (tc: skb->len, paged data included) */
-};
-
-/* bytes of the frame from the cursor on, paged data included */
-static __always_inline __u32 cursor_left(const struct cursor *c)
-{
-	return c->len - (__u32)(c->pos - c->start);
-}
-
-struct pkt {
-	__u32 saddr[4];      /* network order, v4-mapped for IPv4 */
-	__u32 daddr[4];
-	__u16 sport;         /* network order */
-	__u16 dport;
-	__u32 l4_len;        /* TCP header + payload, from the IP lengths */
-	__u8 family;         /* 4 or 6 */
-	__u8 vlans;
-	__u8 err;            /* enum ts_counter, when PARSE_ERR */
-	__u8 optlen;         /* TCP option bytes, parsed later on SYNs */
-	__u16 opt_off;       /* their offset from the frame start */
-	__u16 out;           /* set by track_segment: PKT_OUT_* */
-	struct ts_seg seg;
-	__u32 tsval;         /* timestamps option, host order, if seg.opts has TS_OPT_TS */
-	__u32 tsecr;
-};
-
-#define PKT_OUT_BACKSCATTER 0x1 /* an RST this host sent for no established flow */
-#define PKT_OUT_ACKFLOOD 0x2    /* an ingress non-SYN segment of an unknown tuple (pickup path) */
-#define PKT_OUT_DROP 0x4        /* an anomaly action (enforce mode) drops it */
-#define PKT_IN_EXEMPT 0x8       /* the source is allowlisted: no drop, ban or limit */
-#define PKT_OUT_COOKIE_ASK 0x10 /* an unknown tuple's ACK to a cookie port: check its cookie */
-#define PKT_IN_COOKIE_DONE 0x20 /* checked (not ours): track it as before */
 
 static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *proto)
 {
@@ -131,6 +101,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 	p->daddr[2] = bpf_htonl(0xffff);
 	p->daddr[3] = ip->daddr;
 	p->l4_len = tot ? tot - hlen : cursor_left(c) - hlen;
+	p->ip_plain = hlen == sizeof(*ip);
 	/* a later fragment has no TCP header; the first one is parsed */
 	if (ip->frag_off & bpf_htons(0x1fff))
 		return PARSE_FRAG_LATER;
@@ -163,6 +134,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 	p->l4_len = plen ? plen : cursor_left(c) - sizeof(*ip6); /* 0: jumbogram/BIG TCP */
 	c->pos = ip6 + 1;
 	nh = ip6->nexthdr;
+	p->ip_plain = nh == IPPROTO_TCP;
 
 #pragma unroll
 	for (i = 0; i < TS_MAX_V6_EXT; i++) {
@@ -285,11 +257,31 @@ static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
 	p->seg.len = p->l4_len - hlen;
 
 	/* options matter on SYNs only (MSS, scaling, SACK, timestamps); they
-	 * are walked by a separate, once-verified function: see
-	 * DEFINE_TCP_OPT_PARSER */
+	 * are walked later, by parse_options, once the gate let the segment
+	 * through */
 	p->optlen = (__u8)(hlen - sizeof(*th));
 	p->opt_off = (__u16)((void *)(th + 1) - c->start);
 	return PARSE_TCP;
+}
+
+/* The headers: fills p (its kind, or the reason it could not be parsed). */
+static __always_inline void parse_frame(struct cursor *c, struct pkt *p)
+{
+	__u16 proto;
+	int v;
+
+	v = parse_eth(c, p, &proto);
+	if (v == PARSE_TCP) {
+		if (proto == bpf_htons(ETH_P_IP))
+			v = parse_ipv4(c, p);
+		else if (proto == bpf_htons(ETH_P_IPV6))
+			v = parse_ipv6(c, p);
+		else
+			v = PARSE_NON_IP;
+	}
+	if (v == PARSE_TCP)
+		v = parse_tcp(c, p);
+	p->kind = (__u8)v;
 }
 
 /*
@@ -314,6 +306,30 @@ __attribute__((noinline)) int name(ctx_type *ctx, __u32 off, __u32 optlen,    \
 	/* one base pointer; every check below is o + constant */            \
 	asm volatile("" : "+r"(o));                                           \
 	return parse_tcp_opts(o, end, optlen, &p->seg, &p->tsval, &p->tsecr); \
+}
+
+DEFINE_TCP_OPT_PARSER(tcp_opts_xdp, struct xdp_md)
+DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
+
+/*
+ * The options of a SYN (or SYN-ACK) the gate let through (gate: enum gate,
+ * GATE_NONE for a segment dropped there). A malformed option makes the
+ * whole segment a parse error (parse_error_tcp_options), counted and passed
+ * untracked. dir is a constant in each inlined copy, so only one of the two
+ * walkers is called from each program.
+ */
+static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, __u32 dir)
+{
+	int r;
+
+	if (p->kind != PKT_TCP || gate == GATE_NONE || !(p->seg.flags & TS_TCP_SYN) || !p->optlen)
+		return;
+	r = dir == DIR_INGRESS ? tcp_opts_xdp(ctx, p->opt_off, p->optlen, p) :
+				 tcp_opts_tc(ctx, p->opt_off, p->optlen, p);
+	if (r < 0) {
+		p->kind = PKT_ERR;
+		p->err = TS_C_ERR_TCP_OPT;
+	}
 }
 
 #endif /* TCPSENTRY_PARSE_H */

@@ -1,209 +1,120 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * tcpsentry datapath: XDP on ingress, tc (clsact) on egress, one object,
- * shared maps. Both hooks run the same pipeline through a thin context
- * layer: parse -> classify -> flow lookup -> state machine -> counters ->
- * (on a transition) event. Ingress only, and in enforce mode only, the
- * policy (bpf/policy.h) may drop; everything else passes.
+ * tcpsentry datapath: the entry points, and nothing else. XDP on ingress
+ * and tc (clsact) on egress run one pipeline over shared maps:
+ *
+ *   parse -> track -> detect -> judge -> act -> account
+ *
+ * each stage in the header of its name (bpf/parse.h ... bpf/account.h),
+ * handing the next one a record (bpf/ctx.h), with one exit: every frame
+ * reaches account, which counts its verdict exactly once. Only ingress,
+ * and in enforce mode only (or for a bad SYN cookie), drops; XDP_TX is
+ * our SYN-ACK answering a SYN with a cookie.
+ *
+ * tc ingress does one thing, the SYN-cookie hand-over; the syscall program
+ * lets the sweeper report what only it can see. See docs/architecture.md.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "ctx.h"
 #include "maps.h"
 #include "parse.h"
-#include "flow.h"
-#include "cookie.h"
+#include "track.h"
+#include "detect.h"
+#include "judge.h"
+#include "act.h"
+#include "account.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-static __always_inline void classify(const struct pkt *p, struct ts_counters *cn)
+/*
+ * The pipeline both hooks share; returns the verdict (enum verdict_action).
+ * ctx: the hook's context; dir is a constant in each inlined copy, so the
+ * ingress-only parts (the gate, the cookies, the verdicts) vanish from the
+ * tc program.
+ *
+ * The pipeline's early decisions are stage inputs, not exits: the gate
+ * (judge_gate) is asked between the headers and the options, and its
+ * verdict tells the stages after it what they may do. A denied source's
+ * segment is dropped without its options walked and feeds nothing
+ * (GATE_NONE); a SYN over a limit feeds the sketches only (GATE_SKETCH);
+ * cookies armed for a port have track answer its SYNs with no state, and
+ * under syn.cookies=on before the sketches; under a flood track inserts
+ * nothing for a new tuple. Whatever the stages decide, the frame goes on
+ * to account.
+ */
+static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 {
-	__u8 fl = p->seg.flags;
-
-	count(cn, TS_C_TCP);
-	if (fl & TS_TCP_SYN)
-		count(cn, (fl & TS_TCP_ACK) ? TS_C_SYNACK : TS_C_SYN);
-	if (fl & TS_TCP_FIN)
-		count(cn, TS_C_FIN);
-	if (fl & TS_TCP_RST)
-		count(cn, TS_C_RST);
-	if (p->seg.len)
-		count(cn, TS_C_DATA);
-	else if ((fl & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST | TS_TCP_ACK)) == TS_TCP_ACK)
-		count(cn, TS_C_ACK_ONLY);
-}
-
-DEFINE_TCP_OPT_PARSER(tcp_opts_xdp, struct xdp_md)
-DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
-
-#define PROCESS_TX 2 /* XDP: send the rewritten frame back (a SYN cookie's SYN-ACK) */
-
-/* The pipeline both hooks share. ctx: the hook's context, for the option
- * parser; dir is a constant in each inlined copy, so only one of the two
- * parser calls survives in each program. */
-static __always_inline int process(void *ctx, struct cursor *c, int dir)
-{
-	struct ts_counters *cn;
+	struct ts_counters *cn = counters_get(); /* this CPU's: the clock, the counts */
 	struct pkt p = {};
-	__u32 zero = 0;
-	__u16 proto;
-	int v, drop = 0;
+	struct track_res t = {};
+	struct verdict v = {};
+	__u32 nf = 0;
 
-	cn = bpf_map_lookup_elem(&counters, &zero);
-	count(cn, dir == DIR_INGRESS ? TS_C_PKTS_IN : TS_C_PKTS_OUT);
-
-	v = parse_eth(c, &p, &proto);
-	if (v == PARSE_TCP) {
-		if (proto == bpf_htons(ETH_P_IP))
-			v = parse_ipv4(c, &p);
-		else if (proto == bpf_htons(ETH_P_IPV6))
-			v = parse_ipv6(c, &p);
-		else
-			v = PARSE_NON_IP;
+	parse_frame(c, &p);
+	judge_gate(&p, &v, cn, dir);
+	parse_options(ctx, &p, v.gate, dir);
+	/* the stages that follow concern a TCP segment the gate let in */
+	if (p.kind == PKT_TCP && v.gate != GATE_NONE) {
+		track(ctx, &p, &v, &t, dir);
+		nf = detect(&p, &v, &t, dir);
+		judge(&t, nf, &v, dir);
+		act(ctx, &p, &t, &v, dir);
 	}
-	if (v == PARSE_TCP)
-		v = parse_tcp(c, &p);
-	/* lists and SYN limits, before the options: a denied source's
-	 * segment is dropped here, early and cheaply, and feeds nothing */
-	if (v == PARSE_TCP && dir == DIR_INGRESS && gate_wanted(&p)) {
-		drop = policy_gate(&p, GATE_TCP, clock_coarse(cn));
-		if (drop == GATE_DROP_NOW) {
-			count(cn, TS_C_TCP);
-			return 1;
-		}
-	}
-	if (v == PARSE_TCP && (p.seg.flags & TS_TCP_SYN) && p.optlen) {
-		int r = dir == DIR_INGRESS ?
-			tcp_opts_xdp(ctx, p.opt_off, p.optlen, &p) :
-			tcp_opts_tc(ctx, p.opt_off, p.optlen, &p);
-
-		if (r < 0) {
-			p.err = TS_C_ERR_TCP_OPT;
-			v = PARSE_ERR;
-		}
-	}
-
-	switch (v) {
-	case PARSE_TCP:
-		classify(&p, cn);
-		/* syn.cookies=on: a SYN to a cookie port is answered here,
-		 * before the sketches (bpf/cookie.h, cookie_flood_count) */
-		if (dir == DIR_INGRESS && !drop &&
-		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
-		    cookies_configured() &&
-		    cookie_syn(ctx, &p, COOKIE_STAGE_ON, clock_coarse(cn))) {
-			/* from here, not from cookie_syn: the 512-byte stack */
-			cookie_flood_count(bpf_ntohs(p.dport), clock_coarse(cn));
-			return PROCESS_TX;
-		}
-		/* a SYN over a rate limit (drop == GATE_DROP_LIMITED) is not
-		 * tracked (the kernel never sees it) but still feeds the
-		 * flood and scan sketches: a limited flood is still a flood */
-		/* flood and scan sketches: SYNs and bad flags the host
-		 * receives. Called from here, not from track_segment, to keep
-		 * the deepest call chain inside the 512-byte combined stack. */
-		if (dir == DIR_INGRESS &&
-		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK) {
-			__u32 bf = ts_bad_flags(p.seg.flags);
-
-			if ((bf || (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_SYN) &&
-			    ingress_sketch(&p, !bf, clock_coarse(cn)))
-				drop = 1;
-		}
-		if (drop)
-			return 1;
-		/* syn.cookies=auto: answered while the port's flood is on */
-		if (dir == DIR_INGRESS &&
-		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN &&
-		    cookies_configured() &&
-		    cookie_syn(ctx, &p, COOKIE_STAGE_AUTO, clock_coarse(cn)))
-			return PROCESS_TX;
-		track_segment(&p, dir);
-		/* an unknown tuple's ACK to a cookie port: its cookie decides */
-		if (dir == DIR_INGRESS && (p.out & PKT_OUT_COOKIE_ASK)) {
-			if (cookie_ack(ctx, &p) == COOKIE_DROP) {
-				drop = 1;
-			} else {
-				p.out = (p.out & ~PKT_OUT_COOKIE_ASK) | PKT_IN_COOKIE_DONE;
-				track_segment(&p, dir);
-			}
-		}
-		if (p.out & PKT_OUT_DROP)
-			drop = 1;
-		if (dir == DIR_EGRESS && (p.out & PKT_OUT_BACKSCATTER))
-			window_note(TS_BS_SLOT, clock_coarse(cn));
-		if (p.out & PKT_OUT_ACKFLOOD)
-			window_note(TS_AF_SLOT, clock_coarse(cn));
-		break;
-	case PARSE_NON_IP:
-		count(cn, TS_C_NON_IP);
-		break;
-	case PARSE_NON_TCP:
-		count(cn, TS_C_NON_TCP);
-		break;
-	case PARSE_FRAG_LATER:
-		count(cn, TS_C_FRAG_LATER);
-		if (dir == DIR_INGRESS)
-			drop = !!policy_gate(&p, GATE_FRAGMENT, clock_coarse(cn));
-		break;
-	default:
-		count(cn, p.err);
-		if (dir == DIR_INGRESS && p.err == TS_C_ERR_IPV6_CHAIN)
-			drop = !!policy_gate(&p, GATE_UNPARSED, clock_coarse(cn));
-		break;
-	}
-	return drop;
+	account(&p, &t, nf, &v, cn, dir);
+	return v.action;
 }
 
 SEC("xdp")
 int tcpsentry_xdp(struct xdp_md *ctx)
 {
-	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-		.start = (void *)(long)ctx->data,
-	};
+	struct cursor c;
+	__u32 v;
 
-	c.len = (__u32)(c.end - c.start);
-	switch (process(ctx, &c, DIR_INGRESS)) {
-	case 0:
-		break;
-	case PROCESS_TX:
-		return XDP_TX; /* our SYN-ACK: see bpf/cookie.h */
-	default:
-		return XDP_DROP; /* enforce mode, or an invalid cookie: see bpf/policy.h, cookie.h */
-	}
-	/* hand the frame to the program we displaced, if any */
+	xdp_cursor(ctx, &c);
+	v = pipeline(ctx, &c, DIR_INGRESS);
+	if (v == V_DROP)
+		return XDP_DROP;
+	if (v == V_TX)
+		return XDP_TX; /* our SYN-ACK: see bpf/synack.h */
+	/* passed, and counted: the frame goes on to the program we
+	 * displaced, if any (an empty slot falls through to XDP_PASS) */
 	bpf_tail_call(ctx, &xdp_chain, 0);
 	return XDP_PASS;
 }
 
-/* bytes of headers we want linear at tc: Ethernet + 2 VLAN tags + IPv6 with
- * a few extension headers + TCP with options */
-#define TC_PULL_LEN 192
+/* the headers linear for the parser (paged data is counted, not read) */
+static __always_inline void tc_cursor(struct __sk_buff *skb, struct cursor *c)
+{
+	if ((long)skb->data + TS_TC_PULL_LEN > (long)skb->data_end &&
+	    skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < TS_TC_PULL_LEN ? skb->len : TS_TC_PULL_LEN);
+	c->pos = (void *)(long)skb->data;
+	c->end = (void *)(long)skb->data_end;
+	c->start = c->pos;
+	c->len = skb->len;
+}
 
 SEC("tc")
 int tcpsentry_tc_egress(struct __sk_buff *skb)
 {
 	struct cursor c;
 
-	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
-	    skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-	c.pos = (void *)(long)skb->data;
-	c.end = (void *)(long)skb->data_end;
-	c.start = c.pos;
-	c.len = skb->len;
-	process(skb, &c, DIR_EGRESS);
+	tc_cursor(skb, &c);
+	pipeline(skb, &c, DIR_EGRESS);
 	return TC_ACT_OK;
 }
 
 /*
- * tc ingress: only the SYN-cookie hand-over. A frame XDP marked in its
- * metadata (its ACK carried a valid cookie) gets a request socket built
- * from the cookie; everything else passes untouched at the cost of one
- * compare.
+ * tc ingress: only the SYN-cookie hand-over, parse -> act -> account. A
+ * frame XDP marked in its metadata (its ACK carried a valid cookie) gets a
+ * request socket built from the cookie (bpf/act.h); everything else passes
+ * untouched at the cost of one compare. Once per connection, whichever
+ * segment comes first; and when the mark was lost on the way (a VLAN tag
+ * taken off before this filter moves the frame away from its metadata),
+ * any cookie port's segment whose flow XDP started from a cookie.
  */
 SEC("tc")
 int tcpsentry_tc_ingress(struct __sk_buff *skb)
@@ -211,59 +122,35 @@ int tcpsentry_tc_ingress(struct __sk_buff *skb)
 	void *meta = (void *)(long)skb->data_meta;
 	struct pkt p = {};
 	struct cursor c;
-	__u16 proto;
-	int v, marked;
+	int marked, r = HANDOVER_NONE;
 
 	marked = meta + 4 <= (void *)(long)skb->data && *(__u32 *)meta == TS_COOKIE_META_MAGIC;
-	if (!marked) {
-		/* no cookies configured: nothing to hand over, no parsing */
-		struct ts_policy *pol = policy_get();
-
-		if (!pol || pol->syn_cookies == TS_COOKIES_OFF || !pol->cookie_nports)
-			return TC_ACT_OK;
+	/* no cookies configured: nothing to hand over, no parsing */
+	if (marked || cookie_ports_any()) {
+		tc_cursor(skb, &c);
+		parse_frame(&c, &p);
+		if (p.kind == PKT_TCP &&
+		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_ACK &&
+		    (marked || cookie_acks_port(bpf_ntohs(p.dport))) && cookie_claim(&p)) {
+			/* the ACK's timestamps, for the request socket */
+			if (!p.optlen || tcp_opts_tc(skb, p.opt_off, p.optlen, &p) >= 0)
+				r = cookie_handover(skb, &p);
+		}
 	}
-	if ((long)skb->data + TC_PULL_LEN > (long)skb->data_end &&
-	    skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-	c.pos = (void *)(long)skb->data;
-	c.end = (void *)(long)skb->data_end;
-	c.start = c.pos;
-	c.len = skb->len;
-	v = parse_eth(&c, &p, &proto);
-	if (v == PARSE_TCP) {
-		if (proto == bpf_htons(ETH_P_IP))
-			v = parse_ipv4(&c, &p);
-		else if (proto == bpf_htons(ETH_P_IPV6))
-			v = parse_ipv6(&c, &p);
-		else
-			v = PARSE_NON_IP;
-	}
-	if (v == PARSE_TCP)
-		v = parse_tcp(&c, &p);
-	if (v != PARSE_TCP || (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) != TS_TCP_ACK)
-		return TC_ACT_OK;
-	/* once per connection, whichever segment comes first; and when the
-	 * mark was lost on the way (a VLAN tag taken off before this filter
-	 * moves the frame away from its metadata), any cookie port's segment
-	 * whose flow XDP started from a cookie */
-	if (!(marked || cookie_ack_port(bpf_ntohs(p.dport))) || !cookie_claim(&p))
-		return TC_ACT_OK;
-	if (p.optlen && tcp_opts_tc(skb, p.opt_off, p.optlen, &p) < 0)
-		return TC_ACT_OK;
-	cookie_handover(skb, &p);
+	account_handover(r);
 	return TC_ACT_OK;
 }
 
 /*
  * An anomaly the sweeper saw (struct ts_report): counted and reported
- * through the same anomaly_raise as the datapath's, never acted on (there
+ * through the same anomaly_emit as the datapath's, never acted on (there
  * is no packet). Userspace runs it with BPF_PROG_TEST_RUN.
  */
 SEC("syscall")
 int tcpsentry_report(struct ts_report *r)
 {
 	struct ts_flow_key key;
-	struct anom_facts a = {};
+	struct finding a = {};
 
 	if (r->kind != TS_A_HALF_OPEN_TIMEOUT)
 		return -1;
@@ -276,6 +163,6 @@ int tcpsentry_report(struct ts_report *r)
 	a.sender = (r->client & 1) ^ 1;
 	a.family = r->family;
 	a.dir = DIR_INGRESS;
-	anomaly_raise(&key, &a);
+	anomaly_emit(&key, &a);
 	return 0;
 }

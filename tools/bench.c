@@ -8,15 +8,27 @@
  *   reference  parse + one LRU hash lookup hit (build/ref.bpf.o): the
  *              unavoidable work of any flow tracker.
  *
- * Every class is measured `ROUNDS` times with repeat >= 1,000,000 and the
- * best (lowest) mean is kept; rounds interleave the classes so drift hits
- * all of them alike. Each tcpsentry class starts from empty flow tables and
- * is prepared with real frames (repeat = 1) before it is measured.
+ * A shared host moves every figure between runs (other tenants, frequency,
+ * cache pressure), and moves them together: so a ratio is taken within a
+ * round, from measurements made back to back, and the rounds are summed
+ * up by their median. Every round measures each class with repeat
+ * >= 1,000,000 right after the floor (and the data segment right after the
+ * reference too) on the same frame, so each class has its own per-round
+ * ratio to a floor measured a few milliseconds earlier. A class's figure is
+ * the median over `--rounds` (default 11, at least 10) of those ratios,
+ * printed with their min-max spread; targets are judged on the median, so
+ * one noisy round cannot flip a PASS. Each tcpsentry class starts from
+ * empty flow tables and is prepared with real frames (repeat = 1) before
+ * it is measured.
+ *
+ * It also prints what the verifier processed to load each program
+ * (bpf_prog_info.verified_insns), so a change that costs verification
+ * shows up here beside the cost it saves per packet.
  *
  * A benchmark reports, it does not judge: the exit status is 0 unless a
  * program fails to load or to run. Targets are printed as PASS / MISS.
  *
- * usage: bench [--json] [--repeat N] DIR   (DIR holds the three objects)
+ * usage: bench [--json] [--repeat N] [--rounds N] DIR   (DIR holds the three objects)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,7 +50,9 @@
 #include <tcpsentry/sketch.h>
 #include "bench_scrape.h"
 
-#define ROUNDS 3
+#define DEF_ROUNDS 11
+#define MIN_ROUNDS 10
+#define MAX_ROUNDS 64
 #define DEF_REPEAT 1000000
 #define NEW_TUPLES 4096     /* repeat=1 runs per round for the new-tuple SYN */
 #define FLOOD_SOURCES 65536 /* repeat=1 runs per round for the SYN flood */
@@ -281,6 +295,25 @@ static struct bpf_object *load(const char *dir, const char *file, int shrink)
 			return o;
 		warnx("load %s: %s", path, strerror(-err));
 		bpf_object__close(o);
+		if (shrink && !tries && (o = bpf_object__open_file(path, NULL))) {
+			/* a kernel without the SYN-cookie hand-over's kfunc
+			 * (bpf_sk_assign_tcp_reqsk, 6.9): the rest, as attach
+			 * does */
+			struct bpf_program *hp = bpf_object__find_program_by_name(o,
+									"tcpsentry_tc_ingress");
+
+			bpf_object__for_each_map(m, o) {
+				const char *n = bpf_map__name(m);
+
+				if (!strcmp(n, "flows") || !strcmp(n, "embryonic"))
+					bpf_map__set_max_entries(m, SMALL_MAX);
+			}
+			if (hp && !bpf_program__set_autoload(hp, false) && !bpf_object__load(o)) {
+				warnx("loaded %s without tcpsentry_tc_ingress", path);
+				return o;
+			}
+			bpf_object__close(o);
+		}
 	}
 	return NULL;
 }
@@ -384,10 +417,12 @@ enum { C_FLOOR, C_REF, C_SYN_RTX, C_SYN_NEW, C_SYN_FLOOD, C_SYNACK, C_DATA, C_FI
 struct result {
 	const char *name;
 	const char *key;    /* JSON name */
-	double ns;          /* best kernel mean */
-	double wall;        /* best wall-clock mean */
+	/* per round: the class's kernel mean and wall-clock mean, and the
+	 * floor (and for the data segment the reference) measured right
+	 * before it on the same frame */
+	double ns[MAX_ROUNDS], wall[MAX_ROUNDS], flr[MAX_ROUNDS], ref[MAX_ROUNDS];
+	int n;              /* rounds measured */
 	int repeat;         /* repeat per test_run (1 for the new-tuple SYN) */
-	int runs;           /* test_run calls per round */
 	int valid;          /* preparation and post-checks held */
 	char note[96];
 };
@@ -408,16 +443,40 @@ static struct result res[C_MAX] = {
 };
 
 static int repeat = DEF_REPEAT;
-/* context for the new-tuple SYN, measured the same way (repeat=1): the
- * empty program, and the same SYN again on the entry it just made */
-static double floor_r1 = -1, syn_rtx_r1 = -1;
+static int rounds = DEF_ROUNDS;
+static int verifier_only; /* --verifier: load, print what the verifier processed, stop */
+static const char *only;  /* --only KEY,...: these classes (and the yardsticks) alone */
 
-static void keep(struct result *r, double ns, double wall)
+/* the class is measured: all of them, or the --only ones */
+static int want(int c)
 {
-	if (r->ns < 0 || ns < r->ns)
-		r->ns = ns;
-	if (r->wall < 0 || wall < r->wall)
-		r->wall = wall;
+	const char *k = res[c].key, *p = only;
+	size_t n = strlen(k);
+
+	if (!only || c == C_FLOOR || c == C_REF)
+		return 1;
+	for (; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, k, n) && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+static int round_no; /* the round being measured */
+/* context for the new-tuple SYN, measured the same way (repeat=1): the
+ * empty program, and the same SYN again on the entry it just made, per round */
+static double floor_r1[MAX_ROUNDS], syn_rtx_r1[MAX_ROUNDS];
+
+/* one round's figures of a class: its own, and the floor (and reference)
+ * measured next to it */
+static void keep(struct result *r, double ns, double wall, double flr, double ref)
+{
+	if (round_no >= MAX_ROUNDS)
+		return;
+	r->ns[round_no] = ns;
+	r->wall[round_no] = wall;
+	r->flr[round_no] = flr;
+	r->ref[round_no] = ref;
+	if (r->n < round_no + 1)
+		r->n = round_no + 1;
 }
 
 static void invalid(struct result *r, const char *fmt, ...)
@@ -464,25 +523,41 @@ static int handshake(const struct progs *p, struct result *r)
 	return 0;
 }
 
-/* One measured run of `fd` on `f`, kept if it is the best so far. */
-static int measure(struct result *r, int fd, const struct frame *f, __u32 want)
+/* One round of `fd` on `f`: the floor on the same frame right before it
+ * (and the reference, with_ref), then the class itself. */
+static int measure_ref(const struct progs *p, struct result *r, int fd, const struct frame *f,
+		       __u32 want, int with_ref)
 {
-	double ns, wall;
+	double ns, wall, flr, ref = 0;
 
+	if (run(p->empty_fd, f, repeat, XDP_PASS, &flr, NULL))
+		return -1;
+	if (with_ref && run(p->ref_fd, f, repeat, XDP_PASS, &ref, NULL))
+		return -1;
 	if (run(fd, f, repeat, want, &ns, &wall))
 		return -1;
-	keep(r, ns, wall);
+	keep(r, ns, wall, flr, ref);
 	return 0;
+}
+
+static int measure(const struct progs *p, struct result *r, int fd, const struct frame *f,
+		   __u32 want)
+{
+	return measure_ref(p, r, fd, f, want, 0);
 }
 
 static int round_floor_ref(const struct progs *p)
 {
 	struct frame f;
+	double a, b, wall;
 
 	f_est(&f, TS_TCP_ACK | TS_TCP_PSH, PAYLOAD);
-	if (measure(&res[C_FLOOR], p->empty_fd, &f, XDP_PASS))
+	/* the floor against itself: two runs back to back */
+	if (run(p->empty_fd, &f, repeat, XDP_PASS, &a, NULL) ||
+	    run(p->empty_fd, &f, repeat, XDP_PASS, &b, &wall))
 		return -1;
-	return measure(&res[C_REF], p->ref_fd, &f, XDP_PASS);
+	keep(&res[C_FLOOR], b, wall, a, 0);
+	return measure(p, &res[C_REF], p->ref_fd, &f, XDP_PASS);
 }
 
 static int round_syn_rtx(const struct progs *p)
@@ -493,7 +568,7 @@ static int round_syn_rtx(const struct progs *p)
 
 	flush_flows(p);
 	f_syn(&f, PORT_CLIENT);
-	if (measure(r, p->xdp_fd, &f, XDP_PASS))
+	if (measure(p, r, p->xdp_fd, &f, XDP_PASS))
 		return -1;
 	if (lookup(p->emb_fd, PORT_CLIENT, &v))
 		invalid(r, "no embryonic entry after the SYNs");
@@ -559,11 +634,12 @@ static int round_syn_new(const struct progs *p)
 		invalid(r, "%llu embryonic inserts for %d new tuples",
 			(unsigned long long)(ins1 - ins0), NEW_TUPLES);
 	wall = sum / NEW_TUPLES;
-	keep(r, sum / NEW_TUPLES, wall);
-	if (floor_r1 < 0 || fsum / NEW_TUPLES < floor_r1)
-		floor_r1 = fsum / NEW_TUPLES;
-	if (syn_rtx_r1 < 0 || rsum / NEW_TUPLES < syn_rtx_r1)
-		syn_rtx_r1 = rsum / NEW_TUPLES;
+	/* its floor is the empty program at repeat=1, interleaved SYN by SYN */
+	keep(r, sum / NEW_TUPLES, wall, fsum / NEW_TUPLES, 0);
+	if (round_no < MAX_ROUNDS) {
+		floor_r1[round_no] = fsum / NEW_TUPLES;
+		syn_rtx_r1[round_no] = rsum / NEW_TUPLES;
+	}
 	flush_flows(p);
 	return flood_threshold(p, 0);
 }
@@ -620,7 +696,7 @@ static double mono_s(void)
 static int round_syn_flood(const struct progs *p)
 {
 	struct result *r = &res[C_SYN_FLOOD];
-	double sum = 0, ns;
+	double sum = 0, fsum = 0, ns;
 	__u64 ins0, unt0;
 	struct frame f;
 	double t0;
@@ -647,12 +723,17 @@ static int round_syn_flood(const struct progs *p)
 		if (run(p->xdp_fd, &f, 1, XDP_PASS, &ns, NULL))
 			return -1;
 		sum += ns;
+		if ((i & 15) == 0) { /* a floor sample every 16 SYNs */
+			if (run(p->empty_fd, &f, 1, XDP_PASS, &ns, NULL))
+				return -1;
+			fsum += ns;
+		}
 	}
 	flood_inserts = counter(p, TS_C_EMB_INSERT) - ins0;
 	flood_untracked = counter(p, TS_C_SYN_UNTRACKED_FLOOD) - unt0;
 	flood_syns = FLOOD_SOURCES;
 	flood_flagged = flood_on(p);
-	keep(r, sum / FLOOD_SOURCES, sum / FLOOD_SOURCES);
+	keep(r, sum / FLOOD_SOURCES, sum / FLOOD_SOURCES, fsum / (FLOOD_SOURCES / 16), 0);
 	snprintf(r->note, sizeof(r->note),
 		 "flood flagged: %s; embryonic inserts %llu per %llu SYNs (untracked %llu)",
 		 flood_flagged ? "yes" : "no", (unsigned long long)flood_inserts,
@@ -676,7 +757,7 @@ static int round_synack(const struct progs *p)
 	if (run(p->tc_fd, &f, 1, TC_ACT_OK, NULL, NULL))
 		return -1;
 	f_synack(&f);
-	if (measure(r, p->xdp_fd, &f, XDP_PASS))
+	if (measure(p, r, p->xdp_fd, &f, XDP_PASS))
 		return -1;
 	if (lookup(p->emb_fd, PORT_CLIENT, &v))
 		invalid(r, "no embryonic entry after the SYN-ACKs");
@@ -704,7 +785,7 @@ static int round_data(const struct progs *p)
 	pk0 = v.ep[TS_CLIENT].packets;
 	by0 = v.ep[TS_CLIENT].bytes;
 	f_est(&f, TS_TCP_ACK | TS_TCP_PSH, PAYLOAD);
-	if (measure(r, p->xdp_fd, &f, XDP_PASS))
+	if (measure_ref(p, r, p->xdp_fd, &f, XDP_PASS, 1))
 		return -1;
 	if (e)
 		return 0;
@@ -737,7 +818,7 @@ static int round_fin(const struct progs *p)
 	if (e == -2)
 		return -1;
 	f_est(&f, TS_TCP_FIN | TS_TCP_ACK, 0);
-	if (measure(r, p->xdp_fd, &f, XDP_PASS))
+	if (measure(p, r, p->xdp_fd, &f, XDP_PASS))
 		return -1;
 	if (e)
 		return 0;
@@ -757,7 +838,7 @@ static int round_udp(const struct progs *p)
 	struct frame f;
 
 	f_udp(&f);
-	if (measure(r, p->xdp_fd, &f, XDP_PASS))
+	if (measure(p, r, p->xdp_fd, &f, XDP_PASS))
 		return -1;
 	if (counter(p, TS_C_NON_TCP) - n0 != (__u64)repeat)
 		invalid(r, "non_tcp counter moved by %llu, want %d",
@@ -839,18 +920,18 @@ static int round_lists(const struct progs *p)
 	if (e == -2)
 		return -1;
 	f_est(&f, TS_TCP_ACK | TS_TCP_PSH, PAYLOAD);
-	if (measure(r, p->xdp_fd, &f, XDP_PASS))
+	if (measure(p, r, p->xdp_fd, &f, XDP_PASS))
 		return -1;
 	r = &res[C_DENIED_SYN];
 	emb0 = counter(p, TS_C_EMB_INSERT);
 	frame_tcp(&f, DENY_BASE + LIST_ENTRIES / 2, 40000, IP_SERVER, PORT_SERVER, ISN_C, 0,
 		  TS_TCP_SYN, 64240, opt_syn, sizeof(opt_syn), 0);
-	if (measure(r, p->xdp_fd, &f, XDP_DROP))
+	if (measure(p, r, p->xdp_fd, &f, XDP_DROP))
 		return -1;
 	if (counter(p, TS_C_EMB_INSERT) != emb0)
 		invalid(r, "a denied SYN made an embryonic entry");
 	/* the cost of the decision itself: hosts hash, allow and deny tries */
-	if (lists_policy(p, 1, 0) || measure(&res[C_DENIED_MISS], p->xdp_fd, &f, XDP_DROP))
+	if (lists_policy(p, 1, 0) || measure(p, &res[C_DENIED_MISS], p->xdp_fd, &f, XDP_DROP))
 		return -1;
 	flush_flows(p);
 	sketch_reset(p);
@@ -862,13 +943,64 @@ static int round_lists(const struct progs *p)
 struct target {
 	const char *name;
 	const char *key;
-	double value, limit;
+	double value, lo, hi, limit; /* median of the per-round ratios, their spread */
 	int pass;
 };
+
+/* the median of n values, and their spread */
+struct spread {
+	double med, lo, hi;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct spread spread_of(const double *v, int n)
+{
+	double s[MAX_ROUNDS];
+	struct spread r = { 0, 0, 0 };
+
+	if (n <= 0)
+		return r;
+	memcpy(s, v, sizeof(double) * (size_t)n);
+	qsort(s, (size_t)n, sizeof(double), cmp_double);
+	r.lo = s[0];
+	r.hi = s[n - 1];
+	r.med = n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return r;
+}
 
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;
+}
+
+/* the per-round ratios a[i] / b[i], summed up */
+static struct spread ratios(const double *a, const double *b, int n)
+{
+	double q[MAX_ROUNDS];
+	int i;
+
+	for (i = 0; i < n && i < MAX_ROUNDS; i++)
+		q[i] = ratio(a[i], b[i]);
+	return spread_of(q, n);
+}
+
+/* a class against the floor measured next to it, and against the
+ * reference: measured next to it where it was (the data segment), else
+ * the same round's */
+static struct spread vs_floor(const struct result *r)
+{
+	return ratios(r->ns, r->flr, r->n);
+}
+
+static struct spread vs_ref(const struct result *r)
+{
+	return ratios(r->ns, r == &res[C_DATA] ? r->ref : res[C_REF].ns, r->n);
 }
 
 static void print_json_str(const char *s)
@@ -885,9 +1017,38 @@ static void print_json_str(const char *s)
 	putchar('"');
 }
 
+/* what the verifier processed to load each program of the object */
+struct vstat {
+	char name[32];
+	__u32 insns;
+};
+static struct vstat vstats[8];
+static int nvstats;
+
+static void verifier_stats(struct bpf_object *o)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, o) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || nvstats >= (int)(sizeof(vstats) / sizeof(vstats[0])))
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		snprintf(vstats[nvstats].name, sizeof(vstats[nvstats].name), "%s",
+			 bpf_program__name(prog));
+		vstats[nvstats++].insns = info.verified_insns;
+	}
+}
+
 static void report(const struct target *t, int nt, const char *worst)
 {
-	double fl = res[C_FLOOR].ns, rf = res[C_REF].ns;
+	struct spread f1 = spread_of(floor_r1, res[C_SYN_NEW].n);
+	struct spread r1 = spread_of(syn_rtx_r1, res[C_SYN_NEW].n);
 	struct utsname u;
 	int i;
 
@@ -896,16 +1057,19 @@ static void report(const struct target *t, int nt, const char *worst)
 		printf("{\"kernel\":");
 		print_json_str(u.release);
 		printf(",\"repeat\":%d,\"rounds\":%d,\"new_tuples\":%d,\"floor_repeat1_ns\":%.1f,"
-		       "\"syn_retransmit_repeat1_ns\":%.1f,\"cases\":[", repeat, ROUNDS,
-		       NEW_TUPLES, floor_r1, syn_rtx_r1);
+		       "\"syn_retransmit_repeat1_ns\":%.1f,\"cases\":[", repeat, rounds,
+		       NEW_TUPLES, f1.med, r1.med);
 		for (i = 0; i < C_MAX; i++) {
 			const struct result *r = &res[i];
+			struct spread ns = spread_of(r->ns, r->n), wall = spread_of(r->wall, r->n);
+			struct spread xf = vs_floor(r), xr = vs_ref(r);
 
 			printf("%s{\"case\":\"%s\",\"label\":", i ? "," : "", r->key);
 			print_json_str(r->name);
-			printf(",\"ns_per_pkt\":%.1f,\"wall_ns_per_pkt\":%.2f,\"vs_floor\":%.2f,"
-			       "\"vs_reference\":%.2f,\"repeat\":%d,\"valid\":%s",
-			       r->ns, r->wall, ratio(r->ns, fl), ratio(r->ns, rf), r->repeat,
+			printf(",\"ns_per_pkt\":%.1f,\"ns_min\":%.1f,\"ns_max\":%.1f,"
+			       "\"wall_ns_per_pkt\":%.2f,\"vs_floor\":%.2f,\"vs_floor_min\":%.2f,"
+			       "\"vs_floor_max\":%.2f,\"vs_reference\":%.2f,\"repeat\":%d,\"valid\":%s",
+			       ns.med, ns.lo, ns.hi, wall.med, xf.med, xf.lo, xf.hi, xr.med, r->repeat,
 			       r->valid ? "true" : "false");
 			if (r->note[0]) {
 				printf(",\"note\":");
@@ -915,40 +1079,60 @@ static void report(const struct target *t, int nt, const char *worst)
 		}
 		printf("],\"targets\":[");
 		for (i = 0; i < nt; i++)
-			printf("%s{\"target\":\"%s\",\"value\":%.2f,\"limit\":%.2f,\"pass\":%s}",
-			       i ? "," : "", t[i].key, t[i].value, t[i].limit,
+			printf("%s{\"target\":\"%s\",\"value\":%.2f,\"min\":%.2f,\"max\":%.2f,"
+			       "\"limit\":%.2f,\"pass\":%s}",
+			       i ? "," : "", t[i].key, t[i].value, t[i].lo, t[i].hi, t[i].limit,
 			       t[i].pass ? "true" : "false");
-		printf("],\"worst_class\":\"%s\"}\n", worst);
+		printf("],\"verified_insns\":{");
+		for (i = 0; i < nvstats; i++)
+			printf("%s\"%s\":%u", i ? "," : "", vstats[i].name, vstats[i].insns);
+		printf("},\"worst_class\":\"%s\"}\n", worst);
 		return;
 	}
 
-	printf("tcpsentry bench: kernel %s, best of %d, repeat %d (new-tuple SYN: repeat 1 x %d)\n\n",
-	       u.release, ROUNDS, repeat, NEW_TUPLES);
-	printf("%-34s %9s %9s %8s %8s\n", "case", "ns/pkt", "wall ns", "x floor", "x ref");
+	printf("tcpsentry bench: kernel %s, median of %d rounds, repeat %d "
+	       "(new-tuple SYN: repeat 1 x %d)\n\n", u.release, rounds, repeat, NEW_TUPLES);
+	printf("%-36s %7s %13s %8s %8s %13s %7s\n", "case", "ns/pkt", "(min-max)", "wall ns",
+	       "x floor", "(min-max)", "x ref");
 	for (i = 0; i < C_MAX; i++) {
 		const struct result *r = &res[i];
+		struct spread ns = spread_of(r->ns, r->n), wall = spread_of(r->wall, r->n);
+		struct spread xf = vs_floor(r), xr = vs_ref(r);
+		char a[32], b[32];
 
-		printf("%-34s %9.0f %9.2f %8.2f %8.2f%s%s\n", r->name, r->ns, r->wall,
-		       ratio(r->ns, fl), ratio(r->ns, rf), r->valid ? (r->note[0] ? "  " : "") :
-		       "  INVALID: ", r->note);
+		if (!r->n)
+			continue; /* not measured (--only) */
+
+		snprintf(a, sizeof(a), "(%.0f-%.0f)", ns.lo, ns.hi);
+		snprintf(b, sizeof(b), "(%.2f-%.2f)", xf.lo, xf.hi);
+		printf("%-36s %7.0f %13s %8.2f %8.2f %13s %7.2f%s%s\n", r->name, ns.med, a, wall.med,
+		       xf.med, b, xr.med, r->valid ? (r->note[0] ? "  " : "") : "  INVALID: ",
+		       r->note);
 	}
 	printf("\n(ns/pkt: test_run's mean, integer ns; wall ns: syscall wall time / repeat.\n"
-	       " new-tuple SYN is repeat=1, which adds test_run's per-call overhead and cold\n"
-	       " caches; measured the same way, the empty program takes %.1f ns and the same\n"
-	       " SYN retransmitted onto the entry it just made %.1f ns. The SYN flood is\n"
-	       " repeat=1 over %d spoofed sources; x floor(repeat=1) = %.2f.)\n\n", floor_r1,
-	       syn_rtx_r1, FLOOD_SOURCES, ratio(res[C_SYN_FLOOD].ns, floor_r1));
-	printf("targets:");
+	       " x floor: the median over the rounds of each round's ratio to the empty\n"
+	       " program run right before the class on the same frame (min-max: the rounds'\n"
+	       " spread). new-tuple SYN is repeat=1, which adds test_run's per-call overhead\n"
+	       " and cold caches; its floor is the empty program at repeat=1 (%.1f ns, median),\n"
+	       " and the same SYN retransmitted onto the entry it just made takes %.1f ns.\n"
+	       " The SYN flood is repeat=1 over %d spoofed sources, against the same floor.)\n\n",
+	       f1.med, r1.med, FLOOD_SOURCES);
+	printf("targets (median of the per-round ratios, min-max in brackets):\n");
 	for (i = 0; i < nt; i++)
-		printf("%s %s %.2f <= %.2f %s", i ? ";" : "", t[i].name, t[i].value, t[i].limit,
-		       t[i].pass ? "PASS" : "MISS");
+		printf("  %-36s %6.2f (%.2f-%.2f) <= %.2f %s\n", t[i].name, t[i].value, t[i].lo,
+		       t[i].hi, t[i].limit, t[i].pass ? "PASS" : "MISS");
+	printf("verifier (instructions processed to load):");
+	for (i = 0; i < nvstats; i++)
+		printf("%s %s %u", i ? "," : "", vstats[i].name, vstats[i].insns);
 	printf("\n");
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench [--json] [--repeat N] DIR\n"
-		"  DIR holds empty.bpf.o, ref.bpf.o and tcpsentry.bpf.o\n");
+	fprintf(stderr, "usage: bench [--json] [--repeat N] [--rounds N] [--only KEY,...] [--verifier] DIR\n"
+		"  DIR holds empty.bpf.o, ref.bpf.o and tcpsentry.bpf.o\n"
+		"  --only: measure these classes (the JSON case names) beside the yardsticks\n"
+		"  --verifier: only load, and print each program's verified instructions\n");
 }
 
 int main(int argc, char **argv)
@@ -957,7 +1141,7 @@ int main(int argc, char **argv)
 	struct progs p = { 0 };
 	struct target t[4];
 	const char *worst = "";
-	double worst_x = 0;
+	struct spread worst_x = { 0, 0, 0 };
 	struct ts_flow zero_v;
 	struct ts_flow_key k;
 	int i, round, rc = 1;
@@ -968,6 +1152,12 @@ int main(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
 			repeat = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
+			rounds = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--verifier")) {
+			verifier_only = 1;
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			only = argv[++i];
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage();
 			return 0;
@@ -978,10 +1168,12 @@ int main(int argc, char **argv)
 			dir = argv[i];
 		}
 	}
-	if (!dir || repeat < 1) {
+	if (!dir || repeat < 1 || rounds < 1 || rounds > MAX_ROUNDS) {
 		usage();
 		return 2;
 	}
+	if (rounds < MIN_ROUNDS)
+		warnx("%d rounds: below the %d a median needs to be robust", rounds, MIN_ROUNDS);
 	if (repeat < DEF_REPEAT)
 		warnx("repeat %d is below the %d the targets assume", repeat, DEF_REPEAT);
 
@@ -1041,23 +1233,35 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	verifier_stats(p.ts);
+	if (verifier_only) {
+		for (i = 0; i < nvstats; i++)
+			printf("%s %u\n", vstats[i].name, vstats[i].insns);
+		rc = 0;
+		goto out;
+	}
 	for (i = 0; i < C_MAX; i++) {
-		res[i].ns = res[i].wall = -1;
 		res[i].valid = 1;
 		res[i].repeat = (i == C_SYN_NEW || i == C_SYN_FLOOD) ? 1 : repeat;
 	}
-	for (round = 0; round < ROUNDS; round++) {
-		if (round_floor_ref(&p) || round_syn_rtx(&p) || round_syn_new(&p) ||
-		    round_syn_flood(&p) || round_synack(&p) || round_data(&p) || round_fin(&p) || round_udp(&p) ||
-		    round_lists(&p))
+	for (round = 0; round < rounds; round++) {
+		round_no = round;
+		if (round_floor_ref(&p) || (want(C_SYN_RTX) && round_syn_rtx(&p)) ||
+		    (want(C_SYN_NEW) && round_syn_new(&p)) ||
+		    (want(C_SYN_FLOOD) && round_syn_flood(&p)) ||
+		    (want(C_SYNACK) && round_synack(&p)) || (want(C_DATA) && round_data(&p)) ||
+		    (want(C_FIN) && round_fin(&p)) || (want(C_UDP) && round_udp(&p)) ||
+		    ((want(C_LISTS_DATA) || want(C_DENIED_SYN) || want(C_DENIED_MISS)) &&
+		     round_lists(&p)))
 			goto out;
 	}
-	/* the reference must have hit: one increment per repeat, every round */
+	/* the reference must have hit: one increment per repeat, twice a
+	 * round (on its own, and next to the data segment) */
 	{
 		struct ts_flow v;
 
 		if (bpf_map_lookup_elem(p.ref_flows_fd, &k, &v) ||
-		    v.ep[0].packets != (__u64)repeat * ROUNDS)
+		    v.ep[0].packets != (__u64)repeat * rounds * (want(C_DATA) ? 2 : 1))
 			invalid(&res[C_REF], "lookup did not hit on every repeat");
 	}
 	flush_flows(&p);
@@ -1067,22 +1271,26 @@ int main(int argc, char **argv)
 	 * tuple) and is dominated by the LRU insert; it is reported above,
 	 * not judged against the per-class ceiling */
 	for (i = C_SYN_RTX; i < C_MAX; i++) {
-		double x = ratio(res[i].ns, res[C_FLOOR].ns);
+		struct spread x = vs_floor(&res[i]);
 
 		if (i == C_SYN_NEW || i == C_SYN_FLOOD)
 			continue;
-		if (x > worst_x) {
+		if (x.med > worst_x.med) {
 			worst_x = x;
 			worst = res[i].key;
 		}
 	}
-	t[0] = (struct target){ "data/ref", "data_vs_reference",
-				ratio(res[C_DATA].ns, res[C_REF].ns), 2.0, 0 };
-	t[1] = (struct target){ "data/floor", "data_vs_floor",
-				ratio(res[C_DATA].ns, res[C_FLOOR].ns), 4.5, 0 };
-	t[2] = (struct target){ "worst repeat-measured class/floor", "worst_class_vs_floor", worst_x, 20.0, 0 };
-	t[3] = (struct target){ "denied SYN/floor", "denied_syn_vs_floor",
-				ratio(res[C_DENIED_SYN].ns, res[C_FLOOR].ns), 3.0, 0 };
+	{
+		struct spread dr = vs_ref(&res[C_DATA]), df = vs_floor(&res[C_DATA]);
+		struct spread ds = vs_floor(&res[C_DENIED_SYN]);
+
+		t[0] = (struct target){ "data/ref", "data_vs_reference", dr.med, dr.lo, dr.hi, 2.0, 0 };
+		t[1] = (struct target){ "data/floor", "data_vs_floor", df.med, df.lo, df.hi, 4.5, 0 };
+		t[2] = (struct target){ "worst repeat-measured class/floor", "worst_class_vs_floor",
+					worst_x.med, worst_x.lo, worst_x.hi, 20.0, 0 };
+		t[3] = (struct target){ "denied SYN/floor", "denied_syn_vs_floor", ds.med, ds.lo,
+					ds.hi, 3.0, 0 };
+	}
 	for (i = 0; i < 4; i++)
 		t[i].pass = t[i].value <= t[i].limit;
 	report(t, 4, worst);

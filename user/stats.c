@@ -48,6 +48,9 @@ static void print_json(const char *ifname, const struct ts_readout *r, const str
 	ts_json_str(stdout, ifname);
 	printf("\",\"counters\":{");
 	print_named(r->c, TS_C_MAX, ts_counter_name, 1, "");
+	/* evictions are derived (the datapath cannot see them) */
+	printf(",\"embryonic_evictions\":%llu,\"flow_evictions\":%llu",
+	       (unsigned long long)t->embryonic_evictions, (unsigned long long)t->flow_evictions);
 	printf("},\"anomalies\":{");
 	print_named(r->anomalies, TS_A_MAX, ts_anomaly_name, 1, "");
 	printf("},\"tables\":{\"flows\":%ld,\"flows_capacity\":%llu,"
@@ -64,6 +67,9 @@ static void print_text(const char *ifname, const struct ts_readout *r, const str
 {
 	printf("%s:\n", ifname);
 	print_named(r->c, TS_C_MAX, ts_counter_name, 0, "");
+	printf("  %-32s %llu\n  %-32s %llu\n", "embryonic_evictions",
+	       (unsigned long long)t->embryonic_evictions, "flow_evictions",
+	       (unsigned long long)t->flow_evictions);
 	print_named(r->anomalies, TS_A_MAX, ts_anomaly_name, 0, "anomaly_");
 	printf("  %-32s %ld / %llu\n", "table_flows", t->flows,
 	       (unsigned long long)t->flows_capacity);
@@ -100,9 +106,6 @@ int cmd_stats(int argc, char **argv)
 			break;
 		}
 		ts_read_tables(&atts[i], &r, &t);
-		/* evictions are derived (the datapath cannot see them) */
-		r.c[TS_C_EMB_EVICT] = t.embryonic_evictions;
-		r.c[TS_C_FLOW_EVICT] = t.flow_evictions;
 		ts_read_floods(&atts[i], floods);
 		if (o.json)
 			print_json(atts[i].ifname, &r, &t, floods, ts_now_ns());

@@ -11,6 +11,7 @@
 #define TCPSENTRY_ABI_H
 
 #include <linux/types.h>
+#include "consts.h"
 
 /* Endpoint states (RFC 9293 names). The numbering is ABI: never reorder. */
 enum ts_state {
@@ -161,54 +162,72 @@ struct ts_flow {
 _Static_assert(sizeof(struct ts_flow) == 168, "ts_flow size");
 _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
 
-/* Per-CPU counter indices (the `counters` map). Append only. */
+/*
+ * Per-CPU counters (the `counters` map) and their names, from one list so
+ * the two cannot drift: X(ID, "name") gives TS_C_ID and the name `stats`
+ * and the metrics print (user/format.c builds its table from the same
+ * list). The numbering is ABI: append only; a retired counter keeps its
+ * slot, unnamed (NULL), and is never written again.
+ */
+#define TS_COUNTERS(X)                                                              \
+	X(PKTS_IN, "packets_ingress")       /* frames seen at XDP ingress */          \
+	X(PKTS_OUT, "packets_egress")       /* frames seen at tc egress */            \
+	X(TCP, "tcp")                       /* TCP segments parsed */                 \
+	X(NON_IP, "non_ip")                 /* not IPv4/IPv6 */                       \
+	X(NON_TCP, "non_tcp")               /* IP but not TCP */                      \
+	X(FRAG_LATER, "ip_fragments_later") /* non-first fragments: no TCP header */  \
+	X(SYN, "syn")                                                                   \
+	X(SYNACK, "synack")                                                             \
+	X(FIN, "fin")                                                                   \
+	X(RST, "rst")                                                                   \
+	X(DATA, "data")                     /* segments carrying payload */           \
+	X(ACK_ONLY, "ack_only")                                                         \
+	X(ERR_ETH, "parse_error_eth")       /* parse failures by reason ... */        \
+	X(ERR_VLAN, "parse_error_vlan")                                                 \
+	X(ERR_IPV4, "parse_error_ipv4")     /* truncated header or IHL < 5 */         \
+	X(ERR_IPV4_LEN, "parse_error_ipv4_length") /* total length lies */            \
+	X(ERR_IPV6, "parse_error_ipv6")                                                 \
+	X(ERR_IPV6_EXT, "parse_error_ipv6_ext") /* extension header truncated */      \
+	X(ERR_IPV6_CHAIN, "parse_error_ipv6_chain_too_long") /* longer than followed */ \
+	X(ERR_TCP, "parse_error_tcp")       /* truncated TCP header */                \
+	X(ERR_TCP_DOFF, "parse_error_tcp_doff") /* data offset < 5 or past the end */ \
+	X(ERR_TCP_OPT, "parse_error_tcp_options") /* malformed option */              \
+	X(EMB_INSERT, "embryonic_inserts")  /* new embryonic entry */                 \
+	X(FLOW_INSERT, "flow_inserts")      /* new flows entry (promotion or pickup) */ \
+	X(PROMOTE, "promotions")            /* embryonic -> flows */                  \
+	X(PICKUP, "pickups")                /* mid-stream pickups */                  \
+	X(INSERT_FAIL, "insert_failures")   /* map update failed: passed untracked */ \
+	X(RETIRED_27, NULL)                 /* never written (LRU evictions are    */ \
+	X(RETIRED_28, NULL)                 /* derived by `stats`, not counted)    */ \
+	X(REUSE, "tuple_reuses")            /* SYN reused a TIME_WAIT/CLOSED tuple */ \
+	X(UNTRACKED_RST, "rst_untracked")   /* RST for no entry: not tracked */       \
+	X(EVENTS, "events")                 /* events written */                      \
+	X(EVENTS_LOST, "events_lost")       /* ring buffer full */                    \
+	X(RACE_RETRY, "promotion_races")    /* looked up a promoted embryonic copy */ \
+	X(STATE_SUPPRESSED, "state_events_suppressed") /* embryonic ones: flood or rate limit */ \
+	X(SYN_UNTRACKED_FLOOD, "syn_untracked_flood") /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */ \
+	X(ACK_UNTRACKED_FLOOD, "ack_untracked_flood") /* unknown-tuple segment under an ack_flood: no entry */ \
+	X(RST_INEXACT_PEER, "rst_inexact_peer") /* in-window inexact RST whose ACK proves the peer: ignored */ \
+	X(COOKIE_SENT, "syncookies_sent")   /* SYNs answered from XDP with a cookie */ \
+	X(COOKIE_VALID, "syncookies_validated") /* ACKs with a valid cookie: tracked, handed over */ \
+	X(COOKIE_FAILED, "syncookies_failed") /* ACKs to a cookie port, no socket, no valid cookie: dropped */ \
+	X(COOKIE_HANDOVER, "syncookies_handed_over") /* tc ingress: a request socket for the kernel */ \
+	X(COOKIE_HANDOVER_FAIL, "syncookies_handover_failed") /* tc ingress: the kfunc refused */ \
+	X(COOKIE_SKIPPED, "syncookies_left_to_kernel") /* IP options, ext headers, TFO, data */ \
+	X(IN_PASS, "verdict_ingress_pass")  /* the verdicts, one per frame: they sum to */ \
+	X(IN_DROP, "verdict_ingress_drop")  /* packets_ingress and packets_egress      */ \
+	X(IN_TX, "verdict_ingress_tx")      /* (XDP_TX: our SYN-ACK instead of the SYN) */ \
+	X(OUT_PASS, "verdict_egress_pass")
+
 enum ts_counter {
-	TS_C_PKTS_IN = 0,      /* frames seen at XDP ingress */
-	TS_C_PKTS_OUT,         /* frames seen at tc egress */
-	TS_C_TCP,              /* TCP segments parsed */
-	TS_C_NON_IP,           /* not IPv4/IPv6 */
-	TS_C_NON_TCP,          /* IP but not TCP */
-	TS_C_FRAG_LATER,       /* non-first fragments: no TCP header, passed */
-	TS_C_SYN,
-	TS_C_SYNACK,
-	TS_C_FIN,
-	TS_C_RST,
-	TS_C_DATA,             /* segments carrying payload */
-	TS_C_ACK_ONLY,
-	TS_C_ERR_ETH,          /* parse failures by reason ... */
-	TS_C_ERR_VLAN,
-	TS_C_ERR_IPV4,         /* truncated header or IHL < 5 */
-	TS_C_ERR_IPV4_LEN,     /* total length lies */
-	TS_C_ERR_IPV6,
-	TS_C_ERR_IPV6_EXT,     /* extension header truncated */
-	TS_C_ERR_IPV6_CHAIN,   /* chain longer than the parser follows */
-	TS_C_ERR_TCP,          /* truncated TCP header */
-	TS_C_ERR_TCP_DOFF,     /* data offset < 5 or past the end */
-	TS_C_ERR_TCP_OPT,      /* malformed option */
-	TS_C_EMB_INSERT,       /* new embryonic entry */
-	TS_C_FLOW_INSERT,      /* new flows entry (promotion or pickup) */
-	TS_C_PROMOTE,          /* embryonic -> flows */
-	TS_C_PICKUP,           /* mid-stream pickups */
-	TS_C_INSERT_FAIL,      /* map update failed: passed untracked */
-	TS_C_EMB_EVICT,        /* embryonic entries replaced while live (LRU pressure) */
-	TS_C_FLOW_EVICT,
-	TS_C_REUSE,            /* SYN reused a TIME_WAIT/CLOSED tuple */
-	TS_C_UNTRACKED_RST,    /* RST for no entry: not tracked */
-	TS_C_EVENTS,           /* events written */
-	TS_C_EVENTS_LOST,      /* ring buffer full */
-	TS_C_RACE_RETRY,       /* looked up a promoted embryonic copy */
-	TS_C_STATE_SUPPRESSED, /* embryonic state events not written: flood or rate limit */
-	TS_C_SYN_UNTRACKED_FLOOD, /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */
-	TS_C_ACK_UNTRACKED_FLOOD, /* unknown-tuple segment under an ack_flood: no entry */
-	TS_C_RST_INEXACT_PEER,   /* in-window inexact RST whose ACK proves the peer: ignored, no anomaly */
-	TS_C_COOKIE_SENT,      /* SYNs answered from XDP with a SYN-ACK carrying a cookie */
-	TS_C_COOKIE_VALID,     /* ACKs carrying a valid cookie: tracked, passed to tc ingress */
-	TS_C_COOKIE_FAILED,    /* ACKs to a cookie port, no socket, no valid cookie: dropped */
-	TS_C_COOKIE_HANDOVER,  /* tc ingress: the kernel got a request socket (bpf_sk_assign_tcp_reqsk) */
-	TS_C_COOKIE_HANDOVER_FAIL, /* tc ingress: the kfunc refused (passed: the kernel answers) */
-	TS_C_COOKIE_SKIPPED,   /* SYNs to a cookie port left to the kernel (IP options, ext headers, TFO, data) */
-	TS_C_MAX = 48,         /* room to grow without resizing the map */
+#define TS_C_ENUM(id, name) TS_C_##id,
+	TS_COUNTERS(TS_C_ENUM)
+#undef TS_C_ENUM
+	TS_C_COUNT,            /* counters defined */
+	TS_C_MAX = 64,         /* room to grow without resizing the map */
 };
+_Static_assert(TS_C_COUNT <= TS_C_MAX && (TS_C_MAX & (TS_C_MAX - 1)) == 0,
+	       "the counters fit the map; the datapath masks with TS_C_MAX");
 
 struct ts_counters {
 	__u64 c[TS_C_MAX];
@@ -217,7 +236,7 @@ struct ts_counters {
 	 * into a load, so most packets need no clock helper call */
 	__u64 clock_jiffies;
 	__u64 clock_ns;
-	/* this CPU's cached device MTU for the SYN-cookie MSS (bpf/cookie.h),
+	/* this CPU's cached device MTU for the SYN-cookie MSS (bpf/synack.h),
 	 * refreshed once a jiffy */
 	__u64 mtu_jiffies;
 	__u64 mtu;
@@ -235,27 +254,36 @@ struct ts_ustats {
 };
 
 /*
- * Anomaly kinds: the `kind` of TS_EV_ANOMALY events, the index of the
- * per-kind counters. The numbering is ABI: never reorder. Only some kinds
- * are raised by this version (see README, "Anomalies"); the others keep
- * their numbers for the detectors that come later.
+ * Anomaly kinds and their names, from one list: X(ID, "name") gives
+ * TS_A_ID, the `kind` of TS_EV_ANOMALY events and the index of the
+ * per-kind counters, actions and drop reasons. The numbering is ABI:
+ * never reorder; append only. Every named kind is raised (see README,
+ * "Anomalies").
  */
+#define TS_ANOMALIES(X)                                                             \
+	X(NONE, NULL)                                                                   \
+	X(SYN_FLOOD, "syn_flood")           /* SYN flood start/end (detail: TS_FLOOD_*) */ \
+	X(RST_NO_CONN, "rst_no_conn")       /* RST for no tracked tuple */            \
+	X(RST_OUT_OF_WINDOW, "rst_out_of_window") /* RFC 5961 3.2: outside the window, ignored */ \
+	X(RST_IN_WINDOW_INEXACT, "rst_in_window_inexact") /* RFC 5961 3.2: in window, not exact */ \
+	X(ACK_NO_CONN, "ack_no_conn")       /* picked-up tuple's sender repeats, never answered */ \
+	X(ACK_FLOOD, "ack_flood")           /* unknown-tuple ACK rate start/end (detail: TS_FLOOD_*) */ \
+	X(BAD_FLAGS, "bad_flags")           /* a flag set no conforming stack sends */ \
+	X(SYN_DATA, "syn_data")             /* payload on a SYN without TFO, or on a SYN-ACK */ \
+	X(OUT_OF_WINDOW, "out_of_window")   /* data far outside the receiver's window: ignored */ \
+	X(PORT_SCAN, "port_scan")           /* one source, many ports, in a window */ \
+	X(HALF_OPEN_TIMEOUT, "half_open_timeout") /* decided by the sweeper, raised via tcpsentry_report */
+
 enum ts_anomaly {
-	TS_A_NONE = 0,
-	TS_A_SYN_FLOOD = 1,          /* SYN flood start/end (detail: TS_FLOOD_*) */
-	TS_A_RST_NO_CONN = 2,        /* RST for no tracked tuple */
-	TS_A_RST_OUT_OF_WINDOW = 3,  /* RFC 5961 3.2: outside the window, ignored */
-	TS_A_RST_IN_WINDOW_INEXACT = 4, /* RFC 5961 3.2: in window, not exact: ignored */
-	TS_A_ACK_NO_CONN = 5,        /* picked-up tuple's sender repeats, never answered */
-	TS_A_ACK_FLOOD = 6,          /* unknown-tuple ACK rate start/end (detail: TS_FLOOD_*) */
-	TS_A_BAD_FLAGS = 7,          /* a flag set no conforming stack sends */
-	TS_A_SYN_DATA = 8,           /* payload on a SYN without TFO, or on a SYN-ACK */
-	TS_A_OUT_OF_WINDOW = 9,      /* reserved: not raised yet */
-	TS_A_PORT_SCAN = 10,         /* one source, many ports, in a window */
-	TS_A_HALF_OPEN_TIMEOUT = 11, /* decided by the sweeper, raised via tcpsentry_report */
+#define TS_A_ENUM(id, name) TS_A_##id,
+	TS_ANOMALIES(TS_A_ENUM)
+#undef TS_A_ENUM
 	TS_A_KINDS,                  /* kinds defined */
 	TS_A_MAX = 16,               /* room to grow without resizing the map */
 };
+_Static_assert(TS_A_KINDS <= TS_A_MAX && (TS_A_MAX & (TS_A_MAX - 1)) == 0,
+	       "the kinds fit the maps; the datapath masks with TS_A_MAX");
+_Static_assert(TS_A_SYN_FLOOD == 1 && TS_A_HALF_OPEN_TIMEOUT == 11, "anomaly numbering is ABI");
 
 /* ts_event.detail of a TS_A_BAD_FLAGS event: which rule matched */
 enum ts_bad_flags {
@@ -270,16 +298,12 @@ enum ts_bad_flags {
 };
 
 /* Kernel-side event rate limit, per kind and per CPU: a token bucket of
- * TS_RL_BURST events refilled at TS_RL_RATE per second, kept as credit in
- * nanoseconds (one event costs TS_RL_COST_NS). */
-#define TS_RL_RATE 20
-#define TS_RL_BURST 50
+ * TS_RL_BURST events refilled at TS_RL_RATE per second (consts.h), kept as
+ * credit in nanoseconds (one event costs TS_RL_COST_NS). */
 #define TS_RL_COST_NS (1000000000ull / TS_RL_RATE)
 /* state events of embryonic entries: their own per-CPU bucket, kept in
  * ts_anomalies.rl[TS_RL_STATE] (the unused kind TS_A_NONE's slot) */
 #define TS_RL_STATE 0
-#define TS_RL_EMB_RATE 4
-#define TS_RL_EMB_BURST 8
 #define TS_RL_EMB_COST_NS (1000000000ull / TS_RL_EMB_RATE)
 
 struct ts_rl {
@@ -345,16 +369,13 @@ struct ts_report {
 };
 _Static_assert(sizeof(struct ts_report) == 56, "ts_report size");
 
-/* Lock stripes guarding flow values: see struct ts_flow. Power of two. */
-#define TS_LOCK_STRIPES 4096
-
 /* Run-time configuration read by the datapath (the `config` array, key 0). */
 struct ts_config {
 	__u32 state_events;  /* 1: emit TS_EV_STATE */
 	__u32 one_way;       /* 1: ingress only (--no-egress): no ack_no_conn */
 	__u32 policy_slot;   /* which `policy` element is in force (0 or 1) */
 	__u32 hash_seed;     /* random, from attach: keys the per-source limiter's hashes */
-	/* SYN cookie MAC key (include/tcpsentry/cookie.h), random, from
+	/* SYN cookie MAC key (include/tcpsentry/cookie_mac.h), random, from
 	 * attach; all zero: no cookies (the tc ingress hand-over is not there) */
 	__u32 cookie_key[4];
 };
@@ -389,7 +410,6 @@ enum ts_action {
  * policy (ts_policy.version) and the bans (the `ban_epoch` counter, bumped
  * by every ban the datapath writes) stay as they were, and a denial's own
  * expiry has not passed. */
-#define TS_GATE_CACHE_SLOTS 4096 /* power of two */
 #define TS_GC_PASS   0xfffe      /* reason: on no list */
 #define TS_GC_EXEMPT 0xffff      /* reason: allowlisted */
 struct ts_gate_cache {
@@ -473,16 +493,24 @@ _Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
 
 /*
  * Why a packet was dropped (enforce) or would have been (observe): the
- * `drops` per-CPU array, key 0. Indices below TS_D_ANOMALY are reasons of
- * their own; TS_D_ANOMALY + kind is an anomaly kind's action.
+ * `drops` per-CPU array, key 0. X(ID, "name") below TS_D_ANOMALY are
+ * reasons of their own; TS_D_ANOMALY + kind is an anomaly kind's action
+ * (named after the kind). One reason per dropped packet: the first that
+ * decided it.
  */
+#define TS_DROP_REASONS(X)                                                          \
+	X(DENY, "deny")                     /* source in the deny list (operator's, with or without TTL) */ \
+	X(BANNED, "banned")                 /* source banned by an anomaly's ban action */ \
+	X(SYN_RATE_SOURCE, "syn_rate_source") /* syn.rate_per_source */               \
+	X(SYN_RATE_PORT, "syn_rate_port")   /* syn.rate_per_port */                   \
+	X(FRAGMENT, "fragment")             /* action.fragment */                     \
+	X(UNPARSED, "unparsed")             /* action.unparsed */                    \
+	X(BAD_COOKIE, "bad_cookie")         /* an ACK to a cookie port, no socket, no valid cookie */
+
 enum ts_drop_reason {
-	TS_D_DENY = 0,        /* source in the deny list (operator's, with or without TTL) */
-	TS_D_BANNED,          /* source banned by an anomaly's ban action */
-	TS_D_SYN_RATE_SOURCE, /* syn.rate_per_source */
-	TS_D_SYN_RATE_PORT,   /* syn.rate_per_port */
-	TS_D_FRAGMENT,        /* action.fragment */
-	TS_D_UNPARSED,        /* action.unparsed */
+#define TS_D_ENUM(id, name) TS_D_##id,
+	TS_DROP_REASONS(TS_D_ENUM)
+#undef TS_D_ENUM
 	TS_D_ANOMALY = 16,    /* + enum ts_anomaly */
 	TS_D_MAX = TS_D_ANOMALY + TS_A_MAX, /* a power of two: the datapath masks with it */
 };
@@ -496,11 +524,6 @@ struct ts_drops {
 	__u64 pad;
 };
 _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
-
-/* Per-source SYN limiter: a count-min of GCRA cells (two rows; a SYN is
- * over the limit only when both of its cells say so). Shared by all CPUs. */
-#define TS_SRC_RL_ROWS 2
-#define TS_SRC_RL_CELLS 16384 /* per row, power of two */
 
 /* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
 #define TS_META_CREATED_QDISC 0x1

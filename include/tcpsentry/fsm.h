@@ -46,26 +46,6 @@
 #define TS_STEP_ACK_NO_CONN    0x200 /* picked up, unanswered past the grace (set by ts_ack_unanswered) */
 #define TS_STEP_RST_INEXACT_PEER 0x400 /* RST in window, not exact, but its ACK proves the peer: ignored, no anomaly */
 
-/* A picked-up tuple whose first sender is still unanswered this long after
- * it was first seen, and sends again, is an ack_no_conn. */
-#define TS_ACK_GRACE_NS 1000000000ull
-
-/* Default per-state idle timeouts in seconds, like nf_conntrack's, except
- * TIME_WAIT = 2 MSL = 60 s as Linux holds it. Index: enum ts_state. */
-#define TS_TIMEOUTS_DEFAULT {                                                  \
-	10,     /* CLOSED */                                                   \
-	120,    /* LISTEN (SYN seen, unanswered) */                            \
-	120,    /* SYN_SENT */                                                 \
-	60,     /* SYN_RCVD */                                                 \
-	432000, /* ESTABLISHED: 5 days */                                      \
-	120,    /* FIN_WAIT_1 */                                               \
-	120,    /* FIN_WAIT_2 */                                               \
-	60,     /* CLOSE_WAIT */                                               \
-	120,    /* CLOSING */                                                  \
-	30,     /* LAST_ACK */                                                 \
-	60,     /* TIME_WAIT */                                                \
-}
-
 /* Serial-number arithmetic (RFC 1982). */
 TS_INLINE int ts_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
 TS_INLINE int ts_after(__u32 a, __u32 b) { return (__s32)(b - a) < 0; }

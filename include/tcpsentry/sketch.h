@@ -35,9 +35,7 @@
 
 #define TS_SK_INLINE static inline __attribute__((always_inline))
 
-#define TS_EPOCH_NS 500000000ull /* one bucket: 500 ms */
-#define TS_EPOCHS_PER_S 2
-#define TS_SYN_PORT_SLOTS 64     /* destination-port slots (power of two) */
+#define TS_EPOCHS_PER_S (1000000000ull / TS_EPOCH_NS)
 #define TS_SYN_HOST TS_SYN_PORT_SLOTS /* the host-wide slot */
 #define TS_SYN_SLOTS (TS_SYN_PORT_SLOTS + 1)
 #define TS_BS_SLOT TS_SYN_SLOTS  /* backscatter: RSTs this host sends to unknown peers */
@@ -46,8 +44,6 @@
 #define TS_HLL_REGS 64           /* registers per slot: ~13% standard error */
 #define TS_HLL_BITS 6
 
-#define TS_SCAN_SLOTS 4096       /* source slots (power of two) */
-#define TS_SCAN_WINDOW_NS 5000000000ull
 #define TS_SCAN_BITS 256
 
 /*
@@ -58,7 +54,6 @@
  * the SYNs keeps its slot; a spoofed flood's one-off sources churn through
  * and never build a count. Approximate by design: counts are lower bounds.
  */
-#define TS_TOP_SLOTS 256 /* power of two */
 struct ts_top_src {
 	__u32 addr[4];     /* network order, v4-mapped for IPv4 */
 	__u64 count;       /* SYNs counted while holding the slot */
@@ -81,13 +76,6 @@ TS_SK_INLINE void ts_top_note(struct ts_top_src *s, const __u32 addr[4])
 		s->count--;
 	}
 }
-
-/* Defaults of struct ts_config's thresholds (0 there means the default). */
-#define TS_DEF_SYN_FLOOD_RATE 5000      /* SYN/s to one port (or host-wide) */
-#define TS_DEF_SYN_FLOOD_COMPLETE_PCT 10 /* flood only if fewer complete */
-#define TS_DEF_SCAN_PORTS 20             /* distinct ports in 5 s */
-#define TS_DEF_BACKSCATTER_RATE 1000     /* RST/s sent to unknown peers */
-#define TS_DEF_ACK_FLOOD_RATE 5000       /* unknown-tuple ACK/s, ingress */
 
 /* syn_flood event: detail */
 #define TS_FLOOD_START 1

@@ -73,6 +73,37 @@ wait_sample "$N open" "tcpsentry_handshake_seconds_sum{iface=\"$SIF\"}" '>' 0 3
 wait_sample "$N open" "tcpsentry_packets_total{iface=\"$SIF\",direction=\"ingress\",verdict=\"pass\"}" '>=' $((2 * N)) 3
 wait_sample "$N open" "tcpsentry_packets_total{iface=\"$SIF\",direction=\"egress\",verdict=\"pass\"}" '>=' "$N" 3
 
+# ---- every frame counted once, under its verdict: the packets_total series
+# of a direction sum to the frames its hook saw (stats, read just before and
+# just after the scrape; a round with any frame in between is tried again)
+verdict_sums() {
+	local s1 s2 i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		s1=$(stats_field "$SNS" 's["counters"]["packets_ingress"], s["counters"]["packets_egress"]')
+		metrics_get >"$LAB_TMP/vscrape.prom"
+		s2=$(stats_field "$SNS" 's["counters"]["packets_ingress"], s["counters"]["packets_egress"]')
+		[ "$s1" = "$s2" ] && { echo "$s1"; return 0; }
+		sleep 0.3
+	done
+	return 1
+}
+if seen=$(verdict_sums); then
+	read -r in_seen out_seen < <(tr -d '(),' <<<"$seen")
+	# dir_sum DIRECTION: the sum of the scrape's packets_total{iface,direction}
+	dir_sum() {
+		awk -v p="tcpsentry_packets_total{iface=\"$SIF\",direction=\"$1\"," \
+			'index($1, p) == 1 { n += $2 } END { print n + 0 }' "$LAB_TMP/vscrape.prom"
+	}
+	in_sum=$(dir_sum ingress)
+	out_sum=$(dir_sum egress)
+	[ "$in_sum" = "$in_seen" ] && [ "$out_sum" = "$out_seen" ] &&
+		pass "packets_total sums to the frames seen: ingress $in_sum = $in_seen, egress $out_sum = $out_seen" ||
+		{ fail "packets_total: ingress $in_sum vs $in_seen seen, egress $out_sum vs $out_seen";
+		  grep '^tcpsentry_packets_total' "$LAB_TMP/vscrape.prom" | detail; }
+else
+	fail "packets_total sums: traffic never paused for a consistent read"
+fi
+
 # ---- PromQL through Prometheus's HTTP API
 deadline=$(($(now_ms) + 15000))
 while :; do

@@ -385,9 +385,15 @@ static void test_counter_names(void **state)
 	assert_string_equal(ts_counter_name(TS_C_RST), "rst");
 	assert_string_equal(ts_counter_name(TS_C_SYN_UNTRACKED_FLOOD), "syn_untracked_flood");
 	for (i = 0; i <= TS_C_SYN_UNTRACKED_FLOOD; i++) {
+		if (i == TS_C_RETIRED_27 || i == TS_C_RETIRED_28) {
+			/* never written: kept unnamed, so never printed */
+			assert_null(ts_counter_name(i));
+			continue;
+		}
 		assert_non_null(ts_counter_name(i));
 		for (j = 0; j < i; j++) /* distinct names */
-			assert_string_not_equal(ts_counter_name(i), ts_counter_name(j));
+			if (ts_counter_name(j))
+				assert_string_not_equal(ts_counter_name(i), ts_counter_name(j));
 	}
 	assert_null(ts_counter_name(TS_C_MAX - 1));
 	assert_null(ts_counter_name(TS_C_MAX));

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include <tcpsentry/fsm.h>
-#include <tcpsentry/anomaly.h>
+#include <tcpsentry/anomaly_rules.h>
 #include "format.h"
 
 enum { A = 0, B = 1 };

@@ -2,7 +2,7 @@
 /*
  * Unit tests of the metrics: the Prometheus text rendering of a snapshot
  * (user/lib/prom.c), the log2 bucket of a handshake time
- * (include/tcpsentry/metrics.h), the state a connection counts under in
+ * (include/tcpsentry/hs_hist.h), the state a connection counts under in
  * the gauges (user/lib/gc.c) and the --metrics address parser.
  */
 #include <stdarg.h>
@@ -72,6 +72,9 @@ static void snap_example(struct ts_msnap_if *m, const char *iface)
 	snprintf(m->iface, sizeof(m->iface), "%s", iface);
 	m->pkts_in = 1000;
 	m->pkts_out = 900;
+	m->in_pass = 990;
+	m->in_tx = 10;
+	m->out_pass = 900;
 	m->opened = 42;
 	m->events_lost = 3;
 	m->syncookies[0] = 1000000;
@@ -158,7 +161,8 @@ static void test_values(void **state)
 	snap_example(&m, "veth0");
 	t = render(&m, 1);
 	assert_true(must(t, "tcpsentry_build_info{version=\"9.8.7\"}") == 1);
-	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"pass\"}") == 1000);
+	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"pass\"}") == 990);
+	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"tx\"}") == 10);
 	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"egress\",verdict=\"pass\"}") == 900);
 	assert_true(must(t, "tcpsentry_connections{iface=\"veth0\",state=\"ESTABLISHED\"}") == 7);
 	assert_true(must(t, "tcpsentry_connections{iface=\"veth0\",state=\"TIME_WAIT\"}") == 2);
@@ -235,14 +239,22 @@ static void test_drops_and_labels(void **state)
 	m[0].drops.dropped[TS_D_DENY] = 30;
 	m[0].drops.dropped[TS_D_ANOMALY + TS_A_SYN_FLOOD] = 70;
 	m[0].drops.would_drop[TS_D_SYN_RATE_SOURCE] = 4;
+	m[0].drops.dropped[TS_D_BAD_COOKIE] = 5;
+	m[0].in_pass = 885;
+	m[0].in_drop = 105;
 	m[1].have_tally = 0;
 	t = render(m, 2);
 	assert_true(must(t, "tcpsentry_dropped_packets_total{iface=\"veth0\",reason=\"deny\"}") == 30);
 	assert_true(must(t, "tcpsentry_dropped_packets_total{iface=\"veth0\",reason=\"syn_flood\"}") == 70);
 	assert_true(must(t, "tcpsentry_would_drop_packets_total{iface=\"veth0\",reason=\"syn_rate_source\"}") == 4);
-	/* seen = passed + dropped */
-	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"drop\"}") == 100);
-	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"pass\"}") == 900);
+	assert_true(must(t, "tcpsentry_dropped_packets_total{iface=\"veth0\",reason=\"bad_cookie\"}") == 5);
+	/* the verdicts as the datapath counted them, once per frame: they
+	 * sum to the frames seen (a bad cookie's drop is a drop) */
+	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"drop\"}") == 105);
+	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"pass\"}") == 885);
+	assert_true(must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"pass\"}") +
+		    must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"drop\"}") +
+		    must(t, "tcpsentry_packets_total{iface=\"veth0\",direction=\"ingress\",verdict=\"tx\"}") == 1000);
 	/* the second interface has no drops map: none of its series */
 	assert_null(strstr(t, "dropped_packets_total{iface=\"we"));
 	/* label values escaped */
@@ -254,7 +266,8 @@ static void test_drops_and_labels(void **state)
 	assert_non_null(strstr(t, "tcpsentry_flow_table_capacity{iface=\"we"));
 	free(t);
 	assert_string_equal(ts_drop_reason_name(TS_D_BANNED), "banned");
-	assert_null(ts_drop_reason_name(TS_D_UNPARSED + 1));
+	assert_string_equal(ts_drop_reason_name(TS_D_BAD_COOKIE), "bad_cookie");
+	assert_null(ts_drop_reason_name(TS_D_BAD_COOKIE + 1));
 	assert_null(ts_drop_reason_name(TS_D_MAX));
 }
 

@@ -48,51 +48,12 @@ int ts_state_parse(const char *s)
 	return -1;
 }
 
+/* the names of counters, anomaly kinds and drop reasons: generated from
+ * the lists beside their enums (include/tcpsentry/abi.h) */
 static const char *const counter_names[TS_C_MAX] = {
-	[TS_C_PKTS_IN] = "packets_ingress",
-	[TS_C_PKTS_OUT] = "packets_egress",
-	[TS_C_TCP] = "tcp",
-	[TS_C_NON_IP] = "non_ip",
-	[TS_C_NON_TCP] = "non_tcp",
-	[TS_C_FRAG_LATER] = "ip_fragments_later",
-	[TS_C_SYN] = "syn",
-	[TS_C_SYNACK] = "synack",
-	[TS_C_FIN] = "fin",
-	[TS_C_RST] = "rst",
-	[TS_C_DATA] = "data",
-	[TS_C_ACK_ONLY] = "ack_only",
-	[TS_C_ERR_ETH] = "parse_error_eth",
-	[TS_C_ERR_VLAN] = "parse_error_vlan",
-	[TS_C_ERR_IPV4] = "parse_error_ipv4",
-	[TS_C_ERR_IPV4_LEN] = "parse_error_ipv4_length",
-	[TS_C_ERR_IPV6] = "parse_error_ipv6",
-	[TS_C_ERR_IPV6_EXT] = "parse_error_ipv6_ext",
-	[TS_C_ERR_IPV6_CHAIN] = "parse_error_ipv6_chain_too_long",
-	[TS_C_ERR_TCP] = "parse_error_tcp",
-	[TS_C_ERR_TCP_DOFF] = "parse_error_tcp_doff",
-	[TS_C_ERR_TCP_OPT] = "parse_error_tcp_options",
-	[TS_C_EMB_INSERT] = "embryonic_inserts",
-	[TS_C_FLOW_INSERT] = "flow_inserts",
-	[TS_C_PROMOTE] = "promotions",
-	[TS_C_PICKUP] = "pickups",
-	[TS_C_INSERT_FAIL] = "insert_failures",
-	[TS_C_EMB_EVICT] = "embryonic_evictions",
-	[TS_C_FLOW_EVICT] = "flow_evictions",
-	[TS_C_REUSE] = "tuple_reuses",
-	[TS_C_UNTRACKED_RST] = "rst_untracked",
-	[TS_C_EVENTS] = "events",
-	[TS_C_EVENTS_LOST] = "events_lost",
-	[TS_C_RACE_RETRY] = "promotion_races",
-	[TS_C_STATE_SUPPRESSED] = "state_events_suppressed",
-	[TS_C_SYN_UNTRACKED_FLOOD] = "syn_untracked_flood",
-	[TS_C_ACK_UNTRACKED_FLOOD] = "ack_untracked_flood",
-	[TS_C_RST_INEXACT_PEER] = "rst_inexact_peer",
-	[TS_C_COOKIE_SENT] = "syncookies_sent",
-	[TS_C_COOKIE_VALID] = "syncookies_validated",
-	[TS_C_COOKIE_FAILED] = "syncookies_failed",
-	[TS_C_COOKIE_HANDOVER] = "syncookies_handed_over",
-	[TS_C_COOKIE_HANDOVER_FAIL] = "syncookies_handover_failed",
-	[TS_C_COOKIE_SKIPPED] = "syncookies_left_to_kernel",
+#define TS_C_NAME(id, name) [TS_C_##id] = name,
+	TS_COUNTERS(TS_C_NAME)
+#undef TS_C_NAME
 };
 
 const char *ts_counter_name(unsigned idx)
@@ -101,26 +62,15 @@ const char *ts_counter_name(unsigned idx)
 }
 
 static const char *const anomaly_names[TS_A_MAX] = {
-	[TS_A_SYN_FLOOD] = "syn_flood",
-	[TS_A_RST_NO_CONN] = "rst_no_conn",
-	[TS_A_RST_OUT_OF_WINDOW] = "rst_out_of_window",
-	[TS_A_RST_IN_WINDOW_INEXACT] = "rst_in_window_inexact",
-	[TS_A_ACK_NO_CONN] = "ack_no_conn",
-	[TS_A_ACK_FLOOD] = "ack_flood",
-	[TS_A_BAD_FLAGS] = "bad_flags",
-	[TS_A_SYN_DATA] = "syn_data",
-	[TS_A_OUT_OF_WINDOW] = "out_of_window",
-	[TS_A_PORT_SCAN] = "port_scan",
-	[TS_A_HALF_OPEN_TIMEOUT] = "half_open_timeout",
+#define TS_A_NAME(id, name) [TS_A_##id] = name,
+	TS_ANOMALIES(TS_A_NAME)
+#undef TS_A_NAME
 };
 
 static const char *const drop_names[TS_D_ANOMALY] = {
-	[TS_D_DENY] = "deny",
-	[TS_D_BANNED] = "banned",
-	[TS_D_SYN_RATE_SOURCE] = "syn_rate_source",
-	[TS_D_SYN_RATE_PORT] = "syn_rate_port",
-	[TS_D_FRAGMENT] = "fragment",
-	[TS_D_UNPARSED] = "unparsed",
+#define TS_D_NAME(id, name) [TS_D_##id] = name,
+	TS_DROP_REASONS(TS_D_NAME)
+#undef TS_D_NAME
 };
 
 const char *ts_drop_reason_name(unsigned r)

@@ -17,7 +17,8 @@ int ts_state_parse(const char *s);
 /* name of a ts_counter index, NULL for unused slots */
 const char *ts_counter_name(unsigned idx);
 
-/* "rst_out_of_window", ... (enum ts_anomaly); NULL out of range or unnamed */
+/* "rst_out_of_window", ... (enum ts_anomaly); NULL out of range or unnamed
+ * (every named kind is one this version raises) */
 const char *ts_anomaly_name(unsigned kind);
 /* name of a drop reason (enum ts_drop_reason): "deny", "banned", ...,
  * and for TS_D_ANOMALY + kind the kind's name; NULL for unused indices */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "opts.h"
+#include <tcpsentry/consts.h> /* TS_DEFAULT_MAX_FLOWS, TS_DEFAULT_MAX_EMBRYONIC */
 
 /* the index is the --xdp-mode word's in ts_attach_options */
 enum ts_xdp_mode { TS_XDP_AUTO = 0, TS_XDP_NATIVE = 1, TS_XDP_GENERIC = 2 };
@@ -21,13 +22,11 @@ struct ts_attach_opts {
 	int no_egress;
 	__u64 max_flows;
 	__u64 max_embryonic;
-	__u32 syn_flood_rate;         /* 0: the policy's (include/tcpsentry/sketch.h) */
+	__u32 syn_flood_rate;         /* 0: the policy's (include/tcpsentry/consts.h) */
 	__u32 syn_flood_complete_pct; /* 0: the policy's */
 	__u32 scan_ports;             /* 0: the policy's */
 };
 
-#define TS_DEFAULT_MAX_FLOWS (1ull << 20)
-#define TS_DEFAULT_MAX_EMBRYONIC (1ull << 18)
 
 /* The attach options as `attach` and `run` take them, with their ranges
  * (a GROUP in their tables), and their defaults (an initializer). */

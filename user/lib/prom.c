@@ -46,16 +46,6 @@ static void sample(FILE *out, const char *name, const char *iface, const char *k
 	fprintf(out, "} %llu\n", v);
 }
 
-static __u64 drops_sum(const __u64 *d)
-{
-	__u64 s = 0;
-	int r;
-
-	for (r = 0; r < TS_D_MAX; r++)
-		s += d[r];
-	return s;
-}
-
 /* the largest bucket rendered with its own "le"; the rest (over 67 s)
  * are only in +Inf */
 #define HS_LAST_LE 26
@@ -94,19 +84,19 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 	fprintf(out, "\"} 1\n");
 
 	family(out, "tcpsentry_packets_total", "counter",
-	       "Frames seen by the datapath, by direction and verdict.");
+	       "Frames seen by the datapath, by direction and verdict (tx: a SYN answered "
+	       "with a SYN cookie's SYN-ACK); each frame is counted once, under its verdict.");
 	for (i = 0; i < s->n; i++) {
-		__u64 dropped;
-
 		m = &s->ifs[i];
-		dropped = m->have_drops ? drops_sum(m->drops.dropped) : 0;
 		sample(out, "tcpsentry_packets_total", m->iface, "direction", "ingress", "verdict",
-		       "pass", m->pkts_in > dropped ? m->pkts_in - dropped : 0);
+		       "pass", m->in_pass);
 		if (m->have_drops)
 			sample(out, "tcpsentry_packets_total", m->iface, "direction", "ingress",
-			       "verdict", "drop", dropped);
+			       "verdict", "drop", m->in_drop);
+		sample(out, "tcpsentry_packets_total", m->iface, "direction", "ingress", "verdict",
+		       "tx", m->in_tx);
 		sample(out, "tcpsentry_packets_total", m->iface, "direction", "egress", "verdict",
-		       "pass", m->pkts_out);
+		       "pass", m->out_pass);
 	}
 
 	family(out, "tcpsentry_connections", "gauge",

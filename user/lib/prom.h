@@ -10,13 +10,15 @@
 
 #include <stdio.h>
 #include <tcpsentry/abi.h>
-#include <tcpsentry/metrics.h>
+#include <tcpsentry/hs_hist.h>
 #include "gc.h"
 
 /* one attachment */
 struct ts_msnap_if {
 	char iface[16];
 	__u64 pkts_in, pkts_out;  /* frames seen at XDP ingress / tc egress */
+	/* their verdicts, counted once each by the datapath: they sum to the above */
+	__u64 in_pass, in_drop, in_tx, out_pass;
 	__u64 opened;             /* handshakes completed + mid-stream pickups */
 	__u64 events_lost;
 	__u64 syncookies[4];      /* sent, validated, failed, handed over (TS_C_COOKIE_*) */

@@ -21,6 +21,10 @@ int ts_msnap_read(const struct ts_att *a, const struct ts_tally *tally, struct t
 	out->drops = r.drops;
 	out->pkts_in = r.c[TS_C_PKTS_IN];
 	out->pkts_out = r.c[TS_C_PKTS_OUT];
+	out->in_pass = r.c[TS_C_IN_PASS];
+	out->in_drop = r.c[TS_C_IN_DROP];
+	out->in_tx = r.c[TS_C_IN_TX];
+	out->out_pass = r.c[TS_C_OUT_PASS];
 	out->opened = r.c[TS_C_PROMOTE] + r.c[TS_C_PICKUP];
 	out->events_lost = r.c[TS_C_EVENTS_LOST];
 	out->syncookies[0] = r.c[TS_C_COOKIE_SENT];

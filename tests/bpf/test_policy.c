@@ -1,168 +1,13 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Enforcement cases for bpftest (included by bpftest.c, before its case
- * table): verdicts (XDP_PASS / XDP_DROP) and map contents for the allow
- * and deny lists, bans, SYN limits, anomaly actions, fragment and unparsed
- * actions, observe vs enforce, and the double-buffered policy slot.
+ * bpftest area "policy": enforcement. Verdicts (XDP_PASS / XDP_DROP) and map
+ * contents for the allow and deny lists, bans, SYN limits, anomaly actions,
+ * fragment and unparsed actions, observe vs enforce, the double-buffered
+ * policy slot and the list decision cache; and the sweeper's
+ * half_open_timeout, raised through tcpsentry_report.
  */
-#ifndef TCPSENTRY_TESTS_POLICY_CASES_H
-#define TCPSENTRY_TESTS_POLICY_CASES_H
-
-static int pfd(const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-
-	return m ? bpf_map__fd(m) : -1;
-}
-
-/* every policy map back to "nothing": zero policy in both slots, slot 0 */
-static int policy_reset(void)
-{
-	static const char *const lists[] = { "hosts", "allow", "deny" };
-	static const char *const cells[] = { "src_rl", "port_rl" };
-	struct ts_policy zp = { 0 };
-	struct ts_drops *d = calloc(ncpus, sizeof(*d));
-	__u32 k, n, zero = 0, one = 1;
-	__u64 z = 0;
-	char key[32];
-	unsigned i;
-	int fd;
-
-	if (!d)
-		return -1;
-	fd = pfd("drops");
-	if (fd < 0 || bpf_map_update_elem(fd, &zero, d, BPF_ANY)) {
-		free(d);
-		return -1;
-	}
-	free(d);
-	fd = pfd("policy");
-	if (fd < 0 || bpf_map_update_elem(fd, &zero, &zp, BPF_ANY) ||
-	    bpf_map_update_elem(fd, &one, &zp, BPF_ANY))
-		return -1;
-	for (i = 0; i < 3; i++) {
-		fd = pfd(lists[i]);
-		while (fd >= 0 && bpf_map_get_next_key(fd, NULL, key) == 0)
-			if (bpf_map_delete_elem(fd, key))
-				return -1;
-	}
-	for (i = 0; i < 2; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(obj, cells[i]);
-
-		if (!m)
-			return -1;
-		n = bpf_map__max_entries(m);
-		for (k = 0; k < n; k++)
-			if (bpf_map_update_elem(bpf_map__fd(m), &k, &z, BPF_ANY))
-				return -1;
-	}
-	return 0;
-}
-
-static int policy_put(__u32 slot, const struct ts_policy *p)
-{
-	return bpf_map_update_elem(pfd("policy"), &slot, p, BPF_ANY);
-}
-
-static void use_slot(__u32 slot)
-{
-	struct ts_config c = { .policy_slot = slot };
-	__u32 zero = 0;
-
-	bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY);
-}
-
-/* enforce (or observe) with the given flags, everything else zero */
-static struct ts_policy pol_mk(__u32 mode, __u32 flags)
-{
-	struct ts_policy p = { .mode = mode, .flags = flags };
-
-	return p;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static int host_put(uint32_t a4, __u32 lists, __u64 expires, __u32 reason)
-{
-	struct ts_host_key k = { 0 };
-	struct ts_list_val v = { .lists = lists, .expires_ns = expires, .reason = reason };
-
-	fr_v4mapped(k.addr, a4);
-	return bpf_map_update_elem(pfd("hosts"), &k, &v, BPF_ANY);
-}
-
-static int host_get(uint32_t a4, struct ts_list_val *v)
-{
-	struct ts_host_key k = { 0 };
-
-	fr_v4mapped(k.addr, a4);
-	return bpf_map_lookup_elem(pfd("hosts"), &k, v);
-}
-
-static int prefix_put(const char *map, uint32_t a4, int plen)
-{
-	struct ts_lpm_key k = { .prefixlen = TS_LPM_BITS(96 + plen) };
-	struct ts_list_val v = { 0 };
-
-	fr_v4mapped(k.addr, a4);
-	return bpf_map_update_elem(pfd(map), &k, &v, BPF_ANY);
-}
-
-/* drops summed over CPUs */
-static int drops_read(struct ts_drops *out)
-{
-	struct ts_drops *d = calloc(ncpus, sizeof(*d));
-	__u64 *o = (__u64 *)out;
-	__u32 zero = 0;
-	int c;
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	if (!d || bpf_map_lookup_elem(pfd("drops"), &zero, d)) {
-		free(d);
-		return -1;
-	}
-	for (c = 0; c < ncpus; c++)
-		for (i = 0; i < sizeof(*out) / 8; i++)
-			o[i] += ((__u64 *)&d[c])[i];
-	free(d);
-	return 0;
-}
-
-/* the XDP verdict of one frame (repeat 1); -1 on a run error */
-static int verdict(const struct frame_spec *fs)
-{
-	struct frame fr;
-	__u32 ret;
-
-	if (frame_build(fs, &fr) < 0 || run_frame(XDP, fr.b, fr.len, 0, 1, &ret))
-		return -1;
-	return (int)ret;
-}
-
-static int syn_from(uint32_t saddr, uint16_t sport, uint16_t dport)
-{
-	struct frame_spec fs = {
-		.family = 4, .saddr4 = saddr, .daddr4 = S4, .sport = sport, .dport = dport,
-		.flags = F_SYN, .seq = C_ISN, .win = 65535, .mss = 1460,
-	};
-
-	return verdict(&fs);
-}
-
-#define PCHECK(cond, ...)                                                         \
-	do {                                                                      \
-		if (!(cond)) {                                                    \
-			snprintf(why, WHYLEN, __VA_ARGS__);                       \
-			return -1;                                                \
-		}                                                                 \
-	} while (0)
+#include "harness.h"
+#include "gc.h"
 
 static int post_pol_deny_modes(const struct tcase *tc, char *why)
 {
@@ -500,25 +345,26 @@ static int post_half_open_report(const struct tcase *tc, char *why)
 	return 0;
 }
 
-#define POLICY_CASES                                                                        \
-	{ "half_open_timeout: the sweeper removes a SYN_RCVD handshake past 60 s: counted, one event", \
-	  .post = post_half_open_report },                                                  \
-	{ "policy: the list decision cache holds until the policy version changes or the denial expires", \
-	  .post = post_pol_cache },                                                         \
-	{ "policy: a denied source's SYN passes in observe (would_drop), is dropped in enforce", \
-	  .post = post_pol_deny_modes },                                                    \
-	{ "policy: allow wins over a deny of the same host and over a denied host in an allowed prefix; a denied prefix drops", \
-	  .post = post_pol_allow_wins },                                                    \
-	{ "policy: an expired deny entry no longer matches", .post = post_pol_ttl_expired }, \
-	{ "policy: the datapath follows config.policy_slot between the two policies",      \
-	  .post = post_pol_slots },                                                         \
-	{ "policy: action.fragment and action.unparsed drop a later fragment and an over-long IPv6 chain", \
-	  .post = post_pol_fragments },                                                     \
-	{ "policy: action.bad_flags=drop drops a NULL scan in enforce, counts it in observe", \
-	  .post = post_pol_anomaly_actions },                                               \
-	{ "policy: a port scan bans its source (hosts entry, ban_seconds), an allowlisted scanner is never banned", \
-	  .post = post_pol_scan_ban },                                                      \
-	{ "policy: per-source SYN limit (1 + burst, another source unaffected), per-port budget, observe counts", \
+static const struct tcase cases[] = {
+	{ "half_open_timeout: the sweeper removes a SYN_RCVD handshake past 60 s: counted, one event",
+	  .post = post_half_open_report },
+	{ "policy: the list decision cache holds until the policy version changes or the denial expires",
+	  .post = post_pol_cache },
+	{ "policy: a denied source's SYN passes in observe (would_drop), is dropped in enforce",
+	  .post = post_pol_deny_modes },
+	{ "policy: allow wins over a deny of the same host and over a denied host in an allowed prefix; a denied prefix drops",
+	  .post = post_pol_allow_wins },
+	{ "policy: an expired deny entry no longer matches", .post = post_pol_ttl_expired },
+	{ "policy: the datapath follows config.policy_slot between the two policies",
+	  .post = post_pol_slots },
+	{ "policy: action.fragment and action.unparsed drop a later fragment and an over-long IPv6 chain",
+	  .post = post_pol_fragments },
+	{ "policy: action.bad_flags=drop drops a NULL scan in enforce, counts it in observe",
+	  .post = post_pol_anomaly_actions },
+	{ "policy: a port scan bans its source (hosts entry, ban_seconds), an allowlisted scanner is never banned",
+	  .post = post_pol_scan_ban },
+	{ "policy: per-source SYN limit (1 + burst, another source unaffected), per-port budget, observe counts",
 	  .post = post_pol_syn_limits },
+};
 
-#endif /* TCPSENTRY_TESTS_POLICY_CASES_H */
+AREA(policy, cases);

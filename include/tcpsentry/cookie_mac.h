@@ -19,20 +19,16 @@
  * lives 68.7 to 137 s. The key is 128 random bits per attachment
  * (ts_config.cookie_key); no key, no cookies.
  */
-#ifndef TCPSENTRY_COOKIE_H
-#define TCPSENTRY_COOKIE_H
+#ifndef TCPSENTRY_COOKIE_MAC_H
+#define TCPSENTRY_COOKIE_MAC_H
 
 #include <linux/types.h>
+#include "consts.h"
 
-#define TS_COOKIE_TIME_SHIFT 36
 #define TS_COOKIE_WS_NONE 15
 #define TS_COOKIE_SACK 0x10
 #define TS_COOKIE_TS 0x20
 #define TS_COOKIE_MSS_SHIFT 6
-
-/* what tcpsentry announces in its SYN-ACK */
-#define TS_COOKIE_RCV_WSCALE 7    /* Linux's choice with the default tcp_rmem */
-#define TS_COOKIE_WINDOW 65535
 
 /* client MSS, rounded down to one of four values per family (the floor
  * is what bpf_sk_assign_tcp_reqsk accepts: 536 for IPv4, 1220 for IPv6) */
@@ -171,4 +167,4 @@ ts_cookie_check(const __u64 *key, const __u32 *saddr, const __u32 *daddr, __u16 
 	       (cookie & ~0xffu);
 }
 
-#endif /* TCPSENTRY_COOKIE_H */
+#endif /* TCPSENTRY_COOKIE_MAC_H */

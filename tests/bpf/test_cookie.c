@@ -1,20 +1,18 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * SYN-cookie cases for bpftest (included by bpftest.c after
- * policy_cases.h): the SYN-ACK XDP builds (XDP_TX, checksums, options,
- * addresses, VLAN tags kept) over IPv4 with and without DF, IPv6, 0/1/2
- * VLAN tags, with and without options; a valid ACK passes and starts an
- * ESTABLISHED/ESTABLISHED flow; a forged and a stale ACK are dropped and
- * counted; cookies off, auto without a flood, and SYNs the rewrite does
- * not cover pass untouched; an established flow's segments bypass it.
+ * bpftest area "cookie": SYN cookies. The SYN-ACK XDP builds (XDP_TX,
+ * checksums, options, addresses, VLAN tags kept) over IPv4 with and
+ * without DF, IPv6, 0/1/2 VLAN tags, with and without options; a valid ACK
+ * passes and starts an ESTABLISHED/ESTABLISHED flow; a forged and a stale
+ * ACK are dropped and counted; cookies off, auto without a flood, and SYNs
+ * the rewrite does not cover pass untouched; an established flow's
+ * segments bypass it; auto follows a flood.
  *
  * Every rewrite runs with repeat = 1: BPF_PROG_TEST_RUN reuses one buffer
  * across repeats, so a second run would see the first one's output.
  */
-#ifndef TCPSENTRY_TESTS_COOKIE_CASES_H
-#define TCPSENTRY_TESTS_COOKIE_CASES_H
-
-#include <tcpsentry/cookie.h>
+#include <tcpsentry/cookie_mac.h>
+#include "harness.h"
 
 static const __u64 ck_key[2] = { 0x0123456789abcdefull, 0xfedcba9876543210ull };
 
@@ -426,26 +424,27 @@ static int post_ck_auto(const struct tcase *tc, char *why)
 	return 0;
 }
 
-#define COOKIE_CASES                                                                        \
-	{ "cookies: IPv4 SYN (DF, MSS/SACK/TS/WS) -> XDP_TX SYN-ACK, checksums, options, cookie checks, no entry", \
-	  .post = post_ck_v4 },                                                             \
-	{ "cookies: IPv4 SYN without DF and without options -> SYN-ACK with MSS only",    \
-	  .post = post_ck_v4_nodf_noopts },                                                 \
-	{ "cookies: IPv4 SYN with one and two VLAN tags -> tags kept",                      \
-	  .post = post_ck_v4_vlan },                                                        \
-	{ "cookies: IPv6 SYN, no tag and two tags -> SYN-ACK, checksums, options",          \
-	  .post = post_ck_v6 },                                                             \
-	{ "cookies: valid IPv4 ACK passes, flows entry ESTABLISHED/ESTABLISHED with the cookie's options", \
-	  .post = post_ck_ack4 },                                                           \
-	{ "cookies: valid IPv6 ACK passes, flows entry ESTABLISHED/ESTABLISHED",            \
-	  .post = post_ck_ack6 },                                                           \
-	{ "cookies: forged, stale and altered ACKs dropped and counted; one step old passes", \
-	  .post = post_ck_bad_acks },                                                       \
-	{ "cookies: off, auto without flood, unlisted port, IPv4 options -> SYN passes untouched", \
-	  .post = post_ck_untouched },                                                      \
-	{ "cookies: an established flow's segments bypass the cookie check",                 \
-	  .post = post_ck_established },                                                    \
-	{ "cookies: auto follows a syn_flood on the port: pass, then XDP_TX, then pass; start and end events say so", \
+static const struct tcase cases[] = {
+	{ "cookies: IPv4 SYN (DF, MSS/SACK/TS/WS) -> XDP_TX SYN-ACK, checksums, options, cookie checks, no entry",
+	  .post = post_ck_v4 },
+	{ "cookies: IPv4 SYN without DF and without options -> SYN-ACK with MSS only",
+	  .post = post_ck_v4_nodf_noopts },
+	{ "cookies: IPv4 SYN with one and two VLAN tags -> tags kept",
+	  .post = post_ck_v4_vlan },
+	{ "cookies: IPv6 SYN, no tag and two tags -> SYN-ACK, checksums, options",
+	  .post = post_ck_v6 },
+	{ "cookies: valid IPv4 ACK passes, flows entry ESTABLISHED/ESTABLISHED with the cookie's options",
+	  .post = post_ck_ack4 },
+	{ "cookies: valid IPv6 ACK passes, flows entry ESTABLISHED/ESTABLISHED",
+	  .post = post_ck_ack6 },
+	{ "cookies: forged, stale and altered ACKs dropped and counted; one step old passes",
+	  .post = post_ck_bad_acks },
+	{ "cookies: off, auto without flood, unlisted port, IPv4 options -> SYN passes untouched",
+	  .post = post_ck_untouched },
+	{ "cookies: an established flow's segments bypass the cookie check",
+	  .post = post_ck_established },
+	{ "cookies: auto follows a syn_flood on the port: pass, then XDP_TX, then pass; start and end events say so",
 	  .post = post_ck_auto },
+};
 
-#endif /* TCPSENTRY_TESTS_COOKIE_CASES_H */
+AREA(cookie, cases);

@@ -22,28 +22,14 @@ struct {
 SEC("xdp")
 int ref_xdp(struct xdp_md *ctx)
 {
-	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-		.start = (void *)(long)ctx->data,
-	};
 	struct ts_flow_key key = {};
 	struct ts_flow *f;
 	struct pkt p = {};
-	__u16 proto;
-	int v;
+	struct cursor c;
 
-	c.len = (__u32)(c.end - c.start);
-	v = parse_eth(&c, &p, &proto);
-	if (v != PARSE_TCP)
-		return XDP_PASS;
-	if (proto == bpf_htons(ETH_P_IP))
-		v = parse_ipv4(&c, &p);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		v = parse_ipv6(&c, &p);
-	else
-		return XDP_PASS;
-	if (v != PARSE_TCP || parse_tcp(&c, &p) != PARSE_TCP)
+	xdp_cursor(ctx, &c);
+	parse_frame(&c, &p);
+	if (p.kind != PKT_TCP)
 		return XDP_PASS;
 	ts_key_make(&key, p.saddr, p.sport, p.daddr, p.dport);
 	f = bpf_map_lookup_elem(&ref_flows, &key);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What the datapath keeps for the metrics that counters alone cannot give:
- * the handshake-time histogram. Shared by BPF (bpf/metrics.h) and userspace
+ * the handshake-time histogram. Shared by BPF (bpf/track.h, hs_observe) and userspace
  * (user/metrics.c renders it as tcpsentry_handshake_seconds). Same rules as
  * abi.h: fixed-width types, no libc, no BPF helpers.
  */
-#ifndef TCPSENTRY_METRICS_H
-#define TCPSENTRY_METRICS_H
+#ifndef TCPSENTRY_HS_HIST_H
+#define TCPSENTRY_HS_HIST_H
 
 #include <linux/types.h>
 
@@ -54,4 +54,4 @@ static inline __attribute__((always_inline)) __u32 ts_hs_bucket(__u32 us)
 	return b + us; /* us is 0 or 1 here */
 }
 
-#endif /* TCPSENTRY_METRICS_H */
+#endif /* TCPSENTRY_HS_HIST_H */

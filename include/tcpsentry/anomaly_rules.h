@@ -3,8 +3,8 @@
  * Per-packet anomaly decisions as pure static inline C (no helpers, no
  * libc, no loops), compiled into the BPF object and the unit tests alike.
  */
-#ifndef TCPSENTRY_ANOMALY_H
-#define TCPSENTRY_ANOMALY_H
+#ifndef TCPSENTRY_ANOMALY_RULES_H
+#define TCPSENTRY_ANOMALY_RULES_H
 
 #include "abi.h"
 
@@ -108,4 +108,4 @@ TS_A_INLINE int ts_emb_state_take(struct ts_rl *rl, __u64 now)
 	return ts_bucket_take(rl, now, TS_RL_EMB_COST_NS, TS_RL_EMB_BURST);
 }
 
-#endif /* TCPSENTRY_ANOMALY_H */
+#endif /* TCPSENTRY_ANOMALY_RULES_H */

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Stage 2, track: the state a segment moves, and nothing about policy.
+ *
+ * - The sketches an ingress SYN (or bad-flags segment) counts in: the
+ *   flood windows, the source HyperLogLog, the top sources, the port-scan
+ *   slot (bpf/flood.h). First, so that whether the SYN's port is flooded
+ *   takes this SYN into account, as syn.cookies=auto needs.
+ * - Its flow: found in flows (one lookup and an in-place update on the
+ *   established path), else in embryonic, else started (a SYN's embryonic
+ *   entry, a mid-stream pickup in flows), then stepped by the state
+ *   machine under the entry's lock; a finished handshake is promoted from
+ *   embryonic to flows.
+ * - An unknown tuple's ACK to a port whose SYNs cookies answer: its cookie
+ *   is checked before the tuple is picked up; a valid one proves the
+ *   handshake, and the flow it stands for is started from it.
+ *
+ * What it is told (the gate's verdict so far, enum gate): a segment dropped
+ * at the gate moves nothing; a SYN over a limit feeds the sketches only;
+ * a SYN that cookies answer makes no state (its port's flood window only);
+ * a SYN that completes a port scan whose action drops it makes no flow.
+ * Under a flood it inserts nothing for a new tuple (no map insert per
+ * spoofed segment): that is the datapath protecting itself, not policy.
+ *
+ * It returns where the tuple was (enum track_state) and the step's
+ * transition in struct track_res; it raises nothing (detect does) and
+ * decides nothing (judge does).
+ */
+#ifndef TCPSENTRY_BPF_TRACK_H
+#define TCPSENTRY_BPF_TRACK_H
+
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include "maps.h"
+#include "flood.h"
+#include <tcpsentry/fsm.h>
+#include <tcpsentry/flowkey.h>
+#include <tcpsentry/cookie_mac.h>
+
+/* In/out of one state-machine step (BPF functions take five arguments). */
+struct step_ctx {
+	struct ts_seg seg;      /* in; seg.from is set here */
+	__u32 stripe;           /* in: lock stripe of the key */
+	__u32 dir;              /* in: DIR_INGRESS / DIR_EGRESS */
+	__u64 now;              /* in */
+	__u32 sender_idx;       /* in: key index of the segment's sender */
+	__u32 want_copy;        /* in: copy the value out if the handshake completes */
+	__u32 ret;              /* out: TS_STEP_* */
+	__u8 old_state[2];      /* out */
+	__u8 new_state[2];
+	__u8 client;
+	__u8 pad[3];
+	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
+};
+
+/*
+ * Step an entry found in a table, under its lock stripe. Global (not
+ * inlined): the verifier checks the state machine once, not once per way
+ * of reaching it. Returns 0, or -1 if the entry is an embryonic copy the
+ * other hook already promoted (look in flows instead).
+ */
+__attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
+					 struct ts_flow *copy)
+{
+	struct ts_lock *lk;
+	__u32 stripe;
+
+	if (!f || !sc)
+		return -1;
+	stripe = sc->stripe;
+	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
+	if (!lk)
+		return -1;
+	bpf_spin_lock(&lk->lock);
+	if (f->flags & TS_F_PROMOTED) {
+		bpf_spin_unlock(&lk->lock);
+		return -1;
+	}
+	sc->seg.from = (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER;
+	sc->old_state[0] = f->ep[0].state;
+	sc->old_state[1] = f->ep[1].state;
+	sc->ret = ts_fsm_step(f, &sc->seg, sc->now, sc->dir == DIR_INGRESS);
+	if (ts_ack_unanswered(f, &sc->seg, sc->now))
+		sc->ret |= TS_STEP_ACK_NO_CONN;
+	sc->new_state[0] = f->ep[0].state;
+	sc->new_state[1] = f->ep[1].state;
+	sc->client = f->client;
+	if (sc->ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW)) {
+		unsigned from = sc->seg.from & 1;
+		const struct ts_endpoint *snd, *rcv;
+
+		TS_OPAQUE(from);
+		from &= 1;
+		snd = &f->ep[from];
+		rcv = &f->ep[from ^ 1];
+		if (rcv->state == TS_SYN_SENT && !(sc->ret & TS_STEP_DATA_FAR_OOW)) {
+			/* an RST answering a SYN must ACK it (RFC 9293 3.10.7.3) */
+			sc->expected = rcv->isn + 1;
+			sc->got = sc->seg.ack;
+			sc->window = 0;
+		} else {
+			sc->expected = snd->end;
+			sc->got = sc->seg.seq;
+			sc->window = rcv->maxwin;
+		}
+	}
+	if (copy && sc->want_copy && (sc->ret & TS_STEP_ESTABLISHED)) {
+		__builtin_memcpy(copy, f, sizeof(*f));
+		f->flags |= TS_F_PROMOTED;
+	}
+	bpf_spin_unlock(&lk->lock);
+	return 0;
+}
+
+/* Start tracking an unknown tuple: insert its first entry, without the
+ * segment applied (the caller steps it like any other). Returns the
+ * table's value, or NULL when nothing was inserted. */
+static __always_inline struct ts_flow *flow_new(const struct ts_flow_key *key, const struct pkt *p,
+						struct ts_seg *seg, int sender_idx, __u64 now,
+						int *table, struct ts_flow *tmp,
+						struct ts_counters *cn)
+{
+	void *map;
+
+	__builtin_memset(tmp, 0, sizeof(*tmp));
+	tmp->family = p->family;
+	ts_flow_start(tmp, seg, sender_idx, bpf_ntohs(p->sport), bpf_ntohs(p->dport), now);
+	if ((tmp->flags & TS_F_PICKED_UP) && !(seg->flags & TS_TCP_SYN)) {
+		/* mid-stream: a connection older than the attach */
+		map = &flows;
+		*table = 1;
+	} else {
+		map = &embryonic;
+		*table = 0;
+	}
+	/* EEXIST: the other hook inserted it a moment ago; use that one */
+	if (bpf_map_update_elem(map, key, tmp, BPF_NOEXIST) == 0) {
+		if (*table) {
+			count(cn, TS_C_PICKUP);
+			count(cn, TS_C_FLOW_INSERT);
+		} else {
+			count(cn, TS_C_EMB_INSERT);
+		}
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* a completed handshake: its time in the log2 histogram (flows whose
+ * handshake the local host did not time have handshake_us 0 and are not
+ * counted) */
+static __always_inline void hs_observe(const struct ts_flow *f)
+{
+	struct ts_hs_hist *h;
+	__u32 zero = 0, b;
+
+	if (!f->handshake_us)
+		return;
+	h = bpf_map_lookup_elem(&hs_hist, &zero);
+	if (!h)
+		return;
+	TS_CHECKED(h);
+	b = ts_hs_bucket(f->handshake_us);
+	if (b < TS_HS_BUCKETS)
+		h->bucket[b]++;
+	h->sum_us += f->handshake_us;
+}
+
+/* A handshake completed (an embryonic copy promoted): move it to flows and
+ * credit its server port's flood window. */
+static __always_inline void flow_promote(const struct ts_flow_key *key, struct ts_flow *tmp,
+					 __u64 now, struct ts_counters *cn)
+{
+	if (bpf_map_update_elem(&flows, key, tmp, BPF_ANY)) {
+		count(cn, TS_C_INSERT_FAIL);
+	} else {
+		count(cn, TS_C_PROMOTE);
+		hs_observe(tmp);
+		count(cn, TS_C_FLOW_INSERT);
+	}
+	if (tmp->client)
+		flood_done((const struct ts_addr *)key->addr[1], bpf_ntohs(key->port[0]), now);
+	else
+		flood_done((const struct ts_addr *)key->addr[0], bpf_ntohs(key->port[1]), now);
+	bpf_map_delete_elem(&embryonic, key);
+}
+
+/* track_flow's inputs */
+#define TF_COOKIE_ACKS 0x1 /* an unknown tuple's ACK to this port must carry a cookie */
+#define TF_COOKIE_DONE 0x2 /* its cookie was checked (not ours): track it as before */
+
+/* the segment is a finished tuple's ACK, reused through a SYN cookie */
+static __always_inline int finished(const struct ts_flow *f)
+{
+	return (f->ep[0].state == TS_CLOSED || f->ep[0].state == TS_TIME_WAIT) &&
+	       (f->ep[1].state == TS_CLOSED || f->ep[1].state == TS_TIME_WAIT);
+}
+
+/*
+ * The flow of one parsed TCP segment, into t. A global (not inlined)
+ * function on purpose: the verifier checks it once, on its own, instead of
+ * once for every path the parser can take to get here (VLAN depths, IPv4
+ * options, IPv6 extension chains, TCP option layouts), which multiplied
+ * the state machine past the verifier's 1M-instruction budget. The key
+ * lives in per-CPU scratch: the deepest frames share 512 bytes.
+ */
+__attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *t, __u32 dir,
+					 __u32 in)
+{
+	struct step_ctx sc = {};
+	struct ts_flow_key *key;
+	struct ts_counters *cn;
+	struct scratch *s;
+	struct ts_flow *f;
+	__u8 fl;
+	int table = 1;
+
+	if (!p || !t)
+		return 1;
+	s = scratch_get();
+	if (!s)
+		return 1;
+	TS_CHECKED(s);
+	key = &s->key;
+	cn = counters_get();
+	fl = p->seg.flags;
+	t->looked = 1;
+	sc.sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
+	sc.dir = dir;
+	sc.seg = p->seg;
+
+	/* a flag set no stack acts on consistently is not tracked (detect
+	 * reports it); one compare lets every established-flow segment by */
+	if ((fl & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK && ts_bad_flags(fl))
+		return 1;
+
+	/* established flows: one lookup, a coarse clock, an in-place update */
+	f = bpf_map_lookup_elem(&flows, key);
+	if (f) {
+		t->state = T_FLOWS;
+		/* a finished connection's tuple reused (its client port)
+		 * through a SYN cookie: the ACK's cookie decides, as for an
+		 * unknown tuple */
+		if (dir == DIR_INGRESS && (in & TF_COOKIE_ACKS) && !(in & TF_COOKIE_DONE) &&
+		    (fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_ACK && finished(f)) {
+			t->cookie = T_COOKIE_ASK;
+			return 1;
+		}
+		sc.now = clock_coarse(cn);
+		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now))
+			return 0; /* established, nothing changes state: no lock, nothing noted */
+	} else {
+		sc.now = clock_precise(); /* handshake segments are timed */
+		table = 0;
+		if (dir == DIR_EGRESS && (fl & TS_TCP_RST))
+			t->backscatter = 1;
+		f = bpf_map_lookup_elem(&embryonic, key);
+		if (f) {
+			t->state = T_EMBRYONIC;
+		} else {
+			t->state = T_UNKNOWN;
+			if (fl & TS_TCP_RST) {
+				count(cn, TS_C_UNTRACKED_RST);
+				return 1;
+			}
+			if (dir == DIR_INGRESS && !(fl & TS_TCP_SYN)) {
+				t->pickup = 1;
+				/* an ACK to a SYN-cookie port: its cookie first
+				 * (track: cookie_check), then back here */
+				if ((in & TF_COOKIE_ACKS) && !(in & TF_COOKIE_DONE) && (fl & TS_TCP_ACK)) {
+					t->cookie = T_COOKIE_ASK;
+					return 1;
+				}
+				/* while an ack_flood is on, an unknown tuple's
+				 * segment inserts nothing (no map insert per
+				 * spoofed ACK); ack_no_conn's action applies */
+				if (ack_flood_on()) {
+					count(cn, TS_C_ACK_UNTRACKED_FLOOD);
+					t->flood = TS_A_ACK_NO_CONN;
+					return 1;
+				}
+			}
+			/* a new tuple's SYN or SYN-ACK while a syn_flood is on
+			 * at its server port (or host-wide): no entry, no map
+			 * insert per spoofed SYN (nor per SYN-ACK answering
+			 * one). A real client's final ACK finds no entry and is
+			 * picked up mid-stream into flows. */
+			if ((fl & TS_TCP_SYN) &&
+			    flood_on(bpf_ntohs((fl & TS_TCP_ACK) ? p->sport : p->dport))) {
+				count(cn, TS_C_SYN_UNTRACKED_FLOOD);
+				if (dir == DIR_INGRESS && !(fl & TS_TCP_ACK))
+					t->flood = TS_A_SYN_FLOOD;
+				return 1;
+			}
+			f = flow_new(key, p, &sc.seg, sc.sender_idx, sc.now, &table, &s->flow, cn);
+			if (!f) {
+				count(cn, TS_C_INSERT_FAIL);
+				return 1;
+			}
+			t->state = T_NEW;
+		}
+	}
+	sc.stripe = ts_key_stripe(key); /* not needed on the lock-free path */
+	sc.want_copy = !table;
+	if (step_entry(f, &sc, &s->flow) < 0) {
+		/* an embryonic copy the other hook promoted a moment ago */
+		count(cn, TS_C_RACE_RETRY);
+		f = bpf_map_lookup_elem(&flows, key);
+		sc.want_copy = 0;
+		table = 1;
+		if (step_entry(f, &sc, &s->flow) < 0)
+			return 1;
+		t->state = T_FLOWS;
+	}
+	if (sc.ret & TS_STEP_REUSE)
+		count(cn, TS_C_REUSE);
+	if (sc.ret & TS_STEP_RST_INEXACT_PEER)
+		count(cn, TS_C_RST_INEXACT_PEER);
+	if (!table && (sc.ret & TS_STEP_ESTABLISHED))
+		flow_promote(key, &s->flow, sc.now, cn);
+	t->step = sc.ret;
+	t->old_state[0] = sc.old_state[0];
+	t->old_state[1] = sc.old_state[1];
+	t->new_state[0] = sc.new_state[0];
+	t->new_state[1] = sc.new_state[1];
+	t->client = sc.client;
+	t->side = sc.seg.from;
+	s->facts.expected = sc.expected;
+	s->facts.got = sc.got;
+	s->facts.window = sc.window;
+	return 1;
+}
+
+/*
+ * The flow a valid cookie stands for, as the tracker would have it had it
+ * seen the handshake: the client's SYN (its options from the cookie) and
+ * our SYN-ACK. The ACK itself is stepped after, like any segment.
+ */
+static __always_inline void cookie_flow(struct ts_flow *f, const struct pkt *p, __u32 sender_idx,
+					__u32 cookie, __u64 now)
+{
+	struct ts_seg s = {};
+	__u32 ws = cookie & 0xf;
+
+	__builtin_memset(f, 0, sizeof(*f));
+	f->family = p->family;
+	s.seq = p->seg.seq - 1;
+	s.flags = TS_TCP_SYN;
+	s.win = p->seg.win;
+	s.mss = ts_cookie_mss(p->family, cookie);
+	s.opts = TS_OPT_MSS;
+	if (ws != TS_COOKIE_WS_NONE) {
+		s.opts |= TS_OPT_WSCALE;
+		s.wscale = (__u8)ws;
+	}
+	if (cookie & TS_COOKIE_SACK)
+		s.opts |= TS_OPT_SACKOK;
+	if (cookie & TS_COOKIE_TS)
+		s.opts |= TS_OPT_TS;
+	ts_flow_start(f, &s, (__u8)sender_idx, bpf_ntohs(p->sport), bpf_ntohs(p->dport), now);
+	ts_fsm_step(f, &s, now, 1);
+	/* our SYN-ACK: the same options back, our window and shift */
+	s.from = TS_SERVER;
+	s.flags = TS_TCP_SYN | TS_TCP_ACK;
+	s.ack = s.seq + 1;
+	s.seq = p->seg.ack - 1;
+	s.win = TS_COOKIE_WINDOW;
+	s.mss = p->family == 6 ? 1440 : 1460;
+	s.wscale = TS_COOKIE_RCV_WSCALE;
+	ts_fsm_step(f, &s, now, 0);
+	f->flags |= TS_F_COOKIE;
+	f->handover = 1; /* claimed by the first segment tc ingress hands over */
+}
+
+/*
+ * An unknown tuple's ACK to a cookie port (track_flow asked: T_COOKIE_ASK).
+ * Ours (its ack - 1 is a cookie we would have sent): the flow it proves is
+ * started in flows (BPF_ANY: a finished entry of the same tuple, its client
+ * port reused, is replaced), T_COOKIE_VALID. Not ours, but the kernel holds
+ * a socket for the tuple or the ACK carries a cookie of the kernel's own:
+ * T_COOKIE_NONE, tracked as before. Neither: T_COOKIE_BAD. Global: verified
+ * once.
+ */
+__attribute__((noinline)) int cookie_check(struct xdp_md *ctx, const struct pkt *p)
+{
+	struct bpf_sock_tuple tup = {};
+	struct ts_counters *cn;
+	struct bpf_sock *sk;
+	struct scratch *s;
+	const __u64 *mk;
+	__u32 cookie, sender, tsz, l2, tcp_off;
+	__u64 now;
+	void *data, *end;
+
+	if (!p)
+		return T_COOKIE_NONE;
+	mk = config_cookie_key();
+	if (!mk)
+		return T_COOKIE_NONE;
+	now = bpf_ktime_get_coarse_ns();
+	cookie = p->seg.ack - 1;
+	if (ts_cookie_check(mk, p->saddr, p->daddr, p->sport, p->dport, p->seg.seq - 1,
+			    ts_cookie_time(now), cookie)) {
+		s = scratch_get();
+		if (!s)
+			return T_COOKIE_NONE;
+		TS_CHECKED(s);
+		sender = ts_key_make(&s->key, p->saddr, p->sport, p->daddr, p->dport);
+		cookie_flow(&s->flow, p, sender, cookie, bpf_ktime_get_ns());
+		if (bpf_map_update_elem(&flows, &s->key, &s->flow, BPF_ANY) == 0) {
+			cn = counters_get();
+			count(cn, TS_C_FLOW_INSERT);
+			/* a handshake completed: credit the port's flood window */
+			flood_done((const struct ts_addr *)p->saddr, bpf_ntohs(p->dport), now);
+		}
+		return T_COOKIE_VALID;
+	}
+
+	/* not our cookie: a socket the kernel already holds (a connection
+	 * older than the cookies, a handshake it answered itself) passes */
+	tsz = sock_tuple_of(&tup, p);
+	sk = bpf_skc_lookup_tcp(ctx, &tup, tsz, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return T_COOKIE_BAD; /* nothing listens: the kernel would only answer with an RST */
+	if (sk->state != BPF_TCP_LISTEN) {
+		bpf_sk_release(sk);
+		return T_COOKIE_NONE;
+	}
+	bpf_sk_release(sk);
+	/* the kernel's own cookie (it answered a SYN we left to it) */
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	l2 = (14 + 4 * (__u32)p->vlans) & 31;
+	tcp_off = ((__u32)p->opt_off - 20) & 127;
+	if (p->family == 6) {
+		struct ipv6hdr *ip6 = data + l2;
+		struct tcphdr *th = data + tcp_off;
+
+		if ((void *)(ip6 + 1) <= end && (void *)(th + 1) <= end &&
+		    bpf_tcp_raw_check_syncookie_ipv6(ip6, th) == 0)
+			return T_COOKIE_NONE;
+	} else {
+		struct iphdr *ip = data + l2;
+		struct tcphdr *th = data + tcp_off;
+
+		if ((void *)(ip + 1) <= end && (void *)(th + 1) <= end &&
+		    bpf_tcp_raw_check_syncookie_ipv4(ip, th) == 0)
+			return T_COOKIE_NONE;
+	}
+	return T_COOKIE_BAD;
+}
+
+/*
+ * The sketches of an ingress segment, and whether cookies answer it (a
+ * pure SYN to a port judge_gate armed, that the rewrite covers): then it
+ * makes no other state. Returns 1 if it noted anything (a scan, a
+ * cookie). Global: off the entry's frame.
+ */
+__attribute__((noinline)) int track_sketches(const struct pkt *p, struct track_res *t,
+					     __u32 gate, __u32 arm)
+{
+	struct ts_counters *cn;
+	__u64 now;
+	__u8 fl;
+	__u32 bf;
+
+	if (!p || !t)
+		return 1;
+	cn = counters_get();
+	now = clock_coarse(cn);
+	fl = p->seg.flags;
+	/* syn.cookies=on: answered before the sketches, its port's flood
+	 * window only (bpf/flood.h, cookie_flood_count) */
+	if (gate == GATE_ALL && arm == ARM_ON &&
+	    (fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN) {
+		if (cookie_fits(p)) {
+			t->cookie = T_COOKIE_ANSWER;
+			cookie_flood_count(bpf_ntohs(p->dport), now);
+			return 1;
+		}
+		t->cookie = T_COOKIE_SKIPPED;
+	}
+	/* SYNs and bad flags the host receives: a SYN over a rate limit too
+	 * (the kernel never sees it, but a limited flood is still a flood) */
+	if ((fl & (TS_TCP_SYN | TS_TCP_ACK)) == TS_TCP_ACK)
+		return t->cookie != T_COOKIE_NONE;
+	bf = ts_bad_flags(fl);
+	if (!bf && (fl & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_SYN)
+		return t->cookie != T_COOKIE_NONE;
+	ingress_sketch(p, t, !bf, now);
+	if (!bf) {
+		t->flood_on = flood_on(bpf_ntohs(p->dport));
+		/* syn.cookies=auto: answered while the port's flood is on */
+		if (gate == GATE_ALL && arm == ARM_AUTO && t->flood_on &&
+		    (fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN)
+			t->cookie = cookie_fits(p) ? T_COOKIE_ANSWER : T_COOKIE_SKIPPED;
+	}
+	return t->scan_ports || t->cookie;
+}
+
+/* Track one TCP segment the gate let in (see the top of this file). ctx:
+ * the hook's context, for the cookie check's socket lookup (XDP only). */
+static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
+				  struct track_res *t, __u32 dir)
+{
+	__u32 in = v->ack_arm ? TF_COOKIE_ACKS : 0;
+
+	if (dir == DIR_INGRESS && (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK)
+		t->noted = (__u8)track_sketches(p, t, v->gate, v->syn_arm);
+	if (v->gate != GATE_ALL ||
+	    (t->noted && (t->cookie == T_COOKIE_ANSWER || (t->scan_ports && v->scan_stops))))
+		return;
+	if (!track_flow(p, t, dir, in))
+		return;
+	t->noted = 1;
+	if (dir == DIR_INGRESS && t->cookie == T_COOKIE_ASK) {
+		t->cookie = cookie_check(ctx, p);
+		if (t->cookie != T_COOKIE_BAD)
+			track_flow(p, t, dir, in | TF_COOKIE_DONE);
+	}
+}
+
+#endif /* TCPSENTRY_BPF_TRACK_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every tunable size and default of tcpsentry, in one place, read by the
+ * BPF object and by userspace alike (katran's balancer_consts.h). Pure
+ * #defines and no includes, so any translation unit can take it first.
+ *
+ * What is here can change without touching a shared struct. Sizes that
+ * are part of a struct's layout (TS_C_MAX, TS_A_MAX, TS_COOKIE_PORTS,
+ * TS_HLL_REGS, TS_SCAN_BITS, TS_HS_BUCKETS) stay beside that struct.
+ * The table sizes can be overridden at build time (-DTS_...), and those of
+ * the flow tables at attach (--max-flows, --max-embryonic).
+ */
+#ifndef TCPSENTRY_CONSTS_H
+#define TCPSENTRY_CONSTS_H
+
+/* ---- tables ------------------------------------------------------------------ */
+
+/* flows and embryonic: the defaults `attach` sizes them to, and the most it
+ * accepts */
+#ifndef TS_DEFAULT_MAX_FLOWS
+#define TS_DEFAULT_MAX_FLOWS (1ull << 20)
+#endif
+#ifndef TS_DEFAULT_MAX_EMBRYONIC
+#define TS_DEFAULT_MAX_EMBRYONIC (1ull << 18)
+#endif
+#define TS_MAX_TABLE_ENTRIES (1ull << 27)
+
+/* allow and deny entries, both generations, and bans */
+#ifndef TS_MAX_LIST
+#define TS_MAX_LIST 262144
+#endif
+
+/* the event ring buffer: 4 MiB, ~65k events of slack for a slow reader */
+#ifndef TS_EVENTS_BYTES
+#define TS_EVENTS_BYTES (1 << 22)
+#endif
+
+/* lock stripes guarding flow values (power of two) */
+#define TS_LOCK_STRIPES 4096
+
+/* per-CPU list decision cache, direct-mapped by source hash (power of two) */
+#define TS_GATE_CACHE_SLOTS 4096
+
+/* per-source SYN limiter: a count-min of GCRA cells, rows x cells (power
+ * of two) */
+#define TS_SRC_RL_ROWS 2
+#define TS_SRC_RL_CELLS 16384
+
+/* ---- parsing ----------------------------------------------------------------- */
+
+#define TS_MAX_VLAN 2       /* 802.1ad outer + 802.1Q inner */
+#define TS_MAX_V6_EXT 6     /* IPv6 extension headers followed before giving up */
+#define TS_MAX_TCP_OPTS 40  /* option bytes: doff 15 -> 40 bytes */
+/* bytes of headers tc wants linear: Ethernet + 2 VLAN tags + IPv6 with a
+ * few extension headers + TCP with options */
+#define TS_TC_PULL_LEN 192
+
+/* ---- sketches (include/tcpsentry/sketch.h) ----------------------------------- */
+
+#define TS_EPOCH_NS 500000000ull /* one flood-window bucket: 500 ms */
+#define TS_SYN_PORT_SLOTS 64     /* destination-port slots (power of two) */
+#define TS_SCAN_SLOTS 4096       /* port-scan source slots (power of two) */
+#define TS_SCAN_WINDOW_NS 5000000000ull
+#define TS_TOP_SLOTS 256         /* top SYN sources (power of two) */
+/* CPUs summed at an epoch rollover (the kernel's nr_cpu_ids bounds it first) */
+#define TS_MAX_CPUS 512
+
+/* ---- detection thresholds: the defaults of the policy's 0 ------------------- */
+
+#define TS_DEF_SYN_FLOOD_RATE 5000       /* SYN/s to one port (or host-wide) */
+#define TS_DEF_SYN_FLOOD_COMPLETE_PCT 10 /* flood only if fewer complete */
+#define TS_DEF_SCAN_PORTS 20             /* distinct ports in TS_SCAN_WINDOW_NS */
+#define TS_DEF_BACKSCATTER_RATE 1000     /* RST/s sent to unknown peers */
+#define TS_DEF_ACK_FLOOD_RATE 5000       /* unknown-tuple ACK/s, ingress */
+
+/* ---- event rate limits, per kind and per CPU --------------------------------- */
+
+/* anomaly events: a token bucket of TS_RL_BURST refilled at TS_RL_RATE/s */
+#define TS_RL_RATE 20
+#define TS_RL_BURST 50
+/* state events of embryonic entries: their own bucket */
+#define TS_RL_EMB_RATE 4
+#define TS_RL_EMB_BURST 8
+
+/* ---- the state machine ------------------------------------------------------- */
+
+/* A picked-up tuple whose first sender is still unanswered this long after
+ * it was first seen, and sends again, is an ack_no_conn. */
+#define TS_ACK_GRACE_NS 1000000000ull
+
+/* Default per-state idle timeouts in seconds, like nf_conntrack's, except
+ * TIME_WAIT = 2 MSL = 60 s as Linux holds it. Index: enum ts_state. */
+#define TS_TIMEOUTS_DEFAULT {                                                  \
+	10,     /* CLOSED */                                                   \
+	120,    /* LISTEN (SYN seen, unanswered) */                            \
+	120,    /* SYN_SENT */                                                 \
+	60,     /* SYN_RCVD */                                                 \
+	432000, /* ESTABLISHED: 5 days */                                      \
+	120,    /* FIN_WAIT_1 */                                               \
+	120,    /* FIN_WAIT_2 */                                               \
+	60,     /* CLOSE_WAIT */                                               \
+	120,    /* CLOSING */                                                  \
+	30,     /* LAST_ACK */                                                 \
+	60,     /* TIME_WAIT */                                                \
+}
+
+/* ---- SYN cookies (include/tcpsentry/cookie_mac.h) ---------------------------- */
+
+/* one step of the cookie's time counter: CLOCK_MONOTONIC >> 36, ~68.7 s; a
+ * cookie is accepted for this step and the one before */
+#define TS_COOKIE_TIME_SHIFT 36
+/* what tcpsentry announces in its SYN-ACK */
+#define TS_COOKIE_RCV_WSCALE 7    /* Linux's choice with the default tcp_rmem */
+#define TS_COOKIE_WINDOW 65535
+
+#endif /* TCPSENTRY_CONSTS_H */

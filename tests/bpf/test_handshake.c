@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bpftest area "handshake": connections across the two hooks. Server and
+ * client side handshakes, simultaneous open and close, the lock-free path
+ * of an established flow, window scaling, tuple reuse, state events.
+ */
+#include "harness.h"
+
+static int post_handshake_close(const struct tcase *tc, char *why)
+{
+	struct ts_flow f;
+	const struct ts_endpoint *c = &f.ep[TS_CLIENT], *s = &f.ep[TS_SERVER];
+
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	ASSERT_EQ(c->packets, 5, "client packets");
+	ASSERT_EQ(c->bytes, 100, "client bytes");
+	ASSERT_EQ(s->packets, 4, "server packets");
+	ASSERT_EQ(s->bytes, 0, "server bytes");
+	ASSERT_EQ(c->isn, C_ISN, "client isn");
+	ASSERT_EQ(s->isn, S_ISN, "server isn");
+	ASSERT_EQ(c->fin_end, C_ISN + 102, "client fin_end");
+	ASSERT_EQ(s->fin_end, S_ISN + 2, "server fin_end");
+	ASSERT_EQ(c->end, C_ISN + 102, "client end");
+	ASSERT_EQ(s->end, S_ISN + 2, "server end");
+	ASSERT_TRUE(f.syn_ns && f.synack_ns && f.syn_ns <= f.synack_ns,
+		    "syn_ns %llu synack_ns %llu", (unsigned long long)f.syn_ns,
+		    (unsigned long long)f.synack_ns);
+	ASSERT_TRUE(f.first_seen_ns && f.last_seen_ns >= f.first_seen_ns - 20000000ull,
+		    "first_seen %llu last_seen %llu", (unsigned long long)f.first_seen_ns,
+		    (unsigned long long)f.last_seen_ns);
+	ASSERT_EQ(f.handover, 0, "handover");
+	/* state events are off by default */
+	ring_buffer__consume(rb);
+	ASSERT_EQ(nevs, 0, "ring buffer records with state_events=0");
+	return 0;
+}
+
+/* the local host's handshake time, as fsm.h defines it */
+static int post_client_side(const struct tcase *tc, char *why)
+{
+	struct ts_flow f;
+
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	ASSERT_TRUE(f.syn_ns && f.synack_ns >= f.syn_ns, "syn_ns %llu synack_ns %llu",
+		    (unsigned long long)f.syn_ns, (unsigned long long)f.synack_ns);
+	/* local client: SYN out -> SYN-ACK in, timed when the SYN-ACK arrives */
+	ASSERT_EQ(f.handshake_us, (f.synack_ns - f.syn_ns) / 1000, "handshake_us");
+	return 0;
+}
+
+static int post_server_side_time(const struct ts_flow *f, char *why)
+{
+	ASSERT_TRUE(f->synack_ns && f->state_ns >= f->synack_ns, "synack_ns %llu state_ns %llu",
+		    (unsigned long long)f->synack_ns, (unsigned long long)f->state_ns);
+	/* local server: SYN-ACK out -> ACK in; the ACK's step set state_ns */
+	ASSERT_EQ(f->handshake_us, (f->state_ns - f->synack_ns) / 1000, "handshake_us");
+	return 0;
+}
+
+static int post_fast_path(const struct tcase *tc, char *why)
+{
+	struct ts_flow f;
+	const struct ts_endpoint *c = &f.ep[TS_CLIENT], *s = &f.ep[TS_SERVER];
+
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	ASSERT_EQ(c->packets, 5, "client packets");
+	ASSERT_EQ(c->bytes, 300, "client bytes");
+	ASSERT_EQ(s->packets, 3, "server packets");
+	ASSERT_EQ(c->end, C_ISN + 301, "client end");
+	ASSERT_EQ(s->last_ack, C_ISN + 201, "server last_ack");
+	ASSERT_EQ(c->last_ack, S_ISN + 1, "client last_ack");
+	ASSERT_TRUE(f.last_seen_ns >= f.state_ns, "last_seen %llu before state_ns %llu",
+		    (unsigned long long)f.last_seen_ns, (unsigned long long)f.state_ns);
+	ring_buffer__consume(rb);
+	ASSERT_EQ(nevs, 5, "state events (handshake only)");
+	return 0;
+}
+
+static void setup_events(void)
+{
+	set_state_events(1);
+}
+
+static int post_events(const struct tcase *tc, char *why)
+{
+	static const struct { __u8 side, from, to, flags, dir; } want[] = {
+		{ TS_CLIENT, TS_CLOSED, TS_SYN_SENT, F_SYN, 0 },
+		{ TS_SERVER, TS_CLOSED, TS_LISTEN, F_SYN, 0 },
+		{ TS_CLIENT, TS_SYN_SENT, TS_ESTABLISHED, F_SYN | F_ACK, 1 },
+		{ TS_SERVER, TS_LISTEN, TS_SYN_RCVD, F_SYN | F_ACK, 1 },
+		{ TS_SERVER, TS_SYN_RCVD, TS_ESTABLISHED, F_ACK, 0 },
+	};
+	struct ts_flow_key k;
+	int sender, i, n;
+
+	struct ts_flow f;
+
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	if (post_server_side_time(&f, why))
+		return -1;
+	sender = frame_key(&tc->steps[0].f, &k);
+	n = ring_buffer__consume(rb);
+	ASSERT_TRUE(n >= 0, "ring_buffer__consume: %d", n);
+	ASSERT_EQ(nevs_dropped, 0, "malformed/extra ring buffer records");
+	ASSERT_EQ(nevs, 5, "TS_EV_STATE records");
+	for (i = 0; i < nevs; i++) {
+		const struct ts_event *e = &evs[i];
+
+		FAIL_IF(e->type != TS_EV_STATE, "event %d: type %u", i, e->type);
+		FAIL_IF(memcmp(&e->key, &k, sizeof(k)), "event %d: key differs", i);
+		FAIL_IF(e->client != sender, "event %d: client %u, want %d", i, e->client,
+			sender);
+		FAIL_IF(e->family != 4, "event %d: family %u", i, e->family);
+		FAIL_IF(e->kind || e->detail, "event %d: kind %u detail %u", i, e->kind,
+			e->detail);
+		FAIL_IF(!e->ts_ns, "event %d: no timestamp", i);
+		FAIL_IF(e->side != want[i].side || e->from != want[i].from ||
+			e->to != want[i].to,
+			"event %d: side %u %s -> %s, want side %u %s -> %s", i, e->side,
+			ts_state_name(e->from), ts_state_name(e->to), want[i].side, ts_state_name(want[i].from),
+			ts_state_name(want[i].to));
+		FAIL_IF(e->tcp_flags != want[i].flags, "event %d: tcp_flags 0x%x, want 0x%x", i,
+			e->tcp_flags, want[i].flags);
+		FAIL_IF(e->dir != want[i].dir, "event %d: dir %u, want %u", i, e->dir,
+			want[i].dir);
+		FAIL_IF(i && e->ts_ns < evs[i - 1].ts_ns, "event %d: time goes back", i);
+	}
+	return 0;
+}
+
+static const struct tcase cases[] = {
+	/* -- handshakes across the two hooks -- */
+	{ "server-side handshake and close (client closes first)",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(), HS_CLOSE),
+	  .post = post_handshake_close },
+	{ "client-side handshake: SYN out at tc, SYN-ACK in at XDP, ACK out at tc",
+	  STEPS({ "SYN out", TC, S2C4(.seq = S_ISN, .flags = F_SYN, SYN_OPTS),
+		  CNT(OUT1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1),
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1460,
+			 .c_epfl = EPF_SYN | EPF_OPTS } },
+		{ "SYN-ACK in", XDP, C2S4(.seq = C_ISN, .ack = S_ISN + 1,
+					  .flags = F_SYN | F_ACK, SYNACK_OPTS),
+		  CNT(IN1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD, .s_mss = 1400 } },
+		{ "ACK out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1, [TS_C_PROMOTE] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .c_mss = 1460,
+			 .s_mss = 1400, .hist = "ShA" } }),
+	  .post = post_client_side },
+	{ "simultaneous open: crossed SYNs, then SYN-ACKs",
+	  STEPS(HS_SYN(),
+		{ "SYN out (crossing)", TC, S2C4(.seq = S_ISN, .flags = F_SYN, SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYN] = 1),
+		  .m = { M_EMB, CL_DST, TS_SYN_RCVD, TS_SYN_RCVD } },
+		{ "SYN-ACK in", XDP, C2S4(.seq = C_ISN, .ack = S_ISN + 1,
+					  .flags = F_SYN | F_ACK, SYN_OPTS),
+		  CNT(IN1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_SRC, TS_SYN_RCVD, TS_ESTABLISHED } },
+		{ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = C_ISN + 1,
+					  .flags = F_SYN | F_ACK, SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYNACK] = 1, [TS_C_PROMOTE] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } }) },
+	{ "ipv6 handshake across hooks promotes to flows",
+	  STEPS({ "SYN in", XDP, SYN6(), SYN_TRACKED_CNT, TRACKED_SYN(6) },
+		{ "SYN-ACK out", TC, S2C6(.seq = S_ISN, .ack = C_ISN + 1,
+					  .flags = F_SYN | F_ACK, SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD, .family = 6 } },
+		{ "ACK in", XDP, C2S6(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PROMOTE] = 1, [TS_C_FLOW_INSERT] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .family = 6,
+			 .hist = "ShA" } }) },
+	{ "established segments on the lock-free path: counted, no state change, no event",
+	  STEPS(HS_SYN([TS_C_EVENTS] = 2), HS_SYNACK([TS_C_EVENTS] = 2),
+		HS_ACK([TS_C_EVENTS] = 1),
+		{ "data in (first D)", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1,
+						 .flags = F_ACK, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShAD" } },
+		{ "data in again", XDP, C2S4(.seq = C_ISN + 101, .ack = S_ISN + 1,
+					     .flags = F_ACK | F_PSH, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShAD" } },
+		{ "ACK out (first a)", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 101,
+						.flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } },
+		{ "ACK out again", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 201, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } },
+		{ "data in, third", XDP, C2S4(.seq = C_ISN + 201, .ack = S_ISN + 1,
+					      .flags = F_ACK, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } }),
+	  .setup = setup_events, .post = post_fast_path },
+	{ "simultaneous close: crossed FINs, both TIME_WAIT",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "client FIN in", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1,
+					     .flags = F_FIN | F_ACK),
+		  CNT(IN1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } },
+		{ "server FIN out, not acking the client's", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_FIN | F_ACK),
+		  CNT(OUT1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_CLOSING, TS_CLOSING } },
+		{ "client ACKs the server's FIN", XDP,
+		  C2S4(.seq = C_ISN + 2, .ack = S_ISN + 2, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSING, TS_TIME_WAIT } },
+		{ "server ACKs the client's FIN", TC,
+		  S2C4(.seq = S_ISN + 2, .ack = C_ISN + 2, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_TIME_WAIT, TS_TIME_WAIT } }) },
+	{ "window scaling dropped when the SYN-ACK lacks it",
+	  STEPS(HS_SYN(),
+		{ "SYN-ACK out, no wscale", TC,
+		  S2C4(.seq = S_ISN, .ack = C_ISN + 1, .flags = F_SYN | F_ACK, .mss = 1400),
+		  CNT(OUT1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD,
+			 .c_epfl_clear = TS_EP_WSCALE, .s_epfl_clear = TS_EP_WSCALE } }) },
+	{ "port reuse: SYN on a TIME_WAIT tuple restarts it",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(), HS_CLOSE,
+		{ "new SYN in", XDP, SYN4(.seq = C_ISN + 100000),
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_REUSE] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_SYN_SENT, TS_LISTEN, .hist = "S" } }) },
+	{ "state events: TS_EV_STATE records for the handshake",
+	  STEPS(HS_SYN([TS_C_EVENTS] = 2), HS_SYNACK([TS_C_EVENTS] = 2),
+		HS_ACK([TS_C_EVENTS] = 1)),
+	  .setup = setup_events, .post = post_events },
+
+};
+
+AREA(handshake, cases);
