@@ -5,8 +5,10 @@
  * its verdict, counted exactly once (verdict_ingress_{pass,drop,tx},
  * verdict_egress_pass: they sum to packets_ingress and packets_egress), the
  * reason of a drop or a would-drop, the cookies' outcome, and the events:
- * the findings' anomaly events (rate-limited, bpf/emit.h), a ban's action
- * event, the state transitions.
+ * the findings' anomaly events and a policy drop's (rate-limited, with the
+ * frame's first bytes, bpf/emit.h), a ban's action event, the state
+ * transitions; and the record of a connection the segment ended (the
+ * records ring, include/tcpsentry/record.h).
  *
  * The stages count what they do themselves (inserts, promotions, flows
  * left untracked under a flood: count(), bpf/ctx.h); what happened to the
@@ -18,6 +20,7 @@
 #include "maps.h"
 #include "emit.h"
 #include <tcpsentry/fsm.h>
+#include <tcpsentry/flowkey.h>
 
 /* 1: suppress the state events of an embryonic entry now: none while a
  * SYN flood is on, else a per-CPU bucket. Global: off the established-flow
@@ -85,25 +88,105 @@ __attribute__((noinline)) int state_events(const struct pkt *p, const struct tra
 	return 0;
 }
 
-/* The findings' anomaly events, in detect's order, and the action event
- * of the ban the first banning one led to (only if its own event was
- * written: bans share the kind's event rate limit). Global. */
-__attribute__((noinline)) int finding_events(__u32 nf, const struct verdict *v)
+/* The drop reason (enum ts_drop_reason) of a verdict that dropped, or in
+ * observe mode would have, + 1; 0: none */
+static __always_inline __u32 drop_reason1(const struct verdict *v)
+{
+	return v->drop ? v->drop : v->would;
+}
+
+/* a TS_EV_DROP event for the frame's drop, rate-limited per reason like
+ * the anomalies' events per kind, its frame sampled */
+static __always_inline void drop_report(void *ctx, __u32 dir, const struct pkt *p,
+					const struct verdict *v, __u64 now)
+{
+	__u32 zero = 0, reason = (drop_reason1(v) - 1) & (TS_D_MAX - 1);
+	struct ts_event_sampled *e;
+	struct ts_drop_rl *d;
+	struct ts_rl *rl;
+
+	d = bpf_map_lookup_elem(&drop_rl, &zero);
+	if (!d)
+		return;
+	TS_CHECKED(d);
+	rl = &d->rl[reason];
+	if (!ts_rl_take(rl, now))
+		return;
+	e = event_begin(1, rl, now);
+	if (!e)
+		return;
+	e->ev.type = TS_EV_DROP;
+	e->ev.kind = reason;
+	e->ev.detail = v->drop ? 0 : 1;
+	e->ev.client = TS_EV_CLIENT_UNKNOWN;
+	e->ev.sender = (__u8)ts_key_make(&e->ev.key, p->saddr, p->sport, p->daddr, p->dport);
+	e->ev.tcp_flags = p->kind == PKT_TCP ? p->seg.flags : 0;
+	e->ev.dir = (__u8)dir;
+	e->ev.family = p->family;
+	event_end(ctx, dir, 1, rl, e);
+}
+
+/*
+ * The events a frame raised, each with the frame's first bytes: the
+ * findings' anomaly events, in detect's order, the action event of the ban
+ * the first banning one led to (only if its own event was written: bans
+ * share the kind's event rate limit), and a drop by policy that no finding
+ * tells of (a denied source, a limit, a flood's untracked segment). One
+ * global function per hook (the context's type is the hook's), each
+ * verified once; off the path of a frame that raised nothing.
+ */
+static __always_inline int frame_events(void *ctx, __u32 dir, const struct pkt *p, __u32 nf,
+					const struct verdict *v)
 {
 	struct scratch *s = scratch_get();
 	int i, told = 0;
+	__u32 r1;
 
-	if (!s || !v)
+	if (!s || !p || !v)
 		return 0;
 	TS_CHECKED(s);
+	r1 = drop_reason1(v);
 	for (i = 0; i < TS_FINDINGS_MAX && i < (int)nf; i++) {
 		const struct finding *f = &s->find[i];
 
-		if (anomaly_emit(&s->key, f) && !told && v->banned == 1 && f->kind == v->ban) {
+		if (anomaly_report(ctx, dir, 1, &s->key, f) && !told && v->banned == 1 &&
+		    f->kind == v->ban) {
 			action_emit(&s->key, f, s->ban_seconds);
 			told = 1;
 		}
 	}
+	if (r1 && (r1 - 1 < TS_D_ANOMALY || !nf))
+		drop_report(ctx, dir, p, v, bpf_ktime_get_ns());
+	return 0;
+}
+
+__attribute__((noinline)) int frame_events_xdp(struct xdp_md *ctx, const struct pkt *p, __u32 nf,
+					       const struct verdict *v)
+{
+	return frame_events(ctx, DIR_INGRESS, p, nf, v);
+}
+
+__attribute__((noinline)) int frame_events_tc(struct __sk_buff *ctx, const struct pkt *p,
+					      __u32 nf, const struct verdict *v)
+{
+	return frame_events(ctx, DIR_EGRESS, p, nf, v);
+}
+
+/* The record of the connection the step ended (scratch.rec, taken by
+ * track under the entry's lock), on the records ring; a full ring is
+ * counted, never silent. Global: once per connection. */
+__attribute__((noinline)) int record_emit(void)
+{
+	struct ts_counters *cn = counters_get();
+	struct scratch *s = scratch_get();
+
+	if (!s || !records_on())
+		return 0;
+	TS_CHECKED(s);
+	if (bpf_ringbuf_output(&records, &s->rec, sizeof(s->rec), 0))
+		count(cn, TS_C_RECORDS_LOST);
+	else
+		count(cn, TS_C_RECORDS);
 	return 0;
 }
 
@@ -186,17 +269,29 @@ static __always_inline int account_frame(const struct pkt *p, const struct verdi
 	return 1;
 }
 
-/* The stage (see the top of this file). cn: this CPU's counters. */
-static __always_inline void account(const struct pkt *p, const struct track_res *t, __u32 nf,
-				    const struct verdict *v, struct ts_counters *cn, __u32 dir)
+/* The stage (see the top of this file). ctx: the hook's context (the
+ * events' samples); cn: this CPU's counters. */
+static __always_inline void account(void *ctx, const struct pkt *p, const struct track_res *t,
+				    __u32 nf, const struct verdict *v, struct ts_counters *cn,
+				    __u32 dir)
 {
+	__u32 evs = nf;
+
 	if (!account_frame(p, v, cn, dir))
 		return;
 
 	/* the rest is rare (byte by byte: a wider load over the bytes the
 	 * stages just wrote would stall on store forwarding) */
-	if (v->drop | v->would | v->exempt | v->banned)
+	if (v->drop | v->would | v->exempt | v->banned) {
 		account_policy(v);
+		evs |= drop_reason1(v);
+	}
+	if (evs) {
+		if (dir == DIR_INGRESS)
+			frame_events_xdp(ctx, p, nf, v);
+		else
+			frame_events_tc(ctx, p, nf, v);
+	}
 	if (!(t->noted | v->sent))
 		return;
 	/* SYN cookies: what the ACK's cookie was, what became of a SYN they
@@ -211,10 +306,10 @@ static __always_inline void account(const struct pkt *p, const struct track_res 
 		count(cn, TS_C_COOKIE_SKIPPED);
 	if (v->sent)
 		count(cn, v->sent == 1 ? TS_C_COOKIE_SENT : TS_C_COOKIE_SKIPPED);
-	if (nf)
-		finding_events(nf, v);
 	if (t->step & (TS_STEP_CLIENT_CHANGED | TS_STEP_SERVER_CHANGED))
 		state_events(p, t, dir);
+	if (t->record)
+		record_emit();
 }
 
 /* tc ingress: what became of a hand-over (HANDOVER_*, bpf/act.h) */

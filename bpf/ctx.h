@@ -18,6 +18,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <tcpsentry/abi.h>
+#include <tcpsentry/record.h>
 
 #define DIR_INGRESS 0 /* XDP */
 #define DIR_EGRESS 1  /* tc egress */
@@ -154,7 +155,8 @@ struct track_res {
 	/* for the host-wide rate windows (detect) */
 	__u8 pickup;        /* an ingress non-SYN of a tuple no table held */
 	__u8 backscatter;   /* an RST this host sent for a tuple with no flows entry */
-	__u8 pad[2];
+	__u8 record;        /* the step ended the connection: its record is in scratch.rec */
+	__u8 pad;
 };
 
 /* What track saw, beyond struct track_res: the facts detect reports */
@@ -198,6 +200,7 @@ struct scratch {
 	struct finding find[TS_FINDINGS_MAX];
 	__u32 ban_seconds;  /* act: how long the ban it wrote lasts */
 	__u32 pad;
+	struct ts_record rec; /* track: the record of a connection the step ended */
 };
 
 /* ---- judge's verdict ------------------------------------------------------------------ */

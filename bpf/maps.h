@@ -119,6 +119,26 @@ struct {
 	__uint(max_entries, TS_EVENTS_BYTES);
 } events SEC(".maps");
 
+/* Connection records (include/tcpsentry/record.h), on a ring of their own:
+ * a burst of anomaly events cannot crowd them out, nor they the events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TS_RECORDS_BYTES);
+} records SEC(".maps");
+
+/* Per-CPU event rate limits of the drops no anomaly event tells of
+ * (TS_EV_DROP), one token bucket per drop reason, as the anomalies' are per
+ * kind (TS_RL_RATE, TS_RL_BURST). Touched only by a dropped frame. */
+struct ts_drop_rl {
+	struct ts_rl rl[TS_D_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_drop_rl);
+} drop_rl SEC(".maps");
+
 /* Run-time knobs, written by userspace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -272,6 +292,17 @@ static __always_inline int policy_cookie_port(const struct ts_policy *pol, __u16
 
 	return (n > 0 && pol->cookie_ports[0] == port) || (n > 1 && pol->cookie_ports[1] == port) ||
 	       (n > 2 && pol->cookie_ports[2] == port) || (n > 3 && pol->cookie_ports[3] == port);
+}
+
+/* a reader wants connection records (ts_config.records) */
+static __always_inline int records_on(void)
+{
+	struct ts_config *cfg = config_get();
+
+	if (!cfg)
+		return 0;
+	TS_CHECKED(cfg);
+	return cfg->records != 0;
 }
 
 /* the attachment's cookie MAC key, NULL without one (no hand-over: no cookies) */

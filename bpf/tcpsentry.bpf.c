@@ -11,8 +11,9 @@
  * and in enforce mode only (or for a bad SYN cookie), drops; XDP_TX is
  * our SYN-ACK answering a SYN with a cookie.
  *
- * tc ingress does one thing, the SYN-cookie hand-over; the syscall program
- * lets the sweeper report what only it can see. See docs/architecture.md.
+ * tc ingress does one thing, the SYN-cookie hand-over; the syscall programs
+ * let the sweeper report what only it can see, and hand over the records
+ * of the connections it (or detach) ends. See docs/architecture.md.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -63,7 +64,7 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 		judge(&t, nf, &v, dir);
 		act(ctx, &p, &t, &v, dir);
 	}
-	account(&p, &t, nf, &v, cn, dir);
+	account(ctx, &p, &t, nf, &v, cn, dir);
 	return v.action;
 }
 
@@ -139,6 +140,31 @@ int tcpsentry_tc_ingress(struct __sk_buff *skb)
 	}
 	account_handover(r);
 	return TC_ACT_OK;
+}
+
+/*
+ * A connection record userspace made (struct ts_record): the sweeper's for
+ * an entry it removes, detach's for one still open. Written to the same
+ * ring as the datapath's own, and counted the same way (records,
+ * records_lost). Userspace runs it with BPF_PROG_TEST_RUN.
+ */
+SEC("syscall")
+int tcpsentry_record(struct ts_record *r)
+{
+	struct ts_counters *cn = counters_get();
+	struct ts_record *e;
+
+	if (!records_on())
+		return 0;
+	e = bpf_ringbuf_reserve(&records, sizeof(*e), 0);
+	if (!e) {
+		count(cn, TS_C_RECORDS_LOST);
+		return 1;
+	}
+	__builtin_memcpy(e, r, sizeof(*e));
+	bpf_ringbuf_submit(e, 0);
+	count(cn, TS_C_RECORDS);
+	return 0;
 }
 
 /*

@@ -52,8 +52,10 @@ struct step_ctx {
 	__u8 old_state[2];      /* out */
 	__u8 new_state[2];
 	__u8 client;
-	__u8 pad[3];
+	__u8 record;            /* out: the step ended the connection: its record is in *rec */
+	__u8 pad[2];
 	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
+	__u32 ip_len;           /* in: the segment's IP bytes, headers included */
 };
 
 /*
@@ -63,7 +65,7 @@ struct step_ctx {
  * other hook already promoted (look in flows instead).
  */
 __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
-					 struct ts_flow *copy)
+					 struct ts_flow *copy, struct ts_flow *rec)
 {
 	struct ts_lock *lk;
 	__u32 stripe;
@@ -88,6 +90,14 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	sc->new_state[0] = f->ep[0].state;
 	sc->new_state[1] = f->ep[1].state;
 	sc->client = f->client;
+	f->ep[sc->seg.from & 1].ip_bytes += sc->ip_len;
+	/* the segment that ended the connection: its record, the entry as it
+	 * is now, taken under the lock (account writes it out) */
+	if (rec && ts_record_due(f, sc->ret & (TS_STEP_CLIENT_CHANGED | TS_STEP_SERVER_CHANGED))) {
+		f->flags |= TS_F_RECORDED;
+		__builtin_memcpy(rec, f, sizeof(*f));
+		sc->record = 1;
+	}
 	if (sc->ret & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW)) {
 		unsigned from = sc->seg.from & 1;
 		const struct ts_endpoint *snd, *rcv;
@@ -230,6 +240,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	sc.sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
 	sc.dir = dir;
 	sc.seg = p->seg;
+	/* the TCP segment plus the IP header(s) before it */
+	sc.ip_len = p->l4_len + p->opt_off - sizeof(struct tcphdr) - 14 - 4 * (__u32)p->vlans;
 
 	/* a flag set no stack acts on consistently is not tracked (detect
 	 * reports it); one compare lets every established-flow segment by */
@@ -249,8 +261,10 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			return 1;
 		}
 		sc.now = clock_coarse(cn);
-		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now))
+		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now)) {
+			f->ep[sc.seg.from & 1].ip_bytes += sc.ip_len;
 			return 0; /* established, nothing changes state: no lock, nothing noted */
+		}
 	} else {
 		sc.now = clock_precise(); /* handshake segments are timed */
 		table = 0;
@@ -304,15 +318,22 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	}
 	sc.stripe = ts_key_stripe(key); /* not needed on the lock-free path */
 	sc.want_copy = !table;
-	if (step_entry(f, &sc, &s->flow) < 0) {
+	if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0) {
 		/* an embryonic copy the other hook promoted a moment ago */
 		count(cn, TS_C_RACE_RETRY);
 		f = bpf_map_lookup_elem(&flows, key);
 		sc.want_copy = 0;
 		table = 1;
-		if (step_entry(f, &sc, &s->flow) < 0)
+		if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0)
 			return 1;
 		t->state = T_FLOWS;
+	}
+	if (sc.record) {
+		s->rec.key = *key;
+		s->rec.cause = TS_REC_CLOSED;
+		s->rec.end_flags = sc.seg.flags;
+		s->rec.end_side = sc.seg.from;
+		t->record = 1;
 	}
 	if (sc.ret & TS_STEP_REUSE)
 		count(cn, TS_C_REUSE);

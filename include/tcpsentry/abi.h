@@ -108,13 +108,14 @@ struct ts_endpoint {
 	__u32 last_ack;  /* last ack this endpoint sent */
 	__u64 packets;   /* segments sent by this endpoint */
 	__u64 bytes;     /* payload bytes sent by this endpoint */
+	__u64 ip_bytes;  /* IP bytes (headers included) it sent: IPFIX's octetDeltaCount */
 	__u16 mss;       /* from its SYN, 0 if unknown */
 	__u8 wscale;     /* shift it announced, valid if TS_EP_WSCALE */
 	__u8 flags;      /* TS_EP_* */
 	__u8 state;      /* enum ts_state */
 	__u8 pad[3];
 };
-_Static_assert(sizeof(struct ts_endpoint) == 48, "ts_endpoint size");
+_Static_assert(sizeof(struct ts_endpoint) == 56, "ts_endpoint size");
 
 /* Zeek history letters, one bit per (role, letter); bit = letter * 2 + role. */
 enum ts_hist_letter {
@@ -134,6 +135,10 @@ enum ts_hist_letter {
 #define TS_F_CONFIRMED  0x04 /* both directions seen */
 #define TS_F_ACK_REPORTED 0x08 /* picked up, unanswered past the grace: ack_no_conn raised */
 #define TS_F_COOKIE     0x10 /* handshake completed through a SYN cookie tcpsentry sent */
+/* its connection record was made (include/tcpsentry/record.h): the
+ * connection finished on the wire; the entry stays for TIME_WAIT and tuple
+ * reuse, and the sweeper removes it without a second record */
+#define TS_F_RECORDED   0x80
 
 /*
  * The value of both flow tables (embryonic and flows). The datapath writes
@@ -159,7 +164,7 @@ struct ts_flow {
 	__u64 state_ns;      /* last state change of either endpoint */
 	struct ts_endpoint ep[2]; /* indexed by enum ts_role */
 };
-_Static_assert(sizeof(struct ts_flow) == 168, "ts_flow size");
+_Static_assert(sizeof(struct ts_flow) == 184, "ts_flow size");
 _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
 
 /*
@@ -217,7 +222,10 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(IN_PASS, "verdict_ingress_pass")  /* the verdicts, one per frame: they sum to */ \
 	X(IN_DROP, "verdict_ingress_drop")  /* packets_ingress and packets_egress      */ \
 	X(IN_TX, "verdict_ingress_tx")      /* (XDP_TX: our SYN-ACK instead of the SYN) */ \
-	X(OUT_PASS, "verdict_egress_pass")
+	X(OUT_PASS, "verdict_egress_pass")                                              \
+	X(RECORDS, "records")               /* connection records written (records ring) */ \
+	X(RECORDS_LOST, "records_lost")     /* ... not written: the records ring was full */ \
+	X(SAMPLES, "event_samples")         /* events that carry the frame's first bytes */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,
@@ -325,6 +333,8 @@ enum ts_event_type {
 	TS_EV_STATE = 1,   /* an endpoint changed state */
 	TS_EV_ANOMALY = 2, /* an anomaly (kind: enum ts_anomaly) */
 	TS_EV_ACTION = 3,  /* a ban written: kind = the anomaly, detail = seconds, sender = banned */
+	TS_EV_DROP = 4,    /* a drop by policy no anomaly event tells of: kind = enum
+			    * ts_drop_reason, detail = 1 for a would-drop (observe mode) */
 };
 
 #define TS_EV_CLIENT_UNKNOWN 0xff /* ts_event.client when no flow is tracked */
@@ -350,6 +360,26 @@ struct ts_event {
 	__u8 pad[3];      /* zero */
 };
 _Static_assert(sizeof(struct ts_event) == 80, "ts_event size");
+
+/*
+ * The frame that raised an anomaly or was dropped by policy: its first
+ * TS_SAMPLE_BYTES travel with the event (struct ts_event_sampled, a ring
+ * record of that size; an 80-byte record carries none). Under the same
+ * per-kind rate limit as the event itself.
+ */
+#define TS_SAMPLE_BYTES 128
+struct ts_sample {
+	__u16 caplen;     /* bytes of data[] that hold the frame; 0: none could be read */
+	__u16 pad;
+	__u32 wirelen;    /* the frame's length (tc: skb->len, XDP: the linear frame) */
+	__u8 data[TS_SAMPLE_BYTES]; /* from the Ethernet header on */
+};
+struct ts_event_sampled {
+	struct ts_event ev;
+	struct ts_sample sample;
+};
+_Static_assert(sizeof(struct ts_event_sampled) == 80 + 8 + TS_SAMPLE_BYTES,
+	       "ts_event_sampled size");
 
 /*
  * Context of the `tcpsentry_report` program (BPF_PROG_TYPE_SYSCALL, run by
@@ -378,8 +408,13 @@ struct ts_config {
 	/* SYN cookie MAC key (include/tcpsentry/cookie_mac.h), random, from
 	 * attach; all zero: no cookies (the tc ingress hand-over is not there) */
 	__u32 cookie_key[4];
+	/* 1: connection records are written (include/tcpsentry/record.h): a
+	 * reader asked for them (run --records or --ipfix, `records`); 0: none
+	 * is made, so none is counted lost for want of a reader */
+	__u32 records;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ts_config) == 32, "ts_config size");
+_Static_assert(sizeof(struct ts_config) == 40, "ts_config size");
 
 /*
  * Enforcement policy (the `policy` array: two elements, double-buffered).

@@ -35,6 +35,14 @@
 #define TS_EVENTS_BYTES (1 << 22)
 #endif
 
+/* The connection-record ring buffer (include/tcpsentry/record.h): 8 MiB,
+ * ~36k records of 232 bytes: at 20,000 connections ending per second,
+ * 1.8 s of slack for a reader that stalls (a log rotation, a collector
+ * that is slow to accept). Past that, records are counted as records_lost. */
+#ifndef TS_RECORDS_BYTES
+#define TS_RECORDS_BYTES (1 << 23)
+#endif
+
 /* lock stripes guarding flow values (power of two) */
 #define TS_LOCK_STRIPES 4096
 

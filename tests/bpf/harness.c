@@ -24,6 +24,7 @@ struct ring_buffer *rb;
 int ncpus;
 
 struct ts_event evs[MAX_EVENTS];
+struct ts_sample evs_sample[MAX_EVENTS];
 int nevs, nevs_dropped;
 
 /* counter names: the ones `tcpsentry stats` prints (user/format.c) */
@@ -52,6 +53,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		nevs_dropped++;
 		return 0;
 	}
+	memset(&evs_sample[nevs], 0, sizeof(evs_sample[nevs]));
+	if (size >= sizeof(struct ts_event_sampled))
+		memcpy(&evs_sample[nevs], &((const struct ts_event_sampled *)data)->sample,
+		       sizeof(struct ts_sample));
 	memcpy(&evs[nevs++], data, sizeof(struct ts_event));
 	return 0;
 }
@@ -257,6 +262,16 @@ int reset_state(void)
 			return -1;
 		err = bpf_map_update_elem(anomalies_fd, &zero, a, BPF_ANY);
 		free(a);
+	}
+	if (!err) {
+		/* the drop events' rate limiters too */
+		size_t vs = bpf_map__value_size(bpf_object__find_map_by_name(obj, "drop_rl"));
+		void *d = calloc(ncpus, (vs + 7) & ~7ul);
+
+		if (!d)
+			return -1;
+		err = bpf_map_update_elem(map_fd("drop_rl"), &zero, d, BPF_ANY);
+		free(d);
 	}
 	if (err || map_clear(flows_fd) || map_clear(emb_fd) || sketch_clear() || policy_reset())
 		return -1;
@@ -536,13 +551,65 @@ static int check_anomaly_events(const struct step *st, int from, char *why)
 	return 0;
 }
 
+/* the drop events a step writes: one per dropped frame (rate-limited: a
+ * case starts with a full bucket) for a reason of its own, or for an
+ * anomaly's action when no anomaly event tells of it */
+static int drop_events_due(const struct step *st)
+{
+	int r = st->dropped ? st->dropped : st->would, n = st->repeat > 1 ? st->repeat : 1;
+
+	if (!r || (r - 1 >= TS_D_ANOMALY && st->ae.kind))
+		return 0;
+	return n < TS_RL_BURST ? n : TS_RL_BURST;
+}
+
+/* the events of the step that carry a frame (anomaly and drop events):
+ * the frame's first bytes, its length; the drop events' fields. Returns
+ * how many carried one (the samples counter's delta). */
+static int check_frame_events(const struct step *st, int from, const struct frame *fr,
+			      int *sampled, char *why)
+{
+	struct ts_flow_key k;
+	int i, drops = 0, sender = frame_key(&st->f, &k), r = st->dropped ? st->dropped : st->would;
+	__u32 cap = fr->len < TS_SAMPLE_BYTES ? (__u32)fr->len : TS_SAMPLE_BYTES;
+
+	*sampled = 0;
+	for (i = from; i < nevs; i++) {
+		const struct ts_sample *sm = &evs_sample[i];
+
+		if (evs[i].type == TS_EV_DROP) {
+			drops++;
+			ASSERT_EQ(evs[i].kind, (__u32)(r - 1), "drop event reason");
+			ASSERT_EQ(evs[i].detail, st->dropped ? 0u : 1u, "drop event: would-drop");
+			ASSERT_EQ(evs[i].client, TS_EV_CLIENT_UNKNOWN, "drop event client");
+			/* a later fragment or an unparsed chain has no ports */
+			if (r - 1 != TS_D_FRAGMENT && r - 1 != TS_D_UNPARSED) {
+				FAIL_IF(memcmp(&evs[i].key, &k, sizeof(k)), "drop event: key differs");
+				ASSERT_EQ(evs[i].sender, sender, "drop event sender");
+			}
+			ASSERT_EQ(evs[i].dir, st->prog == XDP ? 0 : 1, "drop event dir");
+			FAIL_IF(!sm->caplen, "a drop event without its frame");
+		}
+		if (!sm->caplen)
+			continue;
+		(*sampled)++;
+		ASSERT_EQ(sm->caplen, cap, "sample: bytes carried");
+		ASSERT_EQ(sm->wirelen, (__u32)fr->len, "sample: the frame's length");
+		FAIL_IF(memcmp(sm->data, fr->b, cap), "sample: not the frame's first %u bytes", cap);
+	}
+	if (!st->nocnt)
+		ASSERT_EQ(drops, drop_events_due(st), "drop events written by the step");
+	return 0;
+}
+
 static int run_step(const struct step *st, char *why)
 {
 	struct frame fr;
 	uint64_t before[TS_C_MAX], after[TS_C_MAX], abefore[TS_A_MAX], aafter[TS_A_MAX];
 	struct ts_drops dbefore, dafter;
 	__u32 ret = 0, want;
-	int err, i, ev0;
+	int err, i, ev0, sampled;
+	uint64_t want_cnt[TS_C_MAX];
 
 	FAIL_IF(frame_build(&st->f, &fr) < 0, "frame does not build");
 	if (st->sleep_ms) {
@@ -574,18 +641,26 @@ static int run_step(const struct step *st, char *why)
 	    check_reasons(st->dropped, st->would, (uint64_t)(st->repeat > 0 ? st->repeat : 1),
 			  &dbefore, &dafter, why))
 		return -1;
+	ASSERT_TRUE(ring_buffer__consume(rb) >= 0, "ring_buffer__consume failed");
+	if (check_frame_events(st, ev0, &fr, &sampled, why))
+		return -1;
+	/* a drop's event (and every sampled event) is the harness's to count,
+	 * from what the ring holds: the cases name what else moves */
+	memcpy(want_cnt, st->cnt, sizeof(want_cnt));
+	want_cnt[TS_C_EVENTS] += (uint64_t)drop_events_due(st);
+	want_cnt[TS_C_SAMPLES] = (uint64_t)sampled;
 	if (!st->nocnt) {
 		for (i = 0; i < TS_C_MAX; i++)
-			if (!is_verdict_counter(i) && after[i] - before[i] != st->cnt[i])
+			if (!is_verdict_counter(i) && after[i] - before[i] != want_cnt[i])
 				break;
 		if (i < TS_C_MAX) {
 			char got[200], exp[200];
 
 			deltas_str(got, sizeof(got), before, after);
-			deltas_str(exp, sizeof(exp), NULL, st->cnt);
+			deltas_str(exp, sizeof(exp), NULL, want_cnt);
 			FAIL_IF(1, "counter %s moved by %llu, want %llu (moved: %s; want: %s)",
 				cname(i), (unsigned long long)(after[i] - before[i]),
-				(unsigned long long)st->cnt[i], got, exp);
+				(unsigned long long)want_cnt[i], got, exp);
 		}
 		FAIL_IF(read_anomalies(aafter), "read anomalies: %s", strerror(errno));
 		for (i = 0; i < TS_A_MAX; i++)

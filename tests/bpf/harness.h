@@ -190,6 +190,8 @@ extern int ncpus;
 
 #define MAX_EVENTS 256
 extern struct ts_event evs[MAX_EVENTS];
+/* the frame an event carried (struct ts_event_sampled); caplen 0: none */
+extern struct ts_sample evs_sample[MAX_EVENTS];
 extern int nevs, nevs_dropped;
 
 int map_fd(const char *name);

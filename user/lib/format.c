@@ -235,13 +235,13 @@ static void conn_fields(const struct ts_conn_view *v, struct conn_fields *cf)
 	cf->history[f->hist_len < sizeof(f->hist) ? f->hist_len : sizeof(f->hist)] = '\0';
 }
 
-void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
+void ts_print_conn_members(FILE *out, const struct ts_conn_view *v)
 {
 	struct conn_fields cf;
 	const struct ts_flow *f = v->flow;
 
 	conn_fields(v, &cf);
-	fputs("{\"iface\":\"", out);
+	fputs("\"iface\":\"", out);
 	ts_json_str(out, v->iface);
 	fprintf(out,
 		"\",\"family\":\"ipv%d\",\"client\":\"%s\",\"server\":\"%s\","
@@ -253,7 +253,7 @@ void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
 	fprintf(out,
 		"\",\"packets_c2s\":%llu,\"packets_s2c\":%llu,\"bytes_c2s\":%llu,"
 		"\"bytes_s2c\":%llu,\"handshake_us\":%u,\"first_seen_ns\":%llu,"
-		"\"last_seen_ns\":%llu,\"picked_up\":%s%s}\n",
+		"\"last_seen_ns\":%llu,\"picked_up\":%s%s",
 		(unsigned long long)cf.c->packets, (unsigned long long)cf.s->packets,
 		(unsigned long long)cf.c->bytes, (unsigned long long)cf.s->bytes,
 		f->handshake_us, (unsigned long long)f->first_seen_ns,
@@ -261,6 +261,13 @@ void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
 		(f->flags & TS_F_PICKED_UP) ? "true" : "false",
 		/* the handshake completed through a SYN cookie tcpsentry sent */
 		(f->flags & TS_F_COOKIE) ? ",\"syncookie\":true" : "");
+}
+
+void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
+{
+	fputc('{', out);
+	ts_print_conn_members(out, v);
+	fputs("}\n", out);
 }
 
 void ts_print_conn_header(FILE *out)
@@ -294,6 +301,7 @@ static const char *event_type(const struct ts_event *e)
 	case TS_EV_STATE: return "state";
 	case TS_EV_ANOMALY: return "anomaly";
 	case TS_EV_ACTION: return "action";
+	case TS_EV_DROP: return "drop";
 	default: return "unknown";
 	}
 }
@@ -383,6 +391,12 @@ static void print_anomaly_json(FILE *out, const struct ts_event *e)
 	fprintf(out, "\"suppressed\":%u}\n", e->suppressed);
 }
 
+/* a drop event's reason, named */
+static const char *drop_reason_str(unsigned r)
+{
+	return ts_drop_reason_name(r) ? ts_drop_reason_name(r) : "?";
+}
+
 /* the address an action event bans, without a port */
 static const char *ban_source(const struct ts_event *e, char *buf, size_t n)
 {
@@ -398,6 +412,15 @@ void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e)
 	fputs("\",", out);
 	if (e->type == TS_EV_ANOMALY) {
 		print_anomaly_json(out, e);
+		return;
+	}
+	if (e->type == TS_EV_DROP) {
+		/* a drop by policy no anomaly event told of */
+		event_src_dst(e, c, s, sizeof(c));
+		fprintf(out, "\"type\":\"drop\",\"reason\":\"%s\",\"action\":\"%s\",\"src\":\"%s\","
+			"\"dst\":\"%s\",\"hook\":\"%s\",\"tcp_flags\":%u,\"suppressed\":%u}\n",
+			drop_reason_str(e->kind), e->detail ? "would_drop" : "drop", c, s,
+			e->dir ? "egress" : "ingress", e->tcp_flags, e->suppressed);
 		return;
 	}
 	if (e->type == TS_EV_ACTION) {
@@ -472,6 +495,16 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 		else
 			fprintf(out, " expected %u got %u detail %u", e->expected, e->got,
 				e->detail);
+		if (e->suppressed)
+			fprintf(out, " (+%u suppressed)", e->suppressed);
+		fputc('\n', out);
+		return;
+	}
+	if (e->type == TS_EV_DROP) {
+		event_src_dst(e, c, s, sizeof(c));
+		fprintf(out, "%llu.%06llu %-10s %s %s %s -> %s %s flags 0x%02x", sec, us, iface,
+			e->detail ? "would_drop" : "drop", drop_reason_str(e->kind), c, s,
+			e->dir ? "(egress)" : "(ingress)", e->tcp_flags);
 		if (e->suppressed)
 			fprintf(out, " (+%u suppressed)", e->suppressed);
 		fputc('\n', out);

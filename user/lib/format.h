@@ -54,6 +54,9 @@ struct ts_conn_view {
 	const __u32 *timeouts;  /* per-state, seconds */
 };
 void ts_print_conn_json(FILE *out, const struct ts_conn_view *v);
+/* the members of that object, without its braces (a connection record
+ * writes them and its own) */
+void ts_print_conn_members(FILE *out, const struct ts_conn_view *v);
 void ts_print_conn_header(FILE *out);
 void ts_print_conn_text(FILE *out, const struct ts_conn_view *v);
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The table sweeper: see gc.h. */
+#include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <tcpsentry/fsm.h>
+#include <tcpsentry/record.h>
 #include "gc.h"
 #include "mapwalk.h"
 #include "policy_store.h"
@@ -27,6 +29,27 @@ static void report_half_open(int prog_fd, const struct ts_flow_key *key, const s
 
 	if (prog_fd >= 0)
 		bpf_prog_test_run_opts(prog_fd, &o);
+}
+
+int ts_record_put(const struct ts_att *a, const struct ts_flow_key *key, const struct ts_flow *f,
+		  int cause)
+{
+	struct ts_record r = { .key = *key, .cause = (__u8)cause, .flow = *f };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &r, .ctx_size_in = sizeof(r));
+
+	if (a->record_fd < 0)
+		return -ENOENT;
+	if (bpf_prog_test_run_opts(a->record_fd, &o))
+		return -errno;
+	return o.retval ? -ENOSPC : 0;
+}
+
+/* an entry that leaves a table owes its connection's record unless one
+ * was made (TS_F_RECORDED) or it is a promoted embryonic copy (its
+ * connection lives on in flows) */
+static int owes_record(const struct ts_flow *f)
+{
+	return !(f->flags & (TS_F_RECORDED | TS_F_PROMOTED));
 }
 
 int ts_conn_state(const struct ts_flow *f, __u64 now)
@@ -57,6 +80,7 @@ struct pass {
 	int embryonic;
 	int remove;          /* 0: count only */
 	int report_fd;       /* tcpsentry_report, for half_open_timeout; -1: none */
+	const struct ts_att *rec; /* the records of what is removed go here; NULL: none */
 	long removed, half_open;
 	struct ts_tally *t;
 };
@@ -69,6 +93,8 @@ static int one(int fd, const void *key, void *val, void *ctx)
 
 	if (v && bpf_map_delete_elem(fd, key) == 0) {
 		p->removed++;
+		if (p->rec && owes_record(f))
+			ts_record_put(p->rec, key, f, TS_REC_EXPIRED);
 		if (v == 2) {
 			p->half_open++;
 			report_half_open(p->report_fd, key, f, p->now);
@@ -91,8 +117,9 @@ long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t)
 {
 	__u64 start = ts_now_ns();
 	struct pass pe = { .now = start, .embryonic = 1, .remove = 1, .t = t,
-			   .report_fd = a->report_fd };
-	struct pass pf = { .now = start, .embryonic = 0, .remove = 1, .t = t, .report_fd = -1 };
+			   .report_fd = a->report_fd, .rec = a };
+	struct pass pf = { .now = start, .embryonic = 0, .remove = 1, .t = t, .report_fd = -1,
+			   .rec = a };
 	struct ts_ustats u = {};
 	__u32 zero = 0;
 
@@ -138,4 +165,31 @@ void ts_tally(const struct ts_att *a, struct ts_tally *t)
 	ts_map_each(a->flows_fd, one, &pf);
 	t->at_ns = start;
 	t->duration_ns = ts_now_ns() - start;
+}
+
+/* detach: every entry still there owes its record */
+struct flush {
+	const struct ts_att *a;
+	long written;
+};
+
+static int flush_one(int fd, const void *key, void *val, void *ctx)
+{
+	struct flush *fl = ctx;
+
+	(void)fd;
+	if (owes_record(val) && ts_record_put(fl->a, key, val, TS_REC_DETACH) == 0)
+		fl->written++;
+	return 0;
+}
+
+long ts_gc_flush_records(const struct ts_att *a)
+{
+	struct flush fl = { .a = a };
+
+	if (a->record_fd < 0)
+		return 0;
+	ts_map_each(a->emb_fd, flush_one, &fl);
+	ts_map_each(a->flows_fd, flush_one, &fl);
+	return fl.written;
 }

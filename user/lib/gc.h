@@ -26,6 +26,18 @@ struct ts_tally {
 long ts_gc_sweep(struct ts_att *a);
 /* the same, and fill *t (if not NULL) with what was kept */
 long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t);
+/* Connection records (include/tcpsentry/record.h) for what leaves the
+ * tables: the sweeper's (TS_REC_EXPIRED, for each entry it removes that has
+ * none) and detach's. Through the datapath's tcpsentry_record program, so
+ * they share its ring and its counts; nothing is written while records
+ * are off. */
+/* one record: 0, -ENOSPC (the ring was full: counted as records_lost),
+ * -errno */
+int ts_record_put(const struct ts_att *a, const struct ts_flow_key *key, const struct ts_flow *f,
+		  int cause);
+/* a record (TS_REC_DETACH) for every live connection of a, once its
+ * programs are off; returns how many were written */
+long ts_gc_flush_records(const struct ts_att *a);
 /* count only, removing nothing (for `top`, which is not the sweeper) */
 void ts_tally(const struct ts_att *a, struct ts_tally *t);
 /* The one state a connection counts under in the gauges: the server

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include <tcpsentry/sketch.h>
 #include "tcpsentry.skel.h"
+#include "gc.h"
 #include "loader.h"
 #include "log.h"
 #include "pins.h"
@@ -91,7 +92,7 @@ static int mkdir_p(const char *path)
 /* the program pins of an attachment (the maps: ts_pinned_maps) */
 static const char *const prog_pins[] = {
 	TS_PIN_XDP_LINK, TS_PIN_TC_PROG, TS_PIN_TC_INGRESS_PROG, TS_PIN_XDP_PROG,
-	TS_PIN_CHAINED_PROG, TS_PIN_REPORT_PROG, NULL,
+	TS_PIN_CHAINED_PROG, TS_PIN_REPORT_PROG, TS_PIN_RECORD_PROG, NULL,
 };
 
 /* remove the pins of an attachment and the directories left empty */
@@ -470,6 +471,8 @@ static int pin(struct build *b)
 		  b->tc_ingress },
 		/* the sweeper's way to raise what only it sees (half_open_timeout) */
 		{ TS_PIN_REPORT_PROG, bpf_program__fd(b->skel->progs.tcpsentry_report), 1 },
+		/* the sweeper's and detach's way to hand over connection records */
+		{ TS_PIN_RECORD_PROG, bpf_program__fd(b->skel->progs.tcpsentry_record), 1 },
 	};
 	char p[PATH_MAX];
 	size_t i;
@@ -644,6 +647,9 @@ int ts_detach(const char *ifname)
 				 !!(a.meta.flags & TS_META_EGRESS),
 				 !!(a.meta.flags & TS_META_CREATED_QDISC)))
 		rc = 1;
+	/* no packet moves the tables now: the connections still open get
+	 * their records (a reader still holding the ring reads them) */
+	ts_gc_flush_records(&a);
 	ts_att_close(&a);
 	if (!rc)
 		unpin_all(a.dir);

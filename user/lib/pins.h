@@ -24,6 +24,7 @@ extern const char *const ts_pinned_maps[];
 #define TS_PIN_XDP_PROG "xdp_prog"         /* chained mode: ours, attached by netlink */
 #define TS_PIN_CHAINED_PROG "chained_prog" /* chained mode: the one we displaced */
 #define TS_PIN_REPORT_PROG "report_prog"   /* tcpsentry_report: the sweeper's anomalies */
+#define TS_PIN_RECORD_PROG "record_prog"   /* tcpsentry_record: records made in userspace */
 
 /* An attachment opened from its pins. Map fds are -1 when absent. */
 struct ts_att {
@@ -36,6 +37,8 @@ struct ts_att {
 	int report_fd;       /* the tcpsentry_report program; -1 on an older attach */
 	int top_fd;          /* syn_top: top SYN sources; -1 on an older attach */
 	int hist_fd;         /* hs_hist: handshake times (metrics); -1 on an older attach */
+	int records_fd;      /* the connection-record ring; -1 on an older attach */
+	int record_fd;       /* the tcpsentry_record program; -1 on an older attach */
 	struct ts_meta meta;
 };
 

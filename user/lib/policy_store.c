@@ -38,6 +38,27 @@ static int read_slot(const struct ts_att *a, struct ts_config *cfg)
 	return bpf_map_lookup_elem(a->config_fd, &zero, cfg) ? -errno : 0;
 }
 
+int ts_records_switch(const struct ts_att *a, int on)
+{
+	struct ts_config cfg;
+	__u32 zero = 0;
+	int fd, e, was;
+
+	if (a->records_fd < 0 || a->record_fd < 0)
+		return -ENOENT;
+	fd = ts_policy_lock(a);
+	if (fd < 0)
+		return -errno;
+	e = read_slot(a, &cfg);
+	was = !e && cfg.records;
+	if (!e && was != !!on) {
+		cfg.records = !!on;
+		e = bpf_map_update_elem(a->config_fd, &zero, &cfg, 0) ? -errno : 0;
+	}
+	ts_policy_unlock(fd);
+	return e ? e : was;
+}
+
 int ts_policy_read(const struct ts_att *a, struct ts_policy *p)
 {
 	struct ts_config cfg;

@@ -30,6 +30,11 @@ enum ts_list { TS_LIST_ALLOW = 0, TS_LIST_DENY = 1 };
 int ts_policy_lock(const struct ts_att *a);
 void ts_policy_unlock(int fd);
 
+/* Connection records on (1) or off (0) on a (ts_config.records: the word
+ * the policy slot lives in, hence here, under the policy lock). Returns
+ * what it was (0 or 1), or -errno (-ENOENT: an attach without records). */
+int ts_records_switch(const struct ts_att *a, int on);
+
 /* the policy in force; 0 or -errno */
 int ts_policy_read(const struct ts_att *a, struct ts_policy *p);
 

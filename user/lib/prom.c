@@ -165,6 +165,17 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 		sample(out, "tcpsentry_events_lost_total", s->ifs[i].iface, NULL, NULL, NULL, NULL,
 		       s->ifs[i].events_lost);
 
+	family(out, "tcpsentry_records_total", "counter",
+	       "Connection records written to the records ring (while a reader wants them).");
+	for (i = 0; i < s->n; i++)
+		sample(out, "tcpsentry_records_total", s->ifs[i].iface, NULL, NULL, NULL, NULL,
+		       s->ifs[i].records);
+	family(out, "tcpsentry_records_lost_total", "counter",
+	       "Connection records the ring had no room for (the reader fell behind).");
+	for (i = 0; i < s->n; i++)
+		sample(out, "tcpsentry_records_lost_total", s->ifs[i].iface, NULL, NULL, NULL, NULL,
+		       s->ifs[i].records_lost);
+
 	family(out, "tcpsentry_syncookies_total", "counter",
 	       "SYN cookies: SYNs answered from XDP (sent), ACKs whose cookie checked "
 	       "(validated), ACKs dropped without a socket or a valid cookie (failed), "

@@ -21,6 +21,7 @@ struct ts_msnap_if {
 	__u64 in_pass, in_drop, in_tx, out_pass;
 	__u64 opened;             /* handshakes completed + mid-stream pickups */
 	__u64 events_lost;
+	__u64 records, records_lost; /* connection records written, and lost (ring full) */
 	__u64 syncookies[4];      /* sent, validated, failed, handed over (TS_C_COOKIE_*) */
 	__u64 anomalies[TS_A_MAX];
 	int have_drops;           /* the `drops` map is pinned (a policy-capable datapath) */

@@ -27,6 +27,8 @@ int ts_msnap_read(const struct ts_att *a, const struct ts_tally *tally, struct t
 	out->out_pass = r.c[TS_C_OUT_PASS];
 	out->opened = r.c[TS_C_PROMOTE] + r.c[TS_C_PICKUP];
 	out->events_lost = r.c[TS_C_EVENTS_LOST];
+	out->records = r.c[TS_C_RECORDS];
+	out->records_lost = r.c[TS_C_RECORDS_LOST];
 	out->syncookies[0] = r.c[TS_C_COOKIE_SENT];
 	out->syncookies[1] = r.c[TS_C_COOKIE_VALID];
 	out->syncookies[2] = r.c[TS_C_COOKIE_FAILED];
