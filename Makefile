@@ -32,7 +32,10 @@ MANDIR  ?= $(PREFIX)/share/man
 CFLAGS_COMMON := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 		 -Iinclude -Iuser/lib -Itools -I$(BUILD) -MMD -MP
 CFLAGS  ?=
-LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -lpthread
+# libfixbuf (IPFIX) brings glib; nettle (SHA-1: the Community ID); libpcap
+FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
+FIXBUF_LIBS   := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf)
+LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -lpthread $(FIXBUF_LIBS) -lnettle -lpcap
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 20
@@ -102,6 +105,8 @@ $(BUILD)/fuzz/%.o: %.c
 	$(Q)$(CLANG) $(CFLAGS_COMMON) $(FUZZ_SAN) -c $< -o $@
 
 $(call obj,user/lib/loader.c) $(call aobj,user/lib/loader.c): $(BUILD)/tcpsentry.skel.h
+# only the IPFIX exporter sees libfixbuf's (and glib's) headers
+$(call obj,user/lib/ipfix.c) $(call aobj,user/lib/ipfix.c): CFLAGS_COMMON += $(FIXBUF_CFLAGS)
 $(call obj,tools/synflood.c): $(BUILD)/synflood.skel.h
 
 $(LIB): $(call obj,$(LIB_SRCS))

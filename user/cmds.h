@@ -14,5 +14,6 @@ int cmd_stats(int argc, char **argv);   /* stats.c */
 int cmd_policy(int argc, char **argv);  /* policy.c */
 int cmd_run(int argc, char **argv);     /* run.c */
 int cmd_top(int argc, char **argv);     /* top.c */
+int cmd_records(int argc, char **argv); /* records.c */
 
 #endif /* TCPSENTRY_CMDS_H */

@@ -16,6 +16,7 @@ static const struct {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
 	{ "conns", cmd_conns },   { "events", cmd_events }, { "stats", cmd_stats },
 	{ "policy", cmd_policy }, { "run", cmd_run },       { "top", cmd_top },
+	{ "records", cmd_records },
 };
 
 struct global_opts {
@@ -46,15 +47,19 @@ static const struct ts_cmd global_cmd = {
 	       "  detach IFACE\n"
 	       "  status [-j] [--iface IF]      what is attached here, modes, table fill\n"
 	       "  conns  [-j] [--state S] [--port P] [--iface IF]\n"
-	       "  events [-j] [--iface IF] [--count N] [--timeout SEC]\n"
+	       "  events [-j] [--iface IF] [--count N] [--timeout SEC] [--pcap FILE]\n"
+	       "  records [-j] [--iface IF] [--follow [--count N] [--timeout SEC]]\n"
+	       "                                one record per connection that ended\n"
 	       "  stats  [-j] [--iface IF]      counters\n"
 	       "  policy show [-j] | set KEY=VALUE... | load FILE            [--iface IF]\n"
 	       "         allow add|del CIDR | deny add|del CIDR [--ttl S] | bans [-j] | keys\n"
 	       "                                enforcement and detection, at run time\n"
 	       "  run IFACE... [--metrics ADDR:PORT] [--textfile DIR] [--policy FILE]\n"
-	       "               [--log FILE] [--keep-attached]\n"
+	       "               [--log FILE] [--records FILE] [--ipfix URL] [--pcap-dir DIR]\n"
+	       "               [--keep-attached]\n"
 	       "                                foreground daemon: attach or adopt, log events,\n"
-	       "                                sweep the tables, serve Prometheus metrics\n"
+	       "                                sweep the tables, serve Prometheus metrics,\n"
+	       "                                export connection records and event frames\n"
 	       "  top [--iface IF]              live view of states, rates, floods, anomalies\n"
 	       "tcpsentry COMMAND --help: one command; man tcpsentry: everything.\n"
 	       "exit status: 0 ok, 1 runtime failure, 2 usage error\n",

@@ -5,9 +5,11 @@
  * datapath still running and its counters where they were). Then, until
  * SIGINT or SIGTERM: log events as JSON lines, sweep the tables every
  * --sweep-interval seconds (recording the per-state counts of that pass for
- * the gauges), serve /metrics and rewrite the --textfile. SIGHUP reloads
- * the policy file and reopens the log. On exit, detach unless
- * --keep-attached.
+ * the gauges), serve /metrics and rewrite the --textfile; with --records,
+ * --ipfix or --pcap-dir, export the connection records (JSON lines, IPFIX)
+ * and the frames events carry (pcap). SIGHUP reloads the policy file and
+ * reopens the logs. On exit, detach unless --keep-attached (the
+ * connections still open are recorded first).
  *
  * Threads: this one (events, sweeps, signals) and libmicrohttpd's, which
  * renders scrapes. They share the sweeper's tallies under `lock`; the
@@ -29,15 +31,19 @@
 #include "format.h"
 #include "gc.h"
 #include "http.h"
+#include "ipfix.h"
 #include "loader.h"
 #include "log.h"
+#include "logfile.h"
 #include "mapwalk.h"
 #include "netns.h"
 #include "opts.h"
+#include "pcap_out.h"
 #include "pins.h"
 #include "policy_file.h"
 #include "policy_store.h"
 #include "prom.h"
+#include "record.h"
 #include "version.h"
 
 #define MAX_IFACES 16
@@ -52,6 +58,11 @@ struct run_opts {
 	const char *textfile;
 	const char *policy;
 	const char *log;          /* NULL or "-": stdout */
+	const char *records;      /* connection records, JSON lines: FILE, or "-" for stdout */
+	const char *ipfix;        /* connection records to an IPFIX collector */
+	const char *pcap_dir;     /* the frames events carry, as pcap files */
+	__u64 pcap_mb;            /* one pcap file's size before the next */
+	__u64 pcap_keep;          /* pcap files kept per interface */
 	int keep_attached;
 	__u64 sweep_interval;     /* seconds */
 	const char *netns;
@@ -72,6 +83,18 @@ static const struct ts_opt run_options[] = {
 	TS_OPT("log", 0, TS_OPT_STR, struct run_opts, log, .arg = "FILE",
 	       .help = "append the events (JSON lines) to FILE instead of stdout; SIGHUP "
 		       "reopens it"),
+	TS_OPT("records", 0, TS_OPT_STR, struct run_opts, records, .arg = "FILE",
+	       .help = "append a connection record (JSON line) to FILE as each connection ends; "
+		       "'-': stdout (journald); SIGHUP reopens FILE"),
+	TS_OPT("ipfix", 0, TS_OPT_STR, struct run_opts, ipfix, .arg = "URL",
+	       .help = "export the connection records over IPFIX to udp://HOST:PORT (or "
+		       "HOST:PORT), tcp://HOST:PORT or file:PATH"),
+	TS_OPT("pcap-dir", 0, TS_OPT_STR, struct run_opts, pcap_dir, .arg = "DIR",
+	       .help = "write the frames of anomaly and drop events to DIR/IFACE-TIME.pcap"),
+	TS_OPT("pcap-size", 0, TS_OPT_U64, struct run_opts, pcap_mb, .arg = "MB", .min = 1,
+	       .max = 65536, .unit = "MB", .help = "start a new pcap file past this size"),
+	TS_OPT("pcap-keep", 0, TS_OPT_U64, struct run_opts, pcap_keep, .arg = "N", .min = 1,
+	       .max = 100000, .help = "pcap files kept per interface (the oldest go)"),
 	TS_OPT("keep-attached", 0, TS_OPT_FLAG, struct run_opts, keep_attached,
 	       .help = "leave the datapath attached on exit"),
 	TS_OPT("sweep-interval", 0, TS_OPT_U64, struct run_opts, sweep_interval, .arg = "SEC",
@@ -89,14 +112,16 @@ static const struct ts_cmd run_cmd = {
 	.min_args = 1,
 	.max_args = MAX_IFACES,
 	.doc = "Foreground daemon: attach to each IFACE (or adopt its existing attachment),\n"
-	       "log events as JSON lines, sweep the flow tables, serve Prometheus metrics.\n"
+	       "log events as JSON lines, sweep the flow tables, serve Prometheus metrics;\n"
+	       "export connection records (--records, --ipfix) and event frames (--pcap-dir).\n"
 	       "SIGINT, SIGTERM: exit; detach every IFACE unless --keep-attached.\n"
-	       "SIGHUP: reload --policy FILE, reopen --log FILE.\n"
+	       "SIGHUP: reload --policy FILE, reopen --log FILE and --records FILE.\n"
 	       "kill -9 leaves the datapath running; a new `run` adopts it.\n"
 	       "The attach options apply only to interfaces not attached yet.\n",
 	.opts = run_options,
 	.defaults = &(const struct run_opts){ .attach = TS_ATTACH_DEFAULTS,
-					      .metrics = DEFAULT_LISTEN, .sweep_interval = 1 },
+					      .metrics = DEFAULT_LISTEN, .sweep_interval = 1,
+					      .pcap_mb = 64, .pcap_keep = 10 },
 	.size = sizeof(struct run_opts),
 };
 
@@ -117,6 +142,8 @@ struct iface {
 	struct ts_tally tally; /* the sweeper's last pass (under d->lock) */
 	int have_tally;
 	int gone_warned;       /* the pins vanished (someone detached it) */
+	int records_were;      /* records were on before this run switched them on */
+	struct ts_pcap *pcap;  /* --pcap-dir: this interface's files */
 	struct daemon *d;
 };
 
@@ -124,8 +151,11 @@ struct daemon {
 	struct iface ifs[MAX_IFACES];
 	int n;
 	pthread_mutex_t lock;
-	FILE *log;
-	const char *log_path;  /* NULL: stdout */
+	struct ts_logfile log;      /* the events */
+	struct ts_logfile records;  /* --records */
+	int want_records;           /* --records or --ipfix */
+	struct ts_ipfix *ipfix;
+	__s64 wall_off;             /* CLOCK_REALTIME - CLOCK_MONOTONIC: dates records */
 	const char *policy;
 	const struct ts_attach_opts *attach; /* thresholds over the policy file's */
 	const char *textfile_dir;
@@ -160,30 +190,42 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	struct iface *f = ctx;
 
-	if (len >= sizeof(struct ts_event))
-		ts_print_event_json(f->d->log, f->att.ifname, data);
+	if (len < sizeof(struct ts_event))
+		return 0;
+	ts_print_event_json(f->d->log.f, f->att.ifname, data);
+	if (f->pcap && ts_pcap_write(f->pcap, data, len, f->d->wall_off) < 0)
+		warn("%s: cannot write a pcap record: %s\n", f->att.ifname, strerror(errno));
 	return 0;
 }
 
-static int open_log(struct daemon *d)
+static int on_record(void *ctx, void *data, size_t len)
 {
-	FILE *f;
+	struct iface *f = ctx;
+	struct daemon *d = f->d;
+	struct ts_rec_view v = { .iface = f->att.ifname, .rec = data, .wall_off_ns = d->wall_off };
 
-	if (!d->log_path) {
-		d->log = stdout;
-		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (len < sizeof(struct ts_record))
 		return 0;
-	}
-	f = fopen(d->log_path, "ae");
-	if (!f) {
-		err("cannot open the log %s: %s\n", d->log_path, strerror(errno));
-		return -1;
-	}
-	setvbuf(f, NULL, _IOLBF, 0);
-	if (d->log && d->log != stdout)
-		fclose(d->log);
-	d->log = f;
+	if (d->records.f)
+		ts_print_record_json(d->records.f, &v);
+	if (d->ipfix)
+		ts_ipfix_add(d->ipfix, v.rec, f->att.meta.ifindex, d->wall_off);
 	return 0;
+}
+
+/* what the exporter could not send since the last word about it */
+static void ipfix_report(struct daemon *d)
+{
+	static unsigned long long told;
+	struct ts_ipfix_stats st;
+
+	if (!d->ipfix)
+		return;
+	ts_ipfix_stats(d->ipfix, &st);
+	if (st.dropped > told)
+		warn("ipfix: %llu records not exported (%s); retrying\n", st.dropped - told,
+		     st.last_error);
+	told = st.dropped;
 }
 
 /* the exposition, rendered now: counters read fresh, gauges from the
@@ -275,8 +317,10 @@ static void reload(struct daemon *d)
 	char msg[512];
 	int i;
 
-	if (d->log_path && open_log(d) == 0)
-		notice("SIGHUP: reopened %s\n", d->log_path);
+	if (ts_logfile_is_file(&d->log) && ts_logfile_open(&d->log) == 0)
+		notice("SIGHUP: reopened %s\n", d->log.path);
+	if (ts_logfile_is_file(&d->records) && ts_logfile_open(&d->records) == 0)
+		notice("SIGHUP: reopened %s\n", d->records.path);
 	if (!d->policy) {
 		notice("SIGHUP: no --policy to reload\n");
 		return;
@@ -324,6 +368,62 @@ static int attach_or_adopt(struct iface *f, const char *name, const struct ts_at
 	return file ? put_policy(&f->att, file, doc) : 0;
 }
 
+/* --records, --ipfix: open the outputs (before anything is attached) */
+static int open_exports(struct daemon *d, const struct run_opts *o)
+{
+	char msg[256];
+
+	d->wall_off = ts_wall_offset_ns();
+	d->want_records = o->records || o->ipfix;
+	if (o->records) {
+		d->records.path = o->records;
+		if (ts_logfile_open(&d->records))
+			return -1;
+	}
+	if (o->ipfix) {
+		d->ipfix = ts_ipfix_open(o->ipfix, msg, sizeof(msg));
+		if (!d->ipfix) {
+			err("--ipfix %s: %s\n", o->ipfix, msg);
+			return -1;
+		}
+		notice("exporting connection records over IPFIX to %s\n", o->ipfix);
+	}
+	return 0;
+}
+
+/* one interface's rings, its records switched on, its pcap files */
+static int iface_exports(struct iface *f, const struct run_opts *o, struct ring_buffer **rb)
+{
+	char msg[PATH_MAX + 160];
+	int e = ts_ringbuf_add(rb, f->att.events_fd, on_event, f);
+
+	if (e) {
+		err("cannot read the events of %s: %s\n", f->att.ifname, strerror(-e));
+		return -1;
+	}
+	if (f->d->want_records) {
+		e = ts_records_switch(&f->att, 1);
+		if (e >= 0) {
+			f->records_were = e;
+			e = ts_ringbuf_add(rb, f->att.records_fd, on_record, f);
+		}
+		if (e < 0) {
+			err("cannot read the connection records of %s: %s%s\n", f->att.ifname,
+			    strerror(-e), e == -ENOENT ? " (attached by an older tcpsentry)" : "");
+			return -1;
+		}
+	}
+	if (o->pcap_dir) {
+		f->pcap = ts_pcap_open_dir(o->pcap_dir, f->att.ifname, o->pcap_mb << 20,
+					   (unsigned)o->pcap_keep, msg, sizeof(msg));
+		if (!f->pcap) {
+			err("--pcap-dir: %s\n", msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static struct daemon d; /* big: off the stack */
@@ -336,7 +436,7 @@ int cmd_run(int argc, char **argv)
 	__u64 next;
 	int first, i, j, rc;
 	struct stat st;
-	char where[80], msg[512];
+	char where[80], msg[512], host[256];
 
 	rc = ts_opts_parse(&run_cmd, argc, argv, &o, &first, stdout);
 	if (rc != TS_OPTS_GO)
@@ -355,8 +455,15 @@ int cmd_run(int argc, char **argv)
 		err("--textfile %s: not a directory\n", o.textfile);
 		return 1;
 	}
+	if (o.ipfix && ts_ipfix_parse(o.ipfix, &j, host, sizeof(host), msg, sizeof(msg)))
+		return ts_usage_error("run", "bad --ipfix '%s' (udp://HOST:PORT, tcp://HOST:PORT, "
+				      "HOST:PORT or file:PATH)", o.ipfix);
+	if (o.pcap_dir && (stat(o.pcap_dir, &st) || !S_ISDIR(st.st_mode))) {
+		err("--pcap-dir %s: not a directory\n", o.pcap_dir);
+		return 1;
+	}
 	memset(&d, 0, sizeof(d));
-	d.log_path = o.log && strcmp(o.log, "-") ? o.log : NULL;
+	d.log.path = o.log;
 	d.policy = o.policy;
 	d.attach = &o.attach;
 	d.textfile_dir = o.textfile;
@@ -369,7 +476,7 @@ int cmd_run(int argc, char **argv)
 	pthread_mutex_init(&d.lock, NULL);
 	if (o.netns && ts_netns_enter(o.netns))
 		goto out;
-	if (open_log(&d))
+	if (ts_logfile_open(&d.log) || open_exports(&d, &o))
 		goto out;
 
 	/* signals first: a SIGTERM during attach still detaches cleanly */
@@ -381,17 +488,12 @@ int cmd_run(int argc, char **argv)
 
 	for (i = 0; first + i < argc; i++) {
 		struct iface *f = &d.ifs[i];
-		int e;
 
 		f->d = &d;
 		d.n = i + 1;
-		if (attach_or_adopt(f, argv[first + i], &o.attach, d.policy, &doc))
+		if (attach_or_adopt(f, argv[first + i], &o.attach, d.policy, &doc) ||
+		    iface_exports(f, &o, &rb))
 			goto out;
-		e = ts_ringbuf_add(&rb, f->att.events_fd, on_event, f);
-		if (e) {
-			err("cannot read the events of %s: %s\n", f->att.ifname, strerror(-e));
-			goto out;
-		}
 	}
 	sweep_all(&d); /* gauges before the first scrape */
 	if (o.metrics) {
@@ -412,6 +514,8 @@ int cmd_run(int argc, char **argv)
 			err("reading events: %s\n", strerror(-r));
 			goto out;
 		}
+		if (d.ipfix && r > 0)
+			ts_ipfix_flush(d.ipfix);
 		if (hup) {
 			hup = 0;
 			reload(&d);
@@ -420,6 +524,11 @@ int cmd_run(int argc, char **argv)
 			__u64 t0 = ts_now_ns(), took;
 
 			sweep_all(&d);
+			d.wall_off = ts_wall_offset_ns(); /* the wall clock may have been set */
+			if (d.ipfix) {
+				ts_ipfix_tick(d.ipfix, ts_now_ns());
+				ipfix_report(&d);
+			}
 			/* a pass over a huge table takes a while (0.6-1.5 s for 10^6
 			 * entries, see `make bench`): then rest 4x that long, so
 			 * the sweeper stays under a fifth of a CPU */
@@ -432,25 +541,36 @@ int cmd_run(int argc, char **argv)
 	rc = 0;
 out:
 	ts_http_stop(http); /* no scrape runs past here */
-	if (rb)
-		ring_buffer__consume(rb); /* what is left, logged before we go */
-	ring_buffer__free(rb);
 	for (i = 0; i < d.n; i++) {
 		struct iface *f = &d.ifs[i];
 		const char *name = argv[first + i];
+		int detach = (f->attached_here || (!rc && f->opened)) && !o.keep_attached;
 
+		/* left attached: records stay as they were before this run */
+		if (f->opened && d.want_records && !detach && !f->records_were)
+			ts_records_switch(&f->att, 0);
 		if (f->opened)
 			ts_att_close(&f->att);
-		/* on a failed start, undo only what this run attached */
-		if ((f->attached_here || (!rc && f->opened)) && !o.keep_attached) {
+		/* on a failed start, undo only what this run attached; detach
+		 * records the connections still open, into the ring read below */
+		if (detach) {
 			if (ts_detach(name))
 				rc = 1;
 			else
 				notice("detached from %s\n", name);
 		}
+		ts_pcap_close(f->pcap);
 	}
-	if (d.log && d.log != stdout)
-		fclose(d.log);
+	if (rb)
+		ring_buffer__consume(rb); /* what is left, logged before we go */
+	ring_buffer__free(rb);
+	if (d.ipfix) {
+		ts_ipfix_flush(d.ipfix);
+		ipfix_report(&d);
+		ts_ipfix_close(d.ipfix);
+	}
+	ts_logfile_close(&d.records);
+	ts_logfile_close(&d.log);
 	fflush(stdout);
 	ts_policy_doc_free(&doc);
 	pthread_mutex_destroy(&d.lock);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "clock.h"
 #include "mapwalk.h"
 
 /*
@@ -159,4 +160,26 @@ int ts_ringbuf_add(struct ring_buffer **rb, int fd, ts_ringbuf_fn fn, void *ctx)
 		return ring_buffer__add(*rb, fd, fn, ctx) ? -errno : 0;
 	*rb = ring_buffer__new(fd, fn, ctx, NULL);
 	return *rb ? 0 : -errno;
+}
+
+int ts_ringbuf_follow(struct ring_buffer *rb, int follow, const volatile int *stop,
+		      const __u64 *seen, __u64 count, __u64 timeout_s)
+{
+	__u64 start = ts_now_ns();
+	int r;
+
+	if (!follow) {
+		r = ring_buffer__consume(rb);
+		return r < 0 ? r : 0;
+	}
+	while (!*stop) {
+		r = ring_buffer__poll(rb, 100);
+		if (r < 0 && r != -EINTR)
+			return r;
+		if (count && *seen >= count)
+			break;
+		if (timeout_s && ts_now_ns() - start >= timeout_s * 1000000000ull)
+			break;
+	}
+	return 0;
 }

@@ -43,5 +43,10 @@ typedef int (*ts_ringbuf_fn)(void *ctx, void *data, size_t len);
 /* Read ring buffer map fd into *rb too (created on the first call, NULL
  * before), fn(ctx, ...) for each record. 0, or -errno (*rb unchanged). */
 int ts_ringbuf_add(struct ring_buffer **rb, int fd, ts_ringbuf_fn fn, void *ctx);
+/* Read rb until *stop is set, *seen reaches count (0: no limit) or
+ * timeout_s seconds passed (0: none); follow 0: only what is there now.
+ * 0, or -errno if reading fails. */
+int ts_ringbuf_follow(struct ring_buffer *rb, int follow, const volatile int *stop,
+		      const __u64 *seen, __u64 count, __u64 timeout_s);
 
 #endif /* TCPSENTRY_MAPWALK_H */
