@@ -60,6 +60,7 @@ struct run_opts {
 	const char *log;          /* NULL or "-": stdout */
 	const char *records;      /* connection records, JSON lines: FILE, or "-" for stdout */
 	const char *ipfix;        /* connection records to an IPFIX collector */
+	__u64 ipfix_templates;    /* seconds between template refreshes (UDP) */
 	const char *pcap_dir;     /* the frames events carry, as pcap files */
 	__u64 pcap_mb;            /* one pcap file's size before the next */
 	__u64 pcap_keep;          /* pcap files kept per interface */
@@ -89,6 +90,9 @@ static const struct ts_opt run_options[] = {
 	TS_OPT("ipfix", 0, TS_OPT_STR, struct run_opts, ipfix, .arg = "URL",
 	       .help = "export the connection records over IPFIX to udp://HOST:PORT (or "
 		       "HOST:PORT), tcp://HOST:PORT or file:PATH"),
+	TS_OPT("ipfix-templates", 0, TS_OPT_U64, struct run_opts, ipfix_templates, .arg = "SEC",
+	       .min = 1, .max = 3600, .unit = "s",
+	       .help = "over UDP, send the IPFIX templates again this often"),
 	TS_OPT("pcap-dir", 0, TS_OPT_STR, struct run_opts, pcap_dir, .arg = "DIR",
 	       .help = "write the frames of anomaly and drop events to DIR/IFACE-TIME.pcap"),
 	TS_OPT("pcap-size", 0, TS_OPT_U64, struct run_opts, pcap_mb, .arg = "MB", .min = 1,
@@ -121,7 +125,8 @@ static const struct ts_cmd run_cmd = {
 	.opts = run_options,
 	.defaults = &(const struct run_opts){ .attach = TS_ATTACH_DEFAULTS,
 					      .metrics = DEFAULT_LISTEN, .sweep_interval = 1,
-					      .pcap_mb = 64, .pcap_keep = 10 },
+					      .pcap_mb = 64, .pcap_keep = 10,
+					      .ipfix_templates = TS_IPFIX_TEMPLATE_S },
 	.size = sizeof(struct run_opts),
 };
 
@@ -381,7 +386,7 @@ static int open_exports(struct daemon *d, const struct run_opts *o)
 			return -1;
 	}
 	if (o->ipfix) {
-		d->ipfix = ts_ipfix_open(o->ipfix, msg, sizeof(msg));
+		d->ipfix = ts_ipfix_open(o->ipfix, (unsigned)o->ipfix_templates, msg, sizeof(msg));
 		if (!d->ipfix) {
 			err("--ipfix %s: %s\n", o->ipfix, msg);
 			return -1;

@@ -232,7 +232,7 @@ def cmd_nfdump(path, expect, flows_path):
                 bad.append("a second flow for " + key)
             seen.add(key)
             fl = flows.get(key)
-            if pr != "TCP" or fl is None:
+            if pr not in ("TCP", "6") or fl is None:
                 bad.append("%s: protocol %s, in the capture: %s" % (key, pr, fl is not None))
                 continue
             got = (int(pkt), int(byt), int(opkt), int(obyt))

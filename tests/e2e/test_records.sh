@@ -47,7 +47,7 @@ conns pk "$C4" 45000 100 "$S4" 84 || finish
 expect pickup "$C4" 45000 100 "$S4" 84 100 2000
 # the capture: what crosses the server's veth from now on, which is what
 # tcpsentry sees
-in_ns "$SNS" tcpdump -i "$SIF" -U -n -s 128 -w "$CAP" tcp 2>"$LAB_TMP/tcpdump.err" &
+nsenter --net="/run/netns/$SNS" tcpdump -i "$SIF" -U -n -s 128 -w "$CAP" tcp 2>"$LAB_TMP/tcpdump.err" &
 CAP_PID=$!
 DAEMON_PIDS+=("$CAP_PID")
 for _ in $(seq 50); do grep -q listening "$LAB_TMP/tcpdump.err" && break; sleep 0.1; done

@@ -400,8 +400,8 @@ static void test_ipfix(void **state)
 	conn_start(&c6, "2001:db8::2", "2001:db8::1", 40000, 443);
 	handshake(&c6);
 	seg(&c6, TS_SERVER, TS_TCP_RST | TS_TCP_ACK, 0);
-	assert_null(ts_ipfix_open("udp://nohost", err, sizeof(err))); /* no port */
-	x = ts_ipfix_open(url, err, sizeof(err));
+	assert_null(ts_ipfix_open("udp://nohost", 0, err, sizeof(err))); /* no port */
+	x = ts_ipfix_open(url, 0, err, sizeof(err));
 	assert_non_null(x);
 	assert_int_equal(ts_ipfix_add(x, &c4.r, 7, off), 0);
 	assert_int_equal(ts_ipfix_add(x, &c6.r, 7, off), 0);

@@ -120,6 +120,7 @@ struct ts_ipfix {
 	fbInfoModel_t *model;
 	fBuf_t *buf;             /* NULL while the exporter is down */
 	__u64 next_templates;    /* UDP: when the templates go out again */
+	__u64 template_ns;       /* UDP: how often */
 	__u64 retry_at;          /* down: when to try again */
 	int pending;             /* records appended since the last emit */
 	struct ts_ipfix_stats st;
@@ -245,7 +246,7 @@ static int up(struct ts_ipfix *x)
 	return 0;
 }
 
-struct ts_ipfix *ts_ipfix_open(const char *url, char *err, size_t n)
+struct ts_ipfix *ts_ipfix_open(const char *url, unsigned template_s, char *err, size_t n)
 {
 	struct ts_ipfix *x = calloc(1, sizeof(*x));
 
@@ -253,6 +254,7 @@ struct ts_ipfix *ts_ipfix_open(const char *url, char *err, size_t n)
 		snprintf(err, n, "out of memory");
 		return NULL;
 	}
+	x->template_ns = (template_s ? template_s : TS_IPFIX_TEMPLATE_S) * 1000000000ull;
 	if (ts_ipfix_parse(url, &x->transport, x->host, sizeof(x->host), x->port,
 			   sizeof(x->port))) {
 		snprintf(err, n, "bad IPFIX collector '%s' (udp://HOST:PORT, tcp://HOST:PORT, "
@@ -372,7 +374,7 @@ void ts_ipfix_tick(struct ts_ipfix *x, __u64 now)
 			x->retry_at = now + 1000000000ull;
 			return;
 		}
-		x->next_templates = now + TS_IPFIX_TEMPLATE_S * 1000000000ull;
+		x->next_templates = now + x->template_ns;
 		x->pending = 1; /* the templates */
 		ts_ipfix_flush(x);
 		return;
@@ -380,12 +382,12 @@ void ts_ipfix_tick(struct ts_ipfix *x, __u64 now)
 	if (x->transport != TS_IPFIX_UDP)
 		return;
 	if (!x->next_templates) {
-		x->next_templates = now + TS_IPFIX_TEMPLATE_S * 1000000000ull;
+		x->next_templates = now + x->template_ns;
 		return;
 	}
 	if (now < x->next_templates)
 		return;
-	x->next_templates = now + TS_IPFIX_TEMPLATE_S * 1000000000ull;
+	x->next_templates = now + x->template_ns;
 	if (!fbSessionExportTemplates(fBufGetSession(x->buf), &e)) {
 		note_error(x, "templates", e);
 		return;

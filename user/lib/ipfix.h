@@ -21,9 +21,8 @@
  * placeholder: 32473 is the number RFC 5612 sets aside for documentation
  * and examples, until tcpsentry has one of its own. */
 #define TS_IPFIX_PEN 32473
-/* templates resent over UDP this often (RFC 7011 10.3.6: a collector
- * forgets them after its own timeout, 30 minutes for libfixbuf's, 10
- * minutes as nfcapd's default) */
+/* templates resent over UDP this often by default (RFC 7011 10.3.6: a
+ * collector that restarts knows none until they come again) */
 #define TS_IPFIX_TEMPLATE_S 30
 /* UDP: the largest message (a record is ~200 bytes), below an Ethernet
  * MTU so that no message is fragmented */
@@ -44,8 +43,9 @@ struct ts_ipfix;
 
 /* The exporter for url; NULL with the reason in err. The collector is
  * reached with the first message (a TCP collector that is not there yet
- * is retried, see ts_ipfix_tick). */
-struct ts_ipfix *ts_ipfix_open(const char *url, char *err, size_t n);
+ * is retried, see ts_ipfix_tick). template_s: over UDP, the templates go
+ * out again this often (0: TS_IPFIX_TEMPLATE_S). */
+struct ts_ipfix *ts_ipfix_open(const char *url, unsigned template_s, char *err, size_t n);
 /* one record; wall_off: CLOCK_REALTIME - CLOCK_MONOTONIC (ts_wall_offset_ns);
  * ifindex: the interface it was seen on (ingressInterface). Buffered: 0,
  * or -1 if the exporter is down (the record is counted as not exported). */
