@@ -32,7 +32,7 @@ MANDIR  ?= $(PREFIX)/share/man
 CFLAGS_COMMON := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 		 -Iinclude -Iuser/lib -Itools -I$(BUILD) -MMD -MP
 CFLAGS  ?=
-LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -lpthread
+LDLIBS  := -lxdp -lbpf -lelf -lz -lmicrohttpd -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 20
