@@ -27,8 +27,11 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 STATES="$E2E_DIR/states.py"
 TEST_NAME=$(basename "$0" .sh)
 TEST_NAME=${TEST_NAME#test_}
+# E2E_TIME_SCALE: a factor on the bounds below (and the suite's per-test
+# bound) for slow kernels: tools/kernels/ sets it under emulation (TCG)
+E2E_TIME_SCALE=${E2E_TIME_SCALE:-1}
 SETTLE_S=${E2E_SETTLE_S:-2}         # how long kernels and tracker get to agree
-TS_TIMEOUT=${E2E_TS_TIMEOUT:-20}    # bound on any one tcpsentry command
+TS_TIMEOUT=${E2E_TS_TIMEOUT:-$((20 * E2E_TIME_SCALE))}    # bound on any one tcpsentry command
 XDP_MODE=${E2E_XDP_MODE:-}          # empty: tcpsentry's default
 BPFFS=/sys/fs/bpf/tcpsentry
 
@@ -222,6 +225,18 @@ ts_attach() {
 	fail "attach $ifc in $ns${*:+ $*}: exit $TS_RC"
 	{ echo "$TS_OUT"; echo "$TS_ERR"; } | detail
 	return 1
+}
+
+# need_feature NS NAME WHAT: SKIP the test (with the reason) unless the
+# kernel has tcpsentry's optional feature NAME, as the attachment in NS
+# reports it (`status -j`: "features":{"NAME":true}); WHAT says what it is
+need_feature() {
+	ts_run -n "$1" status -j || { fail "status -j: exit $TS_RC: $TS_ERR"; finish; }
+	printf '%s\n' "$TS_OUT" | "$PY" -c '
+import json, sys
+sys.exit(0 if all(json.loads(l)["features"][sys.argv[1]] for l in sys.stdin if l.strip()) else 1)
+' "$2" && return 0
+	skip "Linux $(uname -r) lacks $3"
 }
 
 # ts_conns NS: `conns -j` into $LAB_TMP/conns.json

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Run every tests/e2e/test_*.sh (or those named in $E2E_TESTS, e.g.
 # "ipv6 vlan"), each in its own process with its own lab and EXIT trap, and
-# print the total as the last line: "N passed, N failed". Exit 1 on any
-# failure. Not root: SKIP, exit 0.
+# print the total as the last line: "N passed, N failed, N skipped" (a
+# test that cannot run here says "SKIP <test>: why"; the reasons are listed
+# before the total). Exit 1 on any failure. Not root: SKIP, exit 0.
 #   TCPSENTRY  the binary under test (default: ./tcpsentry of the repo)
 #   TCPDRIVE   the TCP driver (default: build/tcpdrive, built if missing)
 set -u
@@ -11,7 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export TCPSENTRY=${TCPSENTRY:-$repo/tcpsentry}
 export TCPDRIVE=${TCPDRIVE:-$repo/build/tcpdrive}
-per_test_timeout=${E2E_TEST_TIMEOUT:-300}
+# E2E_TIME_SCALE: a factor on every bound, for slow (emulated) kernels
+per_test_timeout=${E2E_TEST_TIMEOUT:-$((300 * ${E2E_TIME_SCALE:-1}))}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP e2e: needs root (network namespaces, XDP, tc, bpffs)"
@@ -50,7 +52,7 @@ else
 	tests=("$here"/test_*.sh)
 fi
 
-total_pass=0 total_fail=0 failed_tests=()
+total_pass=0 total_fail=0 failed_tests=() skipped=()
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	echo "== $name"
@@ -64,6 +66,7 @@ for t in "${tests[@]}"; do
 	timeout --signal=TERM --kill-after=30 "$per_test_timeout" bash "$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	while IFS= read -r l; do skipped+=("$l"); done < <(grep -E '^SKIP ' "$out")
 	rm -f "$out"
 	if [ -z "$tally" ]; then
 		why="exit $rc"
@@ -84,6 +87,7 @@ for t in "${tests[@]}"; do
 	fi
 done
 echo
+[ ${#skipped[@]} -gt 0 ] && printf 'skipped: %s\n' "${skipped[@]}"
 [ ${#failed_tests[@]} -gt 0 ] && echo "failed: ${failed_tests[*]}"
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, ${#skipped[@]} skipped"
 [ "$total_fail" -eq 0 ]

@@ -27,6 +27,7 @@ lab_setup
 ip -n "$CNS" link set dev "$CIF" xdpdrv obj "$EMPTY_XDP" sec xdp ||
 	{ fail "cannot attach an XDP program to the client veth $CIF"; finish; }
 ts_attach "$SNS" "$SIF" || finish
+need_feature "$SNS" syn_cookie_handover "the bpf_sk_assign_tcp_reqsk kfunc (Linux 6.9+): SYN cookies are off"
 in_ns "$SNS" sysctl -qw net.ipv4.tcp_syncookies=1
 
 # a connection from before the cookies: held open through the whole test

@@ -19,6 +19,7 @@ ip -n "$CNS" link set dev "$CIF" xdpdrv obj "$EMPTY_XDP" sec xdp ||
 # the kernel answers the spoofed sources (before the flood is flagged) through the client
 ip -n "$SNS" route add 198.18.128.0/17 via "$C4" dev "$SIF"
 ts_attach "$SNS" "$SIF" || finish
+need_feature "$SNS" syn_cookie_handover "the bpf_sk_assign_tcp_reqsk kfunc (Linux 6.9+): SYN cookies are off"
 in_ns "$SNS" sysctl -qw net.ipv4.tcp_syncookies=1
 ts_run -n "$SNS" policy set syn.cookies=auto syn.cookie_ports=80 ||
 	{ fail "policy set syn.cookies=auto: $TS_ERR"; finish; }
