@@ -9,7 +9,8 @@
 # come from the compiler (-MMD).
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo install clean
+.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-verifier bench-synflood demo \
+	install clean distclean test-kernels test-kernels-quick
 
 ifeq ($(V),1)
 Q :=
@@ -184,10 +185,28 @@ e2e: deps all $(BUILD)/tcpsentry-asan
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e
+	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e test-kernels-quick
 
+# The kernel matrix (tools/kernels/, docs/kernels.md): Debian's 6.1 and
+# 6.12 kernels under qemu. `make test` runs the load, the verifier counts and
+# bpftest in each (about 4 min under TCG); test-kernels adds the demo and
+# the whole e2e suite (an hour or more per kernel under TCG).
+test-kernels-quick: deps all
+	$(Q)tools/kernels/matrix.sh quick
+
+test-kernels: deps all
+	$(Q)tools/kernels/matrix.sh full
+
+# the benchmark, then the verifier's instruction counts in each kernel of
+# the matrix (this kernel's are in the benchmark's report)
 bench: deps all
 	$(Q)$(BUILD)/bench $(BUILD)
+	$(Q)tools/kernels/matrix.sh verifier
+
+# only the verifier's counts: here, then in each kernel of the matrix
+bench-verifier: deps all
+	$(Q)$(BUILD)/bench --verifier $(BUILD)
+	$(Q)tools/kernels/matrix.sh verifier
 
 # SYN flood: kernel cookies vs nftables synproxy vs tcpsentry's XDP cookies,
 # in a namespace lab; writes BENCHMARKS.md. Not part of `make test`.
@@ -204,7 +223,13 @@ install: tcpsentry docs/tcpsentry.8
 	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/tcpsentry.8)
 	$(Q)install -m 0644 docs/tcpsentry.8 $(DESTDIR)$(MANDIR)/man8/tcpsentry.8
 
+# clean keeps the matrix's kernels (build/kernels: ~180 MB of Debian
+# packages, fetched once, and what they unpack to); distclean removes them
 clean:
-	$(Q)rm -rf $(BUILD) tcpsentry
+	$(Q)find $(BUILD) -mindepth 1 -maxdepth 1 ! -name kernels -exec rm -rf {} + 2>/dev/null; \
+		rm -f tcpsentry
+
+distclean: clean
+	$(Q)rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

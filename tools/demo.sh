@@ -48,8 +48,8 @@ in_srv() { nsenter --net="/run/netns/$SRV" "$@"; }
 in_cli() { nsenter --net="/run/netns/$CLI" "$@"; }
 # until the server listens on port $1 (10 s at most: an emulated kernel is slow)
 listening() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		[ -n "$(in_srv ss -Hltn "sport = :$1")" ] && return 0
 		sleep 0.1
 	done
