@@ -66,7 +66,7 @@ for t in "${tests[@]}"; do
 	timeout --signal=TERM --kill-after=30 "$per_test_timeout" bash "$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
-	while IFS= read -r l; do skipped+=("$l"); done < <(grep -E '^SKIP ' "$out")
+	mapfile -t -O "${#skipped[@]}" skipped < <(grep -E '^SKIP ' "$out")
 	rm -f "$out"
 	if [ -z "$tally" ]; then
 		why="exit $rc"
