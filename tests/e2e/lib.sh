@@ -30,6 +30,8 @@ TEST_NAME=${TEST_NAME#test_}
 # E2E_TIME_SCALE: a factor on the bounds below (and the suite's per-test
 # bound) for slow kernels: tools/kernels/ sets it under emulation (TCG)
 E2E_TIME_SCALE=${E2E_TIME_SCALE:-1}
+# S N: a bound of N (seconds, or polls of a wait loop) scaled for this kernel
+S() { echo $(($1 * E2E_TIME_SCALE)); }
 SETTLE_S=${E2E_SETTLE_S:-2}         # how long kernels and tracker get to agree
 TS_TIMEOUT=${E2E_TS_TIMEOUT:-$((20 * E2E_TIME_SCALE))}    # bound on any one tcpsentry command
 XDP_MODE=${E2E_XDP_MODE:-}          # empty: tcpsentry's default
@@ -143,7 +145,7 @@ lab_setup() {
 	[ "${1:-}" = vlan ] && lab_vlan
 	# the pair is usable once both ends have carrier
 	local i
-	for i in $(seq 50); do
+	for i in $(seq "$(S 50)"); do
 		ip -n "$CNS" link show "$CIF" | grep -q 'LOWER_UP' &&
 			ip -n "$SNS" link show "$SIF" | grep -q 'LOWER_UP' && return 0
 		sleep 0.1
@@ -386,7 +388,7 @@ drv_start() {
 	exec {fd}>"$d.in"
 	DRV_FD[$name]=$fd
 	DRV_N[$name]=1
-	for i in $(seq 100); do
+	for i in $(seq "$(S 100)"); do
 		if [ "$(wc -l <"$d.out")" -ge 1 ]; then
 			DRV_REPLY=$(sed -n 1p "$d.out")
 			[[ $DRV_REPLY == ready* ]] && return 0
@@ -418,7 +420,7 @@ drv_wait() {
 	local name=$1 d n i
 	d=$LAB_TMP/drv.$name
 	n=${DRV_N[$name]}
-	for i in $(seq 600); do     # 30 s; tests keep driver waits (-t) below
+	for i in $(seq "$(S 600)"); do     # 30 s; tests keep driver waits (-t) below
 		if [ "$(wc -l <"$d.out")" -ge "$n" ]; then
 			DRV_REPLY=$(sed -n "${n}p" "$d.out")
 			[[ $DRV_REPLY == ok* ]]
@@ -525,7 +527,7 @@ while True:
                 sel.unregister(c); c.close()
 PY
 	local i
-	for i in $(seq 50); do grep -q ready "$out" && return 0; sleep 0.1; done
+	for i in $(seq "$(S 50)"); do grep -q ready "$out" && return 0; sleep 0.1; done
 	fail "listener $addr:$port in $ns did not start"; detail <"$out"
 	return 1
 }
@@ -534,7 +536,7 @@ PY
 # NS; sets CONN_OK and CONN_FAILED
 connect_n() {
 	local ns=$1; shift
-	in_ns "$ns" timeout 30 "$PY" "$E2E_DIR/connect.py" "$@" >"$LAB_TMP/connect.out" 2>&1
+	in_ns "$ns" timeout "$(S 30)" "$PY" "$E2E_DIR/connect.py" "$@" >"$LAB_TMP/connect.out" 2>&1
 	CONN_OK=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$LAB_TMP/connect.out")
 	CONN_FAILED=$(sed -n 's/.* failed=\([0-9]*\)$/\1/p' "$LAB_TMP/connect.out")
 	CONN_OK=${CONN_OK:--1} CONN_FAILED=${CONN_FAILED:--1}

@@ -26,12 +26,12 @@ in_ns "$SNS" ethtool -K "$SIF" gro on >/dev/null 2>&1 ||
 ip -n "$SNS" route add 198.18.128.0/17 via "$C4" dev "$SIF"
 ts_attach "$SNS" "$SIF" || finish
 drv_start srv "$SNS" -4 -q 128 server "$S4" 80 || finish
-"$TCPSENTRY" -n "$SNS" events -j --timeout 40 >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
+"$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 40)" >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 evpid=$!
 sleep 0.5   # let it open the ring buffer
 
 t0=$(mono_ns)
-out=$(in_ns "$CNS" timeout 30 "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 \
+out=$(in_ns "$CNS" timeout "$(S 30)" "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 \
 	--count "$N" --seconds "$SECS" 2>&1)
 rc=$?
 t1=$(mono_ns)
@@ -49,7 +49,7 @@ fi
 # quiet for over an epoch, then real connections: the next SYN ends it
 sleep 1.2
 for i in 1 2 3; do
-	in_ns "$CNS" timeout 5 "$PY" -c "import socket; s=socket.create_connection(('$S4', 80), 2); s.close()" \
+	in_ns "$CNS" timeout "$(S 5)" "$PY" -c "import socket; s=socket.create_connection(('$S4', 80), 2); s.close()" \
 		2>/dev/null
 	sleep 0.6
 done

@@ -21,7 +21,7 @@ ts_run -n "$SNS" policy set mode=enforce syn.rate_per_source=5 syn.burst_per_sou
 
 # 50 in one second from C4, 5 in the same second from C4B; each connect
 # gets 0.9 s (the kernel retransmits a dropped SYN after 1 s)
-in_ns "$CNS" timeout 30 "$PY" "$E2E_DIR/connect.py" "$C4" "$S4" 80 50 0.9 1 >"$LAB_TMP/heavy" 2>&1 &
+in_ns "$CNS" timeout "$(S 30)" "$PY" "$E2E_DIR/connect.py" "$C4" "$S4" 80 50 0.9 1 >"$LAB_TMP/heavy" 2>&1 &
 hp=$!
 connect_n "$CNS" "$C4B" "$S4" 80 5 0.9 1
 wait "$hp"
@@ -38,7 +38,7 @@ dr=$(stats_field "$SNS" 's["dropped"]["syn_rate_source"]')
 ts_run -n "$SNS" policy set syn.rate_per_source=0 || fail "policy set rate 0: $TS_ERR"
 
 # a port scan from C4B: 50 closed ports at once -> banned
-in_ns "$CNS" timeout 20 "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan" 2>&1
 import socket, sys, time
 socks = []
 for p in range(20001, 20051):
@@ -72,7 +72,7 @@ ts_run -n "$SNS" policy allow add "$C4A" || fail "allow add: exit $TS_RC: $TS_ER
 connect_n "$CNS" "$C4A" "$S4" 80 100 2
 [ "$CONN_OK" = 100 ] && pass "allowlisted $C4A at 100 SYNs at once, limit 5/s: 100 of 100" ||
 	fail "allowlisted $C4A: $CONN_OK of 100"
-in_ns "$CNS" timeout 20 "$PY" - "$C4A" "$S4" <<'PY' >"$LAB_TMP/scan2" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4A" "$S4" <<'PY' >"$LAB_TMP/scan2" 2>&1
 import socket, sys, time
 socks = []
 for p in range(21001, 21051):
@@ -87,7 +87,7 @@ connect_n "$CNS" "$C4A" "$S4" 80 3
 # a ban lifted early by hand: scan again from C4B, then deny del (no
 # rate limit now: the scan's SYNs would have used C4B's allowance up)
 ts_run -n "$SNS" policy set syn.rate_per_source=0 || fail "policy set: $TS_ERR"
-in_ns "$CNS" timeout 20 "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan3" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan3" 2>&1
 import socket, sys, time
 socks = []
 for p in range(22001, 22051):

@@ -32,9 +32,9 @@ inject() {
 	in_ns "$CNS" timeout $((10 * E2E_TIME_SCALE)) "$RSTINJECT" -o "$off" -t $((8000 * E2E_TIME_SCALE)) \
 		-g "$LAB_TMP/go" "$C4" "$cport" "$S4" 80 >"$LAB_TMP/inject" 2>"$LAB_TMP/inject.err" &
 	local injpid=$!
-	for _ in $(seq 50); do grep -q listening "$LAB_TMP/inject" && break; sleep 0.1; done
+	for _ in $(seq "$(S 50)"); do grep -q listening "$LAB_TMP/inject" && break; sleep 0.1; done
 	step srv "send 10" && step cli "recv 10"
-	for _ in $(seq 50); do grep -q seen "$LAB_TMP/inject" && break; sleep 0.05; done
+	for _ in $(seq "$(S 50)"); do grep -q seen "$LAB_TMP/inject" && break; sleep 0.05; done
 	sleep 0.3   # the client's ACK of those 10 bytes has arrived: quiet now
 	a0=$(nstat_get TcpInSegs) c0=$(nstat_get TcpExtTCPChallengeACK)
 	touch "$LAB_TMP/go"

@@ -105,7 +105,7 @@ wait "$cli81" "$srv81" 2>/dev/null
 
 # q quits, exit 0
 tmux -L "$TMUX_SOCK" send-keys -t top q
-for i in $(seq 30); do
+for i in $(seq "$(S 30)"); do
 	[ -s "$LAB_TMP/top.rc" ] && break
 	sleep 0.1
 done
