@@ -26,6 +26,7 @@ esac
 
 skip_all() {
 	echo "SKIP kernel matrix ($KERNELS): $*"
+	echo "0 passed, 0 failed, 1 skipped"
 	[ "$what" = quick ] && exit 0
 	exit 1
 }
@@ -68,5 +69,8 @@ done
 echo
 echo "== kernel matrix ($what, $((SECONDS - t0)) s): logs in $RESULTS/"
 printf '%s\n' "${summary[@]}"
-[ "$(uname -r)" ] && echo "(this machine's own kernel, $(uname -r), runs every other test of make test)"
+echo "(this machine's own kernel, $(uname -r), runs every other test of make test)"
+# the closing tally, over the stages of all kernels
+printf '%s\n' "${summary[@]}" | awk '/^PASS/ {p++} /^FAIL/ {f++} /^SKIP/ {s++}
+	END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
 exit $failed
