@@ -26,7 +26,7 @@ kernel_pkg() {
 	6.1) pat='^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' ;;
 	*) pat="^linux-image-${series//./\\.}\\.[0-9]+\\+deb12-amd64-unsigned\$" ;;
 	esac
-	apt-cache search --names-only "$pat" 2>/dev/null | awk '{print $1}' | sort -V | tail -n 1
+	apt-cache pkgnames "linux-image-$series" 2>/dev/null | grep -E "$pat" | sort -V | tail -n 1
 }
 
 # kernel version (uname -r) of a package name
