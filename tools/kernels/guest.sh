@@ -8,7 +8,7 @@
 # write its exit status to `rc`, then power off. Never returns.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH HOME=/root TERM=dumb LANG=C.UTF-8
-off() { sync; echo o >/proc/sysrq-trigger; sleep 10; }
+off() { sync; exec 2>/dev/null; echo o >/proc/sysrq-trigger; sleep 10; }
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 tree='' out='' kroot='' kver=$(uname -r)
