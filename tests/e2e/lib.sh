@@ -32,6 +32,8 @@ TEST_NAME=${TEST_NAME#test_}
 E2E_TIME_SCALE=${E2E_TIME_SCALE:-1}
 # S N: a bound of N (seconds, or polls of a wait loop) scaled for this kernel
 S() { echo $(($1 * E2E_TIME_SCALE)); }
+# Sf X: the same for a duration with decimals (seconds)
+Sf() { awk -v x="$1" -v k="$E2E_TIME_SCALE" 'BEGIN { print x * k }'; }
 SETTLE_S=${E2E_SETTLE_S:-2}         # how long kernels and tracker get to agree
 TS_TIMEOUT=${E2E_TS_TIMEOUT:-$((20 * E2E_TIME_SCALE))}    # bound on any one tcpsentry command
 XDP_MODE=${E2E_XDP_MODE:-}          # empty: tcpsentry's default

@@ -17,7 +17,7 @@ ip -n "$CNS" addr add "$C4A/24" dev "$CIF"
 ts_attach "$SNS" "$SIF" || finish
 listen_bg "$SNS" "$S4" 80 90 || finish
 ts_run -n "$SNS" policy set mode=enforce syn.rate_per_source=5 syn.burst_per_source=5 \
-	ban_seconds=3 || fail "policy set: exit $TS_RC: $TS_ERR"
+	ban_seconds="$(S 3)" || fail "policy set: exit $TS_RC: $TS_ERR"
 
 # 50 in one second from C4, 5 in the same second from C4B; each connect
 # gets 0.9 s (the kernel retransmits a dropped SYN after 1 s)
@@ -49,18 +49,18 @@ PY
 if ts_run -n "$SNS" policy bans -j; then
 	"$PY" -c 'import json, sys
 b = [json.loads(l) for l in sys.stdin if l.strip()]
-ok = len(b) == 1 and b[0]["source"] == sys.argv[1] and b[0]["reason"] == "port_scan" and 1 <= b[0]["seconds_left"] <= 3
-print(b); sys.exit(0 if ok else 1)' "$C4B" <<<"$TS_OUT" >"$LAB_TMP/bans" 2>&1 &&
+ok = len(b) == 1 and b[0]["source"] == sys.argv[1] and b[0]["reason"] == "port_scan" and 1 <= b[0]["seconds_left"] <= int(sys.argv[2])
+print(b); sys.exit(0 if ok else 1)' "$C4B" "$(S 3)" <<<"$TS_OUT" >"$LAB_TMP/bans" 2>&1 &&
 		pass "policy bans -j: $(cat "$LAB_TMP/bans")" ||
 		fail "policy bans -j: $(cat "$LAB_TMP/bans")"
 else
 	fail "policy bans -j: exit $TS_RC: $TS_ERR"
 fi
-connect_n "$CNS" "$C4B" "$S4" 80 2 0.8
+connect_n "$CNS" "$C4B" "$S4" 80 2 "$(Sf 0.8)"
 [ "$CONN_OK" = 0 ] && pass "banned $C4B cannot connect to the open port" ||
 	fail "banned $C4B connected $CONN_OK/2"
-sleep 3.2
-connect_n "$CNS" "$C4B" "$S4" 80 3
+sleep "$(Sf 3.2)"
+connect_n "$CNS" "$C4B" "$S4" 80 3 "$(Sf 0.9)"
 [ "$CONN_OK" = 3 ] && pass "ban expired after ban_seconds=3: $C4B connects (3/3)" ||
 	fail "after the ban: $C4B connected $CONN_OK/3"
 ts_run -n "$SNS" policy bans -j

@@ -41,10 +41,16 @@ timeout "$(S 40)" "$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 30)" >"$LAB_TM
 evpid=$!
 sleep 0.5
 mac=$(ip -n "$SNS" -j link show dev "$SIF" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
-in_ns "$CNS" timeout "$(S 20)" "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 --count 200000 --seconds 4 \
-	--rate 50000 --dst-mac "$mac" >"$LAB_TMP/flood.out" 2>&1 &
+in_ns "$CNS" timeout "$(S 20)" "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 --count 200000 \
+	--seconds "$(S 4)" --rate 50000 --dst-mac "$mac" >"$LAB_TMP/flood.out" 2>&1 &
 fpid=$!
-sleep 2
+# the clients come once the flood is flagged (its start event), not after
+# a fixed 2 s that a slow (emulated) kernel's generator has not even used
+# to start; the flood lasts longer there too (--seconds scales)
+for _ in $(seq "$(S 100)"); do
+	grep -q '"kind":"syn_flood","phase":"start"' "$LAB_TMP/events.json" && break
+	sleep 0.1
+done
 ho0=$(counter syncookies_handed_over)
 connect_one 20 during
 ho1=$(counter syncookies_handed_over)
