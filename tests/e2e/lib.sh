@@ -535,7 +535,8 @@ PY
 }
 
 # connect_n NS SRC DST PORT N [TIMEOUT_S] [SPREAD_S]: tests/e2e/connect.py in
-# NS; sets CONN_OK and CONN_FAILED
+# NS; sets CONN_OK and CONN_FAILED. A handshake bound a check expects to be
+# met is given scaled ("$(Sf 0.9)"); a rate-limit check keeps its own.
 connect_n() {
 	local ns=$1; shift
 	in_ns "$ns" timeout "$(S 30)" "$PY" "$E2E_DIR/connect.py" "$@" >"$LAB_TMP/connect.out" 2>&1

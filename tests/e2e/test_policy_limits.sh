@@ -69,7 +69,7 @@ ts_run -n "$SNS" policy bans -j
 # the allowlisted source floods (100 at once with a 5/s limit) and scans
 ts_run -n "$SNS" policy set syn.rate_per_source=5 || fail "policy set: $TS_ERR"
 ts_run -n "$SNS" policy allow add "$C4A" || fail "allow add: exit $TS_RC: $TS_ERR"
-connect_n "$CNS" "$C4A" "$S4" 80 100 2
+connect_n "$CNS" "$C4A" "$S4" 80 100 "$(Sf 2)"
 [ "$CONN_OK" = 100 ] && pass "allowlisted $C4A at 100 SYNs at once, limit 5/s: 100 of 100" ||
 	fail "allowlisted $C4A: $CONN_OK of 100"
 in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4A" "$S4" <<'PY' >"$LAB_TMP/scan2" 2>&1
@@ -82,7 +82,7 @@ time.sleep(0.3)
 PY
 ts_run -n "$SNS" policy bans -j
 [ -z "$TS_OUT" ] && pass "allowlisted scanner: not banned" || fail "allowlisted scanner banned: $TS_OUT"
-connect_n "$CNS" "$C4A" "$S4" 80 3
+connect_n "$CNS" "$C4A" "$S4" 80 3 "$(Sf 0.9)"
 [ "$CONN_OK" = 3 ] && pass "allowlisted scanner still connects (3/3)" || fail "allowlisted: $CONN_OK/3"
 # a ban lifted early by hand: scan again from C4B, then deny del (no
 # rate limit now: the scan's SYNs would have used C4B's allowance up)
@@ -99,7 +99,7 @@ ts_run -n "$SNS" policy bans -j
 grep -q "\"source\":\"$C4B\"" <<<"$TS_OUT" && pass "banned again after a second scan" ||
 	fail "no ban after the second scan: $TS_OUT"
 ts_run -n "$SNS" policy deny del "$C4B" || fail "deny del of the ban: exit $TS_RC: $TS_ERR"
-connect_n "$CNS" "$C4B" "$S4" 80 3
+connect_n "$CNS" "$C4B" "$S4" 80 3 "$(Sf 0.9)"
 [ "$CONN_OK" = 3 ] && pass "deny del lifted the ban at once: $C4B connects (3/3)" ||
 	fail "after deny del of the ban: $C4B connected $CONN_OK/3"
 ps=$(stats_field "$SNS" 's["anomalies"]["port_scan"]')

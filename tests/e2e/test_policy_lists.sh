@@ -18,7 +18,7 @@ mode=$("$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["mode"]
 
 # observe: the denied client still connects; the drop is a would_drop
 ts_run -n "$SNS" policy deny add "$C4/32" || fail "deny add: exit $TS_RC: $TS_ERR"
-connect_n "$CNS" "$C4" "$S4" 80 5
+connect_n "$CNS" "$C4" "$S4" 80 5 "$(Sf 0.9)"
 [ "$CONN_OK" = 5 ] && pass "observe: denied $C4 still connects (5/5)" ||
 	fail "observe: denied $C4 connected $CONN_OK/5"
 wd=$(stats_field "$SNS" 's["would_drop"]["deny"]')
@@ -31,7 +31,7 @@ ts_run -n "$SNS" policy set mode=enforce || fail "set mode=enforce: exit $TS_RC:
 connect_n "$CNS" "$C4" "$S4" 80 3 1.5
 [ "$CONN_OK" = 0 ] && pass "enforce: denied $C4 cannot connect (0/3 in 1.5 s)" ||
 	fail "enforce: denied $C4 connected $CONN_OK/3"
-connect_n "$CNS" "$C4B" "$S4" 80 5
+connect_n "$CNS" "$C4B" "$S4" 80 5 "$(Sf 0.9)"
 [ "$CONN_OK" = 5 ] && pass "enforce: $C4B (not denied) connects (5/5)" ||
 	fail "enforce: $C4B connected $CONN_OK/5"
 dr=$(stats_field "$SNS" 's["dropped"]["deny"]')
@@ -56,7 +56,7 @@ ts_run -n "$SNS" policy show -j
 
 # deny del: connects again
 ts_run -n "$SNS" policy deny del "$C4/32" || fail "deny del: exit $TS_RC: $TS_ERR"
-connect_n "$CNS" "$C4" "$S4" 80 5
+connect_n "$CNS" "$C4" "$S4" 80 5 "$(Sf 0.9)"
 [ "$CONN_OK" = 5 ] && pass "after deny del: $C4 connects (5/5)" ||
 	fail "after deny del: $C4 connected $CONN_OK/5"
 expect_rc "deny del of an absent entry" 1 -n "$SNS" policy deny del "$C4/32"
