@@ -31,7 +31,7 @@ need_feature "$SNS" syn_cookie_handover "the bpf_sk_assign_tcp_reqsk kfunc (Linu
 in_ns "$SNS" sysctl -qw net.ipv4.tcp_syncookies=1
 
 # a connection from before the cookies: held open through the whole test
-in_ns "$SNS" timeout "$(S 300)" "$PY" "$PEER" serve "$S4" 8080 300 "$LAB_TMP/old.server" 1 \
+in_ns "$SNS" timeout "$(S 300)" "$PY" "$PEER" serve "$S4" 8080 "$(S 300)" "$LAB_TMP/old.server" 1 \
 	>"$LAB_TMP/old.serve.log" 2>&1 &
 for _ in $(seq "$(S 50)"); do grep -q ready "$LAB_TMP/old.serve.log" && break; sleep 0.1; done
 mkfifo "$LAB_TMP/old.in"
@@ -59,7 +59,7 @@ round() {
 	failed0=$(counter syncookies_failed)
 	ksc0=$(nstat_get "$SNS" TcpExtSyncookiesSent)
 	: >"$out.server"
-	in_ns "$SNS" timeout "$(S 60)" "$PY" "$PEER" serve "$dst" 80 60 "$out.server" "$N" \
+	in_ns "$SNS" timeout "$(S 60)" "$PY" "$PEER" serve "$dst" 80 "$(S 60)" "$out.server" "$N" \
 		>"$out.serve.log" 2>&1 &
 	local spid=$!
 	for _ in $(seq "$(S 50)"); do grep -q ready "$out.serve.log" && break; sleep 0.1; done

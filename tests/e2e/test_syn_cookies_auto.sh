@@ -23,7 +23,7 @@ need_feature "$SNS" syn_cookie_handover "the bpf_sk_assign_tcp_reqsk kfunc (Linu
 in_ns "$SNS" sysctl -qw net.ipv4.tcp_syncookies=1
 ts_run -n "$SNS" policy set syn.cookies=auto syn.cookie_ports=80 ||
 	{ fail "policy set syn.cookies=auto: $TS_ERR"; finish; }
-in_ns "$SNS" timeout "$(S 60)" "$PY" "$PEER" serve "$S4" 80 60 "$LAB_TMP/server.json" \
+in_ns "$SNS" timeout "$(S 60)" "$PY" "$PEER" serve "$S4" 80 "$(S 60)" "$LAB_TMP/server.json" \
 	>"$LAB_TMP/serve.log" 2>&1 &
 for _ in $(seq "$(S 50)"); do grep -q ready "$LAB_TMP/serve.log" && break; sleep 0.1; done
 
