@@ -243,6 +243,36 @@ sys.exit(0 if all(json.loads(l)["features"][sys.argv[1]] for l in sys.stdin if l
 	skip "Linux $(uname -r) lacks $3"
 }
 
+# xdp_count_map PROG_ID: the counter map of tests/e2e/xdp_count.bpf.c's
+# program (its one map); xdp_count MAP_ID: the frames it counted
+xdp_count_map() {
+	bpftool prog show id "$1" -j | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["map_ids"][0])'
+}
+xdp_count() {
+	bpftool map lookup id "$1" key 0 0 0 0 -j | "$PY" -c 'import json,sys; d=json.load(sys.stdin); v=d.get("value",d.get("formatted",{}).get("value")); print(int.from_bytes(bytes(int(x,16) for x in v),"little") if isinstance(v,list) else v)'
+}
+
+# poke_server: one connection attempt from the client to port 9 (nothing
+# listens): frames for another XDP program to count
+poke_server() {
+	drv_start cli "$CNS" -4 -l "$C4" -p 40200 client "$S4" 9 >/dev/null 2>&1
+	drv cli connect >/dev/null 2>&1
+	drv_stop cli
+}
+
+# after_detach_other_counts: after our detach, the other XDP program (the
+# test's `count`) still counts frames, and no pin of ours is left
+after_detach_other_counts() {
+	local before after
+	before=$(count)
+	poke_server
+	after=$(count)
+	[ "${after:-0}" -gt "${before:-0}" ] &&
+		pass "the other program still counts after detach ($before -> $after)" ||
+		fail "the other program stopped counting after detach"
+	[ -d "$(pin_dir "$SNS" "$SIF")" ] && fail "pins left after detach" || pass "no pins left"
+}
+
 # ts_conns NS: `conns -j` into $LAB_TMP/conns.json
 ts_conns() {
 	timeout "$TS_TIMEOUT" "$TCPSENTRY" -n "$1" conns -j >"$LAB_TMP/conns.json" 2>"$LAB_TMP/conns.err"

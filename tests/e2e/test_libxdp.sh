@@ -35,8 +35,8 @@ else
 	fail "xdp-loader status"; detail <"$LAB_TMP/xs.out"
 fi
 OTHER=$(sed -n 's/.*=> *50 *xdp_count *\([0-9]*\).*/\1/p' "$LAB_TMP/xs.out")
-MAPID=$(bpftool prog show id "${OTHER:-0}" -j 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["map_ids"][0])')
-count() { bpftool map lookup id "$MAPID" key 0 0 0 0 -j | "$PY" -c 'import json,sys; d=json.load(sys.stdin); v=d.get("value",d.get("formatted",{}).get("value")); print(int.from_bytes(bytes(int(x,16) for x in v),"little") if isinstance(v,list) else v)'; }
+MAPID=$(xdp_count_map "${OTHER:-0}" 2>/dev/null)
+count() { xdp_count "$MAPID"; }
 
 before=$(count)
 scenario_client_close "dispatcher" "$C4" 40100 "$S4" 8080
@@ -52,12 +52,5 @@ if ! grep -q tcpsentry_xdp "$LAB_TMP/xs.out" && grep -Eq '=> +50 +xdp_count' "$L
 else
 	fail "after detach"; detail <"$LAB_TMP/xs.out"
 fi
-before=$(count)
-drv_start cli "$CNS" -4 -l "$C4" -p 40200 client "$S4" 9 >/dev/null 2>&1
-drv cli connect >/dev/null 2>&1
-drv_stop cli
-after=$(count)
-[ "${after:-0}" -gt "${before:-0}" ] && pass "the other program still counts after detach ($before -> $after)" ||
-	fail "the other program stopped counting after detach"
-[ -d "$(pin_dir "$SNS" "$SIF")" ] && fail "pins left after detach" || pass "no pins left"
+after_detach_other_counts
 finish
