@@ -530,11 +530,11 @@ scenario_client_close() {
 # ---------------------------------------------------------------- servers
 
 # listen_bg NS ADDR PORT SECONDS: an accept-read-close server in NS, in the
-# background for at most SECONDS (the namespace's teardown kills it too);
-# returns once it listens
+# background for at most SECONDS, scaled like every bound (the namespace's
+# teardown kills it too); returns once it listens
 listen_bg() {
 	local ns=$1 addr=$2 port=$3 secs=$4 out="$LAB_TMP/listen.$2.$3"
-	in_ns "$ns" timeout "$secs" "$PY" - "$addr" "$port" >"$out" 2>&1 <<'PY' &
+	in_ns "$ns" timeout "$(S "$secs")" "$PY" - "$addr" "$port" >"$out" 2>&1 <<'PY' &
 import selectors, socket, sys
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

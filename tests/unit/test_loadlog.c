@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests of the verifier-log capture (user/loadlog.c): from libbpf's
+/* Unit tests of the verifier-log capture (user/lib/loadlog.c): from libbpf's
  * "PROG LOAD LOG" message, the program's name and the verifier's reason
  * (its last words, not instructions, states or statistics) are kept. The
  * logs are the ends of real rejections on Debian's 6.1 and 6.12. */
