@@ -49,6 +49,7 @@ desync "ipv6 desync" "$C6" 40001 "$S6"
 exact_rst() {
 	local tag=$1 cp=$2; shift 2
 	open_conn "$tag" "$C4" "$cp" "$S4" 80 || return 1
+	: >"$LAB_TMP/spray.out"
 	spray_bg --src "$C4" --sport "$cp" --dst "$S4" --dport 80 --flags RA --sniff 5000 "$@"
 	for _ in $(seq 50); do grep -q sniffing "$LAB_TMP/spray.out" && break; sleep 0.1; done
 	step srv "send 10" && step cli "recv 10"
