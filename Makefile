@@ -1,7 +1,8 @@
 # tcpsentry: `make` builds, `make test` runs every test layer, `make bench`
 # measures, `make demo` runs the lab. Quiet unless V=1.
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo clean
+.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo clean \
+	test-attacks fuzz-datapath
 
 ifeq ($(V),1)
 Q :=
@@ -38,6 +39,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 FUZZ_SRCS := user/policy_file.c user/policy_keys.c user/args.c user/format.c
+ATTACK_TOOLS := $(BUILD)/segspray $(BUILD)/fuzz_datapath  # issue 11's attack tests
 
 all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood \
      $(TEST_BPF_OBJS)
@@ -109,6 +111,16 @@ $(BUILD)/synflood: tools/synflood.c $(BUILD)/synflood.skel.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@ $(LDLIBS)
 
+# The attack tools of issue 11 (tests/e2e/attacks/): crafted segments over
+# AF_PACKET, and the differential fuzzer of the tracker.
+$(BUILD)/segspray: tools/segspray.c tools/craft.c tools/craft.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) -Itools tools/segspray.c tools/craft.c -o $@
+
+$(BUILD)/fuzz_datapath: tools/fuzz_datapath.c tools/craft.c tools/craft.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS_COMMON) -Itools tools/fuzz_datapath.c tools/craft.c -o $@ -ljson-c
+
 deps:
 	$(Q)tools/deps.sh
 
@@ -131,12 +143,28 @@ fuzz: deps $(BUILD)/fuzz/fuzz_policy_file
 bpftest: deps all
 	$(Q)$(BUILD)/bpftest $(BUILD)
 
-e2e: deps all $(BUILD)/tcpsentry-asan
+e2e: deps all $(BUILD)/tcpsentry-asan \
+	$(if $(or $(filter 1 only,$(E2E_ATTACKS)),$(findstring atk,$(E2E_TESTS))),$(ATTACK_TOOLS))
 	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan tests/e2e/run.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e
+
+# Issue 11's attack tests and its differential fuzzer: expected to fail
+# until its fixes land, so not part of `test` yet (E2E_ATTACKS=1 adds the
+# attack tests to `make e2e`). fuzz-datapath runs FUZZ_DATAPATH_SEGMENTS
+# segments (the acceptance budget: 1,000,000).
+FUZZ_DATAPATH_SEGMENTS ?= 1000000
+FUZZ_DATAPATH_SECONDS ?= 3000
+
+test-attacks: deps all $(BUILD)/tcpsentry-asan $(ATTACK_TOOLS)
+	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan E2E_ATTACKS=only tests/e2e/run.sh
+
+fuzz-datapath: deps all $(ATTACK_TOOLS)
+	$(Q)FUZZ_DATAPATH_SEGMENTS=$(FUZZ_DATAPATH_SEGMENTS) \
+		FUZZ_DATAPATH_SECONDS=$(FUZZ_DATAPATH_SECONDS) \
+		bash tests/e2e/attacks/test_atk_fuzz_datapath.sh
 
 bench: deps all
 	$(Q)$(BUILD)/bench $(BUILD)

@@ -6,7 +6,7 @@
  *   fuzz_datapath --client-ns NS --server-ns NS --client-if IF --server-mac MAC
  *                 --c4 A --s4 A --c6 A --s6 A --oracle CMD [--port P]
  *                 [--conns N] [--segments N] [--batch N] [--seconds S]
- *                 [--seed N] [--repro DIR] [--max-repro N]
+ *                 [--seed N] [--repro DIR] [--max-repro N] [--exclude-flags F..]
  *
  * N live connections (half IPv4, half IPv6, client ports from 20000 up)
  * between the client and the server namespace carry data both ways. The
@@ -90,6 +90,7 @@ static struct {
 	uint8_t smac[6];
 	char c4[64], s4[64], c6[64], s6[64];
 	unsigned port, nconns, batch, max_repro;
+	uint8_t exclude;   /* flags no generated segment carries */
 	unsigned long long segments;
 	double seconds, settle;
 } opt = { .port = 80, .nconns = 32, .batch = 2000, .segments = 100000, .seconds = 1800,
@@ -519,7 +520,7 @@ static void pick_segment(struct fseg *g)
 
 	memset(g, 0, sizeof(*g));
 	g->reflected = pick(10) == 0;
-	g->flags = pick(8) ? flagset[pick(sizeof(flagset))] : (uint8_t)rnd();
+	g->flags = (uint8_t)((pick(8) ? flagset[pick(sizeof(flagset))] : (uint8_t)rnd()) & ~opt.exclude);
 	g->seq_off = pick_off();
 	g->ack_off = pick_off();
 	g->win = pick(4) ? (uint16_t)(1 + pick(4) * 8192) : (uint16_t)rnd();
@@ -693,6 +694,7 @@ enum verdict { V_OK, V_DISAGREE, V_STALL, V_RECYCLE };
 struct judged {
 	enum verdict v;
 	char why[512];
+	char symptom[96]; /* the four states: one reproducer per symptom */
 };
 
 /* wait until the data written on connection `only` (-1: every live one) is
@@ -732,6 +734,7 @@ static void judge(struct conn *c, struct judged *j)
 	snprintf(j->why, sizeof(j->why),
 		 "%s -> %s: kernel client %s server %s; tcpsentry client %s server %s; data c>s %llu/%llu s>c %llu/%llu",
 		 c->cstr, c->sstr, kname(kc), kname(ks), tc, ts, c->sr, c->cw, c->cr, c->sw);
+	snprintf(j->symptom, sizeof(j->symptom), "%s/%s vs %s/%s", kname(kc), kname(ks), tc, ts);
 	if (!server_ok || !client_ok) {
 		j->v = V_DISAGREE;
 		return;
@@ -752,6 +755,21 @@ static void judge(struct conn *c, struct judged *j)
 static struct craft_tx *tx;
 static unsigned long long total_segs, total_frames, n_disagree, n_stall, n_recycled, n_minimised;
 static unsigned n_repro;
+static char symptoms[64][96];
+static unsigned nsymptoms;
+
+/* 1 the first time a symptom is seen (then it gets a reproducer) */
+static int new_symptom(const char *sym)
+{
+	unsigned k;
+
+	for (k = 0; k < nsymptoms; k++)
+		if (!strcmp(symptoms[k], sym))
+			return 0;
+	if (nsymptoms < 64)
+		snprintf(symptoms[nsymptoms++], sizeof(symptoms[0]), "%s", sym);
+	return 1;
+}
 static unsigned long long seed;
 
 static void inject(struct conn *c, const struct fseg *g)
@@ -895,14 +913,14 @@ static void usage(void)
 		"usage: fuzz_datapath --client-ns NS --server-ns NS --client-if IF --server-mac MAC\n"
 		"         --c4 A --s4 A --c6 A --s6 A --oracle CMD [--port P] [--conns N]\n"
 		"         [--segments N] [--batch N] [--seconds S] [--settle S] [--seed N]\n"
-		"         [--repro DIR] [--max-repro N]\n");
+		"         [--repro DIR] [--max-repro N] [--exclude-flags FSRPAUEC]\n");
 	exit(2);
 }
 
 static void parse_args(int argc, char **argv)
 {
 	enum { O_CNS = 256, O_SNS, O_CIF, O_SMAC, O_C4, O_S4, O_C6, O_S6, O_ORACLE, O_PORT,
-	       O_CONNS, O_SEGS, O_BATCH, O_SECS, O_SETTLE, O_SEED, O_REPRO, O_MAXREPRO };
+	       O_CONNS, O_SEGS, O_BATCH, O_SECS, O_SETTLE, O_SEED, O_REPRO, O_MAXREPRO, O_EXFLAGS };
 	static const struct option lo[] = {
 		{ "client-ns", required_argument, NULL, O_CNS },
 		{ "server-ns", required_argument, NULL, O_SNS },
@@ -920,6 +938,7 @@ static void parse_args(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "repro", required_argument, NULL, O_REPRO },
 		{ "max-repro", required_argument, NULL, O_MAXREPRO },
+		{ "exclude-flags", required_argument, NULL, O_EXFLAGS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -944,6 +963,12 @@ static void parse_args(int argc, char **argv)
 		case O_SEED: rng = strtoull(optarg, NULL, 0) | 1; break;
 		case O_REPRO: opt.repro = optarg; break;
 		case O_MAXREPRO: opt.max_repro = (unsigned)strtoul(optarg, NULL, 0); break;
+		case O_EXFLAGS:
+			o = craft_flags(optarg);
+			if (o < 0)
+				usage();
+			opt.exclude = (uint8_t)o;
+			break;
 		default: usage();
 		}
 	}
@@ -1051,7 +1076,7 @@ int main(int argc, char **argv)
 				case V_DISAGREE:
 					n_disagree++;
 					printf("disagreement after batch %llu: %s\n", batches, j[i].why);
-					if (n_repro < opt.max_repro)
+					if (n_repro < opt.max_repro && new_symptom(j[i].symptom))
 						minimise(i, &j[i]);
 					break;
 				case V_STALL:

@@ -4,14 +4,14 @@
 # the server namespace, tcpsentry attached to the server veth in enforce
 # mode with the default policy; after every batch tcpsentry's two states
 # of each connection must equal the two kernels', and no connection may
-# stall. Budget: FUZZ_DATAPATH_SEGMENTS (default 100,000 here; `make
+# stall. Budget: FUZZ_DATAPATH_SEGMENTS (default 50,000 and 200 s here; `make
 # fuzz-datapath` runs 1,000,000), FUZZ_DATAPATH_SEED (default: the time),
 # FUZZ_DATAPATH_CONNS (32), FUZZ_DATAPATH_BATCH (2000). Reproducers go to
 # FUZZ_DATAPATH_REPRO (default build/fuzz-datapath/).
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/attacks/atk_lib.sh"
 FUZZ=${FUZZ_DATAPATH:-$REPO/build/fuzz_datapath}
-SEGS=${FUZZ_DATAPATH_SEGMENTS:-100000}
+SEGS=${FUZZ_DATAPATH_SEGMENTS:-50000}
 REPRO=${FUZZ_DATAPATH_REPRO:-$REPO/build/fuzz-datapath}
 [ -x "$FUZZ" ] || { fail "no $FUZZ (make build/fuzz_datapath)"; finish; }
 
@@ -26,7 +26,7 @@ seed=()
 	--server-mac "$(mac_of "$SNS" "$SIF")" --c4 "$C4" --s4 "$S4" --c6 "$C6" --s6 "$S6" \
 	--oracle "timeout $TS_TIMEOUT $TCPSENTRY -n $SNS conns -j --port 80" --port 80 \
 	--conns "${FUZZ_DATAPATH_CONNS:-32}" --batch "${FUZZ_DATAPATH_BATCH:-2000}" \
-	--segments "$SEGS" --seconds "${FUZZ_DATAPATH_SECONDS:-3000}" --repro "$REPRO" \
+	--segments "$SEGS" --seconds "${FUZZ_DATAPATH_SECONDS:-200}" --repro "$REPRO" --max-repro "${FUZZ_DATAPATH_MAX_REPRO:-4}" \
 	"${seed[@]}" 2>&1 | tee "$LAB_TMP/fuzz.out" | grep --line-buffered -vE '^(disagreement|stall) after' | sed -u 's/^/     /'
 summary=$(grep '^segments ' "$LAB_TMP/fuzz.out" | tail -n 1)
 if [ -z "$summary" ]; then
