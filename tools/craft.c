@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include "craft.h"
 
@@ -343,7 +344,30 @@ void craft_tx_close(struct craft_tx *t)
 	close(t->fd);
 }
 
-int craft_parse(const uint8_t *f, size_t len, struct craft_seen *s)
+/* the TSval of a TCP header's timestamps option (thl bytes), 0 if none */
+static uint32_t tcp_tsval(const uint8_t *th, size_t thl)
+{
+	size_t i = 20;
+
+	while (i < thl) {
+		uint8_t k = th[i];
+
+		if (k == 0)
+			break;
+		if (k == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= thl || th[i + 1] < 2 || i + th[i + 1] > thl)
+			break;
+		if (k == 8 && th[i + 1] == 10)
+			return get32(th + i + 2);
+		i += th[i + 1];
+	}
+	return 0;
+}
+
+int craft_parse(const uint8_t *f, size_t len, struct craft_seen *s, uint8_t *ttl)
 {
 	size_t off = 12, hl, tot, thl;
 	uint16_t proto;
@@ -365,6 +389,8 @@ int craft_parse(const uint8_t *f, size_t len, struct craft_seen *s)
 		hl = (size_t)(ip[0] & 0xf) * 4;
 		tot = get16(ip + 2);
 		s->family = 4;
+		if (ttl)
+			*ttl = ip[8];
 		memcpy(s->saddr, ip + 12, 4);
 		memcpy(s->daddr, ip + 16, 4);
 	} else if (proto == ETH_P_IPV6) {
@@ -373,6 +399,8 @@ int craft_parse(const uint8_t *f, size_t len, struct craft_seen *s)
 		hl = 40;
 		tot = 40 + (size_t)get16(ip + 4);
 		s->family = 6;
+		if (ttl)
+			*ttl = ip[7];
 		memcpy(s->saddr, ip + 8, 16);
 		memcpy(s->daddr, ip + 24, 16);
 	} else {
@@ -393,5 +421,22 @@ int craft_parse(const uint8_t *f, size_t len, struct craft_seen *s)
 	s->flags = th[13];
 	s->win = get16(th + 14);
 	s->paylen = (uint32_t)(tot - hl - thl);
+	s->tsval = tcp_tsval(th, thl);
 	return 1;
+}
+
+uint64_t craft_rand(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ull;
+}
+
+double craft_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }

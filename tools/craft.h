@@ -92,9 +92,16 @@ struct craft_seen {
 	uint8_t flags;
 	uint16_t win;
 	uint32_t paylen;
+	uint32_t tsval;         /* the timestamps option's TSval, 0 without one */
 };
 
-/* parse a received frame (VLAN tags skipped); 1 if it is TCP */
-int craft_parse(const uint8_t *f, size_t len, struct craft_seen *s);
+/* parse a received frame (VLAN tags skipped); 1 if it is TCP. ttl: its
+ * IPv4 TTL or IPv6 hop limit, if not NULL */
+int craft_parse(const uint8_t *f, size_t len, struct craft_seen *s, uint8_t *ttl);
+
+/* xorshift64*: fast, seeded, reproducible; state never 0 */
+uint64_t craft_rand(uint64_t *state);
+/* CLOCK_MONOTONIC in seconds */
+double craft_now(void);
 
 #endif /* TCPSENTRY_TOOLS_CRAFT_H */

@@ -74,13 +74,7 @@
 /* ---------------------------------------------------------------- rng */
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ull;
-}
+static uint64_t rnd(void) { return craft_rand(&rng); }
 static unsigned pick(unsigned n) { return (unsigned)(rnd() % n); }
 
 /* ---------------------------------------------------------------- options */
@@ -95,14 +89,6 @@ static struct {
 	double seconds, settle;
 } opt = { .port = 80, .nconns = 32, .batch = 2000, .segments = 100000, .seconds = 1800,
 	  .settle = 1.0, .max_repro = 8, .repro = "." };
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void die(const char *fmt, ...)
 {
@@ -371,42 +357,6 @@ static void sniff_open(void)
 		die("sniffer bind: %s\n", strerror(errno));
 }
 
-/* the timestamp option's TSval of a frame's TCP header, 0 if none */
-static uint32_t frame_tsval(const uint8_t *f, size_t n)
-{
-	size_t off = 12, hl, thl, i;
-	uint16_t proto = (uint16_t)(f[12] << 8 | f[13]);
-	const uint8_t *ip, *th;
-
-	while (proto == ETH_P_8021Q && off + 6 <= n) {
-		off += 4;
-		proto = (uint16_t)(f[off] << 8 | f[off + 1]);
-	}
-	ip = f + off + 2;
-	hl = proto == ETH_P_IPV6 ? 40 : (size_t)(ip[0] & 0xf) * 4;
-	if (off + 2 + hl + 20 > n)
-		return 0;
-	th = ip + hl;
-	thl = (size_t)(th[12] >> 4) * 4;
-	for (i = 20; i + 1 < thl && off + 2 + hl + i + 10 <= n;) {
-		uint8_t k = th[i];
-
-		if (k == 0)
-			break;
-		if (k == 1) {
-			i++;
-			continue;
-		}
-		if (th[i + 1] < 2)
-			break;
-		if (k == 8 && th[i + 1] == 10)
-			return (uint32_t)th[i + 2] << 24 | (uint32_t)th[i + 3] << 16 |
-			       (uint32_t)th[i + 4] << 8 | th[i + 5];
-		i += th[i + 1];
-	}
-	return 0;
-}
-
 /* read what the sniffer holds: the latest of each direction per connection */
 static void sniff_drain(void)
 {
@@ -416,14 +366,10 @@ static void sniff_drain(void)
 	int i;
 
 	while ((n = recv(sniff_fd, f, sizeof(f), MSG_DONTWAIT)) > 0) {
-		size_t off = 14;
+		uint8_t ttl = 0;
 
-		if (!craft_parse(f, (size_t)n, &s))
-			continue;
-		while ((f[off - 2] << 8 | f[off - 1]) == ETH_P_8021Q)
-			off += 4;
-		if ((s.family == 4 ? f[off + 8] : f[off + 7]) == INJECT_TTL)
-			continue; /* ours */
+		if (!craft_parse(f, (size_t)n, &s, &ttl) || ttl == INJECT_TTL)
+			continue; /* not TCP, or ours */
 		for (i = 0; i < (int)opt.nconns; i++) {
 			struct conn *c = &conns[i];
 			int alen = c->family == 6 ? 16 : 4, d;
@@ -443,7 +389,7 @@ static void sniff_drain(void)
 			sd->nxt = s.seq + s.paylen + ((s.flags & 0x03) ? 1 : 0);
 			sd->ack = s.ack;
 			sd->win = s.win;
-			sd->tsval = frame_tsval(f, (size_t)n);
+			sd->tsval = s.tsval;
 			sd->valid = 1;
 			break;
 		}
@@ -701,7 +647,7 @@ struct judged {
  * read and acknowledged, or the deadline */
 static void quiesce(int only, double secs)
 {
-	double end = now_s() + secs;
+	double end = craft_now() + secs;
 	int i, busy;
 
 	do {
@@ -716,7 +662,7 @@ static void quiesce(int only, double secs)
 			if (tcp_pending(c->cfd) || tcp_pending(c->sfd) || c->cr < c->sw || c->sr < c->cw)
 				busy = 1;
 		}
-	} while (busy && now_s() < end);
+	} while (busy && craft_now() < end);
 	usleep(20000); /* the last ACKs cross the hooks */
 }
 
@@ -831,14 +777,14 @@ static int replay(int i, int family, const struct fseg *segs, unsigned n, struct
 	}
 	pump_write(c);
 	quiesce(i, opt.settle);
-	end = now_s() + opt.settle;
+	end = craft_now() + opt.settle;
 	do {
 		oracle_read();
 		judge(c, j);
 		if (j->v != V_DISAGREE)
 			return 0;
 		usleep(100000);
-	} while (now_s() < end);
+	} while (craft_now() < end);
 	return 1;
 }
 
@@ -898,10 +844,38 @@ static void minimise(int i, const struct judged *first)
 			goto out;
 		}
 	}
-	if (n && replay(i, family, segs, n, &j))
-		save_repro(&conns[i], &j, segs, n, "the whole sequence reproduces it");
-	else
+	if (n && replay(i, family, segs, n, &j)) {
+		struct judged jr = j;
+		unsigned chunk, at, budget = 60;
+
+		/* drop chunks of the sequence while it still reproduces:
+		 * halves, then quarters, ... then single segments */
+		for (chunk = n / 2; chunk >= 1 && budget; chunk /= 2) {
+			for (at = 0; at + chunk <= n && budget && n > 1;) {
+				struct fseg *t = malloc(sizeof(*t) * n);
+				unsigned m = 0, q;
+
+				if (!t)
+					break;
+				for (q = 0; q < n; q++)
+					if (q < at || q >= at + chunk)
+						t[m++] = segs[q];
+				budget--;
+				if (m && replay(i, family, t, m, &j)) {
+					memcpy(segs, t, sizeof(*t) * m);
+					n = m;
+					jr = j;
+				} else {
+					at += chunk;
+				}
+				free(t);
+			}
+		}
+		save_repro(&conns[i], &jr, segs, n, budget ? "the sequence, reduced" :
+			   "the sequence, partly reduced (replay budget spent)");
+	} else {
 		save_repro(&orig, first, segs, n, "not reproduced on a fresh connection: timing?");
+	}
 out:
 	free(segs);
 	conn_close(&conns[i]);
@@ -1015,8 +989,8 @@ int main(int argc, char **argv)
 	}
 	printf("seed %llu: %u connections (%s:%u, %s:%u), %llu segments in batches of %u\n",
 	       seed, opt.nconns, opt.s4, opt.port, opt.s6, opt.port, opt.segments, opt.batch);
-	t0 = last_report = now_s();
-	while (total_segs < opt.segments && now_s() - t0 < opt.seconds) {
+	t0 = last_report = craft_now();
+	while (total_segs < opt.segments && craft_now() - t0 < opt.seconds) {
 		unsigned b, n = opt.batch;
 
 		if (opt.segments - total_segs < n)
@@ -1050,7 +1024,7 @@ int main(int argc, char **argv)
 		/* judge, retrying disagreements for the settle time */
 		{
 			struct judged j[MAX_CONNS];
-			double end = now_s() + opt.settle;
+			double end = craft_now() + opt.settle;
 			int again;
 
 			do {
@@ -1066,7 +1040,7 @@ int main(int argc, char **argv)
 				}
 				if (again)
 					usleep(100000);
-			} while (again && now_s() < end);
+			} while (again && craft_now() < end);
 			for (i = 0; i < (int)opt.nconns; i++) {
 				if (!conns[i].live)
 					continue;
@@ -1092,14 +1066,14 @@ int main(int argc, char **argv)
 					die("cannot replace connection %d\n", i);
 			}
 		}
-		if (now_s() - last_report >= 10) {
-			last_report = now_s();
+		if (craft_now() - last_report >= 10) {
+			last_report = craft_now();
 			printf("progress: %llu segments, %llu batches, %.0f s, %llu disagreements, %llu stalls\n",
 			       total_segs, batches, last_report - t0, n_disagree, n_stall);
 		}
 	}
 	{
-		double el = now_s() - t0;
+		double el = craft_now() - t0;
 
 		printf("segments %llu, frames %llu, batches %llu, seconds %.1f (%.0f segments/s), "
 		       "disagreements %llu, stalls %llu, connections replaced %llu, reproducers %u\n",

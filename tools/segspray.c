@@ -63,23 +63,8 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* xorshift64*: fast, seeded, reproducible */
 static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ull;
-}
+static uint64_t rnd(void) { return craft_rand(&rng_state); }
 
 struct spray {
 	const char *ifname;
@@ -143,7 +128,7 @@ static int sniff(struct spray *sp)
 {
 	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	double deadline = now_s() + (double)sp->sniff_ms / 1000.0;
+	double deadline = craft_now() + (double)sp->sniff_ms / 1000.0;
 	uint8_t f[CRAFT_FRAME_MAX * 32];
 	struct craft_seen s;
 	int alen = sp->c.family == 6 ? 16 : 4;
@@ -160,7 +145,7 @@ static int sniff(struct spray *sp)
 	}
 	printf("sniffing\n");
 	fflush(stdout);
-	while (!stop && now_s() < deadline) {
+	while (!stop && craft_now() < deadline) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
@@ -171,7 +156,7 @@ static int sniff(struct spray *sp)
 			continue;
 		if ((size_t)n > sizeof(f))
 			n = (ssize_t)sizeof(f);
-		if (!craft_parse(f, (size_t)n, &s) || s.family != sp->c.family ||
+		if (!craft_parse(f, (size_t)n, &s, NULL) || s.family != sp->c.family ||
 		    memcmp(s.saddr, sp->c.daddr, (size_t)alen) ||
 		    memcmp(s.daddr, sp->c.saddr, (size_t)alen) || s.sport != sp->dport_lo ||
 		    s.dport != sp->c.sport || !(s.flags & 0x10))
@@ -325,7 +310,7 @@ int main(int argc, char **argv)
 	next_source(&sp);
 	if (sp.sniff_ms && sniff(&sp))
 		return 1;
-	t0 = now_s();
+	t0 = craft_now();
 	dport = sp.dport_lo;
 	for (i = 0; i < sp.count && !stop; i++) {
 		if (i && i % sp.per_src == 0) {
@@ -356,7 +341,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if ((i & 63) == 63) {
-			double el = now_s() - t0;
+			double el = craft_now() - t0;
 
 			if (el >= sp.seconds)
 				break;
@@ -367,7 +352,7 @@ int main(int argc, char **argv)
 		}
 	}
 	craft_tx_flush(tx);
-	t1 = now_s() - t0;
+	t1 = craft_now() - t0;
 	printf("sent %llu frames in %.2f s: %.0f frames/s\n", tx->sent, t1,
 	       t1 > 0 ? (double)tx->sent / t1 : 0.0);
 	craft_tx_close(tx);

@@ -27,6 +27,7 @@ spray() {
 spray_bg() {
 	in_ns "$CNS" timeout 70 "$SEGSPRAY" -i "$CIF" --dst-mac "$(mac_of "$SNS" "$SIF")" "$@" \
 		>>"$LAB_TMP/spray.out" 2>&1 &
+	# shellcheck disable=SC2034 # read by the tests
 	SPRAY_PID=$!
 }
 
@@ -94,12 +95,12 @@ s.settimeout(2); s.bind((sys.argv[1], 0)); s.connect((sys.argv[2], int(sys.argv[
 # state (ss) must be EXP_SERVER and tcpsentry's states EXP_CLIENT and
 # EXP_SERVER (and picked_up as given); retried for $SETTLE_S seconds
 expect_spoofed() {
-	local label=$1 c=$2 s=$3 ec=$4 es=$5 epk=${6:-} ks tc ts pk cs deadline
+	local label=$1 c=$2 s=$3 ec=$4 es=$5 epk=${6:-} ks tc ts pk deadline
 	deadline=$(($(now_ms) + SETTLE_S * 1000))
 	while :; do
 		ks=$(ss_state "$SNS" "$s" "$c")
 		ts_state "$SNS" "$c" "$s" >"$LAB_TMP/ts.state"
-		read -r tc ts pk cs <"$LAB_TMP/ts.state"
+		read -r tc ts pk _ <"$LAB_TMP/ts.state"
 		if [ "$ks" = "$es" ] && [ "$tc" = "$ec" ] && [ "$ts" = "$es" ] &&
 			{ [ -z "$epk" ] || [ "$pk" = "$epk" ]; }; then
 			pass "$label: server kernel $ks; tcpsentry client $tc server $ts${epk:+ picked_up $pk}"

@@ -29,7 +29,7 @@ listen_bg "$SNS" "$S6" 80 200 || finish
 
 # innocent LABEL ADDR SERVER: not banned, and connects
 innocent() {
-	local label=$1 a=$2 s=$3 ok=0 i
+	local label=$1 a=$2 s=$3 ok=0
 	sleep 0.3
 	if banned "$a"; then
 		fail "$label: $a is banned"
@@ -37,7 +37,7 @@ innocent() {
 	else
 		pass "$label: $a is not banned"
 	fi
-	for i in 1 2 3; do connects "$CNS" "$a" "$s" 80 && ok=$((ok + 1)); done
+	for _ in 1 2 3; do connects "$CNS" "$a" "$s" 80 && ok=$((ok + 1)); done
 	[ "$ok" = 3 ] && pass "$label: $a still connects to $s:80 (3 of 3)" ||
 		fail "$label: $a connects to $s:80 $ok of 3 times"
 	# lift a ban, so that the next step is judged on its own

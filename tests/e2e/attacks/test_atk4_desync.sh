@@ -70,7 +70,7 @@ drv_stop srv
 exact_rst "control: exact RST, good checksum" 40003
 sleep 0.3
 ks=$(ss_state "$SNS" "$SEP" "$CEP")
-read -r tc ts _ < <(ts_state "$SNS" "$CEP" "$SEP")
+read -r _ ts _ < <(ts_state "$SNS" "$CEP" "$SEP")
 [ "$ks" = CLOSED ] && [ "$ts" = CLOSED ] &&
 	pass "control: exact RST, good checksum: the server's kernel and tcpsentry closed the connection" ||
 	fail "control: exact RST, good checksum: server kernel $ks, tcpsentry server $ts (want CLOSED, CLOSED)"
