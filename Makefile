@@ -39,7 +39,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 FUZZ_SRCS := user/policy_file.c user/policy_keys.c user/args.c user/format.c
-ATTACK_TOOLS := $(BUILD)/segspray $(BUILD)/fuzz_datapath  # issue 11's attack tests
+# the tools of issue 11's attack tests (tests/e2e/attacks/)
+ATTACK_TOOLS := $(BUILD)/segspray $(BUILD)/fuzz_datapath
 
 all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood \
      $(TEST_BPF_OBJS)
