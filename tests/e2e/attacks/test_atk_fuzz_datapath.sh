@@ -36,7 +36,7 @@ elif grep -q 'disagreements 0, stalls 0,' <<<"$summary"; then
 	pass "fuzz_datapath: $summary"
 else
 	fail "fuzz_datapath: $summary"
-	grep -E '^(disagreement|stall) after' "$LAB_TMP/fuzz.out" | head -n 10 | detail
+	grep -m 10 -E "^(disagreement|stall) after" "$LAB_TMP/fuzz.out" | detail
 	ls "$REPRO"/repro-*.txt 2>/dev/null | detail
 fi
 finish
