@@ -257,6 +257,10 @@ static int conn_open(int i, int family)
 		return -1;
 	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* an injected URG pulls a byte out of the stream: keep it in, so
+	 * that the byte counts only tell lost data */
+	setsockopt(c->cfd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	setsockopt(c->sfd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 	set_nonblock(c->cfd);
 	set_nonblock(c->sfd);
 	endpoint(c->cstr, sizeof(c->cstr), family, c->ca, c->cport);
