@@ -1,7 +1,15 @@
 # tcpsentry: `make` builds, `make test` runs every test layer, `make bench`
-# measures, `make demo` runs the lab. Quiet unless V=1.
+# measures, `make demo` runs the lab, `make install` installs the binary and
+# its man page (PREFIX, DESTDIR). Quiet unless V=1.
+#
+# One object per source under build/, in three flavours: build/obj (plain),
+# build/asan (ASan/UBSan: unit-asan, bpftest, the binary e2e drives) and
+# build/fuzz (clang, libFuzzer). user/lib/ becomes a static library that the
+# binary, the unit tests, bpftest and the bench link; header dependencies
+# come from the compiler (-MMD).
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo clean \
+.SECONDARY:
+.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo install clean \
 	test-attacks fuzz-datapath
 
 ifeq ($(V),1)
@@ -15,52 +23,55 @@ endif
 CLANG   ?= clang
 BPFTOOL ?= bpftool
 CC      ?= gcc
-BUILD   := build
+BUILD   ?= build
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -dumpmachine)
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
 
 CFLAGS_COMMON := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-		 -Iinclude -Iuser -I$(BUILD)
+		 -Iinclude -Iuser/lib -Itools -I$(BUILD) -MMD -MP
 CFLAGS  ?=
 LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 20
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
-BPF_HDRS  := $(wildcard bpf/*.h include/tcpsentry/*.h)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))
-TEST_BPF_OBJS := $(patsubst tests/e2e/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/e2e/*.bpf.c))
-USER_SRCS := $(wildcard user/*.c)
-USER_HDRS := $(wildcard user/*.h include/tcpsentry/*.h)
-LIB_SRCS  := $(filter-out user/main.c,$(USER_SRCS))
+# sources
+LIB_SRCS  := $(wildcard user/lib/*.c)
+CMD_SRCS  := $(wildcard user/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
+BENCH_SRCS := tools/bench.c tools/bench_scrape.c
+# what the policy-file fuzz target links: the parser and what it calls
+FUZZ_SRCS := tests/fuzz/fuzz_policy_file.c user/lib/policy_file.c user/lib/policy_keys.c \
+	     user/lib/args.c user/lib/format.c
+BPF_SRCS  := $(wildcard bpf/*.bpf.c tools/*.bpf.c tests/e2e/*.bpf.c)
+
+# objects, by flavour
+obj   = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+aobj  = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
+fobj  = $(patsubst %.c,$(BUILD)/fuzz/%.o,$(1))
+LIB      := $(BUILD)/libtcpsentry.a
+LIB_ASAN := $(BUILD)/libtcpsentry-asan.a
+BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
-FUZZ_SRCS := user/policy_file.c user/policy_keys.c user/args.c user/format.c
+TOOLS    := $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood
 # the tools of issue 11's attack tests (tests/e2e/attacks/)
 ATTACK_TOOLS := $(BUILD)/segspray $(BUILD)/fuzz_datapath
 
-all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood \
-     $(TEST_BPF_OBJS)
+all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(TOOLS) $(BPF_OBJS)
 
-$(BUILD) $(BUILD)/unit $(BUILD)/unit-asan $(BUILD)/fuzz:
-	$(Q)mkdir -p $@
-
-# One rule for BPF objects ...
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+# One rule for BPF objects, wherever their source lives (the datapath in
+# bpf/, lab tools' programs in tools/, test fixtures in tests/e2e/) ...
+vpath %.bpf.c bpf tools tests/e2e
+$(BUILD)/%.bpf.o: %.bpf.c
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-# (test fixtures: stand-ins for other tools' programs)
-$(BUILD)/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-# (lab tools' programs)
-$(BUILD)/%.bpf.o: tools/%.bpf.c | $(BUILD)
-	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # ... one for their skeletons.
@@ -68,59 +79,87 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-tcpsentry: $(USER_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h
+# C objects: the flags of the flavour; the generated skeletons a source
+# includes are prerequisites (the first build has no .d files yet).
+$(BUILD)/obj/%.o: %.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(USER_SRCS) -o $@ $(LDLIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/tcpsentry-asan: $(USER_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h
+$(BUILD)/asan/%.o: %.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(USER_SRCS) -o $@ $(LDLIBS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) -c $< -o $@
+
+$(BUILD)/fuzz/%.o: %.c
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS_COMMON) $(FUZZ_SAN) -c $< -o $@
+
+$(call obj,user/lib/loader.c) $(call aobj,user/lib/loader.c): $(BUILD)/tcpsentry.skel.h
+$(call obj,tools/synflood.c): $(BUILD)/synflood.skel.h
+
+$(LIB): $(call obj,$(LIB_SRCS))
+$(LIB_ASAN): $(call aobj,$(LIB_SRCS))
+$(LIB) $(LIB_ASAN):
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# the binary, and its ASan/UBSan twin for the e2e suite
+tcpsentry: $(call obj,$(CMD_SRCS)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tcpsentry-asan: $(call aobj,$(CMD_SRCS)) $(LIB_ASAN)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(SAN) $^ -o $@ $(LDLIBS)
 
 # Unit tests (cmocka, no root), plain and under ASan/UBSan.
-$(BUILD)/unit/%: tests/unit/%.c $(LIB_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h | $(BUILD)/unit
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $< $(LIB_SRCS) -o $@ $(LDLIBS) -lcmocka
+$(BUILD)/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $^ -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/unit-asan/%: tests/unit/%.c $(LIB_SRCS) $(USER_HDRS) $(BUILD)/tcpsentry.skel.h | $(BUILD)/unit-asan
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $< $(LIB_SRCS) -o $@ $(LDLIBS) -lcmocka
+$(BUILD)/unit-asan/%: $(BUILD)/asan/tests/unit/%.o $(LIB_ASAN)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN) $^ -o $@ $(LDLIBS) -lcmocka
 
 # libFuzzer target (clang): the policy file parser and what it calls.
-$(BUILD)/fuzz/fuzz_policy_file: tests/fuzz/fuzz_policy_file.c $(FUZZ_SRCS) $(USER_HDRS) | $(BUILD)/fuzz
-	$(call msg,CC,$@)
-	$(Q)$(CLANG) $(CFLAGS_COMMON) $(FUZZ_SAN) $< $(FUZZ_SRCS) -o $@
+$(BUILD)/fuzz/fuzz_policy_file: $(call fobj,$(FUZZ_SRCS))
+	$(call msg,LD,$@)
+	$(Q)$(CLANG) $(FUZZ_SAN) $^ -o $@
 
-# BPF_PROG_TEST_RUN tests and the benchmark harness.
-$(BUILD)/bpftest: tests/bpf/*.c tests/bpf/*.h user/format.c user/gc.c user/policy_store.c $(BPF_OBJS) $(USER_HDRS) | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $(SAN) $(filter %.c,$^) -o $@ $(LDLIBS)
+# BPF_PROG_TEST_RUN tests (under ASan/UBSan) and the benchmark harness;
+# both load the BPF objects from build/ at run time.
+$(BUILD)/bpftest: $(call aobj,$(BPFTEST_SRCS)) $(LIB_ASAN) | $(BPF_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(SAN) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench: tools/bench.c tools/bench_scrape.c tools/bench_scrape.h $(LIB_SRCS) $(BPF_OBJS) $(USER_HDRS) \
-		$(BUILD)/tcpsentry.skel.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) -Itools tools/bench.c tools/bench_scrape.c $(LIB_SRCS) -o $@ $(LDLIBS)
+$(BUILD)/bench: $(call obj,$(BENCH_SRCS)) $(LIB) | $(BPF_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tcpdrive: tools/tcpdrive.c | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@
+$(BUILD)/tcpdrive: $(call obj,tools/tcpdrive.c) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@
 
-$(BUILD)/rstinject: tools/rstinject.c | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@
+$(BUILD)/rstinject: $(call obj,tools/rstinject.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@
 
-$(BUILD)/synflood: tools/synflood.c $(BUILD)/synflood.skel.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) $< -o $@ $(LDLIBS)
+$(BUILD)/synflood: $(call obj,tools/synflood.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@ $(LDLIBS)
 
-# The attack tools of issue 11 (tests/e2e/attacks/): crafted segments over
-# AF_PACKET, and the differential fuzzer of the tracker.
-$(BUILD)/segspray: tools/segspray.c tools/craft.c tools/craft.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) -Itools tools/segspray.c tools/craft.c -o $@
+# crafted segments over AF_PACKET, and the differential fuzzer of the tracker
+$(BUILD)/segspray: $(call obj,tools/segspray.c tools/craft.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@
 
-$(BUILD)/fuzz_datapath: tools/fuzz_datapath.c tools/craft.c tools/craft.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS_COMMON) -Itools tools/fuzz_datapath.c tools/craft.c -o $@ -ljson-c
+$(BUILD)/fuzz_datapath: $(call obj,tools/fuzz_datapath.c tools/craft.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@ -ljson-c
 
 deps:
 	$(Q)tools/deps.sh
@@ -174,11 +213,20 @@ bench: deps all
 
 # SYN flood: kernel cookies vs nftables synproxy vs tcpsentry's XDP cookies,
 # in a namespace lab; writes BENCHMARKS.md. Not part of `make test`.
-bench-synflood: deps all $(BUILD)/xdp_drop.bpf.o
+bench-synflood: deps all
 	$(Q)tools/bench_synflood.sh
 
 demo: deps all
 	$(Q)tools/demo.sh
 
+install: tcpsentry docs/tcpsentry.8
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/tcpsentry)
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	$(Q)install -m 0755 tcpsentry $(DESTDIR)$(SBINDIR)/tcpsentry
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/tcpsentry.8)
+	$(Q)install -m 0644 docs/tcpsentry.8 $(DESTDIR)$(MANDIR)/man8/tcpsentry.8
+
 clean:
 	$(Q)rm -rf $(BUILD) tcpsentry
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

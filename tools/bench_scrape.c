@@ -20,7 +20,8 @@
 #include <bpf/libbpf.h>
 #include <tcpsentry/abi.h>
 #include "gc.h"
-#include "metrics.h"
+#include "mapwalk.h"
+#include "prom.h"
 #include "bench_scrape.h"
 
 #define SCRAPE_FLOWS 1000000u
@@ -69,7 +70,7 @@ static void make_key(struct ts_flow_key *k, __u32 i)
 }
 
 /* one scrape as `run` serves it; returns its length, or -1 */
-static long scrape(const struct ts_msrc *m, const struct ts_tally *t)
+static long scrape(const struct ts_att *a, const struct ts_tally *t)
 {
 	struct ts_msnap_if snap;
 	struct ts_msnap s = { .version = "bench", .n = 1, .ifs = &snap };
@@ -77,7 +78,7 @@ static long scrape(const struct ts_msrc *m, const struct ts_tally *t)
 	size_t len = 0;
 	FILE *out;
 
-	if (ts_msnap_read(m, t, &snap))
+	if (ts_msnap_read(a, t, &snap))
 		return -1;
 	out = open_memstream(&buf, &len);
 	if (!out)
@@ -88,7 +89,7 @@ static long scrape(const struct ts_msrc *m, const struct ts_tally *t)
 	return (long)len;
 }
 
-static int time_scrapes(const struct ts_msrc *m, const struct ts_tally *t, double *med,
+static int time_scrapes(const struct ts_att *a, const struct ts_tally *t, double *med,
 			double *worst)
 {
 	double ms[SCRAPES];
@@ -97,7 +98,7 @@ static int time_scrapes(const struct ts_msrc *m, const struct ts_tally *t, doubl
 	for (i = 0; i < SCRAPES; i++) {
 		__u64 t0 = ts_now_ns();
 
-		if (scrape(m, t) < 0)
+		if (scrape(a, t) < 0)
 			return -1;
 		ms[i] = ms_since(t0);
 	}
@@ -112,7 +113,7 @@ int bench_scrape(const char *dir, int json)
 	struct ts_flow_key *keys = NULL;
 	struct ts_flow *vals = NULL;
 	struct bpf_object *o = NULL;
-	struct ts_msrc m;
+	struct ts_att a;
 	struct ts_tally t;
 	char path[4096];
 	double empty_med, empty_worst, med, worst, fill_ms, sweep_ms, walk_ms;
@@ -127,21 +128,21 @@ int bench_scrape(const char *dir, int json)
 		fprintf(stderr, "bench: scrape: cannot load %s: %s\n", path, strerror(errno));
 		goto out;
 	}
-	memset(&m, 0, sizeof(m));
-	snprintf(m.att.ifname, sizeof(m.att.ifname), "bench");
-	m.att.flows_fd = fd_of(o, "flows");
-	m.att.emb_fd = fd_of(o, "embryonic");
-	m.att.counters_fd = fd_of(o, "counters");
-	m.att.anomalies_fd = fd_of(o, "anomalies");
-	m.att.floods_fd = fd_of(o, "floods");
-	m.att.ustats_fd = fd_of(o, "ustats");
-	m.att.events_fd = m.att.config_fd = m.att.meta_fd = -1;
-	m.att.policy_fd = m.att.allow_fd = m.att.deny_fd = m.att.hosts_fd = m.att.report_fd = -1;
-	m.hist_fd = fd_of(o, "hs_hist");
-	m.att.drops_fd = fd_of(o, "drops"); /* -1 in a datapath without policy drops */
+	memset(&a, 0, sizeof(a));
+	snprintf(a.ifname, sizeof(a.ifname), "bench");
+	a.flows_fd = fd_of(o, "flows");
+	a.emb_fd = fd_of(o, "embryonic");
+	a.counters_fd = fd_of(o, "counters");
+	a.anomalies_fd = fd_of(o, "anomalies");
+	a.floods_fd = fd_of(o, "floods");
+	a.ustats_fd = fd_of(o, "ustats");
+	a.events_fd = a.config_fd = a.meta_fd = a.top_fd = -1;
+	a.policy_fd = a.allow_fd = a.deny_fd = a.hosts_fd = a.report_fd = -1;
+	a.hist_fd = fd_of(o, "hs_hist");
+	a.drops_fd = fd_of(o, "drops"); /* -1 in a datapath without policy drops */
 	cap = bpf_map__max_entries(bpf_object__find_map_by_name(o, "flows"));
-	m.att.meta.max_flows = cap;
-	m.att.meta.max_embryonic =
+	a.meta.max_flows = cap;
+	a.meta.max_embryonic =
 		bpf_map__max_entries(bpf_object__find_map_by_name(o, "embryonic"));
 	if (cap < SCRAPE_FLOWS) {
 		fprintf(stderr, "bench: scrape: flows holds %u entries, fewer than %u\n", cap,
@@ -149,8 +150,8 @@ int bench_scrape(const char *dir, int json)
 		goto out;
 	}
 
-	ts_tally(&m.att, &t);
-	if (time_scrapes(&m, &t, &empty_med, &empty_worst))
+	ts_tally(&a, &t);
+	if (time_scrapes(&a, &t, &empty_med, &empty_worst))
 		goto scrape_fail;
 
 	keys = calloc(CHUNK, sizeof(*keys));
@@ -173,7 +174,7 @@ int bench_scrape(const char *dir, int json)
 			f->ep[TS_CLIENT].state = f->ep[TS_SERVER].state = TS_ESTABLISHED;
 			f->handshake_us = 100;
 		}
-		if (bpf_map_update_batch(m.att.flows_fd, keys, vals, &n, NULL)) {
+		if (bpf_map_update_batch(a.flows_fd, keys, vals, &n, NULL)) {
 			fprintf(stderr, "bench: scrape: filling flows: %s\n", strerror(errno));
 			goto out;
 		}
@@ -182,7 +183,7 @@ int bench_scrape(const char *dir, int json)
 
 	/* the sweeper's pass: where the per-state gauges come from */
 	t0 = ts_now_ns();
-	ts_gc_sweep_tally(&m.att, &t);
+	ts_gc_sweep_tally(&a, &t);
 	sweep_ms = ms_since(t0);
 	if (t.flows != SCRAPE_FLOWS || t.states[TS_ESTABLISHED] != SCRAPE_FLOWS) {
 		fprintf(stderr, "bench: scrape: the sweeper kept %llu flows (%llu ESTABLISHED), "
@@ -190,10 +191,10 @@ int bench_scrape(const char *dir, int json)
 			(unsigned long long)t.states[TS_ESTABLISHED], SCRAPE_FLOWS);
 		goto out;
 	}
-	if (time_scrapes(&m, &t, &med, &worst))
+	if (time_scrapes(&a, &t, &med, &worst))
 		goto scrape_fail;
 	t0 = ts_now_ns();
-	walked = ts_map_count(m.att.flows_fd);
+	walked = ts_map_count(a.flows_fd);
 	walk_ms = ms_since(t0);
 
 	if (json) {

@@ -49,6 +49,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "format.h" /* ts_fmt_sockaddr: the endpoints as ss and tcpsentry print them */
 
 #define MAX_CONNS 4096
 #define LINE_MAX_LEN 256
@@ -162,25 +163,6 @@ static int make_addr(const char *addr, unsigned port, struct sockaddr_storage *s
 	return 0;
 }
 
-/* "198.18.0.2:40000" or "[2001:db8::2]:40000", like ss and tcpsentry */
-static const char *fmt_ep(const struct sockaddr_storage *ss, char *buf, size_t n)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, n, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, n, "%s:%u", a, ntohs(s4->sin_port));
-	}
-	return buf;
-}
-
 static void set_port(struct sockaddr_storage *ss, unsigned port)
 {
 	if (ss->ss_family == AF_INET6)
@@ -266,7 +248,7 @@ static void cmd_connect(long n)
 			}
 			set_port(&l, g.local_port ? g.local_port + (first + i) : 0);
 			if (bind(fd, (struct sockaddr *)&l, ll) < 0) {
-				reply_err("connect", errno, fmt_ep(&l, b1, sizeof(b1)));
+				reply_err("connect", errno, ts_fmt_sockaddr(b1, sizeof(b1), &l));
 				return;
 			}
 		}
@@ -308,8 +290,8 @@ static void cmd_connect(long n)
 		socklen_t ll = sizeof(l);
 
 		getsockname(g.conns[first].fd, (struct sockaddr *)&l, &ll);
-		reply("ok connect %ld %s %s", n, fmt_ep(&l, b1, sizeof(b1)),
-		      fmt_ep(&g.remote, b2, sizeof(b2)));
+		reply("ok connect %ld %s %s", n, ts_fmt_sockaddr(b1, sizeof(b1), &l),
+		      ts_fmt_sockaddr(b2, sizeof(b2), &g.remote));
 	}
 }
 
@@ -349,8 +331,8 @@ static void cmd_accept(long n)
 
 		getsockname(g.conns[first].fd, (struct sockaddr *)&l, &ll);
 		getpeername(g.conns[first].fd, (struct sockaddr *)&r, &rl);
-		reply("ok accept %ld %s %s", n, fmt_ep(&l, b1, sizeof(b1)),
-		      fmt_ep(&r, b2, sizeof(b2)));
+		reply("ok accept %ld %s %s", n, ts_fmt_sockaddr(b1, sizeof(b1), &l),
+		      ts_fmt_sockaddr(b2, sizeof(b2), &r));
 	}
 }
 
@@ -536,9 +518,9 @@ static void cmd_info(void)
 			continue;
 		/* no peer any more once the connection is closed (or TIME_WAIT) */
 		off += snprintf(line + off, sizeof(line) - off, " %s>%s",
-				fmt_ep(&l, b1, sizeof(b1)),
+				ts_fmt_sockaddr(b1, sizeof(b1), &l),
 				getpeername(g.conns[i].fd, (struct sockaddr *)&r, &rl) < 0
-					? "-" : fmt_ep(&r, b2, sizeof(b2)));
+					? "-" : ts_fmt_sockaddr(b2, sizeof(b2), &r));
 	}
 	reply("ok info %d%s", open_count(), line);
 }
@@ -692,10 +674,10 @@ int main(int argc, char **argv)
 		char b[64];
 
 		if (do_listen() < 0) {
-			reply_err("listen", errno, fmt_ep(&g.remote, b, sizeof(b)));
+			reply_err("listen", errno, ts_fmt_sockaddr(b, sizeof(b), &g.remote));
 			return 1;
 		}
-		reply("ready server %s", fmt_ep(&g.remote, b, sizeof(b)));
+		reply("ready server %s", ts_fmt_sockaddr(b, sizeof(b), &g.remote));
 	} else {
 		reply("ready client");
 	}

@@ -2,17 +2,42 @@
 /* `events`: follow the ring buffers of the attachments until Ctrl-C,
  * --count events or --timeout seconds. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
-#include "args.h"
+#include "clock.h"
 #include "cmds.h"
 #include "format.h"
-#include "gc.h"
 #include "log.h"
+#include "mapwalk.h"
+#include "opts.h"
 #include "pins.h"
+
+struct events_opts {
+	struct ts_read_opts read;
+	__u64 count;    /* 0: no limit */
+	__u64 timeout;  /* seconds, 0: none */
+};
+
+static const struct ts_opt events_options[] = {
+	TS_OPT_GROUP_OF(ts_read_options, struct events_opts, read),
+	TS_OPT("count", 'c', TS_OPT_U64, struct events_opts, count, .arg = "N", .min = 1,
+	       .max = ~0ull, .help = "stop after N events"),
+	TS_OPT("timeout", 't', TS_OPT_U64, struct events_opts, timeout, .arg = "SEC",
+	       .min = 1, .max = 86400 * 365, .unit = "s", .help = "stop after SEC seconds"),
+	{}
+};
+
+static const struct ts_cmd events_cmd = {
+	.name = "events",
+	.doc = "Follow the events of the attachments (state transitions, anomalies, bans)\n"
+	       "until Ctrl-C, --count events or --timeout seconds.\n",
+	.opts = events_options,
+	.defaults = &(const struct events_opts){},
+	.size = sizeof(struct events_opts),
+};
 
 static volatile sig_atomic_t stop;
 
@@ -23,7 +48,7 @@ static void on_signal(int sig)
 }
 
 struct ev_src {
-	char iface[16];
+	const char *iface;
 	int json;
 	__u64 *seen;
 };
@@ -44,43 +69,17 @@ static int on_event(void *ctx, void *data, size_t len)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct ev_src srcs[64];
-	struct ts_att atts[64];
+	struct ts_att atts[TS_ATT_MAX];
+	struct ev_src srcs[TS_ATT_MAX];
 	struct ring_buffer *rb = NULL;
-	const char *iface = NULL;
-	char names[64][16];
-	__u64 count = 0, timeout = 0, seen = 0, start;
-	int json = 0, c, n, i, rc = 0, opened = 0;
+	struct events_opts o;
+	__u64 seen = 0, start;
+	int first, n, i, rc;
 
-	while ((c = getopt_long(argc, argv, "ji:c:t:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'i': iface = optarg; break;
-		case 'c':
-			if (ts_parse_u64(optarg, 1, ~0ull, &count))
-				return ts_usage_error("events", "bad --count '%s'", optarg);
-			break;
-		case 't':
-			if (ts_parse_u64(optarg, 1, 86400 * 365, &timeout))
-				return ts_usage_error("events", "bad --timeout '%s' (seconds)", optarg);
-			break;
-		case 'h':
-			printf("usage: tcpsentry events [-j] [--iface IF] [--count N] [--timeout SEC]\n");
-			return 0;
-		default: return ts_usage_error("events", NULL);
-		}
-	}
-	if (optind < argc)
-		return ts_usage_error("events", "unexpected argument '%s'", argv[optind]);
-	n = ts_select_ifaces(iface, names, 64);
+	rc = ts_opts_parse(&events_cmd, argc, argv, &o, &first, stdout);
+	if (rc != TS_OPTS_GO)
+		return rc;
+	n = ts_att_open_all(o.read.iface, atts, TS_ATT_MAX);
 	if (n < 0)
 		return 1;
 	if (n == 0) {
@@ -88,23 +87,12 @@ int cmd_events(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		int e = ts_att_open(&atts[i], names[i]);
+		int e;
 
-		if (e || atts[i].events_fd < 0) {
-			err("cannot open the events of %s: %s\n", names[i], strerror(e ? -e : ENOENT));
-			rc = 1;
-			goto out;
-		}
-		opened++;
-		snprintf(srcs[i].iface, sizeof(srcs[i].iface), "%s", names[i]);
-		srcs[i].json = json;
-		srcs[i].seen = &seen;
-		if (!rb)
-			rb = ring_buffer__new(atts[i].events_fd, on_event, &srcs[i], NULL);
-		else if (ring_buffer__add(rb, atts[i].events_fd, on_event, &srcs[i]))
-			rb = NULL;
-		if (!rb) {
-			err("cannot read the ring buffer of %s: %s\n", names[i], strerror(errno));
+		srcs[i] = (struct ev_src){ .iface = atts[i].ifname, .json = o.read.json, .seen = &seen };
+		e = ts_ringbuf_add(&rb, atts[i].events_fd, on_event, &srcs[i]);
+		if (e) {
+			err("cannot read the events of %s: %s\n", atts[i].ifname, strerror(-e));
 			rc = 1;
 			goto out;
 		}
@@ -113,6 +101,7 @@ int cmd_events(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	start = ts_now_ns();
+	rc = 0;
 	while (!stop) {
 		int r = ring_buffer__poll(rb, 100);
 
@@ -121,14 +110,13 @@ int cmd_events(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		if (count && seen >= count)
+		if (o.count && seen >= o.count)
 			break;
-		if (timeout && ts_now_ns() - start >= timeout * 1000000000ull)
+		if (o.timeout && ts_now_ns() - start >= o.timeout * 1000000000ull)
 			break;
 	}
 out:
 	ring_buffer__free(rb);
-	for (i = 0; i < opened; i++)
-		ts_att_close(&atts[i]);
+	ts_att_close_all(atts, n);
 	return rc;
 }

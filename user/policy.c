@@ -7,36 +7,55 @@
  * atomically (policy_store.h).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "args.h"
+#include "clock.h"
 #include "cmds.h"
 #include "format.h"
-#include "gc.h"
 #include "log.h"
+#include "opts.h"
 #include "pins.h"
 #include "policy_file.h"
 #include "policy_store.h"
 
-#define MAX_IFACES 64
+struct policy_opts {
+	struct ts_read_opts read;
+	__u64 ttl;      /* seconds; 0: none given */
+};
 
-static int usage(void)
+static const struct ts_opt policy_options[] = {
+	TS_OPT_GROUP_OF(ts_read_options, struct policy_opts, read),
+	TS_OPT("ttl", 't', TS_OPT_U64, struct policy_opts, ttl, .arg = "S", .min = 1,
+	       .max = 31536000, .unit = "seconds", .help = "deny add: the entry expires after S"),
+	{}
+};
+
+static void print_keys(FILE *out)
 {
-	printf("usage: tcpsentry policy show [-j] [--iface IF]\n"
-	       "       tcpsentry policy set KEY=VALUE [KEY=VALUE...] [--iface IF]\n"
-	       "       tcpsentry policy load FILE [--iface IF]\n"
-	       "       tcpsentry policy allow add|del CIDR [--iface IF]\n"
-	       "       tcpsentry policy deny add|del CIDR [--ttl SECONDS] [--iface IF]\n"
-	       "       tcpsentry policy bans [-j] [--iface IF]\n"
-	       "       tcpsentry policy keys\n"
-	       "Policy applies to every attached interface of the namespace unless --iface\n"
-	       "names one. A change is whole or nothing, and atomic for the datapath.\n"
-	       "keys:\n");
-	ts_policy_print_keys(stdout);
-	return 0;
+	fputs("\nkeys:\n", out);
+	ts_policy_print_keys(out);
 }
+
+static const struct ts_cmd policy_cmd = {
+	.name = "policy",
+	.args = "show|set|load|allow|deny|bans|keys ...",
+	.max_args = -1,
+	.doc = "  tcpsentry policy show [-j] [--iface IF]\n"
+	       "  tcpsentry policy set KEY=VALUE [KEY=VALUE...] [--iface IF]\n"
+	       "  tcpsentry policy load FILE [--iface IF]\n"
+	       "  tcpsentry policy allow add|del CIDR [--iface IF]\n"
+	       "  tcpsentry policy deny add|del CIDR [--ttl SECONDS] [--iface IF]\n"
+	       "  tcpsentry policy bans [-j] [--iface IF]\n"
+	       "  tcpsentry policy keys\n"
+	       "Policy applies to every attached interface of the namespace unless --iface\n"
+	       "names one. A change is whole or nothing, and atomic for the datapath.\n",
+	.opts = policy_options,
+	.defaults = &(const struct policy_opts){},
+	.size = sizeof(struct policy_opts),
+	.more = print_keys,
+};
 
 /* whole seconds left until a CLOCK_MONOTONIC expiry */
 static unsigned long long secs_left(__u64 expires, __u64 now)
@@ -130,8 +149,7 @@ static int bans(const struct ts_att *a, int json)
 
 		if (!b->val.reason || (b->val.expires_ns && b->val.expires_ns <= now))
 			continue;
-		ts_cidr_format(buf, sizeof(buf), &b->cidr);
-		*strchr(buf, '/') = 0; /* a ban is one address */
+		ts_fmt_ip(buf, sizeof(buf), b->cidr.addr, b->cidr.family); /* a ban: one address */
 		if (json) {
 			printf("{\"iface\":\"");
 			ts_json_str(stdout, a->ifname);
@@ -144,58 +162,6 @@ static int bans(const struct ts_att *a, int json)
 	}
 	free(v);
 	return 0;
-}
-
-/* the lock is held */
-static int replace_doc(const struct ts_att *a, const struct ts_policy_doc *doc, const char *file)
-{
-	int e = ts_policy_replace(a, &doc->pol, doc->allow, doc->n_allow, doc->deny, doc->n_deny);
-
-	if (!e)
-		printf("%s: policy from %s in force (%zu allow, %zu deny entries)\n", a->ifname, file,
-		       doc->n_allow, doc->n_deny);
-	return e;
-}
-
-int ts_policy_apply_doc(const char *ifname, const struct ts_policy_doc *doc, const char *file)
-{
-	struct ts_att a;
-	int e = ts_att_open(&a, ifname), lock;
-
-	if (e || a.policy_fd < 0) {
-		err("cannot open the policy pins of %s: %s\n", ifname, strerror(e ? -e : ENOENT));
-		return 1;
-	}
-	lock = ts_policy_lock(&a);
-	e = lock < 0 ? -errno : replace_doc(&a, doc, file);
-	ts_policy_unlock(lock);
-	ts_att_close(&a);
-	if (e) {
-		err("cannot put %s in force on %s: %s\n", file, ifname, strerror(-e));
-		return 1;
-	}
-	return 0;
-}
-
-int ts_policy_load_file(const char *path, const char *iface)
-{
-	struct ts_policy_doc doc;
-	char names[MAX_IFACES][16], msg[512];
-	int n, i, rc = 0;
-
-	if (ts_policy_doc_load(path, &doc, msg, sizeof(msg))) {
-		fprintf(stderr, "tcpsentry policy load: %s\n", msg);
-		fprintf(stderr, "the policy in force is unchanged\n");
-		return 2;
-	}
-	n = ts_select_ifaces(iface, names, MAX_IFACES);
-	if (n == 0)
-		err("nothing is attached in this network namespace\n");
-	for (i = 0; i < n; i++)
-		if (ts_policy_apply_doc(names[i], &doc, path))
-			rc = 1;
-	ts_policy_doc_free(&doc);
-	return n <= 0 ? 1 : rc;
 }
 
 /* the parsed command, checked whole before any attachment is touched */
@@ -230,16 +196,21 @@ static int apply_pairs(struct ts_policy *p, char **pairs, int n)
 	return 0;
 }
 
-static int run_one(const struct ts_att *a, struct req *r, int json)
+/* e: -errno; returns 1, the exit status */
+static int change_failed(const struct ts_att *a, int e)
+{
+	err("cannot change the policy of %s: %s%s\n", a->ifname, strerror(-e),
+	    e == -ENOMEM || e == -E2BIG || e == -ENOSPC ? " (list full)" : "");
+	return 1;
+}
+
+/* set, allow, deny: a change under the attachment's policy lock */
+static int edit(const struct ts_att *a, struct req *r)
 {
 	struct ts_policy p;
 	char buf[64];
 	int lock, e = 0, rc = 0;
 
-	if (!strcmp(r->sub, "show"))
-		return show(a, json);
-	if (!strcmp(r->sub, "bans"))
-		return bans(a, json);
 	lock = ts_policy_lock(a);
 	if (lock < 0) {
 		err("cannot lock the policy of %s: %s\n", a->ifname, strerror(errno));
@@ -249,8 +220,6 @@ static int run_one(const struct ts_att *a, struct req *r, int json)
 		e = ts_policy_read(a, &p);
 		if (!e && apply_pairs(&p, r->pairs, r->npairs) == 0)
 			e = ts_policy_commit(a, &p);
-	} else if (!strcmp(r->sub, "load")) {
-		e = replace_doc(a, &r->doc, r->file);
 	} else if (r->add) {
 		e = ts_list_add(a, r->list, &r->cidr, r->ttl);
 	} else {
@@ -262,17 +231,29 @@ static int run_one(const struct ts_att *a, struct req *r, int json)
 			e = 0;
 		}
 	}
-	if (e) {
-		err("cannot change the policy of %s: %s%s\n", a->ifname, strerror(-e),
-		    e == -ENOMEM || e == -E2BIG || e == -ENOSPC ? " (list full)" : "");
-		rc = 1;
-	}
 	ts_policy_unlock(lock);
-	return rc;
+	return e ? change_failed(a, e) : rc;
+}
+
+static int run_one(const struct ts_att *a, struct req *r, int json)
+{
+	int e;
+
+	if (!strcmp(r->sub, "show"))
+		return show(a, json);
+	if (!strcmp(r->sub, "bans"))
+		return bans(a, json);
+	if (strcmp(r->sub, "load"))
+		return edit(a, r);
+	e = ts_policy_put_doc(a, &r->doc);
+	if (e)
+		return change_failed(a, e);
+	ts_policy_print_put(stdout, a->ifname, r->file, &r->doc);
+	return 0;
 }
 
 /* check the command line whole; 0 or an exit status */
-static int parse_req(struct req *r, int argc, char **argv, int optind_, long ttl)
+static int parse_req(struct req *r, int argc, char **argv, int optind_, __u64 ttl)
 {
 	char err[512];
 	const char *sub = r->sub;
@@ -309,9 +290,9 @@ static int parse_req(struct req *r, int argc, char **argv, int optind_, long ttl
 			return ts_usage_error("policy", "'%s': want add or del", argv[optind_]);
 		if (ts_cidr_parse(argv[optind_ + 1], &r->cidr, err, sizeof(err)))
 			return ts_usage_error("policy", "%s", err);
-		if (ttl >= 0 && (r->list != TS_LIST_DENY || !r->add))
+		if (ttl && (r->list != TS_LIST_DENY || !r->add))
 			return ts_usage_error("policy", "--ttl goes with 'deny add' only");
-		r->ttl = ttl > 0 ? (__u32)ttl : 0;
+		r->ttl = (__u32)ttl;
 	} else {
 		return ts_usage_error("policy", "unknown policy command '%s'", sub);
 	}
@@ -320,66 +301,40 @@ static int parse_req(struct req *r, int argc, char **argv, int optind_, long ttl
 
 int cmd_policy(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *iface = NULL;
-	char names[MAX_IFACES][16];
+	struct ts_att atts[TS_ATT_MAX];
+	struct policy_opts o;
 	struct req r = {};
-	int json = 0, c, n, i, rc = 0;
-	long ttl = -1;
-	__u64 v;
+	int first, n, i, rc;
 
-	/* one pass: getopt permutes, so options may stand anywhere and the
-	 * subcommand and its arguments are left in order after optind */
-	while ((c = getopt_long(argc, argv, "ji:t:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = 1; break;
-		case 'i': iface = optarg; break;
-		case 't':
-			if (ts_parse_u64(optarg, 1, 31536000, &v))
-				return ts_usage_error("policy", "bad --ttl '%s' (1 to 31536000 seconds)",
-						      optarg);
-			ttl = (long)v;
-			break;
-		case 'h': return usage();
-		default: return ts_usage_error("policy", NULL);
-		}
-	}
-	if (optind >= argc)
+	/* getopt permutes: options may stand anywhere, and the subcommand
+	 * and its arguments are left in order from first */
+	rc = ts_opts_parse(&policy_cmd, argc, argv, &o, &first, stdout);
+	if (rc != TS_OPTS_GO)
+		return rc;
+	if (first >= argc)
 		return ts_usage_error("policy", "missing show, set, load, allow, deny, bans or keys");
-	r.sub = argv[optind++];
-	if (!strcmp(r.sub, "keys"))
-		return usage();
-	rc = parse_req(&r, argc, argv, optind, ttl);
+	r.sub = argv[first++];
+	if (!strcmp(r.sub, "keys")) {
+		ts_opts_help(stdout, &policy_cmd);
+		return 0;
+	}
+	rc = parse_req(&r, argc, argv, first, o.ttl);
 	if (rc)
 		return rc;
-
-	n = ts_select_ifaces(iface, names, MAX_IFACES);
-	if (n <= 0) {
-		if (n == 0)
-			err("nothing is attached in this network namespace\n");
-		ts_policy_doc_free(&r.doc);
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		struct ts_att att;
-		int e = ts_att_open(&att, names[i]);
-
-		if (e || att.policy_fd < 0) {
-			err("cannot open the policy pins of %s: %s\n", names[i],
-			    strerror(e ? -e : ENOENT));
+	n = ts_att_open_all(o.read.iface, atts, TS_ATT_MAX);
+	if (n == 0)
+		err("nothing is attached in this network namespace\n");
+	for (i = 0, rc = n > 0 ? 0 : 1; i < n; i++) {
+		if (atts[i].policy_fd < 0) {
+			err("cannot open the policy pins of %s: %s\n", atts[i].ifname,
+			    strerror(ENOENT));
 			rc = 1;
-			continue;
+		} else if (run_one(&atts[i], &r, o.read.json)) {
+			rc = 1;
 		}
-		if (run_one(&att, &r, json))
-			rc = 1;
-		ts_att_close(&att);
 	}
+	if (n > 0)
+		ts_att_close_all(atts, n);
 	ts_policy_doc_free(&r.doc);
 	return rc;
 }

@@ -14,10 +14,9 @@
  * counters a scrape reads are per-CPU arrays, read fresh each time.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +25,80 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "args.h"
-#include "attach.h"
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
 #include "http.h"
+#include "loader.h"
 #include "log.h"
-#include "metrics.h"
+#include "mapwalk.h"
 #include "netns.h"
+#include "opts.h"
 #include "pins.h"
 #include "policy_file.h"
+#include "policy_store.h"
+#include "prom.h"
 #include "version.h"
 
 #define MAX_IFACES 16
 /* the daemon's own lifecycle (attach, adopt, listen, reload, stop): shown
- * at the default level, on stderr (journald) */
+ * at the default level, on stderr (journald); stdout is the event log */
 #define notice(...) ts_log(TS_LOG_WARN, __VA_ARGS__)
 #define DEFAULT_LISTEN "127.0.0.1:9464"
+
+struct run_opts {
+	struct ts_attach_opts attach;
+	const char *metrics;      /* NULL: --no-metrics */
+	const char *textfile;
+	const char *policy;
+	const char *log;          /* NULL or "-": stdout */
+	int keep_attached;
+	__u64 sweep_interval;     /* seconds */
+	const char *netns;
+};
+
+static const struct ts_opt run_options[] = {
+	TS_OPT("metrics", 0, TS_OPT_STR, struct run_opts, metrics, .arg = "ADDR:PORT",
+	       .help = "serve Prometheus metrics at http://ADDR:PORT/metrics ([::1]:PORT for "
+		       "IPv6, :PORT for 127.0.0.1)"),
+	TS_OPT("no-metrics", 0, TS_OPT_UNSET, struct run_opts, metrics,
+	       .help = "no metrics endpoint"),
+	TS_OPT("textfile", 0, TS_OPT_STR, struct run_opts, textfile, .arg = "DIR",
+	       .help = "write DIR/tcpsentry.prom (atomically) after each sweep, for "
+		       "node_exporter's textfile collector"),
+	TS_OPT("policy", 0, TS_OPT_STR, struct run_opts, policy, .arg = "FILE",
+	       .help = "put this policy file in force on each IFACE (checked before anything "
+		       "is attached); SIGHUP reloads it"),
+	TS_OPT("log", 0, TS_OPT_STR, struct run_opts, log, .arg = "FILE",
+	       .help = "append the events (JSON lines) to FILE instead of stdout; SIGHUP "
+		       "reopens it"),
+	TS_OPT("keep-attached", 0, TS_OPT_FLAG, struct run_opts, keep_attached,
+	       .help = "leave the datapath attached on exit"),
+	TS_OPT("sweep-interval", 0, TS_OPT_U64, struct run_opts, sweep_interval, .arg = "SEC",
+	       .min = 1, .max = 3600, .unit = "s",
+	       .help = "how often the flow tables are swept and the gauges refreshed"),
+	TS_OPT("netns", 'n', TS_OPT_STR, struct run_opts, netns, .arg = "NAME",
+	       .help = "run in network namespace NAME (as tcpsentry -n NAME run)"),
+	TS_OPT_GROUP_OF(ts_attach_options, struct run_opts, attach),
+	{}
+};
+
+static const struct ts_cmd run_cmd = {
+	.name = "run",
+	.args = "IFACE...",
+	.min_args = 1,
+	.max_args = MAX_IFACES,
+	.doc = "Foreground daemon: attach to each IFACE (or adopt its existing attachment),\n"
+	       "log events as JSON lines, sweep the flow tables, serve Prometheus metrics.\n"
+	       "SIGINT, SIGTERM: exit; detach every IFACE unless --keep-attached.\n"
+	       "SIGHUP: reload --policy FILE, reopen --log FILE.\n"
+	       "kill -9 leaves the datapath running; a new `run` adopts it.\n"
+	       "The attach options apply only to interfaces not attached yet.\n",
+	.opts = run_options,
+	.defaults = &(const struct run_opts){ .attach = TS_ATTACH_DEFAULTS,
+					      .metrics = DEFAULT_LISTEN, .sweep_interval = 1 },
+	.size = sizeof(struct run_opts),
+};
 
 static volatile sig_atomic_t stop_sig, hup;
 
@@ -55,8 +111,8 @@ static void on_signal(int sig)
 }
 
 struct iface {
-	struct ts_msrc src;
-	int opened;            /* src is open */
+	struct ts_att att;
+	int opened;            /* att is open */
 	int attached_here;     /* 0: adopted from the pins */
 	struct ts_tally tally; /* the sweeper's last pass (under d->lock) */
 	int have_tally;
@@ -71,79 +127,41 @@ struct daemon {
 	FILE *log;
 	const char *log_path;  /* NULL: stdout */
 	const char *policy;
+	const struct ts_attach_opts *attach; /* thresholds over the policy file's */
 	const char *textfile_dir;
 	int textfile_warned;
 };
 
-static const char usage_run[] =
-	"usage: tcpsentry [-n NETNS] run IFACE... [--metrics ADDR:PORT | --no-metrics]\n"
-	"                 [--textfile DIR] [--policy FILE] [--log FILE] [--keep-attached]\n"
-	"                 [--sweep-interval SEC] [--xdp-mode native|generic|auto]\n"
-	"                 [--no-egress] [--max-flows N] [--max-embryonic N]\n"
-	"\n"
-	"Foreground daemon: attach to each IFACE (or adopt its existing attachment),\n"
-	"log events as JSON lines (stdout, or --log FILE), sweep the flow tables\n"
-	"every --sweep-interval seconds (default 1), serve Prometheus metrics at\n"
-	"http://ADDR:PORT/metrics (default " DEFAULT_LISTEN "; [::1]:PORT for IPv6),\n"
-	"and with --textfile write DIR/tcpsentry.prom (atomically) after each sweep.\n"
-	"\n"
-	"SIGINT, SIGTERM: exit; detach every IFACE unless --keep-attached.\n"
-	"SIGHUP: reload --policy FILE, reopen --log FILE.\n"
-	"kill -9 leaves the datapath running; a new `run` adopts it.\n"
-	"The attach options apply only to interfaces not attached yet.\n";
-
-/* ts_attach, ts_detach and the policy loader report on stdout, which is
- * the event log here: send their words to stderr instead */
-static int quietly(int (*fn)(const void *), const void *arg)
+/* read and check the policy file, the threshold options over its values;
+ * 0, or -1 with the file's problem in msg */
+static int load_policy(const struct daemon *d, struct ts_policy_doc *doc, char *msg, size_t n)
 {
-	int saved, rc;
+	if (ts_policy_doc_load(d->policy, doc, msg, n))
+		return -1;
+	ts_attach_thresholds(d->attach, &doc->pol);
+	return 0;
+}
 
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	if (saved >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-	rc = fn(arg);
-	fflush(stdout);
-	if (saved >= 0) {
-		dup2(saved, STDOUT_FILENO);
-		close(saved);
+/* the policy file in force on one attachment; on any error the policy in
+ * force stays */
+static int put_policy(const struct ts_att *a, const char *file, const struct ts_policy_doc *doc)
+{
+	int e = ts_policy_put_doc(a, doc);
+
+	if (e) {
+		err("cannot put %s in force on %s: %s\n", file, a->ifname, strerror(-e));
+		return -1;
 	}
-	return rc;
+	ts_policy_print_put(stderr, a->ifname, file, doc);
+	return 0;
 }
-
-struct policy_call {
-	const char *file, *ifname;
-};
-
-static int do_policy(const void *arg)
-{
-	const struct policy_call *c = arg;
-
-	return ts_policy_load_file(c->file, c->ifname);
-}
-
-/*
- * Apply a policy file to one attachment: `tcpsentry policy load`'s own
- * function (user/policy.c), which parses the file whole (any error rejects
- * it, with FILE:LINE) and swaps settings and both lists in at once under
- * the attachment's policy lock; on any error the policy in force stays.
- */
-static int apply_policy(const struct ts_att *a, const char *file)
-{
-	struct policy_call c = { .file = file, .ifname = a->ifname };
-
-	return quietly(do_policy, &c) ? -1 : 0;
-}
-
-static int do_attach(const void *o) { return ts_attach(o); }
-static int do_detach(const void *name) { return ts_detach(name); }
 
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct iface *f = ctx;
 
 	if (len >= sizeof(struct ts_event))
-		ts_print_event_json(f->d->log, f->src.att.ifname, data);
+		ts_print_event_json(f->d->log, f->att.ifname, data);
 	return 0;
 }
 
@@ -181,7 +199,7 @@ static char *render(void *ctx, size_t *len)
 
 	pthread_mutex_lock(&d->lock);
 	for (i = 0; i < d->n; i++)
-		if (ts_msnap_read(&d->ifs[i].src, d->ifs[i].have_tally ? &d->ifs[i].tally : NULL,
+		if (ts_msnap_read(&d->ifs[i].att, d->ifs[i].have_tally ? &d->ifs[i].tally : NULL,
 				  &snaps[i]))
 			bad = 1;
 	pthread_mutex_unlock(&d->lock);
@@ -235,13 +253,13 @@ static void sweep_all(struct daemon *d)
 		struct iface *f = &d->ifs[i];
 		struct ts_tally t;
 
-		if (access(f->src.att.dir, F_OK)) {
+		if (access(f->att.dir, F_OK)) {
 			if (!f->gone_warned)
 				warn("%s: its pins are gone (detached by someone else?): its "
-				     "numbers no longer change\n", f->src.att.ifname);
+				     "numbers no longer change\n", f->att.ifname);
 			f->gone_warned = 1;
 		}
-		ts_gc_sweep_tally(&f->src.att, &t);
+		ts_gc_sweep_tally(&f->att, &t);
 		pthread_mutex_lock(&d->lock);
 		f->tally = t;
 		f->have_tally = 1;
@@ -253,6 +271,8 @@ static void sweep_all(struct daemon *d)
 
 static void reload(struct daemon *d)
 {
+	struct ts_policy_doc doc;
+	char msg[512];
 	int i;
 
 	if (d->log_path && open_log(d) == 0)
@@ -261,125 +281,96 @@ static void reload(struct daemon *d)
 		notice("SIGHUP: no --policy to reload\n");
 		return;
 	}
-	for (i = 0; i < d->n; i++) {
-		if (apply_policy(&d->ifs[i].src.att, d->policy))
-			warn("SIGHUP: %s: the policy in force is unchanged\n", d->ifs[i].src.att.ifname);
+	if (load_policy(d, &doc, msg, sizeof(msg))) {
+		warn("SIGHUP: %s: the policy in force is unchanged\n", msg);
+		return;
 	}
+	for (i = 0; i < d->n; i++) {
+		if (put_policy(&d->ifs[i].att, d->policy, &doc))
+			warn("SIGHUP: %s: the policy in force is unchanged\n", d->ifs[i].att.ifname);
+	}
+	ts_policy_doc_free(&doc);
 }
 
-static int parse_mode(const char *s, int *mode)
+/* attach ifname (with the policy file, if any, in force from the first
+ * packet), or adopt the attachment its pins describe (and put the policy
+ * file in force there); 0 or -1 */
+static int attach_or_adopt(struct iface *f, const char *name, const struct ts_attach_opts *o,
+			   const char *file, const struct ts_policy_doc *doc)
 {
-	if (!strcmp(s, "native"))
-		*mode = TS_XDP_NATIVE;
-	else if (!strcmp(s, "generic"))
-		*mode = TS_XDP_GENERIC;
-	else if (!strcmp(s, "auto"))
-		*mode = TS_XDP_AUTO;
-	else
+	struct ts_attached made;
+	int e = ts_att_open(&f->att, name);
+
+	if (e == -ENOENT) {
+		if (ts_attach(name, o, file ? doc : NULL, &made))
+			return -1;
+		ts_print_attached(stderr, name, &made);
+		f->attached_here = 1;
+		e = ts_att_open(&f->att, name);
+	} else if (!e) {
+		notice("%s: adopting the running attachment (pins in %s)\n", name, f->att.dir);
+	}
+	if (e) {
+		err("cannot open the pins of %s: %s\n", name, strerror(-e));
 		return -1;
-	return 0;
+	}
+	f->opened = 1;
+	if (f->attached_here) {
+		notice("%s: attached (pins in %s)\n", name, f->att.dir);
+		if (file)
+			ts_policy_print_put(stderr, name, file, doc);
+		return 0;
+	}
+	return file ? put_policy(&f->att, file, doc) : 0;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "metrics", required_argument, NULL, 'm' },
-		{ "no-metrics", no_argument, NULL, 'M' },
-		{ "textfile", required_argument, NULL, 't' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "keep-attached", no_argument, NULL, 'k' },
-		{ "sweep-interval", required_argument, NULL, 's' },
-		{ "xdp-mode", required_argument, NULL, 'x' },
-		{ "no-egress", no_argument, NULL, 'E' },
-		{ "max-flows", required_argument, NULL, 'F' },
-		{ "max-embryonic", required_argument, NULL, 'B' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct ts_attach_opts ao = {
-		.max_flows = TS_DEFAULT_MAX_FLOWS,
-		.max_embryonic = TS_DEFAULT_MAX_EMBRYONIC,
-	};
 	static struct daemon d; /* big: off the stack */
+	struct ts_policy_doc doc = {};
 	struct sockaddr_storage listen_at;
-	const char *metrics = DEFAULT_LISTEN, *netns = NULL;
 	struct ring_buffer *rb = NULL;
 	struct ts_http *http = NULL;
 	struct sigaction sa = {};
-	__u64 interval = 1, next;
-	int keep = 0, c, i, rc = 1;
+	struct run_opts o;
+	__u64 next;
+	int first, i, j, rc;
 	struct stat st;
-	char where[80];
+	char where[80], msg[512];
 
-	memset(&d, 0, sizeof(d));
-	pthread_mutex_init(&d.lock, NULL);
-	while ((c = getopt_long(argc, argv, "n:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'm': metrics = optarg; break;
-		case 'M': metrics = NULL; break;
-		case 't': d.textfile_dir = optarg; break;
-		case 'p': d.policy = optarg; break;
-		case 'l': d.log_path = strcmp(optarg, "-") ? optarg : NULL; break;
-		case 'k': keep = 1; break;
-		case 's':
-			if (ts_parse_u64(optarg, 1, 3600, &interval))
-				return ts_usage_error("run", "bad --sweep-interval '%s' (1 to 3600 s)", optarg);
-			break;
-		case 'x':
-			if (parse_mode(optarg, &ao.xdp_mode))
-				return ts_usage_error("run", "bad --xdp-mode '%s' (native, generic or auto)", optarg);
-			break;
-		case 'E': ao.no_egress = 1; break;
-		case 'F':
-			if (ts_parse_u64(optarg, 1024, 1ull << 27, &ao.max_flows))
-				return ts_usage_error("run", "bad --max-flows '%s' (1024 to 134217728)", optarg);
-			break;
-		case 'B':
-			if (ts_parse_u64(optarg, 1024, 1ull << 27, &ao.max_embryonic))
-				return ts_usage_error("run", "bad --max-embryonic '%s' (1024 to 134217728)", optarg);
-			break;
-		case 'n': netns = optarg; break;
-		case 'h': fputs(usage_run, stdout); return 0;
-		default: return ts_usage_error("run", NULL);
-		}
-	}
-	if (optind >= argc)
-		return ts_usage_error("run", "missing IFACE");
-	if (argc - optind > MAX_IFACES)
-		return ts_usage_error("run", "at most %d interfaces", MAX_IFACES);
-	for (i = optind; i < argc; i++) {
-		int j;
-
+	rc = ts_opts_parse(&run_cmd, argc, argv, &o, &first, stdout);
+	if (rc != TS_OPTS_GO)
+		return rc;
+	for (i = first; i < argc; i++) {
 		if (!ts_valid_ifname(argv[i]))
 			return ts_usage_error("run", "bad interface name '%s'", argv[i]);
-		for (j = optind; j < i; j++)
+		for (j = first; j < i; j++)
 			if (!strcmp(argv[i], argv[j]))
 				return ts_usage_error("run", "interface '%s' given twice", argv[i]);
 	}
-	if (metrics && ts_parse_listen(metrics, &listen_at))
+	if (o.metrics && ts_parse_listen(o.metrics, &listen_at))
 		return ts_usage_error("run", "bad --metrics '%s' (ADDR:PORT, [V6ADDR]:PORT or :PORT)",
-				      metrics);
-	if (d.textfile_dir && (stat(d.textfile_dir, &st) || !S_ISDIR(st.st_mode))) {
-		err("--textfile %s: not a directory\n", d.textfile_dir);
+				      o.metrics);
+	if (o.textfile && (stat(o.textfile, &st) || !S_ISDIR(st.st_mode))) {
+		err("--textfile %s: not a directory\n", o.textfile);
 		return 1;
 	}
-	if (d.policy) {
-		/* a bad file is refused before anything is attached */
-		struct ts_policy_doc doc;
-		char msg[512];
-
-		if (ts_policy_doc_load(d.policy, &doc, msg, sizeof(msg))) {
-			fprintf(stderr, "tcpsentry run: %s\n", msg);
-			return 2;
-		}
-		ts_policy_doc_free(&doc);
+	memset(&d, 0, sizeof(d));
+	d.log_path = o.log && strcmp(o.log, "-") ? o.log : NULL;
+	d.policy = o.policy;
+	d.attach = &o.attach;
+	d.textfile_dir = o.textfile;
+	/* a bad file is refused before anything is attached */
+	if (d.policy && load_policy(&d, &doc, msg, sizeof(msg))) {
+		fprintf(stderr, "tcpsentry run: %s\n", msg);
+		return 2;
 	}
-	if (netns && ts_netns_enter(netns))
-		return 1;
+	rc = 1;
+	pthread_mutex_init(&d.lock, NULL);
+	if (o.netns && ts_netns_enter(o.netns))
+		goto out;
 	if (open_log(&d))
-		return 1;
+		goto out;
 
 	/* signals first: a SIGTERM during attach still detaches cleanly */
 	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns at once */
@@ -388,48 +379,22 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	for (i = 0; optind + i < argc; i++) {
+	for (i = 0; first + i < argc; i++) {
 		struct iface *f = &d.ifs[i];
-		const char *name = argv[optind + i];
 		int e;
 
 		f->d = &d;
 		d.n = i + 1;
-		e = ts_msrc_open(&f->src, name);
-		if (e == -ENOENT) {
-			ao.ifname = name;
-			if (quietly(do_attach, &ao))
-				goto out;
-			f->attached_here = 1;
-			e = ts_msrc_open(&f->src, name);
-		} else if (!e) {
-			notice("%s: adopting the running attachment (pins in %s)\n", name,
-			     f->src.att.dir);
-		}
+		if (attach_or_adopt(f, argv[first + i], &o.attach, d.policy, &doc))
+			goto out;
+		e = ts_ringbuf_add(&rb, f->att.events_fd, on_event, f);
 		if (e) {
-			err("cannot open the pins of %s: %s\n", name, strerror(-e));
-			goto out;
-		}
-		f->opened = 1;
-		if (f->attached_here)
-			notice("%s: attached (pins in %s)\n", name, f->src.att.dir);
-		if (d.policy && apply_policy(&f->src.att, d.policy))
-			goto out;
-		if (f->src.att.events_fd < 0) {
-			err("%s: no events ring buffer in its pins\n", name);
-			goto out;
-		}
-		if (!rb)
-			rb = ring_buffer__new(f->src.att.events_fd, on_event, f, NULL);
-		else if (ring_buffer__add(rb, f->src.att.events_fd, on_event, f))
-			rb = NULL;
-		if (!rb) {
-			err("cannot read the ring buffer of %s: %s\n", name, strerror(errno));
+			err("cannot read the events of %s: %s\n", f->att.ifname, strerror(-e));
 			goto out;
 		}
 	}
 	sweep_all(&d); /* gauges before the first scrape */
-	if (metrics) {
+	if (o.metrics) {
 		http = ts_http_start(&listen_at, render, &d);
 		if (!http)
 			goto out;
@@ -437,9 +402,9 @@ int cmd_run(int argc, char **argv)
 		notice("serving metrics at http://%s/metrics\n", where);
 	}
 	notice("tcpsentry %s running on %d interface%s (ns%llu)\n", TS_VERSION, d.n,
-	     d.n == 1 ? "" : "s", (unsigned long long)ts_netns_id());
+	       d.n == 1 ? "" : "s", (unsigned long long)ts_netns_id());
 
-	next = ts_now_ns() + interval * 1000000000ull;
+	next = ts_now_ns() + o.sweep_interval * 1000000000ull;
 	while (!stop_sig) {
 		int r = ring_buffer__poll(rb, 200);
 
@@ -459,8 +424,8 @@ int cmd_run(int argc, char **argv)
 			 * entries, see `make bench`): then rest 4x that long, so
 			 * the sweeper stays under a fifth of a CPU */
 			took = ts_now_ns() - t0;
-			next = ts_now_ns() + (interval * 1000000000ull > 4 * took ?
-					      interval * 1000000000ull : 4 * took);
+			next = ts_now_ns() + (o.sweep_interval * 1000000000ull > 4 * took ?
+					      o.sweep_interval * 1000000000ull : 4 * took);
 		}
 	}
 	notice("%s: stopping\n", strsignal(stop_sig));
@@ -472,19 +437,22 @@ out:
 	ring_buffer__free(rb);
 	for (i = 0; i < d.n; i++) {
 		struct iface *f = &d.ifs[i];
-		const char *name = argv[optind + i];
+		const char *name = argv[first + i];
 
 		if (f->opened)
-			ts_msrc_close(&f->src);
+			ts_att_close(&f->att);
 		/* on a failed start, undo only what this run attached */
-		if ((f->attached_here || (!rc && f->opened)) && !keep) {
-			if (quietly(do_detach, name))
+		if ((f->attached_here || (!rc && f->opened)) && !o.keep_attached) {
+			if (ts_detach(name))
 				rc = 1;
+			else
+				notice("detached from %s\n", name);
 		}
 	}
 	if (d.log && d.log != stdout)
 		fclose(d.log);
 	fflush(stdout);
+	ts_policy_doc_free(&doc);
 	pthread_mutex_destroy(&d.lock);
 	return rc;
 }

@@ -11,11 +11,10 @@
  * numbers (`top` is not the sweeper and removes nothing). Rates are the
  * difference of two readings.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +24,44 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <tcpsentry/sketch.h>
-#include "args.h"
-#include "attach.h"
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
 #include "log.h"
-#include "metrics.h"
 #include "netns.h"
+#include "opts.h"
 #include "pins.h"
+#include "readout.h"
 
 #define MAX_IFACES 16
 #define TOP_PORTS 4
 #define TOP_SOURCES 5
+
+struct top_opts {
+	const char *iface;
+	__u64 count;    /* frames; 0: until q */
+	const char *netns;
+};
+
+static const struct ts_opt top_options[] = {
+	TS_OPT("iface", 'i', TS_OPT_STR, struct top_opts, iface, .arg = "IF",
+	       .help = "only this interface"),
+	TS_OPT("count", 'c', TS_OPT_U64, struct top_opts, count, .arg = "N", .min = 1,
+	       .max = 1000000, .help = "quit after N frames"),
+	TS_OPT("netns", 'n', TS_OPT_STR, struct top_opts, netns, .arg = "NAME",
+	       .help = "in network namespace NAME (as tcpsentry -n NAME top)"),
+	{}
+};
+
+static const struct ts_cmd top_cmd = {
+	.name = "top",
+	.doc = "Live view, redrawn every second: connections per state, new connections/s,\n"
+	       "SYN/s per busiest port, SYN floods, anomalies and drops per kind, top SYN\n"
+	       "sources. q quits; --count N quits after N frames.\n",
+	.opts = top_options,
+	.defaults = &(const struct top_opts){},
+	.size = sizeof(struct top_opts),
+};
 
 static volatile sig_atomic_t top_stop;
 
@@ -140,7 +164,45 @@ static void add_port(struct port_rate *arr, int *n, const struct port_rate *p)
 		(*n)++;
 }
 
-static int read_view(struct ts_msrc *srcs, int n, struct view *v)
+/* SYN rate per destination-port slot: the flood detector's last evaluated
+ * 500 ms window, if it is recent (a slot no SYN has touched for a second
+ * holds an old rate) */
+static void read_ports(const struct ts_att *a, struct view *v, __u64 epoch)
+{
+	struct ts_flood floods[TS_SYN_SLOTS];
+	__u32 slot;
+
+	if (ts_read_floods(a, floods))
+		return;
+	for (slot = 0; slot < TS_SYN_SLOTS; slot++) {
+		const struct ts_flood *f = &floods[slot];
+		struct port_rate p = {};
+
+		if (!f->epoch || (f->epoch + 1 < epoch && !f->active))
+			continue;
+		memcpy(p.iface, a->ifname, sizeof(p.iface));
+		p.iface[sizeof(p.iface) - 1] = '\0';
+		p.port = slot == TS_SYN_HOST ? 0 : f->port;
+		p.rate = f->epoch + 1 < epoch ? 0 : f->rate;
+		p.complete_pct = f->complete_pct;
+		p.sources = f->sources;
+		p.active = (__u32)f->active;
+		p.start_ns = f->start_ns;
+		if (slot == TS_SYN_HOST) {
+			v->host_rate += p.rate;
+			v->host_flood |= !!f->active;
+			if (f->active)
+				add_port(v->floods, &v->nfloods, &p);
+			continue;
+		}
+		if (p.rate)
+			add_port(v->ports, &v->nports, &p);
+		if (f->active)
+			add_port(v->floods, &v->nfloods, &p);
+	}
+}
+
+static int read_view(const struct ts_att *atts, int n, struct view *v)
 {
 	__u64 now = ts_now_ns(), e = ts_epoch(now);
 	int i, k;
@@ -148,72 +210,35 @@ static int read_view(struct ts_msrc *srcs, int n, struct view *v)
 	memset(v, 0, sizeof(*v));
 	v->at_ns = now;
 	for (i = 0; i < n; i++) {
-		const struct ts_att *a = &srcs[i].att;
-		struct ts_msnap_if m;
+		const struct ts_att *a = &atts[i];
+		struct ts_readout r;
 		struct ts_tally t;
-		__u32 slot;
 
 		ts_tally(a, &t);
-		if (ts_msnap_read(&srcs[i], &t, &m))
+		if (ts_read_counts(a, &r))
 			return -1;
 		for (k = 0; k < TS_STATE_MAX; k++)
 			v->states[k] += t.states[k];
 		v->flows += t.flows;
 		v->emb += t.embryonic;
-		v->cap_flows += m.cap_flows;
-		v->cap_emb += m.cap_embryonic;
-		v->opened += m.opened;
-		v->pkts_in += m.pkts_in;
-		v->pkts_out += m.pkts_out;
-		v->events_lost += m.events_lost;
+		v->cap_flows += a->meta.max_flows;
+		v->cap_emb += a->meta.max_embryonic;
+		v->opened += r.c[TS_C_PROMOTE] + r.c[TS_C_PICKUP];
+		v->syn += r.c[TS_C_SYN];
+		v->pkts_in += r.c[TS_C_PKTS_IN];
+		v->pkts_out += r.c[TS_C_PKTS_OUT];
+		v->events_lost += r.c[TS_C_EVENTS_LOST];
 		for (k = 0; k < TS_A_MAX; k++)
-			v->anomalies[k] += m.anomalies[k];
-		if (m.have_drops) {
+			v->anomalies[k] += r.anomalies[k];
+		if (r.have_drops) {
 			v->have_drops = 1;
 			for (k = 0; k < TS_D_MAX; k++) {
-				v->dropped[k] += m.drops.dropped[k];
-				v->would_drop[k] += m.drops.would_drop[k];
+				v->dropped[k] += r.drops.dropped[k];
+				v->would_drop[k] += r.drops.would_drop[k];
 			}
-		}
-		{
-			__u64 c[TS_C_MAX];
-
-			if (!ts_percpu_sum(a->counters_fd, sizeof(struct ts_counters),
-					   offsetof(struct ts_counters, c), TS_C_MAX, c))
-				v->syn += c[TS_C_SYN];
 		}
 		read_sources(a->top_fd, v);
-		/* SYN rate per destination-port slot: the flood detector's last
-		 * evaluated 500 ms window, if it is recent (a slot no SYN has
-		 * touched for a second holds an old rate) */
-		for (slot = 0; a->floods_fd >= 0 && slot < TS_SYN_SLOTS; slot++) {
-			struct port_rate p = {};
-			struct ts_flood f;
-
-			if (bpf_map_lookup_elem(a->floods_fd, &slot, &f) || !f.epoch)
-				continue;
-			if (f.epoch + 1 < e && !f.active)
-				continue;
-			memcpy(p.iface, a->ifname, sizeof(p.iface));
-			p.iface[sizeof(p.iface) - 1] = '\0';
-			p.port = slot == TS_SYN_HOST ? 0 : f.port;
-			p.rate = f.epoch + 1 < e ? 0 : f.rate;
-			p.complete_pct = f.complete_pct;
-			p.sources = f.sources;
-			p.active = (__u32)f.active;
-			p.start_ns = f.start_ns;
-			if (slot == TS_SYN_HOST) {
-				v->host_rate += p.rate;
-				v->host_flood |= !!f.active;
-				if (f.active)
-					add_port(v->floods, &v->nfloods, &p);
-				continue;
-			}
-			if (p.rate)
-				add_port(v->ports, &v->nports, &p);
-			if (f.active)
-				add_port(v->floods, &v->nfloods, &p);
-		}
+		read_ports(a, v, e);
 	}
 	return 0;
 }
@@ -288,7 +313,7 @@ static void draw(const struct view *v, const struct view *p, const char *what)
 	/* anomalies (total, and per second) on as few lines as fit */
 	printf("anomalies:");
 	for (k = 0, shown = 0; k < TS_A_MAX; k++) {
-		if (!ts_anomaly_detected((unsigned)k) || !v->anomalies[k])
+		if (!ts_anomaly_name((unsigned)k) || !v->anomalies[k])
 			continue;
 		if (shown && shown % 3 == 0) {
 			L("%s", "");
@@ -323,15 +348,12 @@ static void draw(const struct view *v, const struct view *p, const char *what)
 	L("%s", "");
 	printf("top SYN sources:");
 	for (k = 0; k < v->ntops && k < 3; k++) {
-		char a[INET6_ADDRSTRLEN];
 		const struct top_src *t = &v->tops[k];
+		char a[64];
 		__u64 before = 0;
 		int j;
 
-		if (ts_addr_family((const __u8 *)t->addr) == 4)
-			inet_ntop(AF_INET, &t->addr[3], a, sizeof(a));
-		else
-			inet_ntop(AF_INET6, t->addr, a, sizeof(a));
+		ts_fmt_addr(a, sizeof(a), (const __u8 *)t->addr);
 		for (j = 0; p && j < p->ntops; j++)
 			if (!memcmp(p->tops[j].addr, t->addr, 16))
 				before = p->tops[j].count;
@@ -349,62 +371,29 @@ static void draw(const struct view *v, const struct view *p, const char *what)
 
 int cmd_top(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	static struct view views[2];
-	struct ts_msrc srcs[MAX_IFACES];
-	const char *iface = NULL, *netns = NULL;
-	char names[MAX_IFACES][16], what[64];
+	struct ts_att atts[MAX_IFACES];
 	struct termios saved, raw;
 	struct sigaction sa = {};
-	int tty_in, tty_out, n, i, c, rc = 0, opened = 0, cur = 0, frames = 0;
-	__u64 count = 0;
+	struct top_opts o;
+	char what[64];
+	int tty_in, tty_out, n, first, rc, cur = 0, frames = 0;
 
-	while ((c = getopt_long(argc, argv, "i:c:n:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i': iface = optarg; break;
-		case 'c':
-			if (ts_parse_u64(optarg, 1, 1000000, &count))
-				return ts_usage_error("top", "bad --count '%s'", optarg);
-			break;
-		case 'n': netns = optarg; break;
-		case 'h':
-			printf("usage: tcpsentry [-n NETNS] top [--iface IF] [--count N]\n"
-			       "live view, redrawn every second: connections per state, new\n"
-			       "connections/s, SYN/s per busiest port, SYN floods, anomalies and\n"
-			       "drops per kind. q quits; --count N quits after N frames.\n");
-			return 0;
-		default: return ts_usage_error("top", NULL);
-		}
-	}
-	if (optind < argc)
-		return ts_usage_error("top", "unexpected argument '%s'", argv[optind]);
-	if (netns && ts_netns_enter(netns))
+	rc = ts_opts_parse(&top_cmd, argc, argv, &o, &first, stdout);
+	if (rc != TS_OPTS_GO)
+		return rc;
+	if (o.netns && ts_netns_enter(o.netns))
 		return 1;
-	n = ts_select_ifaces(iface, names, MAX_IFACES);
+	n = ts_att_open_all(o.iface, atts, MAX_IFACES);
 	if (n < 0)
 		return 1;
 	if (n == 0) {
 		err("nothing is attached in this network namespace\n");
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		int e = ts_msrc_open(&srcs[i], names[i]);
-
-		if (e) {
-			err("cannot open the pins of %s: %s\n", names[i], strerror(-e));
-			rc = 1;
-			goto out_close;
-		}
-		opened++;
-	}
+	rc = 0;
 	if (n == 1)
-		snprintf(what, sizeof(what), "%s", names[0]);
+		snprintf(what, sizeof(what), "%s", atts[0].ifname);
 	else
 		snprintf(what, sizeof(what), "%d interfaces", n);
 
@@ -428,7 +417,7 @@ int cmd_top(int argc, char **argv)
 		struct view *v = &views[cur], *p = frames ? &views[cur ^ 1] : NULL;
 		__u64 deadline;
 
-		if (read_view(srcs, n, v)) {
+		if (read_view(atts, n, v)) {
 			err("cannot read the counters: %s\n", strerror(errno));
 			rc = 1;
 			break;
@@ -436,7 +425,7 @@ int cmd_top(int argc, char **argv)
 		draw(v, p, what);
 		frames++;
 		cur ^= 1;
-		if (count && (__u64)frames >= count)
+		if (o.count && (__u64)frames >= o.count)
 			break;
 		deadline = ts_now_ns() + 1000000000ull;
 		while (!top_stop && ts_now_ns() < deadline) {
@@ -458,8 +447,6 @@ int cmd_top(int argc, char **argv)
 	if (tty_out)
 		fputs("\033[?25h\n", stdout);
 	fflush(stdout);
-out_close:
-	for (i = 0; i < opened; i++)
-		ts_msrc_close(&srcs[i]);
+	ts_att_close_all(atts, n);
 	return rc;
 }

@@ -37,6 +37,18 @@ connect_n "$CNS" "$C4B" "$S4" 80 5
 dr=$(stats_field "$SNS" 's["dropped"]["deny"]')
 [ "$dr" -ge 3 ] 2>/dev/null && pass "enforce: dropped.deny $dr" || fail "enforce: dropped.deny '$dr'"
 
+# status and stats read one attachment one way (lib/readout.c): the drops
+# status shows are the ones stats counts (status once printed a drops
+# struct it never read)
+drops='print(s["dropped"]["deny"], s["would_drop"]["deny"], s["bans_written"])'
+ts_run -n "$SNS" stats -j
+sv=$("$PY" -c "import json,sys; s=json.loads(sys.stdin.readline()); $drops" <<<"$TS_OUT")
+ts_run -n "$SNS" status -j
+st=$("$PY" -c "import json,sys; s=json.loads(sys.stdin.readline()); $drops" <<<"$TS_OUT")
+[ -n "$st" ] && [ "$st" = "$sv" ] && [ "${st%% *}" -ge 3 ] &&
+	pass "status -j drops equal stats -j drops (dropped.deny, would_drop.deny, bans: $st)" ||
+	fail "status -j drops '$st', stats -j drops '$sv'"
+
 ts_run -n "$SNS" policy show -j
 "$PY" -c 'import json,sys; d=json.loads(sys.stdin.readline())["deny"]; sys.exit(0 if d == [{"cidr": sys.argv[1] + "/32"}] else 1)' \
 	"$C4" <<<"$TS_OUT" && pass "policy show -j lists the deny entry" ||

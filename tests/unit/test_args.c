@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests of the command-line number and name parsers (user/args.c). */
+/* Unit tests of the command-line number and name parsers (user/lib/args.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

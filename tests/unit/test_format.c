@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of user/format.c: state names, endpoints, Zeek conn_state
+ * Unit tests of user/lib/format.c: state names, endpoints, Zeek conn_state
  * (from real segment sequences run through the state machine), and the
  * JSON lines `conns --json` and `events --json` print.
  */
@@ -16,6 +16,7 @@
 
 #include <tcpsentry/fsm.h>
 #include "format.h"
+#include "policy_keys.h"
 #include <tcpsentry/sketch.h>
 #include <arpa/inet.h>
 
@@ -442,6 +443,112 @@ static void test_fmt_endpoint(void **state)
 	}
 }
 
+/* The one address formatter (endpoints, bans, top sources, CIDRs): the
+ * family from the v4-mapped prefix, or as the caller says. */
+static void test_fmt_addr(void **state)
+{
+	__u8 v4[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 7 };
+	__u8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	__u8 mapped_as_v6[16] = { [10] = 0xff, [11] = 0xff, 1, 2, 3, 4 };
+	char buf[64];
+
+	(void)state;
+	assert_ptr_equal(ts_fmt_addr(buf, sizeof(buf), v4), buf);
+	assert_string_equal(buf, "198.18.0.7");
+	assert_string_equal(ts_fmt_addr(buf, sizeof(buf), v6), "2001:db8::2");
+	/* a family given: an IPv6 CIDR over the v4-mapped range stays IPv6 */
+	assert_string_equal(ts_fmt_ip(buf, sizeof(buf), mapped_as_v6, 6), "::ffff:1.2.3.4");
+	assert_string_equal(ts_fmt_ip(buf, sizeof(buf), v4, 4), "198.18.0.7");
+	/* too short for the address: "?", never a partial one */
+	assert_string_equal(ts_fmt_addr(buf, 8, v6), "?");
+	{
+		struct ts_cidr c;
+		char err[128];
+
+		assert_int_equal(ts_cidr_parse("198.18.0.0/15", &c, err, sizeof(err)), 0);
+		assert_string_equal(ts_cidr_format(buf, sizeof(buf), &c), "198.18.0.0/15");
+		assert_int_equal(ts_cidr_parse("::ffff:0:0/96", &c, err, sizeof(err)), 0);
+		assert_string_equal(ts_cidr_format(buf, sizeof(buf), &c), "::ffff:0.0.0.0/96");
+		assert_int_equal(ts_cidr_parse("2001:db8::/32", &c, err, sizeof(err)), 0);
+		assert_string_equal(ts_cidr_format(buf, sizeof(buf), &c), "2001:db8::/32");
+	}
+}
+
+/* What `status` and `stats` both print of the drops: every named reason in
+ * JSON (zeros too), only the non-zero ones as text, and the ban counts. */
+static void test_print_drops(void **state)
+{
+	struct ts_drops d = {};
+	struct cap c;
+	char *t;
+	unsigned r;
+
+	(void)state;
+	d.dropped[TS_D_DENY] = 7;
+	d.would_drop[TS_D_ANOMALY + TS_A_BAD_FLAGS] = 3;
+	d.bans = 2;
+	d.allowed = 9;
+	ts_print_drops(cap_open(&c), &d, 1);
+	t = cap_close(&c);
+	assert_non_null(strstr(t, ",\"dropped\":{\"deny\":7,\"banned\":0,"));
+	assert_non_null(strstr(t, "\"would_drop\":{\"deny\":0,"));
+	assert_non_null(strstr(t, "\"bad_flags\":3"));
+	assert_non_null(strstr(t, "},\"bans_written\":2,\"ban_failed\":0,\"allowlisted\":9"));
+	for (r = 0; r < TS_D_MAX; r++) {
+		char key[64];
+
+		if (!ts_drop_reason_name(r))
+			continue;
+		snprintf(key, sizeof(key), "\"%s\":", ts_drop_reason_name(r));
+		assert_non_null(strstr(t, key));
+	}
+	free(t);
+	ts_print_drops(cap_open(&c), &d, 0);
+	t = cap_close(&c);
+	assert_string_equal(t, "  dropped_deny                     7\n"
+			       "  would_drop_bad_flags             3\n"
+			       "  bans_written                     2\n"
+			       "  ban_failed                       0\n"
+			       "  allowlisted                      9\n");
+	free(t);
+}
+
+static void test_print_floods(void **state)
+{
+	struct ts_flood f[TS_SYN_SLOTS] = {};
+	struct cap c;
+	char *t;
+
+	(void)state;
+	assert_int_equal(ts_print_floods(cap_open(&c), f, 0, 1, ""), 0);
+	t = cap_close(&c);
+	assert_string_equal(t, "[]");
+	free(t);
+	assert_int_equal(ts_print_floods(cap_open(&c), f, 0, 0, "  "), 0);
+	t = cap_close(&c);
+	assert_string_equal(t, "  syn floods:   none\n");
+	free(t);
+	/* one port slot on, one that is not, and the host-wide slot on */
+	f[3] = (struct ts_flood){ .active = 1, .port = 80, .rate = 9000, .peak_rate = 12000,
+				  .complete_pct = 4, .sources = 310, .start_ns = 1000000000ull };
+	f[5] = (struct ts_flood){ .active = 0, .port = 443, .rate = 50000 };
+	f[TS_SYN_HOST] = (struct ts_flood){ .active = 1, .port = 22, .rate = 9500,
+					    .start_ns = 2000000000ull };
+	assert_int_equal(ts_print_floods(cap_open(&c), f, 5000000000ull, 1, ""), 2);
+	t = cap_close(&c);
+	assert_string_equal(t, "[{\"scope\":\"port\",\"port\":80,\"rate\":9000,\"peak_rate\":12000,"
+			       "\"complete_pct\":4,\"sources\":310,\"start_ns\":1000000000},"
+			       "{\"scope\":\"host\",\"port\":0,\"rate\":9500,\"peak_rate\":0,"
+			       "\"complete_pct\":0,\"sources\":0,\"start_ns\":2000000000}]");
+	free(t);
+	assert_int_equal(ts_print_floods(cap_open(&c), f, 5000000000ull, 0, "  "), 2);
+	t = cap_close(&c);
+	assert_non_null(strstr(t, "  syn flood on port 80 for 4 s: 9000 SYN/s (peak 12000), 4% "
+				  "completed, ~310 sources\n"));
+	assert_null(strstr(t, "443"));
+	free(t);
+}
+
 /* ------------------------------------------------------------------ */
 
 static void test_zeek_conn_state(void **state)
@@ -774,20 +881,6 @@ static void test_anomaly_names(void **state)
 	}
 	for (; k < TS_A_MAX + 4; k++)
 		assert_null(ts_anomaly_name(k));
-	/* what this version raises */
-	assert_true(ts_anomaly_detected(TS_A_RST_NO_CONN));
-	assert_true(ts_anomaly_detected(TS_A_RST_OUT_OF_WINDOW));
-	assert_true(ts_anomaly_detected(TS_A_RST_IN_WINDOW_INEXACT));
-	assert_true(ts_anomaly_detected(TS_A_BAD_FLAGS));
-	assert_true(ts_anomaly_detected(TS_A_SYN_DATA));
-	assert_false(ts_anomaly_detected(TS_A_NONE));
-	assert_true(ts_anomaly_detected(TS_A_SYN_FLOOD));
-	assert_true(ts_anomaly_detected(TS_A_ACK_NO_CONN));
-	assert_true(ts_anomaly_detected(TS_A_ACK_FLOOD));
-	assert_true(ts_anomaly_detected(TS_A_OUT_OF_WINDOW));
-	assert_true(ts_anomaly_detected(TS_A_PORT_SCAN));
-	assert_true(ts_anomaly_detected(TS_A_HALF_OPEN_TIMEOUT));
-	assert_false(ts_anomaly_detected(TS_A_MAX));
 	assert_string_equal(ts_bad_flags_name(TS_BF_NULL), "null");
 	assert_string_equal(ts_bad_flags_name(TS_BF_SYN_FIN), "syn_fin");
 	assert_string_equal(ts_bad_flags_name(TS_BF_SYN_RST), "syn_rst");
@@ -1070,6 +1163,9 @@ int main(void)
 		cmocka_unit_test(test_state_parse),
 		cmocka_unit_test(test_counter_names),
 		cmocka_unit_test(test_fmt_endpoint),
+		cmocka_unit_test(test_fmt_addr),
+		cmocka_unit_test(test_print_drops),
+		cmocka_unit_test(test_print_floods),
 		cmocka_unit_test(test_zeek_conn_state),
 		cmocka_unit_test(test_conn_json_sf),
 		cmocka_unit_test(test_conn_json_v6_pickup),

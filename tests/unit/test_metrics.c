@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Unit tests of the metrics: the Prometheus text rendering of a snapshot
- * (user/metrics.c), the log2 bucket of a handshake time
+ * (user/lib/prom.c), the log2 bucket of a handshake time
  * (include/tcpsentry/metrics.h), the state a connection counts under in
- * the gauges (user/gc.c) and the --metrics address parser.
+ * the gauges (user/lib/gc.c) and the --metrics address parser.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +20,7 @@
 #include <tcpsentry/fsm.h>
 #include "format.h"
 #include "gc.h"
-#include "metrics.h"
+#include "prom.h"
 
 #define N(arr) (sizeof(arr) / sizeof((arr)[0]))
 

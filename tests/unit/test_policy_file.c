@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Unit tests of the policy file parser (user/policy_file.c) and of the key
- * table and CIDR parser under it (user/policy_keys.c). */
+/* Unit tests of the policy file parser (user/lib/policy_file.c) and of the key
+ * table and CIDR parser under it (user/lib/policy_keys.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "args.h"
+#include "log.h"
 #include "netns.h"
 #include "pins.h"
 
@@ -25,6 +29,17 @@ int ts_pin_dir(char *buf, size_t n, const char *ifname)
 			 ifname);
 
 	return r < 0 || (size_t)r >= n ? -ENAMETOOLONG : 0;
+}
+
+int ts_lock_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static int open_map(const char *dir, const char *name)
@@ -61,6 +76,7 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 	a->drops_fd = open_map(a->dir, "drops");
 	a->report_fd = open_map(a->dir, TS_PIN_REPORT_PROG); /* a program pin opens the same way */
 	a->top_fd = open_map(a->dir, "syn_top");
+	a->hist_fd = open_map(a->dir, "hs_hist");
 	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0) {
 		int e = errno ? -errno : -EIO;
 
@@ -76,7 +92,7 @@ void ts_att_close(struct ts_att *a)
 	int *fds[] = { &a->flows_fd, &a->emb_fd, &a->counters_fd, &a->events_fd,
 		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd,
 		       &a->floods_fd, &a->policy_fd, &a->allow_fd, &a->deny_fd, &a->hosts_fd,
-		       &a->drops_fd, &a->report_fd, &a->top_fd };
+		       &a->drops_fd, &a->report_fd, &a->top_fd, &a->hist_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -110,4 +126,50 @@ int ts_att_list(char names[][16], int max)
 	closedir(d);
 	qsort(names, (size_t)n, 16, cmp_name);
 	return n;
+}
+
+int ts_att_select(const char *iface, char names[][16], int max)
+{
+	struct ts_att a;
+	int e;
+
+	if (!iface)
+		return ts_att_list(names, max);
+	if (!ts_valid_ifname(iface)) {
+		err("bad interface name '%s'\n", iface);
+		return -1;
+	}
+	e = ts_att_open(&a, iface);
+	if (e) {
+		err("%s: %s\n", iface, e == -ENOENT ? "not attached in this network namespace" :
+		    strerror(-e));
+		return -1;
+	}
+	ts_att_close(&a);
+	snprintf(names[0], 16, "%s", iface);
+	return 1;
+}
+
+int ts_att_open_all(const char *iface, struct ts_att *atts, int max)
+{
+	char names[TS_ATT_MAX][16];
+	int n = ts_att_select(iface, names, max < TS_ATT_MAX ? max : TS_ATT_MAX), i, e;
+
+	for (i = 0; i < n; i++) {
+		e = ts_att_open(&atts[i], names[i]);
+		if (e) {
+			err("cannot open the pins of %s: %s\n", names[i], strerror(-e));
+			ts_att_close_all(atts, i);
+			return -1;
+		}
+	}
+	return n;
+}
+
+void ts_att_close_all(struct ts_att *atts, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ts_att_close(&atts[i]);
 }

@@ -1,24 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The policy of one attachment in its pinned maps: see policy_store.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "gc.h"
+#include "clock.h"
+#include "format.h"
+#include "mapwalk.h"
 #include "policy_store.h"
 
 int ts_policy_lock(const struct ts_att *a)
 {
-	int fd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0 && flock(fd, LOCK_EX)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return ts_lock_dir(a->dir);
 }
 
 void ts_policy_unlock(int fd)
@@ -72,46 +66,6 @@ static int is_host(const struct ts_cidr *c)
 	return c->plen == 128;
 }
 
-/*
- * Walk a map whose keys are ksize bytes and values struct ts_list_val:
- * cb(fd, key, value, ctx) for every entry. Keys are collected first, so cb
- * may delete. Returns 0 or the first error of cb.
- */
-typedef int (*walk_cb)(int fd, const void *k, struct ts_list_val *v, void *ctx);
-static int walk(int fd, size_t ksize, walk_cb cb, void *ctx)
-{
-	char *keys = NULL, *prev = NULL, k[32];
-	size_t n = 0, cap = 0, i;
-	int e = 0;
-
-	if (fd < 0)
-		return 0;
-	while (bpf_map_get_next_key(fd, prev, k) == 0) {
-		if (n == cap) {
-			char *nk;
-
-			cap = cap ? cap * 2 : 256;
-			nk = realloc(keys, cap * ksize);
-			if (!nk) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = nk;
-		}
-		memcpy(keys + n * ksize, k, ksize);
-		prev = keys + n++ * ksize;
-	}
-	for (i = 0; i < n && !e; i++) {
-		struct ts_list_val v;
-
-		if (bpf_map_lookup_elem(fd, keys + i * ksize, &v))
-			continue; /* gone meanwhile */
-		e = cb(fd, keys + i * ksize, &v, ctx);
-	}
-	free(keys);
-	return e;
-}
-
 /* the generation byte leads both key types */
 static __u32 key_gen(const void *k, size_t ksize)
 {
@@ -125,7 +79,7 @@ struct count_ctx {
 	size_t ksize;
 };
 
-static int count_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
+static int count_cb(int fd, const void *k, void *v, void *ctx)
 {
 	struct count_ctx *c = ctx;
 
@@ -140,7 +94,7 @@ static size_t count_gen(int fd, size_t ksize, __u32 gen)
 {
 	struct count_ctx c = { .gen = gen, .ksize = ksize };
 
-	walk(fd, ksize, count_cb, &c);
+	ts_map_each(fd, count_cb, &c);
 	return c.n;
 }
 
@@ -246,7 +200,7 @@ struct gen_ctx {
 	__u64 now;
 };
 
-static int trie_gen_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
+static int trie_gen_cb(int fd, const void *k, void *v, void *ctx)
 {
 	struct gen_ctx *g = ctx;
 
@@ -256,8 +210,9 @@ static int trie_gen_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
 	return 0;
 }
 
-static int host_gen_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
+static int host_gen_cb(int fd, const void *k, void *val, void *ctx)
 {
+	const struct ts_list_val *v = val;
 	struct gen_ctx *g = ctx;
 	struct ts_host_key nk;
 	struct ts_list_val ban;
@@ -284,9 +239,9 @@ static void drop_gen(const struct ts_att *a, __u32 gen)
 {
 	struct gen_ctx g = { .gen = gen };
 
-	walk(a->allow_fd, sizeof(struct ts_lpm_key), trie_gen_cb, &g);
-	walk(a->deny_fd, sizeof(struct ts_lpm_key), trie_gen_cb, &g);
-	walk(a->hosts_fd, sizeof(struct ts_host_key), host_gen_cb, &g);
+	ts_map_each(a->allow_fd, trie_gen_cb, &g);
+	ts_map_each(a->deny_fd, trie_gen_cb, &g);
+	ts_map_each(a->hosts_fd, host_gen_cb, &g);
 }
 
 int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
@@ -311,7 +266,7 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 		e = put(a, TS_LIST_DENY, &deny[i], g, deny[i].ttl, now);
 	bans = (struct gen_ctx){ .gen = cur.list_gen & 1, .to = g, .copy_bans = 1, .now = now };
 	if (!e)
-		e = walk(a->hosts_fd, sizeof(struct ts_host_key), host_gen_cb, &bans);
+		e = ts_map_each(a->hosts_fd, host_gen_cb, &bans);
 	np.list_gen = g;
 	if (!e)
 		e = ts_policy_commit(a, &np);
@@ -321,9 +276,30 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 		return e;
 	}
 	/* bans the datapath wrote during the swap, then the old generation */
-	walk(a->hosts_fd, sizeof(struct ts_host_key), host_gen_cb, &bans);
+	ts_map_each(a->hosts_fd, host_gen_cb, &bans);
 	drop_gen(a, cur.list_gen & 1);
 	return 0;
+}
+
+int ts_policy_put_doc(const struct ts_att *a, const struct ts_policy_doc *doc)
+{
+	int lock, e;
+
+	if (a->policy_fd < 0)
+		return -ENOENT;
+	lock = ts_policy_lock(a);
+	if (lock < 0)
+		return -errno;
+	e = ts_policy_replace(a, &doc->pol, doc->allow, doc->n_allow, doc->deny, doc->n_deny);
+	ts_policy_unlock(lock);
+	return e;
+}
+
+void ts_policy_print_put(FILE *out, const char *ifname, const char *file,
+			 const struct ts_policy_doc *doc)
+{
+	fprintf(out, "%s: policy from %s in force (%zu allow, %zu deny entries)\n", ifname, file,
+		doc->n_allow, doc->n_deny);
 }
 
 /* after a list edit: recompute the flags and bump the version (a deny
@@ -390,9 +366,9 @@ struct read_ctx {
 	size_t n, cap;
 };
 
-static int read_cb(int fd, const void *key, struct ts_list_val *val, void *ctx)
+static int read_cb(int fd, const void *key, void *v, void *ctx)
 {
-	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const struct ts_list_val *val = v;
 	struct read_ctx *r = ctx;
 	struct ts_list_entry *e;
 	const __u8 *addr;
@@ -423,7 +399,7 @@ static int read_cb(int fd, const void *key, struct ts_list_val *val, void *ctx)
 	memset(e, 0, sizeof(*e));
 	memcpy(e->cidr.addr, addr, 16);
 	e->cidr.plen = (__u8)plen;
-	e->cidr.family = plen >= 96 && !memcmp(addr, v4mapped, 12) ? 4 : 6;
+	e->cidr.family = plen >= 96 && ts_addr_family(addr) == 4 ? 4 : 6;
 	e->val = *val;
 	if (r->bit == TS_L_ALLOW) { /* the deny side's facts are not the allow entry's */
 		e->val.expires_ns = 0;
@@ -443,10 +419,10 @@ int ts_list_read(const struct ts_att *a, enum ts_list l, struct ts_list_entry **
 	r.gen = cur.list_gen & 1;
 	r.bit = list_bit(l);
 	r.ksize = sizeof(struct ts_lpm_key);
-	e = walk(trie_fd(a, l), r.ksize, read_cb, &r);
+	e = ts_map_each(trie_fd(a, l), read_cb, &r);
 	r.ksize = sizeof(struct ts_host_key);
 	if (!e)
-		e = walk(a->hosts_fd, r.ksize, read_cb, &r);
+		e = ts_map_each(a->hosts_fd, read_cb, &r);
 	if (e) {
 		free(r.v);
 		return e;
@@ -461,8 +437,9 @@ struct sweep_ctx {
 	long removed;
 };
 
-static int sweep_cb(int fd, const void *k, struct ts_list_val *v, void *ctx)
+static int sweep_cb(int fd, const void *k, void *val, void *ctx)
 {
+	struct ts_list_val *v = val;
 	struct sweep_ctx *s = ctx;
 
 	if (!v->expires_ns || v->expires_ns > s->now)
@@ -484,7 +461,7 @@ long ts_list_sweep(const struct ts_att *a)
 {
 	struct sweep_ctx s = { .now = ts_now_ns() };
 
-	walk(a->deny_fd, sizeof(struct ts_lpm_key), sweep_cb, &s);
-	walk(a->hosts_fd, sizeof(struct ts_host_key), sweep_cb, &s);
+	ts_map_each(a->deny_fd, sweep_cb, &s);
+	ts_map_each(a->hosts_fd, sweep_cb, &s);
 	return s.removed;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -134,26 +135,6 @@ const char *ts_anomaly_name(unsigned kind)
 	return kind < TS_A_MAX ? anomaly_names[kind] : NULL;
 }
 
-int ts_anomaly_detected(unsigned kind)
-{
-	switch (kind) {
-	case TS_A_RST_NO_CONN:
-	case TS_A_RST_OUT_OF_WINDOW:
-	case TS_A_RST_IN_WINDOW_INEXACT:
-	case TS_A_BAD_FLAGS:
-	case TS_A_SYN_DATA:
-	case TS_A_SYN_FLOOD:
-	case TS_A_PORT_SCAN:
-	case TS_A_HALF_OPEN_TIMEOUT:
-	case TS_A_OUT_OF_WINDOW:
-	case TS_A_ACK_NO_CONN:
-	case TS_A_ACK_FLOOD:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static const char *const bad_flags_names[TS_BF_MAX] = {
 	[TS_BF_NONE] = "none",
 	[TS_BF_NULL] = "null",
@@ -176,16 +157,42 @@ int ts_addr_family(const __u8 addr[16])
 	return memcmp(addr, v4mapped, sizeof(v4mapped)) ? 6 : 4;
 }
 
+char *ts_fmt_ip(char *buf, size_t n, const __u8 addr[16], int family)
+{
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, family == 4 ? addr + 12 : addr, buf,
+		       (socklen_t)n))
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+char *ts_fmt_addr(char *buf, size_t n, const __u8 addr[16])
+{
+	return ts_fmt_ip(buf, n, addr, ts_addr_family(addr));
+}
+
 char *ts_fmt_endpoint(char *buf, size_t n, const __u8 addr[16], __u16 port_be)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (ts_addr_family(addr) == 4) {
-		inet_ntop(AF_INET, addr + 12, a, sizeof(a));
-		snprintf(buf, n, "%s:%u", a, ntohs(port_be));
+	ts_fmt_addr(a, sizeof(a), addr);
+	snprintf(buf, n, ts_addr_family(addr) == 4 ? "%s:%u" : "[%s]:%u", a, ntohs(port_be));
+	return buf;
+}
+
+char *ts_fmt_sockaddr(char *buf, size_t n, const struct sockaddr_storage *ss)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, n, "[%s]:%u", a, ntohs(s6->sin6_port));
 	} else {
-		inet_ntop(AF_INET6, addr, a, sizeof(a));
-		snprintf(buf, n, "[%s]:%u", a, ntohs(port_be));
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, n, "%s:%u", a, ntohs(s4->sin_port));
 	}
 	return buf;
 }
@@ -429,13 +436,7 @@ static void print_anomaly_json(FILE *out, const struct ts_event *e)
 /* the address an action event bans, without a port */
 static const char *ban_source(const struct ts_event *e, char *buf, size_t n)
 {
-	const __u8 *a = e->key.addr[e->sender & 1];
-
-	if (ts_addr_family(a) == 4)
-		inet_ntop(AF_INET, a + 12, buf, (socklen_t)n);
-	else
-		inet_ntop(AF_INET6, a, buf, (socklen_t)n);
-	return buf;
+	return ts_fmt_addr(buf, n, e->key.addr[e->sender & 1]);
 }
 
 void ts_print_event_json(FILE *out, const char *iface, const struct ts_event *e)
@@ -536,4 +537,72 @@ void ts_print_event_text(FILE *out, const char *iface, const struct ts_event *e)
 	fprintf(out, "%llu.%06llu %-10s %s %s -> %s %s %s: %s -> %s\n", sec, us, iface,
 		event_type(e), c, s, e->side ? "server" : "client", e->dir ? "(egress)" : "(ingress)",
 		ts_state_name(e->from), ts_state_name(e->to));
+}
+
+void ts_print_drops(FILE *out, const struct ts_drops *d, int json)
+{
+	const __u64 *v[2] = { d->dropped, d->would_drop };
+	const char *label[2] = { "dropped", "would_drop" };
+	unsigned r;
+	int w, first;
+
+	for (w = 0; w < 2; w++) {
+		if (json)
+			fprintf(out, ",\"%s\":{", label[w]);
+		for (r = 0, first = 1; r < TS_D_MAX; r++) {
+			if (!ts_drop_reason_name(r))
+				continue;
+			if (json)
+				fprintf(out, "%s\"%s\":%llu", first ? "" : ",", ts_drop_reason_name(r),
+					(unsigned long long)v[w][r]);
+			else if (v[w][r])
+				fprintf(out, "  %s_%-*s %llu\n", label[w], 31 - (int)strlen(label[w]),
+					ts_drop_reason_name(r), (unsigned long long)v[w][r]);
+			first = 0;
+		}
+		if (json)
+			fputs("}", out);
+	}
+	if (json)
+		fprintf(out, ",\"bans_written\":%llu,\"ban_failed\":%llu,\"allowlisted\":%llu",
+			(unsigned long long)d->bans, (unsigned long long)d->ban_fail,
+			(unsigned long long)d->allowed);
+	else
+		fprintf(out, "  %-32s %llu\n  %-32s %llu\n  %-32s %llu\n", "bans_written",
+			(unsigned long long)d->bans, "ban_failed", (unsigned long long)d->ban_fail,
+			"allowlisted", (unsigned long long)d->allowed);
+}
+
+int ts_print_floods(FILE *out, const struct ts_flood *slots, __u64 now_ns, int json,
+		    const char *indent)
+{
+	__u32 k;
+	int n = 0;
+
+	if (json)
+		fputs("[", out);
+	for (k = 0; k < TS_SYN_SLOTS; k++) {
+		const struct ts_flood *f = &slots[k];
+		unsigned port = k == TS_SYN_HOST ? 0 : f->port;
+
+		if (!f->active)
+			continue;
+		if (json)
+			fprintf(out, "%s{\"scope\":\"%s\",\"port\":%u,\"rate\":%u,\"peak_rate\":%u,"
+				"\"complete_pct\":%u,\"sources\":%u,\"start_ns\":%llu}",
+				n ? "," : "", port ? "port" : "host", port, f->rate, f->peak_rate,
+				f->complete_pct, f->sources, (unsigned long long)f->start_ns);
+		else
+			fprintf(out, "%ssyn flood on %s%u for %llu s: %u SYN/s (peak %u), %u%% "
+				"completed, ~%u sources\n", indent, port ? "port " : "host-wide", port,
+				(unsigned long long)(f->start_ns && now_ns > f->start_ns ?
+						     (now_ns - f->start_ns) / 1000000000ull : 0),
+				f->rate, f->peak_rate, f->complete_pct, f->sources);
+		n++;
+	}
+	if (json)
+		fputs("]", out);
+	else if (!n)
+		fprintf(out, "%ssyn floods:   none\n", indent);
+	return n;
 }

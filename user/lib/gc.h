@@ -5,7 +5,12 @@
 #define TCPSENTRY_GC_H
 
 #include <linux/types.h>
+#include "clock.h"
 #include "pins.h"
+
+/* per-state idle timeouts (seconds, TS_TIMEOUTS_DEFAULT): when an entry
+ * nothing refreshed is over, for the sweeper and for every reader */
+extern const __u32 ts_timeouts[TS_STATE_MAX];
 
 /* What one pass saw of the entries it kept: the per-state connection
  * gauges of the metrics come from here, not from a walk per scrape. */
@@ -17,8 +22,6 @@ struct ts_tally {
 	__u64 duration_ns;
 };
 
-/* CLOCK_MONOTONIC in ns, the datapath's clock */
-__u64 ts_now_ns(void);
 /* sweep both tables; returns entries removed, counted in ustats */
 long ts_gc_sweep(struct ts_att *a);
 /* the same, and fill *t (if not NULL) with what was kept */
@@ -30,7 +33,5 @@ void ts_tally(const struct ts_att *a, struct ts_tally *t);
  * is LISTEN (SYN not answered yet) or CLOSED (after a close, the client's
  * TIME_WAIT is what is left). */
 int ts_conn_state(const struct ts_flow *f, __u64 now);
-/* entries currently in a table (walks it) */
-long ts_map_count(int fd);
 
 #endif /* TCPSENTRY_GC_H */

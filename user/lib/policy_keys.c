@@ -390,12 +390,7 @@ char *ts_cidr_format(char *buf, size_t n, const struct ts_cidr *c)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (c->family == 4) {
-		inet_ntop(AF_INET, c->addr + 12, a, sizeof(a));
-		snprintf(buf, n, "%s/%u", a, c->plen - 96u);
-	} else {
-		inet_ntop(AF_INET6, c->addr, a, sizeof(a));
-		snprintf(buf, n, "%s/%u", a, c->plen);
-	}
+	ts_fmt_ip(a, sizeof(a), c->addr, c->family);
+	snprintf(buf, n, "%s/%u", a, c->family == 4 ? c->plen - 96u : c->plen);
 	return buf;
 }

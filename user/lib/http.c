@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include "format.h"
 #include "http.h"
 #include "log.h"
 
@@ -23,23 +24,6 @@ struct ts_http {
 	ts_http_body_fn fn;
 	void *ctx;
 };
-
-void ts_fmt_sockaddr(char *buf, size_t n, const struct sockaddr_storage *ss)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, n, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, n, "%s:%u", a, ntohs(s4->sin_port));
-	}
-}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
 			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)

@@ -1,23 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include <errno.h>
-#include <stdlib.h>
+/* The table sweeper: see gc.h. */
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <tcpsentry/fsm.h>
 #include "gc.h"
+#include "mapwalk.h"
 #include "policy_store.h"
 
-static const __u32 timeouts[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
-
-__u64 ts_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
+const __u32 ts_timeouts[TS_STATE_MAX] = TS_TIMEOUTS_DEFAULT;
 
 /* raise half_open_timeout for an embryonic entry the sweeper removes,
  * through the datapath's own anomaly path (tcpsentry_report) */
@@ -40,10 +31,10 @@ static void report_half_open(int prog_fd, const struct ts_flow_key *key, const s
 
 int ts_conn_state(const struct ts_flow *f, __u64 now)
 {
-	int s = ts_effective_state(f, TS_SERVER, now, timeouts);
+	int s = ts_effective_state(f, TS_SERVER, now, ts_timeouts);
 
 	if (s == TS_CLOSED || s == TS_LISTEN)
-		s = ts_effective_state(f, TS_CLIENT, now, timeouts);
+		s = ts_effective_state(f, TS_CLIENT, now, ts_timeouts);
 	return s;
 }
 
@@ -52,10 +43,10 @@ int ts_conn_state(const struct ts_flow *f, __u64 now)
 static int verdict(const struct ts_flow *f, __u64 now, int embryonic)
 {
 	/* a half-open handshake the server gave up on (embryonic only) */
-	if (embryonic && !(f->flags & TS_F_PROMOTED) && ts_half_open_timed_out(f, now, timeouts))
+	if (embryonic && !(f->flags & TS_F_PROMOTED) && ts_half_open_timed_out(f, now, ts_timeouts))
 		return 2;
 	/* a promoted embryonic copy the datapath did not get to delete */
-	if (ts_flow_expired(f, now, timeouts) ||
+	if (ts_flow_expired(f, now, ts_timeouts) ||
 	    ((f->flags & TS_F_PROMOTED) && now - f->last_seen_ns > 1000000000ull))
 		return 1;
 	return 0;
@@ -70,8 +61,10 @@ struct pass {
 	struct ts_tally *t;
 };
 
-static void one(int fd, const struct ts_flow_key *key, const struct ts_flow *f, struct pass *p)
+static int one(int fd, const void *key, void *val, void *ctx)
 {
+	const struct ts_flow *f = val;
+	struct pass *p = ctx;
 	int v = p->remove ? verdict(f, p->now, p->embryonic) : 0;
 
 	if (v && bpf_map_delete_elem(fd, key) == 0) {
@@ -80,10 +73,10 @@ static void one(int fd, const struct ts_flow_key *key, const struct ts_flow *f, 
 			p->half_open++;
 			report_half_open(p->report_fd, key, f, p->now);
 		}
-		return;
+		return 0;
 	}
 	if (!p->t)
-		return;
+		return 0;
 	if (p->embryonic)
 		p->t->embryonic++;
 	else
@@ -91,58 +84,7 @@ static void one(int fd, const struct ts_flow_key *key, const struct ts_flow *f, 
 	/* a promoted embryonic copy is the same connection as its flows entry */
 	if (!(f->flags & TS_F_PROMOTED))
 		p->t->states[ts_conn_state(f, p->now)]++;
-}
-
-/* one entry at a time: the fallback when the kernel has no batch ops */
-static void walk_keys(int fd, struct pass *p)
-{
-	struct ts_flow_key key, next;
-	struct ts_flow f;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &f))
-			continue;
-		one(fd, &key, &f, p);
-	}
-}
-
-#define BATCH 4096
-
-/* The table in chunks of BATCH entries (one syscall each, not two per
- * entry): 10^6 entries in well under a second. Deleting an entry already
- * returned does not disturb the walk (the cursor is a hash bucket). */
-static void walk(int fd, struct pass *p)
-{
-	struct ts_flow_key *keys = malloc(sizeof(*keys) * BATCH);
-	struct ts_flow *vals = malloc(sizeof(*vals) * BATCH);
-	__u32 cursor = 0, i, n;
-	int first = 1, r, done = 0;
-
-	if (!keys || !vals)
-		goto fallback;
-	while (!done) {
-		n = BATCH;
-		r = bpf_map_lookup_batch(fd, first ? NULL : &cursor, &cursor, keys, vals, &n, NULL);
-		if (r && errno != ENOENT) {
-			if (first)
-				goto fallback; /* no batch ops here; or a bucket > BATCH */
-			break;
-		}
-		done = r != 0;
-		first = 0;
-		for (i = 0; i < n; i++)
-			one(fd, &keys[i], &vals[i], p);
-	}
-	free(keys);
-	free(vals);
-	return;
-fallback:
-	free(keys);
-	free(vals);
-	walk_keys(fd, p);
+	return 0;
 }
 
 long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t)
@@ -160,8 +102,8 @@ long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t)
 	 * sweeper sees an embryonic entry die unanswered. It is raised through
 	 * the tcpsentry_report program (counted per kind, an event, the kind's
 	 * rate limit), and kept in ustats too. */
-	walk(a->emb_fd, &pe);
-	walk(a->flows_fd, &pf);
+	ts_map_each(a->emb_fd, one, &pe);
+	ts_map_each(a->flows_fd, one, &pf);
 	if (a->ustats_fd >= 0 && (pe.removed || pf.removed) &&
 	    !bpf_map_lookup_elem(a->ustats_fd, &zero, &u)) {
 		u.u[TS_U_SWEPT_EMB] += (__u64)pe.removed;
@@ -192,22 +134,8 @@ void ts_tally(const struct ts_att *a, struct ts_tally *t)
 	struct pass pf = { .now = start, .embryonic = 0, .t = t };
 
 	memset(t, 0, sizeof(*t));
-	walk(a->emb_fd, &pe);
-	walk(a->flows_fd, &pf);
+	ts_map_each(a->emb_fd, one, &pe);
+	ts_map_each(a->flows_fd, one, &pf);
 	t->at_ns = start;
 	t->duration_ns = ts_now_ns() - start;
-}
-
-long ts_map_count(int fd)
-{
-	struct ts_flow_key key, next;
-	void *prev = NULL;
-	long n = 0;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Prometheus metrics: a snapshot of what one attachment's maps say
- * (ts_msnap_read, user/snapshot.c) and its rendering in the text exposition
- * format (ts_metrics_render, user/metrics.c: pure, no BPF, no I/O beyond
- * the FILE * it is given, so the unit tests drive it).
+ * (ts_msnap_read, snapshot.c) and its rendering in the text exposition
+ * format (ts_metrics_render, prom.c: pure, no BPF, no I/O beyond the
+ * FILE * it is given, so the unit tests drive it).
  */
-#ifndef TCPSENTRY_METRICS_H_USER
-#define TCPSENTRY_METRICS_H_USER
+#ifndef TCPSENTRY_PROM_H
+#define TCPSENTRY_PROM_H
 
 #include <stdio.h>
 #include <tcpsentry/abi.h>
@@ -47,23 +47,11 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s);
 struct sockaddr_storage;
 int ts_parse_listen(const char *s, struct sockaddr_storage *ss);
 
-/* What the metrics read from one attachment's pins: its ts_att (whose
- * drops_fd is -1 for a datapath without policy drops) and the pin ts_att
- * does not open, the handshake histogram. */
-struct ts_msrc {
-	struct ts_att att;
-	int hist_fd;    /* -1: not pinned (an attachment older than the histogram) */
-};
-/* 0, or -errno as ts_att_open */
-int ts_msrc_open(struct ts_msrc *m, const char *ifname);
-void ts_msrc_close(struct ts_msrc *m);
-/* read the counters now; tally (may be NULL) is the sweeper's last pass.
- * Reads a fixed number of per-CPU array elements: never walks a flow table. */
-int ts_msnap_read(const struct ts_msrc *m, const struct ts_tally *tally,
+/* Read attachment a's counters now into *out; tally (may be NULL) is the
+ * sweeper's last pass. Reads a fixed number of per-CPU array elements
+ * (readout.h): never walks a flow table. 0, or -1 if the counters cannot
+ * be read. */
+int ts_msnap_read(const struct ts_att *a, const struct ts_tally *tally,
 		  struct ts_msnap_if *out);
 
-/* per-CPU sum of n u64 at offset off of a one-element per-CPU array of
- * vsize-byte values (user/stats.c) */
-int ts_percpu_sum(int fd, size_t vsize, size_t off, int n, __u64 *sum);
-
-#endif /* TCPSENTRY_METRICS_H_USER */
+#endif /* TCPSENTRY_PROM_H */

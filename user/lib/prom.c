@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include "args.h"
 #include "format.h"
-#include "metrics.h"
+#include "prom.h"
 
 /* a label value: backslash, double quote and newline escaped */
 static void label(FILE *out, const char *s)
@@ -139,7 +139,7 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 	for (i = 0; i < s->n; i++) {
 		m = &s->ifs[i];
 		for (k = 0; k < TS_A_MAX; k++)
-			if (ts_anomaly_detected((unsigned)k))
+			if (ts_anomaly_name((unsigned)k))
 				sample(out, "tcpsentry_anomalies_total", m->iface, "kind",
 				       ts_anomaly_name((unsigned)k), NULL, NULL, m->anomalies[k]);
 	}

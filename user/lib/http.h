@@ -15,7 +15,5 @@ struct ts_http;
 struct ts_http *ts_http_start(const struct sockaddr_storage *addr, ts_http_body_fn fn,
 			      void *ctx);
 void ts_http_stop(struct ts_http *h);
-/* "127.0.0.1:9464" / "[::1]:9464" */
-void ts_fmt_sockaddr(char *buf, size_t n, const struct sockaddr_storage *ss);
 
 #endif /* TCPSENTRY_HTTP_H */

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "pins.h"
+#include "policy_file.h"
 #include "policy_keys.h"
 
 #define TS_POLICY_QUIESCE_US 20000
@@ -43,6 +44,14 @@ int ts_policy_commit(const struct ts_att *a, struct ts_policy *p);
 int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 		      const struct ts_cidr *allow, size_t n_allow,
 		      const struct ts_cidr *deny, size_t n_deny);
+
+/* ts_policy_replace with a parsed policy file, under the policy lock:
+ * `policy load`, `attach --policy`, the daemon's --policy and SIGHUP. 0 or
+ * -errno (-ENOENT without the policy pins). */
+int ts_policy_put_doc(const struct ts_att *a, const struct ts_policy_doc *doc);
+/* "IFACE: policy from FILE in force (N allow, M deny entries)" */
+void ts_policy_print_put(FILE *out, const char *ifname, const char *file,
+			 const struct ts_policy_doc *doc);
 
 /* Add or delete one entry of the lists in force. ttl (deny only): seconds,
  * 0 for none. -ENOENT: del of an entry not in the list. */

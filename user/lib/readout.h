@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What one attachment's maps say now: the one read path of `status`,
+ * `stats`, `top` and the metrics, so that they cannot disagree. The
+ * counters come from fixed-size per-CPU arrays (a handful of syscalls);
+ * only ts_read_tables walks the flow tables.
+ */
+#ifndef TCPSENTRY_READOUT_H
+#define TCPSENTRY_READOUT_H
+
+#include <tcpsentry/abi.h>
+#include <tcpsentry/sketch.h>
+#include "pins.h"
+
+struct ts_readout {
+	__u64 c[TS_C_MAX];          /* the counters, by enum ts_counter */
+	__u64 anomalies[TS_A_MAX];  /* by kind (zero without the anomalies map) */
+	int have_drops;             /* the `drops` map is pinned (a policy-capable datapath) */
+	struct ts_drops drops;      /* by reason, enforce and observe */
+	struct ts_ustats ustats;    /* the sweeper's own counts */
+};
+
+/* Sum the per-CPU arrays of attachment a. 0, or -1 if the counters cannot
+ * be read (the rest is then zero where absent). */
+int ts_read_counts(const struct ts_att *a, struct ts_readout *r);
+
+/* The flow tables: entries now (a walk of each) and, from the counters of
+ * r, what LRU pressure evicted, which the datapath cannot see. */
+struct ts_tables {
+	long flows, embryonic;
+	__u64 flows_capacity, embryonic_capacity;
+	__u64 flow_evictions, embryonic_evictions;
+};
+void ts_read_tables(const struct ts_att *a, const struct ts_readout *r, struct ts_tables *t);
+
+/* Every SYN-flood slot (destination-port slots, then TS_SYN_HOST); a slot
+ * that cannot be read is zero (not active, never evaluated). 0, or -1
+ * without the floods map. */
+int ts_read_floods(const struct ts_att *a, struct ts_flood f[TS_SYN_SLOTS]);
+
+#endif /* TCPSENTRY_READOUT_H */

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* `status`: what is attached where, its modes, table fill, floods, drops;
+ * read the way `stats` reads it (lib/readout.h). */
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+#include "cmds.h"
+#include "format.h"
+#include "gc.h"
+#include "loader.h"
+#include "netns.h"
+#include "opts.h"
+#include "pins.h"
+#include "readout.h"
+
+static const struct ts_cmd status_cmd = {
+	.name = "status",
+	.doc = "What is attached in this network namespace: XDP mode, tc egress, pins,\n"
+	       "table fill, packets, SYN floods on now, drops by reason.\n",
+	.opts = ts_read_options,
+	.defaults = &(const struct ts_read_opts){},
+	.size = sizeof(struct ts_read_opts),
+};
+
+static void print_json(const struct ts_att *a, const struct ts_readout *r,
+		       const struct ts_tables *t, const struct ts_flood *floods, __u64 now)
+{
+	int egress = !!(a->meta.flags & TS_META_EGRESS);
+
+	printf("{\"iface\":\"");
+	ts_json_str(stdout, a->ifname);
+	printf("\",\"netns\":%llu,\"ifindex\":%u,\"xdp_mode\":\"%s\",\"egress\":%s,"
+	       "\"tracking\":\"%s\",\"chained_prog_id\":%u,\"attached_unix\":%llu,\"pins\":\"%s\","
+	       "\"flows\":%ld,\"flows_capacity\":%llu,\"embryonic\":%ld,"
+	       "\"embryonic_capacity\":%llu,\"packets_ingress\":%llu,"
+	       "\"packets_egress\":%llu,\"events_lost\":%llu,\"syn_floods\":",
+	       (unsigned long long)ts_netns_id(), a->meta.ifindex,
+	       ts_xdp_mode_name((int)a->meta.xdp_mode), egress ? "true" : "false",
+	       egress ? "bidirectional" : "unidirectional", a->meta.chained_prog_id,
+	       (unsigned long long)a->meta.attached_unix, a->dir, t->flows,
+	       (unsigned long long)t->flows_capacity, t->embryonic,
+	       (unsigned long long)t->embryonic_capacity, (unsigned long long)r->c[TS_C_PKTS_IN],
+	       (unsigned long long)r->c[TS_C_PKTS_OUT], (unsigned long long)r->c[TS_C_EVENTS_LOST]);
+	ts_print_floods(stdout, floods, now, 1, "");
+	ts_print_drops(stdout, &r->drops, 1);
+	printf("}\n");
+}
+
+static void print_text(const struct ts_att *a, const struct ts_readout *r,
+		       const struct ts_tables *t, const struct ts_flood *floods, __u64 now)
+{
+	time_t at = (time_t)a->meta.attached_unix;
+	char when[32];
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&at));
+	printf("%s (ifindex %u, netns ns%llu)\n", a->ifname, a->meta.ifindex,
+	       (unsigned long long)ts_netns_id());
+	printf("  xdp ingress:  %s mode", ts_xdp_mode_name((int)a->meta.xdp_mode));
+	if (a->meta.flags & TS_META_CHAINED)
+		printf(", then XDP program id %u (chained)", a->meta.chained_prog_id);
+	printf("\n");
+	printf("  tc egress:    %s\n", a->meta.flags & TS_META_EGRESS ?
+	       "on (both directions tracked)" : "off (unidirectional model: ingress only)");
+	printf("  attached:     %s\n", when);
+	printf("  pins:         %s\n", a->dir);
+	printf("  flows:        %ld / %llu\n", t->flows, (unsigned long long)t->flows_capacity);
+	printf("  embryonic:    %ld / %llu\n", t->embryonic,
+	       (unsigned long long)t->embryonic_capacity);
+	printf("  packets:      %llu in, %llu out\n", (unsigned long long)r->c[TS_C_PKTS_IN],
+	       (unsigned long long)r->c[TS_C_PKTS_OUT]);
+	printf("  events lost:  %llu\n", (unsigned long long)r->c[TS_C_EVENTS_LOST]);
+	ts_print_floods(stdout, floods, now, 0, "  ");
+	ts_print_drops(stdout, &r->drops, 0);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct ts_att atts[TS_ATT_MAX];
+	struct ts_read_opts o;
+	int first, n, i, rc;
+
+	rc = ts_opts_parse(&status_cmd, argc, argv, &o, &first, stdout);
+	if (rc != TS_OPTS_GO)
+		return rc;
+	n = ts_att_open_all(o.iface, atts, TS_ATT_MAX);
+	if (n < 0)
+		return 1;
+	if (n == 0 && !o.json)
+		printf("nothing attached in this network namespace (ns%llu)\n",
+		       (unsigned long long)ts_netns_id());
+	for (i = 0; i < n; i++) {
+		struct ts_flood floods[TS_SYN_SLOTS];
+		struct ts_readout r;
+		struct ts_tables t;
+
+		ts_read_counts(&atts[i], &r);
+		ts_gc_sweep(&atts[i]); /* the table fill without what has expired */
+		ts_read_tables(&atts[i], &r, &t);
+		ts_read_floods(&atts[i], floods);
+		if (o.json)
+			print_json(&atts[i], &r, &t, floods, ts_now_ns());
+		else
+			print_text(&atts[i], &r, &t, floods, ts_now_ns());
+	}
+	ts_att_close_all(atts, n);
+	return 0;
+}
