@@ -10,7 +10,7 @@
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-verifier bench-synflood demo \
-	install clean distclean test-kernels test-kernels-quick
+	install clean distclean test-kernels test-kernels-quick test-attacks fuzz-datapath
 
 ifeq ($(V),1)
 Q :=
@@ -61,6 +61,8 @@ BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 TOOLS    := $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood
+# the tools of issue 11's attack tests (tests/e2e/attacks/)
+ATTACK_TOOLS := $(BUILD)/segspray $(BUILD)/fuzz_datapath
 
 all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(TOOLS) $(BPF_OBJS)
 
@@ -158,6 +160,15 @@ $(BUILD)/synflood: $(call obj,tools/synflood.c)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $^ -o $@ $(LDLIBS)
 
+# crafted segments over AF_PACKET, and the differential fuzzer of the tracker
+$(BUILD)/segspray: $(call obj,tools/segspray.c tools/craft.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@
+
+$(BUILD)/fuzz_datapath: $(call obj,tools/fuzz_datapath.c tools/craft.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@ -ljson-c
+
 deps:
 	$(Q)tools/deps.sh
 
@@ -180,7 +191,8 @@ fuzz: deps $(BUILD)/fuzz/fuzz_policy_file
 bpftest: deps all
 	$(Q)$(BUILD)/bpftest $(BUILD)
 
-e2e: deps all $(BUILD)/tcpsentry-asan
+e2e: deps all $(BUILD)/tcpsentry-asan \
+	$(if $(or $(filter 1 only,$(E2E_ATTACKS)),$(findstring atk,$(E2E_TESTS))),$(ATTACK_TOOLS))
 	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan tests/e2e/run.sh
 
 test: deps
@@ -196,6 +208,23 @@ test-kernels-quick: deps all
 
 test-kernels: deps all
 	$(Q)tools/kernels/matrix.sh full
+
+# Issue 11's attack tests and its differential fuzzer: expected to fail
+# until its fixes land, so not part of `test` yet (E2E_ATTACKS=1 adds the
+# attack tests to `make e2e`). fuzz-datapath runs FUZZ_DATAPATH_SEGMENTS
+# segments (the acceptance budget: 1,000,000) in batches of
+# FUZZ_DATAPATH_BATCH (the e2e run checks every 2000).
+FUZZ_DATAPATH_SEGMENTS ?= 1000000
+FUZZ_DATAPATH_BATCH ?= 20000
+FUZZ_DATAPATH_SECONDS ?= 3000
+
+test-attacks: deps all $(BUILD)/tcpsentry-asan $(ATTACK_TOOLS)
+	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan E2E_ATTACKS=only tests/e2e/run.sh
+
+fuzz-datapath: deps all $(ATTACK_TOOLS)
+	$(Q)FUZZ_DATAPATH_SEGMENTS=$(FUZZ_DATAPATH_SEGMENTS) \
+		FUZZ_DATAPATH_SECONDS=$(FUZZ_DATAPATH_SECONDS) FUZZ_DATAPATH_BATCH=$(FUZZ_DATAPATH_BATCH) \
+		bash tests/e2e/attacks/test_atk_fuzz_datapath.sh
 
 # the benchmark, then the verifier's instruction counts in each kernel of
 # the matrix (this kernel's are in the benchmark's report)

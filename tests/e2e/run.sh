@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Run every tests/e2e/test_*.sh (or those named in $E2E_TESTS, e.g.
-# "ipv6 vlan"), each in its own process with its own lab and EXIT trap, and
+# "ipv6 vlan"; E2E_ATTACKS=1 adds tests/e2e/attacks/test_*.sh, =only runs
+# just those), each in its own process with its own lab and EXIT trap, and
 # print the total as the last line: "N passed, N failed, N skipped" (a
 # test that cannot run here says "SKIP <test>: why"; the reasons are listed
 # before the total). Exit 1 on any failure. Not root: SKIP, exit 0.
@@ -44,12 +45,24 @@ if [ ! -x "$TCPSENTRY" ]; then
 	exit 1
 fi
 
+# The attack tests of issue 11 (tests/e2e/attacks/test_atk*.sh) fail until
+# its fixes land: part of the default set only with E2E_ATTACKS=1 (or
+# `make test-attacks`); named in E2E_TESTS they always run.
 tests=()
 if [ -n "${E2E_TESTS:-}" ]; then
-	for n in $E2E_TESTS; do tests+=("$here/test_${n#test_}"); done
-	tests=("${tests[@]/%.sh/}"); tests=("${tests[@]/%/.sh}")
+	for n in $E2E_TESTS; do
+		n=${n#test_}; n=${n%.sh}
+		if [ -f "$here/attacks/test_$n.sh" ]; then
+			tests+=("$here/attacks/test_$n.sh")
+		else
+			tests+=("$here/test_$n.sh")
+		fi
+	done
+elif [ "${E2E_ATTACKS:-0}" = only ]; then
+	tests=("$here"/attacks/test_*.sh)
 else
 	tests=("$here"/test_*.sh)
+	[ "${E2E_ATTACKS:-0}" = 1 ] && tests+=("$here"/attacks/test_*.sh)
 fi
 
 total_pass=0 total_fail=0 failed_tests=() skipped=()
