@@ -9,7 +9,8 @@
 # come from the compiler (-MMD).
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-synflood demo install clean
+.PHONY: all deps test unit unit-asan fuzz bpftest e2e bench bench-verifier bench-synflood demo \
+	install clean distclean test-kernels test-kernels-quick test-attacks fuzz-datapath
 
 ifeq ($(V),1)
 Q :=
@@ -35,7 +36,7 @@ CFLAGS  ?=
 # libfixbuf (IPFIX) brings glib; nettle (SHA-1: the Community ID); libpcap
 FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
 FIXBUF_LIBS   := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf)
-LDLIBS  := -lbpf -lelf -lz -lmicrohttpd -lpthread $(FIXBUF_LIBS) -lnettle -lpcap
+LDLIBS  := -lxdp -lbpf -lelf -lz -lmicrohttpd -lpthread $(FIXBUF_LIBS) -lnettle -lpcap
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 20
@@ -63,6 +64,8 @@ BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 TOOLS    := $(BUILD)/tcpdrive $(BUILD)/rstinject $(BUILD)/synflood
+# the tools of issue 11's attack tests (tests/e2e/attacks/)
+ATTACK_TOOLS := $(BUILD)/segspray $(BUILD)/fuzz_datapath
 
 all: tcpsentry $(BUILD)/bpftest $(BUILD)/bench $(TOOLS) $(BPF_OBJS)
 
@@ -162,6 +165,15 @@ $(BUILD)/synflood: $(call obj,tools/synflood.c)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $^ -o $@ $(LDLIBS)
 
+# crafted segments over AF_PACKET, and the differential fuzzer of the tracker
+$(BUILD)/segspray: $(call obj,tools/segspray.c tools/craft.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@
+
+$(BUILD)/fuzz_datapath: $(call obj,tools/fuzz_datapath.c tools/craft.c)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $^ -o $@ -ljson-c
+
 deps:
 	$(Q)tools/deps.sh
 
@@ -184,15 +196,51 @@ fuzz: deps $(BUILD)/fuzz/fuzz_policy_file
 bpftest: deps all
 	$(Q)$(BUILD)/bpftest $(BUILD)
 
-e2e: deps all $(BUILD)/tcpsentry-asan
+e2e: deps all $(BUILD)/tcpsentry-asan \
+	$(if $(or $(filter 1 only,$(E2E_ATTACKS)),$(findstring atk,$(E2E_TESTS))),$(ATTACK_TOOLS))
 	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan tests/e2e/run.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e
+	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e test-kernels-quick
 
+# The kernel matrix (tools/kernels/, docs/kernels.md): Debian's 6.1 and
+# 6.12 kernels under qemu. `make test` runs the load, the verifier counts and
+# bpftest in each (about 4 min under TCG); test-kernels adds the demo and
+# the whole e2e suite (an hour or more per kernel under TCG).
+test-kernels-quick: deps all
+	$(Q)tools/kernels/matrix.sh quick
+
+test-kernels: deps all
+	$(Q)tools/kernels/matrix.sh full
+
+# Issue 11's attack tests and its differential fuzzer: expected to fail
+# until its fixes land, so not part of `test` yet (E2E_ATTACKS=1 adds the
+# attack tests to `make e2e`). fuzz-datapath runs FUZZ_DATAPATH_SEGMENTS
+# segments (the acceptance budget: 1,000,000) in batches of
+# FUZZ_DATAPATH_BATCH (the e2e run checks every 2000).
+FUZZ_DATAPATH_SEGMENTS ?= 1000000
+FUZZ_DATAPATH_BATCH ?= 20000
+FUZZ_DATAPATH_SECONDS ?= 3000
+
+test-attacks: deps all $(BUILD)/tcpsentry-asan $(ATTACK_TOOLS)
+	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan E2E_ATTACKS=only tests/e2e/run.sh
+
+fuzz-datapath: deps all $(ATTACK_TOOLS)
+	$(Q)FUZZ_DATAPATH_SEGMENTS=$(FUZZ_DATAPATH_SEGMENTS) \
+		FUZZ_DATAPATH_SECONDS=$(FUZZ_DATAPATH_SECONDS) FUZZ_DATAPATH_BATCH=$(FUZZ_DATAPATH_BATCH) \
+		bash tests/e2e/attacks/test_atk_fuzz_datapath.sh
+
+# the benchmark, then the verifier's instruction counts in each kernel of
+# the matrix (this kernel's are in the benchmark's report)
 bench: deps all
 	$(Q)$(BUILD)/bench $(BUILD)
+	$(Q)tools/kernels/matrix.sh verifier
+
+# only the verifier's counts: here, then in each kernel of the matrix
+bench-verifier: deps all
+	$(Q)$(BUILD)/bench --verifier $(BUILD)
+	$(Q)tools/kernels/matrix.sh verifier
 
 # SYN flood: kernel cookies vs nftables synproxy vs tcpsentry's XDP cookies,
 # in a namespace lab; writes BENCHMARKS.md. Not part of `make test`.
@@ -209,7 +257,13 @@ install: tcpsentry docs/tcpsentry.8
 	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/tcpsentry.8)
 	$(Q)install -m 0644 docs/tcpsentry.8 $(DESTDIR)$(MANDIR)/man8/tcpsentry.8
 
+# clean keeps the matrix's kernels (build/kernels: ~180 MB of Debian
+# packages, fetched once, and what they unpack to); distclean removes them
 clean:
-	$(Q)rm -rf $(BUILD) tcpsentry
+	$(Q)find $(BUILD) -mindepth 1 -maxdepth 1 ! -name kernels -exec rm -rf {} + 2>/dev/null; \
+		rm -f tcpsentry
+
+distclean: clean
+	$(Q)rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

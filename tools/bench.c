@@ -49,6 +49,8 @@
 #include <tcpsentry/flowkey.h>
 #include <tcpsentry/sketch.h>
 #include "bench_scrape.h"
+#include "kernel_features.h"
+#include "loadlog.h"
 
 #define DEF_ROUNDS 11
 #define MIN_ROUNDS 10
@@ -264,6 +266,25 @@ static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap
 
 /* Open and load one object; the objects may be rebuilt under us by a
  * concurrent make, so a failed open/load is retried a few times. */
+/* 1 if this kernel lacks the SYN-cookie hand-over's kfunc
+ * (bpf_sk_assign_tcp_reqsk, 6.9): tcpsentry's object loads without
+ * tcpsentry_tc_ingress there, as attach does */
+static int no_handover(void)
+{
+	static int probed, lacks;
+	struct ts_features f;
+
+	if (!probed) {
+		ts_features_probe(&f);
+		lacks = !ts_feature_has(&f, TS_F_REQSK_KFUNC);
+		probed = 1;
+	}
+	return lacks;
+}
+
+/* one object of dir; shrink: tcpsentry's, its flow tables small and its
+ * programs those attach would load on this kernel. A verifier rejection
+ * is reported with the verifier's reason (loadlog.h). */
 static struct bpf_object *load(const char *dir, const char *file, int shrink)
 {
 	char path[4096];
@@ -272,6 +293,7 @@ static struct bpf_object *load(const char *dir, const char *file, int shrink)
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	for (tries = 0; tries < 3; tries++) {
 		struct bpf_object *o;
+		struct bpf_program *hp;
 		struct bpf_map *m;
 		int err;
 
@@ -289,31 +311,17 @@ static struct bpf_object *load(const char *dir, const char *file, int shrink)
 				if (!strcmp(n, "flows") || !strcmp(n, "embryonic"))
 					bpf_map__set_max_entries(m, SMALL_MAX);
 			}
+			hp = bpf_object__find_program_by_name(o, "tcpsentry_tc_ingress");
+			if (hp && no_handover())
+				bpf_program__set_autoload(hp, false);
 		}
+		ts_loadlog_begin();
 		err = bpf_object__load(o);
+		ts_loadlog_end();
 		if (!err)
 			return o;
-		warnx("load %s: %s", path, strerror(-err));
+		ts_loadlog_report(path, -err);
 		bpf_object__close(o);
-		if (shrink && !tries && (o = bpf_object__open_file(path, NULL))) {
-			/* a kernel without the SYN-cookie hand-over's kfunc
-			 * (bpf_sk_assign_tcp_reqsk, 6.9): the rest, as attach
-			 * does */
-			struct bpf_program *hp = bpf_object__find_program_by_name(o,
-									"tcpsentry_tc_ingress");
-
-			bpf_object__for_each_map(m, o) {
-				const char *n = bpf_map__name(m);
-
-				if (!strcmp(n, "flows") || !strcmp(n, "embryonic"))
-					bpf_map__set_max_entries(m, SMALL_MAX);
-			}
-			if (hp && !bpf_program__set_autoload(hp, false) && !bpf_object__load(o)) {
-				warnx("loaded %s without tcpsentry_tc_ingress", path);
-				return o;
-			}
-			bpf_object__close(o);
-		}
 	}
 	return NULL;
 }
@@ -1045,6 +1053,45 @@ static void verifier_stats(struct bpf_object *o)
 	}
 }
 
+/*
+ * --verifier: the verifier's processed instructions per program of
+ * tcpsentry's object as attach loads it on this kernel, against the 1M
+ * limit; a program above half of it fails (the headroom that keeps the
+ * next change, or an older verifier, from tipping it over). The kernel
+ * matrix runs this in each kernel (tools/kernels/suite.sh).
+ */
+#define VERIFIER_LIMIT 1000000u
+#define VERIFIER_HEADROOM_PCT 50
+static int verifier_report(const char *dir)
+{
+	struct bpf_object *o = load(dir, "tcpsentry.bpf.o", 1);
+	struct utsname u;
+	int i, bad = 0;
+
+	uname(&u);
+	if (!o) {
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	verifier_stats(o);
+	bpf_object__close(o);
+	printf("verifier, Linux %s: instructions processed per program (limit %u)\n", u.release,
+	       VERIFIER_LIMIT);
+	if (no_handover())
+		printf("  %-24s SKIP (this kernel lacks %s)\n", "tcpsentry_tc_ingress",
+		       ts_feature_needs(TS_F_REQSK_KFUNC));
+	for (i = 0; i < nvstats; i++) {
+		unsigned pct = (unsigned)(((__u64)vstats[i].insns * 100 + VERIFIER_LIMIT - 1) /
+					  VERIFIER_LIMIT);
+
+		printf("  %-24s %8u %4u%%%s\n", vstats[i].name, vstats[i].insns, pct,
+		       pct > VERIFIER_HEADROOM_PCT ? "  OVER the 50% headroom" : "");
+		bad += pct > VERIFIER_HEADROOM_PCT;
+	}
+	printf("%d passed, %d failed\n", nvstats - bad, bad);
+	return bad ? 1 : 0;
+}
+
 static void report(const struct target *t, int nt, const char *worst)
 {
 	struct spread f1 = spread_of(floor_r1, res[C_SYN_NEW].n);
@@ -1132,7 +1179,8 @@ static void usage(void)
 	fprintf(stderr, "usage: bench [--json] [--repeat N] [--rounds N] [--only KEY,...] [--verifier] DIR\n"
 		"  DIR holds empty.bpf.o, ref.bpf.o and tcpsentry.bpf.o\n"
 		"  --only: measure these classes (the JSON case names) beside the yardsticks\n"
-		"  --verifier: only load, and print each program's verified instructions\n");
+		"  --verifier: only load tcpsentry.bpf.o as attach would here, and print each\n"
+		"              program's verified instructions (exit 1 above 50%% of the limit)\n");
 }
 
 int main(int argc, char **argv)
@@ -1178,6 +1226,8 @@ int main(int argc, char **argv)
 		warnx("repeat %d is below the %d the targets assume", repeat, DEF_REPEAT);
 
 	libbpf_set_print(libbpf_quiet);
+	if (verifier_only)
+		return verifier_report(dir);
 	p.ncpus = libbpf_num_possible_cpus();
 	if (p.ncpus < 1) {
 		warnx("cannot count CPUs");
@@ -1234,12 +1284,6 @@ int main(int argc, char **argv)
 	}
 
 	verifier_stats(p.ts);
-	if (verifier_only) {
-		for (i = 0; i < nvstats; i++)
-			printf("%s %u\n", vstats[i].name, vstats[i].insns);
-		rc = 0;
-		goto out;
-	}
 	for (i = 0; i < C_MAX; i++) {
 		res[i].valid = 1;
 		res[i].repeat = (i == C_SYN_NEW || i == C_SYN_FLOOD) ? 1 : repeat;

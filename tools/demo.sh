@@ -40,23 +40,33 @@ ip -n "$CLI" link set "$VC" up
 
 echo "== tcpsentry -n $SRV attach $VS"
 $TS -n "$SRV" attach "$VS" --max-flows 65536 --max-embryonic 16384
-$TS -n "$SRV" events --timeout 10 > "$EVLOG" &
+$TS -n "$SRV" events --timeout 120 > "$EVLOG" &
 evpid=$!
 sleep 0.3
 
 in_srv() { nsenter --net="/run/netns/$SRV" "$@"; }
 in_cli() { nsenter --net="/run/netns/$CLI" "$@"; }
+# until the server listens on port $1 (10 s at most: an emulated kernel is slow)
+listening() {
+	local _
+	for _ in $(seq 100); do
+		[ -n "$(in_srv ss -Hltn "sport = :$1")" ] && return 0
+		sleep 0.1
+	done
+	echo "demo: nothing listens on port $1 after 10 s" >&2
+	return 1
+}
 
 echo "== 1: the client closes first (port 8080, echo server)"
 in_srv $DRIVE -n 1 -b echo server 198.18.0.1 8080 >/dev/null &
-sleep 0.2
+listening 8080
 printf 'connect\nsend 100\nrecv 100\nclose\nexit\n' |
 	in_cli $DRIVE -l 198.18.0.2 -p 40001 client 198.18.0.1 8080 >/dev/null
 wait $! || true
 
 echo "== 2: the server closes first (port 8081)"
 in_srv $DRIVE -n 1 -b close-first server 198.18.0.1 8081 >/dev/null &
-sleep 0.2
+listening 8081
 printf 'connect\nrecv 100\nwait-eof\nclose\nexit\n' |
 	in_cli $DRIVE -l 198.18.0.2 -p 40002 client 198.18.0.1 8081 >/dev/null
 wait $! || true
@@ -73,14 +83,15 @@ echo "-- ss -tan in $CLI:"; in_cli ss -tan | sed 1d
 echo "-- ss -tan in $SRV:"; in_srv ss -tan | sed 1d
 echo
 echo "== tcpsentry events (state transitions, both endpoints)"
-kill "$evpid" 2>/dev/null; wait "$evpid" 2>/dev/null || true
+kill "$evpid" 2>/dev/null || true # it may have timed out already
+wait "$evpid" 2>/dev/null || true
 evpid=
 cat "$EVLOG"
 echo
 echo "== 4: enforcement: observe first, then enforce a deny of the client"
 in_srv $DRIVE -n 2 -b echo server 198.18.0.1 8083 >/dev/null &
 srvpid=$!
-sleep 0.2
+listening 8083
 $TS -n "$SRV" policy deny add 198.18.0.2
 echo "   observe mode: the client still connects; the drop is only counted"
 printf 'connect\nsend 10\nrecv 10\nclose\nexit\n' |
@@ -93,7 +104,8 @@ reply=$(printf 'connect\nexit\n' |
 echo "   tcpdrive: ${reply:-?} (dropped.deny: $($TS -n "$SRV" stats -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["dropped"]["deny"])'))"
 $TS -n "$SRV" policy set mode=observe
 $TS -n "$SRV" policy deny del 198.18.0.2
-kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null || true
+kill "$srvpid" 2>/dev/null || true # it may have ended already
+wait "$srvpid" 2>/dev/null || true
 echo
 echo "== tcpsentry stats (non-zero)"
 $TS -n "$SRV" stats | awk '$NF != 0'

@@ -5,7 +5,9 @@ set -e
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev libclang-rt-14-dev pkg-config
       gcc make iproute2 util-linux procps python3 ethtool
       libmicrohttpd-dev prometheus tmux nftables
-      libfixbuf-dev nettle-dev libpcap-dev nfdump tshark tcpdump nginx-light wrk"
+      libxdp-dev xdp-tools qemu-system-x86 busybox-static
+      libjson-c-dev nginx-light wrk tcpdump strace
+      libfixbuf-dev nettle-dev libpcap-dev nfdump tshark"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* rstinject: forge one RST into a live IPv4 connection, for the e2e tests.
  *
- *   rstinject [-o OFFSET] [-t MS] [-d MS] SRC SPORT DST DPORT
+ *   rstinject [-o OFFSET] [-t MS] [-d MS] [-g FILE] SRC SPORT DST DPORT
  *
  * Run in the namespace of SRC. Waits (up to -t ms, default 3000) for a
  * segment DST:DPORT -> SRC:SPORT on a raw socket, takes its ACK number as
@@ -9,7 +9,9 @@
  * SRC:SPORT -> DST:DPORT an RST with seq = that + OFFSET (default 2^30:
  * far outside any window), -d ms after it saw that segment (default 0: at
  * once; a delay lets the connection go quiet, so a test can tell the RST's
- * effect on the peer's counters from the segment's own ACK).
+ * effect on the peer's counters from the segment's own ACK). With -g FILE
+ * it sends only once FILE exists (within -t ms): the test says when it has
+ * read the counters, whatever the kernel's speed (an emulated one is slow).
  * Prints "expected E got G" and exits 0.
  * Lab use only: both addresses must be inside 198.18.0.0/15.
  */
@@ -60,10 +62,12 @@ int main(int argc, char **argv)
 	struct in_addr src, dst;
 	uint16_t sport, dport;
 	long long deadline;
+	const char *go = NULL;
 	int c, rx, tx, one = 1, found = 0;
 
-	while ((c = getopt(argc, argv, "o:t:d:")) != -1) {
+	while ((c = getopt(argc, argv, "o:t:d:g:")) != -1) {
 		switch (c) {
+		case 'g': go = optarg; break;
 		case 'd': delay = strtol(optarg, NULL, 10); break;
 		case 'o': offset = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 't': timeout = strtol(optarg, NULL, 10); break;
@@ -117,6 +121,13 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (delay > 0)
 		usleep((useconds_t)(delay > 10000 ? 10000 : delay) * 1000);
+	deadline = now_ms() + timeout;
+	while (go && access(go, F_OK) && now_ms() < deadline)
+		usleep(10000);
+	if (go && access(go, F_OK)) {
+		fprintf(stderr, "rstinject: no %s within %ld ms\n", go, timeout);
+		return 1;
+	}
 	{
 		uint8_t pkt[40] = { 0 }, ph[12 + 20];
 		struct iphdr *ip = (struct iphdr *)pkt;
@@ -152,6 +163,6 @@ int main(int argc, char **argv)
 	printf("expected %u got %u\n", expected, expected + offset);
 	return 0;
 usage:
-	fprintf(stderr, "usage: rstinject [-o OFFSET] [-t MS] [-d MS] SRC SPORT DST DPORT\n");
+	fprintf(stderr, "usage: rstinject [-o OFFSET] [-t MS] [-d MS] [-g FILE] SRC SPORT DST DPORT\n");
 	return 2;
 }

@@ -7,6 +7,7 @@
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
+#include "kernel_features.h"
 #include "loader.h"
 #include "netns.h"
 #include "opts.h"
@@ -43,6 +44,8 @@ static void print_json(const struct ts_att *a, const struct ts_readout *r,
 	       (unsigned long long)r->c[TS_C_PKTS_OUT], (unsigned long long)r->c[TS_C_EVENTS_LOST]);
 	ts_print_floods(stdout, floods, now, 1, "");
 	ts_print_drops(stdout, &r->drops, 1);
+	printf(",\"xdp_chaining\":\"%s\"", r->att.chaining);
+	ts_features_print_json(stdout, r->att.features);
 	printf("}\n");
 }
 
@@ -59,6 +62,8 @@ static void print_text(const struct ts_att *a, const struct ts_readout *r,
 	if (a->meta.flags & TS_META_CHAINED)
 		printf(", then XDP program id %u (chained)", a->meta.chained_prog_id);
 	printf("\n");
+	printf("  xdp chaining: %s\n", r->att.chaining_desc);
+	ts_features_print_off(stdout, r->att.features, "  kernel:       ");
 	printf("  tc egress:    %s\n", a->meta.flags & TS_META_EGRESS ?
 	       "on (both directions tracked)" : "off (unidirectional model: ingress only)");
 	printf("  attached:     %s\n", when);

@@ -565,6 +565,7 @@ _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
 #define TS_META_EGRESS        0x2
 #define TS_META_CHAINED       0x4 /* took another XDP program's place, tail-calls it */
 #define TS_META_INGRESS_TC    0x8 /* tc ingress filter: the SYN-cookie hand-over */
+#define TS_META_LIBXDP        0x10 /* XDP through libxdp's dispatcher (freplace) */
 struct ts_meta {
 	__u32 ifindex;
 	__u32 xdp_mode;      /* 1 native (drv), 2 generic (skb) */
@@ -572,11 +573,14 @@ struct ts_meta {
 	__u32 tc_priority;
 	__u32 tc_handle;
 	__u32 chained_prog_id; /* the displaced XDP program, if TS_META_CHAINED */
+	__u32 features;      /* what the kernel had at attach: a bit per enum ts_feature
+			      * (user/lib/kernel_features.h); 0 on an older attach */
+	__u32 pad;
 	__u64 attached_unix; /* wall-clock seconds */
 	__u64 max_flows;
 	__u64 max_embryonic;
 	char ifname[16];
 };
-_Static_assert(sizeof(struct ts_meta) == 64, "ts_meta size");
+_Static_assert(sizeof(struct ts_meta) == 72, "ts_meta size");
 
 #endif /* TCPSENTRY_ABI_H */

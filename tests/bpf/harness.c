@@ -14,6 +14,7 @@
 #include <limits.h>
 #include "harness.h"
 #include "gc.h"
+#include "kernel_features.h"
 
 /* ---- the object ------------------------------------------------------------ */
 
@@ -72,7 +73,26 @@ int map_fd(const char *name)
 	return bpf_map__fd(m);
 }
 
-static int setup_object(const char *dir)
+/* The SYN-cookie hand-over program needs a kfunc of Linux 6.9: where the
+ * kernel lacks it, it is not loaded (as attach does), and said so. 1 if
+ * it was left out. */
+static int skip_handover(void)
+{
+	struct ts_features feat;
+	struct bpf_program *p;
+
+	ts_features_probe(&feat);
+	if (ts_feature_has(&feat, TS_F_REQSK_KFUNC))
+		return 0;
+	p = bpf_object__find_program_by_name(obj, "tcpsentry_tc_ingress");
+	if (p)
+		bpf_program__set_autoload(p, false);
+	printf("load tcpsentry_tc_ingress: SKIP (this kernel lacks %s)\n",
+	       ts_feature_needs(TS_F_REQSK_KFUNC));
+	return 1;
+}
+
+static int setup_object(const char *dir, int *skipped)
 {
 	char path[4096];
 	struct bpf_program *p;
@@ -91,6 +111,7 @@ static int setup_object(const char *dir)
 	m = bpf_object__find_map_by_name(obj, "embryonic");
 	if (!m || bpf_map__set_max_entries(m, FLOWS_MAX))
 		return fprintf(stderr, "bpftest: cannot size embryonic\n"), -1;
+	*skipped += skip_handover();
 	err = bpf_object__load(obj);
 	if (err) {
 		fprintf(stderr, "bpftest: load %s: %s\n", path, strerror(-err));
@@ -684,6 +705,18 @@ uint64_t coarse_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+int burst_spilled(uint64_t t0, const char *what, char *why)
+{
+	uint64_t t1 = coarse_ns();
+
+	if (t0 / TS_EPOCH_NS == t1 / TS_EPOCH_NS)
+		return 0;
+	snprintf(why, WHYLEN, "%s took %llu ms and spilled into the next %llu ms epoch: too slow here",
+		 what, (unsigned long long)((t1 - t0) / 1000000),
+		 (unsigned long long)(TS_EPOCH_NS / 1000000));
+	return 1;
+}
+
 void next_epoch(void)
 {
 	uint64_t now = coarse_ns(), e = now / TS_EPOCH_NS;
@@ -1019,7 +1052,7 @@ int main(int argc, char **argv)
 		if (sched_setaffinity(0, sizeof(set), &set))
 			fprintf(stderr, "bpftest: sched_setaffinity: %s\n", strerror(errno));
 	}
-	if (setup_object(dir)) {
+	if (setup_object(dir, &skip)) {
 		printf("load %s/tcpsentry.bpf.o: FAIL (see above)\n", dir);
 		printf("0 passed, 1 failed\n");
 		return 1;

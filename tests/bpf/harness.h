@@ -232,6 +232,10 @@ void sleep_ms(long ms);
 uint64_t coarse_ns(void);
 /* sleep until 20 ms into the next 500 ms epoch (the datapath's coarse clock) */
 void next_epoch(void);
+/* 1 (and why) if a burst started at t0 did not fit in one epoch: the
+ * detectors judge per epoch, so a case whose burst spilled over (an
+ * emulated kernel is 10-15x slower) is a SKIP with that reason */
+int burst_spilled(uint64_t t0, const char *what, char *why);
 int send_seg(int prog, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
 	     uint8_t flags, uint32_t seq, uint32_t ack);
 /* anomaly events of kind (of detail & 0xff == phase; phase -1: any) read so far */

@@ -12,7 +12,7 @@
  * one end once an epoch passes quiet; never one event per SYN */
 static int post_syn_flood(const struct tcase *tc, char *why)
 {
-	uint64_t t0, t1, an[TS_A_MAX];
+	uint64_t t0, an[TS_A_MAX];
 	const struct ts_event *st = NULL, *en = NULL;
 	int i;
 
@@ -22,12 +22,8 @@ static int post_syn_flood(const struct tcase *tc, char *why)
 	for (i = 0; i < 10000; i++)
 		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
 				   FLOOD_PORT, F_SYN, 1000u * (uint32_t)i, 0), 0, "test run");
-	t1 = coarse_ns();
-	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
-		snprintf(why, WHYLEN, "10,000 SYNs took %llu ms: crossed an epoch, too slow here",
-			 (unsigned long long)((t1 - t0) / 1000000));
+	if (burst_spilled(t0, "10,000 SYNs", why))
 		return 1;
-	}
 	ring_buffer__consume(rb);
 	ASSERT_EQ(anomaly_events(), 0, "anomaly events during the first epoch");
 	next_epoch();
@@ -71,15 +67,18 @@ static int post_syn_flood(const struct tcase *tc, char *why)
  * through their bucket before detection, and stop once it is detected */
 static int post_flood_state_events(const struct tcase *tc, char *why)
 {
-	uint64_t c[TS_C_MAX];
+	uint64_t c[TS_C_MAX], t0;
 	int i, st = 0;
 
 	(void)tc;
 	set_state_events(1);
 	next_epoch();
+	t0 = coarse_ns();
 	for (i = 0; i < 10000; i++)
 		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
 				   FLOOD_PORT, F_SYN, 1000u * (uint32_t)i, 0), 0, "test run");
+	if (burst_spilled(t0, "10,000 SYNs", why))
+		return 1;
 	next_epoch();
 	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 10000, 2000, S4, FLOOD_PORT, F_SYN, 1, 0), 0,
 		  "test run");
@@ -122,15 +121,18 @@ static int post_flood_real_client(const struct tcase *tc, char *why)
 {
 	const struct frame_spec syn = { .family = 4, .saddr4 = C4, .daddr4 = S4,
 					.sport = CPORT, .dport = FLOOD_PORT };
-	uint64_t c0[TS_C_MAX], c[TS_C_MAX];
+	uint64_t c0[TS_C_MAX], c[TS_C_MAX], t0;
 	struct ts_flow f;
 	int i, ne;
 
 	(void)tc;
 	next_epoch();
+	t0 = coarse_ns();
 	for (i = 0; i < 10000; i++)
 		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
 				   FLOOD_PORT, F_SYN, 1000u * (uint32_t)i, 0), 0, "test run");
+	if (burst_spilled(t0, "10,000 SYNs", why))
+		return 1;
 	next_epoch();
 	ASSERT_EQ(read_counters(c0), 0, "read counters");
 	ne = map_count(emb_fd);
@@ -167,16 +169,19 @@ static int post_flood_host_wide(const struct tcase *tc, char *why)
 {
 	const struct frame_spec syn = { .family = 4, .saddr4 = C4, .daddr4 = S4,
 					.sport = CPORT, .dport = 443 };
-	uint64_t c0[TS_C_MAX], c[TS_C_MAX];
+	uint64_t c0[TS_C_MAX], c[TS_C_MAX], t0;
 	struct ts_flow f;
 	int i;
 
 	(void)tc;
 	next_epoch();
+	t0 = coarse_ns();
 	for (i = 0; i < 10000; i++)
 		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(1024 + i % 50000), S4,
 				   (uint16_t)(2000 + i % 640), F_SYN, 1000u * (uint32_t)i, 0), 0,
 			  "test run");
+	if (burst_spilled(t0, "10,000 SYNs", why))
+		return 1;
 	next_epoch();
 	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 10000, 2000, S4, 2000, F_SYN, 1, 0), 0, "test run");
 	ring_buffer__consume(rb);
@@ -194,7 +199,7 @@ static int post_flood_host_wide(const struct tcase *tc, char *why)
  * rate, 100% complete), from 3,000 sources: no flood */
 static int post_syn_complete(const struct tcase *tc, char *why)
 {
-	uint64_t t0, t1, an[TS_A_MAX];
+	uint64_t t0, an[TS_A_MAX];
 	int i;
 
 	(void)tc;
@@ -208,12 +213,8 @@ static int post_syn_complete(const struct tcase *tc, char *why)
 			  "syn-ack");
 		ASSERT_EQ(send_seg(XDP, c, 40000, S4, FLOOD_PORT, F_ACK, 1001, 5001), 0, "ack");
 	}
-	t1 = coarse_ns();
-	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
-		snprintf(why, WHYLEN, "3,000 handshakes took %llu ms: crossed an epoch",
-			 (unsigned long long)((t1 - t0) / 1000000));
+	if (burst_spilled(t0, "3,000 handshakes", why))
 		return 1;
-	}
 	next_epoch();
 	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, FLOOD_PORT, F_SYN, 1, 0), 0, "test run");
 	ring_buffer__consume(rb);
@@ -298,7 +299,7 @@ static int post_many_ports_complete(const struct tcase *tc, char *why)
  * one end after a quiet epoch; the RSTs' own rst_no_conn stay per RST */
 static int post_backscatter(const struct tcase *tc, char *why)
 {
-	uint64_t t0, t1, an[TS_A_MAX];
+	uint64_t t0, an[TS_A_MAX];
 	const struct ts_event *st = NULL;
 	int i;
 
@@ -308,12 +309,8 @@ static int post_backscatter(const struct tcase *tc, char *why)
 	for (i = 0; i < 2000; i++)
 		ASSERT_EQ(send_seg(TC, S4, (uint16_t)(1 + i % 1000), SPOOF_BASE + (uint32_t)i, 40000,
 				   F_RST | F_ACK, 0, 1000u + (uint32_t)i), 0, "test run");
-	t1 = coarse_ns();
-	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
-		snprintf(why, WHYLEN, "2,000 RSTs took %llu ms: crossed an epoch",
-			 (unsigned long long)((t1 - t0) / 1000000));
+	if (burst_spilled(t0, "2,000 RSTs", why))
 		return 1;
-	}
 	next_epoch();
 	ASSERT_EQ(send_seg(TC, S4, 22, SPOOF_BASE + 5000, 40000, F_RST | F_ACK, 0, 1), 0, "test run");
 	ring_buffer__consume(rb);
@@ -341,7 +338,7 @@ static int post_backscatter(const struct tcase *tc, char *why)
  * epoch; no ack_no_conn (no tuple repeats) */
 static int post_ack_flood(const struct tcase *tc, char *why)
 {
-	uint64_t t0, t1, an[TS_A_MAX];
+	uint64_t t0, an[TS_A_MAX];
 	const struct ts_event *st = NULL;
 	int i;
 
@@ -351,12 +348,8 @@ static int post_ack_flood(const struct tcase *tc, char *why)
 	for (i = 0; i < 4000; i++)
 		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)i, (uint16_t)(20000 + i), S4, 80,
 				   F_ACK, 1000u + (uint32_t)i, 1), 0, "test run");
-	t1 = coarse_ns();
-	if (t0 / TS_EPOCH_NS != t1 / TS_EPOCH_NS) {
-		snprintf(why, WHYLEN, "4,000 ACKs took %llu ms: crossed an epoch",
-			 (unsigned long long)((t1 - t0) / 1000000));
+	if (burst_spilled(t0, "4,000 ACKs", why))
 		return 1;
-	}
 	next_epoch();
 	ASSERT_EQ(send_seg(XDP, SPOOF_BASE + 9000, 20000, S4, 80, F_ACK, 1, 1), 0, "test run");
 	ring_buffer__consume(rb);

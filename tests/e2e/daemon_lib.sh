@@ -29,7 +29,7 @@ run_start() {
 		>>"$LAB_TMP/run.out" 2>>"$LAB_TMP/run.err" &
 	RUN_PID=$!
 	DAEMON_PIDS+=("$RUN_PID")
-	for i in $(seq 100); do
+	for i in $(seq "$(S 100)"); do
 		metrics_get >/dev/null 2>&1 && return 0
 		kill -0 "$RUN_PID" 2>/dev/null || break
 		sleep 0.1
@@ -43,7 +43,7 @@ run_start() {
 run_stop() {
 	local i
 	kill "-$1" "$RUN_PID" 2>/dev/null
-	for i in $(seq 100); do
+	for i in $(seq "$(S 100)"); do
 		kill -0 "$RUN_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -27,8 +27,15 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 STATES="$E2E_DIR/states.py"
 TEST_NAME=$(basename "$0" .sh)
 TEST_NAME=${TEST_NAME#test_}
+# E2E_TIME_SCALE: a factor on the bounds below (and the suite's per-test
+# bound) for slow kernels: tools/kernels/ sets it under emulation (TCG)
+E2E_TIME_SCALE=${E2E_TIME_SCALE:-1}
+# S N: a bound of N (seconds, or polls of a wait loop) scaled for this kernel
+S() { echo $(($1 * E2E_TIME_SCALE)); }
+# Sf X: the same for a duration with decimals (seconds)
+Sf() { awk -v x="$1" -v k="$E2E_TIME_SCALE" 'BEGIN { print x * k }'; }
 SETTLE_S=${E2E_SETTLE_S:-2}         # how long kernels and tracker get to agree
-TS_TIMEOUT=${E2E_TS_TIMEOUT:-20}    # bound on any one tcpsentry command
+TS_TIMEOUT=${E2E_TS_TIMEOUT:-$((20 * E2E_TIME_SCALE))}    # bound on any one tcpsentry command
 XDP_MODE=${E2E_XDP_MODE:-}          # empty: tcpsentry's default
 BPFFS=/sys/fs/bpf/tcpsentry
 
@@ -140,7 +147,7 @@ lab_setup() {
 	[ "${1:-}" = vlan ] && lab_vlan
 	# the pair is usable once both ends have carrier
 	local i
-	for i in $(seq 50); do
+	for i in $(seq "$(S 50)"); do
 		ip -n "$CNS" link show "$CIF" | grep -q 'LOWER_UP' &&
 			ip -n "$SNS" link show "$SIF" | grep -q 'LOWER_UP' && return 0
 		sleep 0.1
@@ -222,6 +229,48 @@ ts_attach() {
 	fail "attach $ifc in $ns${*:+ $*}: exit $TS_RC"
 	{ echo "$TS_OUT"; echo "$TS_ERR"; } | detail
 	return 1
+}
+
+# need_feature NS NAME WHAT: SKIP the test (with the reason) unless the
+# kernel has tcpsentry's optional feature NAME, as the attachment in NS
+# reports it (`status -j`: "features":{"NAME":true}); WHAT says what it is
+need_feature() {
+	ts_run -n "$1" status -j || { fail "status -j: exit $TS_RC: $TS_ERR"; finish; }
+	printf '%s\n' "$TS_OUT" | "$PY" -c '
+import json, sys
+sys.exit(0 if all(json.loads(l)["features"][sys.argv[1]] for l in sys.stdin if l.strip()) else 1)
+' "$2" && return 0
+	skip "Linux $(uname -r) lacks $3"
+}
+
+# xdp_count_map PROG_ID: the counter map of tests/e2e/xdp_count.bpf.c's
+# program (its one map); xdp_count MAP_ID: the frames it counted
+xdp_count_map() {
+	bpftool prog show id "$1" -j | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["map_ids"][0])'
+}
+xdp_count() {
+	bpftool map lookup id "$1" key 0 0 0 0 -j | "$PY" -c 'import json,sys; d=json.load(sys.stdin); v=d.get("value",d.get("formatted",{}).get("value")); print(int.from_bytes(bytes(int(x,16) for x in v),"little") if isinstance(v,list) else v)'
+}
+
+# poke_server: one connection attempt from the client to port 9 (nothing
+# listens): frames for another XDP program to count
+poke_server() {
+	drv_start cli "$CNS" -4 -l "$C4" -p 40200 client "$S4" 9 >/dev/null 2>&1
+	drv cli connect >/dev/null 2>&1
+	drv_stop cli
+}
+
+# after_detach_other_counts: after our detach, the other XDP program (the
+# test's `count`) still counts frames, and no pin of ours is left
+after_detach_other_counts() {
+	local before after
+	before=$(count)
+	poke_server
+	after=$(count)
+	[ "${after:-0}" -gt "${before:-0}" ] &&
+		pass "the other program still counts after detach ($before -> $after)" ||
+		fail "the other program stopped counting after detach"
+	[ -d "$(pin_dir "$SNS" "$SIF")" ] && fail "pins left after detach" || pass "no pins left"
 }
 
 # ts_conns NS: `conns -j` into $LAB_TMP/conns.json
@@ -371,7 +420,7 @@ drv_start() {
 	exec {fd}>"$d.in"
 	DRV_FD[$name]=$fd
 	DRV_N[$name]=1
-	for i in $(seq 100); do
+	for i in $(seq "$(S 100)"); do
 		if [ "$(wc -l <"$d.out")" -ge 1 ]; then
 			DRV_REPLY=$(sed -n 1p "$d.out")
 			[[ $DRV_REPLY == ready* ]] && return 0
@@ -403,7 +452,7 @@ drv_wait() {
 	local name=$1 d n i
 	d=$LAB_TMP/drv.$name
 	n=${DRV_N[$name]}
-	for i in $(seq 600); do     # 30 s; tests keep driver waits (-t) below
+	for i in $(seq "$(S 600)"); do     # 30 s; tests keep driver waits (-t) below
 		if [ "$(wc -l <"$d.out")" -ge "$n" ]; then
 			DRV_REPLY=$(sed -n "${n}p" "$d.out")
 			[[ $DRV_REPLY == ok* ]]
@@ -481,11 +530,11 @@ scenario_client_close() {
 # ---------------------------------------------------------------- servers
 
 # listen_bg NS ADDR PORT SECONDS: an accept-read-close server in NS, in the
-# background for at most SECONDS (the namespace's teardown kills it too);
-# returns once it listens
+# background for at most SECONDS, scaled like every bound (the namespace's
+# teardown kills it too); returns once it listens
 listen_bg() {
 	local ns=$1 addr=$2 port=$3 secs=$4 out="$LAB_TMP/listen.$2.$3"
-	in_ns "$ns" timeout "$secs" "$PY" - "$addr" "$port" >"$out" 2>&1 <<'PY' &
+	in_ns "$ns" timeout "$(S "$secs")" "$PY" - "$addr" "$port" >"$out" 2>&1 <<'PY' &
 import selectors, socket, sys
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -510,16 +559,17 @@ while True:
                 sel.unregister(c); c.close()
 PY
 	local i
-	for i in $(seq 50); do grep -q ready "$out" && return 0; sleep 0.1; done
+	for i in $(seq "$(S 50)"); do grep -q ready "$out" && return 0; sleep 0.1; done
 	fail "listener $addr:$port in $ns did not start"; detail <"$out"
 	return 1
 }
 
 # connect_n NS SRC DST PORT N [TIMEOUT_S] [SPREAD_S]: tests/e2e/connect.py in
-# NS; sets CONN_OK and CONN_FAILED
+# NS; sets CONN_OK and CONN_FAILED. A handshake bound a check expects to be
+# met is given scaled ("$(Sf 0.9)"); a rate-limit check keeps its own.
 connect_n() {
 	local ns=$1; shift
-	in_ns "$ns" timeout 30 "$PY" "$E2E_DIR/connect.py" "$@" >"$LAB_TMP/connect.out" 2>&1
+	in_ns "$ns" timeout "$(S 30)" "$PY" "$E2E_DIR/connect.py" "$@" >"$LAB_TMP/connect.out" 2>&1
 	CONN_OK=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$LAB_TMP/connect.out")
 	CONN_FAILED=$(sed -n 's/.* failed=\([0-9]*\)$/\1/p' "$LAB_TMP/connect.out")
 	CONN_OK=${CONN_OK:--1} CONN_FAILED=${CONN_FAILED:--1}

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Run every tests/e2e/test_*.sh (or those named in $E2E_TESTS, e.g.
-# "ipv6 vlan"), each in its own process with its own lab and EXIT trap, and
-# print the total as the last line: "N passed, N failed". Exit 1 on any
-# failure. Not root: SKIP, exit 0.
+# "ipv6 vlan"; E2E_ATTACKS=1 adds tests/e2e/attacks/test_*.sh, =only runs
+# just those), each in its own process with its own lab and EXIT trap, and
+# print the total as the last line: "N passed, N failed, N skipped" (a
+# test that cannot run here says "SKIP <test>: why"; the reasons are listed
+# before the total). Exit 1 on any failure. Not root: SKIP, exit 0.
 #   TCPSENTRY  the binary under test (default: ./tcpsentry of the repo)
 #   TCPDRIVE   the TCP driver (default: build/tcpdrive, built if missing)
 set -u
@@ -11,7 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export TCPSENTRY=${TCPSENTRY:-$repo/tcpsentry}
 export TCPDRIVE=${TCPDRIVE:-$repo/build/tcpdrive}
-per_test_timeout=${E2E_TEST_TIMEOUT:-300}
+# E2E_TIME_SCALE: a factor on every bound, for slow (emulated) kernels
+per_test_timeout=${E2E_TEST_TIMEOUT:-$((300 * ${E2E_TIME_SCALE:-1}))}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP e2e: needs root (network namespaces, XDP, tc, bpffs)"
@@ -42,15 +45,27 @@ if [ ! -x "$TCPSENTRY" ]; then
 	exit 1
 fi
 
+# The attack tests of issue 11 (tests/e2e/attacks/test_atk*.sh) fail until
+# its fixes land: part of the default set only with E2E_ATTACKS=1 (or
+# `make test-attacks`); named in E2E_TESTS they always run.
 tests=()
 if [ -n "${E2E_TESTS:-}" ]; then
-	for n in $E2E_TESTS; do tests+=("$here/test_${n#test_}"); done
-	tests=("${tests[@]/%.sh/}"); tests=("${tests[@]/%/.sh}")
+	for n in $E2E_TESTS; do
+		n=${n#test_}; n=${n%.sh}
+		if [ -f "$here/attacks/test_$n.sh" ]; then
+			tests+=("$here/attacks/test_$n.sh")
+		else
+			tests+=("$here/test_$n.sh")
+		fi
+	done
+elif [ "${E2E_ATTACKS:-0}" = only ]; then
+	tests=("$here"/attacks/test_*.sh)
 else
 	tests=("$here"/test_*.sh)
+	[ "${E2E_ATTACKS:-0}" = 1 ] && tests+=("$here"/attacks/test_*.sh)
 fi
 
-total_pass=0 total_fail=0 failed_tests=()
+total_pass=0 total_fail=0 failed_tests=() skipped=()
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	echo "== $name"
@@ -64,6 +79,7 @@ for t in "${tests[@]}"; do
 	timeout --signal=TERM --kill-after=30 "$per_test_timeout" bash "$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	mapfile -t -O "${#skipped[@]}" skipped < <(grep -E '^SKIP ' "$out")
 	rm -f "$out"
 	if [ -z "$tally" ]; then
 		why="exit $rc"
@@ -84,6 +100,7 @@ for t in "${tests[@]}"; do
 	fi
 done
 echo
+[ ${#skipped[@]} -gt 0 ] && printf 'skipped: %s\n' "${skipped[@]}"
 [ ${#failed_tests[@]} -gt 0 ] && echo "failed: ${failed_tests[*]}"
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, ${#skipped[@]} skipped"
 [ "$total_fail" -eq 0 ]

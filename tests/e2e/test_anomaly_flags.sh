@@ -11,11 +11,11 @@ FAKE=198.18.0.99
 lab_setup
 ts_attach "$SNS" "$SIF" || finish
 SMAC=$(ip -n "$SNS" -j link show "$SIF" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
-"$TCPSENTRY" -n "$SNS" events -j --timeout 15 >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
+"$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 15)" >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 evpid=$!
 sleep 0.5
 
-in_ns "$CNS" timeout 10 "$PY" - "$CIF" "$SMAC" "$C4" "$FAKE" >"$LAB_TMP/send" 2>&1 <<'PY'
+in_ns "$CNS" timeout "$(S 10)" "$PY" - "$CIF" "$SMAC" "$C4" "$FAKE" >"$LAB_TMP/send" 2>&1 <<'PY'
 import socket, struct, sys, time
 ifc, dmac, src, dst = sys.argv[1:5]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

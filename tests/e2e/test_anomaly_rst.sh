@@ -9,15 +9,15 @@ RSTINJECT=${RSTINJECT:-$REPO/build/rstinject}
 	{ fail "cannot build $RSTINJECT"; finish; }
 lab_setup
 ts_attach "$SNS" "$SIF" || finish
-"$TCPSENTRY" -n "$SNS" events -j --timeout 20 >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
+"$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 20)" >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 evpid=$!
 sleep 0.5   # let it open the ring buffer
 tag="ipv4 out-of-window RST"
 if open_conn "$tag" "$C4" 40000 "$S4" 80; then
-	in_ns "$CNS" timeout 10 "$RSTINJECT" "$C4" 40000 "$S4" 80 \
+	in_ns "$CNS" timeout "$(S 10)" "$RSTINJECT" "$C4" 40000 "$S4" 80 \
 		>"$LAB_TMP/inject" 2>"$LAB_TMP/inject.err" &
 	injpid=$!
-	for _ in $(seq 50); do grep -q listening "$LAB_TMP/inject" && break; sleep 0.1; done
+	for _ in $(seq "$(S 50)"); do grep -q listening "$LAB_TMP/inject" && break; sleep 0.1; done
 	# a segment from the server tells the injector the client's next seq
 	step srv "send 10" && step cli "recv 10"
 	wait "$injpid"

@@ -47,7 +47,7 @@ in2=$(sample "$LAB_TMP/scrape" "tcpsentry_packets_total{iface=\"$SIF\",direction
 wait_sample "restarted daemon" "tcpsentry_connections{iface=\"$SIF\",state=\"ESTABLISHED\"}" == $((2 * K)) 5
 
 # ---- a second daemon on the same port: a plain error, the attachment untouched
-timeout 20 "$TCPSENTRY" -n "$SNS" run "$SIF" --metrics "127.0.0.1:$METRICS_PORT" \
+timeout "$(S 20)" "$TCPSENTRY" -n "$SNS" run "$SIF" --metrics "127.0.0.1:$METRICS_PORT" \
 	>"$LAB_TMP/run2.out" 2>"$LAB_TMP/run2.err"
 rc=$?
 [ "$rc" = 1 ] && grep -q "cannot listen on 127.0.0.1:$METRICS_PORT.*in use" "$LAB_TMP/run2.err" &&
@@ -87,7 +87,7 @@ run_stop TERM
 # SIGHUP leaves the policy in force
 pol="$LAB_TMP/policy.ini"
 printf 'mode = enforc\n' >"$pol"
-timeout 20 "$TCPSENTRY" -n "$SNS" run "$SIF" --metrics "127.0.0.1:$METRICS_PORT" \
+timeout "$(S 20)" "$TCPSENTRY" -n "$SNS" run "$SIF" --metrics "127.0.0.1:$METRICS_PORT" \
 	--policy "$pol" >"$LAB_TMP/run3.out" 2>"$LAB_TMP/run3.err"
 rc=$?
 [ "$rc" = 2 ] && grep -q "policy.ini:1: bad value 'enforc'" "$LAB_TMP/run3.err" &&
@@ -113,7 +113,7 @@ drv_stop c4
 
 printf 'mode = enforce\n' >"$pol"
 kill -HUP "$RUN_PID"
-for i in $(seq 30); do
+for i in $(seq "$(S 30)"); do
 	[ "$(grep -c "policy from $pol in force" "$LAB_TMP/run.err")" -ge 2 ] && break
 	sleep 0.1
 done
@@ -125,7 +125,7 @@ step c5 connect && step srv "accept 1" && pass "after SIGHUP: $C4 connects again
 
 printf 'mode = observe\nban_seconds = -1\n' >"$pol"
 kill -HUP "$RUN_PID"
-for i in $(seq 30); do
+for i in $(seq "$(S 30)"); do
 	grep -q "the policy in force is unchanged" "$LAB_TMP/run.err" && break
 	sleep 0.1
 done

@@ -56,7 +56,7 @@ grep -qE 'tcpsentry|xdp_dispatcher|id [0-9]+' <<<"$out" &&
 	{ fail "detached: bpftool net still shows programs on $SIF"; detail <<<"$out"; } ||
 	pass "detached: bpftool net shows nothing on $SIF"
 # programs and maps go once their last reference does (RCU: give it a moment)
-for i in $(seq 30); do
+for i in $(seq "$(S 30)"); do
 	prog_ids >"$LAB_TMP/progs.end"
 	map_ids >"$LAB_TMP/maps.end"
 	left_p=$(join <(sort "$LAB_TMP/progs.ours") <(sort "$LAB_TMP/progs.end"))

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_setup
 ts_attach "$SNS" "$SIF" || finish
-timeout 30 "$TCPSENTRY" -n "$SNS" events -j --count 11 --timeout 20 \
+timeout "$(S 30)" "$TCPSENTRY" -n "$SNS" events -j --count 11 --timeout "$(S 20)" \
 	>"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 evpid=$!
 sleep 0.5   # let it open the ring buffer

@@ -39,14 +39,15 @@ print(" ".join("%s=%d" % kv for kv in sorted(a.items())), "total=%d" % sum(a.val
 run() {
 	local label=$1 out rc evpid srvpid # $2: "lossy" for the lossy run
 	ts_attach "$SNS" "$SIF" || finish
-	in_ns "$SNS" timeout 60 "$PY" "$FPT" server "$S4" 80 50 >"$LAB_TMP/srv" 2>&1 &
+	# the server outlives the clients: its lifetime scales with their bound
+	in_ns "$SNS" timeout "$(S 60)" "$PY" "$FPT" server "$S4" 80 "$(S 50)" >"$LAB_TMP/srv" 2>&1 &
 	srvpid=$!
-	for _ in $(seq 50); do grep -q ready "$LAB_TMP/srv" && break; sleep 0.1; done
-	"$TCPSENTRY" -n "$SNS" events -j --timeout 60 >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
+	for _ in $(seq "$(S 50)"); do grep -q ready "$LAB_TMP/srv" && break; sleep 0.1; done
+	"$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 60)" >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 	evpid=$!
 	sleep 0.5
 	t0=$(now_ms)
-	out=$(in_ns "$CNS" timeout 50 "$PY" "$FPT" client "$S4" 80 81 "$N" 32 "$SRCS" 2>&1)
+	out=$(in_ns "$CNS" timeout "$(S 50)" "$PY" "$FPT" client "$S4" 80 81 "$N" 32 "$SRCS" 2>&1)
 	rc=$?
 	info "$label: $N connections in $(($(now_ms) - t0)) ms: $out"
 	[ "$rc" -eq 0 ] && pass "$label: $N connections as intended" ||

@@ -5,14 +5,16 @@
 #   - one syn_flood start event, within 1 s of the flood's first SYN;
 #   - one syn_flood end event after the generator stops (reported at the
 #     next SYN: a few real connections afterwards);
-#   - all events written during the flood < 1 per 1,000 SYNs sent (state
-#     events of the embryonic entries are bounded in the kernel);
+#   - the events written during the flood stay within what the kernel's
+#     per-CPU token bucket for embryonic state events allows (burst
+#     TS_RL_EMB_BURST + TS_RL_EMB_RATE/s, two events a SYN) plus the flood's
+#     own: a bound that does not grow with the SYNs (natively under 1 per
+#     10,000 SYNs; an emulated kernel sends far fewer SYNs, same bound);
 #   - stats -j counts syn_flood >= 1.
-# Latency method: event ts_ns is bpf_ktime_get_ns() = CLOCK_MONOTONIC; the
-# test reads CLOCK_MONOTONIC (python3 time.monotonic_ns) just before it
-# starts synflood. synflood loads its program and resolves the MAC first,
-# so "start event ts - launch time" is an upper bound of the latency from
-# the first SYN.
+# Latency method: event ts_ns is bpf_ktime_get_ns() = CLOCK_MONOTONIC;
+# synflood prints the CLOCK_MONOTONIC time of its first frame, after it has
+# loaded its program and resolved the MAC (which a loaded or emulated
+# machine makes slow), so "start event ts - first frame" is the latency.
 . "$(dirname "$0")/lib.sh"
 SYNFLOOD=${SYNFLOOD:-$REPO/build/synflood}
 N=${E2E_FLOOD_COUNT:-2000000}      # bound in frames (the time bound stops it first)
@@ -25,19 +27,27 @@ in_ns "$SNS" ethtool -K "$SIF" gro on >/dev/null 2>&1 ||
 	{ fail "cannot turn GRO on on $SIF (NAPI for XDP frames)"; finish; }
 ip -n "$SNS" route add 198.18.128.0/17 via "$C4" dev "$SIF"
 ts_attach "$SNS" "$SIF" || finish
+# an emulated kernel (E2E_TIME_SCALE > 1) gets 5-15k SYN/s through the
+# veth, with dips under the default 5,000/s that end the flood mid-run: a
+# lower threshold there keeps the test about detection, not about speed
+if [ "$E2E_TIME_SCALE" -gt 1 ]; then
+	ts_run -n "$SNS" policy set syn_flood.rate=1000 || fail "policy set syn_flood.rate: $TS_ERR"
+fi
 drv_start srv "$SNS" -4 -q 128 server "$S4" 80 || finish
-"$TCPSENTRY" -n "$SNS" events -j --timeout 40 >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
+"$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 40)" >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 evpid=$!
 sleep 0.5   # let it open the ring buffer
 
 t0=$(mono_ns)
-out=$(in_ns "$CNS" timeout 30 "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 \
+out=$(in_ns "$CNS" timeout "$(S 30)" "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 \
 	--count "$N" --seconds "$SECS" 2>&1)
 rc=$?
 t1=$(mono_ns)
 info "synflood: $out"
 sent=$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' <<<"$out" | tail -n 1)
 rate=$(sed -n 's/.*: \([0-9]*\) frames\/s.*/\1/p' <<<"$out" | tail -n 1)
+first=$(sed -n 's/^first frame at \([0-9]*\) ns$/\1/p' <<<"$out" | tail -n 1)
+t0=${first:-$t0}
 if [ "$rc" -ne 0 ] || [ -z "$sent" ]; then
 	fail "synflood exited $rc"; detail <<<"$out"; finish
 fi
@@ -49,7 +59,7 @@ fi
 # quiet for over an epoch, then real connections: the next SYN ends it
 sleep 1.2
 for i in 1 2 3; do
-	in_ns "$CNS" timeout 5 "$PY" -c "import socket; s=socket.create_connection(('$S4', 80), 2); s.close()" \
+	in_ns "$CNS" timeout "$(S 5)" "$PY" -c "import socket; s=socket.create_connection(('$S4', 80), 2); s.close()" \
 		2>/dev/null
 	sleep 0.6
 done
@@ -57,9 +67,12 @@ sleep 0.5
 kill -TERM "$evpid" 2>/dev/null
 wait "$evpid" 2>/dev/null
 
-"$PY" - "$LAB_TMP/events" "$t0" "$t1" "$sent" >"$LAB_TMP/check" 2>&1 <<'PY'
+rl() { sed -n "s/^#define $1 \([0-9]*\).*/\1/p" "$REPO/include/tcpsentry/abi.h"; }
+"$PY" - "$LAB_TMP/events" "$t0" "$t1" "$sent" "$(rl TS_RL_EMB_BURST)" "$(rl TS_RL_EMB_RATE)" \
+	"$(nproc)" >"$LAB_TMP/check" 2>&1 <<'PY'
 import json, sys
 path, t0, t1, sent = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+burst, rate, ncpu = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 evs = [json.loads(l) for l in open(path) if l.strip()]
 fl = [e for e in evs if e.get("type") == "anomaly" and e.get("kind") == "syn_flood"]
 st = [e for e in fl if e.get("phase") == "start"]
@@ -73,12 +86,13 @@ def say(good, msg):
 say(len(st) >= 1, "syn_flood start events: %d %s" % (len(st), st[:1]))
 if st:
     lat = (st[0]["ts_ns"] - t0) / 1e6
-    say(0 <= lat <= 1000, "start %.0f ms after the generator was launched (<= 1000 ms)" % lat)
+    say(0 <= lat <= 1000, "start %.0f ms after the flood's first SYN (<= 1000 ms)" % lat)
 say(len(en) >= 1 and (not st or en[-1]["ts_ns"] > t1),
     "syn_flood end events after the generator stopped: %d %s" % (len(en), en[-1:]))
-say(len(during) * 1000 < sent,
-    "%d events during the flood for %d SYNs (< 1 per 1,000): %s" % (
-        len(during), sent, sorted({(e["type"], e.get("kind", "")) for e in during})))
+bound = ncpu * 2 * (burst + rate * (t1 - t0) / 1e9) + 2
+say(len(during) <= bound,
+    "%d events during the flood for %d SYNs (the kernel's bound: %.0f): %s" % (
+        len(during), sent, bound, sorted({(e["type"], e.get("kind", "")) for e in during})))
 sys.exit(0 if ok else 1)
 PY
 crc=$?

@@ -45,7 +45,7 @@ in_ns "$SNS" prometheus --config.file="$LAB_TMP/prometheus.yml" \
 	--log.level=warn >"$LAB_TMP/prom.log" 2>&1 &
 DAEMON_PIDS+=("$!")
 PROM="http://127.0.0.1:$PROM_PORT"
-for i in $(seq 150); do
+for i in $(seq "$(S 150)"); do
 	http_get "$PROM/-/ready" >/dev/null 2>&1 && break
 	sleep 0.2
 done

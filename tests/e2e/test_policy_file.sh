@@ -105,7 +105,7 @@ sys.exit(0 if ok else 1)
 PY
 [ $? -eq 0 ] && pass "policy load replaced the whole policy: $(cat "$LAB_TMP/chk")" ||
 	fail "after policy load: $(cat "$LAB_TMP/chk")"
-connect_n "$CNS" "$C4" "$S4" 80 3
+connect_n "$CNS" "$C4" "$S4" 80 3 "$(Sf 0.9)"
 c1=$CONN_OK
 connect_n "$CNS" "$C4B" "$S4" 80 2 1
 [ "$c1" = 3 ] && [ "$CONN_OK" = 0 ] && pass "new lists in force: $C4 connects (3/3), $C4B cannot (0/2)" ||

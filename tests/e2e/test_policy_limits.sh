@@ -17,11 +17,11 @@ ip -n "$CNS" addr add "$C4A/24" dev "$CIF"
 ts_attach "$SNS" "$SIF" || finish
 listen_bg "$SNS" "$S4" 80 90 || finish
 ts_run -n "$SNS" policy set mode=enforce syn.rate_per_source=5 syn.burst_per_source=5 \
-	ban_seconds=3 || fail "policy set: exit $TS_RC: $TS_ERR"
+	ban_seconds="$(S 3)" || fail "policy set: exit $TS_RC: $TS_ERR"
 
 # 50 in one second from C4, 5 in the same second from C4B; each connect
 # gets 0.9 s (the kernel retransmits a dropped SYN after 1 s)
-in_ns "$CNS" timeout 30 "$PY" "$E2E_DIR/connect.py" "$C4" "$S4" 80 50 0.9 1 >"$LAB_TMP/heavy" 2>&1 &
+in_ns "$CNS" timeout "$(S 30)" "$PY" "$E2E_DIR/connect.py" "$C4" "$S4" 80 50 0.9 1 >"$LAB_TMP/heavy" 2>&1 &
 hp=$!
 connect_n "$CNS" "$C4B" "$S4" 80 5 0.9 1
 wait "$hp"
@@ -38,7 +38,7 @@ dr=$(stats_field "$SNS" 's["dropped"]["syn_rate_source"]')
 ts_run -n "$SNS" policy set syn.rate_per_source=0 || fail "policy set rate 0: $TS_ERR"
 
 # a port scan from C4B: 50 closed ports at once -> banned
-in_ns "$CNS" timeout 20 "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan" 2>&1
 import socket, sys, time
 socks = []
 for p in range(20001, 20051):
@@ -49,18 +49,26 @@ PY
 if ts_run -n "$SNS" policy bans -j; then
 	"$PY" -c 'import json, sys
 b = [json.loads(l) for l in sys.stdin if l.strip()]
-ok = len(b) == 1 and b[0]["source"] == sys.argv[1] and b[0]["reason"] == "port_scan" and 1 <= b[0]["seconds_left"] <= 3
-print(b); sys.exit(0 if ok else 1)' "$C4B" <<<"$TS_OUT" >"$LAB_TMP/bans" 2>&1 &&
+ok = len(b) == 1 and b[0]["source"] == sys.argv[1] and b[0]["reason"] == "port_scan" and 1 <= b[0]["seconds_left"] <= int(sys.argv[2])
+print(b); sys.exit(0 if ok else 1)' "$C4B" "$(S 3)" <<<"$TS_OUT" >"$LAB_TMP/bans" 2>&1 &&
 		pass "policy bans -j: $(cat "$LAB_TMP/bans")" ||
 		fail "policy bans -j: $(cat "$LAB_TMP/bans")"
 else
 	fail "policy bans -j: exit $TS_RC: $TS_ERR"
 fi
-connect_n "$CNS" "$C4B" "$S4" 80 2 0.8
-[ "$CONN_OK" = 0 ] && pass "banned $C4B cannot connect to the open port" ||
-	fail "banned $C4B connected $CONN_OK/2"
-sleep 3.2
-connect_n "$CNS" "$C4B" "$S4" 80 3
+banned0=$(stats_field "$SNS" 's["dropped"]["banned"]')
+connect_n "$CNS" "$C4B" "$S4" 80 2 "$(Sf 0.8)"
+if [ "$CONN_OK" = 0 ]; then
+	pass "banned $C4B cannot connect to the open port"
+else
+	# what the datapath and the ban list said then: a ban that ran out
+	# before the SYNs came (a stalled, emulated CPU) or a gate that let
+	# them in
+	ts_run -n "$SNS" policy bans -j
+	fail "banned $C4B connected $CONN_OK/2 (dropped.banned $banned0 -> $(stats_field "$SNS" 's["dropped"]["banned"]'), bans now: ${TS_OUT:-none})"
+fi
+sleep "$(Sf 3.2)"
+connect_n "$CNS" "$C4B" "$S4" 80 3 "$(Sf 0.9)"
 [ "$CONN_OK" = 3 ] && pass "ban expired after ban_seconds=3: $C4B connects (3/3)" ||
 	fail "after the ban: $C4B connected $CONN_OK/3"
 ts_run -n "$SNS" policy bans -j
@@ -69,10 +77,10 @@ ts_run -n "$SNS" policy bans -j
 # the allowlisted source floods (100 at once with a 5/s limit) and scans
 ts_run -n "$SNS" policy set syn.rate_per_source=5 || fail "policy set: $TS_ERR"
 ts_run -n "$SNS" policy allow add "$C4A" || fail "allow add: exit $TS_RC: $TS_ERR"
-connect_n "$CNS" "$C4A" "$S4" 80 100 2
+connect_n "$CNS" "$C4A" "$S4" 80 100 "$(Sf 2)"
 [ "$CONN_OK" = 100 ] && pass "allowlisted $C4A at 100 SYNs at once, limit 5/s: 100 of 100" ||
 	fail "allowlisted $C4A: $CONN_OK of 100"
-in_ns "$CNS" timeout 20 "$PY" - "$C4A" "$S4" <<'PY' >"$LAB_TMP/scan2" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4A" "$S4" <<'PY' >"$LAB_TMP/scan2" 2>&1
 import socket, sys, time
 socks = []
 for p in range(21001, 21051):
@@ -82,12 +90,12 @@ time.sleep(0.3)
 PY
 ts_run -n "$SNS" policy bans -j
 [ -z "$TS_OUT" ] && pass "allowlisted scanner: not banned" || fail "allowlisted scanner banned: $TS_OUT"
-connect_n "$CNS" "$C4A" "$S4" 80 3
+connect_n "$CNS" "$C4A" "$S4" 80 3 "$(Sf 0.9)"
 [ "$CONN_OK" = 3 ] && pass "allowlisted scanner still connects (3/3)" || fail "allowlisted: $CONN_OK/3"
 # a ban lifted early by hand: scan again from C4B, then deny del (no
 # rate limit now: the scan's SYNs would have used C4B's allowance up)
 ts_run -n "$SNS" policy set syn.rate_per_source=0 || fail "policy set: $TS_ERR"
-in_ns "$CNS" timeout 20 "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan3" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/scan3" 2>&1
 import socket, sys, time
 socks = []
 for p in range(22001, 22051):
@@ -99,7 +107,7 @@ ts_run -n "$SNS" policy bans -j
 grep -q "\"source\":\"$C4B\"" <<<"$TS_OUT" && pass "banned again after a second scan" ||
 	fail "no ban after the second scan: $TS_OUT"
 ts_run -n "$SNS" policy deny del "$C4B" || fail "deny del of the ban: exit $TS_RC: $TS_ERR"
-connect_n "$CNS" "$C4B" "$S4" 80 3
+connect_n "$CNS" "$C4B" "$S4" 80 3 "$(Sf 0.9)"
 [ "$CONN_OK" = 3 ] && pass "deny del lifted the ban at once: $C4B connects (3/3)" ||
 	fail "after deny del of the ban: $C4B connected $CONN_OK/3"
 ps=$(stats_field "$SNS" 's["anomalies"]["port_scan"]')

@@ -26,14 +26,18 @@ inject() {
 	D_INSEGS=x D_CHALLENGE=x
 	ts_run -n "$SNS" policy set mode="$mode" || { fail "$tag: set mode: $TS_ERR"; return 1; }
 	open_conn "$tag" "$C4" "$cport" "$S4" 80 || return 1
-	in_ns "$CNS" timeout 10 "$RSTINJECT" -o "$off" -d 600 "$C4" "$cport" "$S4" 80 \
-		>"$LAB_TMP/inject" 2>"$LAB_TMP/inject.err" &
+	# the RST goes once the counters are read (the go file), not after a
+	# fixed delay that a slow (emulated) kernel overruns
+	rm -f "$LAB_TMP/go"
+	in_ns "$CNS" timeout $((10 * E2E_TIME_SCALE)) "$RSTINJECT" -o "$off" -t $((8000 * E2E_TIME_SCALE)) \
+		-g "$LAB_TMP/go" "$C4" "$cport" "$S4" 80 >"$LAB_TMP/inject" 2>"$LAB_TMP/inject.err" &
 	local injpid=$!
-	for _ in $(seq 50); do grep -q listening "$LAB_TMP/inject" && break; sleep 0.1; done
+	for _ in $(seq "$(S 50)"); do grep -q listening "$LAB_TMP/inject" && break; sleep 0.1; done
 	step srv "send 10" && step cli "recv 10"
-	for _ in $(seq 50); do grep -q seen "$LAB_TMP/inject" && break; sleep 0.05; done
+	for _ in $(seq "$(S 50)"); do grep -q seen "$LAB_TMP/inject" && break; sleep 0.05; done
 	sleep 0.3   # the client's ACK of those 10 bytes has arrived: quiet now
 	a0=$(nstat_get TcpInSegs) c0=$(nstat_get TcpExtTCPChallengeACK)
+	touch "$LAB_TMP/go"
 	wait "$injpid"; rc=$?
 	sleep 0.3
 	D_INSEGS=$(($(nstat_get TcpInSegs) - a0))

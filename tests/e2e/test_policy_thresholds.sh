@@ -17,7 +17,7 @@ pol() { ts_run -n "$SNS" policy show -j && "$PY" -c 'import json,sys; print(json
 	fail "policy show: port_scan.ports is '$(pol port_scan.ports)', expected 20"
 
 scan8() { # scan8 SRC: SYNs to 8 closed ports
-	in_ns "$CNS" timeout 10 "$PY" - "$1" "$S4" <<'PY'
+	in_ns "$CNS" timeout "$(S 10)" "$PY" - "$1" "$S4" <<'PY'
 import socket, sys, time
 socks = []
 for p in range(21001, 21009):

@@ -10,7 +10,7 @@ lab_setup
 ip -n "$CNS" addr add "$C4B/24" dev "$CIF"
 ts_attach "$SNS" "$SIF" || finish
 # a listener that accepts and closes, bounded in connections and time
-in_ns "$SNS" timeout 20 "$PY" - "$S4" 80 20 >"$LAB_TMP/srv" 2>&1 <<'PY' &
+in_ns "$SNS" timeout "$(S 20)" "$PY" - "$S4" 80 20 >"$LAB_TMP/srv" 2>&1 <<'PY' &
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(128); print("ready", flush=True)
@@ -18,13 +18,13 @@ for _ in range(int(sys.argv[3])):
     c, _ = s.accept(); c.recv(100); c.close()
 PY
 srvpid=$!
-for _ in $(seq 50); do grep -q ready "$LAB_TMP/srv" && break; sleep 0.1; done
-"$TCPSENTRY" -n "$SNS" events -j --timeout 20 >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
+for _ in $(seq "$(S 50)"); do grep -q ready "$LAB_TMP/srv" && break; sleep 0.1; done
+"$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 20)" >"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 evpid=$!
 sleep 0.5   # let it open the ring buffer
 
 # the normal client: 20 connections to port 80, used and closed
-in_ns "$CNS" timeout 20 "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/normal" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4B" "$S4" <<'PY' >"$LAB_TMP/normal" 2>&1
 import socket, sys
 for i in range(20):
     c = socket.create_connection((sys.argv[2], 80), 2, (sys.argv[1], 0))
@@ -33,7 +33,7 @@ print("20 connections")
 PY
 info "normal client: $(cat "$LAB_TMP/normal")"
 # the scanner: 50 closed ports, non-blocking connects, all at once
-in_ns "$CNS" timeout 20 "$PY" - "$C4" "$S4" <<'PY' >"$LAB_TMP/scan" 2>&1
+in_ns "$CNS" timeout "$(S 20)" "$PY" - "$C4" "$S4" <<'PY' >"$LAB_TMP/scan" 2>&1
 import socket, sys, time, errno
 socks = []
 for p in range(20001, 20051):

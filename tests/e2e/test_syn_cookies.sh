@@ -27,17 +27,18 @@ lab_setup
 ip -n "$CNS" link set dev "$CIF" xdpdrv obj "$EMPTY_XDP" sec xdp ||
 	{ fail "cannot attach an XDP program to the client veth $CIF"; finish; }
 ts_attach "$SNS" "$SIF" || finish
+need_feature "$SNS" syn_cookie_handover "the bpf_sk_assign_tcp_reqsk kfunc (Linux 6.9+): SYN cookies are off"
 in_ns "$SNS" sysctl -qw net.ipv4.tcp_syncookies=1
 
 # a connection from before the cookies: held open through the whole test
-in_ns "$SNS" timeout 300 "$PY" "$PEER" serve "$S4" 8080 300 "$LAB_TMP/old.server" 1 \
+in_ns "$SNS" timeout "$(S 300)" "$PY" "$PEER" serve "$S4" 8080 "$(S 300)" "$LAB_TMP/old.server" 1 \
 	>"$LAB_TMP/old.serve.log" 2>&1 &
-for _ in $(seq 50); do grep -q ready "$LAB_TMP/old.serve.log" && break; sleep 0.1; done
+for _ in $(seq "$(S 50)"); do grep -q ready "$LAB_TMP/old.serve.log" && break; sleep 0.1; done
 mkfifo "$LAB_TMP/old.in"
-in_ns "$CNS" timeout 300 "$PY" "$PEER" connect "$C4" "$S4" 8080 1 1 \
+in_ns "$CNS" timeout "$(S 300)" "$PY" "$PEER" connect "$C4" "$S4" 8080 1 1 \
 	<"$LAB_TMP/old.in" >"$LAB_TMP/old.out" 2>&1 &
 exec {OLD_FD}>"$LAB_TMP/old.in"
-for _ in $(seq 50); do grep -q '^ok=' "$LAB_TMP/old.out" && break; sleep 0.1; done
+for _ in $(seq "$(S 50)"); do grep -q '^ok=' "$LAB_TMP/old.out" && break; sleep 0.1; done
 grep -q '^ok=1 ' "$LAB_TMP/old.out" || { fail "the connection before the cookies"; detail <"$LAB_TMP/old.out"; }
 
 ts_run -n "$SNS" policy set syn.cookies=on syn.cookie_ports=80,8080 ||
@@ -58,16 +59,16 @@ round() {
 	failed0=$(counter syncookies_failed)
 	ksc0=$(nstat_get "$SNS" TcpExtSyncookiesSent)
 	: >"$out.server"
-	in_ns "$SNS" timeout 60 "$PY" "$PEER" serve "$dst" 80 60 "$out.server" "$N" \
+	in_ns "$SNS" timeout "$(S 60)" "$PY" "$PEER" serve "$dst" 80 "$(S 60)" "$out.server" "$N" \
 		>"$out.serve.log" 2>&1 &
 	local spid=$!
-	for _ in $(seq 50); do grep -q ready "$out.serve.log" && break; sleep 0.1; done
+	for _ in $(seq "$(S 50)"); do grep -q ready "$out.serve.log" && break; sleep 0.1; done
 	mkfifo "$out.in"
-	in_ns "$CNS" timeout 90 "$PY" "$PEER" connect "$src" "$dst" 80 "$N" "$hold" \
+	in_ns "$CNS" timeout "$(S 90)" "$PY" "$PEER" connect "$src" "$dst" 80 "$N" "$hold" \
 		<"$out.in" >"$out.client" 2>&1 &
 	local cpid=$!
 	exec {HOLD_FD}>"$out.in"
-	for _ in $(seq 600); do grep -q '^ok=' "$out.client" && break; sleep 0.1; done
+	for _ in $(seq "$(S 600)"); do grep -q '^ok=' "$out.client" && break; sleep 0.1; done
 	local ok
 	ok=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$out.client")
 	[ "${ok:-0}" = "$N" ] && pass "$label: $N of $N clients connected, exchanged a line, closed" ||
@@ -143,14 +144,14 @@ round "ipv6 tx-csum on" "$C6" "$S6"
 
 # the connection from before: still there, still carries data
 exec {OLD_FD}>&-
-for _ in $(seq 50); do grep -q '^held_ok=' "$LAB_TMP/old.out" && break; sleep 0.1; done
+for _ in $(seq "$(S 50)"); do grep -q '^held_ok=' "$LAB_TMP/old.out" && break; sleep 0.1; done
 grep -q '^held_ok=1$' "$LAB_TMP/old.out" &&
 	pass "the connection opened before the cookies went on carried a line after 4 rounds of them" ||
 	{ fail "the connection before the cookies"; detail <"$LAB_TMP/old.out"; }
 
 # a forged ACK to the cookie port: dropped by XDP, counted
 f0=$(counter syncookies_failed)
-in_ns "$CNS" timeout 10 "$PY" - "$C4" "$S4" <<'PY' >"$LAB_TMP/forge.out" 2>&1
+in_ns "$CNS" timeout "$(S 10)" "$PY" - "$C4" "$S4" <<'PY' >"$LAB_TMP/forge.out" 2>&1
 import socket, struct, sys
 src, dst = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)

@@ -35,7 +35,7 @@ drv_start srv "$SNS" -4 -q 128 server "$S4" 80 || finish
 rx0=$(rx_packets "$SNS" "$SIF")
 syn0=$(nstat_sum "$SNS" TcpOutSegs TcpExtListenDrops)
 t0=$(now_ms)
-out=$(in_ns "$CNS" timeout 40 "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 \
+out=$(in_ns "$CNS" timeout "$(S 40)" "$SYNFLOOD" -i "$CIF" --dst "$S4" --dport 80 \
 	--count "$N" --seconds 20 --rate "$RATE" 2>&1)
 rc=$?
 t1=$(now_ms)

@@ -28,7 +28,7 @@ listed=$(grep -c '"server_state":"ESTABLISHED"' "$LAB_TMP/conns.json")
 [ "$listed" = "$K" ] && pass "conns lists $K ESTABLISHED" || fail "conns lists $listed ESTABLISHED, expected $K"
 
 # the pane, redrawn every second: poll until it shows them (bounded)
-deadline=$(($(now_ms) + 5000))
+deadline=$(($(now_ms) + $(S 5000)))
 while :; do
 	tmux -L "$TMUX_SOCK" capture-pane -p -t top >"$LAB_TMP/pane"
 	est=$(awk '$1 == "ESTABLISHED" { print $2 }' "$LAB_TMP/pane")
@@ -49,7 +49,7 @@ grep -q '^tcpsentry top' "$LAB_TMP/pane" && grep -q '^top SYN sources' "$LAB_TMP
 	{ fail "top does not fit 80x24"; detail <"$LAB_TMP/pane"; }
 # close them: the pane follows (client closed first: TIME_WAIT)
 step cli close && step srv close || finish
-deadline=$(($(now_ms) + 5000))
+deadline=$(($(now_ms) + $(S 5000)))
 while :; do
 	tmux -L "$TMUX_SOCK" capture-pane -p -t top >"$LAB_TMP/pane"
 	tw=$(awk '$1 == "TIME_WAIT" { print $2 }' "$LAB_TMP/pane")
@@ -66,21 +66,24 @@ done
 in_ns "$SNS" "$PY" -c 'import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("'"$S4"'", 81)); s.listen(512); s.settimeout(0.5)
-end = time.time() + 6
+end = time.time() + 6 * '"$E2E_TIME_SCALE"'
 while time.time() < end:
     try:
         c, _ = s.accept(); c.close()
     except socket.timeout:
         pass' &
 srv81=$!
-sleep 0.3
+for _ in $(seq "$(S 50)"); do # until it listens
+	[ -n "$(in_ns "$SNS" ss -Hltn "sport = :81")" ] && break
+	sleep 0.1
+done
 in_ns "$CNS" "$PY" -c 'import socket, time
-end = time.time() + 5
+end = time.time() + 5 * '"$E2E_TIME_SCALE"'
 while time.time() < end:
     c = socket.create_connection(("'"$S4"'", 81), timeout=2); c.close()
     time.sleep(0.01)' &
 cli81=$!
-deadline=$(($(now_ms) + 5000))
+deadline=$(($(now_ms) + $(S 5000)))
 while :; do
 	tmux -L "$TMUX_SOCK" capture-pane -p -t top >"$LAB_TMP/pane"
 	p81=$(grep -o 'SYN/s by port:.* 81: [0-9]*' "$LAB_TMP/pane" | awk '{ print $NF }')
@@ -105,7 +108,7 @@ wait "$cli81" "$srv81" 2>/dev/null
 
 # q quits, exit 0
 tmux -L "$TMUX_SOCK" send-keys -t top q
-for i in $(seq 30); do
+for i in $(seq "$(S 30)"); do
 	[ -s "$LAB_TMP/top.rc" ] && break
 	sleep 0.1
 done

@@ -23,10 +23,13 @@
 #include <tcpsentry/sketch.h>
 #include "tcpsentry.skel.h"
 #include "gc.h"
+#include "kernel_features.h"
 #include "loader.h"
+#include "loadlog.h"
 #include "log.h"
 #include "pins.h"
 #include "policy_store.h"
+#include "xdp_libxdp.h"
 
 /* our tc filters' place on the clsact egress (and ingress) hook */
 #define TS_TC_HANDLE 0x7453
@@ -128,20 +131,6 @@ static int take_lock(int create)
 	return ts_lock_dir(TS_PIN_ROOT);
 }
 
-/* 1 if the running kernel has bpf_sk_assign_tcp_reqsk (Linux 6.9+), the
- * SYN-cookie hand-over at tc ingress */
-static int have_reqsk_kfunc(void)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	int ok;
-
-	if (!vmlinux)
-		return 0;
-	ok = btf__find_by_name_kind(vmlinux, "bpf_sk_assign_tcp_reqsk", BTF_KIND_FUNC) > 0;
-	btf__free(vmlinux);
-	return ok;
-}
-
 static __u32 xdp_flags(int mode)
 {
 	return mode == TS_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
@@ -213,10 +202,32 @@ struct build {
 	int qdisc;            /* the clsact qdisc is ours */
 	int tc_ingress, tc_egress;
 	int pinned;           /* the pin directory exists */
+	int libxdp;           /* XDP went in through libxdp's dispatcher */
+	struct ts_features feat; /* what this kernel has */
+	char libxdp_why[192]; /* why libxdp's dispatcher did not take us ("": not tried) */
 	char dir[256];
 };
 
-static int load(struct build *b)
+/* What this kernel has (kernel_features.c): a required feature missing
+ * stops here; an optional one is switched off, and the command says so
+ * from what ts_attached records. */
+static int probe(struct build *b)
+{
+	enum ts_feature k;
+
+	ts_features_probe(&b->feat);
+	k = ts_features_missing_required(&b->feat);
+	if (k != TS_F_MAX) {
+		err("this kernel has no %s, which tcpsentry needs (Debian 12's Linux 6.1 has it)\n",
+		    ts_feature_needs(k));
+		return -1;
+	}
+	b->cookies = ts_feature_has(&b->feat, TS_F_REQSK_KFUNC);
+	return 0;
+}
+
+/* the object, opened and sized for the options, not loaded */
+static int open_object(struct build *b)
 {
 	int e;
 
@@ -232,12 +243,56 @@ static int load(struct build *b)
 		bpf_program__set_autoload(b->skel->progs.tcpsentry_tc_egress, false);
 	if (!b->cookies)
 		bpf_program__set_autoload(b->skel->progs.tcpsentry_tc_ingress, false);
-	if (tcpsentry__load(b->skel)) {
-		e = errno;
-		err("cannot load the BPF programs: %s%s\n", strerror(e),
-		    e == EPERM ? "" : " (run with -v -v for the verifier log)");
-		return perm_hint(e);
+	return 0;
+}
+
+/*
+ * libxdp's dispatcher, where the kernel lets it host our program: libxdp
+ * loads the object and attaches it in one call, so our XDP program runs
+ * from here on with the zero configuration (observe mode, an empty
+ * policy: nothing dropped) until write_config, the next step, fills it.
+ * 1 if it did. 0 if not, its reason in b->libxdp_why and a fresh object
+ * opened (libbpf loads an object only once) for our own chaining.
+ */
+static int try_libxdp(struct build *b)
+{
+	char why[128], vr[128];
+	int e;
+
+	if (!ts_feature_has(&b->feat, TS_F_PROG_EXT) ||
+	    !ts_feature_has(&b->feat, TS_F_EXT_PKT_CHANGE))
+		return 0;
+	ts_loadlog_begin();
+	e = ts_libxdp_attach(b->skel->obj, "tcpsentry_xdp", b->ifindex, b->o->xdp_mode,
+			     &b->xdp_mode, why, sizeof(why));
+	ts_loadlog_end();
+	if (!e) {
+		b->libxdp = 1;
+		return 1;
 	}
+	ts_loadlog_last_line(vr, sizeof(vr));
+	snprintf(b->libxdp_why, sizeof(b->libxdp_why), "%.96s%s%.90s", why, *vr ? ": " : "", vr);
+	tcpsentry__destroy(b->skel);
+	b->skel = NULL;
+	return open_object(b);
+}
+
+/* load: through libxdp where it can host us, else ourselves; a verifier
+ * rejection is reported as one, with the verifier's reason (loadlog.c) */
+static int load(struct build *b)
+{
+	int e;
+
+	if (open_object(b))
+		return -1;
+	e = try_libxdp(b);
+	if (e)
+		return e > 0 ? 0 : -1;
+	ts_loadlog_begin();
+	e = tcpsentry__load(b->skel) ? errno : 0;
+	ts_loadlog_end();
+	if (e)
+		return ts_loadlog_report("the BPF programs", e) ? -1 : 0;
 	return 0;
 }
 
@@ -381,6 +436,8 @@ static int attach_xdp(struct build *b)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 
+	if (b->libxdp) /* libxdp attached it as it loaded it */
+		return 0;
 	if (bpf_xdp_query(b->ifindex, 0, &q) == 0 && q.prog_id)
 		return xdp_chain(b, &q);
 	return xdp_link(b);
@@ -436,7 +493,9 @@ static int write_meta(struct build *b)
 		.ifindex = (__u32)b->ifindex,
 		.xdp_mode = (__u32)b->xdp_mode,
 		.flags = (b->tc_egress ? TS_META_EGRESS : 0) | (b->qdisc ? TS_META_CREATED_QDISC : 0) |
-			 (b->chained ? TS_META_CHAINED : 0) | (b->tc_ingress ? TS_META_INGRESS_TC : 0),
+			 (b->chained ? TS_META_CHAINED : 0) | (b->tc_ingress ? TS_META_INGRESS_TC : 0) |
+			 (b->libxdp ? TS_META_LIBXDP : 0),
+		.features = b->feat.have | TS_FEATURES_PROBED,
 		.chained_prog_id = b->old_id,
 		.tc_handle = TS_TC_HANDLE,
 		.tc_priority = TS_TC_PRIORITY,
@@ -463,8 +522,10 @@ static int pin(struct build *b)
 		int fd;
 		int on;
 	} progs[] = {
-		{ TS_PIN_XDP_LINK, b->link_fd, !b->chained },
-		{ TS_PIN_XDP_PROG, bpf_program__fd(b->skel->progs.tcpsentry_xdp), b->chained },
+		{ TS_PIN_XDP_LINK, b->link_fd, b->link_fd >= 0 }, /* not chained, not libxdp */
+		/* chained or in libxdp's dispatcher: detach finds our program here */
+		{ TS_PIN_XDP_PROG, bpf_program__fd(b->skel->progs.tcpsentry_xdp),
+		  b->chained || b->libxdp },
 		{ TS_PIN_CHAINED_PROG, b->old_fd, b->chained },
 		{ TS_PIN_TC_PROG, bpf_program__fd(b->skel->progs.tcpsentry_tc_egress), b->tc_egress },
 		{ TS_PIN_TC_INGRESS_PROG, bpf_program__fd(b->skel->progs.tcpsentry_tc_ingress),
@@ -511,6 +572,9 @@ static void undo(struct build *b)
 	if (b->pinned)
 		unpin_all(b->dir);
 	tc_remove(b->ifindex, NULL, b->tc_ingress, b->tc_egress, b->qdisc);
+	if (b->libxdp)
+		ts_libxdp_detach(bpf_program__fd(b->skel->progs.tcpsentry_xdp), b->ifindex,
+				 b->xdp_mode);
 	if (b->chained)
 		xdp_put_back(b->ifindex, bpf_program__fd(b->skel->progs.tcpsentry_xdp), b->old_fd,
 			     b->xdp_mode);
@@ -522,7 +586,7 @@ int ts_attach(const char *ifname, const struct ts_attach_opts *o, const struct t
 	/* in this order: the configuration and policy are in the maps before
 	 * the first packet runs through the programs, the pins come last */
 	static int (*const steps[])(struct build *) = {
-		load, write_config, attach_xdp, attach_tc, write_meta, pin,
+		probe, load, write_config, attach_xdp, attach_tc, write_meta, pin,
 	};
 	struct build b = { .ifname = ifname, .o = o, .doc = doc, .link_fd = -1, .old_fd = -1 };
 	int lock_fd, e = -1;
@@ -546,15 +610,16 @@ int ts_attach(const char *ifname, const struct ts_attach_opts *o, const struct t
 		err("%s is already attached (pins in %s); detach it first\n", ifname, b.dir);
 		goto cleanup;
 	}
-	b.cookies = have_reqsk_kfunc();
 	for (i = 0, e = 0; i < sizeof(steps) / sizeof(steps[0]) && !e; i++)
 		e = steps[i](&b);
 	if (e)
 		goto cleanup;
 	*out = (struct ts_attached){
 		.xdp_mode = b.xdp_mode, .egress = b.tc_egress, .cookies = b.tc_ingress,
-		.chained_prog_id = b.chained ? b.old_id : 0,
+		.chained_prog_id = b.chained ? b.old_id : 0, .libxdp = b.libxdp,
+		.features = b.feat.have | TS_FEATURES_PROBED,
 	};
+	snprintf(out->libxdp_why, sizeof(out->libxdp_why), "%s", b.libxdp_why);
 	snprintf(out->dir, sizeof(out->dir), "%s", b.dir);
 cleanup:
 	if (e && b.skel)
@@ -573,9 +638,13 @@ void ts_print_attached(FILE *out, const char *ifname, const struct ts_attached *
 	fprintf(out, "attached to %s: xdp %s, tc egress %s, pins in %s\n", ifname,
 		ts_xdp_mode_name(a->xdp_mode), a->egress ? "on" : "off (one direction only)",
 		a->dir);
-	if (!a->cookies)
-		fprintf(out, "this kernel has no bpf_sk_assign_tcp_reqsk (Linux 6.9+): syn.cookies "
-			"stays without effect on %s\n", ifname);
+	ts_features_print_off(out, a->features, "");
+	if (a->libxdp)
+		fprintf(out, "%s: XDP through libxdp's dispatcher, priority %d (xdp-loader status "
+			"lists it)\n", ifname, TS_LIBXDP_PRIORITY);
+	else if (a->libxdp_why[0])
+		fprintf(out, "libxdp's dispatcher did not take tcpsentry's XDP program on %s (%s): "
+			"tcpsentry chains by itself\n", ifname, a->libxdp_why);
 	if (a->chained_prog_id)
 		fprintf(out, "%s already ran XDP program id %u: it now runs after tcpsentry's, "
 			"and detach puts it back\n", ifname, a->chained_prog_id);
@@ -601,6 +670,22 @@ static int restore_chained(const struct ts_att *a, int ifindex, const char *ifna
 	if (theirs >= 0)
 		close(theirs);
 	return e ? -1 : 0;
+}
+
+/* take our program out of libxdp's dispatcher */
+static int libxdp_detach_pinned(const struct ts_att *a, int ifindex, const char *ifname)
+{
+	char p[PATH_MAX];
+	int fd, e;
+
+	snprintf(p, sizeof(p), "%s/%s", a->dir, TS_PIN_XDP_PROG);
+	fd = bpf_obj_get(p);
+	e = fd < 0 ? -errno : ts_libxdp_detach(fd, ifindex, (int)a->meta.xdp_mode);
+	if (fd >= 0)
+		close(fd);
+	if (e && e != -ENOENT)
+		err("cannot take XDP out of libxdp's dispatcher on %s: %s\n", ifname, strerror(-e));
+	return e && e != -ENOENT ? -1 : 0;
 }
 
 int ts_detach(const char *ifname)
@@ -630,6 +715,8 @@ int ts_detach(const char *ifname)
 		return 1;
 	}
 	ifindex = (int)if_nametoindex(ifname);
+	if (ifindex && (a.meta.flags & TS_META_LIBXDP) && libxdp_detach_pinned(&a, ifindex, ifname))
+		rc = 1;
 	if (ifindex && (a.meta.flags & TS_META_CHAINED) && restore_chained(&a, ifindex, ifname))
 		rc = 1;
 	/* the XDP link: detach explicitly, so it goes even if some other

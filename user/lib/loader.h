@@ -43,6 +43,9 @@ struct ts_attached {
 	int egress;              /* the tc egress filter is on */
 	int cookies;             /* the tc ingress hand-over is on (Linux 6.9+) */
 	__u32 chained_prog_id;   /* the XDP program that now runs after ours; 0: none */
+	int libxdp;              /* XDP through libxdp's dispatcher */
+	__u32 features;          /* what the kernel has: ts_meta.features */
+	char libxdp_why[192];    /* why libxdp's dispatcher did not take us ("": not tried) */
 	char dir[256];           /* the pins */
 };
 

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include "mapwalk.h"
 #include "readout.h"
+#include "xdp_libxdp.h"
 
 int ts_read_counts(const struct ts_att *a, struct ts_readout *r)
 {
@@ -26,6 +27,9 @@ int ts_read_counts(const struct ts_att *a, struct ts_readout *r)
 	 * timeouts are only in the sweeper's count (gc.c) */
 	if (a->report_fd < 0)
 		r->anomalies[TS_A_HALF_OPEN_TIMEOUT] += r->ustats.u[TS_U_HALF_OPEN_TIMEOUT];
+	r->att.chaining = ts_xdp_chaining_name(a->meta.flags);
+	r->att.chaining_desc = ts_xdp_chaining_desc(a->meta.flags);
+	r->att.features = a->meta.features;
 	return e;
 }
 

@@ -12,16 +12,24 @@
 #include <tcpsentry/sketch.h>
 #include "pins.h"
 
+/* How an attachment is put together, from its record (ts_meta). */
+struct ts_att_view {
+	const char *chaining;      /* how XDP chains: "libxdp", "tail_call" or "link" */
+	const char *chaining_desc; /* the same for people */
+	__u32 features;            /* what its kernel had (kernel_features.h); 0: unknown */
+};
+
 struct ts_readout {
 	__u64 c[TS_C_MAX];          /* the counters, by enum ts_counter */
 	__u64 anomalies[TS_A_MAX];  /* by kind (zero without the anomalies map) */
 	int have_drops;             /* the `drops` map is pinned (a policy-capable datapath) */
 	struct ts_drops drops;      /* by reason, enforce and observe */
 	struct ts_ustats ustats;    /* the sweeper's own counts */
+	struct ts_att_view att;     /* the attachment itself */
 };
 
-/* Sum the per-CPU arrays of attachment a. 0, or -1 if the counters cannot
- * be read (the rest is then zero where absent). */
+/* Sum the per-CPU arrays of attachment a, and describe it (r->att). 0, or
+ * -1 if the counters cannot be read (the rest is then zero where absent). */
 int ts_read_counts(const struct ts_att *a, struct ts_readout *r);
 
 /* The flow tables: entries now (a walk of each) and, from the counters of

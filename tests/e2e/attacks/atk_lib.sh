@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# shellcheck shell=bash
+# Helpers of the attack tests (tests/e2e/attacks/test_atk*.sh), sourced
+# after ../lib.sh: the attacker is tools/segspray in the client namespace,
+# sending crafted frames out of the client veth into the server's XDP; the
+# victim is the server namespace (tcpsentry attached to its veth, enforce
+# mode, default policy unless a test says otherwise).
+#
+# These tests state what issue 11 demands after its fixes: on a build
+# without them they fail, and say why.
+
+SEGSPRAY=${SEGSPRAY:-$REPO/build/segspray}
+AGREE="$E2E_DIR/attacks/agree.py"
+[ -x "$SEGSPRAY" ] || { fail "no segspray at $SEGSPRAY (make build/segspray)"; finish; }
+
+# mac_of NS IFACE
+mac_of() { ip -n "$1" -j link show dev "$2" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])'; }
+
+# spray ARGS...: segspray out of the client veth towards the server veth;
+# its output in $LAB_TMP/spray.out (appended), its status returned
+spray() {
+	in_ns "$CNS" timeout 70 "$SEGSPRAY" -i "$CIF" --dst-mac "$(mac_of "$SNS" "$SIF")" "$@" \
+		>>"$LAB_TMP/spray.out" 2>&1
+}
+
+# spray_bg ARGS...: the same in the background; SPRAY_PID
+spray_bg() {
+	in_ns "$CNS" timeout 70 "$SEGSPRAY" -i "$CIF" --dst-mac "$(mac_of "$SNS" "$SIF")" "$@" \
+		>>"$LAB_TMP/spray.out" 2>&1 &
+	# shellcheck disable=SC2034 # read by the tests
+	SPRAY_PID=$!
+}
+
+# client_napi: an XDP program on the client veth, so that the frames
+# tcpsentry sends back with XDP_TX (SYN cookies) reach it (a veth takes
+# XDP frames only while its peer runs NAPI)
+client_napi() {
+	ip -n "$CNS" link set dev "$CIF" xdpdrv obj "$REPO/build/empty.bpf.o" sec xdp ||
+		{ fail "cannot attach an XDP program to the client veth $CIF"; finish; }
+}
+
+# enforce [KEY=VALUE...]: mode=enforce plus the given keys
+enforce() {
+	ts_run -n "$SNS" policy set mode=enforce "$@" ||
+		{ fail "policy set mode=enforce $*: exit $TS_RC: $TS_ERR"; finish; }
+}
+
+# counter NAME / anomaly KIND: from `stats -j`
+counter() { stats_field "$SNS" "s[\"counters\"].get(\"$1\", 0)"; }
+anomaly() { stats_field "$SNS" "s[\"anomalies\"].get(\"$1\", 0)"; }
+anomalies_total() { stats_field "$SNS" 'sum(s["anomalies"].values())'; }
+
+# nstat_get NS COUNTER: the kernel's absolute counter
+nstat_get() { in_ns "$1" nstat -az "$2" 2>/dev/null | awk -v k="$2" '$1 == k { print $2 + 0 }'; }
+
+# syn_recv NS PORT: request sockets of a listener on PORT (ss state syn-recv)
+syn_recv() { in_ns "$1" ss -Htan state syn-recv "( sport = :$2 )" | wc -l; }
+
+# expect_agree LABEL PORT CLIENT_ADDR... : tcpsentry's states of every real
+# connection to PORT equal ss on both ends (tests/e2e/attacks/agree.py),
+# retried for $SETTLE_S seconds
+expect_agree() {
+	local label=$1 port=$2 deadline out; shift 2
+	deadline=$(($(now_ms) + SETTLE_S * 1000))
+	while :; do
+		in_ns "$CNS" ss -Htan >"$LAB_TMP/agree.c" 2>/dev/null
+		in_ns "$SNS" ss -Htan >"$LAB_TMP/agree.s" 2>/dev/null
+		ts_conns "$SNS" || : >"$LAB_TMP/conns.json"
+		out=$("$PY" "$AGREE" "$LAB_TMP/agree.c" "$LAB_TMP/agree.s" "$LAB_TMP/conns.json" \
+			"$port" "$@") && { pass "$label: $out"; return 0; }
+		[ "$(now_ms)" -ge "$deadline" ] && break
+		sleep 0.2
+	done
+	fail "$label: ${out%%$'\n'*}"
+	detail <<<"$out"
+	return 1
+}
+
+# banned ADDR: 0 if `policy bans -j` lists ADDR
+banned() {
+	ts_run -n "$SNS" policy bans -j
+	grep -q "\"source\":\"$1\"" <<<"$TS_OUT"
+}
+
+# connects NS SRC DST PORT: one connect (2 s), 0 on success
+connects() {
+	in_ns "$1" timeout 5 "$PY" -c 'import socket,sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET)
+s.settimeout(2); s.bind((sys.argv[1], 0)); s.connect((sys.argv[2], int(sys.argv[3]))); s.close()' \
+		"$2" "$3" "$4" 2>/dev/null
+}
+
+# expect_spoofed LABEL CLIENT SERVER EXP_CLIENT EXP_SERVER [PICKED_UP]: for
+# a spoofed client (no kernel to ask on its side): the server's kernel
+# state (ss) must be EXP_SERVER and tcpsentry's states EXP_CLIENT and
+# EXP_SERVER (and picked_up as given); retried for $SETTLE_S seconds
+expect_spoofed() {
+	local label=$1 c=$2 s=$3 ec=$4 es=$5 epk=${6:-} ks tc ts pk deadline
+	deadline=$(($(now_ms) + SETTLE_S * 1000))
+	while :; do
+		ks=$(ss_state "$SNS" "$s" "$c")
+		ts_state "$SNS" "$c" "$s" >"$LAB_TMP/ts.state"
+		read -r tc ts pk _ <"$LAB_TMP/ts.state"
+		if [ "$ks" = "$es" ] && [ "$tc" = "$ec" ] && [ "$ts" = "$es" ] &&
+			{ [ -z "$epk" ] || [ "$pk" = "$epk" ]; }; then
+			pass "$label: server kernel $ks; tcpsentry client $tc server $ts${epk:+ picked_up $pk}"
+			return 0
+		fi
+		[ "$(now_ms)" -ge "$deadline" ] && break
+		sleep 0.1
+	done
+	fail "$label: server kernel $ks; tcpsentry client $tc server $ts picked_up $pk (want kernel $es; tcpsentry $ec $es${epk:+ picked_up $epk})"
+	detail <"$LAB_TMP/conn.line"
+	return 1
+}
