@@ -205,7 +205,34 @@ static int post_full(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* refused: a SYN in, the server's RST out, on three tuples */
+static int post_refused(const struct tcase *tc, char *why)
+{
+	uint64_t w0, l0, w1, l1;
+	int i;
+
+	(void)tc;
+	FAIL_IF(drain() < 0, "records ring: cannot read it");
+	FAIL_IF(rec_counts(&w0, &l0), "read counters: %s", strerror(errno));
+	for (i = 0; i < 3; i++) {
+		struct frame_spec syn = C2S4(.flags = F_SYN, .seq = C_ISN, SYN_OPTS, .sport = CPORT + 10 + i);
+		struct frame_spec rst = S2C4(.flags = F_RST | F_ACK, .seq = 0, .ack = C_ISN + 1,
+					     .dport = CPORT + 10 + i);
+
+		if (run_checked(XDP, &syn, XDP_PASS, 0, 0, why) ||
+		    run_checked(TC, &rst, TC_ACT_OK, 0, 0, why))
+			return -1;
+		FAIL_IF(rec_counts(&w1, &l1), "read counters: %s", strerror(errno));
+		ASSERT_EQ(w1 - w0, i + 1, "records after each refused connection");
+	}
+	ASSERT_EQ(drain(), 3, "records on the ring");
+	ASSERT_EQ(recs[2].end_side, TS_SERVER, "record: who sent the RST");
+	return 0;
+}
+
 static const struct tcase cases[] = {
+	{ "records on: refused connections (SYN in, RST out) write one record each",
+	  .setup = records_on, .post = post_refused },
 	{ "records on: a connection reset on the wire writes one record (key, cause, "
 	  "who ended it, packets, payload and IP bytes each way, final states)",
 	  .setup = records_on, .post = post_record },
