@@ -48,7 +48,7 @@ LIB_SRCS  := $(wildcard user/lib/*.c)
 CMD_SRCS  := $(wildcard user/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
-BENCH_SRCS := tools/bench.c tools/bench_scrape.c
+BENCH_SRCS := tools/bench.c tools/bench_scrape.c tools/bench_records.c
 # what the policy-file fuzz target links: the parser and what it calls
 FUZZ_SRCS := tests/fuzz/fuzz_policy_file.c user/lib/policy_file.c user/lib/policy_keys.c \
 	     user/lib/args.c user/lib/format.c

@@ -48,6 +48,7 @@
 #include <tcpsentry/abi.h>
 #include <tcpsentry/flowkey.h>
 #include <tcpsentry/sketch.h>
+#include "bench_records.h"
 #include "bench_scrape.h"
 #include "kernel_features.h"
 #include "loadlog.h"
@@ -453,6 +454,7 @@ static struct result res[C_MAX] = {
 static int repeat = DEF_REPEAT;
 static int rounds = DEF_ROUNDS;
 static int verifier_only; /* --verifier: load, print what the verifier processed, stop */
+static int records_only;  /* --records: only the connection records' throughput */
 static const char *only;  /* --only KEY,...: these classes (and the yardsticks) alone */
 
 /* the class is measured: all of them, or the --only ones */
@@ -1176,11 +1178,12 @@ static void report(const struct target *t, int nt, const char *worst)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench [--json] [--repeat N] [--rounds N] [--only KEY,...] [--verifier] DIR\n"
+	fprintf(stderr, "usage: bench [--json] [--repeat N] [--rounds N] [--only KEY,...] [--verifier] [--records] DIR\n"
 		"  DIR holds empty.bpf.o, ref.bpf.o and tcpsentry.bpf.o\n"
 		"  --only: measure these classes (the JSON case names) beside the yardsticks\n"
 		"  --verifier: only load tcpsentry.bpf.o as attach would here, and print each\n"
-		"              program's verified instructions (exit 1 above 50%% of the limit)\n");
+		"              program's verified instructions (exit 1 above 50%% of the limit)\n"
+		"  --records: only connection records/s through the ring to JSON and to IPFIX\n");
 }
 
 int main(int argc, char **argv)
@@ -1204,6 +1207,8 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--verifier")) {
 			verifier_only = 1;
+		} else if (!strcmp(argv[i], "--records")) {
+			records_only = 1;
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -1228,6 +1233,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_quiet);
 	if (verifier_only)
 		return verifier_report(dir);
+	if (records_only)
+		return bench_records(dir, json);
 	p.ncpus = libbpf_num_possible_cpus();
 	if (p.ncpus < 1) {
 		warnx("cannot count CPUs");
@@ -1341,6 +1348,7 @@ int main(int argc, char **argv)
 	if (!json && worst[0])
 		printf("worst class: %s\n", worst);
 	rc = bench_scrape(dir, json);
+	rc |= bench_records(dir, json);
 out:
 	bpf_object__close(p.ts);
 	bpf_object__close(p.ref);
