@@ -564,6 +564,36 @@ PY
 	return 1
 }
 
+# nginx_bg NS ADDR PORT SECS: nginx (one worker, "ok" to every GET, no
+# access log) listening on ADDR:PORT in NS for at most SECS (scaled);
+# returns once it listens. Its files are in $LAB_TMP/nginx.
+nginx_bg() {
+	local ns=$1 addr=$2 port=$3 secs=$4 d="$LAB_TMP/nginx" i
+	mkdir -p "$d"
+	cat >"$d/nginx.conf" <<EOF
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $d; proxy_temp_path $d;
+    fastcgi_temp_path $d; uwsgi_temp_path $d; scgi_temp_path $d;
+    server {
+        listen $addr:$port backlog=4096;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+	in_ns "$ns" timeout "$(S "$secs")" nginx -c "$d/nginx.conf" -g 'daemon off;' >"$d/out" 2>&1 &
+	for i in $(seq "$(S 50)"); do
+		in_ns "$ns" ss -Hltn "( sport = :$port )" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "nginx on $addr:$port in $ns did not start"; detail <"$d/out"
+	return 1
+}
+
 # connect_n NS SRC DST PORT N [TIMEOUT_S] [SPREAD_S]: tests/e2e/connect.py in
 # NS; sets CONN_OK and CONN_FAILED. A handshake bound a check expects to be
 # met is given scaled ("$(Sf 0.9)"); a rate-limit check keeps its own.

@@ -27,25 +27,7 @@ ts_attach "$SNS" "$SIF" || finish
 enforce action.syn_flood=drop syn_flood.rate=500
 in_ns "$CNS" sysctl -qw net.ipv4.tcp_tw_reuse=1
 in_ns "$CNS" sysctl -qw net.ipv4.ip_local_port_range="32768 36863"
-mkdir -p "$LAB_TMP/nginx"
-cat >"$LAB_TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $LAB_TMP/nginx/nginx.pid;
-error_log $LAB_TMP/nginx/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $LAB_TMP/nginx; proxy_temp_path $LAB_TMP/nginx;
-    fastcgi_temp_path $LAB_TMP/nginx; uwsgi_temp_path $LAB_TMP/nginx; scgi_temp_path $LAB_TMP/nginx;
-    server {
-        listen $S4:80 backlog=4096;
-        location / { return 200 "ok\n"; }
-    }
-}
-EOF
-in_ns "$SNS" timeout $((SECS + 60)) nginx -c "$LAB_TMP/nginx/nginx.conf" -g 'daemon off;' \
-	>"$LAB_TMP/nginx/out" 2>&1 &
-for _ in $(seq 50); do in_ns "$SNS" ss -Hltn "( sport = :80 )" | grep -q . && break; sleep 0.1; done
+nginx_bg "$SNS" "$S4" 80 $((SECS + 60)) || finish
 "$TCPSENTRY" -n "$SNS" events -j --timeout $((SECS + 10)) >"$LAB_TMP/events" 2>&1 &
 evpid=$!
 sup0=$(counter state_events_suppressed)
