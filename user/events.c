@@ -2,7 +2,6 @@
 /* `events`: follow the ring buffers of the attachments until Ctrl-C,
  * --count events or --timeout seconds; --pcap writes the frames they carry. */
 #include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,14 +42,6 @@ static const struct ts_cmd events_cmd = {
 	.defaults = &(const struct events_opts){},
 	.size = sizeof(struct events_opts),
 };
-
-static volatile int stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 struct ev_src {
 	const char *iface;
@@ -114,10 +105,9 @@ int cmd_events(int argc, char **argv)
 			goto out;
 		}
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rc = ts_ringbuf_follow(rb, 1, &stop, &seen, o.count, o.timeout);
+	rc = ts_ringbuf_follow(rb, 1, ts_follow_stop_on_signals(), &seen, o.count,
+			       o.timeout);
 	if (rc)
 		err("reading events: %s\n", strerror(-rc));
 	rc = rc ? 1 : 0;

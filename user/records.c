@@ -8,7 +8,6 @@
  * off if it found them off); `run --records` or `--ipfix` keep them on.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,14 +49,6 @@ static const struct ts_cmd records_cmd = {
 	.defaults = &(const struct records_opts){},
 	.size = sizeof(struct records_opts),
 };
-
-static volatile int stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 struct rec_src {
 	const char *iface;
@@ -121,12 +112,11 @@ int cmd_records(int argc, char **argv)
 			goto out;
 		}
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!o.read.json)
 		ts_print_record_header(stdout);
-	rc = ts_ringbuf_follow(rb, o.follow, &stop, &seen, o.count, o.timeout);
+	rc = ts_ringbuf_follow(rb, o.follow, ts_follow_stop_on_signals(), &seen, o.count,
+			       o.timeout);
 	if (rc)
 		err("reading records: %s\n", strerror(-rc));
 	rc = rc ? 1 : 0;

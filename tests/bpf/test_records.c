@@ -106,22 +106,36 @@ static int rec_counts(uint64_t *written, uint64_t *lost)
 	return 0;
 }
 
+/* the connection above (its port moved by `port`) from an empty ring:
+ * how far records and records_lost moved, and the records it left */
+static int conn_deltas(int port, uint64_t *dw, uint64_t *dl, int *left, char *why)
+{
+	uint64_t w0, l0, w1, l1;
+
+	FAIL_IF(drain() < 0, "records ring: cannot read it");
+	FAIL_IF(rec_counts(&w0, &l0), "read counters: %s", strerror(errno));
+	if (run_conn(port, why))
+		return -1;
+	FAIL_IF(rec_counts(&w1, &l1), "read counters: %s", strerror(errno));
+	*dw = w1 - w0;
+	*dl = l1 - l0;
+	*left = drain();
+	return 0;
+}
+
 static int post_record(const struct tcase *tc, char *why)
 {
 	const struct ts_record *r = &recs[0];
-	uint64_t w0, l0, w1, l1, cb = 0, sb = 0;
+	uint64_t dw, dl, cb = 0, sb = 0;
 	struct ts_flow_key k;
-	int i, sender;
+	int i, sender, left;
 
 	(void)tc;
-	FAIL_IF(drain() < 0, "records ring: cannot read it");
-	FAIL_IF(rec_counts(&w0, &l0), "read counters: %s", strerror(errno));
-	if (run_conn(0, why))
+	if (conn_deltas(0, &dw, &dl, &left, why))
 		return -1;
-	FAIL_IF(rec_counts(&w1, &l1), "read counters: %s", strerror(errno));
-	ASSERT_EQ(drain(), 1, "records on the ring after the connection");
-	ASSERT_EQ(w1 - w0, 1, "records counted");
-	ASSERT_EQ(l1 - l0, 0, "records_lost counted");
+	ASSERT_EQ(left, 1, "records on the ring after the connection");
+	ASSERT_EQ(dw, 1, "records counted");
+	ASSERT_EQ(dl, 0, "records_lost counted");
 	sender = frame_key(&conn[0], &k);
 	FAIL_IF(memcmp(&r->key, &k, sizeof(k)), "record key: not the connection's");
 	ASSERT_EQ(r->flow.client, sender, "record: the client's key index");
@@ -144,17 +158,15 @@ static int post_record(const struct tcase *tc, char *why)
 
 static int post_no_reader(const struct tcase *tc, char *why)
 {
-	uint64_t w0, l0, w1, l1;
+	uint64_t dw, dl;
+	int left;
 
 	(void)tc;
-	FAIL_IF(drain() < 0, "records ring: cannot read it");
-	FAIL_IF(rec_counts(&w0, &l0), "read counters: %s", strerror(errno));
-	if (run_conn(0, why))
+	if (conn_deltas(0, &dw, &dl, &left, why))
 		return -1;
-	FAIL_IF(rec_counts(&w1, &l1), "read counters: %s", strerror(errno));
-	ASSERT_EQ(drain(), 0, "records on the ring with no reader asking");
-	ASSERT_EQ(w1 - w0, 0, "records counted");
-	ASSERT_EQ(l1 - l0, 0, "records_lost counted");
+	ASSERT_EQ(left, 0, "records on the ring with no reader asking");
+	ASSERT_EQ(dw, 0, "records counted");
+	ASSERT_EQ(dl, 0, "records_lost counted");
 	return 0;
 }
 

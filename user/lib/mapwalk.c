@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Map walks and per-CPU sums: see mapwalk.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -182,4 +183,19 @@ int ts_ringbuf_follow(struct ring_buffer *rb, int follow, const volatile int *st
 			break;
 	}
 	return 0;
+}
+
+static volatile int follow_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+const volatile int *ts_follow_stop_on_signals(void)
+{
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	return &follow_stop;
 }

@@ -48,5 +48,8 @@ int ts_ringbuf_add(struct ring_buffer **rb, int fd, ts_ringbuf_fn fn, void *ctx)
  * 0, or -errno if reading fails. */
 int ts_ringbuf_follow(struct ring_buffer *rb, int follow, const volatile int *stop,
 		      const __u64 *seen, __u64 count, __u64 timeout_s);
+/* The stop flag of a command that follows rings until Ctrl-C: SIGINT and
+ * SIGTERM set it (handlers installed by this call). */
+const volatile int *ts_follow_stop_on_signals(void);
 
 #endif /* TCPSENTRY_MAPWALK_H */
