@@ -96,9 +96,12 @@ static __always_inline __u32 drop_reason1(const struct verdict *v)
 }
 
 /* a TS_EV_DROP event for the frame's drop, rate-limited per reason like
- * the anomalies' events per kind, its frame sampled */
+ * the anomalies' events per kind, its frame sampled. The bucket reads the
+ * cached coarse clock: a flood of dropped frames (a denied source's SYNs)
+ * mostly finds it empty, and pays no clock helper for that; only an event
+ * that goes out takes the precise time. */
 static __always_inline void drop_report(void *ctx, __u32 dir, const struct pkt *p,
-					const struct verdict *v, __u64 now)
+					const struct verdict *v)
 {
 	__u32 zero = 0, reason = (drop_reason1(v) - 1) & (TS_D_MAX - 1);
 	struct ts_event_sampled *e;
@@ -110,9 +113,9 @@ static __always_inline void drop_report(void *ctx, __u32 dir, const struct pkt *
 		return;
 	TS_CHECKED(d);
 	rl = &d->rl[reason];
-	if (!ts_rl_take(rl, now))
+	if (!ts_rl_take(rl, clock_coarse(counters_get())))
 		return;
-	e = event_begin(1, rl, now);
+	e = event_begin(1, rl, bpf_ktime_get_ns());
 	if (!e)
 		return;
 	e->ev.type = TS_EV_DROP;
@@ -156,7 +159,7 @@ static __always_inline int frame_events(void *ctx, __u32 dir, const struct pkt *
 		}
 	}
 	if (r1 && (r1 - 1 < TS_D_ANOMALY || !nf))
-		drop_report(ctx, dir, p, v, bpf_ktime_get_ns());
+		drop_report(ctx, dir, p, v);
 	return 0;
 }
 
