@@ -63,10 +63,15 @@ print(d, b); sys.exit(0 if d == 10 and b == 12 else 1)' "$TS_OUT" >"$LAB_TMP/st"
 # ---- run --pcap-dir killed with -9 mid-stream
 mkdir -p "$LAB_TMP/pcaps"
 run_start --pcap-dir "$LAB_TMP/pcaps" --log "$LAB_TMP/run.log" || finish
-in_ns "$CNS" timeout "$(S 20)" "$PY" "$CHK" send "$CIF" "$SMAC" "$C4,50000,$FAKE4,80,SF,150,20" \
+in_ns "$CNS" timeout "$(S 30)" "$PY" "$CHK" send "$CIF" "$SMAC" "$C4,50000,$FAKE4,80,SF,300,20" \
 	>"$LAB_TMP/sent2" 2>"$LAB_TMP/send2.err" &
 spid=$!
-sleep "$(Sf 1.5)"
+# kill once frames are being written: 20 segments out, a record on disk
+for _ in $(seq "$(S 200)"); do
+	[ "$(wc -l <"$LAB_TMP/sent2")" -ge 20 ] &&
+		[ "$(cat "$LAB_TMP"/pcaps/*.pcap 2>/dev/null | wc -c)" -gt 40 ] && break
+	sleep 0.1
+done
 kill -9 "$RUN_PID"
 wait "$RUN_PID" 2>/dev/null
 at_kill=$(wc -l <"$LAB_TMP/sent2")
