@@ -25,7 +25,7 @@ done
 "$TCPSENTRY" -n "$SNS" events -j --pcap "$LAB_TMP/ev.pcap" --timeout "$(S 15)" \
 	>"$LAB_TMP/events" 2>"$LAB_TMP/events.err" &
 evpid=$!
-sleep 0.5
+sleep "$(Sf 0.5)"
 # one source port per segment: the ports tell them apart in the file
 specs=() port=32000
 for f in none SF SR FPU F P; do
@@ -36,7 +36,7 @@ specs+=("$DENY4,40000,$S4,8080,S,5" "$DENY6,40000,$S6,8080,S,5")
 in_ns "$CNS" timeout "$(S 10)" "$PY" "$CHK" send "$CIF" "$SMAC" "${specs[@]}" \
 	>"$LAB_TMP/sent" 2>"$LAB_TMP/send.err" || fail "send: $(cat "$LAB_TMP/send.err")"
 info "sent $(wc -l <"$LAB_TMP/sent") forged segments (bad flags v4 and v6, denied SYNs v4 and v6)"
-sleep 1
+sleep "$(Sf 1)"
 kill -TERM "$evpid" 2>/dev/null
 wait "$evpid" 2>/dev/null
 
