@@ -160,6 +160,8 @@ struct daemon {
 	struct ts_logfile records;  /* --records */
 	int want_records;           /* --records or --ipfix */
 	struct ts_ipfix *ipfix;
+	/* records that output could not take (atomics: the metrics thread reads) */
+	unsigned long long json_lost, ipfix_lost;
 	__s64 wall_off;             /* CLOCK_REALTIME - CLOCK_MONOTONIC: dates records */
 	const char *policy;
 	const struct ts_attach_opts *attach; /* thresholds over the policy file's */
@@ -211,8 +213,14 @@ static int on_record(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(struct ts_record))
 		return 0;
-	if (d->records.f)
+	if (d->records.f) {
 		ts_print_record_json(d->records.f, &v);
+		/* line-buffered: the line's write has failed by now, if it did */
+		if (ferror(d->records.f)) {
+			__atomic_add_fetch(&d->json_lost, 1, __ATOMIC_RELAXED);
+			clearerr(d->records.f);
+		}
+	}
 	if (d->ipfix)
 		ts_ipfix_add(d->ipfix, v.rec, f->att.meta.ifindex, d->wall_off);
 	return 0;
@@ -231,6 +239,7 @@ static void ipfix_report(struct daemon *d)
 		warn("ipfix: %llu records not exported (%s); retrying\n", st.dropped - told,
 		     st.last_error);
 	told = st.dropped;
+	__atomic_store_n(&d->ipfix_lost, st.dropped, __ATOMIC_RELAXED);
 }
 
 /* the exposition, rendered now: counters read fresh, gauges from the
@@ -239,7 +248,12 @@ static char *render(void *ctx, size_t *len)
 {
 	struct daemon *d = ctx;
 	struct ts_msnap_if snaps[MAX_IFACES];
-	struct ts_msnap s = { .version = TS_VERSION, .n = d->n, .ifs = snaps };
+	struct ts_export_loss ex = {
+		.json = d->records.path != NULL, .ipfix = d->ipfix != NULL,
+		.json_lost = __atomic_load_n(&d->json_lost, __ATOMIC_RELAXED),
+		.ipfix_lost = __atomic_load_n(&d->ipfix_lost, __ATOMIC_RELAXED),
+	};
+	struct ts_msnap s = { .version = TS_VERSION, .n = d->n, .ifs = snaps, .export = &ex };
 	char *buf = NULL;
 	FILE *out;
 	int i, bad = 0;

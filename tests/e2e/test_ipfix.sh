@@ -6,7 +6,8 @@
 # 1 s), over UDP and over TCP. The payload the test moved is checked too,
 # against the records and against ss before the close. Over UDP, a
 # collector restarted after run began still decodes everything: the
-# templates come again.
+# templates come again. With no collector at all, every record is counted
+# as not exported (tcpsentry_records_unexported_total) and warned about.
 # nfcapd (nfdump 1.7) listens on UDP only: for the TCP run, a relay in the
 # test reads the IPFIX messages off the TCP stream (by their length field)
 # and hands each to nfcapd as one datagram; the collector decodes them.
@@ -145,4 +146,24 @@ for _ in $(seq 50); do grep -q ready "$LAB_TMP/relay.log" && break; sleep 0.1; d
 phase tcp tcp://127.0.0.1:4739 43000 || finish
 nfcapd_flows tcp
 check_nfdump tcp tcp
+
+# no collector at all: every record is counted as not exported (the
+# metric, a warning on stderr), none is silently gone
+# (the run before detached on its way out: this one attaches anew)
+run_start --ipfix tcp://127.0.0.1:4740 || finish
+r0=$(stats_field "$SNS" 's["counters"]["records"]')
+listen_bg "$SNS" "$S4" 8082 60 || finish
+connect_n "$CNS" "$C4" "$S4" 8082 10 "$(Sf 0.9)"
+for _ in $(seq "$(S 50)"); do
+	n=$(($(stats_field "$SNS" 's["counters"]["records"]') - r0))
+	[ "$n" -ge "$CONN_OK" ] && break
+	sleep 0.2
+done
+info "collector down: $CONN_OK connections, $n records"
+wait_sample "collector down: every record counted" \
+	'tcpsentry_records_unexported_total{output="ipfix"}' == "$n" "$(S 10)"
+run_stop TERM
+grep -q "records not exported" "$LAB_TMP/run.err" &&
+	pass "collector down: run warned: $(grep -m1 "records not exported" "$LAB_TMP/run.err")" ||
+	fail "collector down: no warning on stderr"
 finish

@@ -24,9 +24,9 @@
 
 #define N(arr) (sizeof(arr) / sizeof((arr)[0]))
 
-static char *render(const struct ts_msnap_if *ifs, int n)
+static char *render_ex(const struct ts_msnap_if *ifs, int n, const struct ts_export_loss *ex)
 {
-	struct ts_msnap s = { .version = "9.8.7", .n = n, .ifs = ifs };
+	struct ts_msnap s = { .version = "9.8.7", .n = n, .ifs = ifs, .export = ex };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -35,6 +35,11 @@ static char *render(const struct ts_msnap_if *ifs, int n)
 	ts_metrics_render(f, &s);
 	assert_int_equal(fclose(f), 0);
 	return buf;
+}
+
+static char *render(const struct ts_msnap_if *ifs, int n)
+{
+	return render_ex(ifs, n, NULL);
 }
 
 /* the value of the one sample line that starts with `series ` */
@@ -271,6 +276,31 @@ static void test_drops_and_labels(void **state)
 	assert_null(ts_drop_reason_name(TS_D_MAX));
 }
 
+/* run's outputs: what they could not take, one family, a sample per
+ * output that is on; none without an output */
+static void test_export_loss(void **state)
+{
+	struct ts_export_loss both = { .json = 1, .ipfix = 1, .json_lost = 4, .ipfix_lost = 17 };
+	struct ts_export_loss ipfix = { .ipfix = 1, .ipfix_lost = 2 };
+	struct ts_msnap_if m;
+	char *t;
+
+	(void)state;
+	snap_example(&m, "veth0");
+	t = render_ex(&m, 1, &both);
+	assert_non_null(strstr(t, "\n# TYPE tcpsentry_records_unexported_total counter\n"));
+	assert_true(must(t, "tcpsentry_records_unexported_total{output=\"json\"}") == 4);
+	assert_true(must(t, "tcpsentry_records_unexported_total{output=\"ipfix\"}") == 17);
+	free(t);
+	t = render_ex(&m, 1, &ipfix);
+	assert_true(must(t, "tcpsentry_records_unexported_total{output=\"ipfix\"}") == 2);
+	assert_null(strstr(t, "output=\"json\""));
+	free(t);
+	t = render(&m, 1);
+	assert_null(strstr(t, "tcpsentry_records_unexported_total"));
+	free(t);
+}
+
 static void test_hs_bucket(void **state)
 {
 	static const struct { __u32 us, b; } cases[] = {
@@ -360,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_drops_and_labels),
+		cmocka_unit_test(test_export_loss),
 		cmocka_unit_test(test_hs_bucket),
 		cmocka_unit_test(test_conn_state),
 		cmocka_unit_test(test_parse_listen),

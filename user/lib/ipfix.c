@@ -123,6 +123,7 @@ struct ts_ipfix {
 	__u64 template_ns;       /* UDP: how often */
 	__u64 retry_at;          /* down: when to try again */
 	int pending;             /* records appended since the last emit */
+	int templates;           /* templates in the buffer since the last emit (not records) */
 	struct ts_ipfix_stats st;
 };
 
@@ -202,6 +203,7 @@ static void down(struct ts_ipfix *x, __u64 retry_at)
 		fBufFree(x->buf); /* the session, its templates and the exporter too */
 	x->buf = NULL;
 	x->pending = 0;
+	x->templates = 0;
 	x->retry_at = retry_at;
 }
 
@@ -269,7 +271,7 @@ struct ts_ipfix *ts_ipfix_open(const char *url, unsigned template_s, char *err, 
 		ts_ipfix_close(x);
 		return NULL;
 	}
-	x->pending = 1; /* the templates, sent at once */
+	x->templates = 1; /* sent at once */
 	ts_ipfix_flush(x);
 	return x;
 }
@@ -349,7 +351,7 @@ int ts_ipfix_flush(struct ts_ipfix *x)
 {
 	GError *e = NULL;
 
-	if (!x->buf || !x->pending)
+	if (!x->buf || !(x->pending || x->templates))
 		return x->buf ? 0 : -1;
 	if (!fBufEmit(x->buf, &e)) {
 		note_error(x, "export", e);
@@ -359,6 +361,7 @@ int ts_ipfix_flush(struct ts_ipfix *x)
 		return -1;
 	}
 	x->pending = 0;
+	x->templates = 0;
 	return 0;
 }
 
@@ -375,7 +378,7 @@ void ts_ipfix_tick(struct ts_ipfix *x, __u64 now)
 			return;
 		}
 		x->next_templates = now + x->template_ns;
-		x->pending = 1; /* the templates */
+		x->templates = 1;
 		ts_ipfix_flush(x);
 		return;
 	}
@@ -392,7 +395,7 @@ void ts_ipfix_tick(struct ts_ipfix *x, __u64 now)
 		note_error(x, "templates", e);
 		return;
 	}
-	x->pending++;
+	x->templates = 1;
 	ts_ipfix_flush(x);
 }
 

@@ -175,6 +175,18 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 	for (i = 0; i < s->n; i++)
 		sample(out, "tcpsentry_records_lost_total", s->ifs[i].iface, NULL, NULL, NULL, NULL,
 		       s->ifs[i].records_lost);
+	if (s->export && (s->export->json || s->export->ipfix)) {
+		family(out, "tcpsentry_records_unexported_total", "counter",
+		       "Connection records read from the ring that an output could not take "
+		       "(json: a --records write failed; ipfix: the collector was down or "
+		       "refused them).");
+		if (s->export->json)
+			fprintf(out, "tcpsentry_records_unexported_total{output=\"json\"} %llu\n",
+				s->export->json_lost);
+		if (s->export->ipfix)
+			fprintf(out, "tcpsentry_records_unexported_total{output=\"ipfix\"} %llu\n",
+				s->export->ipfix_lost);
+	}
 
 	family(out, "tcpsentry_syncookies_total", "counter",
 	       "SYN cookies: SYNs answered from XDP (sent), ACKs whose cookie checked "

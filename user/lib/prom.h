@@ -35,10 +35,19 @@ struct ts_msnap_if {
 	__u32 flood_host;         /* 1: the host-wide SYN flood is on */
 };
 
+/* The records `run` read from the ring but could not hand to an output:
+ * a --records line whose write failed, --ipfix records the collector
+ * never got (down, refusing). Not per interface: the outputs are run's. */
+struct ts_export_loss {
+	int json, ipfix;                    /* 1: that output is on */
+	unsigned long long json_lost, ipfix_lost;
+};
+
 struct ts_msnap {
 	const char *version;
 	int n;
 	const struct ts_msnap_if *ifs;
+	const struct ts_export_loss *export; /* NULL: no output (not rendered) */
 };
 
 /* the whole exposition; HELP and TYPE for every family, families in a
