@@ -279,6 +279,13 @@ TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endp
 		return 0; /* sender never spoke (refusal) or pickup: cannot judge */
 	if (s->seq == snd->end || s->seq == rcv->last_ack)
 		return 0;
+	/* the kernel's tcp_reset_check(): once the receiver has the sender's
+	 * FIN (CLOSE_WAIT, LAST_ACK, CLOSING), an RST on the FIN's own sequence
+	 * is exact too (the sender's stack resets from an ACK that did not
+	 * cover its FIN yet) */
+	if (s->seq == snd->end - 1 &&
+	    (rcv->state == TS_CLOSE_WAIT || rcv->state == TS_LAST_ACK || rcv->state == TS_CLOSING))
+		return 0;
 	if (!(rcv->flags & TS_EP_SEQ_KNOWN) || !rcv->maxwin)
 		return 0;
 	if ((ts_after(s->seq, snd->end - 1) && ts_before(s->seq, snd->end + rcv->maxwin)) ||

@@ -67,7 +67,7 @@ sleep 0.5
 kill -TERM "$evpid" 2>/dev/null
 wait "$evpid" 2>/dev/null
 
-rl() { sed -n "s/^#define $1 \([0-9]*\).*/\1/p" "$REPO/include/tcpsentry/abi.h"; }
+rl() { sed -n "s/^#define $1 \([0-9]*\).*/\1/p" "$REPO/include/tcpsentry/consts.h" | grep . || echo "no $1 in consts.h" >&2; }
 "$PY" - "$LAB_TMP/events" "$t0" "$t1" "$sent" "$(rl TS_RL_EMB_BURST)" "$(rl TS_RL_EMB_RATE)" \
 	"$(nproc)" >"$LAB_TMP/check" 2>&1 <<'PY'
 import json, sys

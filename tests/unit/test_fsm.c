@@ -1034,6 +1034,18 @@ static void test_in_window_and_rst_verdict(void **state)
 	rcv.last_ack = 1000 + 8193;
 	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);        /* what rcv ACKed */
 	rcv.last_ack = 0;
+	/* one below: exact only once the receiver has the sender's FIN */
+	s.seq = 999;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 1);
+	rcv.state = TS_ESTABLISHED;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 1);
+	rcv.state = TS_CLOSE_WAIT;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);
+	rcv.state = TS_LAST_ACK;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);
+	rcv.state = TS_CLOSING;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);
+	rcv.state = TS_CLOSED;
 	s.seq = 1000 - 100000;
 	assert_false(ts_in_window(&snd, &rcv, &s));
 	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 2);        /* far behind */

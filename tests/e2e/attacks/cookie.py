@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""SYN cookies as tcpsentry makes them (include/tcpsentry/cookie.h), for the
+"""SYN cookies as tcpsentry makes them (include/tcpsentry/cookie_mac.h), for the
 attack tests: what a brute force that guessed right would send.
 
   cookie.py ack CONFIG_PIN CLIENT CPORT SERVER SPORT ISN
