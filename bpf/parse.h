@@ -176,9 +176,15 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
  * one base pointer: the verifier sees packet ranges that only grow and
  * prunes well, where a cursor loop with a variable offset explodes into a
  * million states. `nxt` is where the next option starts.
+ *
+ * As the kernel walks them (tcp_parse_options), for the kernel is what
+ * accepts the segment: a known option of the wrong length is skipped, not
+ * learnt; a length below 2 or past the option space ends the walk, keeping
+ * what came before. No option makes the segment unparseable: a SYN the
+ * kernel takes is tracked, sketched and answered like any other.
  */
-static __always_inline int parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
-					  struct ts_seg *seg, __u32 *tsval, __u32 *tsecr)
+static __always_inline void parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
+					   struct ts_seg *seg, __u32 *tsval, __u32 *tsecr)
 {
 	__u32 nxt = 0;
 	int pos;
@@ -199,27 +205,25 @@ static __always_inline int parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
 			continue;
 		}
 		if ((void *)(o + pos + 2) > end)
-			return -1;
+			break;
 		len = o[pos + 1];
 		if (len < 2 || pos + len > optlen)
-			return -1;
-		if (kind == 2) { /* MSS */
-			if (len != 4 || (void *)(o + pos + 4) > end)
-				return -1;
+			break;
+		if (kind == 2 && len == 4) { /* MSS */
+			if ((void *)(o + pos + 4) > end)
+				break;
 			seg->mss = ((__u16)o[pos + 2] << 8) | o[pos + 3];
 			seg->opts |= TS_OPT_MSS;
-		} else if (kind == 3) { /* window scale, RFC 7323 caps it at 14 */
-			if (len != 3 || (void *)(o + pos + 3) > end)
-				return -1;
+		} else if (kind == 3 && len == 3) { /* window scale, RFC 7323 caps it at 14 */
+			if ((void *)(o + pos + 3) > end)
+				break;
 			seg->wscale = o[pos + 2] > 14 ? 14 : o[pos + 2];
 			seg->opts |= TS_OPT_WSCALE;
-		} else if (kind == 4) { /* SACK permitted */
-			if (len != 2)
-				return -1;
+		} else if (kind == 4 && len == 2) { /* SACK permitted */
 			seg->opts |= TS_OPT_SACKOK;
-		} else if (kind == 8) { /* timestamps */
-			if (len != 10 || (void *)(o + pos + 10) > end)
-				return -1;
+		} else if (kind == 8 && len == 10) { /* timestamps */
+			if ((void *)(o + pos + 10) > end)
+				break;
 			seg->opts |= TS_OPT_TS;
 			*tsval = (__u32)o[pos + 2] << 24 | (__u32)o[pos + 3] << 16 |
 				 (__u32)o[pos + 4] << 8 | o[pos + 5];
@@ -230,7 +234,6 @@ static __always_inline int parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
 		}
 		nxt = pos + len;
 	}
-	return 0;
 }
 
 static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
@@ -299,13 +302,16 @@ __attribute__((noinline)) int name(ctx_type *ctx, __u32 off, __u32 optlen,    \
 	__u8 *o;                                                              \
                                                                               \
 	if (!p || optlen > TS_MAX_TCP_OPTS)                                   \
-		return -1;                                                    \
+		return 0;                                                     \
 	if (off > 4095)                                                       \
 		return 0; /* past a page of extension headers: learn nothing */ \
+	asm volatile("" : "+r"(off)); /* keep the mask: the check above is not \
+					 the verifier's bound on this register */ \
 	o = (__u8 *)data + (off & 4095); /* the mask bounds it for the verifier */ \
 	/* one base pointer; every check below is o + constant */            \
 	asm volatile("" : "+r"(o));                                           \
-	return parse_tcp_opts(o, end, optlen, &p->seg, &p->tsval, &p->tsecr); \
+	parse_tcp_opts(o, end, optlen, &p->seg, &p->tsval, &p->tsecr);        \
+	return 0;                                                             \
 }
 
 DEFINE_TCP_OPT_PARSER(tcp_opts_xdp, struct xdp_md)
@@ -313,23 +319,19 @@ DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
 
 /*
  * The options of a SYN (or SYN-ACK) the gate let through (gate: enum gate,
- * GATE_NONE for a segment dropped there). A malformed option makes the
- * whole segment a parse error (parse_error_tcp_options), counted and passed
- * untracked. dir is a constant in each inlined copy, so only one of the two
- * walkers is called from each program.
+ * GATE_NONE for a segment dropped there). Malformed options never fail
+ * the segment (parse_tcp_opts walks them as the kernel does). dir is a
+ * constant in each inlined copy, so only one of the two walkers is called
+ * from each program.
  */
 static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, __u32 dir)
 {
-	int r;
-
 	if (p->kind != PKT_TCP || gate == GATE_NONE || !(p->seg.flags & TS_TCP_SYN) || !p->optlen)
 		return;
-	r = dir == DIR_INGRESS ? tcp_opts_xdp(ctx, p->opt_off, p->optlen, p) :
-				 tcp_opts_tc(ctx, p->opt_off, p->optlen, p);
-	if (r < 0) {
-		p->kind = PKT_ERR;
-		p->err = TS_C_ERR_TCP_OPT;
-	}
+	if (dir == DIR_INGRESS)
+		tcp_opts_xdp(ctx, p->opt_off, p->optlen, p);
+	else
+		tcp_opts_tc(ctx, p->opt_off, p->optlen, p);
 }
 
 #endif /* TCPSENTRY_PARSE_H */

@@ -12,6 +12,8 @@
 static const uint8_t opt_mss_len3[] = { 2, 3, 0x05, 1 };
 static const uint8_t opt_len0[] = { 1, 1, 0x1e, 0 };
 static const uint8_t opt_ts_past_end[] = { 2, 4, 0x05, 0xb4, 8, 10, 0, 0 };
+static const uint8_t opt_mss_then_len1[] = { 2, 4, 0x05, 0xb4, 0xfd, 1, 0, 0 };
+static const uint8_t opt_mss_then_past[] = { 2, 4, 0x05, 0xb4, 0xfe, 10, 0, 0 };
 static const uint8_t opt_unknown_then_mss[] = { 0x1e, 4, 0, 0, 1, 1, 2, 4, 0x05, 0x00 };
 /* 36 NOPs, then MSS 1200 in the last 4 of the 40 option bytes */
 static const uint8_t opt_40_mss_last[40] = {
@@ -159,19 +161,39 @@ static const struct tcase cases[] = {
 	{ "truncated tcp header: parse_error_tcp",
 	  STEPS({ "SYN in", XDP, SYN4(.cut = 14 + 20 + 10, .cut_fix_len = 1),
 		  ERR_ONLY(TS_C_ERR_TCP) }) },
-	{ "malformed tcp option on a SYN (MSS len 3): parse_error_tcp_options",
+	/* options walked as the kernel walks them (tcp_parse_options): a known
+	 * option of the wrong length is skipped, a length under 2 or past the
+	 * option space ends the walk; the SYN is tracked like a clean one */
+	{ "SYN with MSS of length 3: tracked, no MSS learnt",
 	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_mss_len3,
 				      .rawoptlen = sizeof(opt_mss_len3)),
-		  ERR_ONLY(TS_C_ERR_TCP_OPT) }) },
-	{ "malformed tcp option on a SYN (len 0): parse_error_tcp_options",
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_epfl = EPF_SYN,
+			 .c_epfl_clear = EPF_OPTS, .hist = "S" } }) },
+	{ "SYN with an option of length 0 after NOPs: tracked",
 	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_len0,
 				      .rawoptlen = sizeof(opt_len0)),
-		  ERR_ONLY(TS_C_ERR_TCP_OPT) }) },
-	{ "tcp option past the option space on a SYN-ACK at tc: parse_error_tcp_options",
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_epfl = EPF_SYN, .hist = "S" } }) },
+	{ "SYN with MSS, then an option of length 1: tracked, MSS kept",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_mss_then_len1,
+				      .rawoptlen = sizeof(opt_mss_then_len1)),
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1460,
+			 .c_epfl = EPF_SYN } }) },
+	{ "SYN with MSS, then an unknown option past the option space: MSS kept",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_mss_then_past,
+				      .rawoptlen = sizeof(opt_mss_then_past)),
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1460,
+			 .c_epfl = EPF_SYN } }) },
+	{ "SYN-ACK at tc with timestamps past the option space: tracked, MSS kept",
 	  STEPS({ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = 1, .flags = F_SYN | F_ACK,
 					  .rawopt = opt_ts_past_end,
 					  .rawoptlen = sizeof(opt_ts_past_end)),
-		  CNT([TS_C_PKTS_OUT] = 1, [TS_C_ERR_TCP_OPT] = 1), NOTHING }) },
+		  CNT(OUT1, [TS_C_SYNACK] = 1, [TS_C_EMB_INSERT] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD, .s_mss = 1460, .s_epfl = EPF_SYN,
+			 .s_epfl_clear = TS_EP_TS } }) },
 	{ "malformed tcp option on a non-SYN is not parsed (pickup)",
 	  STEPS({ "ACK in", XDP, C2S4(.seq = 7, .ack = 9, .flags = F_ACK,
 				      .rawopt = opt_mss_len3,
