@@ -168,6 +168,16 @@ static __always_inline void hs_observe(const struct ts_flow *f)
 	h->sum_us += f->handshake_us;
 }
 
+/* A handshake completed: credit its server port's flood window (client:
+ * the key index of the client) */
+static __always_inline void flood_credit(const struct ts_flow_key *key, __u8 client, __u64 now)
+{
+	if (client)
+		flood_done((const struct ts_addr *)key->addr[1], bpf_ntohs(key->port[0]), now);
+	else
+		flood_done((const struct ts_addr *)key->addr[0], bpf_ntohs(key->port[1]), now);
+}
+
 /* A handshake completed (an embryonic copy promoted): move it to flows and
  * credit its server port's flood window. */
 static __always_inline void flow_promote(const struct ts_flow_key *key, struct ts_flow *tmp,
@@ -180,10 +190,7 @@ static __always_inline void flow_promote(const struct ts_flow_key *key, struct t
 		hs_observe(tmp);
 		count(cn, TS_C_FLOW_INSERT);
 	}
-	if (tmp->client)
-		flood_done((const struct ts_addr *)key->addr[1], bpf_ntohs(key->port[0]), now);
-	else
-		flood_done((const struct ts_addr *)key->addr[0], bpf_ntohs(key->port[1]), now);
+	flood_credit(key, tmp->client, now);
 	bpf_map_delete_elem(&embryonic, key);
 }
 
@@ -320,6 +327,10 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		count(cn, TS_C_RST_INEXACT_PEER);
 	if (!table && (sc.ret & TS_STEP_ESTABLISHED))
 		flow_promote(key, &s->flow, sc.now, cn);
+	else if (sc.ret & TS_STEP_ESTABLISHED)
+		/* a reused tuple's handshake completed in place (its SYN
+		 * restarted the flows entry): as completed as a promoted one */
+		flood_credit(key, sc.client, sc.now);
 	t->step = sc.ret;
 	t->old_state[0] = sc.old_state[0];
 	t->old_state[1] = sc.old_state[1];
