@@ -154,7 +154,8 @@ struct track_res {
 	/* for the host-wide rate windows (detect) */
 	__u8 pickup;        /* an ingress non-SYN of a tuple no table held */
 	__u8 backscatter;   /* an RST this host sent for a tuple with no flows entry */
-	__u8 pad[2];
+	__u8 csum_ask;      /* an ingress pickup: its checksums decide (track) */
+	__u8 pad;
 };
 
 /* What track saw, beyond struct track_res: the facts detect reports */
@@ -248,6 +249,16 @@ enum handover {
 	HANDOVER_DONE,      /* the kernel got a request socket */
 	HANDOVER_FAIL,      /* the kfunc refused: the kernel answers the ACK itself */
 };
+
+/* fold a sum of up to 2^16 32-bit words to the 16-bit one's complement */
+static __always_inline __u16 csum_fold32(__u64 c)
+{
+	c = (c & 0xffffffff) + (c >> 32);
+	c = (c & 0xffffffff) + (c >> 32);
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	return (__u16)~c;
+}
 
 /* ---- counting and clocks ---------------------------------------------------------- */
 

@@ -35,6 +35,7 @@
 #include <linux/tcp.h>
 #include <bpf/bpf_endian.h>
 #include "maps.h"
+#include "parse.h"
 #include "flood.h"
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/flowkey.h>
@@ -197,6 +198,7 @@ static __always_inline void flow_promote(const struct ts_flow_key *key, struct t
 /* track_flow's inputs */
 #define TF_COOKIE_ACKS 0x1 /* an unknown tuple's ACK to this port must carry a cookie */
 #define TF_COOKIE_DONE 0x2 /* its cookie was checked (not ours): track it as before */
+#define TF_CSUM_DONE 0x4   /* its checksums were verified: it may be picked up */
 
 /* the segment is a finished tuple's ACK, reused through a SYN cookie */
 static __always_inline int finished(const struct ts_flow *f)
@@ -288,6 +290,13 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 					t->flood = TS_A_ACK_NO_CONN;
 					return 1;
 				}
+			}
+			/* a pickup inserts: only a segment the kernel takes
+			 * (a SYN, FIN or RST was summed by parse already) */
+			if (dir == DIR_INGRESS && !(fl & (TS_TCP_SYN | TS_TCP_FIN)) &&
+			    !(in & TF_CSUM_DONE)) {
+				t->csum_ask = 1;
+				return 1;
 			}
 			/* a new tuple's SYN or SYN-ACK while a syn_flood is on
 			 * at its server port (or host-wide): no entry, no map
@@ -528,8 +537,19 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 	t->noted = 1;
 	if (dir == DIR_INGRESS && t->cookie == T_COOKIE_ASK) {
 		t->cookie = cookie_check(ctx, p);
-		if (t->cookie != T_COOKIE_BAD)
-			track_flow(p, t, dir, in | TF_COOKIE_DONE);
+		if (t->cookie == T_COOKIE_BAD)
+			return;
+		in |= TF_COOKIE_DONE;
+		track_flow(p, t, dir, in);
+	}
+	/* a pickup's checksums, once it is one: the kernel drops a segment
+	 * whose checksums are wrong, and no entry may come of it */
+	if (dir == DIR_INGRESS && t->csum_ask) {
+		t->csum_ask = 0;
+		if (csum_ok_xdp(ctx, (struct pkt *)p))
+			track_flow(p, t, dir, in | TF_CSUM_DONE);
+		else
+			count(counters_get(), TS_C_ERR_CSUM);
 	}
 }
 

@@ -217,7 +217,8 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(IN_PASS, "verdict_ingress_pass")  /* the verdicts, one per frame: they sum to */ \
 	X(IN_DROP, "verdict_ingress_drop")  /* packets_ingress and packets_egress      */ \
 	X(IN_TX, "verdict_ingress_tx")      /* (XDP_TX: our SYN-ACK instead of the SYN) */ \
-	X(OUT_PASS, "verdict_egress_pass")
+	X(OUT_PASS, "verdict_egress_pass")                                              \
+	X(ERR_CSUM, "parse_error_checksum") /* ingress SYN/FIN/RST or pickup, bad TCP or IPv4 checksum: the kernel drops it; passed untracked */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,

@@ -54,6 +54,9 @@
 /* bytes of headers tc wants linear: Ethernet + 2 VLAN tags + IPv6 with a
  * few extension headers + TCP with options */
 #define TS_TC_PULL_LEN 192
+/* TCP segments (header + payload) whose checksum XDP verifies before they
+ * move state; a longer one (a jumbo frame's) is taken unverified */
+#define TS_CSUM_MAX_LEN 9216
 
 /* ---- sketches (include/tcpsentry/sketch.h) ----------------------------------- */
 

@@ -23,6 +23,9 @@ static const uint8_t opt_40_mss_last[40] = {
 /* MSS, EOL, then bytes that would be malformed: ignored after EOL */
 static const uint8_t opt_eol_then_junk[] = { 2, 4, 0x05, 0xb4, 0, 2, 3, 9 };
 
+/* an ingress segment the kernel drops for its checksums: counted, moved nothing */
+#define CSUM_ERR CNT([TS_C_PKTS_IN] = 1, [TS_C_ERR_CSUM] = 1)
+
 static const struct tcase cases[] = {
 	/* -- SYNs and the embryonic table -- */
 	{ "ipv4 SYN at XDP creates an embryonic entry",
@@ -212,6 +215,62 @@ static const struct tcase cases[] = {
 	  STEPS({ "IP header + padding", XDP, C2S4(.flags = F_SYN, .cut = 14 + 20,
 							    .cut_fix_len = 1, .pad_to = 60),
 		  ERR_ONLY(TS_C_ERR_TCP) }) },
+
+	/* -- checksums: what the kernel drops moves nothing (issue 11) -- */
+	{ "bad checksums at the exact sequence change nothing (RST, RST|ACK, RST|PSH|ACK|URG, FIN|ACK, IPv4 header, IP length 4 short)",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "RST in, TCP checksum +1", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST,
+							 .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST|ACK in, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_RST | F_ACK, .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST|PSH|ACK|URG in, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_RST | F_PSH | F_ACK | F_URG,
+		       .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "FIN|ACK in, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST in, IPv4 header checksum +1", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST,
+							       .ip_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST with 10 bytes in, IP length 4 short", XDP,
+		  C2S4(.seq = C_ISN + 1, .flags = F_RST, .paylen = 10, .tot_len = 20 + 20 + 10 - 4),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "the exact RST, good checksum: closes", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED, .hist = "ShAR" } }) },
+	{ "SYN with a bad checksum: not tracked; IPv6 too",
+	  STEPS({ "SYN in, TCP checksum +1", XDP, SYN4(.tcp_csum_add = 1), ERR_ONLY(TS_C_ERR_CSUM) },
+		{ "IPv6 SYN in, TCP checksum +1", XDP,
+		  C2S6(.seq = C_ISN, .flags = F_SYN, SYN_OPTS, .tcp_csum_add = 0x100),
+		  ERR_ONLY(TS_C_ERR_CSUM) }) },
+	{ "pickup: an unknown tuple's ACK with a bad checksum makes no entry",
+	  STEPS({ "ACK in, TCP checksum +1", XDP,
+		  C2S4(.seq = 7, .ack = 9, .flags = F_ACK, .tcp_csum_add = 1),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_ERR_CSUM] = 1), NOTHING }) },
+	{ "FINs with 301 and 1401 bytes: a bad checksum ignored, a good one taken",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "FIN|ACK with 301 bytes, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
+		       .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "FIN|ACK with 1401 bytes, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 1401,
+		       .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "FIN|ACK with 1401 bytes", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 1401),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }) },
+	{ "FIN with 301 bytes and a checksum left for the hardware (a veth peer's): taken",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "FIN|ACK with 301 bytes, partial checksum", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
+		       .csum_partial = 1),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }) },
 
 	/* -- not TCP -- */
 	{ "ARP: non_ip",
