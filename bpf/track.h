@@ -80,6 +80,9 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 		bpf_spin_unlock(&lk->lock);
 		return -1;
 	}
+	/* the local endpoints: under the lock, as every write of flags */
+	if (sc->dir == DIR_EGRESS)
+		f->flags |= sc->sender_idx & 1 ? TS_F_LOCAL1 : TS_F_LOCAL0;
 	sc->seg.from = (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER;
 	sc->old_state[0] = f->ep[0].state;
 	sc->old_state[1] = f->ep[1].state;
@@ -195,6 +198,14 @@ static __always_inline void flow_promote(const struct ts_flow_key *key, struct t
 	bpf_map_delete_elem(&embryonic, key);
 }
 
+/* An ingress segment from an endpoint that sent through egress: a local
+ * address coming in from outside, which the kernel drops as a martian. It
+ * moves nothing (one flag test on the established path). */
+static __always_inline int reflected(const struct ts_flow *f, __u32 sender_idx)
+{
+	return f->flags & (sender_idx & 1 ? TS_F_LOCAL1 : TS_F_LOCAL0);
+}
+
 /* track_flow's inputs */
 #define TF_COOKIE_ACKS 0x1 /* an unknown tuple's ACK to this port must carry a cookie */
 #define TF_COOKIE_DONE 0x2 /* its cookie was checked (not ours): track it as before */
@@ -249,6 +260,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	f = bpf_map_lookup_elem(&flows, key);
 	if (f) {
 		t->state = T_FLOWS;
+		if (dir == DIR_INGRESS && reflected(f, sc.sender_idx))
+			return 1;
 		/* a finished connection's tuple reused (its client port)
 		 * through a SYN cookie: the ACK's cookie decides, as for an
 		 * unknown tuple */
@@ -268,6 +281,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		f = bpf_map_lookup_elem(&embryonic, key);
 		if (f) {
 			t->state = T_EMBRYONIC;
+			if (dir == DIR_INGRESS && reflected(f, sc.sender_idx))
+				return 1;
 		} else {
 			t->state = T_UNKNOWN;
 			if (fl & TS_TCP_RST) {

@@ -134,6 +134,8 @@ enum ts_hist_letter {
 #define TS_F_CONFIRMED  0x04 /* both directions seen */
 #define TS_F_ACK_REPORTED 0x08 /* picked up, unanswered past the grace: ack_no_conn raised */
 #define TS_F_COOKIE     0x10 /* handshake completed through a SYN cookie tcpsentry sent */
+#define TS_F_LOCAL0     0x20 /* key index 0 is a local endpoint (it sent through egress); */
+#define TS_F_LOCAL1     0x40 /* ... key index 1: a segment from it at ingress is reflected */
 
 /*
  * The value of both flow tables (embryonic and flows). The datapath writes

@@ -87,6 +87,11 @@
 
 /* ---- the state machine ------------------------------------------------------- */
 
+/* An ingress segment whose ACK covers more than this beyond what its
+ * receiver sent acknowledges unsent data: its kernel drops it. The slack
+ * is one GSO segment, for an end the lock-free path may have lost. */
+#define TS_ACK_SLACK 65536u
+
 /* A picked-up tuple whose first sender is still unanswered this long after
  * it was first seen, and sends again, is an ack_no_conn. */
 #define TS_ACK_GRACE_NS 1000000000ull

@@ -46,6 +46,7 @@
 #define TS_STEP_ACK_NO_CONN    0x200 /* picked up, unanswered past the grace (set by ts_ack_unanswered) */
 #define TS_STEP_RST_INEXACT_PEER 0x400 /* RST in window, not exact, but its ACK proves the peer: ignored, no anomaly */
 #define TS_STEP_SYN_CHALLENGED 0x800 /* SYN to a synchronised endpoint: the kernel challenge-ACKs it, nothing moved */
+#define TS_STEP_DISCARDED      0x1000 /* a segment its receiver's kernel drops (a FIN outside the window, an ACK of unsent data): nothing moved */
 
 /* Serial-number arithmetic (RFC 1982). */
 TS_INLINE int ts_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
@@ -510,6 +511,15 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		goto out;
 	}
 
+	/* from outside, what the receiver's kernel drops moves nothing: an
+	 * ACK of data it never sent (tcp_ack: "ack of unsent data", with
+	 * slack for an end the lock-free path lost), a FIN outside its
+	 * window (tcp_sequence) */
+	if (recv_is_local &&
+	    (((fl & TS_TCP_ACK) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
+	      ts_after(s->ack, rcv->end + TS_ACK_SLACK)) ||
+	     ((fl & TS_TCP_FIN) && !ts_in_window(snd, rcv, s))))
+		return ret | TS_STEP_DISCARDED;
 	if (!ts_in_window(snd, rcv, s)) {
 		ret |= TS_STEP_OUT_OF_WINDOW;
 		/* far outside: ignored, as the kernel drops it; learning from

@@ -612,6 +612,27 @@ static void test_syn_on_synchronised(void **state)
 	assert_int_equal(p.f.ep[TS_CLIENT].packets, 6);
 }
 
+/* from outside, what the receiver's kernel drops moves nothing: a FIN far
+ * outside the window, a FIN acknowledging data never sent; the real FIN
+ * then closes as ever */
+static void test_discarded_fins(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1101u + (1u << 24), 5201, 0, ES, ES, TS_STEP_DISCARDED),
+		SX(A, fFA, 1101, 5201u + 0x80000001u, 0, ES, ES, TS_STEP_DISCARDED),
+		SX(A, fA, 1101, 5201u + 0x80000001u, 0, ES, ES, TS_STEP_DISCARDED),
+		C_FIN, S_ACK_CFIN,
+	};
+	struct player p;
+
+	(void)state;
+	player_init(&p, "discarded fins");
+	p.local = B;
+	play(&p, t, N(t));
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1102);
+}
+
 /* TIME_WAIT takes a new SYN only above the last sequence it received
  * (tcp_timewait_state_process); the local kernel's own SYN-ACK with a new
  * ISN on a tuple tracked as ESTABLISHED restarts it (a close we missed) */
@@ -1277,6 +1298,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_time_wait),
 		cmocka_unit_test(test_reuse_roles_swap),
 		cmocka_unit_test(test_syn_on_synchronised),
+		cmocka_unit_test(test_discarded_fins),
 		cmocka_unit_test(test_syn_time_wait_and_local_restart),
 		cmocka_unit_test(test_reuse_after_refusal),
 		cmocka_unit_test(test_no_reuse_while_live),
