@@ -514,11 +514,14 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	/* from outside, what the receiver's kernel drops moves nothing: an
 	 * ACK of data it never sent (tcp_ack: "ack of unsent data", with
 	 * slack for an end the lock-free path lost), a FIN outside its
-	 * window (tcp_sequence) */
+	 * window (tcp_sequence) or wholly behind the next byte expected (an
+	 * old duplicate: its end is before what was received) */
 	if (recv_is_local &&
 	    (((fl & TS_TCP_ACK) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
 	      ts_after(s->ack, rcv->end + TS_ACK_SLACK)) ||
-	     ((fl & TS_TCP_FIN) && !ts_in_window(snd, rcv, s))))
+	     ((fl & TS_TCP_FIN) &&
+	      (!ts_in_window(snd, rcv, s) ||
+	       ((snd->flags & TS_EP_SEQ_KNOWN) && ts_before(ts_seg_end(s), snd->end))))))
 		return ret | TS_STEP_DISCARDED;
 	if (!ts_in_window(snd, rcv, s)) {
 		ret |= TS_STEP_OUT_OF_WINDOW;
