@@ -156,7 +156,7 @@ struct track_res {
 	__u8 pickup;        /* an ingress non-SYN of a tuple no table held */
 	__u8 backscatter;   /* an RST this host sent for a tuple with no flows entry */
 	__u8 record;        /* the step ended the connection: its record is in scratch.rec */
-	__u8 pad;
+	__u8 csum_ask;      /* an ingress pickup: its checksums decide (track) */
 };
 
 /* What track saw, beyond struct track_res: the facts detect reports */
@@ -251,6 +251,16 @@ enum handover {
 	HANDOVER_DONE,      /* the kernel got a request socket */
 	HANDOVER_FAIL,      /* the kfunc refused: the kernel answers the ACK itself */
 };
+
+/* fold a sum of up to 2^16 32-bit words to the 16-bit one's complement */
+static __always_inline __u16 csum_fold32(__u64 c)
+{
+	c = (c & 0xffffffff) + (c >> 32);
+	c = (c & 0xffffffff) + (c >> 32);
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	return (__u16)~c;
+}
 
 /* ---- counting and clocks ---------------------------------------------------------- */
 

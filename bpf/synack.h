@@ -23,16 +23,6 @@
 
 #define SYNACK_MAX 40 /* our TCP header and options: at most 40 bytes */
 
-/* fold a sum of up to 2^16 32-bit words to the 16-bit one's complement */
-static __always_inline __u16 csum_fold32(__u64 c)
-{
-	c = (c & 0xffffffff) + (c >> 32);
-	c = (c & 0xffffffff) + (c >> 32);
-	c = (c & 0xffff) + (c >> 16);
-	c = (c & 0xffff) + (c >> 16);
-	return (__u16)~c;
-}
-
 static __always_inline void put4(__u8 *b, __u8 a0, __u8 a1, __u8 a2, __u8 a3)
 {
 	b[0] = a0;

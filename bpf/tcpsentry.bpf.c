@@ -57,6 +57,7 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 	parse_frame(c, &p);
 	judge_gate(&p, &v, cn, dir);
 	parse_options(ctx, &p, v.gate, dir);
+	parse_checksums(ctx, &p, v.gate, dir);
 	/* the stages that follow concern a TCP segment the gate let in */
 	if (p.kind == PKT_TCP && v.gate != GATE_NONE) {
 		track(ctx, &p, &v, &t, dir);

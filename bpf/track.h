@@ -35,6 +35,7 @@
 #include <linux/tcp.h>
 #include <bpf/bpf_endian.h>
 #include "maps.h"
+#include "parse.h"
 #include "flood.h"
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/flowkey.h>
@@ -81,6 +82,9 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 		bpf_spin_unlock(&lk->lock);
 		return -1;
 	}
+	/* the local endpoints: under the lock, as every write of flags */
+	if (sc->dir == DIR_EGRESS)
+		f->flags |= sc->sender_idx & 1 ? TS_F_LOCAL1 : TS_F_LOCAL0;
 	sc->seg.from = (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER;
 	sc->old_state[0] = f->ep[0].state;
 	sc->old_state[1] = f->ep[1].state;
@@ -178,6 +182,16 @@ static __always_inline void hs_observe(const struct ts_flow *f)
 	h->sum_us += f->handshake_us;
 }
 
+/* A handshake completed: credit its server port's flood window (client:
+ * the key index of the client) */
+static __always_inline void flood_credit(const struct ts_flow_key *key, __u8 client, __u64 now)
+{
+	if (client)
+		flood_done((const struct ts_addr *)key->addr[1], bpf_ntohs(key->port[0]), now);
+	else
+		flood_done((const struct ts_addr *)key->addr[0], bpf_ntohs(key->port[1]), now);
+}
+
 /* A handshake completed (an embryonic copy promoted): move it to flows and
  * credit its server port's flood window. */
 static __always_inline void flow_promote(const struct ts_flow_key *key, struct ts_flow *tmp,
@@ -190,16 +204,22 @@ static __always_inline void flow_promote(const struct ts_flow_key *key, struct t
 		hs_observe(tmp);
 		count(cn, TS_C_FLOW_INSERT);
 	}
-	if (tmp->client)
-		flood_done((const struct ts_addr *)key->addr[1], bpf_ntohs(key->port[0]), now);
-	else
-		flood_done((const struct ts_addr *)key->addr[0], bpf_ntohs(key->port[1]), now);
+	flood_credit(key, tmp->client, now);
 	bpf_map_delete_elem(&embryonic, key);
+}
+
+/* An ingress segment from an endpoint that sent through egress: a local
+ * address coming in from outside, which the kernel drops as a martian. It
+ * moves nothing (one flag test on the established path). */
+static __always_inline int reflected(const struct ts_flow *f, __u32 sender_idx)
+{
+	return f->flags & (sender_idx & 1 ? TS_F_LOCAL1 : TS_F_LOCAL0);
 }
 
 /* track_flow's inputs */
 #define TF_COOKIE_ACKS 0x1 /* an unknown tuple's ACK to this port must carry a cookie */
 #define TF_COOKIE_DONE 0x2 /* its cookie was checked (not ours): track it as before */
+#define TF_CSUM_DONE 0x4   /* its checksums were verified: it may be picked up */
 
 /* the segment is a finished tuple's ACK, reused through a SYN cookie */
 static __always_inline int finished(const struct ts_flow *f)
@@ -252,6 +272,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	f = bpf_map_lookup_elem(&flows, key);
 	if (f) {
 		t->state = T_FLOWS;
+		if (dir == DIR_INGRESS && reflected(f, sc.sender_idx))
+			return 1;
 		/* a finished connection's tuple reused (its client port)
 		 * through a SYN cookie: the ACK's cookie decides, as for an
 		 * unknown tuple */
@@ -273,6 +295,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		f = bpf_map_lookup_elem(&embryonic, key);
 		if (f) {
 			t->state = T_EMBRYONIC;
+			if (dir == DIR_INGRESS && reflected(f, sc.sender_idx))
+				return 1;
 		} else {
 			t->state = T_UNKNOWN;
 			if (fl & TS_TCP_RST) {
@@ -295,6 +319,13 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 					t->flood = TS_A_ACK_NO_CONN;
 					return 1;
 				}
+			}
+			/* a pickup inserts: only a segment the kernel takes
+			 * (a SYN, FIN or RST was summed by parse already) */
+			if (dir == DIR_INGRESS && !(fl & (TS_TCP_SYN | TS_TCP_FIN)) &&
+			    !(in & TF_CSUM_DONE)) {
+				t->csum_ask = 1;
+				return 1;
 			}
 			/* a new tuple's SYN or SYN-ACK while a syn_flood is on
 			 * at its server port (or host-wide): no entry, no map
@@ -341,6 +372,10 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		count(cn, TS_C_RST_INEXACT_PEER);
 	if (!table && (sc.ret & TS_STEP_ESTABLISHED))
 		flow_promote(key, &s->flow, sc.now, cn);
+	else if (sc.ret & TS_STEP_ESTABLISHED)
+		/* a reused tuple's handshake completed in place (its SYN
+		 * restarted the flows entry): as completed as a promoted one */
+		flood_credit(key, sc.client, sc.now);
 	t->step = sc.ret;
 	t->old_state[0] = sc.old_state[0];
 	t->old_state[1] = sc.old_state[1];
@@ -538,8 +573,19 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 	t->noted = 1;
 	if (dir == DIR_INGRESS && t->cookie == T_COOKIE_ASK) {
 		t->cookie = cookie_check(ctx, p);
-		if (t->cookie != T_COOKIE_BAD)
-			track_flow(p, t, dir, in | TF_COOKIE_DONE);
+		if (t->cookie == T_COOKIE_BAD)
+			return;
+		in |= TF_COOKIE_DONE;
+		track_flow(p, t, dir, in);
+	}
+	/* a pickup's checksums, once it is one: the kernel drops a segment
+	 * whose checksums are wrong, and no entry may come of it */
+	if (dir == DIR_INGRESS && t->csum_ask) {
+		t->csum_ask = 0;
+		if (csum_ok_xdp(ctx, (struct pkt *)p))
+			track_flow(p, t, dir, in | TF_CSUM_DONE);
+		else
+			count(counters_get(), TS_C_ERR_CSUM);
 	}
 }
 

@@ -135,6 +135,8 @@ enum ts_hist_letter {
 #define TS_F_CONFIRMED  0x04 /* both directions seen */
 #define TS_F_ACK_REPORTED 0x08 /* picked up, unanswered past the grace: ack_no_conn raised */
 #define TS_F_COOKIE     0x10 /* handshake completed through a SYN cookie tcpsentry sent */
+#define TS_F_LOCAL0     0x20 /* key index 0 is a local endpoint (it sent through egress); */
+#define TS_F_LOCAL1     0x40 /* ... key index 1: a segment from it at ingress is reflected */
 /* its connection record was made (include/tcpsentry/record.h): the
  * connection finished on the wire; the entry stays for TIME_WAIT and tuple
  * reuse, and the sweeper removes it without a second record */
@@ -225,7 +227,8 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(OUT_PASS, "verdict_egress_pass")                                              \
 	X(RECORDS, "records")               /* connection records written (records ring) */ \
 	X(RECORDS_LOST, "records_lost")     /* ... not written: the records ring was full */ \
-	X(SAMPLES, "event_samples")         /* events that carry the frame's first bytes */
+	X(SAMPLES, "event_samples")         /* events that carry the frame's first bytes */ \
+	X(ERR_CSUM, "parse_error_checksum") /* ingress SYN/FIN/RST or pickup, bad TCP or IPv4 checksum: the kernel drops it; passed untracked */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,

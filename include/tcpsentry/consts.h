@@ -62,6 +62,9 @@
 /* bytes of headers tc wants linear: Ethernet + 2 VLAN tags + IPv6 with a
  * few extension headers + TCP with options */
 #define TS_TC_PULL_LEN 192
+/* TCP segments (header + payload) whose checksum XDP verifies before they
+ * move state; a longer one (a jumbo frame's) is taken unverified */
+#define TS_CSUM_MAX_LEN 9216
 
 /* ---- sketches (include/tcpsentry/sketch.h) ----------------------------------- */
 
@@ -91,6 +94,11 @@
 #define TS_RL_EMB_BURST 8
 
 /* ---- the state machine ------------------------------------------------------- */
+
+/* An ingress segment whose ACK covers more than this beyond what its
+ * receiver sent acknowledges unsent data: its kernel drops it. The slack
+ * is one GSO segment, for an end the lock-free path may have lost. */
+#define TS_ACK_SLACK 65536u
 
 /* A picked-up tuple whose first sender is still unanswered this long after
  * it was first seen, and sends again, is an ack_no_conn. */

@@ -45,6 +45,8 @@
 #define TS_STEP_DATA_FAR_OOW   0x100 /* data far outside the window: ignored (out_of_window) */
 #define TS_STEP_ACK_NO_CONN    0x200 /* picked up, unanswered past the grace (set by ts_ack_unanswered) */
 #define TS_STEP_RST_INEXACT_PEER 0x400 /* RST in window, not exact, but its ACK proves the peer: ignored, no anomaly */
+#define TS_STEP_SYN_CHALLENGED 0x800 /* SYN to a synchronised endpoint: the kernel challenge-ACKs it, nothing moved */
+#define TS_STEP_DISCARDED      0x1000 /* a segment its receiver's kernel drops (a FIN outside the window, an ACK of unsent data): nothing moved */
 
 /* Serial-number arithmetic (RFC 1982). */
 TS_INLINE int ts_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
@@ -359,6 +361,34 @@ TS_INLINE int ts_acks_fin(const struct ts_endpoint *rcv, const struct ts_seg *s)
 	       !ts_before(s->ack, rcv->fin_end);
 }
 
+/* Synchronised (RFC 9293): past the handshake, short of TIME_WAIT. A SYN
+ * to such an endpoint gets a challenge ACK and is dropped (RFC 5961 4.2,
+ * tcp_validate_incoming). */
+TS_INLINE int ts_synced(__u8 st)
+{
+	return st >= TS_ESTABLISHED && st <= TS_LAST_ACK;
+}
+
+/*
+ * Does a SYN from snd move rcv, as the receiver's kernel would take it?
+ * Into a synchronised endpoint: never. Into TIME_WAIT: only above the
+ * last sequence it received (tcp_timewait_state_process); the kernel also
+ * takes a SYN whose timestamp is newer than the last one, which is not
+ * kept here: a timestamped SYN into a connection that used timestamps is
+ * taken as newer (the kernel's odds for a random TSval are one half).
+ */
+TS_INLINE int ts_syn_accepted(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			      const struct ts_seg *s)
+{
+	if (ts_synced(rcv->state))
+		return 0;
+	if (rcv->state != TS_TIME_WAIT || !(snd->flags & TS_EP_SEQ_KNOWN))
+		return 1;
+	if (ts_after(s->seq, snd->end))
+		return 1;
+	return (s->opts & TS_OPT_TS) && (snd->flags & TS_EP_TS) && (rcv->flags & TS_EP_TS);
+}
+
 /*
  * Start tracking a tuple from its first segment. The caller zeroes *f and
  * gives the sender's key index and both ports (host order); this decides
@@ -394,8 +424,10 @@ TS_INLINE void ts_flow_start(struct ts_flow *f, struct ts_seg *s, __u8 sender_id
 /*
  * Advance the flow by one segment. now: CLOCK_MONOTONIC ns (precise for
  * handshake segments, coarse is fine otherwise). recv_is_local: the
- * segment's receiver is this host (it came in through XDP); used only to
- * time the handshake from the local host's point of view.
+ * segment's receiver is this host (it came in through XDP): its sender
+ * may be anyone, where the local kernel's own segments (egress) are the
+ * truth about its connections; and the handshake is timed from the local
+ * host's point of view.
  */
 TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 			    int recv_is_local)
@@ -409,25 +441,50 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	__u32 ret = 0;
 	int ack_syn, ack_fin;
 
+	/*
+	 * A SYN from the outside moves nothing its receiver's kernel would
+	 * not take (ts_syn_accepted): an off-path attacker's SYN on a live
+	 * tuple neither restarts nor shifts it. The local kernel's own SYN or
+	 * SYN-ACK on a tuple tracked as synchronised, with a new ISN (not a
+	 * retransmission racing the ACK), is the truth (it holds no such
+	 * connection: a close we missed): it restarts the tuple. An
+	 * entry that has seen one direction only (ingress-only, a pickup not
+	 * yet answered) cannot tell the two apart and keeps taking SYNs.
+	 */
+	if ((fl & (TS_TCP_SYN | TS_TCP_RST)) == TS_TCP_SYN && recv_is_local &&
+	    (f->flags & TS_F_CONFIRMED) && !ts_syn_accepted(snd, rcv, s))
+		return TS_STEP_SYN_CHALLENGED;
 	/* A new SYN on a finished tuple starts a new connection (port reuse,
 	 * e.g. out of TIME_WAIT): the SYN's sender becomes the client. */
-	if ((fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_SYN &&
-	    (snd->state == TS_CLOSED || snd->state == TS_TIME_WAIT) &&
-	    (rcv->state == TS_CLOSED || rcv->state == TS_TIME_WAIT) &&
-	    (old_c != TS_CLOSED || old_s != TS_CLOSED || f->hist_len)) {
+	if (((fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_SYN &&
+	     (snd->state == TS_CLOSED || snd->state == TS_TIME_WAIT) &&
+	     (rcv->state == TS_CLOSED || rcv->state == TS_TIME_WAIT) &&
+	     (old_c != TS_CLOSED || old_s != TS_CLOSED || f->hist_len)) ||
+	    ((fl & (TS_TCP_SYN | TS_TCP_RST)) == TS_TCP_SYN && !recv_is_local &&
+	     ts_synced(snd->state) && s->seq != snd->isn)) {
 		__u8 client_key = from == TS_CLIENT ? f->client : !f->client;
 		__u8 family = f->family;
 		__u64 first = f->first_seen_ns;
 
 		__builtin_memset(&f->flags, 0,
 				 sizeof(*f) - __builtin_offsetof(struct ts_flow, flags));
-		f->client = client_key;
 		f->family = family;
 		f->first_seen_ns = first;
 		ret |= TS_STEP_REUSE;
 		/* roles may have swapped: rebase on the client */
 		old_c = old_s = TS_CLOSED;
-		s->from = TS_CLIENT;
+		if (fl & TS_TCP_ACK) {
+			/* the local server's SYN-ACK: its SYN went by
+			 * unseen, as for a SYN-ACK pickup (ts_flow_start) */
+			f->client = !client_key;
+			f->flags |= TS_F_PICKED_UP;
+			f->ep[TS_CLIENT].state = TS_SYN_SENT;
+			f->ep[TS_SERVER].state = TS_LISTEN;
+			s->from = TS_SERVER;
+		} else {
+			f->client = client_key;
+			s->from = TS_CLIENT;
+		}
 	}
 	/* one code path for either direction: a variable index, not two
 	 * clones of the code with constant ones */
@@ -461,6 +518,18 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		goto out;
 	}
 
+	/* from outside, what the receiver's kernel drops moves nothing: an
+	 * ACK of data it never sent (tcp_ack: "ack of unsent data", with
+	 * slack for an end the lock-free path lost), a FIN outside its
+	 * window (tcp_sequence) or wholly behind the next byte expected (an
+	 * old duplicate: its end is before what was received) */
+	if (recv_is_local &&
+	    (((fl & TS_TCP_ACK) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
+	      ts_after(s->ack, rcv->end + TS_ACK_SLACK)) ||
+	     ((fl & TS_TCP_FIN) &&
+	      (!ts_in_window(snd, rcv, s) ||
+	       ((snd->flags & TS_EP_SEQ_KNOWN) && ts_before(ts_seg_end(s), snd->end))))))
+		return ret | TS_STEP_DISCARDED;
 	if (!ts_in_window(snd, rcv, s)) {
 		ret |= TS_STEP_OUT_OF_WINDOW;
 		/* far outside: ignored, as the kernel drops it; learning from

@@ -85,6 +85,10 @@ struct frame_spec {
 	int cut;                /* != 0: frame ends after this many bytes */
 	int cut_fix_len;        /* with cut: IP length fields match the cut frame */
 	int pad_to;             /* != 0: zero padding up to this length, after the cut */
+	int tcp_csum_add;       /* != 0: added to the TCP checksum (a bad one) */
+	int ip_csum_add;        /* != 0: added to the IPv4 header checksum */
+	int csum_partial;       /* the TCP checksum left for the hardware: the pseudo
+				 * header's sum alone (CHECKSUM_PARTIAL, a veth peer's) */
 };
 
 struct frame {
@@ -344,8 +348,10 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 	sum += proto;
 	sum += (uint32_t)l4len;
 	if (proto == FR_IPPROTO_TCP) {
+		uint16_t partial = (uint16_t)~fr_fold(sum);
+
 		sum = fr_sum(sum, b + f->l4, l4len);
-		fr_put16(b + f->l4 + 16, fr_fold(sum));
+		fr_put16(b + f->l4 + 16, s->csum_partial ? partial : fr_fold(sum));
 	} else if (proto == FR_IPPROTO_UDP) {
 		uint16_t c;
 
@@ -379,6 +385,10 @@ lies:
 			fr_put16(b + f->l3 + 4, (uint16_t)(f->len - f->l3 - 40));
 		}
 	}
+	if (s->tcp_csum_add && (s->l4proto == 0 || s->l4proto == FR_IPPROTO_TCP))
+		fr_put16(b + f->l4 + 16, (uint16_t)(fr_get16(b + f->l4 + 16) + s->tcp_csum_add));
+	if (s->ip_csum_add && s->family == 4)
+		fr_put16(b + f->l3 + 10, (uint16_t)(fr_get16(b + f->l3 + 10) + s->ip_csum_add));
 	/* Ethernet padding comes last: it is never covered by the IP lengths */
 	if (s->pad_to > f->len && s->pad_to <= FR_MAX) {
 		memset(b + f->len, 0, s->pad_to - f->len);

@@ -232,6 +232,29 @@ static int post_ck_v6(const struct tcase *tc, char *why)
 	return ck_syn_case(&s2, why);
 }
 
+/* options the kernel tolerates: answered like clean ones (what parsed
+ * before the walk stopped is offered back; the rest is not) */
+static int post_ck_malformed(const struct tcase *tc, char *why)
+{
+	static const uint8_t mss3[] = { 2, 3, 0x05, 1 };
+	static const uint8_t past[] = { 2, 4, 0x05, 0xb4, 0xfe, 10, 0, 0 };
+	static const uint8_t len1[] = { 2, 4, 0x05, 0xb4, 0xfd, 1, 0, 0 };
+	struct frame_spec s[] = {
+		C2S4(.flags = F_SYN, .seq = C_ISN, .rawopt = mss3, .rawoptlen = sizeof(mss3)),
+		C2S4(.flags = F_SYN, .seq = C_ISN, .rawopt = past, .rawoptlen = sizeof(past)),
+		C2S4(.flags = F_SYN, .seq = C_ISN, .rawopt = len1, .rawoptlen = sizeof(len1)),
+	};
+	unsigned i;
+
+	(void)tc;
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		reset_state();
+		if (ck_syn_case(&s[i], why))
+			return -1;
+	}
+	return 0;
+}
+
 /* the ACK a client sends for a cookie */
 static int ck_ack(const struct frame_spec *syn, __u32 cookie, int family)
 {
@@ -430,6 +453,8 @@ static const struct tcase cases[] = {
 	  .post = post_ck_v4_vlan },
 	{ "cookies: IPv6 SYN, no tag and two tags -> SYN-ACK, checksums, options",
 	  .post = post_ck_v6 },
+	{ "cookies: SYNs with malformed options (MSS length 3, past the end, length 1) -> XDP_TX SYN-ACK",
+	  .post = post_ck_malformed },
 	{ "cookies: valid IPv4 ACK passes, flows entry ESTABLISHED/ESTABLISHED with the cookie's options",
 	  .post = post_ck_ack4 },
 	{ "cookies: valid IPv6 ACK passes, flows entry ESTABLISHED/ESTABLISHED",

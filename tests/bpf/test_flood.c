@@ -225,16 +225,22 @@ static int post_syn_complete(const struct tcase *tc, char *why)
 	return 0;
 }
 
-/* one source, SYNs to 50 ports: one port_scan event (at the 21st port) */
-static int post_port_scan(const struct tcase *tc, char *why)
+/* one source, SYNs to 50 ports: one port_scan event (at the 21st port);
+ * opt: the SYNs' option bytes (NULL: MSS 1460) */
+static int port_scan_case(const uint8_t *opt, int optlen, char *why)
 {
+	struct frame_spec fs = C2S4(.flags = F_SYN, .seq = 1000, .mss = 1460, .rawopt = opt,
+				    .rawoptlen = optlen);
+	struct frame fr;
 	uint64_t an[TS_A_MAX];
+	__u32 ret;
 	int i;
 
-	(void)tc;
-	for (i = 0; i < 50; i++)
-		ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, (uint16_t)(1000 + i), F_SYN, 1000, 0), 0,
-			  "test run");
+	for (i = 0; i < 50; i++) {
+		fs.dport = (uint16_t)(1000 + i);
+		ASSERT_TRUE(frame_build(&fs, &fr) > 0, "frame");
+		ASSERT_EQ(run_frame(XDP, fr.b, fr.len, 0, 1, &ret), 0, "test run");
+	}
 	ring_buffer__consume(rb);
 	ASSERT_EQ(count_kind(TS_A_PORT_SCAN, -1), 1, "port_scan events");
 	ASSERT_EQ(anomaly_events(), 1, "anomaly events");
@@ -248,6 +254,21 @@ static int post_port_scan(const struct tcase *tc, char *why)
 	ASSERT_EQ(an[TS_A_PORT_SCAN], 1, "port_scan count");
 	ASSERT_EQ(an[TS_A_SYN_FLOOD], 0, "syn_flood count");
 	return 0;
+}
+
+static int post_port_scan(const struct tcase *tc, char *why)
+{
+	(void)tc;
+	return port_scan_case(NULL, 0, why);
+}
+
+/* options the kernel tolerates (MSS of length 3): scanned all the same */
+static int post_port_scan_malformed(const struct tcase *tc, char *why)
+{
+	static const uint8_t mss3[] = { 2, 3, 0x05, 1 };
+
+	(void)tc;
+	return port_scan_case(mss3, sizeof(mss3), why);
 }
 
 /* a normal client: one source, one port, 10 connections: nothing */
@@ -384,6 +405,8 @@ static const struct tcase cases[] = {
 	  .post = post_syn_complete },
 	{ "port_scan: one source, SYNs to 50 ports -> one event at 21 ports",
 	  .post = post_port_scan },
+	{ "port_scan: the same with a malformed option (MSS of length 3) in every SYN",
+	  .post = post_port_scan_malformed },
 	{ "port_scan look-alike: one client, 10 connections to one port -> nothing",
 	  .post = post_normal_client },
 	{ "port_scan look-alike: one client, 30 completed connections to 30 ports -> nothing",

@@ -36,6 +36,20 @@ static int post_handshake_close(const struct tcase *tc, char *why)
 }
 
 /* the local host's handshake time, as fsm.h defines it */
+/* the blind desynchronisation of issue 11 moved no field of the flow */
+static int post_syn_synced(const struct tcase *tc, char *why)
+{
+	struct ts_flow f;
+	const struct ts_endpoint *c = &f.ep[TS_CLIENT], *s = &f.ep[TS_SERVER];
+
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	ASSERT_EQ(c->isn, C_ISN, "client isn");
+	ASSERT_EQ(c->end, C_ISN + 1 + 100, "client end");
+	ASSERT_EQ(c->maxwin, 512 << 7, "client maxwin");
+	ASSERT_EQ(s->isn, S_ISN, "server isn");
+	return 0;
+}
+
 static int post_client_side(const struct tcase *tc, char *why)
 {
 	struct ts_flow f;
@@ -223,6 +237,44 @@ static const struct tcase cases[] = {
 		{ "new SYN in", XDP, SYN4(.seq = C_ISN + 100000),
 		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_REUSE] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_SYN_SENT, TS_LISTEN, .hist = "S" } }) },
+	/* RFC 5961 4.2: the kernel challenge-ACKs a SYN on a synchronised
+	 * connection; a blind SYN(x), SYN(x + 2^31), RST(x + 2^31 + 1) moves
+	 * nothing, and the real data after it is no out_of_window */
+	{ "SYN on ESTABLISHED changes nothing (SYN x, SYN x+2^31, RST x+2^31+1)",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "SYN in, seq 1000000", XDP,
+		  C2S4(.seq = 1000000, .flags = F_SYN, .win = 65535, SYN_OPTS),
+		  CNT(IN1, [TS_C_SYN] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "SYN in, seq 1000000 + 2^31", XDP,
+		  C2S4(.seq = 1000000u + 0x80000000u, .flags = F_SYN, .win = 65535, SYN_OPTS),
+		  CNT(IN1, [TS_C_SYN] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST in, seq 1000000 + 2^31 + 1", XDP,
+		  C2S4(.seq = 1000000u + 0x80000001u, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_OUT_OF_WINDOW] = 1),
+		  .ae = { TS_A_RST_OUT_OF_WINDOW, .client = CL_SRC },
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "data still flows", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } }),
+	  .post = post_syn_synced },
+	/* a local address from outside is a martian the kernel drops */
+	{ "reflected: an RST or FIN from the server's own address at XDP changes nothing",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "RST from the server in", XDP, S2C4(.seq = S_ISN + 1, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "FIN|ACK from the server in", XDP,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_FIN | F_ACK),
+		  CNT(IN1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "the server's own FIN out", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_FIN | F_ACK),
+		  CNT(OUT1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_CLOSE_WAIT, TS_FIN_WAIT_1 } }) },
 	{ "state events: TS_EV_STATE records for the handshake",
 	  STEPS(HS_SYN([TS_C_EVENTS] = 2), HS_SYNACK([TS_C_EVENTS] = 2),
 		HS_ACK([TS_C_EVENTS] = 1)),

@@ -12,6 +12,8 @@
 static const uint8_t opt_mss_len3[] = { 2, 3, 0x05, 1 };
 static const uint8_t opt_len0[] = { 1, 1, 0x1e, 0 };
 static const uint8_t opt_ts_past_end[] = { 2, 4, 0x05, 0xb4, 8, 10, 0, 0 };
+static const uint8_t opt_mss_then_len1[] = { 2, 4, 0x05, 0xb4, 0xfd, 1, 0, 0 };
+static const uint8_t opt_mss_then_past[] = { 2, 4, 0x05, 0xb4, 0xfe, 10, 0, 0 };
 static const uint8_t opt_unknown_then_mss[] = { 0x1e, 4, 0, 0, 1, 1, 2, 4, 0x05, 0x00 };
 /* 36 NOPs, then MSS 1200 in the last 4 of the 40 option bytes */
 static const uint8_t opt_40_mss_last[40] = {
@@ -20,6 +22,9 @@ static const uint8_t opt_40_mss_last[40] = {
 };
 /* MSS, EOL, then bytes that would be malformed: ignored after EOL */
 static const uint8_t opt_eol_then_junk[] = { 2, 4, 0x05, 0xb4, 0, 2, 3, 9 };
+
+/* an ingress segment the kernel drops for its checksums: counted, moved nothing */
+#define CSUM_ERR CNT([TS_C_PKTS_IN] = 1, [TS_C_ERR_CSUM] = 1)
 
 static const struct tcase cases[] = {
 	/* -- SYNs and the embryonic table -- */
@@ -159,19 +164,39 @@ static const struct tcase cases[] = {
 	{ "truncated tcp header: parse_error_tcp",
 	  STEPS({ "SYN in", XDP, SYN4(.cut = 14 + 20 + 10, .cut_fix_len = 1),
 		  ERR_ONLY(TS_C_ERR_TCP) }) },
-	{ "malformed tcp option on a SYN (MSS len 3): parse_error_tcp_options",
+	/* options walked as the kernel walks them (tcp_parse_options): a known
+	 * option of the wrong length is skipped, a length under 2 or past the
+	 * option space ends the walk; the SYN is tracked like a clean one */
+	{ "SYN with MSS of length 3: tracked, no MSS learnt",
 	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_mss_len3,
 				      .rawoptlen = sizeof(opt_mss_len3)),
-		  ERR_ONLY(TS_C_ERR_TCP_OPT) }) },
-	{ "malformed tcp option on a SYN (len 0): parse_error_tcp_options",
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_epfl = EPF_SYN,
+			 .c_epfl_clear = EPF_OPTS, .hist = "S" } }) },
+	{ "SYN with an option of length 0 after NOPs: tracked",
 	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_len0,
 				      .rawoptlen = sizeof(opt_len0)),
-		  ERR_ONLY(TS_C_ERR_TCP_OPT) }) },
-	{ "tcp option past the option space on a SYN-ACK at tc: parse_error_tcp_options",
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_epfl = EPF_SYN, .hist = "S" } }) },
+	{ "SYN with MSS, then an option of length 1: tracked, MSS kept",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_mss_then_len1,
+				      .rawoptlen = sizeof(opt_mss_then_len1)),
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1460,
+			 .c_epfl = EPF_SYN } }) },
+	{ "SYN with MSS, then an unknown option past the option space: MSS kept",
+	  STEPS({ "SYN in", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .rawopt = opt_mss_then_past,
+				      .rawoptlen = sizeof(opt_mss_then_past)),
+		  SYN_TRACKED_CNT,
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN, .c_mss = 1460,
+			 .c_epfl = EPF_SYN } }) },
+	{ "SYN-ACK at tc with timestamps past the option space: tracked, MSS kept",
 	  STEPS({ "SYN-ACK out", TC, S2C4(.seq = S_ISN, .ack = 1, .flags = F_SYN | F_ACK,
 					  .rawopt = opt_ts_past_end,
 					  .rawoptlen = sizeof(opt_ts_past_end)),
-		  CNT([TS_C_PKTS_OUT] = 1, [TS_C_ERR_TCP_OPT] = 1), NOTHING }) },
+		  CNT(OUT1, [TS_C_SYNACK] = 1, [TS_C_EMB_INSERT] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD, .s_mss = 1460, .s_epfl = EPF_SYN,
+			 .s_epfl_clear = TS_EP_TS } }) },
 	{ "malformed tcp option on a non-SYN is not parsed (pickup)",
 	  STEPS({ "ACK in", XDP, C2S4(.seq = 7, .ack = 9, .flags = F_ACK,
 				      .rawopt = opt_mss_len3,
@@ -190,6 +215,62 @@ static const struct tcase cases[] = {
 	  STEPS({ "IP header + padding", XDP, C2S4(.flags = F_SYN, .cut = 14 + 20,
 							    .cut_fix_len = 1, .pad_to = 60),
 		  ERR_ONLY(TS_C_ERR_TCP) }) },
+
+	/* -- checksums: what the kernel drops moves nothing (issue 11) -- */
+	{ "bad checksums at the exact sequence change nothing (RST, RST|ACK, RST|PSH|ACK|URG, FIN|ACK, IPv4 header, IP length 4 short)",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "RST in, TCP checksum +1", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST,
+							 .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST|ACK in, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_RST | F_ACK, .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST|PSH|ACK|URG in, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_RST | F_PSH | F_ACK | F_URG,
+		       .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "FIN|ACK in, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST in, IPv4 header checksum +1", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST,
+							       .ip_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "RST with 10 bytes in, IP length 4 short", XDP,
+		  C2S4(.seq = C_ISN + 1, .flags = F_RST, .paylen = 10, .tot_len = 20 + 20 + 10 - 4),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "the exact RST, good checksum: closes", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED, .hist = "ShAR" } }) },
+	{ "SYN with a bad checksum: not tracked; IPv6 too",
+	  STEPS({ "SYN in, TCP checksum +1", XDP, SYN4(.tcp_csum_add = 1), ERR_ONLY(TS_C_ERR_CSUM) },
+		{ "IPv6 SYN in, TCP checksum +1", XDP,
+		  C2S6(.seq = C_ISN, .flags = F_SYN, SYN_OPTS, .tcp_csum_add = 0x100),
+		  ERR_ONLY(TS_C_ERR_CSUM) }) },
+	{ "pickup: an unknown tuple's ACK with a bad checksum makes no entry",
+	  STEPS({ "ACK in, TCP checksum +1", XDP,
+		  C2S4(.seq = 7, .ack = 9, .flags = F_ACK, .tcp_csum_add = 1),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_ERR_CSUM] = 1), NOTHING }) },
+	{ "FINs with 301 and 1401 bytes: a bad checksum ignored, a good one taken",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "FIN|ACK with 301 bytes, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
+		       .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "FIN|ACK with 1401 bytes, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 1401,
+		       .tcp_csum_add = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "FIN|ACK with 1401 bytes", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 1401),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }) },
+	{ "FIN with 301 bytes and a checksum left for the hardware (a veth peer's): taken",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "FIN|ACK with 301 bytes, partial checksum", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
+		       .csum_partial = 1),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }) },
 
 	/* -- not TCP -- */
 	{ "ARP: non_ip",

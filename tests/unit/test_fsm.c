@@ -584,6 +584,90 @@ static void test_reuse_time_wait(void **state)
 	assert_int_equal(f->ep[TS_CLIENT].flags & TS_EP_FIN_SENT, 0);
 }
 
+/* RFC 5961 4.2: a SYN from outside to a synchronised endpoint is
+ * challenge-ACKed and dropped by its kernel; it moves nothing here (issue
+ * 11's desynchronisation: SYN(x), SYN(x + 2^31), RST(x + 2^31 + 1)) */
+#define CHAL TS_STEP_SYN_CHALLENGED
+static void test_syn_on_synchronised(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fSYN, 1000000, 0, 0, ES, ES, CHAL),
+		SX(A, fSYN, 1000000u + 0x80000000u, 0, 0, ES, ES, CHAL),
+		SX(A, fR, 1000000u + 0x80000001u, 0, 0, ES, ES, TS_STEP_RST_OOW),
+		SX(A, fSA, 1000000, 5201, 0, ES, ES, CHAL),  /* a SYN-ACK too */
+		S(A, fPA, 1101, 5201, 10, ES, ES),           /* the real data goes on */
+		S_FIN1,                                      /* the server closes */
+		SX(A, fSYN, 7, 0, 0, CW, F1, CHAL),
+	};
+	struct player p;
+
+	(void)state;
+	player_init(&p, "syn on synchronised");
+	p.local = B;
+	play(&p, t, N(t));
+	assert_int_equal(p.f.ep[TS_CLIENT].isn, 1000);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1111);
+	/* SYN, ACK, data x2 (DATA), the RST, data: the challenged SYNs not counted */
+	assert_int_equal(p.f.ep[TS_CLIENT].packets, 6);
+}
+
+/* from outside, what the receiver's kernel drops moves nothing: a FIN far
+ * outside the window, a FIN acknowledging data never sent; the real FIN
+ * then closes as ever */
+static void test_discarded_fins(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1101u + (1u << 24), 5201, 0, ES, ES, TS_STEP_DISCARDED),
+		SX(A, fFA, 1101, 5201u + 0x80000001u, 0, ES, ES, TS_STEP_DISCARDED),
+		SX(A, fA, 1101, 5201u + 0x80000001u, 0, ES, ES, TS_STEP_DISCARDED),
+		SX(A, fFA, 1101 - 500, 5201, 0, ES, ES, TS_STEP_DISCARDED), /* behind */
+		C_FIN, S_ACK_CFIN,
+	};
+	struct player p;
+
+	(void)state;
+	player_init(&p, "discarded fins");
+	p.local = B;
+	play(&p, t, N(t));
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1102);
+}
+
+/* TIME_WAIT takes a new SYN only above the last sequence it received
+ * (tcp_timewait_state_process); the local kernel's own SYN-ACK with a new
+ * ISN on a tuple tracked as ESTABLISHED restarts it (a close we missed) */
+static void test_syn_time_wait_and_local_restart(void **state)
+{
+	static const struct step tw[] = {
+		HANDSHAKE, DATA, SERVER_CLOSE,              /* B (local) TIME_WAIT, A CLOSED */
+		SX(A, fSYN, 1000, 0, 0, CL, TW, CHAL),      /* below A's last sequence (1102) */
+		SX(A, fSYN, 1102, 0, 0, CL, TW, CHAL),      /* not above it */
+		SX(A, fSYN, 20000, 0, 0, SS, LI, TS_STEP_REUSE),
+		S(B, fSA, 90000, 20001, 0, ES, SR),
+		SX(A, fA, 20001, 90001, 0, ES, ES, TS_STEP_ESTABLISHED),
+	};
+	static const struct step rs[] = {
+		HANDSHAKE, DATA,
+		S(B, fSA, 5000, 1001, 0, ES, ES),           /* a retransmission: kept */
+		SX(B, fSA, 70000, 30001, 0, ES, SR, TS_STEP_REUSE),
+		SX(A, fA, 30001, 70001, 0, ES, ES, TS_STEP_ESTABLISHED),
+	};
+	struct player p;
+
+	(void)state;
+	player_init(&p, "time_wait");
+	p.local = B;
+	play(&p, tw, N(tw));
+	assert_int_equal(p.f.client, A);
+	assert_int_equal(p.f.ep[TS_CLIENT].isn, 20000);
+	player_init(&p, "local restart");
+	p.local = B;
+	play(&p, rs, N(rs));
+	assert_int_equal(p.f.client, A);
+	assert_int_equal(p.f.ep[TS_SERVER].isn, 70000);
+}
+
 static void test_reuse_roles_swap(void **state)
 {
 	/* the server closed first and holds TIME_WAIT; then it opens a
@@ -1226,6 +1310,9 @@ int main(void)
 		cmocka_unit_test(test_retransmissions),
 		cmocka_unit_test(test_reuse_time_wait),
 		cmocka_unit_test(test_reuse_roles_swap),
+		cmocka_unit_test(test_syn_on_synchronised),
+		cmocka_unit_test(test_discarded_fins),
+		cmocka_unit_test(test_syn_time_wait_and_local_restart),
 		cmocka_unit_test(test_reuse_after_refusal),
 		cmocka_unit_test(test_no_reuse_while_live),
 		cmocka_unit_test(test_pickup),
