@@ -14,6 +14,7 @@
  * counters a scrape reads are per-CPU arrays, read fresh each time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -216,20 +217,31 @@ static char *render(void *ctx, size_t *len)
 	return buf;
 }
 
-/* DIR/tcpsentry.prom, replaced whole: write a temporary file in DIR,
- * fsync it, rename it over the old one (node_exporter never reads half) */
+/*
+ * DIR/tcpsentry.prom, replaced whole: write a temporary file in DIR, fsync
+ * it, rename it over the old one (node_exporter never reads half). DIR is
+ * shared with node_exporter and maybe others: the temporary file has a
+ * name of its own each time and is made anew (mkostemp: O_EXCL, so never
+ * an existing file or a symlink planted there; O_NOFOLLOW besides), and
+ * the .prom is readable by node_exporter, another user, whatever the
+ * daemon's umask (the shipped unit's is 0077).
+ */
 static int write_textfile(struct daemon *d)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	size_t len = 0;
 	char *body = render(d, &len);
 	FILE *f = NULL;
-	int ok = 0;
+	int ok = 0, fd = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s/.tcpsentry.prom.tmp", d->textfile_dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tcpsentry.prom.XXXXXX", d->textfile_dir);
 	snprintf(dst, sizeof(dst), "%s/tcpsentry.prom", d->textfile_dir);
 	if (body)
-		f = fopen(tmp, "we");
+		fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && (fchmod(fd, 0644) || !(f = fdopen(fd, "w")))) {
+		close(fd);
+		unlink(tmp);
+	}
 	if (f) {
 		ok = fwrite(body, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
 		ok = (fclose(f) == 0) && ok;
