@@ -51,12 +51,17 @@ struct ev_src {
 	const char *iface;
 	int json;
 	__u64 *seen;
+	__u64 count;    /* --count: print no more (0: no limit) */
 };
 
+/* One poll can bring many records: past --count, none is printed and the
+ * poll stops (a negative return ends libbpf's loop). */
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct ev_src *s = ctx;
 
+	if (s->count && *s->seen >= s->count)
+		return -ECANCELED;
 	if (len < sizeof(struct ts_event))
 		return 0;
 	if (s->json)
@@ -64,7 +69,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	else
 		ts_print_event_text(stdout, s->iface, data);
 	(*s->seen)++;
-	return 0;
+	return s->count && *s->seen >= s->count ? -ECANCELED : 0;
 }
 
 int cmd_events(int argc, char **argv)
@@ -89,7 +94,8 @@ int cmd_events(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		int e;
 
-		srcs[i] = (struct ev_src){ .iface = atts[i].ifname, .json = o.read.json, .seen = &seen };
+		srcs[i] = (struct ev_src){ .iface = atts[i].ifname, .json = o.read.json, .seen = &seen,
+					   .count = o.count };
 		e = ts_ringbuf_add(&rb, atts[i].events_fd, on_event, &srcs[i]);
 		if (e) {
 			err("cannot read the events of %s: %s\n", atts[i].ifname, strerror(-e));
@@ -105,7 +111,7 @@ int cmd_events(int argc, char **argv)
 	while (!stop) {
 		int r = ring_buffer__poll(rb, 100);
 
-		if (r < 0 && r != -EINTR) {
+		if (r < 0 && r != -EINTR && r != -ECANCELED) {
 			err("reading events: %s\n", strerror(-r));
 			rc = 1;
 			break;
