@@ -466,6 +466,11 @@ _Static_assert(sizeof(struct ts_host_key) == 20, "ts_host_key size");
 /* ts_list_val.lists of a hosts entry: the lists naming the address */
 #define TS_L_ALLOW 0x1
 #define TS_L_DENY  0x2
+/* ... of a trie entry: an IPv6 prefix shorter than /96. It covers
+ * ::ffff:0:0/96 too, where IPv4 lives in the key, but it is IPv6's: an
+ * IPv4 source whose longest match it is matches nothing (an IPv4 prefix,
+ * /96 or longer in the key, would have been the longer match). */
+#define TS_L_V6_ONLY 0x4
 
 /* Key of the allow and deny tries (LPM): IPv4 as v4-mapped IPv6, so one
  * trie serves both families; prefixlen counts the generation byte, so an
@@ -487,7 +492,7 @@ struct ts_list_val {
 	__u64 expires_ns;    /* CLOCK_MONOTONIC; 0: never */
 	__u64 added_ns;      /* CLOCK_MONOTONIC */
 	__u32 reason;        /* 0: the operator's entry; else enum ts_anomaly of a ban */
-	__u32 lists;         /* hosts only: TS_L_* */
+	__u32 lists;         /* hosts: TS_L_*; tries: TS_L_V6_ONLY or 0 */
 };
 _Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
 
