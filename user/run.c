@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "args.h"
+#include "attstate.h"
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
@@ -39,6 +40,7 @@
 #include "policy_file.h"
 #include "policy_store.h"
 #include "prom.h"
+#include "teardown.h"
 #include "version.h"
 
 #define MAX_IFACES 16
@@ -311,9 +313,16 @@ static int attach_or_adopt(struct iface *f, const char *name, const struct ts_at
 			   const char *file, const struct ts_policy_doc *doc)
 {
 	struct ts_attached made;
+	char why[192];
 	int e = ts_att_open(&f->att, name);
 
-	if (e == -ENOENT) {
+	/* pins that no longer tell the truth are never adopted: attach
+	 * replaces them (and says so) */
+	if (!e && ts_att_check(&f->att, why, sizeof(why)) != TS_ATT_LIVE) {
+		ts_att_close(&f->att);
+		e = -ENOENT;
+	}
+	if (e == -ENOENT || e == -ENODATA) {
 		if (ts_attach(name, o, file ? doc : NULL, &made))
 			return -1;
 		ts_print_attached(stderr, name, &made);
@@ -323,7 +332,8 @@ static int attach_or_adopt(struct iface *f, const char *name, const struct ts_at
 		notice("%s: adopting the running attachment (pins in %s)\n", name, f->att.dir);
 	}
 	if (e) {
-		err("cannot open the pins of %s: %s\n", name, strerror(-e));
+		if (e != -EACCES) /* a pin root refused is said already */
+			err("cannot open the pins of %s: %s\n", name, strerror(-e));
 		return -1;
 	}
 	f->opened = 1;
@@ -455,7 +465,9 @@ out:
 			ts_att_close(&f->att);
 		/* on a failed start, undo only what this run attached */
 		if ((f->attached_here || (!rc && f->opened)) && !o.keep_attached) {
-			if (ts_detach(name))
+			struct ts_detached gone;
+
+			if (ts_detach(name, &gone))
 				rc = 1;
 			else
 				notice("detached from %s\n", name);
