@@ -129,7 +129,7 @@ void ts_live_read(const struct ts_att *a, struct ts_live *l)
 	if (!l->ifindex || l->ifindex != m->ifindex)
 		return;
 	if (!bpf_xdp_query((int)l->ifindex, 0, &q))
-		l->xdp_prog_id = m->xdp_mode == 2 ? q.skb_prog_id : q.drv_prog_id;
+		l->xdp_prog_id = m->xdp_mode == TS_REC_XDP_GENERIC ? q.skb_prog_id : q.drv_prog_id;
 	if ((m->flags & TS_META_LIBXDP) && m->xdp_prog_id)
 		l->in_dispatcher = ts_libxdp_holds((int)l->ifindex, m->xdp_prog_id);
 	if (m->flags & TS_META_EGRESS)

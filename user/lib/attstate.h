@@ -14,6 +14,11 @@
 #include <linux/types.h>
 #include <tcpsentry/abi.h>
 
+/* ts_meta.xdp_mode: where the record's XDP program runs (the values of
+ * enum ts_xdp_mode, loader.h, which attach records) */
+#define TS_REC_XDP_NATIVE 1
+#define TS_REC_XDP_GENERIC 2
+
 enum ts_att_state {
 	TS_ATT_LIVE = 0,       /* the record matches the interface and its hooks */
 	TS_ATT_STALE,          /* the pins outlived what they describe */

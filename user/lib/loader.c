@@ -38,6 +38,8 @@
 #include "xdp_libxdp.h"
 
 static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
+_Static_assert(TS_XDP_NATIVE == TS_REC_XDP_NATIVE && TS_XDP_GENERIC == TS_REC_XDP_GENERIC,
+	       "the record's XDP modes are enum ts_xdp_mode's");
 
 #define A struct ts_attach_opts
 const struct ts_opt ts_attach_options[] = {

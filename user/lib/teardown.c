@@ -14,7 +14,6 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "loader.h"
 #include "log.h"
 #include "pins.h"
 #include "teardown.h"
@@ -22,7 +21,7 @@
 
 unsigned int ts_xdp_mode_flags(int mode)
 {
-	return mode == TS_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	return mode == TS_REC_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 }
 
 /* One interface's teardown: what it is, what the record says, how loud. */
@@ -181,8 +180,8 @@ int ts_teardown(const struct ts_meta *m, const char *ifname, const char *dir, in
 		if (!m || (m->flags & TS_META_LIBXDP) || m->record != TS_META_RECORD)
 			libxdp_off(&t);
 		if (!bpf_xdp_query(t.ifindex, 0, &q)) {
-			xdp_hook_off(&t, q.drv_prog_id, TS_XDP_NATIVE);
-			xdp_hook_off(&t, q.skb_prog_id, TS_XDP_GENERIC);
+			xdp_hook_off(&t, q.drv_prog_id, TS_REC_XDP_NATIVE);
+			xdp_hook_off(&t, q.skb_prog_id, TS_REC_XDP_GENERIC);
 		}
 		tc_off(&t);
 	}

@@ -39,7 +39,7 @@ struct ts_detached {
  * ours could not be removed). */
 int ts_detach(const char *ifname, struct ts_detached *out);
 
-/* the XDP_FLAGS_* mode flag of an attach mode (enum ts_xdp_mode) */
+/* the XDP_FLAGS_* mode flag of a record's mode (TS_REC_XDP_*) */
 unsigned int ts_xdp_mode_flags(int mode);
 
 #endif /* TCPSENTRY_TEARDOWN_H */
