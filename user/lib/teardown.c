@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "pins.h"
+#include "tc_filters.h"
 #include "teardown.h"
 #include "xdp_libxdp.h"
 
@@ -128,6 +129,26 @@ static void xdp_hook_off(struct td *t, __u32 id, int mode)
 	close(ao.old_prog_fd);
 }
 
+/* the clsact qdisc attach made, unless another tool's filters sit on it
+ * now (deleting it would delete them: it stays, and says so) */
+static void qdisc_off(struct td *t)
+{
+	/* both points: libbpf deletes the qdisc only then */
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int n = ts_tc_filter_count(t->ifindex), e;
+
+	if (n != 0) {
+		if (!t->quiet)
+			warn("%s: the clsact qdisc tcpsentry made stays: %s\n", t->ifname,
+			     n > 0 ? "other tools' filters are on it" : "cannot list its filters");
+		return;
+	}
+	e = bpf_tc_hook_destroy(&hook);
+	if (e && e != -ENOENT && e != -EINVAL)
+		fail(t, "the clsact qdisc", -e);
+}
+
 /* our tc filters (by program id at our handle and priority), then the
  * clsact qdisc if attach made it */
 static void tc_off(struct td *t)
@@ -154,15 +175,8 @@ static void tc_off(struct td *t)
 			fail(t, hooks[i].what, -e);
 		t->removed += !e;
 	}
-	if (m && (m->flags & TS_META_CREATED_QDISC)) {
-		/* both points: libbpf deletes the qdisc only then */
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex,
-			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-
-		e = bpf_tc_hook_destroy(&hook);
-		if (e && e != -ENOENT && e != -EINVAL)
-			fail(t, "the clsact qdisc", -e);
-	}
+	if (m && (m->flags & TS_META_CREATED_QDISC))
+		qdisc_off(t);
 }
 
 int ts_teardown(const struct ts_meta *m, const char *ifname, const char *dir, int quiet)
