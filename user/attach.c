@@ -79,9 +79,10 @@ static const struct ts_cmd detach_cmd = {
 	.min_args = 1,
 	.max_args = 1,
 	.doc = "Remove the XDP program, the tc filters (and the clsact qdisc if attach made\n"
-	       "it) and every pin under " TS_PIN_ROOT " of IFACE: only what that\n"
-	       "attachment made, by program id, and nothing on an IFACE deleted and\n"
-	       "created again since (its pins are stale: they are removed).\n",
+	       "it and no other tool's filter is on it) and every pin under\n"
+	       TS_PIN_ROOT " of IFACE: only what that attachment made, by program\n"
+	       "id, and nothing on an IFACE deleted and created again since (its pins\n"
+	       "are stale: they are removed).\n",
 	.opts = (const struct ts_opt[]){ {} },
 	.defaults = &(const int){ 0 },
 	.size = 0,
