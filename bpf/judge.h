@@ -59,15 +59,20 @@ static __always_inline int verdict_drop(struct verdict *v, const struct ts_polic
 #define GATE_ASK_FRAGMENT 1  /* a fragment without a TCP header */
 #define GATE_ASK_UNPARSED 2  /* an IPv6 chain longer than the parser follows */
 
-static __always_inline struct ts_list_val *list_match(void *map, const void *addr, __u32 gen)
+static __always_inline struct ts_list_val *list_match(void *map, const struct pkt *p, __u32 gen)
 {
 	struct ts_lpm_key k = {
 		.prefixlen = TS_LPM_BITS(128),
 		.gen = (__u8)gen,
 	};
+	struct ts_list_val *v;
 
-	__builtin_memcpy(k.addr, addr, 16);
-	return bpf_map_lookup_elem(map, &k);
+	__builtin_memcpy(k.addr, p->saddr, 16);
+	v = bpf_map_lookup_elem(map, &k);
+	/* ::/0 is all of IPv6, not IPv4 too (TS_L_V6_ONLY) */
+	if (v && (v->lists & TS_L_V6_ONLY) && p->family == 4)
+		return NULL;
+	return v;
 }
 
 static __always_inline struct ts_list_val *host_match(const void *addr, __u32 gen)
@@ -189,10 +194,10 @@ static __always_inline __u32 lists_decide(const struct pkt *p, const struct ts_p
 		}
 	}
 	/* allow wins over everything: its prefixes too */
-	if ((pol->flags & TS_POL_ALLOW) && list_match(&allow, p->saddr, pol->list_gen))
+	if ((pol->flags & TS_POL_ALLOW) && list_match(&allow, p, pol->list_gen))
 		return TS_GC_EXEMPT;
 	if (reason == TS_GC_PASS && (pol->flags & TS_POL_DENY)) {
-		v = list_match(&deny, p->saddr, pol->list_gen);
+		v = list_match(&deny, p, pol->list_gen);
 		if (v && denies(v, now)) {
 			reason = TS_D_DENY;
 			*expires = v->expires_ns;

@@ -102,11 +102,11 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 	p->daddr[3] = ip->daddr;
 	p->l4_len = tot ? tot - hlen : cursor_left(c) - hlen;
 	p->ip_plain = hlen == sizeof(*ip);
-	/* a later fragment has no TCP header; the first one is parsed */
-	if (ip->frag_off & bpf_htons(0x1fff))
-		return PARSE_FRAG_LATER;
 	if (ip->protocol != IPPROTO_TCP)
 		return PARSE_NON_TCP;
+	/* a later fragment of TCP has no TCP header; the first one is parsed */
+	if (ip->frag_off & bpf_htons(0x1fff))
+		return PARSE_FRAG_LATER;
 	c->pos += hlen;
 	return PARSE_TCP;
 }
@@ -152,8 +152,12 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 		}
 		if (nh == IPPROTO_FRAGMENT) {
 			elen = 8;
+			/* a later fragment: TCP's if what follows the fragment
+			 * header is TCP, or an extension header (that may) */
 			if (eh->frag_off & bpf_htons(0xfff8))
-				return PARSE_FRAG_LATER;
+				return eh->nh == IPPROTO_TCP || eh->nh == IPPROTO_DSTOPTS ||
+				       eh->nh == IPPROTO_ROUTING || eh->nh == IPPROTO_HOPOPTS ?
+				       PARSE_FRAG_LATER : PARSE_NON_TCP;
 		} else {
 			elen = (eh->len + 1) * 8;
 		}

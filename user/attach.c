@@ -12,6 +12,7 @@
 #include "pins.h"
 #include "policy_file.h"
 #include "policy_store.h"
+#include "teardown.h"
 
 struct attach_opts {
 	struct ts_attach_opts attach;
@@ -78,7 +79,10 @@ static const struct ts_cmd detach_cmd = {
 	.min_args = 1,
 	.max_args = 1,
 	.doc = "Remove the XDP program, the tc filters (and the clsact qdisc if attach made\n"
-	       "it) and every pin under " TS_PIN_ROOT " of IFACE.\n",
+	       "it and no other tool's filter is on it) and every pin under\n"
+	       TS_PIN_ROOT " of IFACE: only what that attachment made, by program\n"
+	       "id, and nothing on an IFACE deleted and created again since (its pins\n"
+	       "are stale: they are removed).\n",
 	.opts = (const struct ts_opt[]){ {} },
 	.defaults = &(const int){ 0 },
 	.size = 0,
@@ -86,14 +90,18 @@ static const struct ts_cmd detach_cmd = {
 
 int cmd_detach(int argc, char **argv)
 {
+	struct ts_detached gone;
 	int first, rc = ts_opts_parse(&detach_cmd, argc, argv, NULL, &first, stdout);
 
 	if (rc != TS_OPTS_GO)
 		return rc;
 	if (!ts_valid_ifname(argv[first]))
 		return ts_usage_error("detach", "bad interface name '%s'", argv[first]);
-	rc = ts_detach(argv[first]);
-	if (!rc)
+	rc = ts_detach(argv[first], &gone);
+	if (!rc && gone.state == TS_ATT_LIVE)
 		printf("detached from %s\n", argv[first]);
+	else if (!rc)
+		printf("removed the %s attachment of %s (%s)\n", ts_att_state_name(gone.state),
+		       argv[first], gone.why);
 	return rc;
 }

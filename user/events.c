@@ -49,12 +49,17 @@ struct ev_src {
 	__u64 *seen;
 	struct ts_pcap *pcap;
 	__s64 wall_off;
+	__u64 count;    /* --count: print no more (0: no limit) */
 };
 
+/* One poll can bring many records: past --count, none is printed and the
+ * poll stops (a negative return ends libbpf's loop). */
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct ev_src *s = ctx;
 
+	if (s->count && *s->seen >= s->count)
+		return -ECANCELED;
 	if (len < sizeof(struct ts_event))
 		return 0;
 	if (s->json)
@@ -64,7 +69,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (s->pcap && ts_pcap_write(s->pcap, data, len, s->wall_off) < 0)
 		err("cannot write a pcap record: %s\n", strerror(errno));
 	(*s->seen)++;
-	return 0;
+	return s->count && *s->seen >= s->count ? -ECANCELED : 0;
 }
 
 int cmd_events(int argc, char **argv)
@@ -97,7 +102,8 @@ int cmd_events(int argc, char **argv)
 		int e;
 
 		srcs[i] = (struct ev_src){ .iface = atts[i].ifname, .json = o.read.json, .seen = &seen,
-					   .pcap = pcap, .wall_off = ts_wall_offset_ns() };
+					   .pcap = pcap, .wall_off = ts_wall_offset_ns(),
+					   .count = o.count };
 		e = ts_ringbuf_add(&rb, atts[i].events_fd, on_event, &srcs[i]);
 		if (e) {
 			err("cannot read the events of %s: %s\n", atts[i].ifname, strerror(-e));

@@ -55,6 +55,7 @@ struct rec_src {
 	int json;
 	__s64 wall_off;
 	__u64 *seen;
+	__u64 count;    /* --count: print no more (0: no limit) */
 };
 
 static int on_record(void *ctx, void *data, size_t len)
@@ -62,6 +63,9 @@ static int on_record(void *ctx, void *data, size_t len)
 	struct rec_src *s = ctx;
 	struct ts_rec_view v = { .iface = s->iface, .rec = data, .wall_off_ns = s->wall_off };
 
+	/* one poll can bring many records: past --count none is printed */
+	if (s->count && *s->seen >= s->count)
+		return -ECANCELED;
 	if (len < sizeof(struct ts_record))
 		return 0;
 	if (s->json)
@@ -69,7 +73,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	else
 		ts_print_record_text(stdout, &v);
 	(*s->seen)++;
-	return 0;
+	return s->count && *s->seen >= s->count ? -ECANCELED : 0;
 }
 
 int cmd_records(int argc, char **argv)
@@ -102,7 +106,8 @@ int cmd_records(int argc, char **argv)
 		were[i] = e = o.follow ? ts_records_switch(&atts[i], 1) : 1;
 		if (e == 0 || e == 1) {
 			srcs[i] = (struct rec_src){ .iface = atts[i].ifname, .json = o.read.json,
-						    .wall_off = ts_wall_offset_ns(), .seen = &seen };
+						    .wall_off = ts_wall_offset_ns(), .seen = &seen,
+						    .count = o.count };
 			e = ts_ringbuf_add(&rb, atts[i].records_fd, on_record, &srcs[i]);
 		}
 		if (e < 0) {

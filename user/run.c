@@ -16,6 +16,7 @@
  * counters a scrape reads are per-CPU arrays, read fresh each time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "args.h"
+#include "attstate.h"
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
@@ -44,6 +46,7 @@
 #include "policy_store.h"
 #include "prom.h"
 #include "record.h"
+#include "teardown.h"
 #include "version.h"
 
 #define MAX_IFACES 16
@@ -277,20 +280,31 @@ static char *render(void *ctx, size_t *len)
 	return buf;
 }
 
-/* DIR/tcpsentry.prom, replaced whole: write a temporary file in DIR,
- * fsync it, rename it over the old one (node_exporter never reads half) */
+/*
+ * DIR/tcpsentry.prom, replaced whole: write a temporary file in DIR, fsync
+ * it, rename it over the old one (node_exporter never reads half). DIR is
+ * shared with node_exporter and maybe others: the temporary file has a
+ * name of its own each time and is made anew (mkostemp: O_EXCL, so never
+ * an existing file or a symlink planted there; O_NOFOLLOW besides), and
+ * the .prom is readable by node_exporter, another user, whatever the
+ * daemon's umask (the shipped unit's is 0077).
+ */
 static int write_textfile(struct daemon *d)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	size_t len = 0;
 	char *body = render(d, &len);
 	FILE *f = NULL;
-	int ok = 0;
+	int ok = 0, fd = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s/.tcpsentry.prom.tmp", d->textfile_dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tcpsentry.prom.XXXXXX", d->textfile_dir);
 	snprintf(dst, sizeof(dst), "%s/tcpsentry.prom", d->textfile_dir);
 	if (body)
-		f = fopen(tmp, "we");
+		fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && (fchmod(fd, 0644) || !(f = fdopen(fd, "w")))) {
+		close(fd);
+		unlink(tmp);
+	}
 	if (f) {
 		ok = fwrite(body, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
 		ok = (fclose(f) == 0) && ok;
@@ -362,9 +376,16 @@ static int attach_or_adopt(struct iface *f, const char *name, const struct ts_at
 			   const char *file, const struct ts_policy_doc *doc)
 {
 	struct ts_attached made;
+	char why[192];
 	int e = ts_att_open(&f->att, name);
 
-	if (e == -ENOENT) {
+	/* pins that no longer tell the truth are never adopted: attach
+	 * replaces them (and says so) */
+	if (!e && ts_att_check(&f->att, why, sizeof(why)) != TS_ATT_LIVE) {
+		ts_att_close(&f->att);
+		e = -ENOENT;
+	}
+	if (e == -ENOENT || e == -ENODATA) {
 		if (ts_attach(name, o, file ? doc : NULL, &made))
 			return -1;
 		ts_print_attached(stderr, name, &made);
@@ -374,7 +395,8 @@ static int attach_or_adopt(struct iface *f, const char *name, const struct ts_at
 		notice("%s: adopting the running attachment (pins in %s)\n", name, f->att.dir);
 	}
 	if (e) {
-		err("cannot open the pins of %s: %s\n", name, strerror(-e));
+		if (e != -EACCES) /* a pin root refused is said already */
+			err("cannot open the pins of %s: %s\n", name, strerror(-e));
 		return -1;
 	}
 	f->opened = 1;
@@ -573,7 +595,9 @@ out:
 		/* on a failed start, undo only what this run attached; detach
 		 * records the connections still open, into the ring read below */
 		if (detach) {
-			if (ts_detach(name))
+			struct ts_detached gone;
+
+			if (ts_detach(name, &gone))
 				rc = 1;
 			else
 				notice("detached from %s\n", name);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
+#include "attstate.h"
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
@@ -16,8 +17,10 @@
 
 static const struct ts_cmd status_cmd = {
 	.name = "status",
-	.doc = "What is attached in this network namespace: XDP mode, tc egress, pins,\n"
-	       "table fill, packets, SYN floods on now, drops by reason.\n",
+	.doc = "What is attached in this network namespace: whether the pins still tell\n"
+	       "the truth (live, or stale: the interface was deleted and created again,\n"
+	       "our programs are gone from it), XDP mode, tc egress, pins, table fill,\n"
+	       "packets, SYN floods on now, drops by reason.\n",
 	.opts = ts_read_options,
 	.defaults = &(const struct ts_read_opts){},
 	.size = sizeof(struct ts_read_opts),
@@ -46,6 +49,12 @@ static void print_json(const struct ts_att *a, const struct ts_readout *r,
 	ts_print_drops(stdout, &r->drops, 1);
 	printf(",\"xdp_chaining\":\"%s\"", r->att.chaining);
 	ts_features_print_json(stdout, r->att.features);
+	printf(",\"state\":\"%s\"", ts_att_state_name(r->att.state));
+	if (r->att.state != TS_ATT_LIVE) {
+		printf(",\"state_why\":\"");
+		ts_json_str(stdout, r->att.why);
+		printf("\"");
+	}
 	printf("}\n");
 }
 
@@ -58,6 +67,12 @@ static void print_text(const struct ts_att *a, const struct ts_readout *r,
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&at));
 	printf("%s (ifindex %u, netns ns%llu)\n", a->ifname, a->meta.ifindex,
 	       (unsigned long long)ts_netns_id());
+	if (r->att.state == TS_ATT_LIVE)
+		printf("  state:        live\n");
+	else
+		printf("  state:        %s: %s; `tcpsentry attach %s` replaces it, `detach %s` "
+		       "removes it (the figures below are the pins', not the interface's)\n",
+		       ts_att_state_name(r->att.state), r->att.why, a->ifname, a->ifname);
 	printf("  xdp ingress:  %s mode", ts_xdp_mode_name((int)a->meta.xdp_mode));
 	if (a->meta.flags & TS_META_CHAINED)
 		printf(", then XDP program id %u (chained)", a->meta.chained_prog_id);

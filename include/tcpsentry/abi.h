@@ -504,6 +504,11 @@ _Static_assert(sizeof(struct ts_host_key) == 20, "ts_host_key size");
 /* ts_list_val.lists of a hosts entry: the lists naming the address */
 #define TS_L_ALLOW 0x1
 #define TS_L_DENY  0x2
+/* ... of a trie entry: an IPv6 prefix shorter than /96. It covers
+ * ::ffff:0:0/96 too, where IPv4 lives in the key, but it is IPv6's: an
+ * IPv4 source whose longest match it is matches nothing (an IPv4 prefix,
+ * /96 or longer in the key, would have been the longer match). */
+#define TS_L_V6_ONLY 0x4
 
 /* Key of the allow and deny tries (LPM): IPv4 as v4-mapped IPv6, so one
  * trie serves both families; prefixlen counts the generation byte, so an
@@ -525,7 +530,7 @@ struct ts_list_val {
 	__u64 expires_ns;    /* CLOCK_MONOTONIC; 0: never */
 	__u64 added_ns;      /* CLOCK_MONOTONIC */
 	__u32 reason;        /* 0: the operator's entry; else enum ts_anomaly of a ban */
-	__u32 lists;         /* hosts only: TS_L_* */
+	__u32 lists;         /* hosts: TS_L_*; tries: TS_L_V6_ONLY or 0 */
 };
 _Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
 
@@ -563,14 +568,25 @@ struct ts_drops {
 };
 _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
 
-/* Attachment facts, written by `attach`, read by status/detach (`meta`, key 0). */
+/*
+ * The attachment record (`meta`, key 0): what `attach` made, written step
+ * by step as it makes it, before anything that outlives the process (a
+ * journal: an attach killed half-way leaves the record of what to undo),
+ * committed (TS_META_ATTACHED) last. status, run, attach and detach check
+ * it against the live interface and its hooks (user/lib/attstate.c).
+ */
 #define TS_META_CREATED_QDISC 0x1
 #define TS_META_EGRESS        0x2
 #define TS_META_CHAINED       0x4 /* took another XDP program's place, tail-calls it */
 #define TS_META_INGRESS_TC    0x8 /* tc ingress filter: the SYN-cookie hand-over */
 #define TS_META_LIBXDP        0x10 /* XDP through libxdp's dispatcher (freplace) */
+#define TS_META_RECORD 2          /* ts_meta.record: this layout, the ids and state set */
+enum ts_meta_state {
+	TS_META_ATTACHING = 0,    /* the steps are being made (or were, by a killed attach) */
+	TS_META_ATTACHED = 1,     /* every step made */
+};
 struct ts_meta {
-	__u32 ifindex;
+	__u32 ifindex;       /* of the interface attached (ifindexes are not reused at once) */
 	__u32 xdp_mode;      /* 1 native (drv), 2 generic (skb) */
 	__u32 flags;         /* TS_META_* */
 	__u32 tc_priority;
@@ -578,12 +594,20 @@ struct ts_meta {
 	__u32 chained_prog_id; /* the displaced XDP program, if TS_META_CHAINED */
 	__u32 features;      /* what the kernel had at attach: a bit per enum ts_feature
 			      * (user/lib/kernel_features.h); 0 on an older attach */
-	__u32 pad;
+	__u32 record;        /* TS_META_RECORD; 0: an older attach (no ids, no state) */
 	__u64 attached_unix; /* wall-clock seconds */
 	__u64 max_flows;
 	__u64 max_embryonic;
 	char ifname[16];
+	__u32 state;         /* enum ts_meta_state */
+	/* our programs and link, by id: what detach may remove is what has
+	 * these ids (never another tool's program, filter or qdisc) */
+	__u32 xdp_prog_id;   /* on the hook, chained, or in libxdp's dispatcher */
+	__u32 xdp_link_id;   /* the bpf_link holding the hook; 0: chained or libxdp */
+	__u32 tc_egress_prog_id;
+	__u32 tc_ingress_prog_id;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct ts_meta) == 72, "ts_meta size");
+_Static_assert(sizeof(struct ts_meta) == 96, "ts_meta size");
 
 #endif /* TCPSENTRY_ABI_H */

@@ -62,6 +62,30 @@ static int post_pol_allow_wins(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* ::/0 in the deny trie as the policy store writes it (TS_L_V6_ONLY):
+ * all of IPv6, none of IPv4 (which lives in ::ffff:0:0/96 of the key) */
+static int post_pol_deny_v6_all(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_DENY);
+	struct ts_lpm_key k = { .prefixlen = TS_LPM_BITS(0) };
+	struct ts_list_val val = { .lists = TS_L_V6_ONLY };
+	struct frame_spec syn6 = C2S6(.flags = F_SYN, .seq = C_ISN, .win = 65535, .mss = 1460);
+	int v;
+
+	(void)tc;
+	PCHECK(!bpf_map_update_elem(pfd("deny"), &k, &val, BPF_ANY) && !policy_put(0, &p),
+	       "setup");
+	v = syn_from(C4, CPORT, SPORT);
+	PCHECK(v == XDP_PASS, "IPv4 SYN under a deny of ::/0: verdict %d, want XDP_PASS", v);
+	v = verdict(&syn6);
+	PCHECK(v == XDP_DROP, "IPv6 SYN under a deny of ::/0: verdict %d, want XDP_DROP", v);
+	/* the control: 0.0.0.0/0 denies IPv4 */
+	PCHECK(!prefix_put("deny", 0, 0), "setup 2");
+	v = syn_from(C4, CPORT, SPORT);
+	PCHECK(v == XDP_DROP, "IPv4 SYN under a deny of 0.0.0.0/0: verdict %d, want XDP_DROP", v);
+	return 0;
+}
+
 static int post_pol_ttl_expired(const struct tcase *tc, char *why)
 {
 	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_HOSTS);
@@ -355,6 +379,7 @@ static const struct tcase cases[] = {
 	{ "policy: allow wins over a deny of the same host and over a denied host in an allowed prefix; a denied prefix drops",
 	  .post = post_pol_allow_wins },
 	{ "policy: an expired deny entry no longer matches", .post = post_pol_ttl_expired },
+	{ "policy: a deny of ::/0 drops IPv6, not IPv4", .post = post_pol_deny_v6_all },
 	{ "policy: the datapath follows config.policy_slot between the two policies",
 	  .post = post_pol_slots },
 	{ "policy: action.fragment and action.unparsed drop a later fragment and an over-long IPv6 chain",

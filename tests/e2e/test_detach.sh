@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # detach removes everything attach made: the XDP program, the clsact/tc
-# egress hook, the programs and maps themselves, and the pin directory.
+# egress hook, the programs and maps themselves, and the pin directory;
+# but not the clsact qdisc once another tool's filter sits on it.
 . "$(dirname "$0")/lib.sh"
 lab_setup
 
@@ -89,5 +90,30 @@ if [ "$top_before" = no ]; then
 		pass "detach again: did not create $BPFFS"
 else
 	info "note: $BPFFS exists (another attachment?): cannot tell whether detach created it"
+fi
+
+# another tool's filter on the clsact qdisc attach made: detach takes
+# tcpsentry's filters off and leaves the qdisc, with that filter on it
+OBJ=${LOSSY_OBJ:-$REPO/build/lossy.bpf.o}
+if [ -f "$OBJ" ]; then
+	ts_attach "$SNS" "$SIF" || finish
+	if tc -n "$SNS" filter add dev "$SIF" egress pref 1 handle 1 bpf da obj "$OBJ" sec tc \
+		2>"$LAB_TMP/tc.err"; then
+		ts_run -n "$SNS" detach "$SIF"
+		out=$(tc -n "$SNS" filter show dev "$SIF" egress)
+		if [ "$TS_RC" -eq 0 ] && grep -q 'lossy' <<<"$out" && ! grep -q tcpsentry <<<"$out"; then
+			pass "another tool's filter on the clsact attach made: detach keeps the qdisc and that filter, takes its own off"
+		else
+			fail "another tool's filter on the clsact attach made: detach exit $TS_RC, egress filters now:"
+			detail <<<"$out$TS_ERR"
+		fi
+		tc -n "$SNS" qdisc del dev "$SIF" clsact
+	else
+		fail "cannot add a filter of another tool (lossy.bpf.o) at $SIF egress"
+		detail <"$LAB_TMP/tc.err"
+		ts_run -n "$SNS" detach "$SIF"
+	fi
+else
+	info "note: no $OBJ: the check of another tool's filter on our clsact is left out"
 fi
 finish

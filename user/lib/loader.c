@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * attach / detach. The lifecycle of libbpf-bootstrap: open -> size the maps
- * -> load -> write the configuration and policy (before any packet runs
- * through the programs) -> attach XDP -> attach tc -> record -> pin, each a
- * step that notes what it made in struct build, and one cleanup path that
- * undoes exactly that when a later step fails: a failed attach leaves
- * nothing behind.
+ * attach. The lifecycle of libbpf-bootstrap, as steps: probe the kernel ->
+ * load (through libxdp where its dispatcher can host us) -> write the
+ * configuration and policy (before any packet runs through the programs)
+ * -> record -> attach XDP -> attach tc -> pin the programs -> commit.
+ *
+ * The record (the pinned `meta` map, struct ts_meta) is a journal: it is
+ * pinned before anything that outlives this process is made, and each
+ * step writes into it what it is about to make (by program id) or has
+ * made, so an attach killed at any point leaves the account of what to
+ * undo; the commit marks it whole. A step that fails hands the same
+ * record, still in memory, to the one teardown path (teardown.c) that
+ * detach and the next attach use: a failed attach leaves nothing behind.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -18,10 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <tcpsentry/sketch.h>
 #include "tcpsentry.skel.h"
+#include "attstate.h"
 #include "gc.h"
 #include "kernel_features.h"
 #include "loader.h"
@@ -29,13 +35,12 @@
 #include "log.h"
 #include "pins.h"
 #include "policy_store.h"
+#include "teardown.h"
 #include "xdp_libxdp.h"
 
-/* our tc filters' place on the clsact egress (and ingress) hook */
-#define TS_TC_HANDLE 0x7453
-#define TS_TC_PRIORITY 0x7453
-
 static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
+_Static_assert(TS_XDP_NATIVE == TS_REC_XDP_NATIVE && TS_XDP_GENERIC == TS_REC_XDP_GENERIC,
+	       "the record's XDP modes are enum ts_xdp_mode's");
 
 #define A struct ts_attach_opts
 const struct ts_opt ts_attach_options[] = {
@@ -73,120 +78,8 @@ static int perm_hint(int e)
 	return -1;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* the program pins of an attachment (the maps: ts_pinned_maps) */
-static const char *const prog_pins[] = {
-	TS_PIN_XDP_LINK, TS_PIN_TC_PROG, TS_PIN_TC_INGRESS_PROG, TS_PIN_XDP_PROG,
-	TS_PIN_CHAINED_PROG, TS_PIN_REPORT_PROG, TS_PIN_RECORD_PROG, NULL,
-};
-
-/* remove the pins of an attachment and the directories left empty */
-static void unpin_all(const char *dir)
-{
-	const char *const *lists[] = { ts_pinned_maps, prog_pins };
-	char p[PATH_MAX], *slash;
-	size_t l;
-	int i;
-
-	for (l = 0; l < 2; l++) {
-		for (i = 0; lists[l][i]; i++) {
-			snprintf(p, sizeof(p), "%s/%s", dir, lists[l][i]);
-			unlink(p);
-		}
-	}
-	rmdir(dir);
-	snprintf(p, sizeof(p), "%s", dir);
-	slash = strrchr(p, '/');
-	if (slash) {
-		*slash = '\0';
-		rmdir(p); /* ns<inode>, if no other interface uses it */
-	}
-	rmdir(TS_PIN_ROOT);
-}
-
-/* One process at a time loads or unloads: a lock on the bpffs root
- * directory, which only attach creates. */
-static int take_lock(int create)
-{
-	if (create && mkdir_p(TS_PIN_ROOT))
-		return -1;
-	return ts_lock_dir(TS_PIN_ROOT);
-}
-
-static __u32 xdp_flags(int mode)
-{
-	return mode == TS_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-}
-
-/* put the XDP program we displaced (theirs) back in our place (ours) */
-static int xdp_put_back(int ifindex, int ours, int theirs, int mode)
-{
-	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = ours);
-
-	return bpf_xdp_attach(ifindex, theirs, xdp_flags(mode) | XDP_FLAGS_REPLACE, &ao);
-}
-
-/*
- * Take our tc filters (and the clsact qdisc, if ours) off ifindex; an
- * absent one is not an error. 0, or -1 (with messages if ifname is not
- * NULL; the undo of a failed attach is silent).
- */
-static int tc_remove(int ifindex, const char *ifname, int ingress, int egress, int qdisc)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
-	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TS_TC_HANDLE, .priority = TS_TC_PRIORITY);
-	static const struct {
-		int point;
-		const char *what;
-	} filters[] = { { BPF_TC_INGRESS, "tc ingress filter" }, { BPF_TC_EGRESS, "tc filter" } };
-	int on[2] = { ingress, egress }, rc = 0, e, i;
-
-	for (i = 0; i < 2; i++) {
-		if (!on[i])
-			continue;
-		hook.attach_point = filters[i].point;
-		e = bpf_tc_detach(&hook, &tco);
-		if (e && e != -ENOENT) {
-			if (ifname)
-				err("cannot remove the %s from %s: %s\n", filters[i].what, ifname,
-				    strerror(-e));
-			rc = -1;
-		}
-	}
-	if (qdisc) {
-		/* both points: libbpf deletes the qdisc only then */
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		e = bpf_tc_hook_destroy(&hook);
-		if (e && e != -ENOENT && e != -EINVAL) {
-			if (ifname)
-				err("cannot remove the clsact qdisc from %s: %s\n", ifname,
-				    strerror(-e));
-			rc = -1;
-		}
-	}
-	return rc;
-}
-
-/* What one attach has made so far: what the cleanup path undoes when a
- * later step fails, and what the attachment record says. */
+/* What one attach has made so far. The record (meta) is what the teardown
+ * undoes when a later step fails, and what the pins say afterwards. */
 struct build {
 	const char *ifname;
 	const struct ts_attach_opts *o;
@@ -194,19 +87,48 @@ struct build {
 	struct tcpsentry *skel;
 	int ifindex;
 	int cookies;          /* the kernel has the hand-over: tc ingress too */
-	int xdp_mode;         /* what XDP got */
-	int link_fd;          /* the XDP link (not chained); the pin holds it after */
+	int link_fd;          /* the XDP link (not chained); its pin holds it */
 	int old_fd;           /* chained: the program we displaced */
-	__u32 old_id;
-	int chained;          /* we took old_id's place on the interface */
-	int qdisc;            /* the clsact qdisc is ours */
-	int tc_ingress, tc_egress;
 	int pinned;           /* the pin directory exists */
-	int libxdp;           /* XDP went in through libxdp's dispatcher */
+	struct ts_meta meta;  /* the record, written as the steps go */
 	struct ts_features feat; /* what this kernel has */
 	char libxdp_why[192]; /* why libxdp's dispatcher did not take us ("": not tried) */
 	char dir[256];
 };
+
+/* one of our tc filters: where, what, the record's flag for it, in words,
+ * whether this attach makes it */
+struct tc_filter {
+	int point;
+	const struct bpf_program *prog;
+	__u32 flag;
+	const char *what;
+	int on;
+};
+
+/* the record into the pinned map (once record() made it): what a later
+ * teardown goes by; 0 or -1 */
+static int note(struct build *b)
+{
+	__u32 zero = 0;
+
+	if (!b->pinned)
+		return 0;
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.meta), &zero, &b->meta, 0)) {
+		err("cannot write the attachment record: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static __u32 prog_id(const struct bpf_program *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
 
 /* What this kernel has (kernel_features.c): a required feature missing
  * stops here; an optional one is switched off, and the command says so
@@ -251,23 +173,28 @@ static int open_object(struct build *b)
  * loads the object and attaches it in one call, so our XDP program runs
  * from here on with the zero configuration (observe mode, an empty
  * policy: nothing dropped) until write_config, the next step, fills it.
- * 1 if it did. 0 if not, its reason in b->libxdp_why and a fresh object
- * opened (libbpf loads an object only once) for our own chaining.
+ * A kill before record() leaves our program in the dispatcher with no
+ * record: the next attach or detach finds it there by name. 1 if it did.
+ * 0 if not, its reason in b->libxdp_why and a fresh object opened (libbpf
+ * loads an object only once) for our own chaining.
  */
 static int try_libxdp(struct build *b)
 {
 	char why[128], vr[128];
-	int e;
+	int mode, e;
 
 	if (!ts_feature_has(&b->feat, TS_F_PROG_EXT) ||
 	    !ts_feature_has(&b->feat, TS_F_EXT_PKT_CHANGE))
 		return 0;
 	ts_loadlog_begin();
-	e = ts_libxdp_attach(b->skel->obj, "tcpsentry_xdp", b->ifindex, b->o->xdp_mode,
-			     &b->xdp_mode, why, sizeof(why));
+	e = ts_libxdp_attach(b->skel->obj, "tcpsentry_xdp", b->ifindex, b->o->xdp_mode, &mode,
+			     why, sizeof(why));
 	ts_loadlog_end();
 	if (!e) {
-		b->libxdp = 1;
+		/* in the record before anything else can fail */
+		b->meta.flags |= TS_META_LIBXDP;
+		b->meta.xdp_mode = (__u32)mode;
+		b->meta.xdp_prog_id = prog_id(b->skel->progs.tcpsentry_xdp);
 		return 1;
 	}
 	ts_loadlog_last_line(vr, sizeof(vr));
@@ -360,13 +287,57 @@ static int write_config(struct build *b)
 }
 
 /*
- * Chaining: the interface already runs an XDP program (another tool's).
- * libxdp's dispatcher would let both sit side by side, but it needs
- * BPF_PROG_TYPE_EXT, which this kernel refuses. So tcpsentry takes the
- * program's place atomically (XDP_FLAGS_REPLACE) and tail-calls it after
- * its own work: both keep running, and detach puts it back. Works for a
- * program attached by netlink (ip link, libxdp's fallback); one held by
- * another tool's bpf_link cannot be displaced (EBUSY).
+ * The record, pinned with the maps before anything that outlives this
+ * process is attached: our programs' ids (what is ours on a hook is what
+ * has them), the interface's ifindex (an interface created again under
+ * the same name is not ours), state ATTACHING until commit().
+ */
+static int record(struct build *b)
+{
+	struct ts_meta *m = &b->meta;
+	char p[PATH_MAX];
+	size_t i;
+	int e;
+
+	m->xdp_prog_id = prog_id(b->skel->progs.tcpsentry_xdp);
+	if (!b->o->no_egress)
+		m->tc_egress_prog_id = prog_id(b->skel->progs.tcpsentry_tc_egress);
+	if (b->cookies)
+		m->tc_ingress_prog_id = prog_id(b->skel->progs.tcpsentry_tc_ingress);
+	m->features = b->feat.have;
+	m->max_flows = b->o->max_flows;
+	m->max_embryonic = b->o->max_embryonic;
+	m->attached_unix = (__u64)time(NULL);
+	b->pinned = 1; /* from here on the teardown removes the directory */
+	if (note(b))
+		return -1;
+	e = ts_pin_mkdir(b->dir);
+	if (e) {
+		err("cannot create %s: %s\n", b->dir, strerror(-e));
+		return -1;
+	}
+	/* `meta` first: a directory without it was never more than empty */
+	for (i = 0; ts_pinned_maps[i]; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(b->skel->obj, ts_pinned_maps[i]);
+
+		snprintf(p, sizeof(p), "%s/%s", b->dir, ts_pinned_maps[i]);
+		if (!map || bpf_map__pin(map, p)) {
+			err("cannot pin map %s at %s: %s\n", ts_pinned_maps[i], p, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Chaining: the interface already runs an XDP program (another tool's),
+ * and libxdp's dispatcher cannot host us here (kernel_features.c). So
+ * tcpsentry takes the program's place atomically (XDP_FLAGS_REPLACE) and
+ * tail-calls it after its own work: both keep running, and detach puts it
+ * back. Works for a program attached by netlink (ip link, libxdp's
+ * fallback); one held by another tool's bpf_link cannot be displaced
+ * (EBUSY). The record names it before the swap: a kill right after it
+ * still puts it back, and the pinned prog array keeps it alive till then.
  */
 static int xdp_chain(struct build *b, const struct bpf_xdp_query_opts *q)
 {
@@ -390,146 +361,164 @@ static int xdp_chain(struct build *b, const struct bpf_xdp_query_opts *q)
 		    b->ifname, q->prog_id, strerror(errno));
 		return -1;
 	}
-	b->xdp_mode = q->attach_mode == XDP_ATTACHED_DRV ? TS_XDP_NATIVE : TS_XDP_GENERIC;
+	b->meta.xdp_mode = q->attach_mode == XDP_ATTACHED_DRV ? TS_XDP_NATIVE : TS_XDP_GENERIC;
+	b->meta.chained_prog_id = q->prog_id;
+	b->meta.flags |= TS_META_CHAINED;
+	if (note(b))
+		return -1;
 	ao.old_prog_fd = b->old_fd;
 	e = bpf_xdp_attach(b->ifindex, bpf_program__fd(b->skel->progs.tcpsentry_xdp),
-			   xdp_flags(b->xdp_mode) | XDP_FLAGS_REPLACE, &ao);
+			   ts_xdp_mode_flags((int)b->meta.xdp_mode) | XDP_FLAGS_REPLACE, &ao);
 	if (e) {
 		err("%s already runs XDP program id %u%s: %s\n", b->ifname, q->prog_id,
 		    e == -EBUSY ? " through another tool's bpf_link, which cannot be displaced" : "",
 		    strerror(-e));
+		/* nothing was swapped: the teardown must not put it "back" */
+		b->meta.chained_prog_id = 0;
+		b->meta.flags &= ~(__u32)TS_META_CHAINED;
+		note(b);
 		return -1;
 	}
-	b->old_id = q->prog_id;
-	b->chained = 1;
 	return 0;
 }
 
-/* a bpf_link: native where asked (or, auto, where the driver has it) */
+/* a bpf_link: native where asked (or, auto, where the driver has it);
+ * pinned at once (a kill before the pin frees the hook with the fd) */
 static int xdp_link(struct build *b)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
 	int prog = bpf_program__fd(b->skel->progs.tcpsentry_xdp), mode = b->o->xdp_mode, e;
+	char p[PATH_MAX];
 
-	b->xdp_mode = mode == TS_XDP_GENERIC ? TS_XDP_GENERIC : TS_XDP_NATIVE;
-	lo.flags = xdp_flags(b->xdp_mode);
+	b->meta.xdp_mode = mode == TS_XDP_GENERIC ? TS_XDP_GENERIC : TS_XDP_NATIVE;
+	lo.flags = ts_xdp_mode_flags((int)b->meta.xdp_mode);
 	b->link_fd = bpf_link_create(prog, b->ifindex, BPF_XDP, &lo);
 	if (b->link_fd < 0 && mode == TS_XDP_AUTO) {
 		dbg("native XDP refused (%s), trying generic\n", strerror(errno));
-		b->xdp_mode = TS_XDP_GENERIC;
-		lo.flags = xdp_flags(b->xdp_mode);
+		b->meta.xdp_mode = TS_XDP_GENERIC;
+		lo.flags = ts_xdp_mode_flags(TS_XDP_GENERIC);
 		b->link_fd = bpf_link_create(prog, b->ifindex, BPF_XDP, &lo);
 	}
-	if (b->link_fd >= 0)
-		return 0;
-	e = errno;
-	if (e == EBUSY || e == EEXIST)
-		err("%s already has an XDP program attached (not ours): %s\n", b->ifname,
-		    strerror(e));
-	else
-		err("cannot attach XDP (%s mode) to %s: %s\n", ts_xdp_mode_name(b->xdp_mode),
-		    b->ifname, strerror(e));
-	return perm_hint(e);
+	if (b->link_fd < 0) {
+		e = errno;
+		if (e == EBUSY || e == EEXIST)
+			err("%s already has an XDP program attached (not ours): %s\n", b->ifname,
+			    strerror(e));
+		else
+			err("cannot attach XDP (%s mode) to %s: %s\n",
+			    ts_xdp_mode_name((int)b->meta.xdp_mode), b->ifname, strerror(e));
+		return perm_hint(e);
+	}
+	snprintf(p, sizeof(p), "%s/%s", b->dir, TS_PIN_XDP_LINK);
+	if (bpf_obj_pin(b->link_fd, p)) {
+		err("cannot pin at %s: %s\n", p, strerror(errno));
+		return -1;
+	}
+	if (!bpf_obj_get_info_by_fd(b->link_fd, &info, &len))
+		b->meta.xdp_link_id = info.id;
+	return note(b);
 }
 
 static int attach_xdp(struct build *b)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 
-	if (b->libxdp) /* libxdp attached it as it loaded it */
+	if (b->meta.flags & TS_META_LIBXDP) /* libxdp attached it as it loaded it */
 		return 0;
 	if (bpf_xdp_query(b->ifindex, 0, &q) == 0 && q.prog_id)
 		return xdp_chain(b, &q);
 	return xdp_link(b);
 }
 
-/* one of our filters on the clsact hook at point; 0 or -1 */
-static int tc_add(const struct build *b, int point, const struct bpf_program *prog,
-		  const char *what)
+/* one of our filters on the clsact hook at point: 0 or -errno (what is
+ * ours there is known by program id, recorded before: no note needed
+ * first) */
+static int tc_add(struct build *b, const struct tc_filter *f)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->ifindex, .attach_point = point);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->ifindex, .attach_point = f->point);
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TS_TC_HANDLE, .priority = TS_TC_PRIORITY,
-		    .prog_fd = bpf_program__fd(prog));
+		    .prog_fd = bpf_program__fd(f->prog));
 	int e = bpf_tc_attach(&hook, &tco);
 
 	if (e)
-		err("cannot attach the %s on %s: %s\n", what, b->ifname, strerror(-e));
-	return e ? -1 : 0;
+		return e;
+	b->meta.flags |= f->flag;
+	return note(b) ? -EIO : 0;
 }
 
-/* the clsact qdisc (ours, unless one was there), the SYN-cookie hand-over
- * at ingress (bpf/cookie.h), the egress program */
+/*
+ * The clsact qdisc if there is none, then our filters: the SYN-cookie
+ * hand-over at ingress, the egress program. A qdisc carries no owner, so
+ * the record must say "ours" before it exists: a kill right after its
+ * creation then still removes it, and one that was there already (someone
+ * else's, kept on detach) must never be called ours. So the first filter
+ * goes in first: the kernel refuses it (EINVAL, "Parent Qdisc doesn't
+ * exist") only where there is no clsact, and only then is one made, noted
+ * as ours beforehand. (Another tool creating one in the microseconds
+ * between is an EEXIST, and not ours either.)
+ */
 static int attach_tc(struct build *b)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->ifindex, .attach_point = BPF_TC_EGRESS);
-	int e;
-
-	if (b->o->no_egress && !b->cookies)
-		return 0;
-	e = bpf_tc_hook_create(&hook);
-	if (e && e != -EEXIST) {
-		err("cannot create the clsact qdisc on %s: %s\n", b->ifname, strerror(-e));
-		return -1;
-	}
-	b->qdisc = e == 0; /* -EEXIST: someone's clsact, kept on detach */
-	if (b->cookies) {
-		if (tc_add(b, BPF_TC_INGRESS, b->skel->progs.tcpsentry_tc_ingress,
-			   "tc ingress filter"))
-			return -1;
-		b->tc_ingress = 1;
-	}
-	if (!b->o->no_egress) {
-		if (tc_add(b, BPF_TC_EGRESS, b->skel->progs.tcpsentry_tc_egress, "tc egress filter"))
-			return -1;
-		b->tc_egress = 1;
-	}
-	return 0;
-}
-
-/* the attachment record (`meta`): what status reads and detach undoes */
-static int write_meta(struct build *b)
-{
-	struct ts_meta meta = {
-		.ifindex = (__u32)b->ifindex,
-		.xdp_mode = (__u32)b->xdp_mode,
-		.flags = (b->tc_egress ? TS_META_EGRESS : 0) | (b->qdisc ? TS_META_CREATED_QDISC : 0) |
-			 (b->chained ? TS_META_CHAINED : 0) | (b->tc_ingress ? TS_META_INGRESS_TC : 0) |
-			 (b->libxdp ? TS_META_LIBXDP : 0),
-		.features = b->feat.have | TS_FEATURES_PROBED,
-		.chained_prog_id = b->old_id,
-		.tc_handle = TS_TC_HANDLE,
-		.tc_priority = TS_TC_PRIORITY,
-		.attached_unix = (__u64)time(NULL),
-		.max_flows = b->o->max_flows,
-		.max_embryonic = b->o->max_embryonic,
+	const struct tc_filter filters[] = {
+		{ BPF_TC_INGRESS, b->skel->progs.tcpsentry_tc_ingress, TS_META_INGRESS_TC,
+		  "tc ingress filter", b->cookies },
+		{ BPF_TC_EGRESS, b->skel->progs.tcpsentry_tc_egress, TS_META_EGRESS,
+		  "tc egress filter", !b->o->no_egress },
 	};
-	__u32 zero = 0;
+	int first = 1, e;
+	size_t i;
 
-	snprintf(meta.ifname, sizeof(meta.ifname), "%s", b->ifname);
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.meta), &zero, &meta, 0)) {
-		err("cannot write the attachment record: %s\n", strerror(errno));
-		return -1;
+	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		const struct tc_filter *f = &filters[i];
+
+		if (!f->on)
+			continue;
+		e = tc_add(b, f);
+		if (e == -EINVAL && first) {
+			b->meta.flags |= TS_META_CREATED_QDISC;
+			if (note(b))
+				return -1;
+			e = bpf_tc_hook_create(&hook);
+			if (e == -EEXIST) { /* someone else's, just made: not ours */
+				b->meta.flags &= ~(__u32)TS_META_CREATED_QDISC;
+				e = note(b) ? -EIO : 0;
+			}
+			if (e) {
+				err("cannot create the clsact qdisc on %s: %s\n", b->ifname,
+				    strerror(-e));
+				return -1;
+			}
+			e = tc_add(b, f);
+		}
+		if (e) {
+			err("cannot attach the %s on %s: %s\n", f->what, b->ifname, strerror(-e));
+			return -1;
+		}
+		first = 0;
 	}
 	return 0;
 }
 
-/* pins: the link keeps XDP attached after we exit, and the next command
- * finds the maps */
-static int pin(struct build *b)
+/* the programs, for detach and the sweeper (the link is pinned already) */
+static int pin_progs(struct build *b)
 {
+	const __u32 f = b->meta.flags;
 	const struct {
 		const char *name;
 		int fd;
 		int on;
 	} progs[] = {
-		{ TS_PIN_XDP_LINK, b->link_fd, b->link_fd >= 0 }, /* not chained, not libxdp */
 		/* chained or in libxdp's dispatcher: detach finds our program here */
 		{ TS_PIN_XDP_PROG, bpf_program__fd(b->skel->progs.tcpsentry_xdp),
-		  b->chained || b->libxdp },
-		{ TS_PIN_CHAINED_PROG, b->old_fd, b->chained },
-		{ TS_PIN_TC_PROG, bpf_program__fd(b->skel->progs.tcpsentry_tc_egress), b->tc_egress },
+		  !!(f & (TS_META_CHAINED | TS_META_LIBXDP)) },
+		{ TS_PIN_CHAINED_PROG, b->old_fd, !!(f & TS_META_CHAINED) },
+		{ TS_PIN_TC_PROG, bpf_program__fd(b->skel->progs.tcpsentry_tc_egress),
+		  !!(f & TS_META_EGRESS) },
 		{ TS_PIN_TC_INGRESS_PROG, bpf_program__fd(b->skel->progs.tcpsentry_tc_ingress),
-		  b->tc_ingress },
+		  !!(f & TS_META_INGRESS_TC) },
 		/* the sweeper's way to raise what only it sees (half_open_timeout) */
 		{ TS_PIN_REPORT_PROG, bpf_program__fd(b->skel->progs.tcpsentry_report), 1 },
 		/* the sweeper's and detach's way to hand over connection records */
@@ -537,23 +526,7 @@ static int pin(struct build *b)
 	};
 	char p[PATH_MAX];
 	size_t i;
-	int e;
 
-	e = mkdir_p(b->dir);
-	if (e) {
-		err("cannot create %s: %s\n", b->dir, strerror(-e));
-		return -1;
-	}
-	b->pinned = 1;
-	for (i = 0; ts_pinned_maps[i]; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(b->skel->obj, ts_pinned_maps[i]);
-
-		snprintf(p, sizeof(p), "%s/%s", b->dir, ts_pinned_maps[i]);
-		if (!m || bpf_map__pin(m, p)) {
-			err("cannot pin map %s at %s: %s\n", ts_pinned_maps[i], p, strerror(errno));
-			return -1;
-		}
-	}
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		if (!progs[i].on)
 			continue;
@@ -566,64 +539,103 @@ static int pin(struct build *b)
 	return 0;
 }
 
-/* undo what the steps made, last first */
-static void undo(struct build *b)
+/* every step made: the record says so (status, run and detach trust a
+ * committed record, and check it against the interface) */
+static int commit(struct build *b)
 {
-	if (b->pinned)
-		unpin_all(b->dir);
-	tc_remove(b->ifindex, NULL, b->tc_ingress, b->tc_egress, b->qdisc);
-	if (b->libxdp)
-		ts_libxdp_detach(bpf_program__fd(b->skel->progs.tcpsentry_xdp), b->ifindex,
-				 b->xdp_mode);
-	if (b->chained)
-		xdp_put_back(b->ifindex, bpf_program__fd(b->skel->progs.tcpsentry_xdp), b->old_fd,
-			     b->xdp_mode);
+	b->meta.state = TS_META_ATTACHED;
+	return note(b);
+}
+
+/*
+ * What is there already for ifname. Live pins (the record matches the
+ * interface and its hooks): "already attached", 1. Stale or incomplete
+ * ones (the interface was created again, an attach was killed): their
+ * teardown, and what they were in out->replaced, 0. No pins: what an
+ * attach killed before its record left on the interface, if anything, is
+ * taken off the same way, 0. -1 on error.
+ */
+static int clear_stale(const char *ifname, struct ts_attached *out)
+{
+	struct ts_meta m;
+	struct ts_att a;
+	int e = ts_att_open(&a, ifname), r;
+
+	if (e && e != -ENODATA && e != -ENOENT) {
+		if (e != -EACCES)
+			err("cannot open the pins of %s: %s\n", ifname, strerror(-e));
+		return -1;
+	}
+	if (!e) {
+		out->replaced = ts_att_check(&a, out->replaced_why, sizeof(out->replaced_why));
+		ts_att_close(&a);
+		if (out->replaced == TS_ATT_LIVE) {
+			err("%s is already attached (pins in %s); detach it first\n", ifname, a.dir);
+			return 1;
+		}
+	}
+	r = ts_teardown(e == -ENOENT || ts_record_read(a.dir, &m) ? NULL : &m, ifname,
+			e == -ENOENT ? NULL : a.dir, 0);
+	if (r < 0) {
+		err("cannot clear what an earlier attach of %s left there\n", ifname);
+		return -1;
+	}
+	if (e && (e == -ENODATA || r > 0)) {
+		out->replaced = TS_ATT_INCOMPLETE;
+		snprintf(out->replaced_why, sizeof(out->replaced_why), "an attach of %s did not "
+			 "finish%s", ifname, e == -ENOENT ? ", before its pins" : "");
+	}
+	return 0;
 }
 
 int ts_attach(const char *ifname, const struct ts_attach_opts *o, const struct ts_policy_doc *doc,
 	      struct ts_attached *out)
 {
 	/* in this order: the configuration and policy are in the maps before
-	 * the first packet runs through the programs, the pins come last */
+	 * the first packet runs through the programs; the record is pinned
+	 * before anything that outlives this process is attached */
 	static int (*const steps[])(struct build *) = {
-		probe, load, write_config, attach_xdp, attach_tc, write_meta, pin,
+		probe, load, write_config, record, attach_xdp, attach_tc, pin_progs, commit,
 	};
 	struct build b = { .ifname = ifname, .o = o, .doc = doc, .link_fd = -1, .old_fd = -1 };
 	int lock_fd, e = -1;
 	size_t i;
 
+	memset(out, 0, sizeof(*out));
+	out->replaced = TS_ATT_LIVE; /* nothing replaced */
 	b.ifindex = (int)if_nametoindex(ifname);
 	if (!b.ifindex) {
 		err("no interface '%s' in this network namespace\n", ifname);
 		return 1;
 	}
-	lock_fd = take_lock(1);
-	if (lock_fd < 0) {
-		err("cannot use %s: %s (is bpffs mounted at /sys/fs/bpf?)\n", TS_PIN_ROOT,
-		    strerror(errno));
-		perm_hint(errno);
+	lock_fd = ts_pin_root_open(1, 1); /* says why it cannot */
+	if (lock_fd < 0)
 		return 1;
-	}
-	if (ts_pin_dir(b.dir, sizeof(b.dir), ifname))
+	if (ts_pin_dir(b.dir, sizeof(b.dir), ifname) || clear_stale(ifname, out))
 		goto cleanup;
-	if (access(b.dir, F_OK) == 0) {
-		err("%s is already attached (pins in %s); detach it first\n", ifname, b.dir);
-		goto cleanup;
-	}
+	b.meta = (struct ts_meta){
+		.record = TS_META_RECORD, .state = TS_META_ATTACHING, .ifindex = (__u32)b.ifindex,
+		.tc_handle = TS_TC_HANDLE, .tc_priority = TS_TC_PRIORITY,
+	};
+	snprintf(b.meta.ifname, sizeof(b.meta.ifname), "%s", ifname);
 	for (i = 0, e = 0; i < sizeof(steps) / sizeof(steps[0]) && !e; i++)
 		e = steps[i](&b);
 	if (e)
 		goto cleanup;
-	*out = (struct ts_attached){
-		.xdp_mode = b.xdp_mode, .egress = b.tc_egress, .cookies = b.tc_ingress,
-		.chained_prog_id = b.chained ? b.old_id : 0, .libxdp = b.libxdp,
-		.features = b.feat.have | TS_FEATURES_PROBED,
-	};
+	out->xdp_mode = (int)b.meta.xdp_mode;
+	out->egress = !!(b.meta.flags & TS_META_EGRESS);
+	out->cookies = !!(b.meta.flags & TS_META_INGRESS_TC);
+	out->chained_prog_id = b.meta.chained_prog_id;
+	out->libxdp = !!(b.meta.flags & TS_META_LIBXDP);
+	out->features = b.feat.have;
 	snprintf(out->libxdp_why, sizeof(out->libxdp_why), "%s", b.libxdp_why);
 	snprintf(out->dir, sizeof(out->dir), "%s", b.dir);
 cleanup:
-	if (e && b.skel)
-		undo(&b);
+	/* the one way back: the record of what this attach made */
+	if (e && b.skel) {
+		ts_teardown(&b.meta, ifname, b.pinned ? b.dir : NULL, 1);
+		ts_pin_root_tidy();
+	}
 	if (b.link_fd >= 0)
 		close(b.link_fd); /* the pin holds it; on failure this detaches */
 	if (b.old_fd >= 0)
@@ -635,6 +647,9 @@ cleanup:
 
 void ts_print_attached(FILE *out, const char *ifname, const struct ts_attached *a)
 {
+	if (a->replaced != TS_ATT_LIVE)
+		fprintf(out, "%s: replaced its %s attachment (%s)\n", ifname,
+			ts_att_state_name(a->replaced), a->replaced_why);
 	fprintf(out, "attached to %s: xdp %s, tc egress %s, pins in %s\n", ifname,
 		ts_xdp_mode_name(a->xdp_mode), a->egress ? "on" : "off (one direction only)",
 		a->dir);
@@ -648,98 +663,4 @@ void ts_print_attached(FILE *out, const char *ifname, const struct ts_attached *
 	if (a->chained_prog_id)
 		fprintf(out, "%s already ran XDP program id %u: it now runs after tcpsentry's, "
 			"and detach puts it back\n", ifname, a->chained_prog_id);
-}
-
-/* put the XDP program we displaced back in our place */
-static int restore_chained(const struct ts_att *a, int ifindex, const char *ifname)
-{
-	char p[PATH_MAX];
-	int ours, theirs, e = -1;
-
-	snprintf(p, sizeof(p), "%s/%s", a->dir, TS_PIN_XDP_PROG);
-	ours = bpf_obj_get(p);
-	snprintf(p, sizeof(p), "%s/%s", a->dir, TS_PIN_CHAINED_PROG);
-	theirs = bpf_obj_get(p);
-	if (ours < 0 || theirs < 0)
-		err("cannot open the pinned XDP programs of %s: %s\n", ifname, strerror(errno));
-	else if ((e = xdp_put_back(ifindex, ours, theirs, (int)a->meta.xdp_mode)))
-		err("cannot put XDP program id %u back on %s: %s\n", a->meta.chained_prog_id,
-		    ifname, strerror(-e));
-	if (ours >= 0)
-		close(ours);
-	if (theirs >= 0)
-		close(theirs);
-	return e ? -1 : 0;
-}
-
-/* take our program out of libxdp's dispatcher */
-static int libxdp_detach_pinned(const struct ts_att *a, int ifindex, const char *ifname)
-{
-	char p[PATH_MAX];
-	int fd, e;
-
-	snprintf(p, sizeof(p), "%s/%s", a->dir, TS_PIN_XDP_PROG);
-	fd = bpf_obj_get(p);
-	e = fd < 0 ? -errno : ts_libxdp_detach(fd, ifindex, (int)a->meta.xdp_mode);
-	if (fd >= 0)
-		close(fd);
-	if (e && e != -ENOENT)
-		err("cannot take XDP out of libxdp's dispatcher on %s: %s\n", ifname, strerror(-e));
-	return e && e != -ENOENT ? -1 : 0;
-}
-
-int ts_detach(const char *ifname)
-{
-	struct ts_att a;
-	char p[PATH_MAX];
-	int lock_fd, link_fd, ifindex, rc = 0, e;
-
-	lock_fd = take_lock(0);
-	if (lock_fd < 0 && errno == ENOENT) {
-		err("%s is not attached in this network namespace\n", ifname);
-		return 1;
-	}
-	if (lock_fd < 0) {
-		err("cannot use %s: %s\n", TS_PIN_ROOT, strerror(errno));
-		perm_hint(errno);
-		return 1;
-	}
-	e = ts_att_open(&a, ifname);
-	if (e) {
-		if (e == -ENOENT)
-			err("%s is not attached in this network namespace\n", ifname);
-		else
-			err("cannot open the pins of %s: %s\n", ifname, strerror(-e));
-		perm_hint(-e);
-		close(lock_fd);
-		return 1;
-	}
-	ifindex = (int)if_nametoindex(ifname);
-	if (ifindex && (a.meta.flags & TS_META_LIBXDP) && libxdp_detach_pinned(&a, ifindex, ifname))
-		rc = 1;
-	if (ifindex && (a.meta.flags & TS_META_CHAINED) && restore_chained(&a, ifindex, ifname))
-		rc = 1;
-	/* the XDP link: detach explicitly, so it goes even if some other
-	 * process still holds a reference to it */
-	snprintf(p, sizeof(p), "%s/%s", a.dir, TS_PIN_XDP_LINK);
-	link_fd = bpf_obj_get(p);
-	if (link_fd >= 0) {
-		if (bpf_link_detach(link_fd) && errno != ENOLINK && errno != EINVAL) {
-			err("cannot detach XDP from %s: %s\n", ifname, strerror(errno));
-			rc = 1;
-		}
-		close(link_fd);
-	}
-	if (ifindex && tc_remove(ifindex, ifname, !!(a.meta.flags & TS_META_INGRESS_TC),
-				 !!(a.meta.flags & TS_META_EGRESS),
-				 !!(a.meta.flags & TS_META_CREATED_QDISC)))
-		rc = 1;
-	/* no packet moves the tables now: the connections still open get
-	 * their records (a reader still holding the ring reads them) */
-	ts_gc_flush_records(&a);
-	ts_att_close(&a);
-	if (!rc)
-		unpin_all(a.dir);
-	close(lock_fd);
-	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <linux/types.h>
+#include "attstate.h"
 #include "opts.h"
 #include <tcpsentry/consts.h> /* TS_DEFAULT_MAX_FLOWS, TS_DEFAULT_MAX_EMBRYONIC */
 
@@ -47,19 +48,21 @@ struct ts_attached {
 	__u32 features;          /* what the kernel has: ts_meta.features */
 	char libxdp_why[192];    /* why libxdp's dispatcher did not take us ("": not tried) */
 	char dir[256];           /* the pins */
+	enum ts_att_state replaced; /* pins found there first, cleared: stale or
+				     * incomplete (TS_ATT_LIVE: there were none) */
+	char replaced_why[192];
 };
 
 struct ts_policy_doc;
 /* Attach to ifname, with policy file doc (NULL: the default policy with
- * o's thresholds) in force from the first packet. 0, or 1 with the reason
- * on stderr and nothing left behind (no program, filter, qdisc or pin). */
+ * o's thresholds) in force from the first packet. Pins already there that
+ * no longer tell the truth (stale, incomplete: attstate.h) are cleared
+ * first; live ones make it fail. 0, or 1 with the reason on stderr and
+ * nothing left behind (no program, filter, qdisc or pin). */
 int ts_attach(const char *ifname, const struct ts_attach_opts *o, const struct ts_policy_doc *doc,
 	      struct ts_attached *out);
 /* what ts_attach made, in words, to out */
 void ts_print_attached(FILE *out, const char *ifname, const struct ts_attached *a);
-/* Remove what the attachment of ifname made, pins last. 0, or 1 with the
- * reason on stderr. */
-int ts_detach(const char *ifname);
 const char *ts_xdp_mode_name(int mode);
 
 #endif /* TCPSENTRY_LOADER_H */

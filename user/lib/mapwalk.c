@@ -171,11 +171,12 @@ int ts_ringbuf_follow(struct ring_buffer *rb, int follow, const volatile int *st
 
 	if (!follow) {
 		r = ring_buffer__consume(rb);
-		return r < 0 ? r : 0;
+		return r < 0 && r != -ECANCELED ? r : 0;
 	}
 	while (!*stop) {
 		r = ring_buffer__poll(rb, 100);
-		if (r < 0 && r != -EINTR)
+		/* -ECANCELED: a callback stopped the poll (past --count) */
+		if (r < 0 && r != -EINTR && r != -ECANCELED)
 			return r;
 		if (count && *seen >= count)
 			break;

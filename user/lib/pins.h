@@ -16,8 +16,16 @@
 /* attachments one command reads at most (one namespace) */
 #define TS_ATT_MAX 64
 
-/* the maps an attachment pins, by their names in the BPF object */
+/* our tc filters' place on the clsact hooks (egress, and the SYN-cookie
+ * hand-over at ingress) */
+#define TS_TC_HANDLE 0x7453
+#define TS_TC_PRIORITY 0x7453
+
+/* the maps an attachment pins, by their names in the BPF object; `meta`
+ * (the attachment record) first */
 extern const char *const ts_pinned_maps[];
+/* the programs and the link it pins (TS_PIN_*) */
+extern const char *const ts_pinned_progs[];
 #define TS_PIN_XDP_LINK "xdp_link"
 #define TS_PIN_TC_PROG "tc_prog"
 #define TS_PIN_TC_INGRESS_PROG "tc_ingress_prog" /* the SYN-cookie hand-over */
@@ -43,10 +51,40 @@ struct ts_att {
 };
 
 int ts_pin_dir(char *buf, size_t n, const char *ifname);
+/* make an attachment's directory (and its ns<inode> parent), 0700, under
+ * the root ts_pin_root_open made; 0 or -errno */
+int ts_pin_mkdir(const char *dir);
+/* remove every pin of an attachment and the directories left empty (its
+ * own, its ns<inode> directory; not the root, which an attach under way
+ * still needs) */
+void ts_unpin_all(const char *dir);
+/* remove the pin root if nothing is left in it (the last detach): a lock
+ * taken on a root removed meanwhile is taken again on the new one
+ * (ts_pin_root_open) */
+void ts_pin_root_tidy(void);
+
+/*
+ * The pin root is trusted by every command (the maps `policy` writes to,
+ * the programs `detach` puts back on an interface), so it must be this
+ * user's alone: a directory, not a symlink, owned by the effective uid,
+ * mode 0700. ts_pin_root_ok: 0 if st (an lstat or fstat of it) says so,
+ * else -1 and why (pure).
+ */
+struct stat;
+int ts_pin_root_ok(const struct stat *st, unsigned int euid, char *why, size_t n);
+/* Open the pin root, checked as above: create makes it (0700) if absent;
+ * lock takes an exclusive flock on it (one attach or detach at a time),
+ * held until the fd is closed. The fd, or -1 with errno ENOENT (no root:
+ * nothing is attached; only without create) or EACCES (the reason is on
+ * stderr already). */
+int ts_pin_root_open(int create, int lock);
 /* an exclusive flock on a pin directory (waits): the fd to close to
  * unlock, or -1 (errno) */
 int ts_lock_dir(const char *dir);
-/* open one attachment of the current namespace; 0, -ENOENT if not attached */
+/* open one attachment of the current namespace; 0, -ENOENT if not
+ * attached, -ENODATA if its pins are incomplete (an attach that did not
+ * finish: the next attach or detach of it cleans up), -EACCES for a pin
+ * root that is not this user's alone (said on stderr) */
 int ts_att_open(struct ts_att *a, const char *ifname);
 void ts_att_close(struct ts_att *a);
 /* the interfaces attached in the current namespace: fills names[max][16],
@@ -58,7 +96,8 @@ int ts_att_list(char names[][16], int max);
  * the one named is not attached. */
 int ts_att_select(const char *iface, char names[][16], int max);
 /* ts_att_select, and each opened into atts[] (max <= TS_ATT_MAX): how
- * many, or -1 with a message on stderr (nothing left open) */
+ * many, or -1 with a message on stderr (nothing left open). An
+ * attachment whose pins are incomplete is left out, with a warning. */
 int ts_att_open_all(const char *iface, struct ts_att *atts, int max);
 void ts_att_close_all(struct ts_att *atts, int n);
 

@@ -39,7 +39,7 @@ static const struct pkey {
 	{ "ack_flood.rate", K_U32, offsetof(struct ts_policy, ack_flood_rate), 10, 100000000,
 	  "ACK/s arriving for unknown connections that make an ACK flood" },
 	{ "action.fragment", K_ACTION_PD, offsetof(struct ts_policy, action_fragment), 0, 0,
-	  "non-first IPv4 fragments and IPv6 fragments (no TCP header): pass or drop" },
+	  "non-first fragments of TCP (no TCP header to judge): pass or drop" },
 	{ "action.unparsed", K_ACTION_PD, offsetof(struct ts_policy, action_unparsed), 0, 0,
 	  "IPv6 extension chains longer than the parser follows: pass or drop" },
 	{ "syn.cookies", K_COOKIES, 0, 0, 0,

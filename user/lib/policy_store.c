@@ -210,6 +210,8 @@ static int put(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c, 
 		struct ts_lpm_key k;
 
 		lpm_key(&k, c, gen);
+		if (c->family == 6 && c->plen < 96)
+			v.lists = TS_L_V6_ONLY;
 		return bpf_map_update_elem(trie_fd(a, l), &k, &v, 0) ? -errno : 0;
 	}
 }

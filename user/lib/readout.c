@@ -30,6 +30,7 @@ int ts_read_counts(const struct ts_att *a, struct ts_readout *r)
 	r->att.chaining = ts_xdp_chaining_name(a->meta.flags);
 	r->att.chaining_desc = ts_xdp_chaining_desc(a->meta.flags);
 	r->att.features = a->meta.features;
+	r->att.state = ts_att_check(a, r->att.why, sizeof(r->att.why));
 	return e;
 }
 

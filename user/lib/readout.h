@@ -10,13 +10,17 @@
 
 #include <tcpsentry/abi.h>
 #include <tcpsentry/sketch.h>
+#include "attstate.h"
 #include "pins.h"
 
-/* How an attachment is put together, from its record (ts_meta). */
+/* How an attachment is put together, from its record (ts_meta), and
+ * whether that record still tells the truth (attstate.h). */
 struct ts_att_view {
 	const char *chaining;      /* how XDP chains: "libxdp", "tail_call" or "link" */
 	const char *chaining_desc; /* the same for people */
 	__u32 features;            /* what its kernel had (kernel_features.h); 0: unknown */
+	enum ts_att_state state;   /* live, stale, incomplete */
+	char why[192];             /* why not live ("" when live) */
 };
 
 struct ts_readout {

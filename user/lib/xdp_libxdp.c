@@ -94,6 +94,30 @@ int ts_libxdp_attach(struct bpf_object *obj, const char *prog_name, int ifindex,
 	return 0;
 }
 
+__u32 ts_libxdp_find(int ifindex, __u32 id, const char *name)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	__u32 found = 0;
+
+	libxdp_set_print(libxdp_print);
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	if (!xdp_multiprog__is_legacy(mp))
+		for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (id ? xdp_program__id(p) == id : !strcmp(xdp_program__name(p), name))
+				found = xdp_program__id(p);
+	xdp_multiprog__close(mp);
+	return found;
+}
+
+int ts_libxdp_holds(int ifindex, __u32 id)
+{
+	return id && ts_libxdp_find(ifindex, id, NULL) == id;
+}
+
 int ts_libxdp_detach(int prog_fd, int ifindex, int mode)
 {
 	struct xdp_program *xp;

@@ -30,6 +30,11 @@ int ts_libxdp_attach(struct bpf_object *obj, const char *prog_name, int ifindex,
 		     int *mode_out, char *why, size_t whylen);
 /* remove our program (prog_fd) from ifindex's dispatcher; 0 or -errno */
 int ts_libxdp_detach(int prog_fd, int ifindex, int mode);
+/* a program in libxdp's dispatcher on ifindex: the one with id `id`, or
+ * (id 0) the first named `name`. Its id, or 0 (none, no dispatcher). */
+__u32 ts_libxdp_find(int ifindex, __u32 id, const char *name);
+/* 1 if the dispatcher on ifindex holds program id */
+int ts_libxdp_holds(int ifindex, __u32 id);
 
 /* "libxdp", "tail_call" or "link", from the attachment's TS_META_* flags */
 const char *ts_xdp_chaining_name(__u32 meta_flags);

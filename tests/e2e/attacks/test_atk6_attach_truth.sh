@@ -57,7 +57,12 @@ fi
 # run: attach the new interface, not adopt the dead pins
 "$TCPSENTRY" -n "$SNS" run "$SIF" --no-metrics >"$LAB_TMP/run.out" 2>"$LAB_TMP/run.err" &
 runpid=$!
-sleep 2
+# until it runs (it attaches first; under ASan that takes seconds)
+for _ in $(seq "$(S 100)"); do
+	grep -q 'running on' "$LAB_TMP/run.err" 2>/dev/null && break
+	kill -0 "$runpid" 2>/dev/null || break
+	sleep 0.2
+done
 # in a subshell: its PASS/FAIL lines are read below, not counted
 (scenario_client_close "run on the recreated interface" "$C4" 40000 "$S4" 80) >"$LAB_TMP/scenario" 2>&1
 if xdp_on; then
