@@ -14,8 +14,8 @@
 #include "pins.h"
 
 const char *const ts_pinned_maps[] = {
-	"flows", "embryonic", "counters", "events", "config", "meta", "ustats", "anomalies",
-	"floods", "policy", "allow", "deny", "hosts", "drops",
+	"flows", "embryonic", "pickups", "counters", "events", "config", "meta", "ustats", "anomalies",
+	"floods", "policy", "allow", "deny", "hosts", "bans", "drops",
 	"hs_hist", /* handshake-time histogram (metrics) */
 	"syn_top", /* top SYN sources (top) */
 	/* a prog array is emptied when its last user reference goes: the pin
@@ -77,6 +77,8 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 	a->report_fd = open_map(a->dir, TS_PIN_REPORT_PROG); /* a program pin opens the same way */
 	a->top_fd = open_map(a->dir, "syn_top");
 	a->hist_fd = open_map(a->dir, "hs_hist");
+	a->pick_fd = open_map(a->dir, "pickups"); /* absent: an older attach */
+	a->bans_fd = open_map(a->dir, "bans");    /* absent: an older attach */
 	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0) {
 		int e = errno ? -errno : -EIO;
 
@@ -92,7 +94,8 @@ void ts_att_close(struct ts_att *a)
 	int *fds[] = { &a->flows_fd, &a->emb_fd, &a->counters_fd, &a->events_fd,
 		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd,
 		       &a->floods_fd, &a->policy_fd, &a->allow_fd, &a->deny_fd, &a->hosts_fd,
-		       &a->drops_fd, &a->report_fd, &a->top_fd, &a->hist_fd };
+		       &a->drops_fd, &a->report_fd, &a->top_fd, &a->hist_fd,
+		       &a->pick_fd, &a->bans_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

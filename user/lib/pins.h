@@ -36,6 +36,8 @@ struct ts_att {
 	int report_fd;       /* the tcpsentry_report program; -1 on an older attach */
 	int top_fd;          /* syn_top: top SYN sources; -1 on an older attach */
 	int hist_fd;         /* hs_hist: handshake times (metrics); -1 on an older attach */
+	int pick_fd;         /* pickups: one-direction mid-stream entries; -1 on an older attach */
+	int bans_fd;         /* bans the datapath wrote (abi.h, ts_ban_key); -1 on an older attach */
 	struct ts_meta meta;
 };
 
