@@ -360,6 +360,30 @@ struct read_ctx {
 	size_t n, cap;
 };
 
+/* one more entry in r's array: addr/plen, val; NULL when out of memory */
+static struct ts_list_entry *entry_push(struct read_ctx *r, const __u8 *addr, unsigned plen,
+					const struct ts_list_val *val)
+{
+	struct ts_list_entry *e;
+
+	if (r->n == r->cap) {
+		struct ts_list_entry *nv;
+
+		r->cap = r->cap ? r->cap * 2 : 64;
+		nv = realloc(r->v, r->cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		r->v = nv;
+	}
+	e = &r->v[r->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->cidr.addr, addr, 16);
+	e->cidr.plen = (__u8)plen;
+	e->cidr.family = plen >= 96 && ts_addr_family(addr) == 4 ? 4 : 6;
+	e->val = *val;
+	return e;
+}
+
 static int read_cb(int fd, const void *key, void *v, void *ctx)
 {
 	const struct ts_list_val *val = v;
@@ -380,21 +404,9 @@ static int read_cb(int fd, const void *key, void *v, void *ctx)
 		addr = ((const struct ts_lpm_key *)key)->addr;
 		plen = ((const struct ts_lpm_key *)key)->prefixlen - 8;
 	}
-	if (r->n == r->cap) {
-		struct ts_list_entry *nv;
-
-		r->cap = r->cap ? r->cap * 2 : 64;
-		nv = realloc(r->v, r->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		r->v = nv;
-	}
-	e = &r->v[r->n++];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->cidr.addr, addr, 16);
-	e->cidr.plen = (__u8)plen;
-	e->cidr.family = plen >= 96 && ts_addr_family(addr) == 4 ? 4 : 6;
-	e->val = *val;
+	e = entry_push(r, addr, plen, val);
+	if (!e)
+		return -ENOMEM;
 	if (r->bit == TS_L_ALLOW) { /* the deny side's facts are not the allow entry's */
 		e->val.expires_ns = 0;
 		e->val.reason = 0;
@@ -462,38 +474,15 @@ long ts_list_sweep(const struct ts_att *a)
 	return s.removed;
 }
 
-struct bans_ctx {
-	struct ts_list_entry *v;
-	size_t n, cap;
-};
-
 static int bans_cb(int fd, const void *key, void *val, void *ctx)
 {
-	struct bans_ctx *r = ctx;
-	struct ts_list_entry *e;
-
 	(void)fd;
-	if (r->n == r->cap) {
-		struct ts_list_entry *nv;
-
-		r->cap = r->cap ? r->cap * 2 : 64;
-		nv = realloc(r->v, r->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		r->v = nv;
-	}
-	e = &r->v[r->n++];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->cidr.addr, ((const struct ts_ban_key *)key)->addr, 16);
-	e->cidr.plen = 128;
-	e->cidr.family = ts_addr_family(e->cidr.addr) == 4 ? 4 : 6;
-	e->val = *(const struct ts_list_val *)val;
-	return 0;
+	return entry_push(ctx, ((const struct ts_ban_key *)key)->addr, 128, val) ? 0 : -ENOMEM;
 }
 
 int ts_bans_read(const struct ts_att *a, struct ts_list_entry **out, size_t *n)
 {
-	struct bans_ctx r = {};
+	struct read_ctx r = {};
 	int e;
 
 	if (a->bans_fd < 0)
