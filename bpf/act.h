@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Stage 5, act: carry the verdict out. A ban judge asked for is written
- * (the hosts table, its expiry); XDP_TX turns the SYN into our SYN-ACK
+ * (the bans table, its expiry); XDP_TX turns the SYN into our SYN-ACK
  * (bpf/synack.h); a valid cookie's ACK is marked in its XDP metadata for
  * tc ingress, whose hand-over (below) gives the listener a request socket
  * built from the cookie. Pass and drop need nothing but the return code,
@@ -21,18 +21,18 @@
 #define TS_COOKIE_META_MAGIC 0x74736331 /* "tsc1" */
 
 /*
- * Ban `addr` for the policy's ban_seconds, because of anomaly `kind`: a
- * hosts entry. An address the operator already denies stays as it is; an
- * expired or live ban is renewed in place. Returns 1 if a ban was written,
- * 2 if the table refused it, 0 if there was nothing to write; its length
- * goes to scratch (ban_seconds), for account's report. Global: off the
- * entry's frame.
+ * Ban the segment's source for the policy's ban_seconds, because of
+ * anomaly `kind`: a `bans` entry (an LRU: the oldest ban makes room). An
+ * expired or live ban is renewed in place. Judge asks only on proof that
+ * the source is real. Returns 1 if a ban was written, 2 if the table
+ * refused it; its length goes to scratch (ban_seconds), for account's
+ * report. Global: off the entry's frame.
  */
 __attribute__((noinline)) int ban_write(const struct pkt *p, __u32 kind)
 {
 	struct ts_policy *pol = policy_get();
 	struct scratch *s = scratch_get();
-	struct ts_host_key k = {};
+	struct ts_ban_key k = {};
 	struct ts_list_val v = {}, *cur;
 	__u32 zero = 0;
 	__u64 now = bpf_ktime_get_ns(), *ep;
@@ -41,23 +41,18 @@ __attribute__((noinline)) int ban_write(const struct pkt *p, __u32 kind)
 		return 0;
 	TS_CHECKED(pol);
 	TS_CHECKED(s);
-	k.gen = (__u8)pol->list_gen;
 	__builtin_memcpy(k.addr, p->saddr, 16);
 	v.added_ns = now;
 	v.expires_ns = now + (__u64)pol->ban_seconds * 1000000000ull;
 	v.reason = kind;
 	v.lists = TS_L_DENY;
 	s->ban_seconds = pol->ban_seconds;
-	cur = bpf_map_lookup_elem(&hosts, &k);
+	cur = bpf_map_lookup_elem(&bans, &k);
 	if (cur) {
-		if ((cur->lists & TS_L_DENY) && !cur->reason &&
-		    (!cur->expires_ns || cur->expires_ns > now))
-			return 0; /* the operator's deny: already dropped, keep it */
 		cur->expires_ns = v.expires_ns;
 		cur->added_ns = now;
 		cur->reason = kind;
-		cur->lists |= TS_L_DENY;
-	} else if (bpf_map_update_elem(&hosts, &k, &v, BPF_NOEXIST)) {
+	} else if (bpf_map_update_elem(&bans, &k, &v, BPF_ANY)) {
 		return 2;
 	}
 	/* every CPU's cached decisions predate this ban: void them */

@@ -117,7 +117,7 @@ enum track_state {
 	T_UNTRACKED = 0,    /* not looked up: not TCP, not admitted, bad flags, answered by a cookie */
 	T_UNKNOWN,          /* no table holds it, and nothing was started (an RST, a flood) */
 	T_NEW,              /* no table held it: an entry was started (embryonic, or a pickup) */
-	T_EMBRYONIC,        /* found half-open */
+	T_EMBRYONIC,        /* found unconfirmed: half-open, or a pickup not yet answered */
 	T_FLOWS,            /* found in flows (handshake completed, or picked up) */
 };
 
@@ -129,6 +129,17 @@ enum track_cookie {
 	T_COOKIE_ASK,       /* an unknown tuple's ACK to a cookie port: its cookie decides */
 	T_COOKIE_VALID,     /* ... ours: the flow it proves was started, hand it over */
 	T_COOKIE_BAD,       /* ... neither ours nor the kernel's, no socket: judge drops it */
+	T_COOKIE_PROBE,     /* an ACK to a probe cookie (a scan suspect's, closed port): the
+			     * scanner is real; judge drops it and bans on port_scan's action */
+};
+
+/* a scan suspect's SYN (its source's scan slot is flagged), in enforce
+ * mode with port_scan acting (track.h, scan_probe) */
+enum track_scan {
+	T_SCAN_NONE = 0,
+	T_SCAN_OPEN,        /* something listens on the port: passed and tracked */
+	T_SCAN_PROBED,      /* closed: answered with a probe cookie (XDP_TX) */
+	T_SCAN_CLOSED,      /* closed, no probe possible: dropped, nobody named */
 };
 
 /* Small, for it is zeroed per packet: the facts that back a finding are
@@ -157,6 +168,9 @@ struct track_res {
 	__u8 backscatter;   /* an RST this host sent for a tuple with no flows entry */
 	__u8 record;        /* the step ended the connection: its record is in scratch.rec */
 	__u8 csum_ask;      /* an ingress pickup: its checksums decide (track) */
+	__u8 scan_suspect;  /* an ingress SYN from a source flagged as scanning (this one
+			     * or an earlier SYN crossed the threshold) */
+	__u8 scan;          /* enum track_scan */
 };
 
 /* What track saw, beyond struct track_res: the facts detect reports */

@@ -71,8 +71,10 @@ __attribute__((noinline)) int detect_findings(const struct pkt *p, const struct 
 	 * source not allowlisted */
 	act = dir == DIR_INGRESS && !exempt;
 
-	/* the sketches: the source's distinct ports just crossed the threshold */
-	if (t->scan_ports) {
+	/* the sketches: the source's distinct ports just crossed the threshold;
+	 * or a scan suspect ACKed a probe cookie, which proves it real (got
+	 * 0: the proof, not a count) */
+	if (t->scan_ports || t->cookie == T_COOKIE_PROBE) {
 		a = finding_add(s, &n, TS_A_PORT_SCAN, p, sender, DIR_INGRESS, act);
 		if (a) {
 			a->got = t->scan_ports;
@@ -156,7 +158,7 @@ static __always_inline __u32 detect(const struct pkt *p, const struct verdict *v
 	/* an established flow's segment that changed nothing: nothing to find */
 	if (!t->noted)
 		return 0;
-	if (t->scan_ports || t->state == T_UNKNOWN ||
+	if (t->scan_ports || t->state == T_UNKNOWN || t->cookie == T_COOKIE_PROBE ||
 	    (t->step & (TS_STEP_RST_OOW | TS_STEP_RST_INEXACT | TS_STEP_DATA_FAR_OOW |
 			TS_STEP_ACK_NO_CONN)) ||
 	    (t->looked && (ts_bad_flags(p->seg.flags) || ts_syn_data(&p->seg))))

@@ -378,6 +378,7 @@ __attribute__((noinline)) int ingress_sketch(const struct pkt *p, struct track_r
 	cfg = policy_get();
 	thr = cfg_or(cfg ? cfg->scan_ports : 0, TS_DEF_SCAN_PORTS);
 	t->scan_ports = (__u16)ts_scan_note(sc, h, port, now, thr);
+	t->scan_suspect = syn && sc->flagged && sc->src == h;
 	if (t->scan_ports) {
 		struct scratch *s = scratch_get();
 

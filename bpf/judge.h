@@ -27,6 +27,13 @@
  * Order, per ingress segment: allow (exempts from everything below) ->
  * deny and bans -> SYN limits -> cookies=on -> the anomalies found and
  * their actions -> cookies=auto.
+ *
+ * Nothing unproven names an address to punish: a ban is written only when
+ * the segment proves its source real. Today that is port_scan's proof: a
+ * scan suspect's SYNs to closed ports are answered with probe cookies
+ * (track.h, scan_probe) and only its ACK to one bans it; the SYN that
+ * crosses the threshold bans nobody (a spoofed scan would name an
+ * innocent). The policy refuses `ban` for every other kind.
  */
 #ifndef TCPSENTRY_BPF_JUDGE_H
 #define TCPSENTRY_BPF_JUDGE_H
@@ -136,7 +143,7 @@ static __always_inline int syn_limits(const struct pkt *p, const struct ts_polic
  * segment under an empty policy pays no call. */
 static __always_inline int gate_wanted(const struct pkt *p, const struct ts_policy *pol)
 {
-	return (pol->flags & (TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY)) ||
+	return (pol->flags & (TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY | TS_POL_BANS)) ||
 	       ((p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_SYN &&
 		(pol->syn_rate_per_source | pol->syn_rate_per_port));
 }
@@ -188,7 +195,7 @@ static __always_inline __u32 lists_decide(const struct pkt *p, const struct ts_p
 				return TS_GC_EXEMPT;
 			/* an expired entry no longer matches; the sweeper removes it */
 			if ((v->lists & TS_L_DENY) && denies(v, now)) {
-				reason = v->reason ? TS_D_BANNED : TS_D_DENY;
+				reason = TS_D_DENY;
 				*expires = v->expires_ns;
 			}
 		}
@@ -200,6 +207,16 @@ static __always_inline __u32 lists_decide(const struct pkt *p, const struct ts_p
 		v = list_match(&deny, p, pol->list_gen);
 		if (v && denies(v, now)) {
 			reason = TS_D_DENY;
+			*expires = v->expires_ns;
+		}
+	}
+	if (reason == TS_GC_PASS && (pol->flags & TS_POL_BANS)) {
+		struct ts_ban_key bk;
+
+		__builtin_memcpy(bk.addr, p->saddr, 16);
+		v = bpf_map_lookup_elem(&bans, &bk);
+		if (v && denies(v, now)) {
+			reason = TS_D_BANNED;
 			*expires = v->expires_ns;
 		}
 	}
@@ -224,7 +241,7 @@ __attribute__((noinline)) int gate_decide(const struct pkt *p, struct verdict *v
 	if (!pol || !p || !v)
 		return 0;
 	TS_CHECKED(pol);
-	if (pol->flags & (TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY)) {
+	if (pol->flags & (TS_POL_HOSTS | TS_POL_ALLOW | TS_POL_DENY | TS_POL_BANS)) {
 		if (!(pol->flags & TS_POL_NO_CACHE)) {
 			ep = bpf_map_lookup_elem(&ban_epoch, &zero);
 			epoch = ep ? *ep : 0;
@@ -276,7 +293,7 @@ static __always_inline void gate_arm(const struct pkt *p, const struct ts_policy
 		v->scan_stops = pol->mode == TS_MODE_ENFORCE && !v->exempt &&
 				pol->action[TS_A_PORT_SCAN] != TS_ACT_PASS;
 	if (pol->syn_cookies == TS_COOKIES_OFF || !policy_cookie_port(pol, bpf_ntohs(p->dport)) ||
-	    !config_cookie_key())
+	    !config_cookies())
 		return;
 	if ((fl & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN)
 		v->syn_arm = pol->syn_cookies == TS_COOKIES_ON ? ARM_ON : ARM_AUTO;
@@ -340,6 +357,9 @@ __attribute__((noinline)) int judge_findings(const struct track_res *t, __u32 nf
 	if (!pol)
 		return 0;
 	TS_CHECKED(pol);
+	/* a scan suspect's SYN to a closed port no probe could answer */
+	if (t->scan == T_SCAN_CLOSED)
+		verdict_drop(v, pol, TS_D_ANOMALY + TS_A_PORT_SCAN);
 	if (s) {
 		TS_CHECKED(s);
 		for (i = 0; i < TS_FINDINGS_MAX && i < nf; i++) {
@@ -349,9 +369,17 @@ __attribute__((noinline)) int judge_findings(const struct track_res *t, __u32 nf
 				continue;
 			kind = f->kind & (TS_A_MAX - 1); /* a mask the verifier can follow */
 			act = pol->action[kind];
+			/* a scan suspect's SYN to an open port, or one a probe
+			 * answers: handled (track.h, scan_probe), nothing to drop */
+			if (kind == TS_A_PORT_SCAN &&
+			    (t->scan == T_SCAN_OPEN || t->scan == T_SCAN_PROBED))
+				continue;
 			if (act == TS_ACT_PASS)
 				continue;
-			if (act == TS_ACT_BAN && pol->mode == TS_MODE_ENFORCE && !v->ban)
+			/* a ban only on proof the source is real: the ACK to a
+			 * probe cookie; anything else is dropped, nobody named */
+			if (act == TS_ACT_BAN && pol->mode == TS_MODE_ENFORCE && !v->ban &&
+			    kind == TS_A_PORT_SCAN && t->cookie == T_COOKIE_PROBE)
 				v->ban = (__u8)kind;
 			verdict_drop(v, pol, TS_D_ANOMALY + kind);
 		}
@@ -372,7 +400,7 @@ static __always_inline void judge(const struct track_res *t, __u32 nf, struct ve
 {
 	if (dir != DIR_INGRESS || !t->noted)
 		return;
-	if (nf || t->flood || t->cookie == T_COOKIE_BAD)
+	if (nf || t->flood || t->cookie == T_COOKIE_BAD || t->scan == T_SCAN_CLOSED)
 		judge_findings(t, nf, v);
 	/* the SYN cookies answer: our SYN-ACK, unless it is dropped */
 	if (t->cookie == T_COOKIE_ANSWER && v->action == V_PASS)

@@ -12,8 +12,9 @@
 #include <tcpsentry/sketch.h>
 #include "ctx.h"
 
-/* Connections whose handshake completed, or picked up mid-stream. A SYN
- * flood never inserts here, so it cannot evict an established flow. */
+/* Connections whose handshake completed, or picked up mid-stream and
+ * confirmed by both directions. Neither a SYN flood nor a flood of spoofed
+ * ACKs, RSTs or FINs inserts here, so neither can evict a confirmed flow. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TS_DEFAULT_MAX_FLOWS);
@@ -28,6 +29,17 @@ struct {
 	__type(key, struct ts_flow_key);
 	__type(value, struct ts_flow);
 } embryonic SEC(".maps");
+
+/* Mid-stream pickups seen from one direction only: an unknown tuple's
+ * first non-SYN segment starts here, and moves to flows once the other
+ * direction answers (TS_F_CONFIRMED). Spoofed segments can fill this table,
+ * never flows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TS_DEFAULT_MAX_PICKUPS);
+	__type(key, struct ts_flow_key);
+	__type(value, struct ts_flow);
+} pickups SEC(".maps");
 
 /* The XDP program that was on the interface before tcpsentry came: ours
  * tail-calls it, so both run (see attach.c, "chaining"). Empty otherwise:
@@ -165,8 +177,8 @@ struct {
 	__type(value, struct ts_list_val);
 } allow SEC(".maps");
 
-/* Single addresses of the allow and deny lists, and bans (struct
- * ts_host_key): one hash lookup answers both lists for a host. */
+/* Single addresses of the allow and deny lists (struct ts_host_key): one
+ * hash lookup answers both lists for a host. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TS_MAX_LIST);
@@ -174,6 +186,15 @@ struct {
 	__type(key, struct ts_host_key);
 	__type(value, struct ts_list_val);
 } hosts SEC(".maps");
+
+/* Sources the datapath banned, on proof only (struct ts_ban_key): apart
+ * from the lists, bounded, the oldest evicted first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TS_MAX_BANS);
+	__type(key, struct ts_ban_key);
+	__type(value, struct ts_list_val);
+} bans SEC(".maps");
 
 /* Source prefixes dropped: the operator's entries (some with a TTL). */
 struct {
@@ -223,6 +244,19 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } port_rl SEC(".maps");
+
+/* SYN cookies per destination port: when our last cookie went out, and
+ * the GCRA cell limiting MAC checks (consts.h, TS_COOKIE_*). Shared. */
+struct cookie_port {
+	__u64 sent_ns;   /* coarse clock; 0: never */
+	__u64 check_tat; /* GCRA theoretical arrival time of the next check */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct cookie_port);
+} cookie_sent SEC(".maps");
 
 /* What `attach` did, so `status` and `detach` can read it later. */
 struct {
@@ -305,7 +339,7 @@ static __always_inline int records_on(void)
 	return cfg->records != 0;
 }
 
-/* the attachment's cookie MAC key, NULL without one (no hand-over: no cookies) */
+/* the attachment's cookie MAC key, NULL without one */
 static __always_inline const __u64 *config_cookie_key(void)
 {
 	struct ts_config *cfg = config_get();
@@ -316,6 +350,19 @@ static __always_inline const __u64 *config_cookie_key(void)
 	if (!(cfg->cookie_key[0] | cfg->cookie_key[1] | cfg->cookie_key[2] | cfg->cookie_key[3]))
 		return NULL;
 	return (const __u64 *)cfg->cookie_key;
+}
+
+/* cookies may answer syn.cookie_ports: a MAC key and the tc ingress
+ * hand-over to give the listener what a valid ACK proves */
+static __always_inline int config_cookies(void)
+{
+	struct ts_config *cfg = config_get();
+
+	if (!cfg)
+		return 0;
+	TS_CHECKED(cfg);
+	return cfg->handover &&
+	       !!(cfg->cookie_key[0] | cfg->cookie_key[1] | cfg->cookie_key[2] | cfg->cookie_key[3]);
 }
 
 #endif /* TCPSENTRY_MAPS_H */

@@ -209,6 +209,20 @@ static __always_inline int synack_rewrite(struct xdp_md *ctx, const struct pkt *
 	return 0;
 }
 
+/* a cookie went out to port (host order): its ACKs may be checked from
+ * now on (track.h, cookie_checkable). Written once a TS_COOKIE_NOTE_NS at
+ * most: every CPU answering a flood shares the word. */
+static __always_inline void cookie_note_sent(__u32 port, __u64 now)
+{
+	struct cookie_port *cp = bpf_map_lookup_elem(&cookie_sent, &port);
+
+	if (!cp)
+		return;
+	TS_CHECKED(cp);
+	if (now - cp->sent_ns > TS_COOKIE_NOTE_NS)
+		cp->sent_ns = now;
+}
+
 /*
  * Answer a SYN (parsed with its options, one cookie_fits covers) with our
  * SYN-ACK carrying its cookie, in place. 0: the frame is the SYN-ACK (the
@@ -242,7 +256,10 @@ __attribute__((noinline)) int synack_answer(struct xdp_md *ctx, const struct pkt
 	if (tlen > SYNACK_MAX)
 		return -1;
 	synack_checksum(hb, tlen, p);
-	return synack_rewrite(ctx, p, hb, tlen);
+	if (synack_rewrite(ctx, p, hb, tlen))
+		return -1;
+	cookie_note_sent(bpf_ntohs(p->dport), now);
+	return 0;
 }
 
 #endif /* TCPSENTRY_BPF_SYNACK_H */

@@ -40,6 +40,7 @@
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/flowkey.h>
 #include <tcpsentry/cookie_mac.h>
+#include <tcpsentry/ratelimit.h>
 
 /* In/out of one state-machine step (BPF functions take five arguments). */
 struct step_ctx {
@@ -48,16 +49,22 @@ struct step_ctx {
 	__u32 dir;              /* in: DIR_INGRESS / DIR_EGRESS */
 	__u64 now;              /* in */
 	__u32 sender_idx;       /* in: key index of the segment's sender */
-	__u32 want_copy;        /* in: copy the value out if the handshake completes */
+	__u32 want_copy;        /* in: copy the value out when it leaves its table (COPY_*) */
 	__u32 ret;              /* out: TS_STEP_* */
 	__u8 old_state[2];      /* out */
 	__u8 new_state[2];
 	__u8 client;
 	__u8 record;            /* out: the step ended the connection: its record is in *rec */
-	__u8 pad[2];
+	__u8 copied;            /* out: the value was copied out, the entry marked promoted */
+	__u8 pad;
 	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
 	__u32 ip_len;           /* in: the segment's IP bytes, headers included */
 };
+
+/* step_ctx.want_copy: when an entry leaves its table for flows */
+#define COPY_NONE 0
+#define COPY_ESTABLISHED 1 /* embryonic: the handshake completed */
+#define COPY_CONFIRMED 2   /* pickups: the other direction answered */
 
 /*
  * Step an entry found in a table, under its lock stripe. Global (not
@@ -97,7 +104,10 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	f->ep[sc->seg.from & 1].ip_bytes += sc->ip_len;
 	/* the segment that ended the connection: its record, the entry as it
 	 * is now, taken under the lock (account writes it out) */
-	if (rec && ts_record_due(f, sc->ret & (TS_STEP_CLIENT_CHANGED | TS_STEP_SERVER_CHANGED))) {
+	/* (an unanswered pickup, a spoofed segment and the RST answering it
+	 * mostly, was never a connection: no record of it) */
+	if (rec && sc->want_copy != COPY_CONFIRMED &&
+	    ts_record_due(f, sc->ret & (TS_STEP_CLIENT_CHANGED | TS_STEP_SERVER_CHANGED))) {
 		f->flags |= TS_F_RECORDED;
 		__builtin_memcpy(rec, f, sizeof(*f));
 		sc->record = 1;
@@ -121,17 +131,28 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 			sc->window = rcv->maxwin;
 		}
 	}
-	if (copy && sc->want_copy && (sc->ret & TS_STEP_ESTABLISHED)) {
+	/* a pickup is confirmed by an answer that keeps it open: the RST a
+	 * host sends for a spoofed segment confirms nothing */
+	if (copy && ((sc->want_copy == COPY_ESTABLISHED && (sc->ret & TS_STEP_ESTABLISHED)) ||
+		     (sc->want_copy == COPY_CONFIRMED && (f->flags & TS_F_CONFIRMED) &&
+		      f->ep[0].state != TS_CLOSED && f->ep[1].state != TS_CLOSED))) {
 		__builtin_memcpy(copy, f, sizeof(*f));
 		f->flags |= TS_F_PROMOTED;
+		sc->copied = 1;
 	}
 	bpf_spin_unlock(&lk->lock);
 	return 0;
 }
 
+/* where track_flow found (or started) a tuple */
+#define TBL_EMBRYONIC 0
+#define TBL_FLOWS 1
+#define TBL_PICKUPS 2
+
 /* Start tracking an unknown tuple: insert its first entry, without the
- * segment applied (the caller steps it like any other). Returns the
- * table's value, or NULL when nothing was inserted. */
+ * segment applied (the caller steps it like any other): a SYN's in
+ * embryonic, a mid-stream segment's in pickups. Returns the table's value,
+ * or NULL when nothing was inserted. */
 static __always_inline struct ts_flow *flow_new(const struct ts_flow_key *key, const struct pkt *p,
 						struct ts_seg *seg, int sender_idx, __u64 now,
 						int *table, struct ts_flow *tmp,
@@ -143,22 +164,17 @@ static __always_inline struct ts_flow *flow_new(const struct ts_flow_key *key, c
 	tmp->family = p->family;
 	ts_flow_start(tmp, seg, sender_idx, bpf_ntohs(p->sport), bpf_ntohs(p->dport), now);
 	if ((tmp->flags & TS_F_PICKED_UP) && !(seg->flags & TS_TCP_SYN)) {
-		/* mid-stream: a connection older than the attach */
-		map = &flows;
-		*table = 1;
+		/* mid-stream: a connection older than the attach, or a
+		 * spoofed segment; flows once the other direction answers */
+		map = &pickups;
+		*table = TBL_PICKUPS;
 	} else {
 		map = &embryonic;
-		*table = 0;
+		*table = TBL_EMBRYONIC;
 	}
 	/* EEXIST: the other hook inserted it a moment ago; use that one */
-	if (bpf_map_update_elem(map, key, tmp, BPF_NOEXIST) == 0) {
-		if (*table) {
-			count(cn, TS_C_PICKUP);
-			count(cn, TS_C_FLOW_INSERT);
-		} else {
-			count(cn, TS_C_EMB_INSERT);
-		}
-	}
+	if (bpf_map_update_elem(map, key, tmp, BPF_NOEXIST) == 0)
+		count(cn, *table == TBL_PICKUPS ? TS_C_PICKUP : TS_C_EMB_INSERT);
 	return bpf_map_lookup_elem(map, key);
 }
 
@@ -216,6 +232,35 @@ static __always_inline int reflected(const struct ts_flow *f, __u32 sender_idx)
 	return f->flags & (sender_idx & 1 ? TS_F_LOCAL1 : TS_F_LOCAL0);
 }
 
+/* A pickup the other direction answered (a copy marked promoted): move it
+ * to flows. No handshake was seen: no flood credit, no handshake time. */
+static __always_inline void pickup_promote(const struct ts_flow_key *key, struct ts_flow *tmp,
+					   struct ts_counters *cn)
+{
+	if (bpf_map_update_elem(&flows, key, tmp, BPF_ANY)) {
+		count(cn, TS_C_INSERT_FAIL);
+	} else {
+		count(cn, TS_C_PICKUP_CONFIRM);
+		count(cn, TS_C_FLOW_INSERT);
+	}
+	bpf_map_delete_elem(&pickups, key);
+}
+
+/* did a cookie go out to port (host order) within a cookie's life? */
+static __always_inline int cookie_recent(__u32 port)
+{
+	struct cookie_port *cp = bpf_map_lookup_elem(&cookie_sent, &port);
+	__u64 now;
+
+	if (!cp)
+		return 0;
+	TS_CHECKED(cp);
+	if (!cp->sent_ns)
+		return 0;
+	now = bpf_ktime_get_coarse_ns();
+	return (__s64)(now - cp->sent_ns) <= (__s64)TS_COOKIE_RECENT_NS;
+}
+
 /* track_flow's inputs */
 #define TF_COOKIE_ACKS 0x1 /* an unknown tuple's ACK to this port must carry a cookie */
 #define TF_COOKIE_DONE 0x2 /* its cookie was checked (not ours): track it as before */
@@ -245,7 +290,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	struct scratch *s;
 	struct ts_flow *f;
 	__u8 fl;
-	int table = 1;
+	int table = TBL_FLOWS;
 
 	if (!p || !t)
 		return 1;
@@ -289,10 +334,16 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		}
 	} else {
 		sc.now = clock_precise(); /* handshake segments are timed */
-		table = 0;
+		table = TBL_EMBRYONIC;
 		if (dir == DIR_EGRESS && (fl & TS_TCP_RST))
 			t->backscatter = 1;
 		f = bpf_map_lookup_elem(&embryonic, key);
+		if (!f && !(fl & TS_TCP_SYN)) {
+			/* a pickup not yet answered (a SYN starts over in
+			 * embryonic, whatever a spoofed segment left here) */
+			f = bpf_map_lookup_elem(&pickups, key);
+			table = TBL_PICKUPS;
+		}
 		if (f) {
 			t->state = T_EMBRYONIC;
 			if (dir == DIR_INGRESS && reflected(f, sc.sender_idx))
@@ -305,9 +356,15 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			}
 			if (dir == DIR_INGRESS && !(fl & TS_TCP_SYN)) {
 				t->pickup = 1;
-				/* an ACK to a SYN-cookie port: its cookie first
-				 * (track: cookie_check), then back here */
-				if ((in & TF_COOKIE_ACKS) && !(in & TF_COOKIE_DONE) && (fl & TS_TCP_ACK)) {
+				/* an ACK to a SYN-cookie port, or a bare ACK
+				 * to a port probe cookies went out to (what a
+				 * scanner's stack answers a probe with; not its
+				 * FIN at close, retransmitted long after): its
+				 * cookie first (track: cookie_check), then back
+				 * here */
+				if (!(in & TF_COOKIE_DONE) && (fl & TS_TCP_ACK) &&
+				    ((in & TF_COOKIE_ACKS) ||
+				     ((fl & TS_TCP_FIN) == 0 && cookie_recent(bpf_ntohs(p->dport))))) {
 					t->cookie = T_COOKIE_ASK;
 					return 1;
 				}
@@ -348,13 +405,15 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		}
 	}
 	sc.stripe = ts_key_stripe(key); /* not needed on the lock-free path */
-	sc.want_copy = !table;
+	sc.want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
+		       table == TBL_PICKUPS ? COPY_CONFIRMED : COPY_NONE;
 	if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0) {
-		/* an embryonic copy the other hook promoted a moment ago */
+		/* an embryonic copy (or a pickup) the other hook promoted a
+		 * moment ago */
 		count(cn, TS_C_RACE_RETRY);
 		f = bpf_map_lookup_elem(&flows, key);
-		sc.want_copy = 0;
-		table = 1;
+		sc.want_copy = COPY_NONE;
+		table = TBL_FLOWS;
 		if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0)
 			return 1;
 		t->state = T_FLOWS;
@@ -370,8 +429,10 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		count(cn, TS_C_REUSE);
 	if (sc.ret & TS_STEP_RST_INEXACT_PEER)
 		count(cn, TS_C_RST_INEXACT_PEER);
-	if (!table && (sc.ret & TS_STEP_ESTABLISHED))
+	if (sc.copied && table == TBL_EMBRYONIC)
 		flow_promote(key, &s->flow, sc.now, cn);
+	else if (sc.copied)
+		pickup_promote(key, &s->flow, cn);
 	else if (sc.ret & TS_STEP_ESTABLISHED)
 		/* a reused tuple's handshake completed in place (its SYN
 		 * restarted the flows entry): as completed as a promoted one */
@@ -430,19 +491,61 @@ static __always_inline void cookie_flow(struct ts_flow *f, const struct pkt *p, 
 	f->handover = 1; /* claimed by the first segment tc ingress hands over */
 }
 
+/* May an ACK to port (host order) be checked against the cookie MAC now?
+ * Only if a cookie went out to the port within a cookie's life, and within
+ * the port's check rate (consts.h, TS_COOKIE_*). */
+static __always_inline int cookie_checkable(__u32 port, __u64 now, struct ts_counters *cn)
+{
+	struct cookie_port *cp = bpf_map_lookup_elem(&cookie_sent, &port);
+	__u64 iv = ts_gcra_interval(TS_COOKIE_CHECK_RATE);
+
+	if (!cp)
+		return 0;
+	TS_CHECKED(cp);
+	/* (signed: another CPU's coarse clock may be a tick ahead) */
+	if (!cp->sent_ns || (__s64)(now - cp->sent_ns) > (__s64)TS_COOKIE_RECENT_NS) {
+		count(cn, TS_C_COOKIE_NOT_RECENT);
+		return 0;
+	}
+	if (!ts_gcra_conforms(cp->check_tat, now, (__u64)TS_COOKIE_CHECK_RATE * iv)) {
+		count(cn, TS_C_COOKIE_CHECK_LIMITED);
+		return 0;
+	}
+	cp->check_tat = ts_gcra_next(cp->check_tat, now, iv);
+	return 1;
+}
+
+/* A valid cookie for a tuple flows holds already: it may only start a new
+ * connection over a finished one whose client port was reused, with an ISN
+ * above the old one's last sequence (the kernel's rule for a SYN to a
+ * TIME_WAIT socket); else it is a replay, and the entry stays. */
+static __always_inline int cookie_may_replace(const struct ts_flow *cur, __u32 sender_idx,
+					      __u32 isn)
+{
+	__u32 role = (sender_idx & 1) == cur->client ? TS_CLIENT : TS_SERVER;
+
+	return finished(cur) && ts_after(isn, cur->ep[role & 1].end);
+}
+
 /*
  * An unknown tuple's ACK to a cookie port (track_flow asked: T_COOKIE_ASK).
- * Ours (its ack - 1 is a cookie we would have sent): the flow it proves is
- * started in flows (BPF_ANY: a finished entry of the same tuple, its client
- * port reused, is replaced), T_COOKIE_VALID. Not ours, but the kernel holds
- * a socket for the tuple or the ACK carries a cookie of the kernel's own:
- * T_COOKIE_NONE, tracked as before. Neither: T_COOKIE_BAD. Global: verified
- * once.
+ * Its MAC is checked only while cookies were sent to the port recently,
+ * within the port's check rate (cookie_checkable). Ours (its ack - 1 is a
+ * cookie we would have sent): the flow it proves is started in flows,
+ * T_COOKIE_VALID; never over an entry the tuple has (a replay of a closed
+ * connection's ACK is T_COOKIE_BAD), except a finished one its client
+ * reused (cookie_may_replace). Not ours, but the kernel holds a socket for
+ * the tuple or the ACK carries a cookie of the kernel's own: T_COOKIE_NONE,
+ * tracked as before. Neither: T_COOKIE_BAD. probe: the port has no
+ * cookies, but probe cookies went out to it (scan_probe): a valid one is
+ * T_COOKIE_PROBE (no flow: the port is closed), anything else
+ * T_COOKIE_NONE. Global: verified once.
  */
-__attribute__((noinline)) int cookie_check(struct xdp_md *ctx, const struct pkt *p)
+__attribute__((noinline)) int cookie_check(struct xdp_md *ctx, const struct pkt *p, __u32 probe)
 {
 	struct bpf_sock_tuple tup = {};
 	struct ts_counters *cn;
+	struct ts_flow *cur;
 	struct bpf_sock *sk;
 	struct scratch *s;
 	const __u64 *mk;
@@ -457,16 +560,26 @@ __attribute__((noinline)) int cookie_check(struct xdp_md *ctx, const struct pkt 
 		return T_COOKIE_NONE;
 	now = bpf_ktime_get_coarse_ns();
 	cookie = p->seg.ack - 1;
-	if (ts_cookie_check(mk, p->saddr, p->daddr, p->sport, p->dport, p->seg.seq - 1,
+	cn = counters_get();
+	if (cookie_checkable(bpf_ntohs(p->dport), now, cn) &&
+	    ts_cookie_check(mk, p->saddr, p->daddr, p->sport, p->dport, p->seg.seq - 1,
 			    ts_cookie_time(now), cookie)) {
 		s = scratch_get();
 		if (!s)
 			return T_COOKIE_NONE;
 		TS_CHECKED(s);
 		sender = ts_key_make(&s->key, p->saddr, p->sport, p->daddr, p->dport);
+		/* a probe answered: the scanner is real, nothing to track */
+		if (probe)
+			return T_COOKIE_PROBE;
+		cur = bpf_map_lookup_elem(&flows, &s->key);
+		if (cur && !cookie_may_replace(cur, sender, p->seg.seq - 1)) {
+			count(cn, TS_C_COOKIE_REPLAY);
+			return T_COOKIE_BAD;
+		}
 		cookie_flow(&s->flow, p, sender, cookie, bpf_ktime_get_ns());
-		if (bpf_map_update_elem(&flows, &s->key, &s->flow, BPF_ANY) == 0) {
-			cn = counters_get();
+		if (bpf_map_update_elem(&flows, &s->key, &s->flow, cur ? BPF_EXIST : BPF_NOEXIST) ==
+		    0) {
 			count(cn, TS_C_FLOW_INSERT);
 			/* a handshake completed: credit the port's flood window */
 			flood_done((const struct ts_addr *)p->saddr, bpf_ntohs(p->dport), now);
@@ -474,6 +587,9 @@ __attribute__((noinline)) int cookie_check(struct xdp_md *ctx, const struct pkt 
 		return T_COOKIE_VALID;
 	}
 
+	/* a port without cookies: not a probe's ACK, the kernel's to judge */
+	if (probe)
+		return T_COOKIE_NONE;
 	/* not our cookie: a socket the kernel already holds (a connection
 	 * older than the cookies, a handshake it answered itself) passes */
 	tsz = sock_tuple_of(&tup, p);
@@ -556,6 +672,34 @@ __attribute__((noinline)) int track_sketches(const struct pkt *p, struct track_r
 	return t->scan_ports || t->cookie;
 }
 
+/*
+ * A scan suspect's SYN (enforce mode, port_scan acting, the source not
+ * allowlisted): how it is handled without naming its source, which may be
+ * spoofed (enum track_scan). To a port something listens on: passed and
+ * tracked like any SYN (a real client whose address a scan was spoofed
+ * from still connects). To a closed port: answered with a probe cookie,
+ * our SYN-ACK, where the kernel would send an RST; only a real scanner's
+ * stack ACKs it, and that ACK (T_COOKIE_PROBE) is the proof a ban needs.
+ * Without a cookie key or for a layout the rewrite does not cover:
+ * dropped. Global: verified once.
+ */
+__attribute__((noinline)) int scan_probe(struct xdp_md *ctx, const struct pkt *p)
+{
+	struct bpf_sock_tuple tup = {};
+	struct bpf_sock *sk;
+	__u32 tsz;
+
+	if (!ctx || !p)
+		return T_SCAN_OPEN;
+	tsz = sock_tuple_of(&tup, p);
+	sk = bpf_skc_lookup_tcp(ctx, &tup, tsz, BPF_F_CURRENT_NETNS, 0);
+	if (sk) {
+		bpf_sk_release(sk);
+		return T_SCAN_OPEN;
+	}
+	return cookie_fits(p) && config_cookie_key() ? T_SCAN_PROBED : T_SCAN_CLOSED;
+}
+
 /* Track one TCP segment the gate let in (see the top of this file). ctx:
  * the hook's context, for the cookie check's socket lookup (XDP only). */
 static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
@@ -565,16 +709,31 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 
 	if (dir == DIR_INGRESS && (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK)
 		t->noted = (__u8)track_sketches(p, t, v->gate, v->syn_arm);
+	if (dir == DIR_INGRESS && t->scan_suspect && v->scan_stops && v->gate == GATE_ALL &&
+	    t->cookie == T_COOKIE_NONE &&
+	    (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST | TS_TCP_FIN)) == TS_TCP_SYN) {
+		t->scan = (__u8)scan_probe(ctx, p);
+		t->noted = 1;
+		if (t->scan == T_SCAN_PROBED) {
+			t->cookie = T_COOKIE_ANSWER;
+			count(counters_get(), TS_C_SCAN_PROBE);
+		}
+	}
 	if (v->gate != GATE_ALL ||
-	    (t->noted && (t->cookie == T_COOKIE_ANSWER || (t->scan_ports && v->scan_stops))))
+	    (t->noted && (t->cookie == T_COOKIE_ANSWER || t->scan == T_SCAN_CLOSED)))
 		return;
 	if (!track_flow(p, t, dir, in))
 		return;
 	t->noted = 1;
 	if (dir == DIR_INGRESS && t->cookie == T_COOKIE_ASK) {
-		t->cookie = cookie_check(ctx, p);
+		t->cookie = cookie_check(ctx, p, !(in & TF_COOKIE_ACKS));
 		if (t->cookie == T_COOKIE_BAD)
 			return;
+		if (t->cookie == T_COOKIE_PROBE) {
+			/* a scanner's stack answered a probe: proof, no flow */
+			count(counters_get(), TS_C_SCAN_PROOF);
+			return;
+		}
 		in |= TF_COOKIE_DONE;
 		track_flow(p, t, dir, in);
 	}

@@ -114,6 +114,8 @@ int cmd_conns(int argc, char **argv)
 		l.now = ts_now_ns();
 		ts_map_each(atts[i].flows_fd, list_one, &l);
 		ts_map_each(atts[i].emb_fd, list_one, &l);
+		if (atts[i].pick_fd >= 0)
+			ts_map_each(atts[i].pick_fd, list_one, &l);
 	}
 	ts_att_close_all(atts, n);
 	return 0;

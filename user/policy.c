@@ -137,10 +137,10 @@ static int bans(const struct ts_att *a, int json)
 	__u64 now = ts_now_ns();
 	size_t n = 0, i;
 	char buf[64];
-	int e = ts_list_read(a, TS_LIST_DENY, &v, &n);
+	int e = ts_bans_read(a, &v, &n);
 
 	if (e) {
-		err("cannot read the deny list of %s: %s\n", a->ifname, strerror(-e));
+		err("cannot read the bans of %s: %s\n", a->ifname, strerror(-e));
 		return 1;
 	}
 	for (i = 0; i < n; i++) {

@@ -200,9 +200,9 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(ERR_TCP_DOFF, "parse_error_tcp_doff") /* data offset < 5 or past the end */ \
 	X(ERR_TCP_OPT, "parse_error_tcp_options") /* malformed option */              \
 	X(EMB_INSERT, "embryonic_inserts")  /* new embryonic entry */                 \
-	X(FLOW_INSERT, "flow_inserts")      /* new flows entry (promotion or pickup) */ \
+	X(FLOW_INSERT, "flow_inserts")      /* new flows entry (promotion, confirmed pickup, cookie) */ \
 	X(PROMOTE, "promotions")            /* embryonic -> flows */                  \
-	X(PICKUP, "pickups")                /* mid-stream pickups */                  \
+	X(PICKUP, "pickups")                /* mid-stream pickups (into pickups) */   \
 	X(INSERT_FAIL, "insert_failures")   /* map update failed: passed untracked */ \
 	X(RETIRED_27, NULL)                 /* never written (LRU evictions are    */ \
 	X(RETIRED_28, NULL)                 /* derived by `stats`, not counted)    */ \
@@ -228,7 +228,13 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(RECORDS, "records")               /* connection records written (records ring) */ \
 	X(RECORDS_LOST, "records_lost")     /* ... not written: the records ring was full */ \
 	X(SAMPLES, "event_samples")         /* events that carry the frame's first bytes */ \
-	X(ERR_CSUM, "parse_error_checksum") /* ingress SYN/FIN/RST or pickup, bad TCP or IPv4 checksum: the kernel drops it; passed untracked */
+	X(ERR_CSUM, "parse_error_checksum") /* ingress SYN/FIN/RST or pickup, bad TCP or IPv4 checksum: the kernel drops it; passed untracked */ \
+	X(COOKIE_NOT_RECENT, "syncookies_not_recent") /* unknown ACK to a cookie port, no cookie sent recently: MAC not checked */ \
+	X(COOKIE_CHECK_LIMITED, "syncookies_check_limited") /* ... over the port's MAC-check rate: not checked */ \
+	X(COOKIE_REPLAY, "syncookies_replayed") /* a valid cookie for a tuple tracked already: dropped, entry kept */ \
+	X(PICKUP_CONFIRM, "pickups_confirmed") /* pickups -> flows: the other direction answered */ \
+	X(SCAN_PROBE, "scan_probes")        /* a scan suspect's SYNs to closed ports answered with a probe cookie */ \
+	X(SCAN_PROOF, "scan_proofs")        /* ACKs to probe cookies: a scanner proven real */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,
@@ -258,6 +264,7 @@ enum ts_ustat {
 	TS_U_SWEPT_EMB = 0,   /* embryonic entries removed by the sweeper */
 	TS_U_SWEPT_FLOWS,     /* flows entries removed by the sweeper */
 	TS_U_HALF_OPEN_TIMEOUT, /* swept embryonic entries whose server was SYN_RCVD */
+	TS_U_SWEPT_PICKUPS,   /* pickups entries removed by the sweeper */
 	TS_U_MAX = 8,
 };
 struct ts_ustats {
@@ -409,13 +416,15 @@ struct ts_config {
 	__u32 policy_slot;   /* which `policy` element is in force (0 or 1) */
 	__u32 hash_seed;     /* random, from attach: keys the per-source limiter's hashes */
 	/* SYN cookie MAC key (include/tcpsentry/cookie_mac.h), random, from
-	 * attach; all zero: no cookies (the tc ingress hand-over is not there) */
+	 * attach: the cookies of syn.cookie_ports and the probes of port scans */
 	__u32 cookie_key[4];
 	/* 1: connection records are written (include/tcpsentry/record.h): a
 	 * reader asked for them (run --records or --ipfix, `records`); 0: none
 	 * is made, so none is counted lost for want of a reader */
 	__u32 records;
-	__u32 pad;
+	/* 1: the tc ingress hand-over is there (Linux 6.9+): cookies may
+	 * answer syn.cookie_ports; 0: only probes (nothing to hand over) */
+	__u32 handover;
 };
 _Static_assert(sizeof(struct ts_config) == 40, "ts_config size");
 
@@ -441,6 +450,7 @@ enum ts_action {
 #define TS_POL_DENY  0x2  /* the deny trie of list_gen has entries (prefixes) */
 #define TS_POL_HOSTS 0x4  /* the hosts hash may have entries (single addresses, bans) */
 #define TS_POL_NO_CACHE 0x8 /* skip the list decision cache (the benchmark's miss path) */
+#define TS_POL_BANS  0x10 /* the bans map may have entries, or this policy may ban */
 
 /* Per-CPU cache of list decisions (the `gate_cache` array, direct-mapped
  * by source hash): a source seen once is decided again with one array
@@ -492,8 +502,17 @@ struct ts_policy {
 };
 _Static_assert(sizeof(struct ts_policy) == 80, "ts_policy size");
 
-/* Key of the `hosts` hash: the single addresses (/32, /128) of both lists
- * and the bans, one exact-match lookup for all three (an LPM trie walk
+/* Key of the `bans` LRU hash: a source the datapath banned, only ever on
+ * proof that the address is real (docs/policy.md, "Bans"); its value is a
+ * struct ts_list_val (reason = the anomaly kind, lists = TS_L_DENY). Apart
+ * from the lists: bans never take room from `policy deny add` or `load`. */
+struct ts_ban_key {
+	__u8 addr[16];       /* network byte order, v4-mapped for IPv4 */
+};
+_Static_assert(sizeof(struct ts_ban_key) == 16, "ts_ban_key size");
+
+/* Key of the `hosts` hash: the single addresses (/32, /128) of both lists,
+ * one exact-match lookup for both (an LPM trie walk
  * costs several times a hash lookup). Generation as in ts_lpm_key. */
 struct ts_host_key {
 	__u8 gen;

@@ -24,10 +24,29 @@
 #define TS_DEFAULT_MAX_EMBRYONIC (1ull << 18)
 #endif
 #define TS_MAX_TABLE_ENTRIES (1ull << 27)
+/* pickups: mid-stream segments of unknown tuples, seen from one direction
+ * only (spoofed ACKs, RSTs, FINs fill it, never flows) */
+#ifndef TS_DEFAULT_MAX_PICKUPS
+#define TS_DEFAULT_MAX_PICKUPS (1ull << 18)
+#endif
+/* the sweeper removes a pickup the other direction never answered after
+ * this long idle (a real connection answers within a round trip) */
+#define TS_PICKUP_IDLE_NS 120000000000ull
 
-/* allow and deny entries, both generations, and bans */
+/* entries of a policy file, [allow] and [deny] together: the documented
+ * maximum `policy load` takes */
+#define TS_LIST_MAX_ENTRIES 1000000
+/* each of the list tables (hosts, the allow and deny tries): a whole file
+ * of one kind, twice (a load writes the new generation beside the one in
+ * force, then drops the old one). Not preallocated: an empty list costs
+ * the hash's bucket array (16 B a slot) and nothing in the tries. */
 #ifndef TS_MAX_LIST
-#define TS_MAX_LIST 262144
+#define TS_MAX_LIST (2 * TS_LIST_MAX_ENTRIES)
+#endif
+/* bans the datapath wrote (an LRU of their own: a flood of them evicts
+ * the oldest ban, never a list entry) */
+#ifndef TS_MAX_BANS
+#define TS_MAX_BANS 65536
 #endif
 
 /* the event ring buffer: 4 MiB, ~65k events of slack for a slow reader */
@@ -128,5 +147,17 @@
 /* what tcpsentry announces in its SYN-ACK */
 #define TS_COOKIE_RCV_WSCALE 7    /* Linux's choice with the default tcp_rmem */
 #define TS_COOKIE_WINDOW 65535
+/* An unknown tuple's ACK is checked against the cookie MAC only if a
+ * cookie went out to its port within a cookie's whole life (its time step
+ * and the one before): the kernel's tcp_synq_no_recent_overflow idea.
+ * Before that, a right MAC can only be a guess. */
+#define TS_COOKIE_RECENT_NS (2ull << TS_COOKIE_TIME_SHIFT)
+/* the time of a port's last cookie is written at most this often (one
+ * shared word per port, not one write per SYN-ACK) */
+#define TS_COOKIE_NOTE_NS 1000000000ull
+/* MAC checks per port and second (a GCRA cell, a second's worth of
+ * burst): an expected brute force of the 24-bit MAC (2^23 tries) then
+ * takes 128 s, as long as a cookie lives */
+#define TS_COOKIE_CHECK_RATE 65536
 
 #endif /* TCPSENTRY_CONSTS_H */

@@ -20,7 +20,7 @@
 
 struct bpf_object *obj;
 int prog_fd[2];
-int flows_fd, emb_fd, counters_fd, config_fd, anomalies_fd;
+int flows_fd, emb_fd, pick_fd, counters_fd, config_fd, anomalies_fd;
 struct ring_buffer *rb;
 int ncpus;
 
@@ -111,6 +111,9 @@ static int setup_object(const char *dir, int *skipped)
 	m = bpf_object__find_map_by_name(obj, "embryonic");
 	if (!m || bpf_map__set_max_entries(m, FLOWS_MAX))
 		return fprintf(stderr, "bpftest: cannot size embryonic\n"), -1;
+	m = bpf_object__find_map_by_name(obj, "pickups");
+	if (!m || bpf_map__set_max_entries(m, FLOWS_MAX))
+		return fprintf(stderr, "bpftest: cannot size pickups\n"), -1;
 	*skipped += skip_handover();
 	err = bpf_object__load(obj);
 	if (err) {
@@ -128,10 +131,11 @@ static int setup_object(const char *dir, int *skipped)
 
 	flows_fd = map_fd("flows");
 	emb_fd = map_fd("embryonic");
+	pick_fd = map_fd("pickups");
 	counters_fd = map_fd("counters");
 	config_fd = map_fd("config");
 	anomalies_fd = map_fd("anomalies");
-	if (flows_fd < 0 || emb_fd < 0 || counters_fd < 0 || config_fd < 0 || anomalies_fd < 0 ||
+	if (flows_fd < 0 || emb_fd < 0 || pick_fd < 0 || counters_fd < 0 || config_fd < 0 || anomalies_fd < 0 ||
 	    map_fd("events") < 0)
 		return -1;
 	rb = ring_buffer__new(map_fd("events"), on_event, NULL, NULL);
@@ -232,15 +236,16 @@ void set_state_events(__u32 on)
 		fprintf(stderr, "bpftest: config update: %s\n", strerror(errno));
 }
 
-/* zero the flood and scan sketches (arrays: every slot, every CPU) */
+/* zero the flood and scan sketches and the ports' cookie times (arrays:
+ * every slot, every CPU) */
 static int sketch_clear(void)
 {
-	static const char *const names[] = { "synwin", "floods", "scans" };
+	static const char *const names[] = { "synwin", "floods", "scans", "cookie_sent" };
 	size_t vsz[] = { sizeof(struct ts_synwin), sizeof(struct ts_flood),
-			 sizeof(struct ts_scan) };
+			 sizeof(struct ts_scan), 2 * sizeof(__u64) };
 	unsigned i, k, n;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(vsz) / sizeof(vsz[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
 		int percpu, fd;
 		void *z;
@@ -294,7 +299,7 @@ int reset_state(void)
 		err = bpf_map_update_elem(map_fd("drop_rl"), &zero, d, BPF_ANY);
 		free(d);
 	}
-	if (err || map_clear(flows_fd) || map_clear(emb_fd) || sketch_clear() || policy_reset())
+	if (err || map_clear(flows_fd) || map_clear(emb_fd) || map_clear(pick_fd) || sketch_clear() || policy_reset())
 		return -1;
 	set_state_events(0);
 	ring_buffer__consume(rb);
@@ -360,6 +365,8 @@ int lookup_flow(const struct frame_spec *s, struct ts_flow *f)
 		return 0;
 	if (bpf_map_lookup_elem(emb_fd, &k, f) == 0)
 		return 1;
+	if (bpf_map_lookup_elem(pick_fd, &k, f) == 0)
+		return 2;
 	return -1;
 }
 
@@ -369,7 +376,7 @@ static int check_map(const struct step *st, char *why)
 	struct ts_flow_key k;
 	struct ts_flow f, g;
 	const struct ts_endpoint *c, *s;
-	int sender, nf, ne, in_flows, in_emb;
+	int sender, nf, ne, np, in_flows, in_emb, in_pick;
 	char hist[sizeof(f.hist) + 1];
 
 	if (m->where == M_SKIP)
@@ -379,13 +386,22 @@ static int check_map(const struct step *st, char *why)
 	ne = map_count(emb_fd);
 	in_flows = bpf_map_lookup_elem(flows_fd, &k, &f) == 0;
 	in_emb = bpf_map_lookup_elem(emb_fd, &k, &g) == 0;
+	np = map_count(pick_fd);
+	in_pick = m->where == M_PICK && bpf_map_lookup_elem(pick_fd, &k, &g) == 0;
 
 	if (m->where == M_NONE) {
-		ASSERT_TRUE(nf == 0 && ne == 0,
-			    "want no entry, flows has %d, embryonic has %d", nf, ne);
+		ASSERT_TRUE(nf == 0 && ne == 0 && np == 0,
+			    "want no entry, flows has %d, embryonic %d, pickups %d", nf, ne, np);
 		return 0;
 	}
-	if (m->where == M_EMB) {
+	ASSERT_TRUE(m->where == M_PICK || np == 0, "want no pickup, pickups has %d", np);
+	if (m->where == M_PICK) {
+		ASSERT_TRUE(in_pick, "no pickups entry for the tuple (flows lookup %s)",
+			    in_flows ? "succeeds" : "fails too");
+		ASSERT_TRUE(np == 1 && nf == 0 && ne == 0,
+			    "want 1 pickup, 0 flows, 0 embryonic; got %d, %d, %d", np, nf, ne);
+		f = g;
+	} else if (m->where == M_EMB) {
 		ASSERT_TRUE(in_emb, "no embryonic entry for the tuple (flows lookup %s)",
 			    in_flows ? "succeeds" : "fails too");
 		ASSERT_TRUE(!in_flows, "tuple also in flows");
@@ -793,7 +809,7 @@ int pfd(const char *name)
 /* every policy map back to "nothing": zero policy in both slots, slot 0 */
 static int policy_reset(void)
 {
-	static const char *const lists[] = { "hosts", "allow", "deny" };
+	static const char *const lists[] = { "hosts", "allow", "deny", "bans" };
 	static const char *const cells[] = { "src_rl", "port_rl" };
 	struct ts_policy zp = { 0 };
 	struct ts_drops *d = calloc(ncpus, sizeof(*d));
@@ -815,7 +831,7 @@ static int policy_reset(void)
 	if (fd < 0 || bpf_map_update_elem(fd, &zero, &zp, BPF_ANY) ||
 	    bpf_map_update_elem(fd, &one, &zp, BPF_ANY))
 		return -1;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		fd = pfd(lists[i]);
 		while (fd >= 0 && bpf_map_get_next_key(fd, NULL, key) == 0)
 			if (bpf_map_delete_elem(fd, key))
@@ -877,6 +893,23 @@ int host_get(uint32_t a4, struct ts_list_val *v)
 
 	fr_v4mapped(k.addr, a4);
 	return bpf_map_lookup_elem(pfd("hosts"), &k, v);
+}
+
+int ban_put(uint32_t a4, __u64 expires, __u32 reason)
+{
+	struct ts_ban_key k = { { 0 } };
+	struct ts_list_val v = { .lists = TS_L_DENY, .expires_ns = expires, .reason = reason };
+
+	fr_v4mapped(k.addr, a4);
+	return bpf_map_update_elem(pfd("bans"), &k, &v, BPF_ANY);
+}
+
+int ban_get(uint32_t a4, struct ts_list_val *v)
+{
+	struct ts_ban_key k = { { 0 } };
+
+	fr_v4mapped(k.addr, a4);
+	return bpf_map_lookup_elem(pfd("bans"), &k, v);
 }
 
 int prefix_put(const char *map, uint32_t a4, int plen)

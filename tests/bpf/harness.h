@@ -55,6 +55,7 @@ enum {
 	M_NONE,     /* both tables empty */
 	M_EMB,      /* in embryonic only (and the only entry) */
 	M_FLOWS,    /* in flows only (and the only entry) */
+	M_PICK,     /* in pickups only (and the only entry): seen from one direction */
 };
 
 /* which end of the step's frame is the client */
@@ -184,7 +185,7 @@ struct area {
 
 extern struct bpf_object *obj;
 extern int prog_fd[2];
-extern int flows_fd, emb_fd, counters_fd, config_fd, anomalies_fd;
+extern int flows_fd, emb_fd, pick_fd, counters_fd, config_fd, anomalies_fd;
 extern struct ring_buffer *rb;
 extern int ncpus;
 
@@ -202,7 +203,7 @@ void set_state_events(__u32 on);
 int reset_state(void);
 int run_frame(int prog, const uint8_t *data, int len, int meta, int repeat, __u32 *retval);
 int frame_key(const struct frame_spec *s, struct ts_flow_key *k);
-/* the entry of a frame's tuple: 0 flows, 1 embryonic, -1 none */
+/* the entry of a frame's tuple: 0 flows, 1 embryonic, 2 pickups, -1 none */
 int lookup_flow(const struct frame_spec *s, struct ts_flow *f);
 int flow_of(uint32_t sa, uint16_t sp, uint32_t da, uint16_t dp, struct ts_flow *f);
 /* the four verdict counters (verdict_ingress_{pass,drop,tx}, verdict_egress_pass):
@@ -253,6 +254,9 @@ uint64_t mono_ns(void);
 int host_put(uint32_t a4, __u32 lists, __u64 expires, __u32 reason);
 int host_get(uint32_t a4, struct ts_list_val *v);
 int prefix_put(const char *map, uint32_t a4, int plen);
+/* the bans the datapath writes (struct ts_ban_key) */
+int ban_put(uint32_t a4, __u64 expires, __u32 reason);
+int ban_get(uint32_t a4, struct ts_list_val *v);
 /* drops summed over CPUs */
 int drops_read(struct ts_drops *out);
 /* the XDP verdict of one frame (repeat 1); -1 on a run error */

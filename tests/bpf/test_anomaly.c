@@ -21,10 +21,11 @@ static int post_pickup_answered(const struct tcase *tc, char *why)
 
 	(void)tc;
 	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, 443, F_ACK, 1000, 5000), 0, "ack in");
-	ASSERT_EQ(flow_of(C4, CPORT, S4, 443, &f), 0, "picked up into flows");
+	ASSERT_EQ(flow_of(C4, CPORT, S4, 443, &f), 2, "picked up into pickups");
 	ASSERT_EQ(f.flags & (TS_F_PICKED_UP | TS_F_CONFIRMED), TS_F_PICKED_UP, "unconfirmed");
 	ASSERT_EQ(send_seg(TC, S4, 443, C4, CPORT, F_ACK, 5000, 1000), 0, "ack out");
-	ASSERT_EQ(flow_of(C4, CPORT, S4, 443, &f), 0, "flows");
+	ASSERT_EQ(flow_of(C4, CPORT, S4, 443, &f), 0, "answered: moved to flows");
+	ASSERT_EQ(map_count(pick_fd), 0, "pickups left");
 	ASSERT_EQ(f.flags & (TS_F_CONFIRMED | TS_F_ACK_REPORTED), TS_F_CONFIRMED, "confirmed");
 	sleep_ms(1100);
 	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, 443, F_ACK, 1000, 5000), 0, "ack in again");
@@ -65,7 +66,7 @@ static int post_ack_no_conn(const struct tcase *tc, char *why)
 	ASSERT_EQ(read_anomalies(an), 0, "read anomalies");
 	ASSERT_EQ(an[TS_A_ACK_NO_CONN], 1, "ack_no_conn count");
 	ASSERT_EQ(an[TS_A_ACK_FLOOD], 0, "ack_flood count");
-	ASSERT_EQ(flow_of(SPOOF_BASE + 7, 51000, S4, 80, &f), 0, "flows");
+	ASSERT_EQ(flow_of(SPOOF_BASE + 7, 51000, S4, 80, &f), 2, "in pickups, never flows");
 	ASSERT_EQ(f.flags & (TS_F_CONFIRMED | TS_F_ACK_REPORTED), TS_F_ACK_REPORTED, "marked");
 	return 0;
 }
@@ -75,18 +76,25 @@ static const struct tcase cases[] = {
 	{ "mid-stream pickup: ACK with data for an unknown tuple",
 	  STEPS({ "data in", XDP, C2S4(.seq = 77777, .ack = 88888, .flags = F_ACK | F_PSH,
 				       .paylen = 200),
-		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
-		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .family = 4,
+		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1),
+		  .m = { M_PICK, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .family = 4,
 			 .fl_set = TS_F_PICKED_UP, .hist = "D" } }) },
 	{ "mid-stream pickup from the server side at tc: lower port is the server",
 	  STEPS({ "data out", TC, S2C4(.seq = 5, .ack = 6, .flags = F_ACK, .paylen = 10),
-		  CNT(OUT1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
-		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
+		  CNT(OUT1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1),
+		  .m = { M_PICK, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .fl_set = TS_F_PICKED_UP, .hist = "d" } }) },
+	{ "pickup answered by the host's RST (a spoofed ACK): stays in pickups, never flows",
+	  STEPS({ "spoofed ACK in", XDP, C2S4(.seq = 77777, .ack = 88888, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PICKUP] = 1),
+		  .m = { M_PICK, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "RST out", TC, S2C4(.seq = 88888, .flags = F_RST),
+		  CNT(OUT1, [TS_C_RST] = 1),
+		  .m = { M_PICK, CL_DST, TS_CLOSED, TS_CLOSED, .fl_set = TS_F_CONFIRMED } }) },
 	{ "pure ACK padded to 60 bytes: padding is not data",
 	  STEPS({ "ACK in", XDP, C2S4(.seq = 1, .ack = 2, .flags = F_ACK, .pad_to = 60),
-		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
-		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "A" } }) },
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_PICKUP] = 1),
+		  .m = { M_PICK, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "A" } }) },
 	{ "RST for an unknown tuple: rst_untracked, no entry",
 	  STEPS({ "RST in", XDP, C2S4(.seq = 1234, .flags = F_RST),
 		  CNT(IN1, [TS_C_RST] = 1, [TS_C_UNTRACKED_RST] = 1, [TS_C_EVENTS] = 1),
@@ -292,9 +300,9 @@ static const struct tcase cases[] = {
 	{ "not out_of_window: a picked-up connection's data far from the first seen",
 	  STEPS({ "data in (pickup)", XDP, C2S4(.seq = 77777, .ack = 88888, .flags = F_ACK,
 						 .paylen = 100),
-		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1) },
+		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1) },
 		{ "ACK out", TC, S2C4(.seq = 88888, .ack = 77877, .flags = F_ACK, .win = 1),
-		  CNT(OUT1, [TS_C_ACK_ONLY] = 1) },
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1, [TS_C_PICKUP_CONFIRM] = 1, [TS_C_FLOW_INSERT] = 1) },
 		{ "data in, +5M", XDP, C2S4(.seq = 77877 + 5000000, .ack = 88888, .flags = F_ACK,
 					    .paylen = 100),
 		  CNT(IN1, [TS_C_DATA] = 1),
@@ -303,12 +311,12 @@ static const struct tcase cases[] = {
 	{ "not rst_*: an exact RST|ACK closes a picked-up connection",
 	  STEPS({ "data in (pickup)", XDP, C2S4(.seq = 77777, .ack = 88888, .flags = F_ACK,
 						 .paylen = 100),
-		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1, [TS_C_FLOW_INSERT] = 1),
-		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_PICKUP] = 1),
+		  .m = { M_PICK, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .fl_set = TS_F_PICKED_UP } },
 		{ "ACK out (pickup's other side)", TC, S2C4(.seq = 88888, .ack = 77877,
 							     .flags = F_ACK),
-		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1, [TS_C_PICKUP_CONFIRM] = 1, [TS_C_FLOW_INSERT] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } },
 		{ "RST|ACK in, exact", XDP, C2S4(.seq = 77877, .ack = 88888, .flags = F_RST | F_ACK),
 		  CNT(IN1, [TS_C_RST] = 1),

@@ -4,7 +4,9 @@
  * checksums, options, addresses, VLAN tags kept) over IPv4 with and
  * without DF, IPv6, 0/1/2 VLAN tags, with and without options; a valid ACK
  * passes and starts an ESTABLISHED/ESTABLISHED flow; a forged and a stale
- * ACK are dropped and counted; cookies off, auto without a flood, and SYNs
+ * ACK are dropped and counted; an ACK is checked only after a cookie went
+ * out to its port, at a bounded rate, and a valid one never overwrites an
+ * entry (issue 11, attack 5); cookies off, auto without a flood, and SYNs
  * the rewrite does not cover pass untouched; an established flow's
  * segments bypass it; auto follows a flood.
  *
@@ -24,6 +26,7 @@ static int ck_setup(__u32 mode)
 	__u32 zero = 0;
 
 	memcpy(c.cookie_key, ck_key, sizeof(ck_key));
+	c.handover = 1;
 	p.syn_cookies = (__u8)mode;
 	p.cookie_nports = 2;
 	p.cookie_ports[0] = 443;
@@ -267,6 +270,17 @@ static int ck_ack(const struct frame_spec *syn, __u32 cookie, int family)
 	return verdict(family == 6 ? &a6 : &a4);
 }
 
+/* the SYN answered first (XDP_TX): a cookie went out to its port, whose
+ * ACKs are checked from then on */
+static int ck_answer(const struct frame_spec *syn)
+{
+	static uint8_t out[FR_MAX];
+	struct frame in;
+	__u32 ret, len;
+
+	return ck_run(syn, &in, out, &len, &ret) || ret != XDP_TX ? -1 : 0;
+}
+
 static int ck_valid_ack(int family, char *why)
 {
 	struct frame_spec s4 = CK_SYN4(), s6 = C2S6(.flags = F_SYN, .seq = C_ISN, SYN_OPTS);
@@ -277,6 +291,7 @@ static int ck_valid_ack(int family, char *why)
 	int v;
 
 	PCHECK(!ck_setup(TS_COOKIES_ON), "setup");
+	PCHECK(!ck_answer(syn), "the SYN was not answered with a cookie");
 	v = ck_ack(syn, cookie, family);
 	PCHECK(v == XDP_PASS, "valid ACK: verdict %d, want XDP_PASS", v);
 	PCHECK(ck_cnt(TS_C_COOKIE_VALID) == 1 && ck_cnt(TS_C_COOKIE_FAILED) == 0,
@@ -320,6 +335,7 @@ static int post_ck_bad_acks(const struct tcase *tc, char *why)
 
 	(void)tc;
 	PCHECK(!ck_setup(TS_COOKIES_ON), "setup");
+	PCHECK(!ck_answer(&syn), "the SYN was not answered with a cookie");
 	v1 = ck_ack(&syn, good ^ 0x100, 4);          /* one MAC bit flipped */
 	v2 = ck_ack(&syn, ck_make(&syn, t - 2), 4); /* two time steps old: 137+ s */
 	v3 = ck_ack(&syn, (good & ~0xffu) | ((good + 1) & 0xff), 4); /* options byte changed */
@@ -331,6 +347,118 @@ static int post_ck_bad_acks(const struct tcase *tc, char *why)
 	PCHECK(map_count(flows_fd) == 0 && map_count(emb_fd) == 0, "a bad ACK made an entry");
 	/* the previous step, t - 1, is still good */
 	PCHECK(ck_ack(&syn, ck_make(&syn, t - 1), 4) == XDP_PASS, "a cookie one step old is refused");
+	return 0;
+}
+
+/* Issue 11, attack 5: before any cookie went out to the port, an ACK
+ * whose MAC is right (what a brute force finds) is not checked: not
+ * validated, no entry, dropped as any ACK no socket wants. Once the SYN
+ * was answered, the same ACK is a valid cookie. */
+static int post_ck_not_recent(const struct tcase *tc, char *why)
+{
+	struct frame_spec syn = CK_SYN4();
+	__u32 cookie = ck_make(&syn, ts_cookie_time(ck_now()));
+	int v;
+
+	(void)tc;
+	PCHECK(!ck_setup(TS_COOKIES_ON), "setup");
+	v = ck_ack(&syn, cookie, 4);
+	PCHECK(v == XDP_DROP, "right-MAC ACK, no cookie sent: verdict %d, want XDP_DROP", v);
+	PCHECK(ck_cnt(TS_C_COOKIE_NOT_RECENT) == 1 && ck_cnt(TS_C_COOKIE_VALID) == 0,
+	       "not_recent %llu validated %llu, want 1 and 0",
+	       (unsigned long long)ck_cnt(TS_C_COOKIE_NOT_RECENT),
+	       (unsigned long long)ck_cnt(TS_C_COOKIE_VALID));
+	PCHECK(map_count(flows_fd) == 0 && map_count(emb_fd) == 0,
+	       "an unchecked cookie ACK made an entry");
+	/* control: the same ACK after its SYN was answered */
+	PCHECK(!ck_answer(&syn), "the SYN was not answered with a cookie");
+	v = ck_ack(&syn, cookie, 4);
+	PCHECK(v == XDP_PASS && ck_cnt(TS_C_COOKIE_VALID) == 1,
+	       "control: the ACK after an answered SYN: verdict %d, validated %llu", v,
+	       (unsigned long long)ck_cnt(TS_C_COOKIE_VALID));
+	return 0;
+}
+
+/* MAC checks are rate-limited per port: a burst of forged ACKs far above
+ * TS_COOKIE_CHECK_RATE is checked up to the cell's second of burst, the
+ * rest dropped unchecked */
+static int post_ck_check_rate(const struct tcase *tc, char *why)
+{
+	struct frame_spec syn = CK_SYN4();
+	struct frame_spec bad = C2S4(.flags = F_ACK, .seq = C_ISN + 1,
+				     .ack = ck_make(&syn, ts_cookie_time(ck_now())) ^ 0x100);
+	const int n = 3 * TS_COOKIE_CHECK_RATE;
+	uint64_t lim, failed, t0;
+	struct frame fr;
+	__u32 ret;
+
+	(void)tc;
+	PCHECK(!ck_setup(TS_COOKIES_ON), "setup");
+	PCHECK(!ck_answer(&syn), "the SYN was not answered with a cookie");
+	t0 = mono_ns();
+	PCHECK(frame_build(&bad, &fr) >= 0 && !run_frame(XDP, fr.b, fr.len, 0, n, &ret),
+	       "test run");
+	/* the cell refills at the rate while the run goes on: a run slower
+	 * than its burst's worth of refill (an emulated kernel) proves nothing */
+	t0 = mono_ns() - t0;
+	if (t0 > 1000000000ull) {
+		snprintf(why, WHYLEN, "%d ACKs took %llu ms: the rate refilled the cell, too slow here",
+			 n, (unsigned long long)(t0 / 1000000));
+		return 1;
+	}
+	lim = ck_cnt(TS_C_COOKIE_CHECK_LIMITED);
+	failed = ck_cnt(TS_C_COOKIE_FAILED);
+	PCHECK(ret == XDP_DROP && failed == (uint64_t)n, "verdict %u, failed %llu of %d", ret,
+	       (unsigned long long)failed, n);
+	/* a second's worth of burst, and what the rate adds while the run
+	 * goes on (under a second: at most another second's worth) */
+	PCHECK(lim > 0 && lim <= (uint64_t)n - TS_COOKIE_CHECK_RATE,
+	       "check_limited %llu of %d, want between 1 and %d", (unsigned long long)lim, n,
+	       n - TS_COOKIE_CHECK_RATE);
+	return 0;
+}
+
+/* A valid cookie never overwrites an entry: the handshake ACK of a closed
+ * connection, replayed, is dropped and the finished entry stays as it
+ * was; a client that reuses the port with an ISN above the old
+ * connection's sequence gets its new connection. */
+static int post_ck_replay(const struct tcase *tc, char *why)
+{
+	struct frame_spec syn = CK_SYN4();
+	struct frame_spec reuse = CK_SYN4(.seq = C_ISN + 100000);
+	struct frame_spec a = C2S4(.flags = F_ACK);
+	struct ts_flow f, g;
+	struct ts_flow_key k;
+	__u32 cookie = ck_make(&syn, ts_cookie_time(ck_now()));
+	int v;
+
+	(void)tc;
+	PCHECK(!ck_setup(TS_COOKIES_ON), "setup");
+	PCHECK(!ck_answer(&syn) && ck_ack(&syn, cookie, 4) == XDP_PASS, "cookie handshake");
+	PCHECK(lookup_flow(&a, &f) == 0 && !frame_key(&a, &k), "no flows entry");
+	/* the connection closed: client TIME_WAIT, server CLOSED */
+	f.ep[TS_CLIENT].state = TS_TIME_WAIT;
+	f.ep[TS_SERVER].state = TS_CLOSED;
+	f.ep[TS_CLIENT].end = C_ISN + 2;
+	PCHECK(!bpf_map_update_elem(flows_fd, &k, &f, BPF_EXIST), "closing the entry");
+	v = ck_ack(&syn, cookie, 4);
+	PCHECK(v == XDP_DROP, "replayed handshake ACK: verdict %d, want XDP_DROP", v);
+	PCHECK(ck_cnt(TS_C_COOKIE_REPLAY) == 1 && ck_cnt(TS_C_COOKIE_VALID) == 1,
+	       "replayed %llu validated %llu, want 1 and 1 (the handshake's)",
+	       (unsigned long long)ck_cnt(TS_C_COOKIE_REPLAY),
+	       (unsigned long long)ck_cnt(TS_C_COOKIE_VALID));
+	PCHECK(lookup_flow(&a, &g) == 0 && !memcmp(&f, &g, sizeof(f)),
+	       "the replay changed the finished entry (states %u/%u)", g.ep[TS_CLIENT].state,
+	       g.ep[TS_SERVER].state);
+	/* the port reused, a new ISN above the old sequence */
+	PCHECK(!ck_answer(&reuse), "the reuse SYN was not answered");
+	a = (struct frame_spec)C2S4(.flags = F_ACK, .seq = reuse.seq + 1,
+				    .ack = ck_make(&reuse, ts_cookie_time(ck_now())) + 1);
+	v = verdict(&a);
+	PCHECK(v == XDP_PASS && ck_cnt(TS_C_COOKIE_VALID) == 2, "reuse ACK: verdict %d", v);
+	PCHECK(lookup_flow(&a, &g) == 0 && g.ep[TS_CLIENT].state == TS_ESTABLISHED &&
+	       g.ep[TS_CLIENT].isn == reuse.seq, "the reuse's entry: states %u/%u isn %u",
+	       g.ep[TS_CLIENT].state, g.ep[TS_SERVER].state, g.ep[TS_CLIENT].isn);
 	return 0;
 }
 
@@ -461,6 +589,12 @@ static const struct tcase cases[] = {
 	  .post = post_ck_ack6 },
 	{ "cookies: forged, stale and altered ACKs dropped and counted; one step old passes",
 	  .post = post_ck_bad_acks },
+	{ "cookies: a right-MAC ACK before any cookie went out to its port is not checked (no entry, dropped); after, it is valid",
+	  .post = post_ck_not_recent },
+	{ "cookies: MAC checks are rate-limited per port",
+	  .post = post_ck_check_rate },
+	{ "cookies: a replayed valid ACK of a closed connection is dropped, the entry kept; a reuse with a higher ISN is tracked",
+	  .post = post_ck_replay },
 	{ "cookies: off, auto without flood, unlisted port, IPv4 options -> SYN passes untouched",
 	  .post = post_ck_untouched },
 	{ "cookies: an established flow's segments bypass the cookie check",

@@ -153,7 +153,7 @@ static int post_flood_real_client(const struct tcase *tc, char *why)
 		  "untracked: spoofed SYN, client SYN, SYN-ACK");
 	ASSERT_EQ(c[TS_C_EMB_INSERT], c0[TS_C_EMB_INSERT], "embryonic inserts during the flood");
 	ASSERT_EQ(send_seg(XDP, C4, CPORT, S4, FLOOD_PORT, F_ACK, 5001, 9001), 0, "test run");
-	ASSERT_EQ(lookup_flow(&syn, &f), 0, "the client's ACK: a flows entry");
+	ASSERT_EQ(lookup_flow(&syn, &f), 2, "the client's ACK: a pickups entry (flows once answered)");
 	ASSERT_EQ(f.ep[TS_CLIENT].state, TS_ESTABLISHED, "client state");
 	ASSERT_EQ(f.ep[TS_SERVER].state, TS_ESTABLISHED, "server state");
 	ASSERT_TRUE(f.flags & TS_F_PICKED_UP, "picked up (flags 0x%x)", f.flags);
@@ -392,7 +392,53 @@ static int post_ack_flood(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* Issue 11, attack 3: spoofed ACKs of unknown tuples, five times as many
+ * as flows holds, churn pickups; every confirmed connection stays in flows
+ * as it was, and flows gets no insert */
+static int post_pickup_no_evict(const struct tcase *tc, char *why)
+{
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, 0);
+	uint64_t c0[TS_C_MAX], c[TS_C_MAX];
+	const int n = 20, spoofed = 5 * FLOWS_MAX;
+	struct ts_flow f;
+	int i;
+
+	(void)tc;
+	p.ack_flood_rate = 100000000; /* a churn, never a flood: every ACK is picked up */
+	ASSERT_EQ(policy_put(0, &p), 0, "policy");
+	for (i = 0; i < n; i++) {
+		uint16_t cp = (uint16_t)(CPORT + i);
+
+		ASSERT_EQ(send_seg(XDP, C4, cp, S4, 80, F_SYN, 1000, 0), 0, "SYN");
+		ASSERT_EQ(send_seg(TC, S4, 80, C4, cp, F_SYN | F_ACK, 5000, 1001), 0, "SYN-ACK");
+		ASSERT_EQ(send_seg(XDP, C4, cp, S4, 80, F_ACK, 1001, 5001), 0, "ACK");
+	}
+	ASSERT_EQ(map_count(flows_fd), n, "confirmed connections in flows");
+	ASSERT_EQ(read_counters(c0), 0, "read counters");
+	srand(11);
+	for (i = 0; i < spoofed; i++)
+		ASSERT_EQ(send_seg(XDP, SPOOF_BASE + (uint32_t)(i & 0x7fff),
+				   (uint16_t)(1024 + i / 0x8000), S4, 80, F_ACK, (uint32_t)rand(),
+				   (uint32_t)rand()), 0, "test run");
+	ASSERT_EQ(read_counters(c), 0, "read counters");
+	ASSERT_EQ(c[TS_C_PICKUP] - c0[TS_C_PICKUP], spoofed, "pickups");
+	ASSERT_EQ(c[TS_C_FLOW_INSERT] - c0[TS_C_FLOW_INSERT], 0, "flows inserts");
+	ASSERT_EQ(map_count(flows_fd), n, "flows entries");
+	ASSERT_TRUE(map_count(pick_fd) > 0 && map_count(pick_fd) <= FLOWS_MAX, "pickups %d",
+		    map_count(pick_fd));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(flow_of(C4, (uint16_t)(CPORT + i), S4, 80, &f), 0, "in flows");
+		ASSERT_TRUE(f.ep[TS_CLIENT].state == TS_ESTABLISHED &&
+			    f.ep[TS_SERVER].state == TS_ESTABLISHED && !(f.flags & TS_F_PICKED_UP),
+			    "connection %d: states %u/%u flags 0x%x", i, f.ep[TS_CLIENT].state,
+			    f.ep[TS_SERVER].state, f.flags);
+	}
+	return 0;
+}
+
 static const struct tcase cases[] = {
+	{ "pickups: 5x flows' capacity in spoofed ACKs never evict a confirmed connection",
+	  .post = post_pickup_no_evict },
 	{ "syn_flood: 10,000 spoofed SYNs to one port in one epoch -> one start (20,000/s, ~10,000 sources), one end",
 	  .post = post_syn_flood },
 	{ "state events under a spoofed flood: embryonic ones rate-limited, none once flagged",

@@ -181,69 +181,128 @@ static int post_pol_anomaly_actions(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* one SYN from a4:sport to port through XDP; a SYN-ACK it was answered
+ * with (XDP_TX) leaves its cookie (sequence number) in *cookie */
+static int scan_syn(uint32_t a4, uint16_t sport, uint16_t port, __u32 *cookie)
+{
+	static uint8_t out[FR_MAX];
+	struct frame_spec fs = C2S4(.saddr4 = a4, .sport = sport, .dport = port, .flags = F_SYN,
+				    .seq = C_ISN, .mss = 1460);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
+	struct frame in;
+
+	if (frame_build(&fs, &in) < 0)
+		return -1;
+	o.data_in = in.b;
+	o.data_size_in = (__u32)in.len;
+	o.data_out = out;
+	o.data_size_out = FR_MAX;
+	if (bpf_prog_test_run_opts(prog_fd[XDP], &o))
+		return -1;
+	if (o.retval == XDP_TX && o.data_size_out >= (__u32)in.l4 + 8)
+		*cookie = (uint32_t)fr_get16(out + in.l4 + 4) << 16 | fr_get16(out + in.l4 + 6);
+	return (int)o.retval;
+}
+
+/* TS_EV_ACTION events read so far, and whether all name a4 as the sender */
+static int ban_events(uint32_t a4, int *all_a4)
+{
+	__u8 want[16];
+	int i, n = 0;
+
+	fr_v4mapped(want, a4);
+	ring_buffer__consume(rb);
+	*all_a4 = 1;
+	for (i = 0; i < nevs; i++)
+		if (evs[i].type == TS_EV_ACTION) {
+			n++;
+			*all_a4 &= evs[i].kind == TS_A_PORT_SCAN &&
+				   !memcmp(evs[i].key.addr[evs[i].sender & 1], want, 16);
+		}
+	return n;
+}
+
+/*
+ * Issue 11, attack 2: a ban only on proof. A SYN scan (30 closed ports,
+ * action.port_scan=ban) bans nobody: from the SYN that crosses the
+ * threshold on, the suspect's SYNs to closed ports are answered with probe
+ * cookies (XDP_TX), and an RST back (what the stack of an address a scan
+ * was spoofed from sends) changes nothing. The ACK of one probe, which
+ * only the real scanner's stack sends, bans it (the bans map, ban_seconds,
+ * one action event); its next SYN is dropped. An allowlisted scanner is
+ * never probed nor banned.
+ */
 static int post_pol_scan_ban(const struct tcase *tc, char *why)
 {
-	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_HOSTS);
+	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, TS_POL_BANS);
+	struct ts_config c = { 0 };
 	struct ts_list_val b;
 	struct ts_drops d;
 	uint64_t t0 = mono_ns();
-	int port, v, first_drop = 0, passed_after = 0;
+	__u32 zero = 0, cookie = 0;
+	int port, v, first_tx = 0, not_tx_after = 0, all;
 
 	(void)tc;
+	c.cookie_key[0] = 0x01234567;
+	c.cookie_key[1] = 0x89abcdef;
+	PCHECK(!bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY), "config");
 	p.action[TS_A_PORT_SCAN] = TS_ACT_BAN;
 	p.ban_seconds = 60;
 	PCHECK(!policy_put(0, &p), "setup");
 	for (port = 1; port <= 30; port++) {
-		v = syn_from(C4, CPORT, (uint16_t)(1000 + port));
-		if (v == XDP_DROP && !first_drop)
-			first_drop = port;
-		else if (v != XDP_DROP && first_drop)
-			passed_after++;
+		v = scan_syn(C4, CPORT, (uint16_t)(1000 + port), &cookie);
+		if (v == XDP_TX && !first_tx)
+			first_tx = port;
+		else if (v != XDP_TX && first_tx)
+			not_tx_after++;
+		else if (v != XDP_PASS && !first_tx)
+			FAIL_IF(1, "SYN %d before the scan: verdict %d", port, v);
 	}
-	/* the scan is flagged when its bitmap holds more than 20 ports: the
-	 * 21st distinct port, or a little later when two ports share a bit */
-	PCHECK(first_drop > TS_DEF_SCAN_PORTS && first_drop <= TS_DEF_SCAN_PORTS + 4 && !passed_after,
-	       "first dropped SYN at port %d (want 21..24), %d passed after it", first_drop,
-	       passed_after);
+	/* the 21st distinct port, or a little later when two share a bit */
+	PCHECK(first_tx > TS_DEF_SCAN_PORTS && first_tx <= TS_DEF_SCAN_PORTS + 4 && !not_tx_after,
+	       "first probe at port %d (want 21..24), %d not probed after it", first_tx,
+	       not_tx_after);
 	PCHECK(count_kind(TS_A_PORT_SCAN, -1) == 1 || (ring_buffer__consume(rb),
 						       count_kind(TS_A_PORT_SCAN, -1) == 1),
 	       "%d port_scan events, want 1", count_kind(TS_A_PORT_SCAN, -1));
-	PCHECK(!host_get(C4, &b), "no hosts entry for the scanner");
+	/* the SYNs alone, and an RST to a probe: nobody banned */
+	PCHECK(send_seg(XDP, C4, CPORT, S4, 1030, F_RST, C_ISN + 1, 0) == 0, "test run");
+	PCHECK(ban_get(C4, &b) && !drops_read(&d) && d.bans == 0 && ban_events(C4, &all) == 0,
+	       "a SYN scan and an RST to a probe banned its source (bans %llu)",
+	       (unsigned long long)d.bans);
+	PCHECK(syn_from(C4, CPORT + 2, 1030) == XDP_TX, "the suspect's next SYN is not probed");
+	/* the scanner's stack ACKs the probe of port 1030 */
+	{
+		struct frame_spec ack = C2S4(.sport = CPORT, .dport = 1030, .flags = F_ACK,
+					     .seq = C_ISN + 1, .ack = cookie + 1);
+
+		v = verdict(&ack);
+	}
+	PCHECK(v == XDP_DROP, "the ACK of a probe: verdict %d, want XDP_DROP", v);
+	PCHECK(!ban_get(C4, &b), "no ban after the ACK of a probe");
 	PCHECK(b.lists == TS_L_DENY && b.reason == TS_A_PORT_SCAN &&
 	       b.expires_ns >= t0 + 59000000000ull && b.expires_ns <= mono_ns() + 61000000000ull,
 	       "ban entry lists %u reason %u expires in %lld ms", b.lists, b.reason,
 	       (long long)(b.expires_ns - t0) / 1000000);
-	{
-		int i, nact = 0;
-		__u8 want[16];
-
-		fr_v4mapped(want, C4);
-		ring_buffer__consume(rb);
-		for (i = 0; i < nevs; i++)
-			if (evs[i].type == TS_EV_ACTION) {
-				nact++;
-				PCHECK(evs[i].kind == TS_A_PORT_SCAN && evs[i].detail == 60 &&
-				       !memcmp(evs[i].key.addr[evs[i].sender & 1], want, 16),
-				       "action event kind %u detail %u names another source",
-				       evs[i].kind, evs[i].detail);
-			}
-		PCHECK(nact == 1, "%d ban (action) events, want 1", nact);
-	}
+	PCHECK(ban_events(C4, &all) == 1 && all, "want one action event naming the scanner");
+	PCHECK(map_count(flows_fd) == 0, "a probe's ACK made a flow");
 	v = syn_from(C4, CPORT + 1, SPORT);
 	drops_read(&d);
 	PCHECK(v == XDP_DROP, "the banned source's SYN to an open port: verdict %d", v);
 	PCHECK(d.bans == 1 && d.dropped[TS_D_ANOMALY + TS_A_PORT_SCAN] == 1 &&
-	       d.dropped[TS_D_BANNED] == (__u64)(30 - first_drop + 1),
-	       "bans %llu, dropped port_scan %llu banned %llu, want 1 1 %d",
+	       d.dropped[TS_D_BANNED] == 1,
+	       "bans %llu, dropped port_scan %llu banned %llu, want 1 1 1",
 	       (unsigned long long)d.bans,
 	       (unsigned long long)d.dropped[TS_D_ANOMALY + TS_A_PORT_SCAN],
-	       (unsigned long long)d.dropped[TS_D_BANNED], 30 - first_drop + 1);
-	/* an allowlisted scanner: never banned */
+	       (unsigned long long)d.dropped[TS_D_BANNED]);
+	/* an allowlisted scanner: never probed, never banned */
 	host_put(C4 + 1, TS_L_ALLOW, 0, 0);
+	p.flags |= TS_POL_HOSTS;
+	policy_put(0, &p);
 	for (port = 1; port <= 30; port++)
 		PCHECK(syn_from(C4 + 1, CPORT, (uint16_t)(2000 + port)) == XDP_PASS,
-		       "allowlisted scanner's SYN %d dropped", port);
-	PCHECK(!host_get(C4 + 1, &b) && b.lists == TS_L_ALLOW, "allowlisted scanner banned");
+		       "allowlisted scanner's SYN %d not passed", port);
+	PCHECK(ban_get(C4 + 1, &b), "allowlisted scanner banned");
 	return 0;
 }
 
@@ -386,7 +445,7 @@ static const struct tcase cases[] = {
 	  .post = post_pol_fragments },
 	{ "policy: action.bad_flags=drop drops a NULL scan in enforce, counts it in observe",
 	  .post = post_pol_anomaly_actions },
-	{ "policy: a port scan bans its source (hosts entry, ban_seconds), an allowlisted scanner is never banned",
+	{ "policy: a SYN scan bans nobody, its closed ports get probe cookies; the ACK of a probe bans the scanner (bans map, ban_seconds); an allowlisted scanner is never probed",
 	  .post = post_pol_scan_ban },
 	{ "policy: per-source SYN limit (1 + burst, another source unaffected), per-port budget, observe counts",
 	  .post = post_pol_syn_limits },

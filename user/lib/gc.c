@@ -61,10 +61,15 @@ int ts_conn_state(const struct ts_flow *f, __u64 now)
 	return s;
 }
 
+/* the tables the sweeper walks */
+enum { T_EMB, T_FLOWS, T_PICKUPS };
+
 /* What the sweeper decides about one entry: 0 keep, 1 remove, 2 remove
  * and count as half_open_timeout. Embryonic only for the latter. */
-static int verdict(const struct ts_flow *f, __u64 now, int embryonic)
+static int verdict(const struct ts_flow *f, __u64 now, int table)
 {
+	int embryonic = table == T_EMB;
+
 	/* a half-open handshake the server gave up on (embryonic only) */
 	if (embryonic && !(f->flags & TS_F_PROMOTED) && ts_half_open_timed_out(f, now, ts_timeouts))
 		return 2;
@@ -72,12 +77,16 @@ static int verdict(const struct ts_flow *f, __u64 now, int embryonic)
 	if (ts_flow_expired(f, now, ts_timeouts) ||
 	    ((f->flags & TS_F_PROMOTED) && now - f->last_seen_ns > 1000000000ull))
 		return 1;
+	/* a pickup the other direction never answered (a spoofed segment,
+	 * or a connection whose other half takes another path) */
+	if (table == T_PICKUPS && now - f->last_seen_ns > TS_PICKUP_IDLE_NS)
+		return 1;
 	return 0;
 }
 
 struct pass {
 	__u64 now;
-	int embryonic;
+	int table;           /* T_* */
 	int remove;          /* 0: count only */
 	int report_fd;       /* tcpsentry_report, for half_open_timeout; -1: none */
 	const struct ts_att *rec; /* the records of what is removed go here; NULL: none */
@@ -89,7 +98,7 @@ static int one(int fd, const void *key, void *val, void *ctx)
 {
 	const struct ts_flow *f = val;
 	struct pass *p = ctx;
-	int v = p->remove ? verdict(f, p->now, p->embryonic) : 0;
+	int v = p->remove ? verdict(f, p->now, p->table) : 0;
 
 	if (v && bpf_map_delete_elem(fd, key) == 0) {
 		p->removed++;
@@ -103,12 +112,16 @@ static int one(int fd, const void *key, void *val, void *ctx)
 	}
 	if (!p->t)
 		return 0;
-	if (p->embryonic)
+	if (p->table == T_EMB)
 		p->t->embryonic++;
-	else
+	else if (p->table == T_FLOWS)
 		p->t->flows++;
-	/* a promoted embryonic copy is the same connection as its flows entry */
-	if (!(f->flags & TS_F_PROMOTED))
+	else
+		p->t->pickups++;
+	/* a promoted copy is the same connection as its flows entry; a
+	 * pickup is no connection until the other direction answers (spoofed
+	 * segments would fill the gauges) */
+	if (!(f->flags & TS_F_PROMOTED) && p->table != T_PICKUPS)
 		p->t->states[ts_conn_state(f, p->now)]++;
 	return 0;
 }
@@ -116,10 +129,14 @@ static int one(int fd, const void *key, void *val, void *ctx)
 long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t)
 {
 	__u64 start = ts_now_ns();
-	struct pass pe = { .now = start, .embryonic = 1, .remove = 1, .t = t,
+	struct pass pe = { .now = start, .table = T_EMB, .remove = 1, .t = t,
 			   .report_fd = a->report_fd, .rec = a };
-	struct pass pf = { .now = start, .embryonic = 0, .remove = 1, .t = t, .report_fd = -1,
+	struct pass pf = { .now = start, .table = T_FLOWS, .remove = 1, .t = t, .report_fd = -1,
 			   .rec = a };
+	/* unanswered pickups were never connections (spoofed segments, mostly):
+	 * no record for them */
+	struct pass pp = { .now = start, .table = T_PICKUPS, .remove = 1, .t = t,
+			   .report_fd = -1 };
 	struct ts_ustats u = {};
 	__u32 zero = 0;
 
@@ -131,22 +148,25 @@ long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t)
 	 * rate limit), and kept in ustats too. */
 	ts_map_each(a->emb_fd, one, &pe);
 	ts_map_each(a->flows_fd, one, &pf);
-	if (a->ustats_fd >= 0 && (pe.removed || pf.removed) &&
+	if (a->pick_fd >= 0)
+		ts_map_each(a->pick_fd, one, &pp);
+	if (a->ustats_fd >= 0 && (pe.removed || pf.removed || pp.removed) &&
 	    !bpf_map_lookup_elem(a->ustats_fd, &zero, &u)) {
 		u.u[TS_U_SWEPT_EMB] += (__u64)pe.removed;
 		u.u[TS_U_SWEPT_FLOWS] += (__u64)pf.removed;
 		u.u[TS_U_HALF_OPEN_TIMEOUT] += (__u64)pe.half_open;
+		u.u[TS_U_SWEPT_PICKUPS] += (__u64)pp.removed;
 		bpf_map_update_elem(a->ustats_fd, &zero, &u, 0);
 	}
 	/* expired deny entries (TTLs, bans) already stopped matching in the
 	 * datapath; removing them keeps the trie small */
 	ts_list_sweep(a);
 	if (t) {
-		t->removed = (__u64)(pe.removed + pf.removed);
+		t->removed = (__u64)(pe.removed + pf.removed + pp.removed);
 		t->at_ns = start;
 		t->duration_ns = ts_now_ns() - start;
 	}
-	return pe.removed + pf.removed;
+	return pe.removed + pf.removed + pp.removed;
 }
 
 long ts_gc_sweep(struct ts_att *a)
@@ -157,12 +177,15 @@ long ts_gc_sweep(struct ts_att *a)
 void ts_tally(const struct ts_att *a, struct ts_tally *t)
 {
 	__u64 start = ts_now_ns();
-	struct pass pe = { .now = start, .embryonic = 1, .t = t };
-	struct pass pf = { .now = start, .embryonic = 0, .t = t };
+	struct pass pe = { .now = start, .table = T_EMB, .t = t };
+	struct pass pf = { .now = start, .table = T_FLOWS, .t = t };
+	struct pass pp = { .now = start, .table = T_PICKUPS, .t = t };
 
 	memset(t, 0, sizeof(*t));
 	ts_map_each(a->emb_fd, one, &pe);
 	ts_map_each(a->flows_fd, one, &pf);
+	if (a->pick_fd >= 0)
+		ts_map_each(a->pick_fd, one, &pp);
 	t->at_ns = start;
 	t->duration_ns = ts_now_ns() - start;
 }

@@ -16,13 +16,13 @@ extern const __u32 ts_timeouts[TS_STATE_MAX];
  * gauges of the metrics come from here, not from a walk per scrape. */
 struct ts_tally {
 	__u64 states[TS_STATE_MAX]; /* connections by ts_conn_state() */
-	__u64 flows, embryonic;     /* entries left in each table */
+	__u64 flows, embryonic, pickups; /* entries left in each table */
 	__u64 removed;              /* entries this pass removed */
 	__u64 at_ns;                /* CLOCK_MONOTONIC when the pass started */
 	__u64 duration_ns;
 };
 
-/* sweep both tables; returns entries removed, counted in ustats */
+/* sweep the three tables; returns entries removed, counted in ustats */
 long ts_gc_sweep(struct ts_att *a);
 /* the same, and fill *t (if not NULL) with what was kept */
 long ts_gc_sweep_tally(struct ts_att *a, struct ts_tally *t);

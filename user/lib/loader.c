@@ -269,9 +269,10 @@ static int write_config(struct build *b)
 	ts_attach_thresholds(b->o, &pol);
 	if (getrandom(&cfg.hash_seed, sizeof(cfg.hash_seed), 0) != sizeof(cfg.hash_seed))
 		cfg.hash_seed = (__u32)time(NULL) ^ (__u32)getpid();
-	/* the SYN-cookie MAC key; none (all zero) without the hand-over */
-	while (b->cookies && !(cfg.cookie_key[0] | cfg.cookie_key[1] | cfg.cookie_key[2] |
-			       cfg.cookie_key[3])) {
+	/* the SYN-cookie MAC key (port scans' probes need it without the
+	 * hand-over too) */
+	cfg.handover = b->cookies ? 1 : 0;
+	while (!(cfg.cookie_key[0] | cfg.cookie_key[1] | cfg.cookie_key[2] | cfg.cookie_key[3])) {
 		if (getrandom(cfg.cookie_key, sizeof(cfg.cookie_key), 0) != sizeof(cfg.cookie_key)) {
 			err("cannot read random bytes for the SYN-cookie key: %s\n", strerror(errno));
 			return -1;

@@ -47,6 +47,8 @@ struct ts_att {
 	int hist_fd;         /* hs_hist: handshake times (metrics); -1 on an older attach */
 	int records_fd;      /* the connection-record ring; -1 on an older attach */
 	int record_fd;       /* the tcpsentry_record program; -1 on an older attach */
+	int pick_fd;         /* pickups: one-direction mid-stream entries; -1 on an older attach */
+	int bans_fd;         /* bans the datapath wrote (abi.h, ts_ban_key); -1 on an older attach */
 	struct ts_meta meta;
 };
 

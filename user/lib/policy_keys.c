@@ -53,15 +53,16 @@ static const struct pkey {
 
 static const char *const action_names[] = { "pass", "drop", "ban" };
 
-/* kinds whose sender is not a real peer (spoofed floods), or that have no
- * packet to act on: a ban (or any action) there would hit bystanders */
+/* A ban names an address, so it needs proof the address is real: only
+ * port_scan has one (the ACK of a probe cookie, bpf/track.h). Any other
+ * kind's segment may be spoofed, and a ban there would hit bystanders;
+ * kinds with no packet to act on take no action at all. */
 static int action_max(unsigned kind)
 {
 	switch (kind) {
 	case TS_A_HALF_OPEN_TIMEOUT: return TS_ACT_PASS; /* raised by the sweeper */
-	case TS_A_SYN_FLOOD:
-	case TS_A_ACK_FLOOD: return TS_ACT_DROP;         /* spoofed sources */
-	default: return TS_ACT_BAN;
+	case TS_A_PORT_SCAN: return TS_ACT_BAN;
+	default: return TS_ACT_DROP;
 	}
 }
 
@@ -196,7 +197,7 @@ int ts_policy_set(struct ts_policy *p, const char *key, const char *value, char 
 			msg(err, errlen, "bad value '%s' for %s (%s)", value, key,
 			    action_max((unsigned)kind) == TS_ACT_BAN ? "pass, drop or ban" :
 			    action_max((unsigned)kind) == TS_ACT_DROP ?
-								  "pass or drop: its sources are spoofed" :
+								  "pass or drop: a ban needs proof its source is real" :
 								  "pass only: no packet to act on");
 			return -1;
 		}

@@ -131,10 +131,16 @@ static __u32 policy_flags(const struct ts_att *a, const struct ts_policy *p)
 		f |= TS_POL_DENY;
 	if (count_gen(a->hosts_fd, sizeof(struct ts_host_key), p->list_gen))
 		f |= TS_POL_HOSTS;
-	/* the datapath may write bans: it must look them up */
-	for (k = 0; k < TS_A_MAX; k++)
-		if (p->mode == TS_MODE_ENFORCE && p->action[k] == TS_ACT_BAN)
-			f |= TS_POL_HOSTS;
+	/* bans in force, or the datapath may write some: it must look them up */
+	if (a->bans_fd >= 0) {
+		struct ts_ban_key k0;
+
+		if (!bpf_map_get_next_key(a->bans_fd, NULL, &k0))
+			f |= TS_POL_BANS;
+		for (k = 0; k < TS_A_MAX; k++)
+			if (p->mode == TS_MODE_ENFORCE && p->action[k] == TS_ACT_BAN)
+				f |= TS_POL_BANS;
+	}
 	return f;
 }
 
@@ -217,10 +223,7 @@ static int put(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c, 
 }
 
 struct gen_ctx {
-	__u32 gen;      /* entries of this generation ... */
-	__u32 to;       /* ... whose bans are copied to this one, or deleted */
-	int copy_bans;
-	__u64 now;
+	__u32 gen;      /* entries of this generation are deleted */
 };
 
 static int trie_gen_cb(int fd, const void *k, void *v, void *ctx)
@@ -235,26 +238,11 @@ static int trie_gen_cb(int fd, const void *k, void *v, void *ctx)
 
 static int host_gen_cb(int fd, const void *k, void *val, void *ctx)
 {
-	const struct ts_list_val *v = val;
 	struct gen_ctx *g = ctx;
-	struct ts_host_key nk;
-	struct ts_list_val ban;
 
-	if (((const struct ts_host_key *)k)->gen != g->gen)
-		return 0;
-	if (!g->copy_bans) {
+	(void)val;
+	if (((const struct ts_host_key *)k)->gen == g->gen)
 		bpf_map_delete_elem(fd, k);
-		return 0;
-	}
-	if (!(v->lists & TS_L_DENY) || !v->reason || (v->expires_ns && v->expires_ns <= g->now))
-		return 0;
-	memcpy(&nk, k, sizeof(nk));
-	nk.gen = (__u8)g->to;
-	ban = *v;
-	ban.lists = TS_L_DENY;
-	/* BPF_NOEXIST: what the new lists say of the address wins */
-	if (bpf_map_update_elem(fd, &nk, &ban, BPF_NOEXIST) && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -272,7 +260,6 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 		      const struct ts_cidr *deny, size_t n_deny)
 {
 	struct ts_policy cur, np = *p;
-	struct gen_ctx bans;
 	__u64 now = ts_now_ns();
 	__u32 g;
 	size_t i;
@@ -287,9 +274,7 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 		e = put(a, TS_LIST_ALLOW, &allow[i], g, 0, now);
 	for (i = 0; i < n_deny && !e; i++)
 		e = put(a, TS_LIST_DENY, &deny[i], g, deny[i].ttl, now);
-	bans = (struct gen_ctx){ .gen = cur.list_gen & 1, .to = g, .copy_bans = 1, .now = now };
-	if (!e)
-		e = ts_map_each(a->hosts_fd, host_gen_cb, &bans);
+	/* bans live in their own map (no generation): a swap keeps them */
 	np.list_gen = g;
 	if (!e)
 		e = ts_policy_commit(a, &np);
@@ -298,8 +283,6 @@ int ts_policy_replace(const struct ts_att *a, const struct ts_policy *p,
 		drop_gen(a, g);
 		return e;
 	}
-	/* bans the datapath wrote during the swap, then the old generation */
-	ts_map_each(a->hosts_fd, host_gen_cb, &bans);
 	drop_gen(a, cur.list_gen & 1);
 	return 0;
 }
@@ -346,21 +329,32 @@ int ts_list_add(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c,
 	return e ? e : refresh_flags(a);
 }
 
+/* `deny del` of a banned address lifts the ban: 1 if there was one */
+static int ban_lift(const struct ts_att *a, const struct ts_cidr *c)
+{
+	struct ts_ban_key k;
+
+	if (a->bans_fd < 0 || !is_host(c))
+		return 0;
+	memcpy(k.addr, c->addr, sizeof(k.addr));
+	return bpf_map_delete_elem(a->bans_fd, &k) == 0;
+}
+
 int ts_list_del(const struct ts_att *a, enum ts_list l, const struct ts_cidr *c)
 {
 	struct ts_policy cur;
-	int e = ts_policy_read(a, &cur);
+	int e = ts_policy_read(a, &cur), lifted;
 
 	if (e)
 		return e;
+	lifted = l == TS_LIST_DENY && ban_lift(a, c);
 	if (is_host(c)) {
 		struct ts_host_key k;
 		struct ts_list_val v;
 
 		host_key(&k, c, cur.list_gen & 1);
-		/* `deny del` of a banned address lifts the ban */
 		if (bpf_map_lookup_elem(a->hosts_fd, &k, &v) || !(v.lists & list_bit(l)))
-			return -ENOENT;
+			return lifted ? refresh_flags(a) : -ENOENT;
 		v.lists &= ~list_bit(l);
 		if (l == TS_LIST_DENY) {
 			v.expires_ns = 0;
@@ -389,6 +383,30 @@ struct read_ctx {
 	size_t n, cap;
 };
 
+/* one more entry in r's array: addr/plen, val; NULL when out of memory */
+static struct ts_list_entry *entry_push(struct read_ctx *r, const __u8 *addr, unsigned plen,
+					const struct ts_list_val *val)
+{
+	struct ts_list_entry *e;
+
+	if (r->n == r->cap) {
+		struct ts_list_entry *nv;
+
+		r->cap = r->cap ? r->cap * 2 : 64;
+		nv = realloc(r->v, r->cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		r->v = nv;
+	}
+	e = &r->v[r->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->cidr.addr, addr, 16);
+	e->cidr.plen = (__u8)plen;
+	e->cidr.family = plen >= 96 && ts_addr_family(addr) == 4 ? 4 : 6;
+	e->val = *val;
+	return e;
+}
+
 static int read_cb(int fd, const void *key, void *v, void *ctx)
 {
 	const struct ts_list_val *val = v;
@@ -409,21 +427,9 @@ static int read_cb(int fd, const void *key, void *v, void *ctx)
 		addr = ((const struct ts_lpm_key *)key)->addr;
 		plen = ((const struct ts_lpm_key *)key)->prefixlen - 8;
 	}
-	if (r->n == r->cap) {
-		struct ts_list_entry *nv;
-
-		r->cap = r->cap ? r->cap * 2 : 64;
-		nv = realloc(r->v, r->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		r->v = nv;
-	}
-	e = &r->v[r->n++];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->cidr.addr, addr, 16);
-	e->cidr.plen = (__u8)plen;
-	e->cidr.family = plen >= 96 && ts_addr_family(addr) == 4 ? 4 : 6;
-	e->val = *val;
+	e = entry_push(r, addr, plen, val);
+	if (!e)
+		return -ENOMEM;
 	if (r->bit == TS_L_ALLOW) { /* the deny side's facts are not the allow entry's */
 		e->val.expires_ns = 0;
 		e->val.reason = 0;
@@ -486,5 +492,30 @@ long ts_list_sweep(const struct ts_att *a)
 
 	ts_map_each(a->deny_fd, sweep_cb, &s);
 	ts_map_each(a->hosts_fd, sweep_cb, &s);
+	if (a->bans_fd >= 0)
+		ts_map_each(a->bans_fd, sweep_cb, &s);
 	return s.removed;
+}
+
+static int bans_cb(int fd, const void *key, void *val, void *ctx)
+{
+	(void)fd;
+	return entry_push(ctx, ((const struct ts_ban_key *)key)->addr, 128, val) ? 0 : -ENOMEM;
+}
+
+int ts_bans_read(const struct ts_att *a, struct ts_list_entry **out, size_t *n)
+{
+	struct read_ctx r = {};
+	int e;
+
+	if (a->bans_fd < 0)
+		return -ENOENT;
+	e = ts_map_each(a->bans_fd, bans_cb, &r);
+	if (e) {
+		free(r.v);
+		return e;
+	}
+	*out = r.v;
+	*n = r.n;
+	return 0;
 }

@@ -68,11 +68,14 @@ struct ts_list_entry {
 	struct ts_cidr cidr;
 	struct ts_list_val val;
 };
-/* The entries of list l in force (operator's and, for deny, bans):
- * *out malloc'd, *n set. 0 or -errno. */
+/* The entries of list l in force: *out malloc'd, *n set. 0 or -errno. */
 int ts_list_read(const struct ts_att *a, enum ts_list l, struct ts_list_entry **out, size_t *n);
+/* The bans the datapath wrote (the bans map, expired ones included until
+ * the sweeper removes them): *out malloc'd, *n set. 0 or -errno. */
+int ts_bans_read(const struct ts_att *a, struct ts_list_entry **out, size_t *n);
 
-/* Remove expired deny entries (TTL entries and bans) of every generation,
+/* Remove expired deny entries (TTL entries) of every generation and
+ * expired bans,
  * and entries of the generation not in force left by an interrupted swap.
  * Returns how many were removed. */
 long ts_list_sweep(const struct ts_att *a);

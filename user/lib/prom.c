@@ -219,6 +219,8 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 		       m->tally.flows);
 		sample(out, "tcpsentry_flow_table_entries", m->iface, "table", "embryonic", NULL,
 		       NULL, m->tally.embryonic);
+		sample(out, "tcpsentry_flow_table_entries", m->iface, "table", "pickups", NULL,
+		       NULL, m->tally.pickups);
 	}
 	family(out, "tcpsentry_flow_table_capacity", "gauge", "Size of the flow tables.");
 	for (i = 0; i < s->n; i++) {
@@ -227,6 +229,8 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 		       m->cap_flows);
 		sample(out, "tcpsentry_flow_table_capacity", m->iface, "table", "embryonic", NULL,
 		       NULL, m->cap_embryonic);
+		sample(out, "tcpsentry_flow_table_capacity", m->iface, "table", "pickups", NULL,
+		       NULL, TS_DEFAULT_MAX_PICKUPS);
 	}
 
 	family(out, "tcpsentry_sweep_duration_seconds", "gauge",

@@ -23,6 +23,9 @@ ip -n "$CNS" addr add "$C4B/24" dev "$CIF"
 ip -n "$CNS" addr add "$C4S/24" dev "$CIF"
 ip -n "$CNS" addr add "$C6B/64" dev "$CIF" nodad
 ts_attach "$SNS" "$SIF" || finish
+# a scan suspect's closed ports are answered with probe cookies (XDP_TX):
+# on a veth they reach the client's stack only while it runs NAPI
+client_napi
 enforce
 listen_bg "$SNS" "$S4" 80 200 || finish
 listen_bg "$SNS" "$S6" 80 200 || finish
