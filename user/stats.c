@@ -96,21 +96,17 @@ int cmd_stats(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0, rc = 0; i < n && !rc; i++) {
-		struct ts_flood floods[TS_SYN_SLOTS];
-		struct ts_readout r;
-		struct ts_tables t;
+		struct ts_view v;
 
-		if (ts_read_counts(&atts[i], &r)) {
+		if (ts_read_view(&atts[i], &v)) {
 			err("cannot read the counters of %s\n", atts[i].ifname);
 			rc = 1;
 			break;
 		}
-		ts_read_tables(&atts[i], &r, &t);
-		ts_read_floods(&atts[i], floods);
 		if (o.json)
-			print_json(atts[i].ifname, &r, &t, floods, ts_now_ns());
+			print_json(atts[i].ifname, &v.r, &v.t, v.floods, ts_now_ns());
 		else
-			print_text(atts[i].ifname, &r, &t, floods, ts_now_ns());
+			print_text(atts[i].ifname, &v.r, &v.t, v.floods, ts_now_ns());
 	}
 	ts_att_close_all(atts, n);
 	return rc;

@@ -109,18 +109,14 @@ int cmd_status(int argc, char **argv)
 		printf("nothing attached in this network namespace (ns%llu)\n",
 		       (unsigned long long)ts_netns_id());
 	for (i = 0; i < n; i++) {
-		struct ts_flood floods[TS_SYN_SLOTS];
-		struct ts_readout r;
-		struct ts_tables t;
+		struct ts_view v;
 
-		ts_read_counts(&atts[i], &r);
 		ts_gc_sweep(&atts[i]); /* the table fill without what has expired */
-		ts_read_tables(&atts[i], &r, &t);
-		ts_read_floods(&atts[i], floods);
+		ts_read_view(&atts[i], &v); /* unreadable counters read as zero */
 		if (o.json)
-			print_json(&atts[i], &r, &t, floods, ts_now_ns());
+			print_json(&atts[i], &v.r, &v.t, v.floods, ts_now_ns());
 		else
-			print_text(&atts[i], &r, &t, floods, ts_now_ns());
+			print_text(&atts[i], &v.r, &v.t, v.floods, ts_now_ns());
 	}
 	ts_att_close_all(atts, n);
 	return 0;

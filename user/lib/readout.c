@@ -65,3 +65,12 @@ int ts_read_floods(const struct ts_att *a, struct ts_flood f[TS_SYN_SLOTS])
 			memset(&f[k], 0, sizeof(f[k]));
 	return 0;
 }
+
+int ts_read_view(const struct ts_att *a, struct ts_view *v)
+{
+	int rc = ts_read_counts(a, &v->r);
+
+	ts_read_tables(a, &v->r, &v->t);
+	ts_read_floods(a, v->floods);
+	return rc;
+}

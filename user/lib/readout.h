@@ -50,4 +50,14 @@ void ts_read_tables(const struct ts_att *a, const struct ts_readout *r, struct t
  * without the floods map. */
 int ts_read_floods(const struct ts_att *a, struct ts_flood f[TS_SYN_SLOTS]);
 
+/* All that status and stats show of one attachment, read in one go: the
+ * one read path of both commands. 0, or -1 if the counters cannot be read
+ * (the rest is read all the same). */
+struct ts_view {
+	struct ts_readout r;
+	struct ts_tables t;
+	struct ts_flood floods[TS_SYN_SLOTS];
+};
+int ts_read_view(const struct ts_att *a, struct ts_view *v);
+
 #endif /* TCPSENTRY_READOUT_H */
