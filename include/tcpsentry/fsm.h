@@ -522,10 +522,14 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	 * ACK of data it never sent (tcp_ack: "ack of unsent data", with
 	 * slack for an end the lock-free path lost), a FIN outside its
 	 * window (tcp_sequence) or wholly behind the next byte expected (an
-	 * old duplicate: its end is before what was received) */
+	 * old duplicate: its end is before what was received), an ACK more
+	 * than the sender's largest window behind the ACK it sent last
+	 * (tcp_ack: "too old", RFC 5961 5.2; with the same slack) */
 	if (recv_is_local &&
 	    (((fl & TS_TCP_ACK) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
 	      ts_after(s->ack, rcv->end + TS_ACK_SLACK)) ||
+	     ((fl & TS_TCP_ACK) && (snd->flags & TS_EP_SEQ_KNOWN) && snd->last_ack &&
+	      ts_before(s->ack, snd->last_ack - snd->maxwin - TS_ACK_SLACK)) ||
 	     ((fl & TS_TCP_FIN) &&
 	      (!ts_in_window(snd, rcv, s) ||
 	       ((snd->flags & TS_EP_SEQ_KNOWN) && ts_before(ts_seg_end(s), snd->end))))))

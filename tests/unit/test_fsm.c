@@ -623,6 +623,8 @@ static void test_discarded_fins(void **state)
 		SX(A, fFA, 1101, 5201u + 0x80000001u, 0, ES, ES, TS_STEP_DISCARDED),
 		SX(A, fA, 1101, 5201u + 0x80000001u, 0, ES, ES, TS_STEP_DISCARDED),
 		SX(A, fFA, 1101 - 500, 5201, 0, ES, ES, TS_STEP_DISCARDED), /* behind */
+		SX(A, fFA, 1101, 5201u - (1u << 20), 0, ES, ES, TS_STEP_DISCARDED), /* ack too old */
+		SX(A, fA, 1101, 5201u - (1u << 20), 0, ES, ES, TS_STEP_DISCARDED),
 		C_FIN, S_ACK_CFIN,
 	};
 	struct player p;
