@@ -64,6 +64,13 @@ DRV_REPLY=""
 # ---------------------------------------------------------------- reporting
 
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+# sleep_until MS: sleep until now_ms reaches MS (at once if it has): waits
+# for a deadline that commands in between (slow under emulation) use up
+sleep_until() {
+	local left=$(($1 - $(now_ms)))
+	[ "$left" -gt 0 ] && sleep "$(awk -v m="$left" 'BEGIN { print m / 1000 }')"
+	return 0
+}
 
 pass() { PASS=$((PASS + 1)); printf 'PASS %s: %s\n' "$TEST_NAME" "$*"; }
 fail() { FAIL=$((FAIL + 1)); printf 'FAIL %s: %s\n' "$TEST_NAME" "$*"; }

@@ -61,14 +61,15 @@ connect_n "$CNS" "$C4" "$S4" 80 5 "$(Sf 0.9)"
 	fail "after deny del: $C4 connected $CONN_OK/5"
 expect_rc "deny del of an absent entry" 1 -n "$SNS" policy deny del "$C4/32"
 
-# a /24 with a TTL of 2 s covers both clients, then lifts by itself (the
+# a /24 with a TTL of 3 s covers both clients, then lifts by itself (the
 # TTL, the waits and the handshake bounds scale on a slow, emulated kernel)
-ttl=$(S 2)
+ttl=$(S 3)
+ttl_end=$(($(now_ms) + ttl * 1000 + 500))
 ts_run -n "$SNS" policy deny add 198.18.0.0/24 --ttl "$ttl" || fail "deny add --ttl: exit $TS_RC: $TS_ERR"
 connect_n "$CNS" "$C4B" "$S4" 80 2 "$(Sf 0.5)"
 [ "$CONN_OK" = 0 ] && pass "deny 198.18.0.0/24 ttl $ttl: $C4B cannot connect" ||
 	fail "deny ttl: $C4B connected $CONN_OK/2 while denied"
-sleep "$(Sf 2.5)"
+sleep_until "$ttl_end"
 connect_n "$CNS" "$C4B" "$S4" 80 5 "$(Sf 0.9)"
 [ "$CONN_OK" = 5 ] && pass "ttl expired: $C4B connects again (5/5)" ||
 	fail "ttl expired: $C4B connected $CONN_OK/5"
