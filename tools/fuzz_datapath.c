@@ -7,6 +7,7 @@
  *                 --c4 A --s4 A --c6 A --s6 A --oracle CMD [--port P]
  *                 [--conns N] [--segments N] [--batch N] [--seconds S]
  *                 [--seed N] [--repro DIR] [--max-repro N] [--exclude-flags F..]
+ *                 [--no-fragments]
  *
  * N live connections (half IPv4, half IPv6, client ports from 20000 up)
  * between the client and the server namespace carry data both ways. The
@@ -85,6 +86,7 @@ static struct {
 	char c4[64], s4[64], c6[64], s6[64];
 	unsigned port, nconns, batch, max_repro;
 	uint8_t exclude;   /* flags no generated segment carries */
+	int no_frag;       /* no segment is sent as IP fragments */
 	unsigned long long segments;
 	double seconds, settle;
 } opt = { .port = 80, .nconns = 32, .batch = 2000, .segments = 100000, .seconds = 1800,
@@ -488,7 +490,7 @@ static void pick_segment(struct fseg *g)
 	case 1: g->ip_ext = 1; break;
 	case 2: g->len_lie = 1; break;
 	case 3: g->len_lie = 2; break;
-	case 4: case 5: g->frag = (uint8_t)(8 + 8 * pick(4)); break;
+	case 4: case 5: g->frag = opt.no_frag ? 0 : (uint8_t)(8 + 8 * pick(4)); break;
 	case 6: g->nvlan = 1; break;
 	case 7: g->nvlan = 2; break;
 	default: break;
@@ -905,14 +907,15 @@ static void usage(void)
 		"usage: fuzz_datapath --client-ns NS --server-ns NS --client-if IF --server-mac MAC\n"
 		"         --c4 A --s4 A --c6 A --s6 A --oracle CMD [--port P] [--conns N]\n"
 		"         [--segments N] [--batch N] [--seconds S] [--settle S] [--seed N]\n"
-		"         [--repro DIR] [--max-repro N] [--exclude-flags FSRPAUEC]\n");
+		"         [--repro DIR] [--max-repro N] [--exclude-flags FSRPAUEC] [--no-fragments]\n");
 	exit(2);
 }
 
 static void parse_args(int argc, char **argv)
 {
 	enum { O_CNS = 256, O_SNS, O_CIF, O_SMAC, O_C4, O_S4, O_C6, O_S6, O_ORACLE, O_PORT,
-	       O_CONNS, O_SEGS, O_BATCH, O_SECS, O_SETTLE, O_SEED, O_REPRO, O_MAXREPRO, O_EXFLAGS };
+	       O_CONNS, O_SEGS, O_BATCH, O_SECS, O_SETTLE, O_SEED, O_REPRO, O_MAXREPRO, O_EXFLAGS,
+	       O_NOFRAG };
 	static const struct option lo[] = {
 		{ "client-ns", required_argument, NULL, O_CNS },
 		{ "server-ns", required_argument, NULL, O_SNS },
@@ -931,6 +934,7 @@ static void parse_args(int argc, char **argv)
 		{ "repro", required_argument, NULL, O_REPRO },
 		{ "max-repro", required_argument, NULL, O_MAXREPRO },
 		{ "exclude-flags", required_argument, NULL, O_EXFLAGS },
+		{ "no-fragments", no_argument, NULL, O_NOFRAG },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -955,6 +959,7 @@ static void parse_args(int argc, char **argv)
 		case O_SEED: rng = strtoull(optarg, NULL, 0) | 1; break;
 		case O_REPRO: opt.repro = optarg; break;
 		case O_MAXREPRO: opt.max_repro = (unsigned)strtoul(optarg, NULL, 0); break;
+		case O_NOFRAG: opt.no_frag = 1; break;
 		case O_EXFLAGS:
 			o = craft_flags(optarg);
 			if (o < 0)

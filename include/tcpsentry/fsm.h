@@ -640,9 +640,10 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 
 	/* from outside, what the receiver's kernel drops moves nothing: a
 	 * TSval PAWS rejects (checked first, as tcp_validate_incoming does),
-	 * an ACK of data it never sent (tcp_ack: "ack of unsent data", with
-	 * slack for an end the lock-free path lost), an ACK too old
-	 * (ts_ack_too_old, with the same slack), a FIN outside its window
+	 * an ACK of data it never sent (tcp_ack: "ack of unsent data"; unless
+	 * the receiver is a seen local one, with slack for an end the
+	 * lock-free path lost: consts.h), an ACK too old (ts_ack_too_old,
+	 * with the same slack), a FIN outside its window
 	 * (tcp_sequence) or wholly behind the next byte expected (an old
 	 * duplicate: its end is not past what was received; for a seen local
 	 * receiver, what its own ACK says it received) */

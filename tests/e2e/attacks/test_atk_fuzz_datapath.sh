@@ -9,6 +9,7 @@
 # FUZZ_DATAPATH_CONNS (32), FUZZ_DATAPATH_BATCH (2000). Reproducers go to
 # FUZZ_DATAPATH_REPRO (default build/fuzz-datapath/), with the fuzzer's
 # whole output (fuzz.log: every disagreement, the count per symptom).
+# FUZZ_DATAPATH_ARGS: more arguments (--exclude-flags F, --no-fragments).
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/attacks/atk_lib.sh"
 FUZZ=${FUZZ_DATAPATH:-$REPO/build/fuzz_datapath}
@@ -28,7 +29,7 @@ seed=()
 	--oracle "timeout $TS_TIMEOUT $TCPSENTRY -n $SNS conns -j --port 80" --port 80 \
 	--conns "${FUZZ_DATAPATH_CONNS:-32}" --batch "${FUZZ_DATAPATH_BATCH:-2000}" \
 	--segments "$SEGS" --seconds "${FUZZ_DATAPATH_SECONDS:-200}" --repro "$REPRO" --max-repro "${FUZZ_DATAPATH_MAX_REPRO:-4}" \
-	"${seed[@]}" 2>&1 | tee "$REPRO/fuzz.log" | grep --line-buffered -vE '^(disagreement|stall) after' | sed -u 's/^/     /'
+	"${seed[@]}" ${FUZZ_DATAPATH_ARGS:-} 2>&1 | tee "$REPRO/fuzz.log" | grep --line-buffered -vE '^(disagreement|stall) after' | sed -u 's/^/     /'
 summary=$(grep '^segments ' "$REPRO/fuzz.log" | tail -n 1)
 if [ -z "$summary" ]; then
 	fail "the fuzzer did not finish"
