@@ -187,8 +187,8 @@ __attribute__((noinline)) int cookie_handover(struct __sk_buff *skb, const struc
 	attrs.sack_ok = !!(cookie & TS_COOKIE_SACK);
 	if ((cookie & TS_COOKIE_TS) && (p->seg.opts & TS_OPT_TS)) {
 		attrs.tstamp_ok = 1;
-		attrs.rcv_tsval = p->tsval;
-		attrs.rcv_tsecr = p->tsecr;
+		attrs.rcv_tsval = p->seg.tsval;
+		attrs.rcv_tsecr = p->seg.tsecr;
 	}
 	tsz = sock_tuple_of(&tup, p);
 	skc = bpf_skc_lookup_tcp(skb, &tup, tsz, BPF_F_CURRENT_NETNS, 0);

@@ -80,9 +80,7 @@ struct pkt {
 	__u8 optlen;         /* TCP option bytes */
 	__u8 ip_plain;       /* 1: no IPv4 options, no IPv6 extension headers */
 	__u16 opt_off;       /* the options' offset from the frame start */
-	struct ts_seg seg;
-	__u32 tsval;         /* timestamps option, host order, if seg.opts has TS_OPT_TS */
-	__u32 tsecr;
+	struct ts_seg seg;   /* seg.tsval/tsecr: the timestamps option, host order */
 };
 
 /* the SYN-ACK rewrite (bpf/synack.h) covers this SYN: the plain layout

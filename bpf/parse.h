@@ -104,9 +104,12 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 	p->ip_plain = hlen == sizeof(*ip);
 	if (ip->protocol != IPPROTO_TCP)
 		return PARSE_NON_TCP;
-	/* a later fragment of TCP has no TCP header; the first one is parsed */
+	/* a later fragment of TCP has no TCP header; the first one is parsed
+	 * (its length is not the segment's: TS_SEG_FRAG) */
 	if (ip->frag_off & bpf_htons(0x1fff))
 		return PARSE_FRAG_LATER;
+	if (ip->frag_off & bpf_htons(0x2000))
+		p->seg.opts |= TS_SEG_FRAG;
 	c->pos += hlen;
 	return PARSE_TCP;
 }
@@ -158,6 +161,8 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 				return eh->nh == IPPROTO_TCP || eh->nh == IPPROTO_DSTOPTS ||
 				       eh->nh == IPPROTO_ROUTING || eh->nh == IPPROTO_HOPOPTS ?
 				       PARSE_FRAG_LATER : PARSE_NON_TCP;
+			if (eh->frag_off & bpf_htons(1)) /* more fragments */
+				p->seg.opts |= TS_SEG_FRAG;
 		} else {
 			elen = (eh->len + 1) * 8;
 		}
@@ -188,7 +193,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
  * kernel takes is tracked, sketched and answered like any other.
  */
 static __always_inline void parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
-					   struct ts_seg *seg, __u32 *tsval, __u32 *tsecr)
+					   struct ts_seg *seg)
 {
 	__u32 nxt = 0;
 	int pos;
@@ -229,9 +234,9 @@ static __always_inline void parse_tcp_opts(__u8 *o, void *end, __u32 optlen,
 			if ((void *)(o + pos + 10) > end)
 				break;
 			seg->opts |= TS_OPT_TS;
-			*tsval = (__u32)o[pos + 2] << 24 | (__u32)o[pos + 3] << 16 |
+			seg->tsval = (__u32)o[pos + 2] << 24 | (__u32)o[pos + 3] << 16 |
 				 (__u32)o[pos + 4] << 8 | o[pos + 5];
-			*tsecr = (__u32)o[pos + 6] << 24 | (__u32)o[pos + 7] << 16 |
+			seg->tsecr = (__u32)o[pos + 6] << 24 | (__u32)o[pos + 7] << 16 |
 				 (__u32)o[pos + 8] << 8 | o[pos + 9];
 		} else if (kind == 34) { /* TCP Fast Open: cookie or cookie request */
 			seg->opts |= TS_OPT_TFO;
@@ -263,9 +268,25 @@ static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
 	p->seg.flags = ((__u8 *)th)[13];
 	p->seg.len = p->l4_len - hlen;
 
-	/* options matter on SYNs only (MSS, scaling, SACK, timestamps); they
-	 * are walked later, by parse_options, once the gate let the segment
-	 * through */
+	/* options are walked later, by parse_options, once the gate let the
+	 * segment through: a SYN's (MSS, scaling, SACK, timestamps) and an
+	 * ingress FIN's (its timestamp, for PAWS). Every other segment's
+	 * timestamps are read here, in the layout every stack sends them in
+	 * (NOP NOP TS first, as the kernel's own fast parse reads them): a
+	 * local endpoint's TSecr is its kernel's ts_recent (fsm.h, PAWS) */
+	if (hlen >= sizeof(*th) + 12 && (void *)th + sizeof(*th) + 12 <= c->end) {
+		__u8 *o = (__u8 *)(th + 1);
+		__u32 w;
+
+		__builtin_memcpy(&w, o, 4);
+		if (w == bpf_htonl(0x0101080a)) {
+			p->seg.opts |= TS_OPT_TS;
+			__builtin_memcpy(&w, o + 4, 4);
+			p->seg.tsval = bpf_ntohl(w);
+			__builtin_memcpy(&w, o + 8, 4);
+			p->seg.tsecr = bpf_ntohl(w);
+		}
+	}
 	p->optlen = (__u8)(hlen - sizeof(*th));
 	p->opt_off = (__u16)((void *)(th + 1) - c->start);
 	return PARSE_TCP;
@@ -314,7 +335,7 @@ __attribute__((noinline)) int name(ctx_type *ctx, __u32 off, __u32 optlen,    \
 	o = (__u8 *)data + (off & 4095); /* the mask bounds it for the verifier */ \
 	/* one base pointer; every check below is o + constant */            \
 	asm volatile("" : "+r"(o));                                           \
-	parse_tcp_opts(o, end, optlen, &p->seg, &p->tsval, &p->tsecr);        \
+	parse_tcp_opts(o, end, optlen, &p->seg);                       \
 	return 0;                                                             \
 }
 
@@ -323,14 +344,17 @@ DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
 
 /*
  * The options of a SYN (or SYN-ACK) the gate let through (gate: enum gate,
- * GATE_NONE for a segment dropped there). Malformed options never fail
- * the segment (parse_tcp_opts walks them as the kernel does). dir is a
- * constant in each inlined copy, so only one of the two walkers is called
- * from each program.
+ * GATE_NONE for a segment dropped there), and of an ingress FIN: the
+ * kernel walks a FIN's options whatever their layout, and its timestamp
+ * decides PAWS (fsm.h), where parse_tcp read only the usual layout.
+ * Malformed options never fail the segment (parse_tcp_opts walks them as
+ * the kernel does). dir is a constant in each inlined copy, so only one
+ * of the two walkers is called from each program.
  */
 static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, __u32 dir)
 {
-	if (p->kind != PKT_TCP || gate == GATE_NONE || !(p->seg.flags & TS_TCP_SYN) || !p->optlen)
+	if (p->kind != PKT_TCP || gate == GATE_NONE || !p->optlen ||
+	    !(p->seg.flags & (dir == DIR_INGRESS ? TS_TCP_SYN | TS_TCP_FIN : TS_TCP_SYN)))
 		return;
 	if (dir == DIR_INGRESS)
 		tcp_opts_xdp(ctx, p->opt_off, p->optlen, p);
@@ -363,7 +387,7 @@ static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, 
  * segments over) is taken, as the kernel takes it from such a device. A
  * frame from the wire never carries that value, but one crafted with it
  * is taken here where the kernel drops it: XDP cannot tell the two apart.
- * Global: verified once.
+ * The same for a first IP fragment's TCP checksum. Global: verified once.
  */
 __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 {
@@ -394,6 +418,10 @@ __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 		if (csum_fold32(s))
 			return 0;
 	}
+	/* a first IP fragment: its TCP checksum covers bytes still to come,
+	 * which the kernel sums once it has them; cannot be told here */
+	if (p->seg.opts & TS_SEG_FRAG)
+		return 1;
 
 	off = p->opt_off;
 	len = p->l4_len;

@@ -84,7 +84,7 @@ static __always_inline __u32 synack_header(__u8 *hb, const struct pkt *p, __u32 
 		else
 			put4(hb + 24, 1, 1, 8, 10);
 		put_be32(hb + 28, tsval);
-		put_be32(hb + 32, p->tsval);
+		put_be32(hb + 32, p->seg.tsval);
 		nxt = 36;
 	} else if (sack) {
 		put4(hb + 24, 1, 1, 4, 2);

@@ -854,8 +854,9 @@ static int round_data(const struct progs *p)
 	return 0;
 }
 
-/* The first repeat moves client -> FIN_WAIT_1, server -> CLOSE_WAIT; the
- * rest are retransmitted FINs: still the FIN path. */
+/* The first repeat queues the client's FIN until the local server ACKs it
+ * (fsm.h, ts_fin_queue: both stay ESTABLISHED); the rest are retransmitted
+ * FINs: still the FIN path, the full step under the lock. */
 static int round_fin(const struct progs *p)
 {
 	struct result *r = &res[C_FIN];
@@ -874,10 +875,11 @@ static int round_fin(const struct progs *p)
 		return 0;
 	if (lookup(p->flows_fd, PORT_CLIENT, &v))
 		invalid(r, "flow gone after the FIN run");
-	else if (v.ep[TS_CLIENT].state != TS_FIN_WAIT_1 ||
-		 v.ep[TS_SERVER].state != TS_CLOSE_WAIT)
-		invalid(r, "states %u/%u after FIN, want 5/7", v.ep[TS_CLIENT].state,
-			v.ep[TS_SERVER].state);
+	else if (v.ep[TS_CLIENT].state != TS_ESTABLISHED ||
+		 v.ep[TS_SERVER].state != TS_ESTABLISHED ||
+		 !(v.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED))
+		invalid(r, "states %u/%u flags %#x after FIN, want 4/4 and the FIN queued",
+			v.ep[TS_CLIENT].state, v.ep[TS_SERVER].state, v.ep[TS_CLIENT].flags);
 	return 0;
 }
 

@@ -51,6 +51,9 @@ enum ts_role {
 #define TS_OPT_SACKOK 0x04
 #define TS_OPT_TS     0x08
 #define TS_OPT_TFO    0x10 /* TCP Fast Open (kind 34): data on the SYN is legitimate */
+/* not an option: the segment is the first fragment of an IP packet, its
+ * length only a lower bound (the kernel sees it reassembled) */
+#define TS_SEG_FRAG   0x80
 
 /*
  * One parsed TCP segment, as the state machine sees it. Host byte order.
@@ -66,8 +69,10 @@ struct ts_seg {
 	__u8 from;      /* enum ts_role of the sender */
 	__u8 opts;      /* TS_OPT_* */
 	__u8 wscale;    /* window-scale shift, if TS_OPT_WSCALE */
+	__u32 tsval;    /* timestamps option (RFC 7323), if TS_OPT_TS; else 0 */
+	__u32 tsecr;
 };
-_Static_assert(sizeof(struct ts_seg) == 20, "ts_seg size");
+_Static_assert(sizeof(struct ts_seg) == 28, "ts_seg size");
 
 /*
  * Canonical flow key: the endpoint with the lower (address, port) first, so
@@ -88,6 +93,8 @@ _Static_assert(sizeof(struct ts_flow_key) == 40, "ts_flow_key size");
 #define TS_EP_WSCALE    0x08 /* window scaling negotiated (both SYNs had it) */
 #define TS_EP_SACKOK    0x10
 #define TS_EP_TS        0x20
+#define TS_EP_FIN_QUEUED 0x40 /* a FIN its (local) peer may hold out of order: fin_q_* valid */
+#define TS_EP_FIN_Q_ACKED 0x80 /* ... that FIN acknowledged the peer's own FIN */
 /* the option bits, shifted: ts_track_seq() copies them without a branch */
 _Static_assert(TS_EP_WSCALE == TS_OPT_WSCALE << 2 && TS_EP_SACKOK == TS_OPT_SACKOK << 2 &&
 	       TS_EP_TS == TS_OPT_TS << 2, "option bits line up");
@@ -113,9 +120,22 @@ struct ts_endpoint {
 	__u8 wscale;     /* shift it announced, valid if TS_EP_WSCALE */
 	__u8 flags;      /* TS_EP_* */
 	__u8 state;      /* enum ts_state */
-	__u8 pad[3];
+	__u8 pad;
+	/*
+	 * What a local peer's kernel holds of this endpoint beyond the state
+	 * (issue 11: segments the kernel queues or drops must not move state).
+	 * fin_q_*: a FIN it sent that its local peer may have queued out of
+	 * order (TS_EP_FIN_QUEUED; the lowest such FIN: its end, and the
+	 * sequence space it covers, capped at 65535): it takes effect when the
+	 * peer's own ACK reaches fin_q_end exactly (fsm.h, ts_fin_queue).
+	 * ts_echo: the TSecr of its last segment: for a local endpoint, its
+	 * kernel's ts_recent, the peer's TSval that PAWS compares with.
+	 */
+	__u16 fin_q_len;
+	__u32 fin_q_end;
+	__u32 ts_echo;
 };
-_Static_assert(sizeof(struct ts_endpoint) == 56, "ts_endpoint size");
+_Static_assert(sizeof(struct ts_endpoint) == 64, "ts_endpoint size");
 
 /* Zeek history letters, one bit per (role, letter); bit = letter * 2 + role. */
 enum ts_hist_letter {
@@ -166,7 +186,7 @@ struct ts_flow {
 	__u64 state_ns;      /* last state change of either endpoint */
 	struct ts_endpoint ep[2]; /* indexed by enum ts_role */
 };
-_Static_assert(sizeof(struct ts_flow) == 184, "ts_flow size");
+_Static_assert(sizeof(struct ts_flow) == 200, "ts_flow size");
 _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
 
 /*

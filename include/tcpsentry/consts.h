@@ -55,8 +55,8 @@
 #endif
 
 /* The connection-record ring buffer (include/tcpsentry/record.h): 8 MiB,
- * ~36k records of 232 bytes: at 20,000 connections ending per second,
- * 1.8 s of slack for a reader that stalls (a log rotation, a collector
+ * ~32k records of 248 bytes: at 20,000 connections ending per second,
+ * 1.6 s of slack for a reader that stalls (a log rotation, a collector
  * that is slow to accept). Past that, records are counted as records_lost. */
 #ifndef TS_RECORDS_BYTES
 #define TS_RECORDS_BYTES (1 << 23)
@@ -116,8 +116,15 @@
 
 /* An ingress segment whose ACK covers more than this beyond what its
  * receiver sent acknowledges unsent data: its kernel drops it. The slack
- * is one GSO segment, for an end the lock-free path may have lost. */
+ * is one GSO segment, for an end the lock-free path may have lost; none
+ * when the receiver is a local endpoint whose segments tc egress sees (its
+ * kernel sends them one at a time, under the socket lock, so its end is
+ * never lost). */
 #define TS_ACK_SLACK 65536u
+
+/* PAWS (RFC 7323): a segment whose TSval is more than this behind its
+ * receiver's ts_recent is dropped (the kernel's TCP_PAWS_WINDOW) */
+#define TS_PAWS_WINDOW 1
 
 /* A picked-up tuple whose first sender is still unanswered this long after
  * it was first seen, and sends again, is an ack_no_conn. */

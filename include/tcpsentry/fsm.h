@@ -47,6 +47,8 @@
 #define TS_STEP_RST_INEXACT_PEER 0x400 /* RST in window, not exact, but its ACK proves the peer: ignored, no anomaly */
 #define TS_STEP_SYN_CHALLENGED 0x800 /* SYN to a synchronised endpoint: the kernel challenge-ACKs it, nothing moved */
 #define TS_STEP_DISCARDED      0x1000 /* a segment its receiver's kernel drops (a FIN outside the window, an ACK of unsent data): nothing moved */
+#define TS_STEP_PAWS           0x2000 /* ... dropped by PAWS: its TSval is older than the receiver's ts_recent */
+#define TS_STEP_FIN_QUEUED     0x4000 /* a FIN to a local endpoint: waits for that endpoint's ACK (ts_fin_queue) */
 
 /* Serial-number arithmetic (RFC 1982). */
 TS_INLINE int ts_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
@@ -306,9 +308,10 @@ TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endp
 	return 2;
 }
 
-/* Learn sequence space, window and options from a segment its sender sent. */
+/* Learn sequence space, window and options from a segment its sender sent.
+ * fin: its FIN (if any) takes effect now (not queued, ts_fin_queue). */
 TS_INLINE void ts_track_seq(const struct ts_flow *f, struct ts_endpoint *snd,
-			    struct ts_endpoint *rcv, const struct ts_seg *s)
+			    struct ts_endpoint *rcv, const struct ts_seg *s, int fin)
 {
 	__u32 end = ts_seg_end(s);
 	__u32 win;
@@ -330,19 +333,25 @@ TS_INLINE void ts_track_seq(const struct ts_flow *f, struct ts_endpoint *snd,
 			rcv->flags &= ~TS_EP_WSCALE;
 		}
 	}
+	/* a segment that occupies no sequence space (an ACK) moves no end:
+	 * the kernel neither receives nor SACKs anything up to its seq, and
+	 * an end an ACK moved ahead would make an RST there look exact */
 	if (!(snd->flags & TS_EP_SEQ_KNOWN)) {
 		snd->end = end;
 		snd->maxend = end;
 		snd->flags |= TS_EP_SEQ_KNOWN;
-	} else if (ts_after(end, snd->end)) {
+	} else if (ts_after(end, snd->end) && end != s->seq) {
 		snd->end = end;
 	}
 	if (ts_after(snd->end, snd->maxend))
 		snd->maxend = snd->end;
-	if (s->flags & TS_TCP_FIN) {
+	if (fin) {
 		snd->fin_end = end;
 		snd->flags |= TS_EP_FIN_SENT;
 	}
+	/* for a local endpoint, its kernel's ts_recent (PAWS); 0 without
+	 * the option (parse leaves tsecr 0), as the kernel does not check */
+	snd->ts_echo = s->tsecr;
 	win = ts_seg_win(f, snd, s);
 	if (win > snd->maxwin)
 		snd->maxwin = win;
@@ -379,23 +388,126 @@ TS_INLINE int ts_synced(__u8 st)
 }
 
 /*
+ * Is the endpoint in this role a local one whose own segments tc egress
+ * sees (TS_F_LOCAL0/1, by key index)? Then its kernel's ACKs and TSecr are
+ * known here: the truth about what it took.
+ */
+TS_INLINE int ts_ep_seen_local(const struct ts_flow *f, unsigned role)
+{
+	return !!(f->flags & (TS_F_LOCAL0 << ((f->client ^ role) & 1)));
+}
+
+/*
+ * PAWS (RFC 7323, the kernel's tcp_paws_check): a segment carrying a
+ * TSval more than `win` behind the receiver's ts_recent is dropped (an
+ * RST aside; a SYN gets a challenge ACK). rcv->ts_echo is that ts_recent
+ * for a local receiver (the TSecr of its own last segment; 0, as in the
+ * kernel, means no check). It lags the kernel's by what arrived since the
+ * receiver last sent, a few ms of the peer's clock an off-path attacker
+ * cannot aim at.
+ */
+TS_INLINE int ts_paws_old(const struct ts_endpoint *rcv, const struct ts_seg *s, int win)
+{
+	return (s->opts & TS_OPT_TS) && rcv->ts_echo && (__s32)(rcv->ts_echo - s->tsval) > win;
+}
+
+/*
  * Does a SYN from snd move rcv, as the receiver's kernel would take it?
- * Into a synchronised endpoint: never. Into TIME_WAIT: only above the
- * last sequence it received (tcp_timewait_state_process); the kernel also
- * takes a SYN whose timestamp is newer than the last one, which is not
- * kept here: a timestamped SYN into a connection that used timestamps is
- * taken as newer (the kernel's odds for a random TSval are one half).
+ * Into a synchronised endpoint: never. Into TIME_WAIT
+ * (tcp_timewait_state_process): not if PAWS rejects its timestamp; else
+ * if it is above the last sequence received, or its timestamp is newer
+ * than the last one. ts_known: rcv's ts_echo is its kernel's (a local
+ * endpoint); otherwise a timestamped SYN into a connection that used
+ * timestamps is taken as newer (the kernel's odds for a random TSval are
+ * one half).
  */
 TS_INLINE int ts_syn_accepted(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
-			      const struct ts_seg *s)
+			      const struct ts_seg *s, int ts_known)
 {
 	if (ts_synced(rcv->state))
 		return 0;
 	if (rcv->state != TS_TIME_WAIT || !(snd->flags & TS_EP_SEQ_KNOWN))
 		return 1;
+	if (ts_known && (s->opts & TS_OPT_TS) && rcv->ts_echo)
+		return !ts_paws_old(rcv, s, 0) &&
+		       (ts_after(s->seq, snd->end) || s->tsval != rcv->ts_echo);
 	if (ts_after(s->seq, snd->end))
 		return 1;
 	return (s->opts & TS_OPT_TS) && (snd->flags & TS_EP_TS) && (rcv->flags & TS_EP_TS);
+}
+
+/*
+ * A FIN from outside to a local endpoint whose segments are seen: its
+ * kernel takes it at once only if it is the next byte expected; one ahead
+ * of that it queues out of order (tcp_data_queue_ofo) and takes when the
+ * gap fills, or drops when other data covers it first (tcp_ofo_queue).
+ * The queue is not visible here, but the kernel's ACKs are: a FIN taken
+ * is acknowledged exactly (ACK = its end, and the ACK stays there), a FIN
+ * dropped is passed. So such a FIN moves nothing when it arrives: the
+ * sender's lowest one waits (the one the kernel reaches first), and
+ * ts_fin_dequeue moves both endpoints when the receiver's ACK says.
+ */
+TS_INLINE void ts_fin_queue(struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			    const struct ts_seg *s)
+{
+	__u32 end = ts_seg_end(s), len = end - s->seq, q_seq;
+
+	if (len > 0xffff)
+		len = 0xffff;
+	q_seq = snd->fin_q_end - snd->fin_q_len;
+	if (!(snd->flags & TS_EP_FIN_QUEUED) || ts_before(s->seq, q_seq) ||
+	    (s->seq == q_seq && ts_after(end, snd->fin_q_end))) {
+		snd->fin_q_end = end;
+		snd->fin_q_len = (__u16)len;
+		/* did it acknowledge the receiver's own FIN? If not, the two
+		 * crossed (simultaneous close: ts_on_send makes it CLOSING) */
+		snd->flags = (__u8)((snd->flags & ~TS_EP_FIN_Q_ACKED) | TS_EP_FIN_QUEUED |
+				    (ts_acks_fin(rcv, s) ? TS_EP_FIN_Q_ACKED : 0));
+	}
+}
+
+/*
+ * A segment from the local endpoint loc, whose peer has a FIN waiting:
+ * its ACK at the FIN's end says the kernel took the FIN (the peer sent it,
+ * loc received it: both move as they would have on arrival); past it, that
+ * the kernel dropped it.
+ */
+TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
+			      const struct ts_seg *s)
+{
+	if (!(peer->flags & TS_EP_FIN_QUEUED) || !(s->flags & TS_TCP_ACK))
+		return;
+	if (s->ack == peer->fin_q_end) {
+		peer->state = ts_on_send(peer->state, TS_TCP_FIN | TS_TCP_ACK,
+					 !!(peer->flags & TS_EP_FIN_Q_ACKED));
+		loc->state = ts_on_recv(loc->state, TS_TCP_FIN, 0, 0);
+		peer->fin_end = peer->fin_q_end;
+		peer->flags = (__u8)((peer->flags & ~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED)) |
+				     TS_EP_FIN_SENT);
+	} else if (ts_after(s->ack, peer->fin_q_end)) {
+		peer->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+	}
+}
+
+/*
+ * The kernel's tcp_ack drops an ACK more than min(max_window, bytes_acked)
+ * behind snd_una as too old (RFC 5961 5.2; bytes_acked since Linux 6.4:
+ * no ACK for bytes never sent). snd->last_ack stands for snd_una, the
+ * receiver's ISN for where its bytes started.
+ */
+TS_INLINE int ts_ack_too_old(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			     const struct ts_seg *s, __u32 slack)
+{
+	__u32 w = snd->maxwin, acked;
+
+	if (!(snd->flags & TS_EP_SEQ_KNOWN) || !snd->last_ack)
+		return 0;
+	if (rcv->flags & TS_EP_SYN_SENT) {
+		acked = snd->last_ack - rcv->isn - 1;
+		if (acked < w)
+			w = acked;
+	}
+	return ts_before(s->ack, snd->last_ack - w - slack);
 }
 
 /*
@@ -448,7 +560,7 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	__u8 old_c = f->ep[TS_CLIENT].state, old_s = f->ep[TS_SERVER].state;
 	__u8 ns, nr, old_r;
 	__u32 ret = 0;
-	int ack_syn, ack_fin;
+	int ack_syn, ack_fin, rcv_seen, fin_seen;
 
 	/*
 	 * A SYN from the outside moves nothing its receiver's kernel would
@@ -461,7 +573,8 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	 * yet answered) cannot tell the two apart and keeps taking SYNs.
 	 */
 	if ((fl & (TS_TCP_SYN | TS_TCP_RST)) == TS_TCP_SYN && recv_is_local &&
-	    (f->flags & TS_F_CONFIRMED) && !ts_syn_accepted(snd, rcv, s))
+	    (f->flags & TS_F_CONFIRMED) &&
+	    !ts_syn_accepted(snd, rcv, s, ts_ep_seen_local(f, !from)))
 		return TS_STEP_SYN_CHALLENGED;
 	/* A new SYN on a finished tuple starts a new connection (port reuse,
 	 * e.g. out of TIME_WAIT): the SYN's sender becomes the client. */
@@ -503,6 +616,11 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	to = from ^ 1;
 	snd = &f->ep[from];
 	rcv = &f->ep[to];
+	/* from outside to a local endpoint whose own segments are seen: its
+	 * ACKs and timestamps tell what its kernel took (of a FIN, when the
+	 * whole segment's length is known: not in a first IP fragment) */
+	rcv_seen = recv_is_local && ts_ep_seen_local(f, to);
+	fin_seen = rcv_seen && !(s->opts & TS_SEG_FRAG);
 
 	/* the datapath mixes a coarse clock (established flows) with a precise
 	 * one (handshakes): never let last_seen run backwards */
@@ -524,33 +642,61 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 			return ret | TS_STEP_RST_OOW;
 		snd->state = TS_CLOSED;
 		rcv->state = TS_CLOSED;
+		snd->flags &= (__u8)~TS_EP_FIN_QUEUED;
+		rcv->flags &= (__u8)~TS_EP_FIN_QUEUED;
 		goto out;
 	}
 
-	/* from outside, what the receiver's kernel drops moves nothing: an
-	 * ACK of data it never sent (tcp_ack: "ack of unsent data", with
-	 * slack for an end the lock-free path lost), a FIN outside its
-	 * window (tcp_sequence) or wholly behind the next byte expected (an
-	 * old duplicate: its end is before what was received), an ACK more
-	 * than the sender's largest window behind the ACK it sent last
-	 * (tcp_ack: "too old", RFC 5961 5.2; with the same slack) */
+	/* from outside, what the receiver's kernel drops moves nothing: a
+	 * TSval PAWS rejects (checked first, as tcp_validate_incoming does),
+	 * an ACK of data it never sent (tcp_ack: "ack of unsent data"; unless
+	 * the receiver is a seen local one, with slack for an end the
+	 * lock-free path lost: consts.h), an ACK too old (ts_ack_too_old,
+	 * with the same slack), a FIN outside its window
+	 * (tcp_sequence) or wholly behind the next byte expected (an old
+	 * duplicate: its end is not past what was received; for a seen local
+	 * receiver, what its own ACK says it received) */
+	if (rcv_seen && ts_paws_old(rcv, s, TS_PAWS_WINDOW))
+		return ret | TS_STEP_DISCARDED | TS_STEP_PAWS;
 	if (recv_is_local &&
 	    (((fl & TS_TCP_ACK) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
-	      ts_after(s->ack, rcv->end + TS_ACK_SLACK)) ||
-	     ((fl & TS_TCP_ACK) && (snd->flags & TS_EP_SEQ_KNOWN) && snd->last_ack &&
-	      ts_before(s->ack, snd->last_ack - snd->maxwin - TS_ACK_SLACK)) ||
+	      ts_after(s->ack, rcv->end + (rcv_seen ? 0 : TS_ACK_SLACK))) ||
+	     ((fl & TS_TCP_ACK) &&
+	      ts_ack_too_old(snd, rcv, s, rcv_seen ? 0 : TS_ACK_SLACK)) ||
 	     ((fl & TS_TCP_FIN) &&
 	      (!ts_in_window(snd, rcv, s) ||
-	       ((snd->flags & TS_EP_SEQ_KNOWN) && ts_before(ts_seg_end(s), snd->end))))))
+	       (fin_seen ? ((rcv->flags & TS_EP_SEQ_KNOWN) &&
+			    !ts_after(ts_seg_end(s), rcv->last_ack)) :
+			   (!rcv_seen && (snd->flags & TS_EP_SEQ_KNOWN) &&
+			    ts_before(ts_seg_end(s), snd->end)))))))
 		return ret | TS_STEP_DISCARDED;
+	/* a FIN to a seen local endpoint waits for its ACK (ts_fin_queue);
+	 * one from an endpoint whose FIN the receiver took already is a
+	 * retransmission, as before */
+	if ((fl & TS_TCP_FIN) && fin_seen && !(snd->flags & TS_EP_FIN_SENT)) {
+		ts_fin_queue(snd, rcv, s);
+		fl &= (__u8)~TS_TCP_FIN;
+		ret |= TS_STEP_FIN_QUEUED;
+	}
+	/* a FIN in a first IP fragment, whose end is not known here: taken at
+	 * once if it starts where the receiver's ACK is or before (where a
+	 * real one starts), else it is ahead and the kernel queues it: its
+	 * data is all it moves here */
+	if ((fl & TS_TCP_FIN) && rcv_seen && !fin_seen && (rcv->flags & TS_EP_SEQ_KNOWN) &&
+	    ts_after(s->seq, rcv->last_ack))
+		fl &= (__u8)~TS_TCP_FIN;
 	if (!ts_in_window(snd, rcv, s)) {
 		ret |= TS_STEP_OUT_OF_WINDOW;
 		/* far outside: ignored, as the kernel drops it; learning from
 		 * it would move the window and flag the real segments after */
 		if (ts_data_far_oow(f, snd, rcv, s))
 			return ret | TS_STEP_DATA_FAR_OOW;
+		/* a seen local receiver's kernel drops it (tcp_sequence):
+		 * nothing to learn */
+		if (rcv_seen)
+			return ret;
 	}
-	ts_track_seq(f, snd, rcv, s);
+	ts_track_seq(f, snd, rcv, s, !!(fl & TS_TCP_FIN));
 
 	if (fl & TS_TCP_SYN) {
 		if (!(fl & TS_TCP_ACK)) {
@@ -571,6 +717,9 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 			rcv->state = TS_SYN_RCVD;
 	}
 
+	/* a local endpoint's ACK tells whether its kernel took its peer's
+	 * waiting FIN: first that, then this segment */
+	ts_fin_dequeue(snd, rcv, s);
 	ack_syn = ts_acks_syn(rcv, s);
 	ack_fin = ts_acks_fin(rcv, s);
 	ns = ts_on_send(snd->state, fl, ack_fin);
@@ -641,11 +790,14 @@ TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, 
 	 * (out_of_window): a few compares, no map call */
 	if (s->len && !ts_in_window(snd, rcv, s))
 		return 0;
+	/* a FIN of the peer waits for this endpoint's ACK: the full step */
+	if (rcv->flags & TS_EP_FIN_QUEUED)
+		return 0;
 	if (now > f->last_seen_ns)
 		f->last_seen_ns = now;
 	snd->packets++;
 	snd->bytes += s->len;
-	ts_track_seq(f, snd, rcv, s);
+	ts_track_seq(f, snd, rcv, s, 0);
 	return 1;
 }
 

@@ -294,15 +294,16 @@ int syn_from(uint32_t saddr, uint16_t sport, uint16_t dport);
 	{ "ACK out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 101, .flags = F_ACK),     \
 	  CNT(OUT1, [TS_C_ACK_ONLY] = 1),                                                \
 	  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADa" } },    \
-	{ "client FIN in", XDP, C2S4(.seq = C_ISN + 101, .ack = S_ISN + 1,              \
-				     .flags = F_FIN | F_ACK),                         \
+	{ "client FIN in (waits for the server's ACK)", XDP,                            \
+	  C2S4(.seq = C_ISN + 101, .ack = S_ISN + 1, .flags = F_FIN | F_ACK),           \
 	  CNT(IN1, [TS_C_FIN] = 1),                                                      \
-	  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT, .hist = "ShADaF",         \
-		 .c_epfl = TS_EP_FIN_SENT } },                                         \
-	{ "server ACKs the FIN", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102,         \
-					  .flags = F_ACK),                            \
+	  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShADaF",       \
+		 .c_epfl = TS_EP_FIN_QUEUED, .c_epfl_clear = TS_EP_FIN_SENT } },         \
+	{ "server ACKs the FIN: taken", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102,  \
+						 .flags = F_ACK),                     \
 	  CNT(OUT1, [TS_C_ACK_ONLY] = 1),                                                \
-	  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } },                       \
+	  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT, .c_epfl = TS_EP_FIN_SENT, \
+		 .c_epfl_clear = TS_EP_FIN_QUEUED } },                                  \
 	{ "server FIN out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102,              \
 				     .flags = F_FIN | F_ACK),                          \
 	  CNT(OUT1, [TS_C_FIN] = 1),                                                     \

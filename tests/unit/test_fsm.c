@@ -65,12 +65,17 @@ struct step {
 	__u32 ev;      /* expected result bits besides *_CHANGED */
 	__u16 win;     /* 0: 65535 */
 	__u8 opts, wscale;
+	__u32 tsval, tsecr; /* with TS_OPT_TS in opts */
 };
 
 #define S(w, fl, sq, ak, ln, c, s) \
 	{ .who = w, .flags = fl, .seq = sq, .ack = ak, .len = ln, .cst = c, .sst = s }
 #define SX(w, fl, sq, ak, ln, c, s, x) \
 	{ .who = w, .flags = fl, .seq = sq, .ack = ak, .len = ln, .cst = c, .sst = s, .ev = x }
+/* a row with the timestamps option */
+#define ST(w, fl, sq, ak, ln, c, s, x, tv, te)                                   \
+	{ .who = w, .flags = fl, .seq = sq, .ack = ak, .len = ln, .cst = c, .sst = s, \
+	  .ev = x, .opts = TS_OPT_TS, .tsval = tv, .tsecr = te }
 #define N(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 #define T0 1000000000ull /* first segment at 1 s */
@@ -81,6 +86,7 @@ struct player {
 	int started;
 	unsigned n;          /* segments played */
 	int local;           /* key index of the local host, -1: none */
+	int egress;          /* its segments are seen at egress: marked TS_F_LOCAL* as step_entry does */
 	const __u64 *times;  /* per segment, NULL: T0 + n * DT */
 	const char *name;
 	__u32 last_ret;
@@ -105,6 +111,8 @@ static __u32 play1(struct player *p, const struct step *st)
 		.opts = st->opts | ((st->flags & TS_TCP_SYN) ? TS_OPT_MSS : 0),
 		.mss = (st->flags & TS_TCP_SYN) ? 1460 : 0,
 		.wscale = st->wscale,
+		.tsval = st->tsval,
+		.tsecr = st->tsecr,
 	};
 	__u64 now = p->times ? p->times[p->n] : T0 + p->n * DT;
 	__u8 pc, ps, gc, gs;
@@ -121,6 +129,8 @@ static __u32 play1(struct player *p, const struct step *st)
 	} else {
 		seg.from = st->who == p->f.client ? TS_CLIENT : TS_SERVER;
 	}
+	if (p->egress && st->who == p->local)
+		p->f.flags |= (__u8)(TS_F_LOCAL0 << st->who);
 	pc = p->f.ep[TS_CLIENT].state;
 	ps = p->f.ep[TS_SERVER].state;
 	ret = ts_fsm_step(&p->f, &seg, now, recv_local);
@@ -668,6 +678,186 @@ static void test_syn_time_wait_and_local_restart(void **state)
 	play(&p, rs, N(rs));
 	assert_int_equal(p.f.client, A);
 	assert_int_equal(p.f.ep[TS_SERVER].isn, 70000);
+}
+
+/* ---- a local receiver whose own segments are seen (tc egress) ---------- */
+
+#define QUEUED TS_STEP_FIN_QUEUED
+#define DISC   TS_STEP_DISCARDED
+#define PAWS   (TS_STEP_DISCARDED | TS_STEP_PAWS)
+
+static void play_seen(const char *name, const struct step *t, size_t n, struct player *p)
+{
+	player_init(p, name);
+	p->local = B;
+	p->egress = 1;
+	play(p, t, n);
+}
+
+/*
+ * A FIN to a seen local endpoint moves nothing until that endpoint's ACK
+ * says its kernel took it (tcp_data_queue_ofo, tcp_ofo_queue): ACK = the
+ * FIN's end, taken; ACK past it, dropped (data covered it). Of several
+ * waiting FINs the lowest counts: the kernel reaches it first.
+ */
+static void test_fin_queued(void **state)
+{
+	static const struct step ahead[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),  /* 100 bytes ahead */
+		S(B, fA, 5201, 1101, 0, ES, ES),            /* a dup ACK: still waiting */
+		S(A, fPA, 1101, 5201, 100, ES, ES),         /* the gap fills */
+		S(B, fA, 5201, 1202, 0, F2, CW),            /* ACK = its end: taken */
+	};
+	static const struct step covered[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1150, 5201, 0, ES, ES, QUEUED),  /* inside data still to come */
+		S(A, fPA, 1101, 5201, 100, ES, ES),         /* which covers it */
+		S(B, fA, 5201, 1201, 0, ES, ES),            /* ACK past it: dropped */
+		S(B, fA, 5201, 1201, 0, ES, ES),
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),  /* the real FIN */
+		S(B, fFA, 5201, 1202, 0, TW, LA),           /* taken, and the server closes */
+		S(A, fA, 1202, 5202, 0, TW, CL),
+	};
+	static const struct step lowest[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1501, 5201, 0, ES, ES, QUEUED),
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),  /* lower: this one waits */
+		SX(A, fFA, 1301, 5201, 0, ES, ES, QUEUED),  /* higher: ignored */
+		S(A, fPA, 1101, 5201, 100, ES, ES),
+		S(B, fA, 5201, 1202, 0, F2, CW),
+	};
+	static const struct step old[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1100, 5201, 0, ES, ES, DISC),    /* ends where the server's ACK is */
+		SX(A, fFA, 1001, 5201, 99, ES, ES, DISC),   /* ... with data */
+		SX(A, fFA, 1050, 5201, 60, ES, ES, QUEUED), /* past it: the kernel takes it */
+		S(B, fA, 5201, 1111, 0, F2, CW),
+	};
+	/* crossed FINs: the server's is seen first, the client's is taken
+	 * when the server ACKs it; both end in TIME_WAIT */
+	static const struct step crossed[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),
+		S(B, fFA, 5201, 1101, 0, CW, F1),           /* not ACKing the client's */
+		S(A, fA, 1102, 5202, 0, CW, F2),
+		S(B, fA, 5202, 1102, 0, TW, TW),
+	};
+	/* an exact RST ends a waiting FIN with the connection */
+	static const struct step rst[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),
+		SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("fin ahead", ahead, N(ahead), &p);
+	assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_SENT);
+	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	assert_int_equal(p.f.ep[TS_CLIENT].fin_end, 1202);
+	play_seen("fin covered", covered, N(covered), &p);
+	play_seen("fin lowest", lowest, N(lowest), &p);
+	play_seen("fin old", old, N(old), &p);
+	play_seen("fin crossed", crossed, N(crossed), &p);
+	play_seen("fin then rst", rst, N(rst), &p);
+	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	/* a FIN in a first IP fragment (its end unknown here): taken at once
+	 * where a real one starts, ignored ahead of the server's ACK */
+	{
+		static const struct step t[] = {
+			HANDSHAKE, DATA,
+			{ .who = A, .flags = fFA, .seq = 1201, .ack = 5201, .cst = ES, .sst = ES,
+			  .opts = TS_SEG_FRAG },
+			{ .who = A, .flags = fFA, .seq = 1101, .ack = 5201, .len = 10, .cst = F1,
+			  .sst = CW, .opts = TS_SEG_FRAG },
+		};
+
+		play_seen("fin in a fragment", t, N(t), &p);
+	}
+	/* without the receiver's segments seen, a FIN moves at once */
+	{
+		static const struct step t[] = { HANDSHAKE, DATA, C_FIN };
+
+		player_init(&p, "fin unseen");
+		p.local = B;
+		play(&p, t, N(t));
+	}
+}
+
+/*
+ * The kernel's ACK checks, exact for a seen local receiver: an ACK of one
+ * byte never sent (tcp_ack: no slack, the receiver's end is never lost),
+ * an ACK more than min(max_window, bytes_acked) behind (Linux >= 6.4).
+ */
+static void test_ack_checks_seen(void **state)
+{
+	static const struct step seen[] = {
+		HANDSHAKE, DATA,                             /* the client acked 200 bytes */
+		SX(A, fFA, 1101, 5202, 0, ES, ES, DISC),     /* one byte beyond */
+		SX(A, fFA, 1101, 5000, 0, ES, ES, DISC),     /* 201 behind */
+		SX(A, fFA, 1101, 5001, 0, ES, ES, QUEUED),   /* 200 behind: an old ACK */
+		S(B, fA, 5201, 1102, 0, F2, CW),
+	};
+	static const struct step unseen[] = {
+		HANDSHAKE, DATA,
+		S(A, fFA, 1101, 5202, 0, F1, CW),            /* the slack lets it by */
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("ack checks", seen, N(seen), &p);
+	player_init(&p, "ack checks unseen");
+	p.local = B;
+	play(&p, unseen, N(unseen));
+}
+
+/* a handshake with timestamps: the server (B, local) echoes 101 */
+#define TS_HANDSHAKE                                                             \
+	ST(A, fSYN, 1000, 0, 0, SS, LI, 0, 100, 0),                              \
+	ST(B, fSA, 5000, 1001, 0, ES, SR, 0, 500, 100),                          \
+	ST(A, fA, 1001, 5001, 0, ES, ES, EST, 101, 500),                         \
+	ST(B, fA, 5001, 1001, 0, ES, ES, 0, 501, 101)
+
+/*
+ * PAWS (RFC 7323, tcp_paws_check): from outside, a segment whose TSval is
+ * more than one behind the TSecr the local receiver echoes moves nothing;
+ * an RST is exempt. Into TIME_WAIT a SYN is taken below the last sequence
+ * only with a newer timestamp, never with an older one
+ * (tcp_timewait_state_process).
+ */
+static void test_paws(void **state)
+{
+	static const struct step fin[] = {
+		TS_HANDSHAKE,
+		ST(A, fFA, 1001, 5001, 0, ES, ES, PAWS, 99, 501),
+		ST(A, fFA, 1001, 5001, 0, ES, ES, PAWS, 101u - 0x40000000u, 501),
+		ST(A, fFA, 1001, 5001, 0, ES, ES, QUEUED, 100, 501), /* one behind: taken */
+		ST(B, fA, 5001, 1002, 0, F2, CW, 0, 502, 101),
+	};
+	static const struct step rst[] = {
+		TS_HANDSHAKE,
+		ST(A, fR, 1001, 0, 0, CL, CL, CLOSED, 5, 0),
+	};
+	static const struct step tw[] = {
+		TS_HANDSHAKE,
+		ST(B, fFA, 5001, 1001, 0, CW, F1, 0, 502, 101),
+		ST(A, fA, 1001, 5002, 0, CW, F2, 0, 102, 502),
+		ST(A, fFA, 1001, 5002, 0, CW, F2, QUEUED, 103, 502),
+		ST(B, fA, 5002, 1002, 0, CL, TW, 0, 503, 103), /* B TIME_WAIT */
+		ST(A, fSYN, 500, 0, 0, CL, TW, TS_STEP_SYN_CHALLENGED, 90, 0),  /* older */
+		ST(A, fSYN, 500, 0, 0, CL, TW, TS_STEP_SYN_CHALLENGED, 103, 0), /* not newer */
+		ST(A, fSYN, 5000, 0, 0, CL, TW, TS_STEP_SYN_CHALLENGED, 90, 0), /* above, older */
+		ST(A, fSYN, 500, 0, 0, SS, LI, REUSE, 104, 0),                  /* newer */
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("paws fin", fin, N(fin), &p);
+	assert_int_equal(p.f.ep[TS_SERVER].ts_echo, 101);
+	play_seen("paws rst", rst, N(rst), &p);
+	play_seen("paws time_wait", tw, N(tw), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].isn, 500);
 }
 
 static void test_reuse_roles_swap(void **state)
@@ -1338,6 +1528,9 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_emb_state_limit),
 		cmocka_unit_test(test_ack_no_conn),
+		cmocka_unit_test(test_fin_queued),
+		cmocka_unit_test(test_ack_checks_seen),
+		cmocka_unit_test(test_paws),
 	};
 
 	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
