@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <tcpsentry/abi.h>
 #include <tcpsentry/record.h>
+#include <tcpsentry/hs_log.h>
 
 #define DIR_INGRESS 0 /* XDP */
 #define DIR_EGRESS 1  /* tc egress */
@@ -181,6 +182,10 @@ struct track_facts {
 	__u32 got;
 	__u32 window;       /* the receiver's largest window */
 	__u32 scan_thr;     /* the port-scan threshold track_res.scan_ports crossed */
+	/* the step's state events: held, or a held log to write first
+	 * (include/tcpsentry/hs_log.h), and the times to write it with */
+	struct ts_hs_res hs;
+	__u64 hs_syn_ns, hs_synack_ns;
 };
 
 /* ---- detect's findings (per-CPU scratch) ------------------------------------------ */
@@ -278,13 +283,18 @@ static __always_inline __u16 csum_fold32(__u64 c)
 
 /* ---- counting and clocks ---------------------------------------------------------- */
 
-static __always_inline void count(struct ts_counters *cn, __u32 idx)
+static __always_inline void count_n(struct ts_counters *cn, __u32 idx, __u64 n)
 {
 	if (!cn)
 		return;
 	TS_CHECKED(cn);
 	if (idx < TS_C_MAX)
-		cn->c[idx]++;
+		cn->c[idx] += n;
+}
+
+static __always_inline void count(struct ts_counters *cn, __u32 idx)
+{
+	count_n(cn, idx, 1);
 }
 
 static __always_inline __u64 clock_precise(void)

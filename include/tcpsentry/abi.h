@@ -113,7 +113,9 @@ struct ts_endpoint {
 	__u8 wscale;     /* shift it announced, valid if TS_EP_WSCALE */
 	__u8 flags;      /* TS_EP_* */
 	__u8 state;      /* enum ts_state */
-	__u8 pad[3];
+	/* not this endpoint's: 3 bytes of the flow's held handshake events
+	 * (include/tcpsentry/hs_log.h), in room the layout leaves free */
+	__u8 hs_log[3];
 };
 _Static_assert(sizeof(struct ts_endpoint) == 56, "ts_endpoint size");
 
@@ -156,7 +158,7 @@ struct ts_flow {
 	__u8 hist_len;       /* bytes used in hist[] */
 	__u8 family;         /* 4 or 6 */
 	__u16 hist_mask;     /* bit (letter*2 + role) set once seen */
-	__u16 pad0;
+	__u16 hs_log0;       /* the held handshake events' first 2 bytes (with ep[].hs_log) */
 	__u32 handshake_us;  /* see README: SYN-ACK->ACK (server) / SYN->SYN-ACK (client) */
 	char hist[16];        /* Zeek history, in order of first appearance, NUL-padded */
 	__u64 first_seen_ns; /* CLOCK_MONOTONIC */
@@ -211,7 +213,7 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(EVENTS, "events")                 /* events written */                      \
 	X(EVENTS_LOST, "events_lost")       /* ring buffer full */                    \
 	X(RACE_RETRY, "promotion_races")    /* looked up a promoted embryonic copy */ \
-	X(STATE_SUPPRESSED, "state_events_suppressed") /* embryonic ones: flood or rate limit */ \
+	X(STATE_SUPPRESSED, "state_events_suppressed") /* held by a handshake reset unproven (hs_log.h) */ \
 	X(SYN_UNTRACKED_FLOOD, "syn_untracked_flood") /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */ \
 	X(ACK_UNTRACKED_FLOOD, "ack_untracked_flood") /* unknown-tuple segment under an ack_flood: no entry */ \
 	X(RST_INEXACT_PEER, "rst_inexact_peer") /* in-window inexact RST whose ACK proves the peer: ignored */ \
@@ -319,10 +321,6 @@ enum ts_bad_flags {
  * TS_RL_BURST events refilled at TS_RL_RATE per second (consts.h), kept as
  * credit in nanoseconds (one event costs TS_RL_COST_NS). */
 #define TS_RL_COST_NS (1000000000ull / TS_RL_RATE)
-/* state events of embryonic entries: their own per-CPU bucket, kept in
- * ts_anomalies.rl[TS_RL_STATE] (the unused kind TS_A_NONE's slot) */
-#define TS_RL_STATE 0
-#define TS_RL_EMB_COST_NS (1000000000ull / TS_RL_EMB_RATE)
 
 struct ts_rl {
 	__u64 last_ns;    /* when the bucket was last refilled; 0: never used */
