@@ -135,12 +135,15 @@ enum track_cookie {
 };
 
 /* a scan suspect's SYN (its source's scan slot is flagged), in enforce
- * mode with port_scan acting (track.h, scan_probe) */
+ * mode with port_scan acting (track.h, scan_probe), or its ACK to a probe */
 enum track_scan {
 	T_SCAN_NONE = 0,
 	T_SCAN_OPEN,        /* something listens on the port: passed and tracked */
 	T_SCAN_PROBED,      /* closed: answered with a probe cookie (XDP_TX) */
 	T_SCAN_CLOSED,      /* closed, no probe possible: dropped, nobody named */
+	/* an ACK to a probe cookie (T_COOKIE_PROBE) whose source's proofs now
+	 * cover two ports (ts_scan_proof): a ban may name it */
+	T_SCAN_PROVEN,
 };
 
 /* Small, for it is zeroed per packet: the facts that back a finding are

@@ -744,8 +744,11 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 		if (t->cookie == T_COOKIE_BAD)
 			return;
 		if (t->cookie == T_COOKIE_PROBE) {
-			/* a scanner's stack answered a probe: proof, no flow */
+			/* a scanner's stack answered a probe: proof, no flow;
+			 * enough for a ban once two ports' probes are answered */
 			count(counters_get(), TS_C_SCAN_PROOF);
+			if (scan_proof(p))
+				t->scan = T_SCAN_PROVEN;
 			return;
 		}
 		in |= TF_COOKIE_DONE;
