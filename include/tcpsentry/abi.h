@@ -423,8 +423,13 @@ struct ts_config {
 	/* 1: the tc ingress hand-over is there (Linux 6.9+): cookies may
 	 * answer syn.cookie_ports; 0: only probes (nothing to hand over) */
 	__u32 handover;
+	/* 1: an ingress TCP checksum must be complete (a wire device, attach
+	 * --checksum): the pseudo header's sum alone (CHECKSUM_PARTIAL, what
+	 * a local veth peer hands over) is a crafted frame's there, which the
+	 * kernel drops; 0: it is taken (a virtual device) */
+	__u32 csum_full;
 };
-_Static_assert(sizeof(struct ts_config) == 40, "ts_config size");
+_Static_assert(sizeof(struct ts_config) == 44, "ts_config size");
 
 /*
  * Enforcement policy (the `policy` array: two elements, double-buffered).
@@ -597,6 +602,7 @@ _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
 #define TS_META_CHAINED       0x4 /* took another XDP program's place, tail-calls it */
 #define TS_META_INGRESS_TC    0x8 /* tc ingress filter: the SYN-cookie hand-over */
 #define TS_META_LIBXDP        0x10 /* XDP through libxdp's dispatcher (freplace) */
+#define TS_META_CSUM_FULL     0x20 /* ts_config.csum_full: complete TCP checksums required */
 #define TS_META_RECORD 2          /* ts_meta.record: this layout, the ids and state set */
 enum ts_meta_state {
 	TS_META_ATTACHING = 0,    /* the steps are being made (or were, by a killed attach) */

@@ -23,6 +23,17 @@ static const uint8_t opt_40_mss_last[40] = {
 /* MSS, EOL, then bytes that would be malformed: ignored after EOL */
 static const uint8_t opt_eol_then_junk[] = { 2, 4, 0x05, 0xb4, 0, 2, 3, 9 };
 
+/* a wire device (attach --checksum full): a checksum left for the
+ * hardware is a crafted frame's there */
+static void setup_csum_full(void)
+{
+	struct ts_config c = { .csum_full = 1 };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))
+		fprintf(stderr, "bpftest: config update: %s\n", strerror(errno));
+}
+
 /* an ingress segment the kernel drops for its checksums: counted, moved nothing */
 #define CSUM_ERR CNT([TS_C_PKTS_IN] = 1, [TS_C_ERR_CSUM] = 1)
 
@@ -278,6 +289,24 @@ static const struct tcase cases[] = {
 		       .csum_partial = 1),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }) },
+	{ "a SYN with a checksum left for the hardware on a virtual device (the default): tracked",
+	  STEPS({ "SYN in, partial checksum", XDP, SYN4(.csum_partial = 1), SYN_TRACKED_CNT,
+		  TRACKED_SYN(4) }) },
+	{ "a wire device (--checksum full): a partial checksum's SYN, FIN and pickup move nothing, full ones do",
+	  STEPS({ "SYN in, partial checksum", XDP, SYN4(.csum_partial = 1), CSUM_ERR, NOTHING },
+		{ "an unknown tuple's ACK, partial checksum", XDP,
+		  C2S4(.sport = 999, .seq = 7, .ack = 9, .flags = F_ACK, .csum_partial = 1),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_ERR_CSUM] = 1), NOTHING },
+		HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "FIN|ACK with 301 bytes, partial checksum", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
+		       .csum_partial = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "FIN|ACK with 301 bytes", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }),
+	  .setup = setup_csum_full },
 
 	/* -- not TCP -- */
 	{ "ARP: non_ip",
