@@ -36,6 +36,9 @@ static void setup_csum_full(void)
 
 /* an ingress segment the kernel drops for its checksums: counted, moved nothing */
 #define CSUM_ERR CNT([TS_C_PKTS_IN] = 1, [TS_C_ERR_CSUM] = 1)
+/* the client's FIN|ACK with 301 bytes after the handshake */
+#define FIN301(...) C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301, \
+			 __VA_ARGS__)
 
 static const struct tcase cases[] = {
 	/* -- SYNs and the embryonic table -- */
@@ -271,8 +274,7 @@ static const struct tcase cases[] = {
 	{ "FINs with 301 and 1401 bytes: a bad checksum ignored, a good one taken",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "FIN|ACK with 301 bytes, TCP checksum +1", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
-		       .tcp_csum_add = 1),
+		  FIN301(.tcp_csum_add = 1),
 		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
 		{ "FIN|ACK with 1401 bytes, TCP checksum +1", XDP,
 		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 1401,
@@ -285,8 +287,7 @@ static const struct tcase cases[] = {
 	{ "FIN with 301 bytes and a checksum left for the hardware (a veth peer's): taken",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "FIN|ACK with 301 bytes, partial checksum", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
-		       .csum_partial = 1),
+		  FIN301(.csum_partial = 1),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }) },
 	{ "a SYN with a checksum left for the hardware on a virtual device (the default): tracked",
@@ -299,11 +300,10 @@ static const struct tcase cases[] = {
 		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_ERR_CSUM] = 1), NOTHING },
 		HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "FIN|ACK with 301 bytes, partial checksum", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
-		       .csum_partial = 1),
+		  FIN301(.csum_partial = 1),
 		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
 		{ "FIN|ACK with 301 bytes", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301),
+		  FIN301(),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_1, TS_CLOSE_WAIT } }),
 	  .setup = setup_csum_full },
