@@ -22,26 +22,55 @@
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/flowkey.h>
 
-/* 1: suppress the state events of an embryonic entry now: none while a
- * SYN flood is on, else a per-CPU bucket. Global: off the established-flow
- * path. */
-__attribute__((noinline)) int emb_state_gate(__u64 now)
+/* one TS_EV_STATE event: ev's side moved from -> to */
+static __always_inline void state_event(struct ts_event *ev, struct ts_counters *cn, __u32 side,
+					__u32 from, __u32 to)
 {
-	__u32 zero = 0, hslot = TS_SYN_HOST;
-	struct ts_flood *host = bpf_map_lookup_elem(&floods, &hslot);
-	struct ts_anomalies *an;
+	ev->side = (__u8)side;
+	ev->from = (__u8)from;
+	ev->to = (__u8)to;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
+		count(cn, TS_C_EVENTS_LOST);
+	else
+		count(cn, TS_C_EVENTS);
+}
 
-	if (host && (host->active || host->ports_active))
-		return 1;
-	an = bpf_map_lookup_elem(&anomalies, &zero);
-	if (!an)
-		return 0;
-	TS_CHECKED(an);
-	return !ts_emb_state_take(&an->rl[TS_RL_STATE], now);
+/* The events a handshake held until this step proved it (hs_log.h), in
+ * their order: a SYN's at the flow's syn_ns, a SYN-ACK's at its synack_ns,
+ * never earlier than the one before; now for what has no time of its own. */
+static __always_inline void held_events(struct ts_event *ev, struct ts_counters *cn,
+					const struct track_facts *fa, __u64 now)
+{
+	__u64 log = fa->hs.flush, ts = 0, t0;
+	unsigned n = ts_hs_steps(log), from[2], i, side;
+	__u32 step, to;
+	__u8 fl;
+
+	from[TS_CLIENT] = ts_hs_from(log, TS_CLIENT);
+	from[TS_SERVER] = ts_hs_from(log, TS_SERVER);
+	for (i = 0; i < TS_HS_MAX_STEPS && i < n; i++) {
+		step = ts_hs_step(log, i);
+		fl = ts_hs_step_flags(step);
+		t0 = !(fl & TS_TCP_SYN) ? now : (fl & TS_TCP_ACK) ? fa->hs_synack_ns : fa->hs_syn_ns;
+		if (t0 > ts)
+			ts = t0;
+		ev->ts_ns = ts ? ts : now;
+		ev->tcp_flags = fl;
+		ev->dir = ts_hs_step_dir(step);
+		for (side = 0; side < 2; side++) {
+			to = ts_hs_step_to(step, side);
+			if (to == TS_HS_SAME)
+				continue;
+			state_event(ev, cn, side, from[side], to);
+			from[side] = to;
+		}
+	}
 }
 
 /* The state transitions of the step, one TS_EV_STATE event per endpoint
- * that changed. Global: rare, and off the entry's frame. */
+ * that changed, after those a handshake held until this step proved it;
+ * none for a step an unproven handshake holds (track: ts_hs_hold).
+ * Global: rare, and off the entry's frame. */
 __attribute__((noinline)) int state_events(const struct pkt *p, const struct track_res *t,
 					   __u32 dir)
 {
@@ -49,6 +78,7 @@ __attribute__((noinline)) int state_events(const struct pkt *p, const struct tra
 	struct scratch *s = scratch_get();
 	struct ts_config *cfg;
 	struct ts_event ev = {};
+	__u64 now;
 	int side;
 
 	if (!p || !t || !s)
@@ -57,34 +87,23 @@ __attribute__((noinline)) int state_events(const struct pkt *p, const struct tra
 	cfg = config_get();
 	if (!cfg || !cfg->state_events)
 		return 0;
-	ev.ts_ns = bpf_ktime_get_ns(); /* precise: events are rare, and ordered by it */
-	/* handshakes the server has not completed (embryonic entries: a
-	 * flood's SYN and SYN-ACK; established flows never get here): none
-	 * while a SYN flood is active, else a per-CPU bucket */
-	if (t->old_state[TS_SERVER] < TS_ESTABLISHED && t->new_state[TS_SERVER] < TS_ESTABLISHED &&
-	    emb_state_gate(ev.ts_ns)) {
-		for (side = 0; side < 2; side++)
-			if (t->old_state[side] != t->new_state[side])
-				count(cn, TS_C_STATE_SUPPRESSED);
-		return 0;
-	}
+	if (s->facts.hs.dropped)
+		count_n(cn, TS_C_STATE_SUPPRESSED, s->facts.hs.dropped);
+	now = bpf_ktime_get_ns(); /* precise: events are rare, and ordered by it */
 	ev.key = s->key;
 	ev.type = TS_EV_STATE;
 	ev.client = t->client;
+	ev.family = p->family;
+	if (s->facts.hs.flush)
+		held_events(&ev, cn, &s->facts, now);
+	if (s->facts.hs.held)
+		return 0;
+	ev.ts_ns = now;
 	ev.tcp_flags = p->seg.flags;
 	ev.dir = (__u8)dir;
-	ev.family = p->family;
-	for (side = 0; side < 2; side++) {
-		if (t->old_state[side] == t->new_state[side])
-			continue;
-		ev.side = side;
-		ev.from = t->old_state[side];
-		ev.to = t->new_state[side];
-		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
-			count(cn, TS_C_EVENTS_LOST);
-		else
-			count(cn, TS_C_EVENTS);
-	}
+	for (side = 0; side < 2; side++)
+		if (t->old_state[side] != t->new_state[side])
+			state_event(&ev, cn, side, t->old_state[side], t->new_state[side]);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <tcpsentry/abi.h>
 #include <tcpsentry/record.h>
+#include <tcpsentry/hs_log.h>
 
 #define DIR_INGRESS 0 /* XDP */
 #define DIR_EGRESS 1  /* tc egress */
@@ -132,12 +133,15 @@ enum track_cookie {
 };
 
 /* a scan suspect's SYN (its source's scan slot is flagged), in enforce
- * mode with port_scan acting (track.h, scan_probe) */
+ * mode with port_scan acting (track.h, scan_probe), or its ACK to a probe */
 enum track_scan {
 	T_SCAN_NONE = 0,
 	T_SCAN_OPEN,        /* something listens on the port: passed and tracked */
 	T_SCAN_PROBED,      /* closed: answered with a probe cookie (XDP_TX) */
 	T_SCAN_CLOSED,      /* closed, no probe possible: dropped, nobody named */
+	/* an ACK to a probe cookie (T_COOKIE_PROBE) whose source's proofs now
+	 * cover two ports (ts_scan_proof): a ban may name it */
+	T_SCAN_PROVEN,
 };
 
 /* Small, for it is zeroed per packet: the facts that back a finding are
@@ -179,6 +183,10 @@ struct track_facts {
 	__u32 got;
 	__u32 window;       /* the receiver's largest window */
 	__u32 scan_thr;     /* the port-scan threshold track_res.scan_ports crossed */
+	/* the step's state events: held, or a held log to write first
+	 * (include/tcpsentry/hs_log.h), and the times to write it with */
+	struct ts_hs_res hs;
+	__u64 hs_syn_ns, hs_synack_ns;
 };
 
 /* ---- detect's findings (per-CPU scratch) ------------------------------------------ */
@@ -276,13 +284,18 @@ static __always_inline __u16 csum_fold32(__u64 c)
 
 /* ---- counting and clocks ---------------------------------------------------------- */
 
-static __always_inline void count(struct ts_counters *cn, __u32 idx)
+static __always_inline void count_n(struct ts_counters *cn, __u32 idx, __u64 n)
 {
 	if (!cn)
 		return;
 	TS_CHECKED(cn);
 	if (idx < TS_C_MAX)
-		cn->c[idx]++;
+		cn->c[idx] += n;
+}
+
+static __always_inline void count(struct ts_counters *cn, __u32 idx)
+{
+	count_n(cn, idx, 1);
 }
 
 static __always_inline __u64 clock_precise(void)

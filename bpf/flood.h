@@ -390,6 +390,18 @@ __attribute__((noinline)) int ingress_sketch(const struct pkt *p, struct track_r
 	return 0;
 }
 
+/* An ACK to a probe cookie from p's source (track): 1 once its proofs
+ * cover two ports (ts_scan_proof) */
+static __always_inline int scan_proof(const struct pkt *p)
+{
+	__u32 h = ts_addr_hash(p->saddr), slot = h & (TS_SCAN_SLOTS - 1);
+	struct ts_scan *sc = bpf_map_lookup_elem(&scans, &slot);
+
+	if (!sc)
+		return 0;
+	return ts_scan_proof(sc, h, bpf_ntohs(p->dport), bpf_ktime_get_coarse_ns());
+}
+
 /* syn.cookies=on: a SYN answered before the sketches still counts in its
  * port's SYN-flood window (so `syn_flood` is still detected and reported),
  * but not in the host-wide window, the source HyperLogLog or the port-scan

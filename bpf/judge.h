@@ -31,7 +31,9 @@
  * Nothing unproven names an address to punish: a ban is written only when
  * the segment proves its source real. Today that is port_scan's proof: a
  * scan suspect's SYNs to closed ports are answered with probe cookies
- * (track.h, scan_probe) and only its ACK to one bans it; the SYN that
+ * (track.h, scan_probe) and only its ACKs to those of two ports ban it (an
+ * innocent whose address was spoofed, really connecting to one probed
+ * port, answers that one); the SYN that
  * crosses the threshold bans nobody (a spoofed scan would name an
  * innocent). The policy refuses `ban` for every other kind.
  */
@@ -376,10 +378,12 @@ __attribute__((noinline)) int judge_findings(const struct track_res *t, __u32 nf
 				continue;
 			if (act == TS_ACT_PASS)
 				continue;
-			/* a ban only on proof the source is real: the ACK to a
-			 * probe cookie; anything else is dropped, nobody named */
+			/* a ban only on proof the source is real and scans: its
+			 * ACKs to probe cookies of two ports; anything else is
+			 * dropped, nobody named */
 			if (act == TS_ACT_BAN && pol->mode == TS_MODE_ENFORCE && !v->ban &&
-			    kind == TS_A_PORT_SCAN && t->cookie == T_COOKIE_PROBE)
+			    kind == TS_A_PORT_SCAN && t->cookie == T_COOKIE_PROBE &&
+			    t->scan == T_SCAN_PROVEN)
 				v->ban = (__u8)kind;
 			verdict_drop(v, pol, TS_D_ANOMALY + kind);
 		}

@@ -26,6 +26,7 @@
 #include <linux/in.h>
 #include <bpf/bpf_endian.h>
 #include "ctx.h"
+#include "maps.h"
 
 /* parse verdicts: PARSE_TCP continues; the rest are terminal */
 enum parse_verdict {
@@ -382,15 +383,17 @@ static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, 
  * Would the kernel take this ingress segment's checksums? 1: yes, or it
  * cannot be told here (fail open); 0: it drops the segment. An IPv4
  * header must sum to zero, and the TCP checksum over the pseudo header and
- * the segment too; a TCP checksum left for the hardware (the pseudo
+ * the segment too. A TCP checksum left for the hardware (the pseudo
  * header's sum alone: CHECKSUM_PARTIAL, as a local veth peer hands its
- * segments over) is taken, as the kernel takes it from such a device. A
- * frame from the wire never carries that value, but one crafted with it
- * is taken here where the kernel drops it: XDP cannot tell the two apart.
- * The same for a first IP fragment's TCP checksum. Global: verified once.
+ * segments over) is taken on a virtual device, as the kernel takes it
+ * from one; on a wire device (ts_config.csum_full, attach --checksum) it
+ * is a crafted frame's, which the kernel drops: not taken. XDP cannot
+ * tell the two apart, the attachment says which it is. The same for a
+ * first IP fragment's TCP checksum. Global: verified once.
  */
 __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 {
+	struct ts_config *cfg;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u32 off, len, n, t, i;
@@ -501,7 +504,10 @@ __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 	}
 	if (!csum_fold32(s))
 		return 1;
-	return check == (__u16)~csum_fold32(ps);
+	if (check != (__u16)~csum_fold32(ps))
+		return 0;
+	cfg = config_get();
+	return !(cfg && cfg->csum_full);
 }
 
 /*

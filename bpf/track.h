@@ -38,6 +38,7 @@
 #include "parse.h"
 #include "flood.h"
 #include <tcpsentry/fsm.h>
+#include <tcpsentry/hs_log.h>
 #include <tcpsentry/flowkey.h>
 #include <tcpsentry/cookie_mac.h>
 #include <tcpsentry/ratelimit.h>
@@ -70,15 +71,18 @@ struct step_ctx {
  * Step an entry found in a table, under its lock stripe. Global (not
  * inlined): the verifier checks the state machine once, not once per way
  * of reaching it. Returns 0, or -1 if the entry is an embryonic copy the
- * other hook already promoted (look in flows instead).
+ * other hook already promoted (look in flows instead). fa (per-CPU
+ * scratch, not the stack: the deepest frames share 512 bytes) gets what
+ * the step's state events become (hs_log.h).
  */
 __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
-					 struct ts_flow *copy, struct ts_flow *rec)
+					 struct ts_flow *copy, struct ts_flow *rec,
+					 struct track_facts *fa)
 {
 	struct ts_lock *lk;
 	__u32 stripe;
 
-	if (!f || !sc)
+	if (!f || !sc || !fa)
 		return -1;
 	stripe = sc->stripe;
 	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
@@ -101,6 +105,16 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	sc->new_state[0] = f->ep[0].state;
 	sc->new_state[1] = f->ep[1].state;
 	sc->client = f->client;
+	/* an unproven handshake's events wait for its proof (hs_log.h); the
+	 * local client's own SYN is proof (a reuse cleared its local flag) */
+	ts_hs_hold(f, sc->old_state, sc->new_state, sc->ret, sc->seg.flags, sc->dir,
+		   (f->flags & (f->client ? TS_F_LOCAL1 : TS_F_LOCAL0)) ||
+			   (sc->dir == DIR_EGRESS && sc->seg.from == TS_CLIENT),
+		   &fa->hs);
+	if (fa->hs.flush) {
+		fa->hs_syn_ns = f->syn_ns;
+		fa->hs_synack_ns = f->synack_ns;
+	}
 	f->ep[sc->seg.from & 1].ip_bytes += sc->ip_len;
 	/* the segment that ended the connection: its record, the entry as it
 	 * is now, taken under the lock (account writes it out) */
@@ -407,14 +421,14 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	sc.stripe = ts_key_stripe(key); /* not needed on the lock-free path */
 	sc.want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
 		       table == TBL_PICKUPS ? COPY_CONFIRMED : COPY_NONE;
-	if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0) {
+	if (step_entry(f, &sc, &s->flow, &s->rec.flow, &s->facts) < 0) {
 		/* an embryonic copy (or a pickup) the other hook promoted a
 		 * moment ago */
 		count(cn, TS_C_RACE_RETRY);
 		f = bpf_map_lookup_elem(&flows, key);
 		sc.want_copy = COPY_NONE;
 		table = TBL_FLOWS;
-		if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0)
+		if (step_entry(f, &sc, &s->flow, &s->rec.flow, &s->facts) < 0)
 			return 1;
 		t->state = T_FLOWS;
 	}
@@ -730,8 +744,11 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 		if (t->cookie == T_COOKIE_BAD)
 			return;
 		if (t->cookie == T_COOKIE_PROBE) {
-			/* a scanner's stack answered a probe: proof, no flow */
+			/* a scanner's stack answered a probe: proof, no flow;
+			 * enough for a ban once two ports' probes are answered */
 			count(counters_get(), TS_C_SCAN_PROOF);
+			if (scan_proof(p))
+				t->scan = T_SCAN_PROVEN;
 			return;
 		}
 		in |= TF_COOKIE_DONE;

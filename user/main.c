@@ -44,6 +44,7 @@ static const struct ts_cmd global_cmd = {
 	       "commands:\n"
 	       "  attach IFACE [--xdp-mode native|generic|auto] [--no-egress]\n"
 	       "               [--max-flows N] [--max-embryonic N] [--policy FILE]\n"
+	       "               [--checksum auto|full|partial]\n"
 	       "  detach IFACE\n"
 	       "  status [-j] [--iface IF]      what is attached here, modes, table fill\n"
 	       "  conns  [-j] [--state S] [--port P] [--iface IF]\n"

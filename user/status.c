@@ -48,6 +48,7 @@ static void print_json(const struct ts_att *a, const struct ts_readout *r,
 	ts_print_floods(stdout, floods, now, 1, "");
 	ts_print_drops(stdout, &r->drops, 1);
 	printf(",\"xdp_chaining\":\"%s\"", r->att.chaining);
+	printf(",\"checksum\":\"%s\"", a->meta.flags & TS_META_CSUM_FULL ? "full" : "partial");
 	ts_features_print_json(stdout, r->att.features);
 	printf(",\"state\":\"%s\"", ts_att_state_name(r->att.state));
 	if (r->att.state != TS_ATT_LIVE) {
@@ -81,6 +82,9 @@ static void print_text(const struct ts_att *a, const struct ts_readout *r,
 	ts_features_print_off(stdout, r->att.features, "  kernel:       ");
 	printf("  tc egress:    %s\n", a->meta.flags & TS_META_EGRESS ?
 	       "on (both directions tracked)" : "off (unidirectional model: ingress only)");
+	printf("  checksums:    %s\n", a->meta.flags & TS_META_CSUM_FULL ?
+	       "full (a wire device: a pseudo-header-only TCP checksum moves nothing)" :
+	       "partial taken (a virtual device: a local peer leaves them to the hardware)");
 	printf("  attached:     %s\n", when);
 	printf("  pins:         %s\n", a->dir);
 	printf("  flows:        %ld / %llu\n", t->flows, (unsigned long long)t->flows_capacity);

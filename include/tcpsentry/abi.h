@@ -120,7 +120,9 @@ struct ts_endpoint {
 	__u8 wscale;     /* shift it announced, valid if TS_EP_WSCALE */
 	__u8 flags;      /* TS_EP_* */
 	__u8 state;      /* enum ts_state */
-	__u8 pad;
+	/* not this endpoint's: 3 bytes of the flow's held handshake events
+	 * (include/tcpsentry/hs_log.h), in room the layout leaves free */
+	__u8 hs_log[3];
 	/*
 	 * What a local peer's kernel holds of this endpoint beyond the state
 	 * (issue 11: segments the kernel queues or drops must not move state).
@@ -132,10 +134,12 @@ struct ts_endpoint {
 	 * kernel's ts_recent, the peer's TSval that PAWS compares with.
 	 */
 	__u16 fin_q_len;
+	__u16 pad;
 	__u32 fin_q_end;
 	__u32 ts_echo;
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct ts_endpoint) == 64, "ts_endpoint size");
+_Static_assert(sizeof(struct ts_endpoint) == 72, "ts_endpoint size");
 
 /* Zeek history letters, one bit per (role, letter); bit = letter * 2 + role. */
 enum ts_hist_letter {
@@ -176,7 +180,7 @@ struct ts_flow {
 	__u8 hist_len;       /* bytes used in hist[] */
 	__u8 family;         /* 4 or 6 */
 	__u16 hist_mask;     /* bit (letter*2 + role) set once seen */
-	__u16 pad0;
+	__u16 hs_log0;       /* the held handshake events' first 2 bytes (with ep[].hs_log) */
 	__u32 handshake_us;  /* see README: SYN-ACK->ACK (server) / SYN->SYN-ACK (client) */
 	char hist[16];        /* Zeek history, in order of first appearance, NUL-padded */
 	__u64 first_seen_ns; /* CLOCK_MONOTONIC */
@@ -186,7 +190,7 @@ struct ts_flow {
 	__u64 state_ns;      /* last state change of either endpoint */
 	struct ts_endpoint ep[2]; /* indexed by enum ts_role */
 };
-_Static_assert(sizeof(struct ts_flow) == 200, "ts_flow size");
+_Static_assert(sizeof(struct ts_flow) == 216, "ts_flow size");
 _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
 
 /*
@@ -231,7 +235,7 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(EVENTS, "events")                 /* events written */                      \
 	X(EVENTS_LOST, "events_lost")       /* ring buffer full */                    \
 	X(RACE_RETRY, "promotion_races")    /* looked up a promoted embryonic copy */ \
-	X(STATE_SUPPRESSED, "state_events_suppressed") /* embryonic ones: flood or rate limit */ \
+	X(STATE_SUPPRESSED, "state_events_suppressed") /* held by a handshake reset unproven (hs_log.h) */ \
 	X(SYN_UNTRACKED_FLOOD, "syn_untracked_flood") /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */ \
 	X(ACK_UNTRACKED_FLOOD, "ack_untracked_flood") /* unknown-tuple segment under an ack_flood: no entry */ \
 	X(RST_INEXACT_PEER, "rst_inexact_peer") /* in-window inexact RST whose ACK proves the peer: ignored */ \
@@ -339,10 +343,6 @@ enum ts_bad_flags {
  * TS_RL_BURST events refilled at TS_RL_RATE per second (consts.h), kept as
  * credit in nanoseconds (one event costs TS_RL_COST_NS). */
 #define TS_RL_COST_NS (1000000000ull / TS_RL_RATE)
-/* state events of embryonic entries: their own per-CPU bucket, kept in
- * ts_anomalies.rl[TS_RL_STATE] (the unused kind TS_A_NONE's slot) */
-#define TS_RL_STATE 0
-#define TS_RL_EMB_COST_NS (1000000000ull / TS_RL_EMB_RATE)
 
 struct ts_rl {
 	__u64 last_ns;    /* when the bucket was last refilled; 0: never used */
@@ -445,8 +445,13 @@ struct ts_config {
 	/* 1: the tc ingress hand-over is there (Linux 6.9+): cookies may
 	 * answer syn.cookie_ports; 0: only probes (nothing to hand over) */
 	__u32 handover;
+	/* 1: an ingress TCP checksum must be complete (a wire device, attach
+	 * --checksum): the pseudo header's sum alone (CHECKSUM_PARTIAL, what
+	 * a local veth peer hands over) is a crafted frame's there, which the
+	 * kernel drops; 0: it is taken (a virtual device) */
+	__u32 csum_full;
 };
-_Static_assert(sizeof(struct ts_config) == 40, "ts_config size");
+_Static_assert(sizeof(struct ts_config) == 44, "ts_config size");
 
 /*
  * Enforcement policy (the `policy` array: two elements, double-buffered).
@@ -619,6 +624,7 @@ _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
 #define TS_META_CHAINED       0x4 /* took another XDP program's place, tail-calls it */
 #define TS_META_INGRESS_TC    0x8 /* tc ingress filter: the SYN-cookie hand-over */
 #define TS_META_LIBXDP        0x10 /* XDP through libxdp's dispatcher (freplace) */
+#define TS_META_CSUM_FULL     0x20 /* ts_config.csum_full: complete TCP checksums required */
 #define TS_META_RECORD 2          /* ts_meta.record: this layout, the ids and state set */
 enum ts_meta_state {
 	TS_META_ATTACHING = 0,    /* the steps are being made (or were, by a killed attach) */

@@ -95,17 +95,4 @@ TS_A_INLINE int ts_rl_take(struct ts_rl *rl, __u64 now)
 	return ts_bucket_take(rl, now, TS_RL_COST_NS, TS_RL_BURST);
 }
 
-/*
- * State events of embryonic entries (both sides before ESTABLISHED) go
- * through their own per-CPU bucket (ts_anomalies.rl[TS_RL_STATE], the
- * slot of the unused kind TS_A_NONE): a spoofed SYN flood creates one
- * embryonic entry per SYN, and must not write events per SYN before it is
- * detected (once detected, no embryonic state events at all).
- */
-
-TS_A_INLINE int ts_emb_state_take(struct ts_rl *rl, __u64 now)
-{
-	return ts_bucket_take(rl, now, TS_RL_EMB_COST_NS, TS_RL_EMB_BURST);
-}
-
 #endif /* TCPSENTRY_ANOMALY_RULES_H */

@@ -108,9 +108,8 @@
 /* anomaly events: a token bucket of TS_RL_BURST refilled at TS_RL_RATE/s */
 #define TS_RL_RATE 20
 #define TS_RL_BURST 50
-/* state events of embryonic entries: their own bucket */
-#define TS_RL_EMB_RATE 4
-#define TS_RL_EMB_BURST 8
+/* (state events are not rate-limited: those of a handshake are held until
+ * it completes, include/tcpsentry/hs_log.h) */
 
 /* ---- the state machine ------------------------------------------------------- */
 

@@ -116,7 +116,11 @@ _Static_assert(sizeof(struct ts_flood) == 56 + TS_HLL_REGS, "ts_flood size");
 struct ts_scan {
 	__u64 win_start;   /* ns; 0: free */
 	__u32 src;         /* hash of the source owning the slot */
-	__u32 flagged;     /* 1 once reported in this window */
+	__u8 flagged;      /* 1 once reported in this window */
+	/* its ACKs to probe cookies in this window (ts_scan_proof): 0 none,
+	 * 1 on proof_port only, 2 on two ports or more */
+	__u8 proofs;
+	__u16 proof_port;  /* host order: the port of the first */
 	__u64 bits[TS_SCAN_BITS / 64];
 };
 _Static_assert(sizeof(struct ts_scan) == 48, "ts_scan size");
@@ -264,6 +268,8 @@ TS_SK_INLINE __u32 ts_scan_note(struct ts_scan *s, __u32 src, __u16 port, __u64 
 		s->win_start = now ? now : 1;
 		s->src = src;
 		s->flagged = 0;
+		s->proofs = 0;
+		s->proof_port = 0;
 		s->bits[0] = s->bits[1] = s->bits[2] = s->bits[3] = 0;
 	} else if (s->src != src) {
 		return 0;
@@ -293,6 +299,29 @@ TS_SK_INLINE void ts_scan_done(struct ts_scan *s, __u32 src, __u16 port)
 
 	if (s->win_start && s->src == src)
 		s->bits[(b >> 6) & 3] &= ~(1ull << (b & 63));
+}
+
+/*
+ * Source hash `src` ACKed a probe cookie of `port` at `now`: its stack is
+ * real. Returns 1 once its proofs in the slot's window cover two distinct
+ * ports, 0 before (and for a slot another source holds, or whose window
+ * has run out). One port is not enough: a host whose address a scan was
+ * spoofed from, really connecting to one of the probed closed ports in
+ * the window, answers that port's probe too; a real connect scanner
+ * answers every probe.
+ */
+TS_SK_INLINE int ts_scan_proof(struct ts_scan *s, __u32 src, __u16 port, __u64 now)
+{
+	if (!s->win_start || s->src != src || now < s->win_start ||
+	    now - s->win_start >= TS_SCAN_WINDOW_NS)
+		return 0;
+	if (!s->proofs) {
+		s->proofs = 1;
+		s->proof_port = port;
+	} else if (s->proof_port != port) {
+		s->proofs = 2;
+	}
+	return s->proofs >= 2;
 }
 
 #endif /* TCPSENTRY_SKETCH_H */

@@ -23,8 +23,22 @@ static const uint8_t opt_40_mss_last[40] = {
 /* MSS, EOL, then bytes that would be malformed: ignored after EOL */
 static const uint8_t opt_eol_then_junk[] = { 2, 4, 0x05, 0xb4, 0, 2, 3, 9 };
 
+/* a wire device (attach --checksum full): a checksum left for the
+ * hardware is a crafted frame's there */
+static void setup_csum_full(void)
+{
+	struct ts_config c = { .csum_full = 1 };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))
+		fprintf(stderr, "bpftest: config update: %s\n", strerror(errno));
+}
+
 /* an ingress segment the kernel drops for its checksums: counted, moved nothing */
 #define CSUM_ERR CNT([TS_C_PKTS_IN] = 1, [TS_C_ERR_CSUM] = 1)
+/* the client's FIN|ACK with 301 bytes after the handshake */
+#define FIN301(...) C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301, \
+			 __VA_ARGS__)
 
 static const struct tcase cases[] = {
 	/* -- SYNs and the embryonic table -- */
@@ -260,8 +274,7 @@ static const struct tcase cases[] = {
 	{ "FINs with 301 and 1401 bytes: a bad checksum ignored, a good one taken",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "FIN|ACK with 301 bytes, TCP checksum +1", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
-		       .tcp_csum_add = 1),
+		  FIN301(.tcp_csum_add = 1),
 		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 				   .c_epfl_clear = TS_EP_FIN_QUEUED } },
 		{ "FIN|ACK with 1401 bytes, TCP checksum +1", XDP,
@@ -280,14 +293,35 @@ static const struct tcase cases[] = {
 	{ "FIN with 301 bytes and a checksum left for the hardware (a veth peer's): taken",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "FIN|ACK with 301 bytes, partial checksum", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301,
-		       .csum_partial = 1),
+		  FIN301(.csum_partial = 1),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl = TS_EP_FIN_QUEUED } },
 		{ "the server ACKs it", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 303, .flags = F_ACK),
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } }) },
+	{ "a SYN with a checksum left for the hardware on a virtual device (the default): tracked",
+	  STEPS({ "SYN in, partial checksum", XDP, SYN4(.csum_partial = 1), SYN_TRACKED_CNT,
+		  TRACKED_SYN(4) }) },
+	{ "a wire device (--checksum full): a partial checksum's SYN, FIN and pickup move nothing, full ones do",
+	  STEPS({ "SYN in, partial checksum", XDP, SYN4(.csum_partial = 1), CSUM_ERR, NOTHING },
+		{ "an unknown tuple's ACK, partial checksum", XDP,
+		  C2S4(.sport = 999, .seq = 7, .ack = 9, .flags = F_ACK, .csum_partial = 1),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_ERR_CSUM] = 1), NOTHING },
+		HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "FIN|ACK with 301 bytes, partial checksum", XDP,
+		  FIN301(.csum_partial = 1),
+		  CSUM_ERR, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+				   .c_epfl_clear = TS_EP_FIN_QUEUED } },
+		{ "FIN|ACK with 301 bytes", XDP,
+		  FIN301(),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl = TS_EP_FIN_QUEUED } },
+		{ "the server ACKs it", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 303, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } }),
+	  .setup = setup_csum_full },
 
 	/* -- not TCP -- */
 	{ "ARP: non_ip",

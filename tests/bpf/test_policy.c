@@ -227,10 +227,12 @@ static int ban_events(uint32_t a4, int *all_a4)
  * action.port_scan=ban) bans nobody: from the SYN that crosses the
  * threshold on, the suspect's SYNs to closed ports are answered with probe
  * cookies (XDP_TX), and an RST back (what the stack of an address a scan
- * was spoofed from sends) changes nothing. The ACK of one probe, which
- * only the real scanner's stack sends, bans it (the bans map, ban_seconds,
- * one action event); its next SYN is dropped. An allowlisted scanner is
- * never probed nor banned.
+ * was spoofed from sends) changes nothing. The ACK of one probe (what an
+ * innocent whose address the scan was spoofed from sends when it really
+ * connects to that probed port), again, bans nobody either; the ACKs of
+ * probes of two ports, which only a real scanner's stack sends, ban it
+ * (the bans map, ban_seconds, one action event); its next SYN is dropped.
+ * An allowlisted scanner is never probed nor banned.
  */
 static int post_pol_scan_ban(const struct tcase *tc, char *why)
 {
@@ -239,8 +241,8 @@ static int post_pol_scan_ban(const struct tcase *tc, char *why)
 	struct ts_list_val b;
 	struct ts_drops d;
 	uint64_t t0 = mono_ns();
-	__u32 zero = 0, cookie = 0;
-	int port, v, first_tx = 0, not_tx_after = 0, all;
+	__u32 zero = 0, cookie[31] = { 0 };
+	int port, v, first_tx = 0, not_tx_after = 0, all, i;
 
 	(void)tc;
 	c.cookie_key[0] = 0x01234567;
@@ -250,7 +252,7 @@ static int post_pol_scan_ban(const struct tcase *tc, char *why)
 	p.ban_seconds = 60;
 	PCHECK(!policy_put(0, &p), "setup");
 	for (port = 1; port <= 30; port++) {
-		v = scan_syn(C4, CPORT, (uint16_t)(1000 + port), &cookie);
+		v = scan_syn(C4, CPORT, (uint16_t)(1000 + port), &cookie[port]);
 		if (v == XDP_TX && !first_tx)
 			first_tx = port;
 		else if (v != XDP_TX && first_tx)
@@ -271,15 +273,20 @@ static int post_pol_scan_ban(const struct tcase *tc, char *why)
 	       "a SYN scan and an RST to a probe banned its source (bans %llu)",
 	       (unsigned long long)d.bans);
 	PCHECK(syn_from(C4, CPORT + 2, 1030) == XDP_TX, "the suspect's next SYN is not probed");
-	/* the scanner's stack ACKs the probe of port 1030 */
-	{
-		struct frame_spec ack = C2S4(.sport = CPORT, .dport = 1030, .flags = F_ACK,
-					     .seq = C_ISN + 1, .ack = cookie + 1);
+	/* the probe of port 1030 ACKed, twice: one port's proof bans nobody;
+	 * then the probe of port 1029 too: the scanner's stack, banned */
+	for (i = 0; i < 3; i++) {
+		uint16_t dport = i < 2 ? 1030 : 1029;
+		struct frame_spec ack = C2S4(.sport = CPORT, .dport = dport, .flags = F_ACK,
+					     .seq = C_ISN + 1, .ack = cookie[dport - 1000] + 1);
 
 		v = verdict(&ack);
+		PCHECK(v == XDP_DROP, "the ACK of probe %d: verdict %d, want XDP_DROP", i, v);
+		if (i < 2)
+			PCHECK(ban_get(C4, &b) && !drops_read(&d) && d.bans == 0,
+			       "the ACKs of one port's probe banned its source");
 	}
-	PCHECK(v == XDP_DROP, "the ACK of a probe: verdict %d, want XDP_DROP", v);
-	PCHECK(!ban_get(C4, &b), "no ban after the ACK of a probe");
+	PCHECK(!ban_get(C4, &b), "no ban after the ACKs of two ports' probes");
 	PCHECK(b.lists == TS_L_DENY && b.reason == TS_A_PORT_SCAN &&
 	       b.expires_ns >= t0 + 59000000000ull && b.expires_ns <= mono_ns() + 61000000000ull,
 	       "ban entry lists %u reason %u expires in %lld ms", b.lists, b.reason,
@@ -289,9 +296,9 @@ static int post_pol_scan_ban(const struct tcase *tc, char *why)
 	v = syn_from(C4, CPORT + 1, SPORT);
 	drops_read(&d);
 	PCHECK(v == XDP_DROP, "the banned source's SYN to an open port: verdict %d", v);
-	PCHECK(d.bans == 1 && d.dropped[TS_D_ANOMALY + TS_A_PORT_SCAN] == 1 &&
+	PCHECK(d.bans == 1 && d.dropped[TS_D_ANOMALY + TS_A_PORT_SCAN] == 3 &&
 	       d.dropped[TS_D_BANNED] == 1,
-	       "bans %llu, dropped port_scan %llu banned %llu, want 1 1 1",
+	       "bans %llu, dropped port_scan %llu banned %llu, want 1 3 1",
 	       (unsigned long long)d.bans,
 	       (unsigned long long)d.dropped[TS_D_ANOMALY + TS_A_PORT_SCAN],
 	       (unsigned long long)d.dropped[TS_D_BANNED]);
@@ -445,7 +452,7 @@ static const struct tcase cases[] = {
 	  .post = post_pol_fragments },
 	{ "policy: action.bad_flags=drop drops a NULL scan in enforce, counts it in observe",
 	  .post = post_pol_anomaly_actions },
-	{ "policy: a SYN scan bans nobody, its closed ports get probe cookies; the ACK of a probe bans the scanner (bans map, ban_seconds); an allowlisted scanner is never probed",
+	{ "policy: a SYN scan bans nobody, its closed ports get probe cookies; the ACKs of one port's probe ban nobody, of two ports' the scanner (bans map, ban_seconds); an allowlisted scanner is never probed",
 	  .post = post_pol_scan_ban },
 	{ "policy: per-source SYN limit (1 + burst, another source unaffected), per-port budget, observe counts",
 	  .post = post_pol_syn_limits },

@@ -20,6 +20,7 @@
 
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/anomaly_rules.h>
+#include <tcpsentry/hs_log.h>
 #include "format.h"
 
 enum { A = 0, B = 1 };
@@ -1453,25 +1454,115 @@ static void test_rate_limit(void **state)
 	assert_true(ts_rl_take(&rl, 5));
 }
 
-/* embryonic state events: their own, smaller bucket (< 1 event per 1,000
- * SYNs of a 5,000 SYN/s flood over its first second on one CPU) */
-static void test_emb_state_limit(void **state)
+/* one segment, then what the held handshake events (hs_log.h) make of
+ * its step, as the datapath's step_entry asks */
+static void hs_play(struct player *p, const struct step *st, int client_local,
+		    struct ts_hs_res *r)
 {
-	struct ts_rl rl = { 0 };
-	__u64 t = 1000;
-	int i, n = 0;
+	__u8 old[2] = { p->f.ep[TS_CLIENT].state, p->f.ep[TS_SERVER].state }, now[2];
+	__u32 ret = play1(p, st);
+
+	now[TS_CLIENT] = p->f.ep[TS_CLIENT].state;
+	now[TS_SERVER] = p->f.ep[TS_SERVER].state;
+	ts_hs_hold(&p->f, old, now, ret, st->flags, st->who == p->local, client_local, r);
+}
+
+/* a remote client's handshake to a local server: the SYN's and the
+ * SYN-ACK's events are held, the final ACK (the proof) hands them over in
+ * order with their flags and directions; nothing is left held after */
+static void test_hs_held_until_proof(void **state)
+{
+	static const struct step hs[] = { HANDSHAKE };
+	struct ts_hs_res r;
+	struct player p;
+	__u32 s0, s1;
 
 	(void)state;
-	for (i = 0; i < 5000; i++) /* 5,000 SYN/s for 1 s */
-		n += ts_emb_state_take(&rl, t + (__u64)i * 200000ull);
-	assert_true(n >= TS_RL_EMB_BURST + TS_RL_EMB_RATE - 1 &&
-		    n <= TS_RL_EMB_BURST + TS_RL_EMB_RATE);
-	assert_int_equal(rl.suppressed, 5000 - n);
-	/* a few real connections a second are never suppressed */
-	rl = (struct ts_rl){ 0 };
-	for (i = 0, n = 0; i < 100; i++)
-		n += ts_emb_state_take(&rl, t + (__u64)i * TS_RL_EMB_COST_NS);
-	assert_int_equal(n, 100);
+	player_init(&p, "hs held");
+	p.local = B;
+	hs_play(&p, &hs[0], 0, &r);
+	assert_true(r.held && !r.flush && !r.dropped);
+	hs_play(&p, &hs[1], 0, &r);
+	assert_true(r.held && !r.flush && !r.dropped);
+	assert_int_equal(ts_hs_events(ts_hs_get(&p.f)), 4);
+	hs_play(&p, &hs[2], 0, &r);
+	assert_true(!r.held && !r.dropped);
+	assert_int_equal(ts_hs_get(&p.f), 0);
+	assert_int_equal(ts_hs_steps(r.flush), 2);
+	assert_int_equal(ts_hs_from(r.flush, TS_CLIENT), CL);
+	assert_int_equal(ts_hs_from(r.flush, TS_SERVER), CL);
+	s0 = ts_hs_step(r.flush, 0);
+	s1 = ts_hs_step(r.flush, 1);
+	assert_int_equal(ts_hs_step_to(s0, TS_CLIENT), SS);
+	assert_int_equal(ts_hs_step_to(s0, TS_SERVER), LI);
+	assert_int_equal(ts_hs_step_flags(s0), fSYN);
+	assert_int_equal(ts_hs_step_dir(s0), 0);
+	assert_int_equal(ts_hs_step_to(s1, TS_CLIENT), ES);
+	assert_int_equal(ts_hs_step_to(s1, TS_SERVER), SR);
+	assert_int_equal(ts_hs_step_flags(s1), fSA);
+	assert_int_equal(ts_hs_step_dir(s1), 1);
+	/* the established flow's steps are never held */
+	{
+		static const struct step close[] = { SX(A, fR, 1001, 0, 0, CL, CL, CLOSED) };
+
+		hs_play(&p, &close[0], 0, &r);
+		assert_true(!r.held && !r.flush && !r.dropped);
+	}
+}
+
+/* a local client's handshake: its own SYN proves it, nothing is held */
+static void test_hs_local_client(void **state)
+{
+	static const struct step hs[] = { HANDSHAKE };
+	struct ts_hs_res r;
+	struct player p;
+	int i;
+
+	(void)state;
+	player_init(&p, "hs local client");
+	p.local = A;
+	for (i = 0; i < 3; i++) {
+		hs_play(&p, &hs[i], 1, &r);
+		assert_true(!r.held && !r.flush && !r.dropped);
+	}
+}
+
+/* an unproven handshake reset: what it held and the reset's own events
+ * are dropped, counted; a held log has room for TS_HS_MAX_STEPS steps */
+static void test_hs_reset_and_overflow(void **state)
+{
+	static const struct step hs[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		S(B, fSA, 5000, 1001, 0, ES, SR),
+		SX(A, fR, 1001, 0, 0, CL, CL, CLOSED),
+	};
+	static const __u8 st[5][2] = { { CL, CL }, { SS, LI }, { SS, SR }, { SR, SR }, { SS, LI } };
+	struct ts_hs_res r;
+	struct ts_flow f;
+	struct player p;
+	int i;
+
+	(void)state;
+	player_init(&p, "hs reset");
+	p.local = B;
+	hs_play(&p, &hs[0], 0, &r);
+	hs_play(&p, &hs[1], 0, &r);
+	hs_play(&p, &hs[2], 0, &r);
+	assert_true(r.held && !r.flush);
+	assert_int_equal(r.dropped, 6);
+	assert_int_equal(ts_hs_get(&p.f), 0);
+
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < 4; i++) {
+		ts_hs_hold(&f, st[i], st[i + 1], 0, fSYN, 0, 0, &r);
+		assert_true(r.held && !r.flush);
+		assert_int_equal(r.dropped, i < TS_HS_MAX_STEPS ? 0 : 2);
+	}
+	assert_int_equal(ts_hs_steps(ts_hs_get(&f)), TS_HS_MAX_STEPS);
+	assert_int_equal(ts_hs_step_to(ts_hs_step(ts_hs_get(&f), 2), TS_SERVER), TS_HS_SAME);
+	/* the flow's other fields are untouched by the log */
+	assert_int_equal(f.ep[0].state, 0);
+	assert_int_equal(f.hist_len, 0);
 }
 
 int main(void)
@@ -1526,7 +1617,9 @@ int main(void)
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_syn_data),
 		cmocka_unit_test(test_rate_limit),
-		cmocka_unit_test(test_emb_state_limit),
+		cmocka_unit_test(test_hs_held_until_proof),
+		cmocka_unit_test(test_hs_local_client),
+		cmocka_unit_test(test_hs_reset_and_overflow),
 		cmocka_unit_test(test_ack_no_conn),
 		cmocka_unit_test(test_fin_queued),
 		cmocka_unit_test(test_ack_checks_seen),

@@ -232,6 +232,32 @@ static void test_scan(void **st)
 		assert_int_equal(ts_scan_note(&s, 444, (__u16)p, p * 300 * MS + 1, 20), 0);
 }
 
+/* a ban's proof: probes of two ports answered in the window; one port's,
+ * however often, is what an innocent really connecting there sends */
+static void test_scan_proof(void **st)
+{
+	struct ts_scan s = {};
+	__u32 p;
+	(void)st;
+
+	for (p = 0; p < 25; p++)
+		ts_scan_note(&s, 111, (__u16)(1000 + p), 1000 * MS, 20);
+	assert_int_equal(ts_scan_proof(&s, 111, 1022, 1100 * MS), 0);
+	assert_int_equal(ts_scan_proof(&s, 111, 1022, 1200 * MS), 0);
+	assert_int_equal(s.proofs, 1);
+	/* another source's proof, in its slot: nothing */
+	assert_int_equal(ts_scan_proof(&s, 999, 1023, 1300 * MS), 0);
+	assert_int_equal(ts_scan_proof(&s, 111, 1023, 1400 * MS), 1);
+	assert_int_equal(ts_scan_proof(&s, 111, 1024, 1500 * MS), 1);
+	/* a new window forgets the proofs */
+	ts_scan_note(&s, 111, 1, 7000 * MS, 20);
+	assert_int_equal(s.proofs, 0);
+	assert_int_equal(ts_scan_proof(&s, 111, 1022, 7100 * MS), 0);
+	/* after the window, no proof counts */
+	assert_int_equal(ts_scan_proof(&s, 111, 1023, 13000 * MS), 0);
+	assert_int_equal(s.proofs, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_hll),
 		cmocka_unit_test(test_top_keeper),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_scan_proof),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,9 +36,11 @@
 #include "pins.h"
 #include "policy_store.h"
 #include "teardown.h"
+#include "wiredev.h"
 #include "xdp_libxdp.h"
 
 static const char *const xdp_modes[] = { "auto", "native", "generic", NULL };
+static const char *const csum_modes[] = { "auto", "full", "partial", NULL };
 _Static_assert(TS_XDP_NATIVE == TS_REC_XDP_NATIVE && TS_XDP_GENERIC == TS_REC_XDP_GENERIC,
 	       "the record's XDP modes are enum ts_xdp_mode's");
 
@@ -62,6 +64,11 @@ const struct ts_opt ts_attach_options[] = {
 	TS_OPT("scan-ports", 0, TS_OPT_U32, A, scan_ports, .arg = "N", .min = 2, .max = 128,
 	       .dflt = TS_DEF_SCAN_PORTS,
 	       .help = "distinct ports one source tries in 5 s that make a scan"),
+	TS_OPT("checksum", 0, TS_OPT_ENUM, A, csum, .arg = "MODE", .names = csum_modes,
+	       .help = "ingress TCP checksums: full (a wire device: the pseudo header's sum "
+		       "alone is a crafted frame's), partial (a virtual device: a local peer "
+		       "leaves it to the hardware) or auto (full on a NIC on a bus, partial "
+		       "on veth, tun, paravirtual NICs)"),
 	{}
 };
 #undef A
@@ -272,6 +279,10 @@ static int write_config(struct build *b)
 	/* the SYN-cookie MAC key (port scans' probes need it without the
 	 * hand-over too) */
 	cfg.handover = b->cookies ? 1 : 0;
+	cfg.csum_full = b->o->csum == TS_CSUM_FULL ||
+			(b->o->csum == TS_CSUM_AUTO && ts_wire_device(b->ifname));
+	if (cfg.csum_full)
+		b->meta.flags |= TS_META_CSUM_FULL;
 	while (!(cfg.cookie_key[0] | cfg.cookie_key[1] | cfg.cookie_key[2] | cfg.cookie_key[3])) {
 		if (getrandom(cfg.cookie_key, sizeof(cfg.cookie_key), 0) != sizeof(cfg.cookie_key)) {
 			err("cannot read random bytes for the SYN-cookie key: %s\n", strerror(errno));

@@ -17,6 +17,8 @@
 
 /* the index is the --xdp-mode word's in ts_attach_options */
 enum ts_xdp_mode { TS_XDP_AUTO = 0, TS_XDP_NATIVE = 1, TS_XDP_GENERIC = 2 };
+/* the index is the --checksum word's in ts_attach_options */
+enum ts_csum_mode { TS_CSUM_AUTO = 0, TS_CSUM_FULL = 1, TS_CSUM_PARTIAL = 2 };
 
 struct ts_attach_opts {
 	int xdp_mode;        /* enum ts_xdp_mode */
@@ -26,6 +28,7 @@ struct ts_attach_opts {
 	__u32 syn_flood_rate;         /* 0: the policy's (include/tcpsentry/consts.h) */
 	__u32 syn_flood_complete_pct; /* 0: the policy's */
 	__u32 scan_ports;             /* 0: the policy's */
+	int csum;                     /* enum ts_csum_mode */
 };
 
 

@@ -3,7 +3,10 @@
 # Enforce mode, default policy (action.port_scan=ban):
 # - a SYN scan of 50 closed ports spoofed from an innocent client's address
 #   (IPv4 and IPv6) does not ban that address: `policy bans` does not list
-#   it and the innocent client still connects;
+#   it and the innocent client still connects; nor when that client
+#   really connects to one of the probed closed ports within the scan
+#   window (it answers that port's probe cookie: one port's proof, a ban
+#   needs two);
 # - guard (passes on main too): a real scanner, whose address completed a
 #   handshake first, that connect()s to 50 closed ports is still banned;
 # - with action.bad_flags=ban, one spoofed bad-flags segment does not ban
@@ -15,12 +18,13 @@
 #   reload that swaps generations).
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/attacks/atk_lib.sh"
-C4B=198.18.0.3 C6B=2001:db8::3 C4S=198.18.0.4
+C4B=198.18.0.3 C6B=2001:db8::3 C4S=198.18.0.4 C4I=198.18.0.5
 BIG_LIST=${E2E_ATK_BIG_LIST:-1000000}
 
 lab_setup
 ip -n "$CNS" addr add "$C4B/24" dev "$CIF"
 ip -n "$CNS" addr add "$C4S/24" dev "$CIF"
+ip -n "$CNS" addr add "$C4I/24" dev "$CIF"
 ip -n "$CNS" addr add "$C6B/64" dev "$CIF" nodad
 ts_attach "$SNS" "$SIF" || finish
 # a scan suspect's closed ports are answered with probe cookies (XDP_TX):
@@ -53,6 +57,21 @@ spray --src "$C4B" --dst "$S4" --dport 20001-20050 --count 50 --per-src 50 --fla
 innocent "SYN scan of 50 ports spoofed from $C4B" "$C4B" "$S4"
 spray --src "$C6B" --dst "$S6" --dport 20001-20050 --count 50 --per-src 50 --flags S
 innocent "SYN scan of 50 ports spoofed from $C6B" "$C6B" "$S6"
+
+# the innocent really connects, within the scan window, to one of the
+# closed ports the scan spoofed from its address probed (twice): its stack
+# answers that port's probe cookie, one port's proof, and a ban needs two
+spray --src "$C4I" --dst "$S4" --dport 20001-20050 --count 50 --per-src 50 --flags S
+p0=$(counter scan_proofs)
+for _ in 1 2; do
+	in_ns "$CNS" timeout 5 "$PY" -c 'import socket, sys
+s = socket.create_connection((sys.argv[2], 20025), 2, (sys.argv[1], 0)); s.close()' "$C4I" "$S4" \
+		>/dev/null 2>&1
+done
+p1=$(counter scan_proofs)
+[ "$p1" -gt "$p0" ] && pass "$C4I's real connects to probed port 20025 answered its probe ($p0 -> $p1 scan_proofs)" ||
+	fail "$C4I's real connects to port 20025 proved nothing ($p0 -> $p1 scan_proofs): the case is not exercised"
+innocent "SYN scan spoofed from $C4I, which really connects to a probed port in the window" "$C4I" "$S4"
 
 # guard: a proven address that scans for real is banned
 connects "$CNS" "$C4S" "$S4" 80 || fail "guard: $C4S cannot connect before its scan"

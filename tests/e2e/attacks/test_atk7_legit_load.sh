@@ -14,7 +14,8 @@
 # The victim's view:
 # - wrk saw no socket error and no non-2xx answer;
 # - no anomaly of any kind (stats), no syn_flood (status, events);
-# - no state event suppressed (state_events_suppressed stays 0);
+# - no state event suppressed (state_events_suppressed stays 0), and the
+#   events of every handshake written (the held SYN-ACK's and the final ACK's);
 # - tcpsentry's states of every connection equal ss on both ends.
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/attacks/atk_lib.sh"
@@ -58,6 +59,25 @@ kill "$evpid" 2>/dev/null; wait "$evpid" 2>/dev/null
 fe=$(grep -c '"kind":"syn_flood"' "$LAB_TMP/events")
 [ "$fl" = '"syn_floods":[]' ] && [ "$fe" = 0 ] && pass "no syn_flood (status, events)" ||
 	fail "syn_flood under legitimate load: status $fl; $fe syn_flood events: $(grep -m1 '"kind":"syn_flood"' "$LAB_TMP/events")"
+# every handshake's events were written: the SYN-ACK's (held until the
+# final ACK proved the client) and the final ACK's, one of each per
+# request at least (the ring may drop some for a slow reader: events_lost)
+req=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$LAB_TMP/wrk")
+lost=$(counter events_lost)
+read -r held est < <("$PY" -c 'import json,sys
+h = e = 0
+for l in open(sys.argv[1]):
+    try: d = json.loads(l)
+    except ValueError: continue
+    if d.get("type") != "state" or d.get("side") != "server": continue
+    h += d.get("from") == "LISTEN" and d.get("to") == "SYN_RCVD"
+    e += d.get("from") == "SYN_RCVD" and d.get("to") == "ESTABLISHED"
+print(h, e)' "$LAB_TMP/events")
+if [ -n "$req" ] && [ $((held + lost)) -ge "$req" ] && [ $((est + lost)) -ge "$req" ]; then
+	pass "state events of every handshake: $held LISTEN->SYN_RCVD, $est SYN_RCVD->ESTABLISHED for $req requests ($lost lost by the reader)"
+else
+	fail "state events missing: $held LISTEN->SYN_RCVD, $est SYN_RCVD->ESTABLISHED for ${req:-?} requests ($lost lost by the reader)"
+fi
 # nginx closes first: server TIME_WAIT, client CLOSED (or reused)
 SETTLE_S=10 expect_agree "after ${SECS} s of load" 80 "$C4"
 finish
