@@ -47,7 +47,11 @@ for b in bad:
     print("bad", b)
 PY
 	fail "events: cannot parse the event stream"
-want_c="SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT"
+# the client (remote) closes first: its FIN moves state only once the
+# local server's kernel ACKs its end (a FIN it would queue or drop moves
+# nothing, issue 11), and that ACK also acknowledges it: the client goes
+# from ESTABLISHED straight to FIN_WAIT_2, its FIN_WAIT_1 is not reported
+want_c="SYN_SENT ESTABLISHED FIN_WAIT_2 TIME_WAIT"
 want_s="LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED"
 got_c=$(sed -n 's/^client //p' "$LAB_TMP/chains")
 got_s=$(sed -n 's/^server //p' "$LAB_TMP/chains")
