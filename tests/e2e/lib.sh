@@ -124,7 +124,7 @@ lab_cleanup() {
 		done
 		ip netns del "$name" 2>/dev/null
 	done
-	rm -rf "$LAB_TMP"
+	if [ -n "${E2E_KEEP:-}" ]; then echo "kept $LAB_TMP" >&2; else rm -rf "$LAB_TMP"; fi
 }
 trap lab_cleanup EXIT
 

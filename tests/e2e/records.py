@@ -8,6 +8,11 @@
       bytes each way, payload bytes each way, first and last packet time,
       and tshark's own Community ID; OUT: JSON {"CLIENT SERVER": {...}}.
       The client is the sender of the first SYN (else of the first packet).
+      A record is made on the segment that closes the connection (the ACK
+      of the last FIN, or an RST); what crosses the wire after it (a
+      retransmission the kernels reordered behind that ACK, and the RST a
+      closed server answers it with) is listed apart as "late", not
+      counted: check reports it, and fails on a late segment that is new.
   records.py age PIN_DIR TUPLES SECONDS
       move the last-seen time of the flows entries of the connections in
       TUPLES ("CLIENT SERVER" a line) SECONDS into the past, as if they had
@@ -51,7 +56,7 @@ def ep(addr, port):
 def cmd_flows(cap, out):
     fields = ["frame.time_epoch", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
               "tcp.srcport", "tcp.dstport", "ip.len", "ipv6.plen", "tcp.len",
-              "tcp.flags", "communityid"]
+              "tcp.flags", "tcp.seq", "tcp.ack", "communityid"]
     argv = ["tshark", "-r", cap, "-n", "--enable-protocol", "communityid", "-Y", "tcp",
             "-T", "fields", "-E", "separator=|"]
     for f in fields:
@@ -62,7 +67,7 @@ def cmd_flows(cap, out):
         v = line.split("|")
         if len(v) != len(fields):
             continue
-        t, s4, d4, s6, d6, sp, dp, l4, pl6, tl, fl, cid = v
+        t, s4, d4, s6, d6, sp, dp, l4, pl6, tl, fl, seq, ack, cid = v
         src, dst = ep(s4 or s6, sp), ep(d4 or d6, dp)
         iplen = int(l4) if l4 else int(pl6) + 40
         key = frozenset((src, dst))
@@ -73,12 +78,35 @@ def cmd_flows(cap, out):
             client = src if syn_only or (flags & 0x12) != 0x12 else dst
             f = flows[key] = {"client": client, "server": dst if client == src else src,
                               "first": float(t), "cid": cid,
-                              "c2s": [0, 0, 0], "s2c": [0, 0, 0]}
-        d = f["c2s"] if src == f["client"] else f["s2c"]
+                              "c2s": [0, 0, 0], "s2c": [0, 0, 0], "late": [],
+                              # per direction: highest end sent, FIN end, FIN acked
+                              "_end": {}, "_fin": {}, "_acked": {}, "_closed": False}
+        side = "c2s" if src == f["client"] else "s2c"
+        other = "s2c" if side == "c2s" else "c2s"
+        seq, n = int(seq or 0), int(tl or 0)
+        end = seq + n + (1 if flags & 0x03 else 0)
+        if f["_closed"]:
+            # after the closing segment: a retransmission or an RST answer
+            # is not the record's; anything new would be
+            new = not flags & 0x04 and end > f["_end"].get(side, -1)
+            f["late"].append({"dir": side, "flags": flags, "len": n, "ip_len": iplen,
+                              "new": bool(new)})
+            continue
+        d = f[side]
         d[0] += 1
         d[1] += iplen
-        d[2] += int(tl or 0)
+        d[2] += n
         f["last"] = float(t)
+        f["_end"][side] = max(f["_end"].get(side, -1), end)
+        if flags & 0x01:
+            f["_fin"][side] = end
+        if flags & 0x10 and other in f["_fin"] and int(ack or 0) >= f["_fin"][other]:
+            f["_acked"][other] = True
+        if flags & 0x04 or (f["_acked"].get("c2s") and f["_acked"].get("s2c")):
+            f["_closed"] = True
+    for f in flows.values():
+        for k in ("_end", "_fin", "_acked", "_closed"):
+            del f[k]
     with open(out, "w", encoding="utf-8") as o:
         json.dump({f["client"] + " " + f["server"]: f for f in flows.values()}, o)
 
@@ -155,11 +183,18 @@ def cmd_check(records, expect, flows_path):
                 bad.append("a second record of " + key)
                 continue
             bad += check_one(r, exp[key], flows.get(key), key)
+    late = [(k, p) for k, fl in flows.items() if k in exp for p in fl.get("late", [])]
+    for k, p in late:
+        if p["new"]:
+            bad.append("%s %s: a new segment after the close (flags 0x%02x, %d bytes): "
+                       "the record cannot hold it" % (exp[k][0], k, p["flags"], p["len"]))
     missing = [k for k in exp if k not in seen]
     for k in missing[:5]:
         bad.append("no record of %s %s" % (exp[k][0], k))
-    print("%d records for %d connections (%d missing, %d extra), %d field mismatches" % (
-        n, len(exp), len(missing), extra, len(bad) - min(len(missing), 5) - extra))
+    print("%d records for %d connections (%d missing, %d extra), %d field mismatches%s" % (
+        n, len(exp), len(missing), extra, len(bad) - min(len(missing), 5) - extra,
+        "; %d segments of %d connections (e.g. %s) crossed after the close, not counted"
+        % (len(late), len({k for k, _ in late}), late[0][0]) if late else ""))
     for b in bad[:10]:
         print(b)
     return 0 if not bad and n == len(exp) else 1
@@ -244,11 +279,20 @@ def cmd_nfdump(path, expect, flows_path):
                     tzinfo=datetime.timezone.utc).timestamp()
                 if abs(d - t) > 1.0:
                     bad.append("%s: %s %s, the capture's %.3f" % (key, name, s, t))
+    late = [(k, p) for k, fl in flows.items() if k in exp for p in fl.get("late", [])]
+    for k, p in late:
+        if p["new"]:
+            bad.append("%s %s: a new segment after the close (flags 0x%02x, %d bytes): "
+                       "the record cannot hold it" % (exp[k][0], k, p["flags"], p["len"]))
     missing = [k for k in exp if k not in seen]
     for k in missing[:5]:
         bad.append("no flow for " + k)
     print("%d flows for %d connections (%d missing), %d mismatches" % (
         n, len(exp), len(missing), len(bad)))
+    if late:
+        print("  %d segments of %d connections crossed after their close (retransmissions, "
+              "RST answers; not the records'): e.g. %s" % (
+                  len(late), len({k for k, _ in late}), late[0][0]))
     for b in bad[:10]:
         print(b)
     return 0 if not bad and n == len(exp) else 1
