@@ -264,7 +264,9 @@ TS_INLINE int ts_data_far_oow(const struct ts_flow *f, const struct ts_endpoint 
  * data the receiver sent and the sender had not acknowledged before:
  * [sender's last ack, receiver's end]. A blind attacker must guess that
  * (on an idle connection, one value in 2^32) on top of an in-window seq, so
- * this is the peer: ignored like verdict 1, but not an anomaly.
+ * this is the peer: ignored like verdict 1, but not an anomaly. Also 3: an
+ * RST on the FIN's sequence to a receiver in TIME_WAIT (below), which the
+ * kernel ignores whoever sent it.
  */
 TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
 			      const struct ts_seg *s)
@@ -288,6 +290,13 @@ TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endp
 	if (s->seq == snd->end - 1 &&
 	    (rcv->state == TS_CLOSE_WAIT || rcv->state == TS_LAST_ACK || rcv->state == TS_CLOSING))
 		return 0;
+	/* the receiver in TIME_WAIT has the sender's FIN: an RST on its
+	 * sequence is the sender's stack answering a segment sent before
+	 * that FIN was ACKed (a retransmission reaching a socket already
+	 * gone). The kernel ignores it (tcp_timewait_state_process: only
+	 * rcv_nxt kills); so do we, as the peer's own, not an anomaly */
+	if (s->seq == snd->end - 1 && rcv->state == TS_TIME_WAIT)
+		return 3;
 	if (!(rcv->flags & TS_EP_SEQ_KNOWN) || !rcv->maxwin)
 		return 0;
 	if ((ts_after(s->seq, snd->end - 1) && ts_before(s->seq, snd->end + rcv->maxwin)) ||

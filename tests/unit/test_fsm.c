@@ -1131,6 +1131,12 @@ static void test_in_window_and_rst_verdict(void **state)
 	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);
 	rcv.state = TS_CLOSING;
 	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 0);
+	/* in TIME_WAIT the kernel ignores it: the peer's own, nothing moves */
+	rcv.state = TS_TIME_WAIT;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 3);
+	s.seq = 998;
+	assert_int_equal(ts_rst_verdict(&snd, &rcv, &s), 1);
+	s.seq = 999;
 	rcv.state = TS_CLOSED;
 	s.seq = 1000 - 100000;
 	assert_false(ts_in_window(&snd, &rcv, &s));
