@@ -63,7 +63,7 @@ expect_rc "deny del of an absent entry" 1 -n "$SNS" policy deny del "$C4/32"
 
 # a /24 with a TTL of 3 s covers both clients, then lifts by itself (the
 # TTL, the waits and the handshake bounds scale on a slow, emulated kernel)
-ttl=$(S 3)
+ttl=$((E2E_TIME_SCALE > 1 ? 10 * E2E_TIME_SCALE : 3))
 ttl_end=$(($(now_ms) + ttl * 1000 + 500))
 ts_run -n "$SNS" policy deny add 198.18.0.0/24 --ttl "$ttl" || fail "deny add --ttl: exit $TS_RC: $TS_ERR"
 connect_n "$CNS" "$C4B" "$S4" 80 2 "$(Sf 0.5)"
