@@ -203,6 +203,14 @@ struct finding {
 	__u8 pad;
 };
 
+/* What quality (bpf/quality.h) needs of a flow entry as it was before the
+ * state machine moved it: taken by track, in scratch */
+struct q_before {
+	__u32 end;      /* the sender's highest sequence (ts_endpoint.end) */
+	__u32 known;    /* TS_EP_SEQ_KNOWN of the sender */
+	__u64 seen_ns;  /* the flow's last_seen_ns */
+};
+
 /* Per-CPU scratch for what does not fit the 512-byte stack beside the
  * packet: a flow value under construction, the segment's key, the
  * findings. XDP and tc egress never interleave on one CPU (egress runs
@@ -215,6 +223,7 @@ struct scratch {
 	__u32 ban_seconds;  /* act: how long the ban it wrote lasts */
 	__u32 pad;
 	struct ts_record rec; /* track: the record of a connection the step ended */
+	struct q_before qb;   /* track: the entry before its step, for quality */
 };
 
 /* ---- judge's verdict ------------------------------------------------------------------ */

@@ -37,6 +37,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "flood.h"
+#include "quality.h"
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/flowkey.h>
 #include <tcpsentry/cookie_mac.h>
@@ -73,12 +74,12 @@ struct step_ctx {
  * other hook already promoted (look in flows instead).
  */
 __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
-					 struct ts_flow *copy, struct ts_flow *rec)
+					 struct ts_flow *copy, struct ts_flow *rec, struct q_before *qb)
 {
 	struct ts_lock *lk;
 	__u32 stripe;
 
-	if (!f || !sc)
+	if (!f || !sc || !qb)
 		return -1;
 	stripe = sc->stripe;
 	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
@@ -95,6 +96,7 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	sc->seg.from = (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER;
 	sc->old_state[0] = f->ep[0].state;
 	sc->old_state[1] = f->ep[1].state;
+	q_snapshot(f, sc->seg.from, qb);
 	sc->ret = ts_fsm_step(f, &sc->seg, sc->now, sc->dir == DIR_INGRESS);
 	if (ts_ack_unanswered(f, &sc->seg, sc->now))
 		sc->ret |= TS_STEP_ACK_NO_CONN;
@@ -261,6 +263,11 @@ static __always_inline int cookie_recent(__u32 port)
 	return (__s64)(now - cp->sent_ns) <= (__s64)TS_COOKIE_RECENT_NS;
 }
 
+/* steps whose segment moved nothing (or restarted the tuple): no quality */
+#define Q_STEP_IGNORED (TS_STEP_SYN_CHALLENGED | TS_STEP_RST_INEXACT | TS_STEP_RST_OOW |      \
+			TS_STEP_DATA_FAR_OOW | TS_STEP_DISCARDED | TS_STEP_REUSE |              \
+			TS_STEP_RST_INEXACT_PEER | TS_STEP_OUT_OF_WINDOW)
+
 /* track_flow's inputs */
 #define TF_COOKIE_ACKS 0x1 /* an unknown tuple's ACK to this port must carry a cookie */
 #define TF_COOKIE_DONE 0x2 /* its cookie was checked (not ours): track it as before */
@@ -328,8 +335,10 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			return 1;
 		}
 		sc.now = clock_coarse(cn);
+		q_snapshot(f, (sc.sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER, &s->qb);
 		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now)) {
 			f->ep[sc.seg.from & 1].ip_bytes += sc.ip_len;
+			quality(f, p, &sc.seg, &s->qb, dir, sc.now, cn);
 			return 0; /* established, nothing changes state: no lock, nothing noted */
 		}
 	} else {
@@ -407,16 +416,24 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	sc.stripe = ts_key_stripe(key); /* not needed on the lock-free path */
 	sc.want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
 		       table == TBL_PICKUPS ? COPY_CONFIRMED : COPY_NONE;
-	if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0) {
+	if (step_entry(f, &sc, &s->flow, &s->rec.flow, &s->qb) < 0) {
 		/* an embryonic copy (or a pickup) the other hook promoted a
 		 * moment ago */
 		count(cn, TS_C_RACE_RETRY);
 		f = bpf_map_lookup_elem(&flows, key);
 		sc.want_copy = COPY_NONE;
 		table = TBL_FLOWS;
-		if (step_entry(f, &sc, &s->flow, &s->rec.flow) < 0)
+		if (step_entry(f, &sc, &s->flow, &s->rec.flow, &s->qb) < 0)
 			return 1;
 		t->state = T_FLOWS;
+	}
+	/* flow quality, from what the state machine took (the copy, when the
+	 * entry moves to flows with it) */
+	if (!(sc.ret & Q_STEP_IGNORED) && !(sc.seg.flags & TS_TCP_RST)) {
+		struct ts_flow *qf = sc.copied ? &s->flow : f;
+
+		if (qf)
+			quality(qf, p, &sc.seg, &s->qb, dir, sc.now, cn);
 	}
 	if (sc.record) {
 		s->rec.key = *key;
