@@ -113,4 +113,30 @@ TS_INLINE __u32 ts_q_stamp(__u32 t)
 	return t ? t : 1;
 }
 
+/* The role of the local endpoint, the one seen leaving through egress
+ * (TS_F_LOCAL0/1): its segments' samples are the network leg. The client
+ * when neither or both are (--no-egress: no sample has both ends anyway). */
+TS_INLINE unsigned ts_q_local_role(const struct ts_flow *f)
+{
+	unsigned l0 = !!(f->flags & TS_F_LOCAL0), l1 = !!(f->flags & TS_F_LOCAL1);
+
+	if (l0 == l1)
+		return TS_CLIENT;
+	return (l1 ? 1u : 0u) == f->client ? TS_CLIENT : TS_SERVER;
+}
+
+/* An endpoint's zero-window time in ms at coarse time now_ms (low 32 bits
+ * of CLOCK_MONOTONIC in ms), the stall still going included. */
+TS_INLINE __u64 ts_q_zw_total_ms(const struct ts_quality *q, __u32 now_ms)
+{
+	__u32 open = 0;
+
+	if (q->zw_since_ms) {
+		open = ts_q_elapsed(now_ms, q->zw_since_ms);
+		if ((__s32)open < 0)
+			open = 0;
+	}
+	return (__u64)q->zw_ms + open;
+}
+
 #endif /* TCPSENTRY_QUALITY_H */
