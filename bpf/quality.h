@@ -64,7 +64,7 @@ static __always_inline void quality(struct ts_flow *f, const struct pkt *p, cons
 	__u8 fl = s->flags;
 	__u32 len, cls, t, peer_ack;
 	__u64 ns = 0;
-	int has_ts = s->opts & TS_OPT_TS;
+	int has_ts = s->opts & (TS_OPT_TS | TS_OPT_TS_ECHO);
 
 	if (!cn)
 		return;
@@ -92,7 +92,7 @@ static __always_inline void quality(struct ts_flow *f, const struct pkt *p, cons
 
 	/* the sender's window: a zero window starts a stall, an open one ends it */
 	if ((fl & (TS_TCP_ACK | TS_TCP_SYN | TS_TCP_RST)) == TS_TCP_ACK &&
-	    !s->win != !qs->zw_since_ms) {
+	    !s->win == !qs->zw_since_ms) {
 		__u32 ms = ts_q_stamp((__u32)(now / 1000000));
 
 		if (!s->win) {

@@ -51,6 +51,10 @@ enum ts_role {
 #define TS_OPT_SACKOK 0x04
 #define TS_OPT_TS     0x08
 #define TS_OPT_TFO    0x10 /* TCP Fast Open (kind 34): data on the SYN is legitimate */
+/* flow quality: a segment other than a SYN with the timestamps option at
+ * the place every stack puts it (NOP, NOP, TS first; RFC 7323 App. A):
+ * read by parse without a walk, for the RTT echo (bpf/quality.h) */
+#define TS_OPT_TS_ECHO 0x20
 
 /*
  * One parsed TCP segment, as the state machine sees it. Host byte order.
