@@ -209,6 +209,11 @@ struct q_before {
 	__u32 end;      /* the sender's highest sequence (ts_endpoint.end) */
 	__u32 known;    /* TS_EP_SEQ_KNOWN of the sender */
 	__u64 seen_ns;  /* the flow's last_seen_ns */
+	/* and the segment's, beside struct ts_seg */
+	__u64 now;      /* the stage's clock (coarse on the established path) */
+	__u32 dir;      /* DIR_INGRESS / DIR_EGRESS */
+	__u32 tsval, tsecr; /* if its opts have TS_OPT_TS or TS_OPT_TS_ECHO */
+	__u32 pad;
 };
 
 /* Per-CPU scratch for what does not fit the 512-byte stack beside the

@@ -31,13 +31,19 @@ static __always_inline void q_snapshot(const struct ts_flow *f, unsigned from, s
 	b->seen_ns = f->last_seen_ns;
 }
 
-/* the precise clock in microseconds, low 32 bits, read once per segment */
-static __always_inline __u32 q_now_us(__u64 *ns)
+/* the segment's facts beside struct ts_seg, for quality() */
+static __always_inline void q_segment(struct q_before *b, const struct pkt *p, __u32 dir, __u64 now)
 {
-	if (!*ns)
-		*ns = bpf_ktime_get_ns();
-	return ts_q_stamp((__u32)(*ns / 1000));
+	b->now = now;
+	b->dir = dir;
+	b->tsval = p->tsval;
+	b->tsecr = p->tsecr;
 }
+
+/* the precise clock in microseconds, low 32 bits, read once per segment
+ * into v (0: not yet read); a macro, so v stays in a register, not on
+ * the stack the pipeline's deepest frames share */
+#define Q_NOW_US(v) ((v) ? (v) : ((v) = ts_q_stamp((__u32)(bpf_ktime_get_ns() / 1000))))
 
 /* A retransmission of the sender's highest segment after the flow was
  * quiet for a probe timeout's floor (2 x SRTT): a tail loss probe
@@ -52,30 +58,35 @@ static __always_inline int q_tlp(const struct ts_quality *qs, const struct ts_se
 }
 
 /*
- * One segment the state machine took (s->from is its sender's role), from
- * direction dir, `now` the stage's clock (coarse on the established path).
+ * One segment the state machine took (s->from is its sender's role; its
+ * direction, clock and timestamps in b). A function of its own (not
+ * inlined): its registers spill into its own small frame, not into
+ * track_flow's, which the pipeline's deepest call chain shares.
  */
-static __always_inline void quality(struct ts_flow *f, const struct pkt *p, const struct ts_seg *s,
-				    const struct q_before *b, __u32 dir, __u64 now,
-				    struct ts_counters *cn)
+static __attribute__((noinline, unused)) void quality(struct ts_flow *f, const struct ts_seg *s,
+						      const struct q_before *b,
+						      struct ts_counters *cn)
 {
+	__u32 dir;
+	__u64 now;
 	unsigned from = s->from & 1;
 	struct ts_quality *qs, *qr;
 	__u8 fl = s->flags;
 	__u32 len, cls, t, peer_ack;
-	__u64 ns = 0;
-	int has_ts = s->opts & (TS_OPT_TS | TS_OPT_TS_ECHO);
+	__u32 now_us = 0;
+	int has_ts = s->opts & (TS_OPT_TS | TS_OPT_TS_ECHO), ts_new;
 
-	if (!cn)
+	if (!f || !s || !b || !cn)
 		return;
 	TS_CHECKED(cn);
-	dir &= 1;
+	dir = b->dir & 1;
+	now = b->now;
 	qs = &f->q[from];
 	qr = &f->q[from ^ 1];
 
 	/* the peer's outstanding sample: this segment's ACK (or TSecr) ends it */
-	if (qr->rtt_sent_us && ts_q_closes(qr, fl & TS_TCP_ACK, s->ack, has_ts, p->tsecr)) {
-		t = ts_q_elapsed(q_now_us(&ns), qr->rtt_sent_us);
+	if (qr->rtt_sent_us && ts_q_closes(qr, fl & TS_TCP_ACK, s->ack, has_ts, b->tsecr)) {
+		t = ts_q_elapsed(Q_NOW_US(now_us), qr->rtt_sent_us);
 		qr->rtt_sent_us = 0;
 		ts_q_rtt_sample(qr, t);
 		if (dir == DIR_INGRESS) {
@@ -110,6 +121,16 @@ static __always_inline void quality(struct ts_flow *f, const struct pkt *p, cons
 		}
 	}
 
+	/* the first segment of a new TSval: the only one an echo times */
+	ts_new = has_ts && (ts_after(b->tsval, qs->ts_max) || !qs->ts_max);
+	if (ts_new)
+		qs->ts_max = b->tsval;
+
+	/* the sender's segments since its last hole, up to what ts_q_late
+	 * looks at: no store once past it */
+	if (qs->gap_age && qs->gap_age <= TS_Q_LATE_MAX)
+		qs->gap_age++;
+
 	len = ts_seg_end(s) - s->seq;
 	peer_ack = f->ep[from ^ 1].last_ack;
 	cls = ts_q_classify(b->end, b->known, peer_ack, s->seq, len,
@@ -118,21 +139,15 @@ static __always_inline void quality(struct ts_flow *f, const struct pkt *p, cons
 		return;
 	if (cls == TS_Q_NEW || cls == TS_Q_GAP) {
 		if (cls == TS_Q_GAP && dir == DIR_INGRESS)
-			qs->gap_us = q_now_us(&ns);
+			qs->gap_age = 1;
+		/* one sample at a time, timed until the ACK that covers it
+		 * (as the kernel times its own, from the oldest segment an
+		 * ACK covers) */
 		if (qs->rtt_sent_us)
 			return;
-		/* one sample at a time: with timestamps on both ends, timed by
-		 * the echo of a TSval newer than the last one timed */
-		if (has_ts && (f->ep[0].flags & f->ep[1].flags & TS_EP_TS)) {
-			if (!ts_after(p->tsval, qs->rtt_key) && qs->rtt_key)
-				return;
-			qs->rtt_key = p->tsval;
-			qs->rtt_ts = 1;
-		} else {
-			qs->rtt_key = s->seq + len;
-			qs->rtt_ts = 0;
-		}
-		qs->rtt_sent_us = q_now_us(&ns);
+		qs->rtt_key = s->seq + len;
+		qs->rtt_ts = 0;
+		qs->rtt_sent_us = Q_NOW_US(now_us);
 		return;
 	}
 	if (cls == TS_Q_PROBE) {
@@ -145,9 +160,7 @@ static __always_inline void quality(struct ts_flow *f, const struct pkt *p, cons
 	}
 	/* below the highest: late (ingress only: a local sender's segments
 	 * leave in order), or sent again */
-	if (cls == TS_Q_BELOW && dir == DIR_INGRESS && qs->gap_us &&
-	    ts_q_late(ts_q_elapsed(q_now_us(&ns), qs->gap_us),
-		      qr->min_rtt_us ? qr->min_rtt_us : f->handshake_us, 1)) {
+	if (cls == TS_Q_BELOW && dir == DIR_INGRESS && ts_q_late(qs->gap_age)) {
 		qs->reorder++;
 		cn->q.reorder[dir]++;
 		return;
@@ -156,6 +169,13 @@ static __always_inline void quality(struct ts_flow *f, const struct pkt *p, cons
 	cn->q.retrans[dir]++;
 	if (!qs->rtt_ts)
 		qs->rtt_sent_us = 0; /* Karn: no sample from a range sent twice */
+	/* ... unless the echo of its own TSval times it (both ends use
+	 * timestamps, the first segment of that TSval) */
+	if (ts_new && !qs->rtt_sent_us && (f->ep[0].flags & f->ep[1].flags & TS_EP_TS)) {
+		qs->rtt_key = b->tsval;
+		qs->rtt_ts = 1;
+		qs->rtt_sent_us = Q_NOW_US(now_us);
+	}
 	if (fl & TS_TCP_SYN) {
 		if (qs->syn_retrans < 255)
 			qs->syn_retrans++;

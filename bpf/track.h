@@ -338,7 +338,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		q_snapshot(f, (sc.sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER, &s->qb);
 		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now)) {
 			f->ep[sc.seg.from & 1].ip_bytes += sc.ip_len;
-			quality(f, p, &sc.seg, &s->qb, dir, sc.now, cn);
+			q_segment(&s->qb, p, dir, sc.now);
+			quality(f, &sc.seg, &s->qb, cn);
 			return 0; /* established, nothing changes state: no lock, nothing noted */
 		}
 	} else {
@@ -432,8 +433,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	if (!(sc.ret & Q_STEP_IGNORED) && !(sc.seg.flags & TS_TCP_RST)) {
 		struct ts_flow *qf = sc.copied ? &s->flow : f;
 
-		if (qf)
-			quality(qf, p, &sc.seg, &s->qb, dir, sc.now, cn);
+		q_segment(&s->qb, p, dir, sc.now);
+		quality(qf, &sc.seg, &s->qb, cn);
 	}
 	if (sc.record) {
 		s->rec.key = *key;

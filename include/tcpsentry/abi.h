@@ -156,9 +156,10 @@ enum ts_hist_letter {
 struct ts_quality {
 	/* the one RTT sample outstanding for this endpoint's segments: timed
 	 * from the segment until the peer acknowledges it. rtt_key is the
-	 * sequence after it (an ACK at or past it closes the sample), or with
-	 * TCP timestamps on both ends its TSval (a TSecr at or past it does);
-	 * rtt_key stays when the sample closes, so the next one starts past it */
+	 * sequence after it (an ACK at or past it closes the sample); for a
+	 * segment sent again, with TCP timestamps on both ends, its TSval (the
+	 * peer's TSecr at or past it does: RFC 7323 3.4, Karn needs no such
+	 * sample thrown away) */
 	__u32 rtt_key;
 	__u32 rtt_sent_us;  /* when the timed segment was seen; 0: no sample outstanding */
 	__u32 rtt_us;       /* the latest sample */
@@ -166,15 +167,18 @@ struct ts_quality {
 	__u32 srtt_us8;     /* RFC 6298 smoothed RTT, times 8; 0: none yet */
 	__u32 retrans;      /* segments it sent again (data, SYN, FIN; TLPs included) */
 	__u32 reorder;      /* segments below its highest sequence, first seen late */
-	__u32 gap_us;       /* when its last sequence gap (a hole below a segment) was seen */
+	__u32 gap_age;      /* its segments seen since the last that opened a sequence gap
+			     * (a hole below it), counted up to TS_Q_LATE_MAX + 1; 0: none */
 	__u32 zw_ms;        /* ms it advertised a zero window, stalls that ended */
 	__u32 zw_since_ms;  /* when its current zero window began; 0: window open */
 	__u8 zw_count;      /* zero-window stalls it started (saturates) */
 	__u8 syn_retrans;   /* SYN (client) or SYN-ACK (server) retransmissions (saturates) */
 	__u8 tlp;           /* tail loss probes among retrans (saturates) */
 	__u8 rtt_ts;        /* 1: the outstanding sample is timed by TSval/TSecr echo */
+	__u32 ts_max;       /* the highest TSval seen from it: only the first segment
+			     * of a TSval may be timed by its echo */
 };
-_Static_assert(sizeof(struct ts_quality) == 44, "ts_quality size");
+_Static_assert(sizeof(struct ts_quality) == 48, "ts_quality size");
 
 /*
  * The value of both flow tables (embryonic and flows). The datapath writes
@@ -203,7 +207,7 @@ struct ts_flow {
 	 * the packet counts; include/tcpsentry/quality.h holds its arithmetic */
 	struct ts_quality q[2];   /* indexed by enum ts_role of the sender */
 };
-_Static_assert(sizeof(struct ts_flow) == 184 + 2 * 44, "ts_flow size");
+_Static_assert(sizeof(struct ts_flow) == 184 + 2 * 48, "ts_flow size");
 _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
 
 /*

@@ -52,16 +52,22 @@ TS_INLINE unsigned ts_q_classify(__u32 end, int known, __u32 peer_ack, __u32 seq
 /*
  * A segment below its sender's highest, not acknowledged yet, seen at the
  * receiver's side (ingress of a local receiver): sent again after a loss
- * upstream, or an original overtaken on the way. A retransmission needs
- * the loss to be noticed (the hole's ACKs at the sender, its answer back):
- * at least one round trip after the hole showed here. An overtaken
- * segment comes right behind the one that opened the hole. since_gap_us:
- * time since the sender's last hole was seen; rtt_us: the path's round
- * trip (0: unknown). 1: late (reordering), 0: sent again.
+ * upstream, or an original overtaken on the way. An overtaken segment
+ * comes right behind the one that opened the hole (the hole is its place).
+ * A retransmission needs the loss noticed first: the segments after the
+ * hole acknowledged (SACKed) back at the sender, which by then has sent
+ * more in a bulk flow, and they arrive here first. gap_age: the sender's
+ * segments seen since the one that opened its last hole, this one
+ * included (0: no hole seen). 1: late (reordering), 0: sent again. Time
+ * cannot tell them apart where a round trip is a few microseconds (a
+ * veth, a LAN); order can: late is the very next segment after the hole's
+ * opener (gap_age 2). A retransmission that comes right behind it (a
+ * sender with nothing more in flight) is counted as reordering: a limit.
  */
-TS_INLINE int ts_q_late(__u32 since_gap_us, __u32 rtt_us, int gap_seen)
+#define TS_Q_LATE_MAX 2
+TS_INLINE int ts_q_late(__u32 gap_age)
 {
-	return gap_seen && rtt_us && since_gap_us < rtt_us;
+	return gap_age && gap_age <= TS_Q_LATE_MAX;
 }
 
 /* RFC 6298 (2.2, 2.3): the first sample sets SRTT, later ones move it by

@@ -115,12 +115,12 @@ static int post_rtt_ack(const struct tcase *tc, char *why)
 	return 0;
 }
 
-/* with timestamps on both ends the echo times it, not the ACK */
+/* with timestamps on both ends a segment sent again is timed by the echo
+ * of its own TSval (the first of that TSval), not by an ACK */
 static int post_rtt_ts(const struct tcase *tc, char *why)
 {
 	struct ts_flow f;
 	const struct ts_quality *s = &f.q[TS_SERVER];
-
 	__u32 hs_rtt;
 
 	(void)tc;
@@ -130,23 +130,30 @@ static int post_rtt_ts(const struct tcase *tc, char *why)
 	SRV(F_ACK | F_PSH, S0, C0, 100, W, 1, 50, 3);
 	if (flow(&f, why))
 		return -1;
-	ASSERT_TRUE(s->rtt_ts == 1 && s->rtt_key == 50, "sample: ts %u key %u", s->rtt_ts,
-		    s->rtt_key);
+	ASSERT_TRUE(s->rtt_ts == 0 && s->rtt_key == S0 + 100 && s->rtt_sent_us,
+		    "new data: ts %u key %u", s->rtt_ts, s->rtt_key);
+	SRV(F_ACK | F_PSH, S0, C0, 100, W, 1, 60, 3); /* sent again, a new TSval */
+	if (flow(&f, why))
+		return -1;
+	ASSERT_TRUE(s->rtt_ts == 1 && s->rtt_key == 60 && s->rtt_sent_us,
+		    "resent: ts %u key %u", s->rtt_ts, s->rtt_key);
 	sleep_ms(2);
-	CLI(F_ACK, C0, S0 + 100, 0, W, 1, 4, 49); /* acks it, echoes an older TSval */
+	CLI(F_ACK, C0, S0 + 100, 0, W, 1, 4, 50); /* acks it, echoes the original */
 	if (flow(&f, why))
 		return -1;
 	ASSERT_TRUE(s->rtt_sent_us != 0 && s->rtt_us == hs_rtt, "closed by the ACK, not the echo");
-	CLI(F_ACK, C0, S0 + 100, 0, W, 1, 5, 50);
+	CLI(F_ACK, C0, S0 + 100, 0, W, 1, 5, 60);
 	if (flow(&f, why))
 		return -1;
 	ASSERT_TRUE(s->rtt_sent_us == 0 && s->rtt_us >= 2000 && s->rtt_us < 1000000,
 		    "rtt_us %u after the echo (slept 2 ms)", s->rtt_us);
-	/* a segment with the same TSval starts no new sample */
-	SRV(F_ACK | F_PSH, S0 + 100, C0, 100, W, 1, 50, 5);
+	/* sent again with a TSval seen already: no sample (its echo may be
+	 * an earlier segment's) */
+	SRV(F_ACK | F_PSH, S0, C0, 100, W, 1, 60, 5);
 	if (flow(&f, why))
 		return -1;
-	ASSERT_EQ(s->rtt_sent_us, 0, "a sample on a TSval already timed");
+	ASSERT_EQ(s->rtt_sent_us, 0, "a sample on a TSval seen before");
+	ASSERT_EQ(s->retrans, 2, "server retransmissions");
 	return 0;
 }
 
@@ -179,8 +186,8 @@ static int post_retransmit_karn(const struct tcase *tc, char *why)
 }
 
 /* the client's segments at ingress: one overtaken (late, right behind the
- * segment that opened the hole) is reordering; one filling a hole a
- * round trip later is a retransmission */
+ * segment that opened the hole) is reordering; one filling a hole after
+ * the sender sent more is a retransmission */
 static int post_reorder(const struct tcase *tc, char *why)
 {
 	struct ts_qcounters q0, q1;
@@ -200,8 +207,8 @@ static int post_reorder(const struct tcase *tc, char *why)
 	CLI(F_ACK | F_PSH, C0 + 100, S0 + 10, 100, W, 0, 0, 0); /* right behind: late */
 	SRV(F_ACK, S0 + 10, C0 + 300, 0, W, 0, 0, 0);
 	CLI(F_ACK | F_PSH, C0 + 400, S0 + 10, 100, W, 0, 0, 0); /* a hole: 300..400 */
-	sleep_ms(40);
-	CLI(F_ACK | F_PSH, C0 + 300, S0 + 10, 100, W, 0, 0, 0); /* two RTTs on: resent */
+	CLI(F_ACK | F_PSH, C0 + 500, S0 + 10, 100, W, 0, 0, 0); /* the sender went on */
+	CLI(F_ACK | F_PSH, C0 + 300, S0 + 10, 100, W, 0, 0, 0); /* then filled it: resent */
 	if (flow(&f, why) || read_q(&q1))
 		return -1;
 	ASSERT_EQ(f.q[TS_CLIENT].reorder, 1, "client reordered");
@@ -354,7 +361,7 @@ static int post_dropped_moves_nothing(const struct tcase *tc, char *why)
 
 static const struct tcase cases[] = {
 	{ .name = "RTT: the server's segment until the client's ACK (seq)", .post = post_rtt_ack },
-	{ .name = "RTT: timed by TSval/TSecr echo when both ends use timestamps",
+	{ .name = "RTT: a segment sent again timed by its TSval's echo (timestamps both ends)",
 	  .post = post_rtt_ts },
 	{ .name = "retransmit at egress, and Karn: no sample from it", .post = post_retransmit_karn },
 	{ .name = "reorder: late behind the hole's opener; resent a round trip later",
