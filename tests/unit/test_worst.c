@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <math.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -131,12 +132,27 @@ static void test_prefixes(void **state)
 	ts_ranking_free(&r);
 }
 
+static void test_quantile(void **state)
+{
+	__u64 b[33] = { 0 };
+
+	(void)state;
+	assert_true(ts_hist_quantile(b, 33, 0.5) < 0); /* empty */
+	b[6] = 4;  /* 32-64 us */
+	b[10] = 4; /* 512-1024 us */
+	/* the median: the top of the first bucket; p25: its middle */
+	assert_true(fabs(ts_hist_quantile(b, 33, 0.5) - 64e-6) < 1e-12);
+	assert_true(fabs(ts_hist_quantile(b, 33, 0.25) - 48e-6) < 1e-12);
+	assert_true(fabs(ts_hist_quantile(b, 33, 1.0) - 1024e-6) < 1e-12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connections),
 		cmocka_unit_test(test_stall_going_on),
 		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_quantile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,26 @@
 #include <tcpsentry/quality.h>
 #include "worst.h"
 
+double ts_hist_quantile(const __u64 *bucket, int nbuckets, double q)
+{
+	double total = 0, rank, cum = 0, lo = 0, hi;
+	int i;
+
+	for (i = 0; i < nbuckets; i++)
+		total += (double)bucket[i];
+	if (total <= 0)
+		return -1;
+	rank = q * total;
+	for (i = 0; i < nbuckets; i++) {
+		hi = (double)(1ull << i) / 1e6;
+		if (bucket[i] && cum + (double)bucket[i] >= rank)
+			return lo + (hi - lo) * ((rank - cum) / (double)bucket[i]);
+		cum += (double)bucket[i];
+		lo = hi;
+	}
+	return lo;
+}
+
 const char *const ts_rank_names[] = { "rtt", "retrans", "stall", NULL };
 
 __u64 ts_rank_score(const struct ts_flow *f, int by, __u64 now_ns)

@@ -59,4 +59,9 @@ struct ts_prefix_rank {
  * out (at most max); returns how many were written. */
 size_t ts_rank_prefixes(const struct ts_ranking *r, struct ts_prefix_rank *out, size_t max);
 
+/* The q quantile (0..1) of a log2 microsecond histogram (hs_hist.h's
+ * buckets: bucket i under 2^i us), in seconds, interpolated in its bucket
+ * as PromQL's histogram_quantile does; -1 when it is empty. */
+double ts_hist_quantile(const __u64 *bucket, int nbuckets, double q);
+
 #endif /* TCPSENTRY_WORST_H */
