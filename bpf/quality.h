@@ -59,13 +59,12 @@ static __always_inline int q_tlp(const struct ts_quality *qs, const struct ts_se
 
 /*
  * One segment the state machine took (s->from is its sender's role; its
- * direction, clock and timestamps in b). A function of its own (not
- * inlined): its registers spill into its own small frame, not into
+ * direction, clock and timestamps in b). Global (not inlined): verified
+ * once, and its registers spill into its own small frame, not into
  * track_flow's, which the pipeline's deepest call chain shares.
  */
-static __attribute__((noinline, unused)) void quality(struct ts_flow *f, const struct ts_seg *s,
-						      const struct q_before *b,
-						      struct ts_counters *cn)
+__attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
+				      const struct q_before *b, struct ts_counters *cn)
 {
 	__u32 dir;
 	__u64 now;
@@ -77,7 +76,7 @@ static __attribute__((noinline, unused)) void quality(struct ts_flow *f, const s
 	int has_ts = s->opts & (TS_OPT_TS | TS_OPT_TS_ECHO), ts_new;
 
 	if (!f || !s || !b || !cn)
-		return;
+		return 0;
 	TS_CHECKED(cn);
 	dir = b->dir & 1;
 	now = b->now;
@@ -136,7 +135,7 @@ static __attribute__((noinline, unused)) void quality(struct ts_flow *f, const s
 	cls = ts_q_classify(b->end, b->known, peer_ack, s->seq, len,
 			    !(fl & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST)));
 	if (cls == TS_Q_NONE)
-		return;
+		return 0;
 	if (cls == TS_Q_NEW || cls == TS_Q_GAP) {
 		if (cls == TS_Q_GAP && dir == DIR_INGRESS)
 			qs->gap_age = 1;
@@ -144,11 +143,11 @@ static __attribute__((noinline, unused)) void quality(struct ts_flow *f, const s
 		 * (as the kernel times its own, from the oldest segment an
 		 * ACK covers) */
 		if (qs->rtt_sent_us)
-			return;
+			return 0;
 		qs->rtt_key = s->seq + len;
 		qs->rtt_ts = 0;
 		qs->rtt_sent_us = Q_NOW_US(now_us);
-		return;
+		return 0;
 	}
 	if (cls == TS_Q_PROBE) {
 		/* a probe while its receiver advertises a zero window */
@@ -156,14 +155,14 @@ static __attribute__((noinline, unused)) void quality(struct ts_flow *f, const s
 			cn->q.win_probe++;
 		else
 			cn->q.keepalive++;
-		return;
+		return 0;
 	}
 	/* below the highest: late (ingress only: a local sender's segments
 	 * leave in order), or sent again */
 	if (cls == TS_Q_BELOW && dir == DIR_INGRESS && ts_q_late(qs->gap_age)) {
 		qs->reorder++;
 		cn->q.reorder[dir]++;
-		return;
+		return 0;
 	}
 	qs->retrans++;
 	cn->q.retrans[dir]++;
@@ -188,6 +187,7 @@ static __attribute__((noinline, unused)) void quality(struct ts_flow *f, const s
 			qs->tlp++;
 		cn->q.tlp++;
 	}
+	return 0;
 }
 
 #endif /* TCPSENTRY_BPF_QUALITY_H */

@@ -362,7 +362,7 @@ static const struct tcase cases[] = {
 	{ .name = "RTT: a segment sent again timed by its TSval's echo (timestamps both ends)",
 	  .post = post_rtt_ts },
 	{ .name = "retransmit at egress, and Karn: no sample from it", .post = post_retransmit_karn },
-	{ .name = "reorder: late behind the hole's opener; resent a round trip later",
+	{ .name = "reorder: late right behind the hole's opener; resent after more came",
 	  .post = post_reorder },
 	{ .name = "keep-alive: not a retransmission", .post = post_keepalive },
 	{ .name = "zero window: open, window probe, close with its time",
