@@ -175,6 +175,18 @@ struct track_res {
 	__u8 scan;          /* enum track_scan */
 };
 
+/* What quality (bpf/quality.h) needs of a flow entry as it was before the
+ * state machine moved it: taken by track, in scratch (track_facts) */
+struct q_before {
+	__u32 end;      /* the sender's highest sequence (ts_endpoint.end) */
+	__u32 known;    /* TS_EP_SEQ_KNOWN of the sender */
+	__u64 seen_ns;  /* the flow's last_seen_ns */
+	/* and the segment's, beside struct ts_seg */
+	__u64 now;      /* the stage's clock (coarse on the established path) */
+	__u32 dir;      /* DIR_INGRESS / DIR_EGRESS */
+	__u32 pad;
+};
+
 /* What track saw, beyond struct track_res: the facts detect reports */
 struct track_facts {
 	/* of an ignored RST (TS_STEP_RST_OOW / TS_STEP_RST_INEXACT) or of far
@@ -187,6 +199,8 @@ struct track_facts {
 	 * (include/tcpsentry/hs_log.h), and the times to write it with */
 	struct ts_hs_res hs;
 	__u64 hs_syn_ns, hs_synack_ns;
+	/* flow quality (issue 13): the entry before its step */
+	struct q_before qb;
 };
 
 /* ---- detect's findings (per-CPU scratch) ------------------------------------------ */

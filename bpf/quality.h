@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Flow quality (issue 13), part of stage 2 (track): RTT both legs,
+ * retransmissions and reordering per direction, zero-window stalls, from
+ * segments the state machine took (never one it ignored: a segment the
+ * receiver's kernel drops moves nothing here either). Everything lives in
+ * the flow entry (struct ts_quality) and the per-CPU counters
+ * (ts_counters.q): no map lookup, no insert.
+ *
+ * Clocks: the established path runs on the coarse clock (a load); the
+ * precise one (bpf_ktime_get_ns) is read only when an RTT sample starts
+ * or ends (one of each per round trip and direction) and on the rare
+ * segments that open a sequence gap or come below the highest at ingress.
+ *
+ * Lock-free, like the packet counts of the fast path: XDP and tc egress on
+ * two CPUs may race on one entry; the worst a race does is lose one
+ * sample or count.
+ */
+#ifndef TCPSENTRY_BPF_QUALITY_H
+#define TCPSENTRY_BPF_QUALITY_H
+
+#include "ctx.h"
+#include <tcpsentry/quality.h>
+
+static __always_inline void q_snapshot(const struct ts_flow *f, unsigned from, struct q_before *b)
+{
+	const struct ts_endpoint *e = &f->ep[from & 1];
+
+	b->end = e->end;
+	b->known = e->flags & TS_EP_SEQ_KNOWN;
+	b->seen_ns = f->last_seen_ns;
+}
+
+/* the segment's facts beside struct ts_seg, for quality() */
+static __always_inline void q_segment(struct q_before *b, __u32 dir, __u64 now)
+{
+	b->now = now;
+	b->dir = dir;
+}
+
+/* the precise clock in microseconds, low 32 bits, read once per segment
+ * into v (0: not yet read); a macro, so v stays in a register, not on
+ * the stack the pipeline's deepest frames share */
+#define Q_NOW_US(v) ((v) ? (v) : ((v) = ts_q_stamp((__u32)(bpf_ktime_get_ns() / 1000))))
+
+/* A retransmission of the sender's highest segment after the flow was
+ * quiet for a probe timeout's floor (2 x SRTT): a tail loss probe
+ * (RFC 8985 7). Retransmissions in recovery follow an ACK at once. */
+static __always_inline int q_tlp(const struct ts_quality *qs, const struct ts_seg *s, __u32 len,
+				 const struct q_before *b, __u64 now)
+{
+	__u64 quiet = now > b->seen_ns ? now - b->seen_ns : 0;
+
+	return s->seq + len == b->end && !(s->flags & (TS_TCP_SYN | TS_TCP_FIN)) &&
+	       quiet > (__u64)(qs->srtt_us8 >> 2) * 1000;
+}
+
+/*
+ * One segment the state machine took (s->from is its sender's role; its
+ * direction, clock and timestamps in b). Global (not inlined): verified
+ * once, and its registers spill into its own small frame, not into
+ * track_flow's, which the pipeline's deepest call chain shares.
+ */
+__attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
+				      const struct q_before *b, struct ts_counters *cn)
+{
+	__u32 dir;
+	__u64 now;
+	unsigned from = s->from & 1;
+	struct ts_quality *qs, *qr;
+	__u8 fl = s->flags;
+	__u32 len, cls, t, peer_ack;
+	__u32 now_us = 0;
+	int has_ts = s->opts & TS_OPT_TS, ts_new;
+
+	if (!f || !s || !b || !cn)
+		return 0;
+	TS_CHECKED(cn);
+	dir = b->dir & 1;
+	now = b->now;
+	qs = &f->q[from];
+	qr = &f->q[from ^ 1];
+
+	/* the peer's outstanding sample: this segment's ACK (or TSecr) ends it */
+	if (qr->rtt_sent_us && ts_q_closes(qr, fl & TS_TCP_ACK, s->ack, has_ts, s->tsecr)) {
+		t = ts_q_elapsed(Q_NOW_US(now_us), qr->rtt_sent_us);
+		qr->rtt_sent_us = 0;
+		ts_q_rtt_sample(qr, t);
+		if (dir == DIR_INGRESS) {
+			/* the network leg: the local endpoint's segment, the remote's ACK */
+			__u32 k = ts_hs_bucket(qr->rtt_us);
+
+			if (k < TS_HS_BUCKETS)
+				cn->q.rtt_bucket[k]++;
+			cn->q.rtt_sum_us += qr->rtt_us;
+		} else {
+			cn->q.rtt_samples_host++;
+		}
+	}
+
+	/* the sender's window: a zero window starts a stall, an open one ends it */
+	if ((fl & (TS_TCP_ACK | TS_TCP_SYN | TS_TCP_RST)) == TS_TCP_ACK &&
+	    !s->win == !qs->zw_since_ms) {
+		__u32 ms = ts_q_stamp((__u32)(now / 1000000));
+
+		if (!s->win) {
+			qs->zw_since_ms = ms;
+			if (qs->zw_count < 255)
+				qs->zw_count++;
+			cn->q.zw_stalls[dir]++;
+		} else {
+			t = ts_q_elapsed(ms, qs->zw_since_ms);
+			if ((__s32)t < 0) /* the coarse clock a tick behind the precise one */
+				t = 0;
+			qs->zw_since_ms = 0;
+			qs->zw_ms += t;
+			cn->q.zw_ms[dir] += t;
+		}
+	}
+
+	/* the first segment of a new TSval: the only one an echo times */
+	ts_new = has_ts && (ts_after(s->tsval, qs->ts_max) || !qs->ts_max);
+	if (ts_new)
+		qs->ts_max = s->tsval;
+
+	/* the sender's segments since its last hole, up to what ts_q_late
+	 * looks at: no store once past it */
+	if (qs->gap_age && qs->gap_age <= TS_Q_LATE_MAX)
+		qs->gap_age++;
+
+	len = ts_seg_end(s) - s->seq;
+	peer_ack = f->ep[from ^ 1].last_ack;
+	cls = ts_q_classify(b->end, b->known, peer_ack, s->seq, len,
+			    !(fl & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST)));
+	if (cls == TS_Q_NONE)
+		return 0;
+	if (cls == TS_Q_NEW || cls == TS_Q_GAP) {
+		if (cls == TS_Q_GAP && dir == DIR_INGRESS)
+			qs->gap_age = 1;
+		/* one sample at a time, timed until the ACK that covers it
+		 * (as the kernel times its own, from the oldest segment an
+		 * ACK covers) */
+		if (qs->rtt_sent_us)
+			return 0;
+		qs->rtt_key = s->seq + len;
+		qs->rtt_ts = 0;
+		qs->rtt_sent_us = Q_NOW_US(now_us);
+		return 0;
+	}
+	if (cls == TS_Q_PROBE) {
+		/* a probe while its receiver advertises a zero window */
+		if (qr->zw_since_ms)
+			cn->q.win_probe++;
+		else
+			cn->q.keepalive++;
+		return 0;
+	}
+	/* below the highest: late (ingress only: a local sender's segments
+	 * leave in order), or sent again */
+	if (cls == TS_Q_BELOW && dir == DIR_INGRESS && ts_q_late(qs->gap_age)) {
+		qs->reorder++;
+		cn->q.reorder[dir]++;
+		return 0;
+	}
+	qs->retrans++;
+	cn->q.retrans[dir]++;
+	if (!qs->rtt_ts)
+		qs->rtt_sent_us = 0; /* Karn: no sample from a range sent twice */
+	/* ... unless the echo of its own TSval times it (both ends use
+	 * timestamps, the first segment of that TSval) */
+	if (ts_new && !qs->rtt_sent_us && (f->ep[0].flags & f->ep[1].flags & TS_EP_TS)) {
+		qs->rtt_key = s->tsval;
+		qs->rtt_ts = 1;
+		qs->rtt_sent_us = Q_NOW_US(now_us);
+	}
+	if (fl & TS_TCP_SYN) {
+		if (qs->syn_retrans < 255)
+			qs->syn_retrans++;
+		if (fl & TS_TCP_ACK)
+			cn->q.synack_retrans++;
+		else
+			cn->q.syn_retrans++;
+	} else if (q_tlp(qs, s, len, b, now)) {
+		if (qs->tlp < 255)
+			qs->tlp++;
+		cn->q.tlp++;
+	}
+	return 0;
+}
+
+#endif /* TCPSENTRY_BPF_QUALITY_H */
