@@ -38,10 +38,32 @@ static __always_inline void q_segment(struct q_before *b, __u32 dir, __u64 now)
 	b->dir = dir;
 }
 
-/* the precise clock in microseconds, low 32 bits, read once per segment
- * into v (0: not yet read); a macro, so v stays in a register, not on
- * the stack the pipeline's deepest frames share */
-#define Q_NOW_US(v) ((v) ? (v) : ((v) = ts_q_stamp((__u32)(bpf_ktime_get_ns() / 1000))))
+/* the precise clock, read at most once per segment into v (0: not yet
+ * read); a macro, so v stays in a register, not on the stack the
+ * pipeline's deepest frames share. Q_US: in microseconds, low 32 bits,
+ * as stored (0 nudged to 1); Q_MS: in ms, low 32 bits, the unit of
+ * Linux's TCP timestamp clock (tcp_time_stamp_ms: the same clock) */
+#define Q_NS(v) ((v) ? (v) : ((v) = bpf_ktime_get_ns()))
+#define Q_US(v) ts_q_stamp((__u32)(Q_NS(v) / 1000))
+#define Q_MS(v) ((__u32)(Q_NS(v) / 1000000))
+
+/* one closed sample of the sender whose quality is q; dir: the closing
+ * segment's (ingress: the network leg, into the histogram) */
+static __always_inline void q_rtt_sample(struct ts_quality *q, __u32 t, __u32 dir,
+					 struct ts_counters *cn)
+{
+	ts_q_rtt_sample(q, t);
+	if (dir == DIR_INGRESS) {
+		/* the network leg: the local endpoint's segment, the remote's ACK */
+		__u32 k = ts_hs_bucket(q->rtt_us);
+
+		if (k < TS_HS_BUCKETS)
+			cn->q.rtt_bucket[k]++;
+		cn->q.rtt_sum_us += q->rtt_us;
+	} else {
+		cn->q.rtt_samples_host++;
+	}
+}
 
 /* A retransmission of the sender's highest segment after the flow was
  * quiet for a probe timeout's floor (2 x SRTT): a tail loss probe
@@ -70,8 +92,8 @@ __attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
 	struct ts_quality *qs, *qr;
 	__u8 fl = s->flags;
 	__u32 len, cls, t, peer_ack;
-	__u32 now_us = 0;
-	int has_ts = s->opts & TS_OPT_TS, ts_new;
+	__u64 now_ns = 0;
+	int has_ts = s->opts & TS_OPT_TS;
 
 	if (!f || !s || !b || !cn)
 		return 0;
@@ -81,21 +103,15 @@ __attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
 	qs = &f->q[from];
 	qr = &f->q[from ^ 1];
 
-	/* the peer's outstanding sample: this segment's ACK (or TSecr) ends it */
-	if (qr->rtt_sent_us && ts_q_closes(qr, fl & TS_TCP_ACK, s->ack, has_ts, s->tsecr)) {
-		t = ts_q_elapsed(Q_NOW_US(now_us), qr->rtt_sent_us);
+	/* the peer's outstanding sample: this segment's ACK ends it */
+	if (qr->rtt_sent_us && ts_q_closes(qr, fl & TS_TCP_ACK, s->ack)) {
+		if (qr->rtt_ts)
+			t = ts_q_echo_us(Q_MS(now_ns), qr->ts_off, has_ts, s->tsecr);
+		else
+			t = ts_q_elapsed(Q_US(now_ns), qr->rtt_sent_us);
 		qr->rtt_sent_us = 0;
-		ts_q_rtt_sample(qr, t);
-		if (dir == DIR_INGRESS) {
-			/* the network leg: the local endpoint's segment, the remote's ACK */
-			__u32 k = ts_hs_bucket(qr->rtt_us);
-
-			if (k < TS_HS_BUCKETS)
-				cn->q.rtt_bucket[k]++;
-			cn->q.rtt_sum_us += qr->rtt_us;
-		} else {
-			cn->q.rtt_samples_host++;
-		}
+		if (t)
+			q_rtt_sample(qr, t, dir, cn);
 	}
 
 	/* the sender's window: a zero window starts a stall, an open one ends it */
@@ -118,11 +134,6 @@ __attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
 		}
 	}
 
-	/* the first segment of a new TSval: the only one an echo times */
-	ts_new = has_ts && (ts_after(s->tsval, qs->ts_max) || !qs->ts_max);
-	if (ts_new)
-		qs->ts_max = s->tsval;
-
 	/* the sender's segments since its last hole, up to what ts_q_late
 	 * looks at: no store once past it */
 	if (qs->gap_age && qs->gap_age <= TS_Q_LATE_MAX)
@@ -144,7 +155,7 @@ __attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
 			return 0;
 		qs->rtt_key = s->seq + len;
 		qs->rtt_ts = 0;
-		qs->rtt_sent_us = Q_NOW_US(now_us);
+		qs->rtt_sent_us = Q_US(now_ns);
 		return 0;
 	}
 	if (cls == TS_Q_PROBE) {
@@ -164,14 +175,23 @@ __attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
 	}
 	qs->retrans++;
 	cn->q.retrans[dir]++;
-	if (!qs->rtt_ts)
-		qs->rtt_sent_us = 0; /* Karn: no sample from a range sent twice */
-	/* ... unless the echo of its own TSval times it (both ends use
-	 * timestamps, the first segment of that TSval) */
-	if (ts_new && !qs->rtt_sent_us && (f->ep[0].flags & f->ep[1].flags & TS_EP_TS)) {
-		qs->rtt_key = s->tsval;
-		qs->rtt_ts = 1;
-		qs->rtt_sent_us = Q_NOW_US(now_us);
+	/* Karn: the ACK covering a range sent twice cannot time it. A local
+	 * sender's (egress: Linux, its TS clock this host's in ms) with
+	 * timestamps on both ends is timed by the echo instead, as its kernel
+	 * times it: whatever TSval the ACK echoes, the original's or the
+	 * copy's (tcp_ack_update_rtt). A remote sender's clock is its own:
+	 * no sample. An echo sample outstanding already keeps its key; an
+	 * ACK-timed one of a range below this one stands (not sent twice). */
+	if (!qs->rtt_sent_us || qs->rtt_ts || ts_after(qs->rtt_key, s->seq)) {
+		if (dir == DIR_EGRESS && has_ts && (f->ep[0].flags & f->ep[1].flags & TS_EP_TS)) {
+			if (!qs->rtt_sent_us || !qs->rtt_ts)
+				qs->rtt_key = s->seq + len;
+			qs->ts_off = s->tsval - Q_MS(now_ns);
+			qs->rtt_ts = 1;
+			qs->rtt_sent_us = Q_US(now_ns);
+		} else {
+			qs->rtt_sent_us = 0;
+		}
 	}
 	if (fl & TS_TCP_SYN) {
 		if (qs->syn_retrans < 255)

@@ -175,11 +175,12 @@ enum ts_hist_letter {
  */
 struct ts_quality {
 	/* the one RTT sample outstanding for this endpoint's segments: timed
-	 * from the segment until the peer acknowledges it. rtt_key is the
-	 * sequence after it (an ACK at or past it closes the sample); for a
-	 * segment sent again, with TCP timestamps on both ends, its TSval (the
-	 * peer's TSecr at or past it does: RFC 7323 3.4, Karn needs no such
-	 * sample thrown away) */
+	 * from the segment until the peer's ACK at or past rtt_key (the
+	 * sequence after it). For a range a local endpoint sent again (Karn:
+	 * its ACK cannot say which copy it answers), with TCP timestamps on
+	 * both ends, the ACK covering it is timed by its TSecr instead, as the
+	 * kernel does (tcp_ack_update_rtt): the echoed TSval's age on the
+	 * sender's own clock, ts_off mapping that clock onto this host's */
 	__u32 rtt_key;
 	__u32 rtt_sent_us;  /* when the timed segment was seen; 0: no sample outstanding */
 	__u32 rtt_us;       /* the latest sample */
@@ -194,9 +195,9 @@ struct ts_quality {
 	__u8 zw_count;      /* zero-window stalls it started (saturates) */
 	__u8 syn_retrans;   /* SYN (client) or SYN-ACK (server) retransmissions (saturates) */
 	__u8 tlp;           /* tail loss probes among retrans (saturates) */
-	__u8 rtt_ts;        /* 1: the outstanding sample is timed by TSval/TSecr echo */
-	__u32 ts_max;       /* the highest TSval seen from it: only the first segment
-			     * of a TSval may be timed by its echo */
+	__u8 rtt_ts;        /* 1: the outstanding sample is timed by the TSecr of its ACK */
+	__u32 ts_off;       /* its TSval minus this host's ms clock (low 32 bits of
+			     * CLOCK_MONOTONIC in ms), taken when rtt_ts was set */
 };
 _Static_assert(sizeof(struct ts_quality) == 48, "ts_quality size");
 

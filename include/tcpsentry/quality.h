@@ -94,16 +94,28 @@ TS_INLINE void ts_q_rtt_sample(struct ts_quality *q, __u32 rtt_us)
 	q->srtt_us8 = ts_q_srtt8(q->srtt_us8, rtt_us);
 }
 
-/* Does a segment of the peer close q's outstanding sample? ack (if the
- * segment carries ACK), tsecr (if it carries timestamps, has_ts). */
-TS_INLINE int ts_q_closes(const struct ts_quality *q, int has_ack, __u32 ack, int has_ts,
-			  __u32 tsecr)
+/* Does a segment of the peer close q's outstanding sample? ack, if the
+ * segment carries ACK (has_ack). */
+TS_INLINE int ts_q_closes(const struct ts_quality *q, int has_ack, __u32 ack)
 {
-	if (!q->rtt_sent_us)
+	return q->rtt_sent_us && has_ack && !ts_after(q->rtt_key, ack);
+}
+
+/*
+ * A sample timed by the echo (ts_quality.rtt_ts): the age of the TSval
+ * the closing ACK echoes (tsecr; has_ts: it carries timestamps) at now_ms
+ * on this host's ms clock, ts_off mapping the sender's TS clock onto it.
+ * The kernel's own rule (tcp_rtt_tsopt_us): whole milliseconds, 0 counted
+ * as 1; no TSecr, or one from the future, gives no sample (0 here).
+ */
+#define TS_Q_ECHO_MAX_MS (TS_Q_RTT_MAX_US / 1000)
+TS_INLINE __u32 ts_q_echo_us(__u32 now_ms, __u32 ts_off, int has_ts, __u32 tsecr)
+{
+	__u32 ms = now_ms + ts_off - tsecr;
+
+	if (!has_ts || !tsecr || ms > TS_Q_ECHO_MAX_MS)
 		return 0;
-	if (q->rtt_ts)
-		return has_ts && tsecr && !ts_after(q->rtt_key, tsecr);
-	return has_ack && !ts_after(q->rtt_key, ack);
+	return (ms ? ms : 1) * 1000;
 }
 
 /* the elapsed time between two low-32-bit clock readings (a 0 reading was

@@ -115,44 +115,55 @@ static int post_rtt_ack(const struct tcase *tc, char *why)
 	return 0;
 }
 
-/* with timestamps on both ends a segment sent again is timed by the echo
- * of its own TSval (the first of that TSval), not by an ACK */
+/* with timestamps on both ends the ACK of a range the local endpoint sent
+ * again is timed by its TSecr, as the kernel times it: the echoed TSval's
+ * age on the sender's clock (the original's here), in whole ms */
 static int post_rtt_ts(const struct tcase *tc, char *why)
 {
 	struct ts_flow f;
 	const struct ts_quality *s = &f.q[TS_SERVER];
-	__u32 hs_rtt;
+	__u32 rtt;
 
 	(void)tc;
 	if (handshake(1, why) || flow(&f, why))
 		return -1;
-	hs_rtt = s->rtt_us; /* the handshake's sample */
 	SRV(F_ACK | F_PSH, S0, C0, 100, W, 1, 50, 3);
 	if (flow(&f, why))
 		return -1;
 	ASSERT_TRUE(s->rtt_ts == 0 && s->rtt_key == S0 + 100 && s->rtt_sent_us,
 		    "new data: ts %u key %u", s->rtt_ts, s->rtt_key);
-	SRV(F_ACK | F_PSH, S0, C0, 100, W, 1, 60, 3); /* sent again, a new TSval */
+	SRV(F_ACK | F_PSH, S0, C0, 100, W, 1, 60, 3); /* sent again, 10 TS ticks later */
 	if (flow(&f, why))
 		return -1;
-	ASSERT_TRUE(s->rtt_ts == 1 && s->rtt_key == 60 && s->rtt_sent_us,
+	ASSERT_TRUE(s->rtt_ts == 1 && s->rtt_key == S0 + 100 && s->rtt_sent_us,
 		    "resent: ts %u key %u", s->rtt_ts, s->rtt_key);
-	sleep_ms(2);
-	CLI(F_ACK, C0, S0 + 100, 0, W, 1, 4, 50); /* acks it, echoes the original */
+	sleep_ms(3);
+	CLI(F_ACK, C0, S0 + 50, 0, W, 1, 4, 50); /* short of it */
 	if (flow(&f, why))
 		return -1;
-	ASSERT_TRUE(s->rtt_sent_us != 0 && s->rtt_us == hs_rtt, "closed by the ACK, not the echo");
-	CLI(F_ACK, C0, S0 + 100, 0, W, 1, 5, 60);
+	ASSERT_TRUE(s->rtt_sent_us != 0, "closed by an ACK short of the range");
+	CLI(F_ACK, C0, S0 + 100, 0, W, 1, 5, 50); /* acks it, echoes the original */
 	if (flow(&f, why))
 		return -1;
-	ASSERT_TRUE(s->rtt_sent_us == 0 && s->rtt_us >= 2000 && s->rtt_us < 1000000,
-		    "rtt_us %u after the echo (slept 2 ms)", s->rtt_us);
-	/* sent again with a TSval seen already: no sample (its echo may be
-	 * an earlier segment's) */
-	SRV(F_ACK | F_PSH, S0, C0, 100, W, 1, 60, 5);
+	/* the original's TSval: 10 ms older than the copy, sent >= 3 ms ago */
+	ASSERT_TRUE(s->rtt_sent_us == 0 && s->rtt_us >= 13000 && s->rtt_us < 1000000 &&
+			    s->rtt_us % 1000 == 0,
+		    "rtt_us %u from the echo (10 ticks + slept 3 ms, whole ms)", s->rtt_us);
+	rtt = s->rtt_us;
+	/* sent again, acked without timestamps: Karn, no sample */
+	SRV(F_ACK | F_PSH, S0 + 100, C0, 100, W, 1, 70, 5);
+	SRV(F_ACK | F_PSH, S0 + 100, C0, 100, W, 1, 80, 5);
+	CLI(F_ACK, C0, S0 + 200, 0, W, 0, 0, 0);
 	if (flow(&f, why))
 		return -1;
-	ASSERT_EQ(s->rtt_sent_us, 0, "a sample on a TSval seen before");
+	ASSERT_TRUE(s->rtt_sent_us == 0 && s->rtt_us == rtt, "a sample without an echo: %u",
+		    s->rtt_us);
+	/* the remote sends again: its TS clock is its own, no echo sample */
+	CLI(F_ACK | F_PSH, C0, S0 + 200, 100, W, 1, 6, 80);
+	CLI(F_ACK | F_PSH, C0, S0 + 200, 100, W, 1, 7, 80);
+	if (flow(&f, why))
+		return -1;
+	ASSERT_EQ(f.q[TS_CLIENT].rtt_sent_us, 0, "an echo sample for the remote's copy");
 	ASSERT_EQ(s->retrans, 2, "server retransmissions");
 	return 0;
 }
@@ -363,7 +374,7 @@ static int post_dropped_moves_nothing(const struct tcase *tc, char *why)
 
 static const struct tcase cases[] = {
 	{ .name = "RTT: the server's segment until the client's ACK (seq)", .post = post_rtt_ack },
-	{ .name = "RTT: a segment sent again timed by its TSval's echo (timestamps both ends)",
+	{ .name = "RTT: the ACK of a range sent again timed by its echo (timestamps both ends)",
 	  .post = post_rtt_ts },
 	{ .name = "retransmit at egress, and Karn: no sample from it", .post = post_retransmit_karn },
 	{ .name = "reorder: late right behind the hole's opener; resent after more came",

@@ -3,7 +3,7 @@
  * Unit tests of flow quality's arithmetic (include/tcpsentry/quality.h):
  * the classification of a segment's sequence range against what its
  * sender sent before, the late-or-resent rule, the RFC 6298 estimator, and
- * the closing of a sample by ACK or by timestamp echo, sequence wrap
+ * the closing of a sample by ACK, its timing by timestamp echo, sequence wrap
  * included.
  */
 #include <stdarg.h>
@@ -97,22 +97,31 @@ static void test_closes(void **state)
 
 	(void)state;
 	memset(&q, 0, sizeof(q));
-	assert_false(ts_q_closes(&q, 1, 5000, 0, 0));     /* nothing outstanding */
+	assert_false(ts_q_closes(&q, 1, 5000));     /* nothing outstanding */
 	q.rtt_sent_us = 7;
 	q.rtt_key = 5000;
-	assert_false(ts_q_closes(&q, 1, 4999, 0, 0));     /* short of the timed segment */
-	assert_true(ts_q_closes(&q, 1, 5000, 0, 0));
-	assert_true(ts_q_closes(&q, 1, 9000, 0, 0));
-	assert_false(ts_q_closes(&q, 0, 9000, 0, 0));     /* no ACK flag */
+	assert_false(ts_q_closes(&q, 1, 4999));     /* short of the timed segment */
+	assert_true(ts_q_closes(&q, 1, 5000));
+	assert_true(ts_q_closes(&q, 1, 9000));
+	assert_false(ts_q_closes(&q, 0, 9000));     /* no ACK flag */
 	q.rtt_key = 0xfffffff0u;
-	assert_true(ts_q_closes(&q, 1, 0x10, 0, 0));      /* across the wrap */
-	/* timestamp echo: the TSecr, not the ACK, decides */
-	q.rtt_ts = 1;
-	q.rtt_key = 777;
-	assert_false(ts_q_closes(&q, 1, 0x10, 0, 0));     /* no timestamps on it */
-	assert_false(ts_q_closes(&q, 1, 0x10, 1, 776));
-	assert_true(ts_q_closes(&q, 1, 0, 1, 777));
-	assert_false(ts_q_closes(&q, 1, 0, 1, 0));        /* TSecr 0: echoes nothing */
+	assert_true(ts_q_closes(&q, 1, 0x10));      /* across the wrap */
+}
+
+/* a range sent again, timed by the echo as the kernel's tcp_rtt_tsopt_us
+ * does: the echoed TSval's age on the sender's clock, whole ms, 0 as 1 */
+static void test_echo(void **state)
+{
+	__u32 off = 0x80000000u; /* the sender's TS clock: this host's ms + off */
+
+	(void)state;
+	/* echoes a TSval sent at 1000 ms: 220 ms old at 1220 */
+	assert_int_equal(ts_q_echo_us(1220, off, 1, 1000 + off), 220000);
+	assert_int_equal(ts_q_echo_us(1000, off, 1, 1000 + off), 1000); /* same ms */
+	assert_int_equal(ts_q_echo_us(1220, off, 0, 1000 + off), 0);     /* no timestamps */
+	assert_int_equal(ts_q_echo_us(1220, 0, 1, 0), 0);                 /* TSecr 0 */
+	assert_int_equal(ts_q_echo_us(999, off, 1, 1000 + off), 0);       /* from the future */
+	assert_int_equal(ts_q_echo_us(5, 0xfffffff0u, 1, 0xfffffff0u), 5000); /* wrapped */
 }
 
 static void test_clock(void **state)
@@ -127,7 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify), cmocka_unit_test(test_late),
-		cmocka_unit_test(test_srtt),     cmocka_unit_test(test_closes),
+		cmocka_unit_test(test_srtt),     cmocka_unit_test(test_closes), cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_clock),
 	};
 
