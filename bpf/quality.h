@@ -47,6 +47,26 @@ static __always_inline void q_segment(struct q_before *b, __u32 dir, __u64 now)
 #define Q_US(v) ts_q_stamp((__u32)(Q_NS(v) / 1000))
 #define Q_MS(v) ((__u32)(Q_NS(v) / 1000000))
 
+/*
+ * The established fast path's common case, told before the step and
+ * without calling quality(): the sender's (role from) next segment in
+ * order (new data, or an ACK) while its own sample is outstanding (or it
+ * carries no data), its window open, no recent hole of its own, and its
+ * ACK short of the peer's timed segment. quality() would change nothing
+ * then: no sample ends or starts, no stall starts or ends, gap_age is 0,
+ * and a segment in order is TS_Q_NEW or TS_Q_NONE. Reads the first 16
+ * bytes of each ts_quality and the sender's end.
+ */
+static __always_inline int q_quiet(const struct ts_flow *f, const struct ts_seg *s, unsigned from)
+{
+	const struct ts_quality *qs = &f->q[from & 1], *qr = &f->q[(from & 1) ^ 1];
+
+	if (s->seq != f->ep[from & 1].end || !s->win || (qs->zw_since_ms | qs->gap_age) ||
+	    (s->len && !qs->rtt_sent_us))
+		return 0;
+	return !qr->rtt_sent_us || ts_after(qr->rtt_key, s->ack);
+}
+
 /* one closed sample of the sender whose quality is q; dir: the closing
  * segment's (ingress: the network leg, into the histogram) */
 static __always_inline void q_rtt_sample(struct ts_quality *q, __u32 t, __u32 dir,
@@ -134,10 +154,10 @@ __attribute__((noinline)) int quality(struct ts_flow *f, const struct ts_seg *s,
 		}
 	}
 
-	/* the sender's segments since its last hole, up to what ts_q_late
-	 * looks at: no store once past it */
-	if (qs->gap_age && qs->gap_age <= TS_Q_LATE_MAX)
-		qs->gap_age++;
+	/* the sender's segments since its last hole, back to 0 (none) once
+	 * past what ts_q_late looks at: 0 is what q_quiet wants */
+	if (qs->gap_age)
+		qs->gap_age = qs->gap_age < TS_Q_LATE_MAX ? qs->gap_age + 1 : 0;
 
 	len = ts_seg_end(s) - s->seq;
 	peer_ack = f->ep[from ^ 1].last_ack;

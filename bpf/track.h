@@ -58,7 +58,7 @@ struct step_ctx {
 	__u8 client;
 	__u8 record;            /* out: the step ended the connection: its record is in *rec */
 	__u8 copied;            /* out: the value was copied out, the entry marked promoted */
-	__u8 pad;
+	__u8 q_quiet;           /* fast path: flow quality has nothing to do (q_quiet) */
 	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
 	__u32 ip_len;           /* in: the segment's IP bytes, headers included */
 };
@@ -349,11 +349,18 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			return 1;
 		}
 		sc.now = clock_coarse(cn);
-		q_snapshot(f, (sc.sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER, &s->facts.qb);
+		/* flow quality, told before the step moves the entry: most
+		 * in-order data and ACKs need nothing of it (no snapshot, no call) */
+		sc.q_quiet = q_quiet(f, &sc.seg, (sc.sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER);
+		if (!sc.q_quiet)
+			q_snapshot(f, (sc.sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER,
+				   &s->facts.qb);
 		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now)) {
 			f->ep[sc.seg.from & 1].ip_bytes += sc.ip_len;
-			q_segment(&s->facts.qb, dir, sc.now);
-			quality(f, &sc.seg, &s->facts.qb, cn);
+			if (!sc.q_quiet) {
+				q_segment(&s->facts.qb, dir, sc.now);
+				quality(f, &sc.seg, &s->facts.qb, cn);
+			}
 			return 0; /* established, nothing changes state: no lock, nothing noted */
 		}
 	} else {

@@ -183,15 +183,16 @@ struct ts_quality {
 	 * sender's own clock, ts_off mapping that clock onto this host's */
 	__u32 rtt_key;
 	__u32 rtt_sent_us;  /* when the timed segment was seen; 0: no sample outstanding */
+	__u32 zw_since_ms;  /* when its current zero window began; 0: window open */
+	__u32 gap_age;      /* its segments seen since the last that opened a sequence gap
+			     * (a hole below it), up to TS_Q_LATE_MAX, then 0: none */
+	/* (the 16 bytes above: all the established fast path reads, q_quiet) */
 	__u32 rtt_us;       /* the latest sample */
 	__u32 min_rtt_us;   /* the smallest sample; 0: none yet */
 	__u32 srtt_us8;     /* RFC 6298 smoothed RTT, times 8; 0: none yet */
 	__u32 retrans;      /* segments it sent again (data, SYN, FIN; TLPs included) */
 	__u32 reorder;      /* segments below its highest sequence, first seen late */
-	__u32 gap_age;      /* its segments seen since the last that opened a sequence gap
-			     * (a hole below it), counted up to TS_Q_LATE_MAX + 1; 0: none */
 	__u32 zw_ms;        /* ms it advertised a zero window, stalls that ended */
-	__u32 zw_since_ms;  /* when its current zero window began; 0: window open */
 	__u8 zw_count;      /* zero-window stalls it started (saturates) */
 	__u8 syn_retrans;   /* SYN (client) or SYN-ACK (server) retransmissions (saturates) */
 	__u8 tlp;           /* tail loss probes among retrans (saturates) */
