@@ -11,13 +11,17 @@ TCP_INFO: the oracle tcpsentry's flow quality is checked against.
       TCP_INFO, and stays open until stdin closes.
   zw-server ADDR PORT BYTES           accept one, send BYTES, wait for stdin EOF
   zw-client ADDR PORT HOLD_MS BYTES   connect with a small receive buffer, read
-      nothing for HOLD_MS (its window closes), then read all; prints the
-      time it held, measured here, as {"held_ms": ...}
+      nothing for HOLD_MS once its buffer is full (its window closed),
+      then read all; prints the time it held, measured here from when
+      the buffer stopped filling, as {"held_ms": ...}
 """
+import array
+import fcntl
 import json
 import socket
 import struct
 import sys
+import termios
 import threading
 import time
 
@@ -163,8 +167,22 @@ def main():
                 s = socket.socket(family(addr), socket.SOCK_STREAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-        t0 = time.monotonic()
-        time.sleep(hold)
+        # the hold starts when the buffer is full, not at connect: the
+        # zero window goes out with the ACK of the last segment it takes,
+        # and a loaded sender may take tens of ms to start sending. Full:
+        # the queue (FIONREAD) has stopped growing for 20 ms; the hold is
+        # timed from when it last grew
+        last, t0, deadline = -1, time.monotonic(), time.monotonic() + 10
+        while time.monotonic() < deadline:
+            b = array.array("i", [0])
+            fcntl.ioctl(s.fileno(), termios.FIONREAD, b)
+            now = time.monotonic()
+            if b[0] != last:
+                last, t0 = b[0], now
+            elif last > 0 and now - t0 >= 0.02:
+                break
+            time.sleep(0.001)
+        time.sleep(max(0.0, hold - (time.monotonic() - t0)))
         # then a large buffer: the rest comes in one go, no second stall
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         t1 = time.monotonic()

@@ -9,8 +9,10 @@
 #    retrans_c2s = the client's, within 1 per 100 segments it sent (at
 #    least 1); srtt_us and min_rtt_us within 20% or 100 us of the server's
 #    tcpi_rtt and tcpi_min_rtt (the network leg: the local server's data).
-#  - A client that reads nothing for HOLD_MS (IPv6: the lossy link passes
-#    it untouched) makes a zero-window stall of that time, within 50 ms.
+#  - A client that reads nothing for HOLD_MS once its buffer is full (IPv6:
+#    the lossy link passes it untouched) makes a zero-window stall of that
+#    time, within 50 ms (the hold timed from when the buffer stopped
+#    filling: a loaded sender may take tens of ms to start).
 #  - /metrics: promtool accepts the scrape; the RTT histogram holds the
 #    samples and a histogram_quantile over it answers (promtool test rules,
 #    offline), inside the histogram's range.
