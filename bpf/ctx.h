@@ -223,6 +223,25 @@ struct finding {
 	__u8 pad;
 };
 
+/* In/out of one state-machine step (BPF functions take five arguments). */
+struct step_ctx {
+	struct ts_seg seg;      /* in; seg.from is set here */
+	__u32 stripe;           /* in: lock stripe of the key */
+	__u32 dir;              /* in: DIR_INGRESS / DIR_EGRESS */
+	__u64 now;              /* in */
+	__u32 sender_idx;       /* in: key index of the segment's sender */
+	__u32 want_copy;        /* in: copy the value out when it leaves its table (COPY_*) */
+	__u32 ret;              /* out: TS_STEP_* */
+	__u8 old_state[2];      /* out */
+	__u8 new_state[2];
+	__u8 client;
+	__u8 record;            /* out: the step ended the connection: its record is in *rec */
+	__u8 copied;            /* out: the value was copied out, the entry marked promoted */
+	__u8 q_quiet;           /* fast path: flow quality has nothing to do (q_quiet) */
+	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
+	__u32 ip_len;           /* in: the segment's IP bytes, headers included */
+};
+
 /* Per-CPU scratch for what does not fit the 512-byte stack beside the
  * packet: a flow value under construction, the segment's key, the
  * findings. XDP and tc egress never interleave on one CPU (egress runs
@@ -235,6 +254,7 @@ struct scratch {
 	__u32 ban_seconds;  /* act: how long the ban it wrote lasts */
 	__u32 pad;
 	struct ts_record rec; /* track: the record of a connection the step ended */
+	struct step_ctx sc;   /* track: the step's inputs and outputs */
 };
 
 /* ---- judge's verdict ------------------------------------------------------------------ */

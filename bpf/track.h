@@ -44,24 +44,6 @@
 #include <tcpsentry/cookie_mac.h>
 #include <tcpsentry/ratelimit.h>
 
-/* In/out of one state-machine step (BPF functions take five arguments). */
-struct step_ctx {
-	struct ts_seg seg;      /* in; seg.from is set here */
-	__u32 stripe;           /* in: lock stripe of the key */
-	__u32 dir;              /* in: DIR_INGRESS / DIR_EGRESS */
-	__u64 now;              /* in */
-	__u32 sender_idx;       /* in: key index of the segment's sender */
-	__u32 want_copy;        /* in: copy the value out when it leaves its table (COPY_*) */
-	__u32 ret;              /* out: TS_STEP_* */
-	__u8 old_state[2];      /* out */
-	__u8 new_state[2];
-	__u8 client;
-	__u8 record;            /* out: the step ended the connection: its record is in *rec */
-	__u8 copied;            /* out: the value was copied out, the entry marked promoted */
-	__u8 q_quiet;           /* fast path: flow quality has nothing to do (q_quiet) */
-	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
-	__u32 ip_len;           /* in: the segment's IP bytes, headers included */
-};
 
 /* step_ctx.want_copy: when an entry leaves its table for flows */
 #define COPY_NONE 0
@@ -305,7 +287,7 @@ static __always_inline int finished(const struct ts_flow *f)
 __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *t, __u32 dir,
 					 __u32 in)
 {
-	struct step_ctx sc = {};
+	struct step_ctx *sc;
 	struct ts_flow_key *key;
 	struct ts_counters *cn;
 	struct scratch *s;
@@ -319,15 +301,20 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	if (!s)
 		return 1;
 	TS_CHECKED(s);
+	/* in scratch, not on the stack: the deepest call chain (this frame,
+	 * step_entry's) shares 512 bytes, and Linux 6.1 counts each frame
+	 * rounded up to 32 */
+	sc = &s->sc;
+	__builtin_memset(sc, 0, sizeof(*sc));
 	key = &s->key;
 	cn = counters_get();
 	fl = p->seg.flags;
 	t->looked = 1;
-	sc.sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
-	sc.dir = dir;
-	sc.seg = p->seg;
+	sc->sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
+	sc->dir = dir;
+	sc->seg = p->seg;
 	/* the TCP segment plus the IP header(s) before it */
-	sc.ip_len = p->l4_len + p->opt_off - sizeof(struct tcphdr) - 14 - 4 * (__u32)p->vlans;
+	sc->ip_len = p->l4_len + p->opt_off - sizeof(struct tcphdr) - 14 - 4 * (__u32)p->vlans;
 
 	/* a flag set no stack acts on consistently is not tracked (detect
 	 * reports it); one compare lets every established-flow segment by */
@@ -338,7 +325,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	f = bpf_map_lookup_elem(&flows, key);
 	if (f) {
 		t->state = T_FLOWS;
-		if (dir == DIR_INGRESS && reflected(f, sc.sender_idx))
+		if (dir == DIR_INGRESS && reflected(f, sc->sender_idx))
 			return 1;
 		/* a finished connection's tuple reused (its client port)
 		 * through a SYN cookie: the ACK's cookie decides, as for an
@@ -348,23 +335,23 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			t->cookie = T_COOKIE_ASK;
 			return 1;
 		}
-		sc.now = clock_coarse(cn);
+		sc->now = clock_coarse(cn);
 		/* flow quality, told before the step moves the entry: most
 		 * in-order data and ACKs need nothing of it (no snapshot, no call) */
-		sc.q_quiet = q_quiet(f, &sc.seg, (sc.sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER);
-		if (!sc.q_quiet)
-			q_snapshot(f, (sc.sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER,
+		sc->q_quiet = q_quiet(f, &sc->seg, (sc->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER);
+		if (!sc->q_quiet)
+			q_snapshot(f, (sc->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER,
 				   &s->facts.qb);
-		if (ts_fsm_fast(f, &sc.seg, (__u8)sc.sender_idx, sc.now)) {
-			f->ep[sc.seg.from & 1].ip_bytes += sc.ip_len;
-			if (!sc.q_quiet) {
-				q_segment(&s->facts.qb, dir, sc.now);
-				quality(f, &sc.seg, &s->facts.qb, cn);
+		if (ts_fsm_fast(f, &sc->seg, (__u8)sc->sender_idx, sc->now)) {
+			f->ep[sc->seg.from & 1].ip_bytes += sc->ip_len;
+			if (!sc->q_quiet) {
+				q_segment(&s->facts.qb, dir, sc->now);
+				quality(f, &sc->seg, &s->facts.qb, cn);
 			}
 			return 0; /* established, nothing changes state: no lock, nothing noted */
 		}
 	} else {
-		sc.now = clock_precise(); /* handshake segments are timed */
+		sc->now = clock_precise(); /* handshake segments are timed */
 		table = TBL_EMBRYONIC;
 		if (dir == DIR_EGRESS && (fl & TS_TCP_RST))
 			t->backscatter = 1;
@@ -377,7 +364,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		}
 		if (f) {
 			t->state = T_EMBRYONIC;
-			if (dir == DIR_INGRESS && reflected(f, sc.sender_idx))
+			if (dir == DIR_INGRESS && reflected(f, sc->sender_idx))
 				return 1;
 		} else {
 			t->state = T_UNKNOWN;
@@ -427,7 +414,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 					t->flood = TS_A_SYN_FLOOD;
 				return 1;
 			}
-			f = flow_new(key, p, &sc.seg, sc.sender_idx, sc.now, &table, &s->flow, cn);
+			f = flow_new(key, p, &sc->seg, sc->sender_idx, sc->now, &table, &s->flow, cn);
 			if (!f) {
 				count(cn, TS_C_INSERT_FAIL);
 				return 1;
@@ -435,57 +422,57 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			t->state = T_NEW;
 		}
 	}
-	sc.stripe = ts_key_stripe(key); /* not needed on the lock-free path */
-	sc.want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
+	sc->stripe = ts_key_stripe(key); /* not needed on the lock-free path */
+	sc->want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
 		       table == TBL_PICKUPS ? COPY_CONFIRMED : COPY_NONE;
-	if (step_entry(f, &sc, &s->flow, &s->rec.flow, &s->facts) < 0) {
+	if (step_entry(f, sc, &s->flow, &s->rec.flow, &s->facts) < 0) {
 		/* an embryonic copy (or a pickup) the other hook promoted a
 		 * moment ago */
 		count(cn, TS_C_RACE_RETRY);
 		f = bpf_map_lookup_elem(&flows, key);
-		sc.want_copy = COPY_NONE;
+		sc->want_copy = COPY_NONE;
 		table = TBL_FLOWS;
-		if (step_entry(f, &sc, &s->flow, &s->rec.flow, &s->facts) < 0)
+		if (step_entry(f, sc, &s->flow, &s->rec.flow, &s->facts) < 0)
 			return 1;
 		t->state = T_FLOWS;
 	}
 	/* flow quality, from what the state machine took (the copy, when the
 	 * entry moves to flows with it) */
-	if (!(sc.ret & Q_STEP_IGNORED) && !(sc.seg.flags & TS_TCP_RST)) {
-		struct ts_flow *qf = sc.copied ? &s->flow : f;
+	if (!(sc->ret & Q_STEP_IGNORED) && !(sc->seg.flags & TS_TCP_RST)) {
+		struct ts_flow *qf = sc->copied ? &s->flow : f;
 
-		q_segment(&s->facts.qb, dir, sc.now);
-		quality(qf, &sc.seg, &s->facts.qb, cn);
+		q_segment(&s->facts.qb, dir, sc->now);
+		quality(qf, &sc->seg, &s->facts.qb, cn);
 	}
-	if (sc.record) {
+	if (sc->record) {
 		s->rec.key = *key;
 		s->rec.cause = TS_REC_CLOSED;
-		s->rec.end_flags = sc.seg.flags;
-		s->rec.end_side = sc.seg.from;
+		s->rec.end_flags = sc->seg.flags;
+		s->rec.end_side = sc->seg.from;
 		t->record = 1;
 	}
-	if (sc.ret & TS_STEP_REUSE)
+	if (sc->ret & TS_STEP_REUSE)
 		count(cn, TS_C_REUSE);
-	if (sc.ret & TS_STEP_RST_INEXACT_PEER)
+	if (sc->ret & TS_STEP_RST_INEXACT_PEER)
 		count(cn, TS_C_RST_INEXACT_PEER);
-	if (sc.copied && table == TBL_EMBRYONIC)
-		flow_promote(key, &s->flow, sc.now, cn);
-	else if (sc.copied)
+	if (sc->copied && table == TBL_EMBRYONIC)
+		flow_promote(key, &s->flow, sc->now, cn);
+	else if (sc->copied)
 		pickup_promote(key, &s->flow, cn);
-	else if (sc.ret & TS_STEP_ESTABLISHED)
+	else if (sc->ret & TS_STEP_ESTABLISHED)
 		/* a reused tuple's handshake completed in place (its SYN
 		 * restarted the flows entry): as completed as a promoted one */
-		flood_credit(key, sc.client, sc.now);
-	t->step = sc.ret;
-	t->old_state[0] = sc.old_state[0];
-	t->old_state[1] = sc.old_state[1];
-	t->new_state[0] = sc.new_state[0];
-	t->new_state[1] = sc.new_state[1];
-	t->client = sc.client;
-	t->side = sc.seg.from;
-	s->facts.expected = sc.expected;
-	s->facts.got = sc.got;
-	s->facts.window = sc.window;
+		flood_credit(key, sc->client, sc->now);
+	t->step = sc->ret;
+	t->old_state[0] = sc->old_state[0];
+	t->old_state[1] = sc->old_state[1];
+	t->new_state[0] = sc->new_state[0];
+	t->new_state[1] = sc->new_state[1];
+	t->client = sc->client;
+	t->side = sc->seg.from;
+	s->facts.expected = sc->expected;
+	s->facts.got = sc->got;
+	s->facts.window = sc->window;
 	return 1;
 }
 
