@@ -175,6 +175,18 @@ struct track_res {
 	__u8 scan;          /* enum track_scan */
 };
 
+/* What quality (bpf/quality.h) needs of a flow entry as it was before the
+ * state machine moved it: taken by track, in scratch (track_facts) */
+struct q_before {
+	__u32 end;      /* the sender's highest sequence (ts_endpoint.end) */
+	__u32 known;    /* TS_EP_SEQ_KNOWN of the sender */
+	__u64 seen_ns;  /* the flow's last_seen_ns */
+	/* and the segment's, beside struct ts_seg */
+	__u64 now;      /* the stage's clock (coarse on the established path) */
+	__u32 dir;      /* DIR_INGRESS / DIR_EGRESS */
+	__u32 pad;
+};
+
 /* What track saw, beyond struct track_res: the facts detect reports */
 struct track_facts {
 	/* of an ignored RST (TS_STEP_RST_OOW / TS_STEP_RST_INEXACT) or of far
@@ -187,6 +199,8 @@ struct track_facts {
 	 * (include/tcpsentry/hs_log.h), and the times to write it with */
 	struct ts_hs_res hs;
 	__u64 hs_syn_ns, hs_synack_ns;
+	/* flow quality (issue 13): the entry before its step */
+	struct q_before qb;
 };
 
 /* ---- detect's findings (per-CPU scratch) ------------------------------------------ */
@@ -209,10 +223,6 @@ struct finding {
 	__u8 pad;
 };
 
-/* Per-CPU scratch for what does not fit the 512-byte stack beside the
- * packet: a flow value under construction, the segment's key, the
- * findings. XDP and tc egress never interleave on one CPU (egress runs
- * with bottom halves off). */
 /* In/out of one state-machine step (BPF functions take five arguments). */
 struct step_ctx {
 	struct ts_seg seg;      /* in; seg.from is set here */
@@ -227,11 +237,15 @@ struct step_ctx {
 	__u8 client;
 	__u8 record;            /* out: the step ended the connection: its record is in *rec */
 	__u8 copied;            /* out: the value was copied out, the entry marked promoted */
-	__u8 pad;
+	__u8 q_quiet;           /* fast path: flow quality has nothing to do (q_quiet) */
 	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
 	__u32 ip_len;           /* in: the segment's IP bytes, headers included */
 };
 
+/* Per-CPU scratch for what does not fit the 512-byte stack beside the
+ * packet: a flow value under construction, the segment's key, the
+ * findings. XDP and tc egress never interleave on one CPU (egress runs
+ * with bottom halves off). */
 struct scratch {
 	struct ts_flow flow;
 	struct ts_flow_key key;
@@ -240,7 +254,7 @@ struct scratch {
 	__u32 ban_seconds;  /* act: how long the ban it wrote lasts */
 	__u32 pad;
 	struct ts_record rec; /* track: the record of a connection the step ended */
-	struct step_ctx sc;   /* track: the step's in and out */
+	struct step_ctx sc;   /* track: the step's inputs and outputs */
 };
 
 /* ---- judge's verdict ------------------------------------------------------------------ */

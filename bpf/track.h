@@ -37,6 +37,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "flood.h"
+#include "quality.h"
 #include <tcpsentry/fsm.h>
 #include <tcpsentry/hs_log.h>
 #include <tcpsentry/flowkey.h>
@@ -81,6 +82,7 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	sc->seg.from = (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER;
 	sc->old_state[0] = f->ep[0].state;
 	sc->old_state[1] = f->ep[1].state;
+	q_snapshot(f, sc->seg.from, &fa->qb);
 	sc->ret = ts_fsm_step(f, &sc->seg, sc->now, sc->dir == DIR_INGRESS);
 	if (ts_ack_unanswered(f, &sc->seg, sc->now))
 		sc->ret |= TS_STEP_ACK_NO_CONN;
@@ -257,6 +259,11 @@ static __always_inline int cookie_recent(__u32 port)
 	return (__s64)(now - cp->sent_ns) <= (__s64)TS_COOKIE_RECENT_NS;
 }
 
+/* steps whose segment moved nothing (or restarted the tuple): no quality */
+#define Q_STEP_IGNORED (TS_STEP_SYN_CHALLENGED | TS_STEP_RST_INEXACT | TS_STEP_RST_OOW |      \
+			TS_STEP_DATA_FAR_OOW | TS_STEP_DISCARDED | TS_STEP_REUSE |              \
+			TS_STEP_RST_INEXACT_PEER | TS_STEP_OUT_OF_WINDOW)
+
 /* track_flow's inputs */
 #define TF_COOKIE_ACKS 0x1 /* an unknown tuple's ACK to this port must carry a cookie */
 #define TF_COOKIE_DONE 0x2 /* its cookie was checked (not ours): track it as before */
@@ -294,9 +301,9 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	if (!s)
 		return 1;
 	TS_CHECKED(s);
-	/* in per-CPU scratch, not the stack: the XDP chain's three frames
-	 * (tcpsentry_xdp, track_flow, step_entry) share 512 bytes, 6.1
-	 * rounding each up to 32 */
+	/* in scratch, not on the stack: the deepest call chain (this frame,
+	 * step_entry's) shares 512 bytes, and Linux 6.1 counts each frame
+	 * rounded up to 32 */
 	sc = &s->sc;
 	__builtin_memset(sc, 0, sizeof(*sc));
 	key = &s->key;
@@ -329,8 +336,18 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			return 1;
 		}
 		sc->now = clock_coarse(cn);
+		/* flow quality, told before the step moves the entry: most
+		 * in-order data and ACKs need nothing of it (no snapshot, no call) */
+		sc->q_quiet = q_quiet(f, &sc->seg, (sc->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER);
+		if (!sc->q_quiet)
+			q_snapshot(f, (sc->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER,
+				   &s->facts.qb);
 		if (ts_fsm_fast(f, &sc->seg, (__u8)sc->sender_idx, sc->now)) {
 			f->ep[sc->seg.from & 1].ip_bytes += sc->ip_len;
+			if (!sc->q_quiet) {
+				q_segment(&s->facts.qb, dir, sc->now);
+				quality(f, &sc->seg, &s->facts.qb, cn);
+			}
 			return 0; /* established, nothing changes state: no lock, nothing noted */
 		}
 	} else {
@@ -418,6 +435,14 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		if (step_entry(f, sc, &s->flow, &s->rec.flow, &s->facts) < 0)
 			return 1;
 		t->state = T_FLOWS;
+	}
+	/* flow quality, from what the state machine took (the copy, when the
+	 * entry moves to flows with it) */
+	if (!(sc->ret & Q_STEP_IGNORED) && !(sc->seg.flags & TS_TCP_RST)) {
+		struct ts_flow *qf = sc->copied ? &s->flow : f;
+
+		q_segment(&s->facts.qb, dir, sc->now);
+		quality(qf, &sc->seg, &s->facts.qb, cn);
 	}
 	if (sc->record) {
 		s->rec.key = *key;

@@ -23,15 +23,18 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <tcpsentry/hs_hist.h>
 #include <tcpsentry/sketch.h>
 #include "cmds.h"
 #include "format.h"
 #include "gc.h"
 #include "log.h"
+#include "mapwalk.h"
 #include "netns.h"
 #include "opts.h"
 #include "pins.h"
 #include "readout.h"
+#include "worst.h"
 
 #define MAX_IFACES 16
 #define TOP_PORTS 4
@@ -92,7 +95,56 @@ struct view {
 	} tops[TOP_SOURCES];
 	int ntops;
 	__u64 at_ns;
+	/* flow quality: the network leg's RTT histogram, the worst
+	 * connections (by SRTT, by retransmissions), the worst remote prefixes
+	 * (by retransmissions, from the connections that have any) */
+	__u64 rtt[TS_HS_BUCKETS];
+	struct worst_conn {
+		char desc[160];
+		__u64 score;
+	} worst_rtt, worst_retr;
+	struct ts_prefix_rank pfx[2];
+	int npfx;
 };
+
+/* one flows entry, for the worst connections and prefixes */
+struct worst_walk {
+	struct view *v;
+	struct ts_ranking *rank;
+	const char *iface;
+};
+
+static void worst_note(struct worst_conn *w, const struct ts_ranked *e)
+{
+	char c[64], s[64];
+	unsigned ci = e->flow.client & 1;
+
+	if (e->score <= w->score)
+		return;
+	w->score = e->score;
+	ts_fmt_endpoint(c, sizeof(c), e->key.addr[ci], e->key.port[ci]);
+	ts_fmt_endpoint(s, sizeof(s), e->key.addr[!ci], e->key.port[!ci]);
+	snprintf(w->desc, sizeof(w->desc), "%s %s>%s", e->iface, c, s);
+}
+
+static int worst_one(int fd, const void *key, void *val, void *ctx)
+{
+	struct worst_walk *w = ctx;
+	const struct ts_flow *f = val;
+	struct ts_ranked e = { .iface = w->iface, .key = *(const struct ts_flow_key *)key };
+
+	(void)fd;
+	if (f->flags & TS_F_PROMOTED)
+		return 0;
+	e.flow = *f;
+	e.score = ts_rank_score(f, TS_RANK_RTT, w->rank->now_ns);
+	worst_note(&w->v->worst_rtt, &e);
+	e.score = ts_rank_score(f, TS_RANK_RETRANS, w->rank->now_ns);
+	worst_note(&w->v->worst_retr, &e);
+	if (e.score)
+		ts_ranking_add(w->rank, w->iface, key, f);
+	return 0;
+}
 
 /* keep the TOP_SOURCES largest counts, largest first */
 static void add_source(struct view *v, const __u32 addr[4], __u64 count)
@@ -205,6 +257,7 @@ static void read_ports(const struct ts_att *a, struct view *v, __u64 epoch)
 static int read_view(const struct ts_att *atts, int n, struct view *v)
 {
 	__u64 now = ts_now_ns(), e = ts_epoch(now);
+	struct ts_ranking rank = { .by = TS_RANK_RETRANS, .now_ns = now };
 	int i, k;
 
 	memset(v, 0, sizeof(*v));
@@ -239,8 +292,42 @@ static int read_view(const struct ts_att *atts, int n, struct view *v)
 		}
 		read_sources(a->top_fd, v);
 		read_ports(a, v, e);
+		for (k = 0; k < TS_HS_BUCKETS; k++)
+			v->rtt[k] += r.q.rtt_bucket[k];
+		{
+			struct worst_walk w = { .v = v, .rank = &rank, .iface = a->ifname };
+
+			ts_map_each(a->flows_fd, worst_one, &w);
+		}
 	}
+	v->npfx = (int)ts_rank_prefixes(&rank, v->pfx, 2);
+	ts_ranking_free(&rank);
 	return 0;
+}
+
+/* "p50 0.12 ms p99 3.4 ms" of the RTT samples since the last frame (since
+ * the attach on the first, or in a second without samples) */
+static void rtt_line(const struct view *v, const struct view *p, char *buf, size_t n)
+{
+	__u64 d[TS_HS_BUCKETS], any = 0;
+	const __u64 *h = v->rtt;
+	const char *span = "since attach";
+	int k;
+
+	for (k = 0; p && k < TS_HS_BUCKETS; k++) {
+		d[k] = v->rtt[k] >= p->rtt[k] ? v->rtt[k] - p->rtt[k] : 0;
+		any += d[k];
+	}
+	if (any) {
+		h = d;
+		span = "last second";
+	}
+	if (ts_hist_quantile(h, TS_HS_BUCKETS, 0.5) < 0)
+		snprintf(buf, n, "RTT (network leg): no samples");
+	else
+		snprintf(buf, n, "RTT (network leg, %s): p50 %.3f ms  p99 %.3f ms", span,
+			 ts_hist_quantile(h, TS_HS_BUCKETS, 0.5) * 1e3,
+			 ts_hist_quantile(h, TS_HS_BUCKETS, 0.99) * 1e3);
 }
 
 static double rate(__u64 now, __u64 then, double dt)
@@ -364,6 +451,29 @@ static void draw(const struct view *v, const struct view *p, const char *what)
 	if (!v->ntops)
 		printf(" none");
 	L("%s", "");
+	/* flow quality: 3 lines */
+	{
+		char rl[96];
+
+		rtt_line(v, p, rl, sizeof(rl));
+		L("%s", rl);
+	}
+	if (v->worst_rtt.score)
+		printf("worst SRTT %llu us %s", (unsigned long long)v->worst_rtt.score,
+		       v->worst_rtt.desc);
+	if (v->worst_retr.score)
+		printf("%sretrans %llu %s", v->worst_rtt.score ? "; " : "",
+		       (unsigned long long)v->worst_retr.score, v->worst_retr.desc);
+	L("%s", v->worst_rtt.score || v->worst_retr.score ? "" : "worst connections: none");
+	printf("worst prefixes (retrans):");
+	for (k = 0; k < v->npfx; k++) {
+		char a[64];
+
+		ts_fmt_addr(a, sizeof(a), v->pfx[k].addr);
+		printf(" %s/%d %llu in %llu conns", a, v->pfx[k].plen,
+		       (unsigned long long)v->pfx[k].retrans, (unsigned long long)v->pfx[k].conns);
+	}
+	L("%s", v->npfx ? "" : " none");
 	fputs("\033[J", stdout); /* clear what an earlier, longer frame left */
 	fflush(stdout);
 	(void)lines;

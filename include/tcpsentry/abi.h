@@ -167,6 +167,42 @@ enum ts_hist_letter {
 #define TS_F_RECORDED   0x80
 
 /*
+ * Flow quality: what one endpoint's segments showed on the wire (one per
+ * role, beside ts_flow.ep[]). Times in the datapath's clocks: *_us from
+ * the precise clock (bpf_ktime_get_ns / 1000, low 32 bits), *_ms from the
+ * coarse one (ms, low 32 bits); a 0 time means "none" (a real 0 is
+ * nudged to 1).
+ */
+struct ts_quality {
+	/* the one RTT sample outstanding for this endpoint's segments: timed
+	 * from the segment until the peer's ACK at or past rtt_key (the
+	 * sequence after it). For a range a local endpoint sent again (Karn:
+	 * its ACK cannot say which copy it answers), with TCP timestamps on
+	 * both ends, the ACK covering it is timed by its TSecr instead, as the
+	 * kernel does (tcp_ack_update_rtt): the echoed TSval's age on the
+	 * sender's own clock, ts_off mapping that clock onto this host's */
+	__u32 rtt_key;
+	__u32 rtt_sent_us;  /* when the timed segment was seen; 0: no sample outstanding */
+	__u32 zw_since_ms;  /* when its current zero window began; 0: window open */
+	__u32 gap_age;      /* its segments seen since the last that opened a sequence gap
+			     * (a hole below it), up to TS_Q_LATE_MAX, then 0: none */
+	/* (the 16 bytes above: all the established fast path reads, q_quiet) */
+	__u32 rtt_us;       /* the latest sample */
+	__u32 min_rtt_us;   /* the smallest sample; 0: none yet */
+	__u32 srtt_us8;     /* RFC 6298 smoothed RTT, times 8; 0: none yet */
+	__u32 retrans;      /* segments it sent again (data, SYN, FIN; TLPs included) */
+	__u32 reorder;      /* segments below its highest sequence, first seen late */
+	__u32 zw_ms;        /* ms it advertised a zero window, stalls that ended */
+	__u8 zw_count;      /* zero-window stalls it started (saturates) */
+	__u8 syn_retrans;   /* SYN (client) or SYN-ACK (server) retransmissions (saturates) */
+	__u8 tlp;           /* tail loss probes among retrans (saturates) */
+	__u8 rtt_ts;        /* 1: the outstanding sample is timed by the TSecr of its ACK */
+	__u32 ts_off;       /* its TSval minus this host's ms clock (low 32 bits of
+			     * CLOCK_MONOTONIC in ms), taken when rtt_ts was set */
+};
+_Static_assert(sizeof(struct ts_quality) == 48, "ts_quality size");
+
+/*
  * The value of both flow tables (embryonic and flows). The datapath writes
  * it only while holding the flow's stripe of the `flow_locks` array, so the
  * XDP (ingress) and tc (egress) programs, which run on different CPUs for
@@ -189,8 +225,11 @@ struct ts_flow {
 	__u64 synack_ns;     /* first SYN-ACK seen */
 	__u64 state_ns;      /* last state change of either endpoint */
 	struct ts_endpoint ep[2]; /* indexed by enum ts_role */
+	/* ---- flow quality (issue 13): bpf/quality.h writes it, lock-free like
+	 * the packet counts; include/tcpsentry/quality.h holds its arithmetic */
+	struct ts_quality q[2];   /* indexed by enum ts_role of the sender */
 };
-_Static_assert(sizeof(struct ts_flow) == 216, "ts_flow size");
+_Static_assert(sizeof(struct ts_flow) == 216 + 2 * 48, "ts_flow size");
 _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is written as two u64");
 
 /*
@@ -270,6 +309,30 @@ enum ts_counter {
 _Static_assert(TS_C_COUNT <= TS_C_MAX && (TS_C_MAX & (TS_C_MAX - 1)) == 0,
 	       "the counters fit the map; the datapath masks with TS_C_MAX");
 
+/*
+ * Flow-quality counters, per CPU (ts_counters.q): by direction (index
+ * DIR_INGRESS 0, DIR_EGRESS 1 of bpf/ctx.h: the segment's) or by side (0
+ * remote: seen at ingress, 1 local: seen at egress, the endpoint that
+ * advertised the window). The RTT histogram holds the network leg: samples
+ * of the local endpoint's segments, closed by the remote's ACK at ingress;
+ * buckets as include/tcpsentry/hs_hist.h's (bucket i: under 2^i us).
+ */
+struct ts_qcounters {
+	__u64 retrans[2];      /* by direction; syn/synack/tlp below are among them */
+	__u64 reorder[2];      /* by direction */
+	__u64 zw_ms[2];        /* by side: zero-window time of stalls that ended */
+	__u64 zw_stalls[2];    /* by side: zero-window stalls started */
+	__u64 syn_retrans;     /* SYNs sent again */
+	__u64 synack_retrans;  /* SYN-ACKs sent again */
+	__u64 tlp;             /* tail loss probes (retransmissions of the last segment, early) */
+	__u64 keepalive;       /* keep-alive probes (not retransmissions) */
+	__u64 win_probe;       /* zero-window probes (not retransmissions) */
+	__u64 rtt_samples_host; /* samples of the host leg (the remote's segments, the local ACK) */
+	__u64 rtt_bucket[33];  /* TS_HS_BUCKETS */
+	__u64 rtt_sum_us;
+};
+_Static_assert(sizeof(struct ts_qcounters) == (14 + 34) * 8, "ts_qcounters size");
+
 struct ts_counters {
 	__u64 c[TS_C_MAX];
 	/* this CPU's cached coarse clock and the jiffy it was read in: the
@@ -281,6 +344,8 @@ struct ts_counters {
 	 * refreshed once a jiffy */
 	__u64 mtu_jiffies;
 	__u64 mtu;
+	/* flow quality (bpf/quality.h): its counters and the RTT histogram */
+	struct ts_qcounters q;
 };
 
 /* Counters only userspace writes (the `ustats` array, key 0). */

@@ -997,10 +997,10 @@ static int run_case(const struct tcase *tc, char *why)
 }
 
 extern const struct area area_parse, area_handshake, area_anomaly, area_flood, area_policy,
-	area_cookie, area_verdict, area_records;
+	area_cookie, area_verdict, area_records, area_quality;
 static const struct area *const areas[] = {
 	&area_parse, &area_handshake, &area_anomaly, &area_flood, &area_policy, &area_cookie,
-	&area_verdict, &area_records,
+	&area_verdict, &area_records, &area_quality,
 };
 #define NAREAS (int)(sizeof(areas) / sizeof(areas[0]))
 

@@ -27,6 +27,9 @@
  * lost and retransmitted, like a drop.
  *
  * Counters (lossy_stats, one array slot each, see enum): read with bpftool.
+ *
+ * Built with LOSSY_DROP_ONLY (lossy_in.bpf.c): drops only, for tc ingress
+ * (the clone a swap sends would leave by the wrong way there).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -119,6 +122,9 @@ int lossy(struct __sk_buff *skb)
 		count(ST_DROPPED);
 		return TC_ACT_STOLEN;
 	}
+#ifdef LOSSY_DROP_ONLY
+	return TC_ACT_OK; /* lossy_in.bpf.c: at tc ingress, where a swap cannot go */
+#endif
 
 	s = bpf_map_lookup_elem(&lossy_held, &zero);
 	if (!s)

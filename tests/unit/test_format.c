@@ -628,6 +628,10 @@ static const char *const conn_keys[] = {
 	"iface", "family", "client", "server", "client_state", "server_state",
 	"conn_state", "history", "packets_c2s", "packets_s2c", "bytes_c2s", "bytes_s2c",
 	"handshake_us", "first_seen_ns", "last_seen_ns", "picked_up",
+	/* flow quality */
+	"rtt_us", "min_rtt_us", "srtt_us", "host_rtt_us", "host_min_rtt_us", "host_srtt_us",
+	"retrans_c2s", "retrans_s2c", "reorder_c2s", "reorder_s2c", "zero_window_ms",
+	"zero_window_stalls", "syn_retrans", "synack_retrans", "tlp_c2s", "tlp_s2c",
 };
 
 static void test_conn_json_sf(void **state)
@@ -635,7 +639,7 @@ static void test_conn_json_sf(void **state)
 	static const struct seg sf[] = { HANDSHAKE, DATA, CLOSE };
 	struct ts_flow_key k;
 	struct ts_flow f;
-	struct jmember m[32];
+	struct jmember m[48];
 	char *line;
 	int n;
 
@@ -651,7 +655,11 @@ static void test_conn_json_sf(void **state)
 		"\"server_state\":\"CLOSED\",\"conn_state\":\"SF\",\"history\":\"ShADadFf\","
 		"\"packets_c2s\":6,\"packets_s2c\":5,\"bytes_c2s\":100,\"bytes_s2c\":200,"
 		"\"handshake_us\":1000,\"first_seen_ns\":1000000000,"
-		"\"last_seen_ns\":1010000000,\"picked_up\":false}\n");
+		"\"last_seen_ns\":1010000000,\"picked_up\":false,\"rtt_us\":0,\"min_rtt_us\":0,"
+		"\"srtt_us\":0,\"host_rtt_us\":0,\"host_min_rtt_us\":0,\"host_srtt_us\":0,"
+		"\"retrans_c2s\":0,\"retrans_s2c\":0,\"reorder_c2s\":0,\"reorder_s2c\":0,"
+		"\"zero_window_ms\":0,\"zero_window_stalls\":0,\"syn_retrans\":0,"
+		"\"synack_retrans\":0,\"tlp_c2s\":0,\"tlp_s2c\":0}\n");
 	n = json_line(line, m, N(m));
 	assert_keys(m, n, conn_keys, N(conn_keys));
 	free(line);
@@ -675,7 +683,7 @@ static void test_conn_json_v6_pickup(void **state)
 	};
 	struct ts_flow_key k;
 	struct ts_flow f;
-	struct jmember m[32];
+	struct jmember m[48];
 	char *line;
 	int n;
 
@@ -718,7 +726,7 @@ static void test_conn_json_refused_and_odd_iface(void **state)
 	static const struct seg rej[] = { { A, fSYN, 1000, 0, 0 }, { B, fRA, 0, 1001, 0 } };
 	struct ts_flow_key k;
 	struct ts_flow f;
-	struct jmember m[32];
+	struct jmember m[48];
 	char *line;
 	int n;
 
@@ -737,6 +745,58 @@ static void test_conn_json_refused_and_odd_iface(void **state)
 	assert_raw_member(m, n, "packets_c2s", "1");
 	assert_raw_member(m, n, "packets_s2c", "1");
 	assert_raw_member(m, n, "picked_up", "false");
+	free(line);
+}
+
+/* the quality members: the network leg is the local endpoint's (the one
+ * seen at egress), zero-window time includes a stall still going */
+static void test_conn_json_quality(void **state)
+{
+	static const struct seg sf[] = { HANDSHAKE, DATA };
+	struct ts_flow_key k;
+	struct ts_flow f;
+	struct jmember m[48];
+	char *line;
+	__u64 now;
+	int n;
+
+	(void)state;
+	key_v4(&k);
+	feed(&f, &k, sf, N(sf), -1);
+	f.flags |= f.client ? TS_F_LOCAL0 : TS_F_LOCAL1; /* the server is local */
+	f.q[TS_SERVER].rtt_us = 250;
+	f.q[TS_SERVER].min_rtt_us = 200;
+	f.q[TS_SERVER].srtt_us8 = 230 * 8;
+	f.q[TS_CLIENT].rtt_us = 40;
+	f.q[TS_CLIENT].min_rtt_us = 30;
+	f.q[TS_CLIENT].srtt_us8 = 35 * 8 + 7;
+	f.q[TS_CLIENT].retrans = 3;
+	f.q[TS_SERVER].retrans = 5;
+	f.q[TS_CLIENT].reorder = 2;
+	f.q[TS_SERVER].tlp = 1;
+	f.q[TS_SERVER].syn_retrans = 2;
+	f.q[TS_CLIENT].zw_ms = 100;        /* a stall that ended */
+	f.q[TS_CLIENT].zw_count = 2;
+	now = 5000 * 1000000ull;           /* 5000 ms */
+	f.q[TS_CLIENT].zw_since_ms = 4700; /* and one going for 300 ms */
+	line = conn_json(&k, &f, "veth0", now);
+	n = json_line(line, m, N(m));
+	assert_keys(m, n, conn_keys, N(conn_keys));
+	assert_raw_member(m, n, "rtt_us", "250");
+	assert_raw_member(m, n, "min_rtt_us", "200");
+	assert_raw_member(m, n, "srtt_us", "230");
+	assert_raw_member(m, n, "host_rtt_us", "40");
+	assert_raw_member(m, n, "host_min_rtt_us", "30");
+	assert_raw_member(m, n, "host_srtt_us", "35");
+	assert_raw_member(m, n, "retrans_c2s", "3");
+	assert_raw_member(m, n, "retrans_s2c", "5");
+	assert_raw_member(m, n, "reorder_c2s", "2");
+	assert_raw_member(m, n, "reorder_s2c", "0");
+	assert_raw_member(m, n, "zero_window_ms", "400");
+	assert_raw_member(m, n, "zero_window_stalls", "2");
+	assert_raw_member(m, n, "syn_retrans", "0");
+	assert_raw_member(m, n, "synack_retrans", "2");
+	assert_raw_member(m, n, "tlp_s2c", "1");
 	free(line);
 }
 
@@ -763,7 +823,7 @@ static void test_conn_text(void **state)
 	assert_non_null(strstr(out, "TIME_WAIT"));
 	assert_non_null(strstr(out, " SF "));
 	assert_non_null(strstr(out, "ShADadFf"));
-	assert_non_null(strstr(out, "6/5\n"));
+	assert_non_null(strstr(out, "6/5 "));
 	free(out);
 }
 
@@ -776,7 +836,7 @@ static const char *const event_keys[] = {
 static void test_event_json(void **state)
 {
 	struct ts_event e = { 0 };
-	struct jmember m[32];
+	struct jmember m[48];
 	struct cap c;
 	char *line;
 	int n;
@@ -908,7 +968,7 @@ static const char *const anomaly_keys_noflow[] = {
 static void test_anomaly_event_json(void **state)
 {
 	struct ts_event e = { 0 };
-	struct jmember m[32];
+	struct jmember m[48];
 	struct cap c;
 	char *line;
 	int n;
@@ -983,7 +1043,7 @@ static void test_anomaly_event_json(void **state)
 static void test_flood_scan_events(void **state)
 {
 	struct ts_event e = { 0 };
-	struct jmember m[32];
+	struct jmember m[48];
 	struct cap c;
 	char *line;
 	int n;
@@ -1177,6 +1237,7 @@ int main(void)
 		cmocka_unit_test(test_conn_json_v6_pickup),
 		cmocka_unit_test(test_conn_json_refused_and_odd_iface),
 		cmocka_unit_test(test_conn_text),
+		cmocka_unit_test(test_conn_json_quality),
 		cmocka_unit_test(test_event_json),
 		cmocka_unit_test(test_event_text),
 		cmocka_unit_test(test_anomaly_names),

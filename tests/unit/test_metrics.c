@@ -120,6 +120,12 @@ static void test_every_family_has_help_and_type(void **state)
 		{ "tcpsentry_syn_floods_active", "gauge" },
 		{ "tcpsentry_flow_table_entries", "gauge" },
 		{ "tcpsentry_flow_table_capacity", "gauge" },
+		{ "tcpsentry_rtt_seconds", "histogram" },
+		{ "tcpsentry_retransmitted_segments_total", "counter" },
+		{ "tcpsentry_reordered_segments_total", "counter" },
+		{ "tcpsentry_zero_window_seconds_total", "counter" },
+		{ "tcpsentry_zero_window_stalls_total", "counter" },
+		{ "tcpsentry_probe_segments_total", "counter" },
 	};
 	struct ts_msnap_if m;
 	char line[160], *t, *p;
@@ -150,10 +156,52 @@ static void test_every_family_has_help_and_type(void **state)
 		name[n] = '\0';
 		if (strstr(name, "tcpsentry_handshake_seconds_"))
 			snprintf(name, sizeof(name), "tcpsentry_handshake_seconds");
+		if (strstr(name, "tcpsentry_rtt_seconds_"))
+			snprintf(name, sizeof(name), "tcpsentry_rtt_seconds");
 		snprintf(line, sizeof(line), "# TYPE %s ", name);
 		if (!strstr(t, line) || strstr(t, line) > p)
 			fail_msg("sample before (or without) its TYPE: %.*s", (int)strcspn(p, "\n"), p);
 	}
+	free(t);
+}
+
+/* flow quality: the RTT histogram cumulative with its sum and count, the
+ * counters under their direction or side */
+static void test_quality(void **state)
+{
+	struct ts_msnap_if m;
+	char *t;
+
+	(void)state;
+	snap_example(&m, "veth0");
+	m.q.rtt_bucket[6] = 3;  /* 32-63 us */
+	m.q.rtt_bucket[10] = 1; /* 512-1023 us */
+	m.q.rtt_sum_us = 40 + 41 + 42 + 700;
+	m.q.retrans[0] = 7;
+	m.q.retrans[1] = 9;
+	m.q.reorder[0] = 4;
+	m.q.zw_ms[1] = 1500;
+	m.q.zw_stalls[1] = 2;
+	m.q.tlp = 1;
+	t = render(&m, 1);
+	assert_non_null(strstr(t, "tcpsentry_rtt_seconds_bucket{iface=\"veth0\",le=\"3.2e-05\"} 0\n"));
+	assert_non_null(strstr(t, "tcpsentry_rtt_seconds_bucket{iface=\"veth0\",le=\"6.4e-05\"} 3\n"));
+	assert_non_null(strstr(t, "tcpsentry_rtt_seconds_bucket{iface=\"veth0\",le=\"0.001024\"} 4\n"));
+	assert_non_null(strstr(t, "tcpsentry_rtt_seconds_bucket{iface=\"veth0\",le=\"+Inf\"} 4\n"));
+	assert_non_null(strstr(t, "tcpsentry_rtt_seconds_sum{iface=\"veth0\"} 0.000823\n"));
+	assert_non_null(strstr(t, "tcpsentry_rtt_seconds_count{iface=\"veth0\"} 4\n"));
+	assert_non_null(strstr(t, "tcpsentry_retransmitted_segments_total{iface=\"veth0\","
+				  "direction=\"ingress\"} 7\n"));
+	assert_non_null(strstr(t, "tcpsentry_retransmitted_segments_total{iface=\"veth0\","
+				  "direction=\"egress\"} 9\n"));
+	assert_non_null(strstr(t, "tcpsentry_reordered_segments_total{iface=\"veth0\","
+				  "direction=\"ingress\"} 4\n"));
+	assert_non_null(strstr(t, "tcpsentry_zero_window_seconds_total{iface=\"veth0\","
+				  "side=\"local\"} 1.500\n"));
+	assert_non_null(strstr(t, "tcpsentry_zero_window_stalls_total{iface=\"veth0\","
+				  "side=\"local\"} 2\n"));
+	assert_non_null(strstr(t, "tcpsentry_probe_segments_total{iface=\"veth0\","
+				  "kind=\"tail_loss_probe\"} 1\n"));
 	free(t);
 }
 
@@ -387,7 +435,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_family_has_help_and_type),
-		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_values), cmocka_unit_test(test_quality),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_drops_and_labels),
 		cmocka_unit_test(test_export_loss),

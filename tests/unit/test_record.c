@@ -217,7 +217,11 @@ static void test_json(void **state)
 		"\"server_state\":\"CLOSED\",\"conn_state\":\"SF\",\"history\":\"ShADadFf\","
 		"\"packets_c2s\":6,\"packets_s2c\":4,\"bytes_c2s\":100,\"bytes_s2c\":2000,"
 		"\"handshake_us\":1000,\"first_seen_ns\":5001000000,\"last_seen_ns\":5010000000,"
-		"\"picked_up\":false,\"ip_bytes_c2s\":340,\"ip_bytes_s2c\":2160,"
+		"\"picked_up\":false,\"rtt_us\":0,\"min_rtt_us\":0,\"srtt_us\":0,"
+		"\"host_rtt_us\":0,\"host_min_rtt_us\":0,\"host_srtt_us\":0,\"retrans_c2s\":0,"
+		"\"retrans_s2c\":0,\"reorder_c2s\":0,\"reorder_s2c\":0,\"zero_window_ms\":0,"
+		"\"zero_window_stalls\":0,\"syn_retrans\":0,\"synack_retrans\":0,\"tlp_c2s\":0,"
+		"\"tlp_s2c\":0,\"ip_bytes_c2s\":340,\"ip_bytes_s2c\":2160,"
 		"\"duration_ms\":9.000,\"cause\":\"closed\",\"end\":\"client_fin\","
 		"\"community_id\":\"1:0dvoUAi44iHQFwwitBfoVDLuk+o=\"}\n");
 	free(j);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <tcpsentry/fsm.h>
+#include <tcpsentry/quality.h>
 #include "format.h"
 #include <tcpsentry/sketch.h>
 
@@ -261,6 +262,28 @@ void ts_print_conn_members(FILE *out, const struct ts_conn_view *v)
 		(f->flags & TS_F_PICKED_UP) ? "true" : "false",
 		/* the handshake completed through a SYN cookie tcpsentry sent */
 		(f->flags & TS_F_COOKIE) ? ",\"syncookie\":true" : "");
+	ts_print_quality_members(out, v);
+}
+
+void ts_print_quality_members(FILE *out, const struct ts_conn_view *v)
+{
+	const struct ts_flow *f = v->flow;
+	unsigned l = ts_q_local_role(f);
+	const struct ts_quality *net = &f->q[l], *host = &f->q[!l];
+	const struct ts_quality *c = &f->q[TS_CLIENT], *s = &f->q[TS_SERVER];
+	__u32 now_ms = (__u32)(v->now_ns / 1000000);
+
+	fprintf(out,
+		",\"rtt_us\":%u,\"min_rtt_us\":%u,\"srtt_us\":%u,\"host_rtt_us\":%u,"
+		"\"host_min_rtt_us\":%u,\"host_srtt_us\":%u,\"retrans_c2s\":%u,"
+		"\"retrans_s2c\":%u,\"reorder_c2s\":%u,\"reorder_s2c\":%u,"
+		"\"zero_window_ms\":%llu,\"zero_window_stalls\":%u,\"syn_retrans\":%u,"
+		"\"synack_retrans\":%u,\"tlp_c2s\":%u,\"tlp_s2c\":%u",
+		net->rtt_us, net->min_rtt_us, net->srtt_us8 >> 3, host->rtt_us, host->min_rtt_us,
+		host->srtt_us8 >> 3, c->retrans, s->retrans, c->reorder, s->reorder,
+		(unsigned long long)(ts_q_zw_total_ms(c, now_ms) + ts_q_zw_total_ms(s, now_ms)),
+		(unsigned)c->zw_count + s->zw_count, c->syn_retrans, s->syn_retrans, c->tlp,
+		s->tlp);
 }
 
 void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
@@ -272,8 +295,9 @@ void ts_print_conn_json(FILE *out, const struct ts_conn_view *v)
 
 void ts_print_conn_header(FILE *out)
 {
-	fprintf(out, "%-10s %-46s %-46s %-12s %-12s %-6s %-10s %s\n", "IFACE", "CLIENT",
-		"SERVER", "CLIENT_ST", "SERVER_ST", "ZEEK", "HISTORY", "PKTS c>s/s>c");
+	fprintf(out, "%-10s %-46s %-46s %-12s %-12s %-6s %-10s %-15s %-9s %-9s %-11s %s\n",
+		"IFACE", "CLIENT", "SERVER", "CLIENT_ST", "SERVER_ST", "ZEEK", "HISTORY",
+		"PKTS c>s/s>c", "RTT_us", "SRTT_us", "RETR c>s/s>c", "ZWIN_ms");
 }
 
 void ts_print_conn_text(FILE *out, const struct ts_conn_view *v)
@@ -281,10 +305,20 @@ void ts_print_conn_text(FILE *out, const struct ts_conn_view *v)
 	struct conn_fields cf;
 
 	conn_fields(v, &cf);
-	fprintf(out, "%-10s %-46s %-46s %-12s %-12s %-6s %-10s %llu/%llu%s\n", v->iface,
-		cf.client, cf.server, cf.cs, cf.ss, ts_zeek_conn_state(v->flow), cf.history,
-		(unsigned long long)cf.c->packets, (unsigned long long)cf.s->packets,
-		(v->flow->flags & TS_F_PICKED_UP) ? " picked-up" : "");
+	const struct ts_flow *f = v->flow;
+	const struct ts_quality *net = &f->q[ts_q_local_role(f)];
+	__u32 now_ms = (__u32)(v->now_ns / 1000000);
+	char pk[48], rt[24];
+
+	snprintf(pk, sizeof(pk), "%llu/%llu", (unsigned long long)cf.c->packets,
+		 (unsigned long long)cf.s->packets);
+	snprintf(rt, sizeof(rt), "%u/%u", f->q[TS_CLIENT].retrans, f->q[TS_SERVER].retrans);
+	fprintf(out, "%-10s %-46s %-46s %-12s %-12s %-6s %-10s %-15s %-9u %-9u %-11s %llu%s\n",
+		v->iface, cf.client, cf.server, cf.cs, cf.ss, ts_zeek_conn_state(f), cf.history,
+		pk, net->rtt_us, net->srtt_us8 >> 3, rt,
+		(unsigned long long)(ts_q_zw_total_ms(&f->q[0], now_ms) +
+				     ts_q_zw_total_ms(&f->q[1], now_ms)),
+		(f->flags & TS_F_PICKED_UP) ? " picked-up" : "");
 }
 
 static void event_endpoints(const struct ts_event *e, char *c, char *s, size_t n)

@@ -57,6 +57,8 @@ void ts_print_conn_json(FILE *out, const struct ts_conn_view *v);
 /* the members of that object, without its braces (a connection record
  * writes them and its own) */
 void ts_print_conn_members(FILE *out, const struct ts_conn_view *v);
+/* flow quality's members (issue 13), each with its leading comma */
+void ts_print_quality_members(FILE *out, const struct ts_conn_view *v);
 void ts_print_conn_header(FILE *out);
 void ts_print_conn_text(FILE *out, const struct ts_conn_view *v);
 

@@ -288,8 +288,10 @@ static void range_default(char *buf, size_t n, const struct ts_opt *o, const cha
 		else
 			snprintf(buf, n, "(%s)", want);
 		break;
-	case TS_OPT_ENUM: /* the help names the words */
-		snprintf(buf, n, "(default %s)", o->names[*(const int *)(defaults + o->off)]);
+	case TS_OPT_ENUM: /* the help names the words; a negative default: none */
+		if (*(const int *)(defaults + o->off) >= 0)
+			snprintf(buf, n, "(default %s)",
+				 o->names[*(const int *)(defaults + o->off)]);
 		break;
 	case TS_OPT_STR:
 		if (*(const char *const *)(defaults + o->off))

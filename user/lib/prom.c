@@ -50,26 +50,93 @@ static void sample(FILE *out, const char *name, const char *iface, const char *k
  * are only in +Inf */
 #define HS_LAST_LE 26
 
-static void render_hist(FILE *out, const struct ts_msnap_if *m)
+/* a log2 microsecond histogram (include/tcpsentry/hs_hist.h's buckets) as
+ * NAME_bucket, NAME_sum, NAME_count */
+static void render_hist(FILE *out, const char *name, const char *iface, const __u64 *bucket,
+			__u64 sum_us)
 {
+	char le[32], n[96];
 	__u64 cum = 0;
-	char le[32];
 	int i;
 
+	snprintf(n, sizeof(n), "%s_bucket", name);
 	for (i = 0; i < TS_HS_BUCKETS; i++) {
-		cum += m->hist.bucket[i];
+		cum += bucket[i];
 		if (i > HS_LAST_LE)
 			continue;
 		/* bucket i: under 2^i microseconds */
 		snprintf(le, sizeof(le), "%.9g", (double)(1ull << i) / 1e6);
-		sample(out, "tcpsentry_handshake_seconds_bucket", m->iface, "le", le, NULL, NULL,
-		       cum);
+		sample(out, n, iface, "le", le, NULL, NULL, cum);
 	}
-	sample(out, "tcpsentry_handshake_seconds_bucket", m->iface, "le", "+Inf", NULL, NULL, cum);
-	fprintf(out, "tcpsentry_handshake_seconds_sum{iface=\"");
-	label(out, m->iface);
-	fprintf(out, "\"} %.6f\n", (double)m->hist.sum_us / 1e6);
-	sample(out, "tcpsentry_handshake_seconds_count", m->iface, NULL, NULL, NULL, NULL, cum);
+	sample(out, n, iface, "le", "+Inf", NULL, NULL, cum);
+	fprintf(out, "%s_sum{iface=\"", name);
+	label(out, iface);
+	fprintf(out, "\"} %.6f\n", (double)sum_us / 1e6);
+	snprintf(n, sizeof(n), "%s_count", name);
+	sample(out, n, iface, NULL, NULL, NULL, NULL, cum);
+}
+
+/* flow quality (issue 13): low cardinality, no address in a label */
+static void render_quality(FILE *out, const struct ts_msnap *s)
+{
+	static const char *const dir[2] = { "ingress", "egress" };
+	static const char *const side[2] = { "remote", "local" };
+	const struct ts_qcounters *q;
+	int i, k;
+
+	family(out, "tcpsentry_rtt_seconds", "histogram",
+	       "Round-trip time of the network leg: a local endpoint's segment (tc egress) "
+	       "until the remote's ACK or timestamp echo covering it (XDP ingress); one sample "
+	       "per round trip and connection, none from a range sent twice (Karn).");
+	for (i = 0; i < s->n; i++)
+		render_hist(out, "tcpsentry_rtt_seconds", s->ifs[i].iface, s->ifs[i].q.rtt_bucket,
+			    s->ifs[i].q.rtt_sum_us);
+	family(out, "tcpsentry_retransmitted_segments_total", "counter",
+	       "Segments sent again (data, SYN, FIN; tail loss probes included), by the "
+	       "direction they were seen in.");
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < 2; k++)
+			sample(out, "tcpsentry_retransmitted_segments_total", s->ifs[i].iface,
+			       "direction", dir[k], NULL, NULL, s->ifs[i].q.retrans[k]);
+	family(out, "tcpsentry_reordered_segments_total", "counter",
+	       "Segments that arrived below their sender's highest sequence, first seen late "
+	       "(not sent again), by direction.");
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < 2; k++)
+			sample(out, "tcpsentry_reordered_segments_total", s->ifs[i].iface,
+			       "direction", dir[k], NULL, NULL, s->ifs[i].q.reorder[k]);
+	family(out, "tcpsentry_zero_window_seconds_total", "counter",
+	       "Time endpoints advertised a zero window (stalls that ended), by the side that "
+	       "advertised it (local: seen at egress).");
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < 2; k++) {
+			fprintf(out, "tcpsentry_zero_window_seconds_total{iface=\"");
+			label(out, s->ifs[i].iface);
+			fprintf(out, "\",side=\"%s\"} %.3f\n", side[k],
+				(double)s->ifs[i].q.zw_ms[k] / 1e3);
+		}
+	family(out, "tcpsentry_zero_window_stalls_total", "counter",
+	       "Zero-window stalls started, by the side that advertised the zero window.");
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < 2; k++)
+			sample(out, "tcpsentry_zero_window_stalls_total", s->ifs[i].iface, "side",
+			       side[k], NULL, NULL, s->ifs[i].q.zw_stalls[k]);
+	family(out, "tcpsentry_probe_segments_total", "counter",
+	       "Probes: SYNs and SYN-ACKs sent again and tail loss probes (all three among "
+	       "the retransmitted segments), keep-alives and zero-window probes (not).");
+	for (i = 0; i < s->n; i++) {
+		q = &s->ifs[i].q;
+		sample(out, "tcpsentry_probe_segments_total", s->ifs[i].iface, "kind",
+		       "syn_retransmit", NULL, NULL, q->syn_retrans);
+		sample(out, "tcpsentry_probe_segments_total", s->ifs[i].iface, "kind",
+		       "synack_retransmit", NULL, NULL, q->synack_retrans);
+		sample(out, "tcpsentry_probe_segments_total", s->ifs[i].iface, "kind",
+		       "tail_loss_probe", NULL, NULL, q->tlp);
+		sample(out, "tcpsentry_probe_segments_total", s->ifs[i].iface, "kind",
+		       "keepalive", NULL, NULL, q->keepalive);
+		sample(out, "tcpsentry_probe_segments_total", s->ifs[i].iface, "kind",
+		       "window_probe", NULL, NULL, q->win_probe);
+	}
 }
 
 void ts_metrics_render(FILE *out, const struct ts_msnap *s)
@@ -123,7 +190,9 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 	       "SYN to SYN-ACK for a local client), log2 buckets kept in the kernel.");
 	for (i = 0; i < s->n; i++)
 		if (s->ifs[i].have_hist)
-			render_hist(out, &s->ifs[i]);
+			render_hist(out, "tcpsentry_handshake_seconds", s->ifs[i].iface,
+				    s->ifs[i].hist.bucket, s->ifs[i].hist.sum_us);
+	render_quality(out, s);
 
 	family(out, "tcpsentry_anomalies_total", "counter", "Anomalies detected, by kind.");
 	for (i = 0; i < s->n; i++) {

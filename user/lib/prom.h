@@ -28,6 +28,7 @@ struct ts_msnap_if {
 	struct ts_drops drops;
 	int have_hist;            /* the `hs_hist` map is pinned */
 	struct ts_hs_hist hist;
+	struct ts_qcounters q;    /* flow quality: retransmissions, ..., the RTT histogram */
 	int have_tally;           /* the sweeper has made a pass */
 	struct ts_tally tally;
 	__u64 cap_flows, cap_embryonic;

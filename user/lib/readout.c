@@ -19,6 +19,8 @@ int ts_read_counts(const struct ts_att *a, struct ts_readout *r)
 				       (int)(sizeof(struct ts_drops) / 8), (__u64 *)&r->drops);
 	e = ts_percpu_sum(a->counters_fd, sizeof(struct ts_counters),
 			  offsetof(struct ts_counters, c), TS_C_MAX, r->c);
+	ts_percpu_sum(a->counters_fd, sizeof(struct ts_counters), offsetof(struct ts_counters, q),
+		      (int)(sizeof(struct ts_qcounters) / 8), (__u64 *)&r->q);
 	ts_percpu_sum(a->anomalies_fd, sizeof(struct ts_anomalies),
 		      offsetof(struct ts_anomalies, count), TS_A_MAX, r->anomalies);
 	if (a->ustats_fd >= 0)

@@ -28,6 +28,7 @@ struct ts_readout {
 	__u64 anomalies[TS_A_MAX];  /* by kind (zero without the anomalies map) */
 	int have_drops;             /* the `drops` map is pinned (a policy-capable datapath) */
 	struct ts_drops drops;      /* by reason, enforce and observe */
+	struct ts_qcounters q;      /* flow quality's counters and RTT histogram */
 	struct ts_ustats ustats;    /* the sweeper's own counts */
 	struct ts_att_view att;     /* the attachment itself */
 };

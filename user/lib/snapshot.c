@@ -34,6 +34,7 @@ int ts_msnap_read(const struct ts_att *a, const struct ts_tally *tally, struct t
 	out->syncookies[2] = r.c[TS_C_COOKIE_FAILED];
 	out->syncookies[3] = r.c[TS_C_COOKIE_HANDOVER];
 	memcpy(out->anomalies, r.anomalies, sizeof(out->anomalies));
+	out->q = r.q;
 	out->have_hist = !ts_percpu_sum(a->hist_fd, sizeof(struct ts_hs_hist), 0,
 					(int)(sizeof(struct ts_hs_hist) / 8), (__u64 *)&out->hist);
 	if (tally) {
