@@ -882,8 +882,8 @@ static int round_data(const struct progs *p)
 
 /*
  * An established flow's data as it comes, in order. test_run repeats one
- * frame, and the same segment again is a retransmission to the tracker
- * (round_data: flow quality counts it); tools/bench_seq.bpf.c gives each
+ * frame, and the same segment again is a retransmission to a tracker
+ * (round_data measures that path); tools/bench_seq.bpf.c gives each
  * repeat the next sequence number and tail-calls the program under test.
  * Per round, STREAM_RUNS runs of STREAM_RUN segments each through the
  * harness into the empty program, the reference and tcpsentry, the local
