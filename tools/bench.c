@@ -28,7 +28,7 @@
  * A benchmark reports, it does not judge: the exit status is 0 unless a
  * program fails to load or to run. Targets are printed as PASS / MISS.
  *
- * usage: bench [--json] [--repeat N] [--rounds N] DIR   (DIR holds the three objects)
+ * usage: bench [--json] [--repeat N] [--rounds N] DIR   (DIR holds the four objects)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +58,8 @@
 #define MAX_ROUNDS 64
 #define DEF_REPEAT 1000000
 #define NEW_TUPLES 4096     /* repeat=1 runs per round for the new-tuple SYN */
+#define STREAM_RUN 65536   /* in-order segments per test_run (6.5 MB: inside the server's window) */
+#define STREAM_RUNS 8       /* such runs per round, each ACKed by the server before the next */
 #define FLOOD_SOURCES 65536 /* repeat=1 runs per round for the SYN flood */
 #define FLOOD_BASE 0x0a000000u /* spoofed sources 10.0.0.0 + i */
 #define SMALL_MAX 65536     /* flows / embryonic max_entries for the bench */
@@ -226,6 +228,27 @@ static void f_est(struct frame *f, __u8 flags, __u32 paylen)
 		  flags, 502, o, sizeof(o), paylen);
 }
 
+/* client -> server: the stream's data segment at seq (in order) */
+static void f_data(struct frame *f, __u32 seq)
+{
+	unsigned char o[12];
+
+	opt_ts(o, 0x00010203 + 1, 0x0a010203);
+	frame_tcp(f, IP_CLIENT, PORT_CLIENT, IP_SERVER, PORT_SERVER, seq, ISN_S + 1,
+		  TS_TCP_ACK | TS_TCP_PSH, 502, o, sizeof(o), PAYLOAD);
+}
+
+/* server -> client (out through tc): the local server's ACK up to ack */
+static void f_srv_ack(struct frame *f, __u32 ack)
+{
+	unsigned char o[12];
+
+	opt_ts(o, 0x0a010203 + 1, 0x00010203 + 1);
+	/* 65535 << 7: 8 MB, room for a whole STREAM_RUN */
+	frame_tcp(f, IP_SERVER, PORT_SERVER, IP_CLIENT, PORT_CLIENT, ISN_S + 1, ack, TS_TCP_ACK,
+		  65535, o, sizeof(o), 0);
+}
+
 static void f_udp(struct frame *f)
 {
 	unsigned char u[8 + 64];
@@ -252,8 +275,9 @@ static void flow_key(struct ts_flow_key *k, __u16 cport)
 /* ---------- programs ---------- */
 
 struct progs {
-	struct bpf_object *empty, *ref, *ts;
+	struct bpf_object *empty, *ref, *ts, *seq;
 	int empty_fd, ref_fd, xdp_fd, tc_fd;
+	int seq_fd, seq_slot_fd, seq_next_fd; /* bench_seq.bpf.o: the stream harness */
 	int ref_flows_fd, flows_fd, emb_fd, counters_fd, floods_fd, synwin_fd;
 	int policy_fd, allow_fd, deny_fd, hosts_fd;
 	int ncpus;
@@ -432,8 +456,8 @@ static int lookup(int fd, __u16 cport, struct ts_flow *v)
 
 /* ---------- cases ---------- */
 
-enum { C_FLOOR, C_REF, C_SYN_RTX, C_SYN_BAD_OPT, C_SYN_NEW, C_SYN_FLOOD, C_SYNACK, C_DATA, C_FIN, C_UDP,
-       C_LISTS_DATA, C_DENIED_SYN, C_DENIED_MISS, C_MAX };
+enum { C_FLOOR, C_REF, C_SYN_RTX, C_SYN_BAD_OPT, C_SYN_NEW, C_SYN_FLOOD, C_SYNACK, C_DATA,
+       C_DATA_STREAM, C_ACK_STREAM, C_FIN, C_UDP, C_LISTS_DATA, C_DENIED_SYN, C_DENIED_MISS, C_MAX };
 
 struct result {
 	const char *name;
@@ -456,7 +480,9 @@ static struct result res[C_MAX] = {
 	[C_SYN_NEW] = { "SYN (new tuple, map insert)", "syn_new_tuple" },
 	[C_SYN_FLOOD] = { "SYN flood from 64k distinct sources", "syn_flood_64k" },
 	[C_SYNACK]  = { "SYN-ACK (ingress, local client)", "synack" },
-	[C_DATA]    = { "data, established flow", "data_established" },
+	[C_DATA]    = { "data, the same segment again", "data_established" },
+	[C_DATA_STREAM] = { "data, in order (stream harness)", "data_in_order" },
+	[C_ACK_STREAM] = { "ACK, local server (tc egress)", "ack_local" },
 	[C_FIN]     = { "FIN, established flow", "fin" },
 	[C_UDP]     = { "non-TCP (UDP)", "udp" },
 	[C_LISTS_DATA] = { "data, 10k allow + 10k deny loaded", "data_with_lists" },
@@ -854,6 +880,105 @@ static int round_data(const struct progs *p)
 	return 0;
 }
 
+/*
+ * An established flow's data as it comes, in order. test_run repeats one
+ * frame, and the same segment again is a retransmission to a tracker
+ * (round_data measures that path); tools/bench_seq.bpf.c gives each
+ * repeat the next sequence number and tail-calls the program under test.
+ * Per round, STREAM_RUNS runs of STREAM_RUN segments each through the
+ * harness into the empty program, the reference and tcpsentry, the local
+ * server ACKing (out through tc) all of a run before the next, as a
+ * receiver's window would. The harness's own cost (the empty program
+ * through it, less the round's floor) is taken off each figure, so these
+ * are on the scale of the repeat-measured classes. Then the server's last
+ * ACK, repeated: the pure ACK out through tc.
+ */
+static int set_next_seq(const struct progs *p, __u32 seq)
+{
+	__u64 v[p->ncpus]; /* a per-CPU value is 8-byte aligned per CPU */
+	__u32 zero = 0;
+	int i;
+
+	for (i = 0; i < p->ncpus; i++)
+		v[i] = seq;
+	return bpf_map_update_elem(p->seq_next_fd, &zero, v, BPF_ANY);
+}
+
+static int stream_run(const struct progs *p, int fd, const struct frame *f, __u32 seq, __u32 want,
+		      double *ns, double *wall)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(p->seq_slot_fd, &zero, &fd, BPF_ANY) || set_next_seq(p, seq)) {
+		warnx("bench_seq maps: %s", strerror(errno));
+		return -1;
+	}
+	return run(p->seq_fd, f, STREAM_RUN, want, ns, wall);
+}
+
+static int round_stream(const struct progs *p)
+{
+	struct result *r = &res[C_DATA_STREAM], *ra = &res[C_ACK_STREAM];
+	double we = 0, wr = 0, wt = 0, wall = 0, ns, w, flr;
+	__u32 seq = ISN_C + 1;
+	__u64 pk0, by0;
+	struct ts_flow v;
+	struct frame f;
+	int e, i;
+
+	flush_flows(p);
+	e = handshake(p, r);
+	if (e == -2)
+		return -1;
+	if (lookup(p->flows_fd, PORT_CLIENT, &v))
+		memset(&v, 0, sizeof(v));
+	pk0 = v.ep[TS_CLIENT].packets;
+	by0 = v.ep[TS_CLIENT].bytes;
+	for (i = 0; i < STREAM_RUNS; i++, seq += STREAM_RUN * PAYLOAD) {
+		f_srv_ack(&f, seq);
+		if (run(p->tc_fd, &f, 1, TC_ACT_OK, NULL, NULL))
+			return -1;
+		f_data(&f, seq);
+		if (stream_run(p, p->empty_fd, &f, seq, XDP_PASS, &ns, NULL))
+			return -1;
+		we += ns;
+		if (stream_run(p, p->ref_fd, &f, seq, XDP_PASS, &ns, NULL))
+			return -1;
+		wr += ns;
+		if (stream_run(p, p->xdp_fd, &f, seq, XDP_PASS, &ns, &w))
+			return -1;
+		wt += ns;
+		wall += w;
+	}
+	flr = round_no < MAX_ROUNDS ? res[C_FLOOR].ns[round_no] : 0;
+	we /= STREAM_RUNS;
+	keep(r, wt / STREAM_RUNS - we + flr, wall / STREAM_RUNS, flr, wr / STREAM_RUNS - we + flr);
+	if (!e) {
+		if (lookup(p->flows_fd, PORT_CLIENT, &v))
+			invalid(r, "flow gone after the stream");
+		else if (v.ep[TS_CLIENT].state != TS_ESTABLISHED ||
+			 v.ep[TS_SERVER].state != TS_ESTABLISHED)
+			invalid(r, "states %u/%u after the stream, want 4/4", v.ep[TS_CLIENT].state,
+				v.ep[TS_SERVER].state);
+		else if (v.ep[TS_CLIENT].packets - pk0 != (__u64)STREAM_RUNS * STREAM_RUN ||
+			 v.ep[TS_CLIENT].bytes - by0 != (__u64)STREAM_RUNS * STREAM_RUN * PAYLOAD ||
+			 v.ep[TS_CLIENT].end != seq)
+			invalid(r, "flow counted %llu segments / %llu bytes up to %#x, want %d / %llu up to %#x",
+				(unsigned long long)(v.ep[TS_CLIENT].packets - pk0),
+				(unsigned long long)(v.ep[TS_CLIENT].bytes - by0), v.ep[TS_CLIENT].end,
+				STREAM_RUNS * STREAM_RUN,
+				(unsigned long long)STREAM_RUNS * STREAM_RUN * PAYLOAD, seq);
+
+	}
+	/* the server's ACK of all of it, again and again (a pure ACK) */
+	f_srv_ack(&f, seq);
+	if (measure(p, ra, p->tc_fd, &f, TC_ACT_OK))
+		return -1;
+	if (!e && (lookup(p->flows_fd, PORT_CLIENT, &v) || v.ep[TS_SERVER].last_ack != seq))
+		invalid(ra, "the server's ACK did not reach %#x", seq);
+	return 0;
+}
+
 /* The first repeat queues the client's FIN until the local server ACKs it
  * (fsm.h, ts_fin_queue: both stay ESTABLISHED); the rest are retransmitted
  * FINs: still the FIN path, the full step under the lock. */
@@ -1052,7 +1177,8 @@ static struct spread vs_floor(const struct result *r)
 
 static struct spread vs_ref(const struct result *r)
 {
-	return ratios(r->ns, r == &res[C_DATA] ? r->ref : res[C_REF].ns, r->n);
+	return ratios(r->ns, r == &res[C_DATA] || r == &res[C_DATA_STREAM] ? r->ref : res[C_REF].ns,
+		      r->n);
 }
 
 static void print_json_str(const char *s)
@@ -1212,6 +1338,15 @@ static void report(const struct target *t, int nt, const char *worst)
 	for (i = 0; i < nt; i++)
 		printf("  %-36s %6.2f (%.2f-%.2f) <= %.2f %s\n", t[i].name, t[i].value, t[i].lo,
 		       t[i].hi, t[i].limit, t[i].pass ? "PASS" : "MISS");
+	if (res[C_DATA].n && res[C_DATA_STREAM].n) {
+		struct spread a = vs_ref(&res[C_DATA]), d = spread_of(res[C_DATA_STREAM].ns,
+								      res[C_DATA_STREAM].n);
+		struct spread k = spread_of(res[C_ACK_STREAM].ns, res[C_ACK_STREAM].n);
+
+		printf("  (reported, no target: the same data segment again, a retransmission,\n"
+		       "   %.2f x ref; in order %.1f ns; the local server's pure ACK %.1f ns)\n",
+		       a.med, d.med, k.med);
+	}
 	printf("verifier (instructions processed to load):");
 	for (i = 0; i < nvstats; i++)
 		printf("%s %s %u", i ? "," : "", vstats[i].name, vstats[i].insns);
@@ -1221,7 +1356,7 @@ static void report(const struct target *t, int nt, const char *worst)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench [--json] [--repeat N] [--rounds N] [--only KEY,...] [--verifier] [--records] DIR\n"
-		"  DIR holds empty.bpf.o, ref.bpf.o and tcpsentry.bpf.o\n"
+		"  DIR holds empty.bpf.o, ref.bpf.o, bench_seq.bpf.o and tcpsentry.bpf.o\n"
 		"  --only: measure these classes (the JSON case names) beside the yardsticks\n"
 		"  --verifier: only load tcpsentry.bpf.o as attach would here, and print each\n"
 		"              program's verified instructions (exit 1 above 50%% of the limit)\n"
@@ -1299,7 +1434,13 @@ int main(int argc, char **argv)
 	p.empty = load(dir, "empty.bpf.o", 0);
 	p.ref = load(dir, "ref.bpf.o", 0);
 	p.ts = load(dir, "tcpsentry.bpf.o", 1);
-	if (!p.empty || !p.ref || !p.ts)
+	p.seq = load(dir, "bench_seq.bpf.o", 0);
+	if (!p.empty || !p.ref || !p.ts || !p.seq)
+		goto out;
+	p.seq_fd = prog_fd(p.seq, "bench_seq");
+	p.seq_slot_fd = map_fd(p.seq, "under_test");
+	p.seq_next_fd = map_fd(p.seq, "next_seq");
+	if (p.seq_fd < 0 || p.seq_slot_fd < 0 || p.seq_next_fd < 0)
 		goto out;
 	p.empty_fd = prog_fd(p.empty, "empty_xdp");
 	p.ref_fd = prog_fd(p.ref, "ref_xdp");
@@ -1335,7 +1476,8 @@ int main(int argc, char **argv)
 	verifier_stats(p.ts);
 	for (i = 0; i < C_MAX; i++) {
 		res[i].valid = 1;
-		res[i].repeat = (i == C_SYN_NEW || i == C_SYN_FLOOD) ? 1 : repeat;
+		res[i].repeat = (i == C_SYN_NEW || i == C_SYN_FLOOD) ? 1 :
+				i == C_DATA_STREAM ? STREAM_RUN : repeat;
 	}
 	for (round = 0; round < rounds; round++) {
 		round_no = round;
@@ -1344,6 +1486,7 @@ int main(int argc, char **argv)
 		    (want(C_SYN_NEW) && round_syn_new(&p)) ||
 		    (want(C_SYN_FLOOD) && round_syn_flood(&p)) ||
 		    (want(C_SYNACK) && round_synack(&p)) || (want(C_DATA) && round_data(&p)) ||
+		    ((want(C_DATA_STREAM) || want(C_ACK_STREAM)) && round_stream(&p)) ||
 		    (want(C_FIN) && round_fin(&p)) || (want(C_UDP) && round_udp(&p)) ||
 		    ((want(C_LISTS_DATA) || want(C_DENIED_SYN) || want(C_DENIED_MISS)) &&
 		     round_lists(&p)))
@@ -1355,7 +1498,9 @@ int main(int argc, char **argv)
 		struct ts_flow v;
 
 		if (bpf_map_lookup_elem(p.ref_flows_fd, &k, &v) ||
-		    v.ep[0].packets != (__u64)repeat * rounds * (want(C_DATA) ? 2 : 1))
+		    v.ep[0].packets != (__u64)repeat * rounds * (want(C_DATA) ? 2 : 1) +
+					       (want(C_DATA_STREAM) || want(C_ACK_STREAM) ?
+							(__u64)STREAM_RUNS * STREAM_RUN * rounds : 0))
 			invalid(&res[C_REF], "lookup did not hit on every repeat");
 	}
 	flush_flows(&p);
@@ -1375,7 +1520,9 @@ int main(int argc, char **argv)
 		}
 	}
 	{
-		struct spread dr = vs_ref(&res[C_DATA]), df = vs_floor(&res[C_DATA]);
+		/* the data segment's targets: in order, as a stream's segments
+		 * come (the same frame again is a retransmission, reported) */
+		struct spread dr = vs_ref(&res[C_DATA_STREAM]), df = vs_floor(&res[C_DATA_STREAM]);
 		struct spread ds = vs_floor(&res[C_DENIED_SYN]), bo;
 
 		t[0] = (struct target){ "data/ref", "data_vs_reference", dr.med, dr.lo, dr.hi, 2.0, 0 };
@@ -1397,6 +1544,7 @@ int main(int argc, char **argv)
 	rc = bench_scrape(dir, json);
 	rc |= bench_records(dir, json);
 out:
+	bpf_object__close(p.seq);
 	bpf_object__close(p.ts);
 	bpf_object__close(p.ref);
 	bpf_object__close(p.empty);
