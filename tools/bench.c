@@ -844,39 +844,66 @@ static int round_synack(const struct progs *p)
 	return 0;
 }
 
-static int round_data(const struct progs *p)
+/* A data case's flow: the handshake, and the client's endpoint as it is
+ * before the case's segments (in *base). Returns handshake()'s value. */
+static int established(const struct progs *p, struct result *r, struct ts_endpoint *base)
 {
-	struct result *r = &res[C_DATA];
-	__u64 pk0, by0;
 	struct ts_flow v;
-	struct frame f;
 	int e;
 
 	flush_flows(p);
 	e = handshake(p, r);
-	if (e == -2)
-		return -1;
 	if (lookup(p->flows_fd, PORT_CLIENT, &v))
 		memset(&v, 0, sizeof(v));
-	pk0 = v.ep[TS_CLIENT].packets;
-	by0 = v.ep[TS_CLIENT].bytes;
+	*base = v.ep[TS_CLIENT];
+	return e;
+}
+
+/* After a data case: both endpoints still ESTABLISHED, and the client
+ * counted n segments of PAYLOAD bytes more than base. 0 if so, else -1
+ * with r marked invalid; the entry in *v. */
+static int counted(const struct progs *p, struct result *r, const struct ts_endpoint *base,
+		   __u64 n, struct ts_flow *v)
+{
+	const struct ts_endpoint *c = &v->ep[TS_CLIENT];
+
+	if (lookup(p->flows_fd, PORT_CLIENT, v)) {
+		invalid(r, "flow gone after the data");
+		return -1;
+	}
+	if (c->state != TS_ESTABLISHED || v->ep[TS_SERVER].state != TS_ESTABLISHED) {
+		invalid(r, "states %u/%u after the data, want 4/4", c->state,
+			v->ep[TS_SERVER].state);
+		return -1;
+	}
+	if (c->packets - base->packets != n || c->bytes - base->bytes != n * PAYLOAD) {
+		invalid(r, "flow counted %llu segments / %llu bytes, want %llu / %llu",
+			(unsigned long long)(c->packets - base->packets),
+			(unsigned long long)(c->bytes - base->bytes), (unsigned long long)n,
+			(unsigned long long)n * PAYLOAD);
+		return -1;
+	}
+	return 0;
+}
+
+/* The same data segment, repeated: from the second repeat on, a
+ * retransmission to the tracker */
+static int round_data(const struct progs *p)
+{
+	struct result *r = &res[C_DATA];
+	struct ts_endpoint base;
+	struct ts_flow v;
+	struct frame f;
+	int e;
+
+	e = established(p, r, &base);
+	if (e == -2)
+		return -1;
 	f_est(&f, TS_TCP_ACK | TS_TCP_PSH, PAYLOAD);
 	if (measure_ref(p, r, p->xdp_fd, &f, XDP_PASS, 1))
 		return -1;
-	if (e)
-		return 0;
-	if (lookup(p->flows_fd, PORT_CLIENT, &v))
-		invalid(r, "flow gone after the data run");
-	else if (v.ep[TS_CLIENT].state != TS_ESTABLISHED ||
-		 v.ep[TS_SERVER].state != TS_ESTABLISHED)
-		invalid(r, "states %u/%u after data, want 4/4", v.ep[TS_CLIENT].state,
-			v.ep[TS_SERVER].state);
-	else if (v.ep[TS_CLIENT].packets - pk0 != (__u64)repeat ||
-		 v.ep[TS_CLIENT].bytes - by0 != (__u64)repeat * PAYLOAD)
-		invalid(r, "flow counted %llu segments / %llu bytes, want %d / %llu",
-			(unsigned long long)(v.ep[TS_CLIENT].packets - pk0),
-			(unsigned long long)(v.ep[TS_CLIENT].bytes - by0), repeat,
-			(unsigned long long)repeat * PAYLOAD);
+	if (!e)
+		counted(p, r, &base, (__u64)repeat, &v);
 	return 0;
 }
 
@@ -921,19 +948,14 @@ static int round_stream(const struct progs *p)
 	struct result *r = &res[C_DATA_STREAM], *ra = &res[C_ACK_STREAM];
 	double we = 0, wr = 0, wt = 0, wall = 0, ns, w, flr;
 	__u32 seq = ISN_C + 1;
-	__u64 pk0, by0;
+	struct ts_endpoint base;
 	struct ts_flow v;
 	struct frame f;
 	int e, i;
 
-	flush_flows(p);
-	e = handshake(p, r);
+	e = established(p, r, &base);
 	if (e == -2)
 		return -1;
-	if (lookup(p->flows_fd, PORT_CLIENT, &v))
-		memset(&v, 0, sizeof(v));
-	pk0 = v.ep[TS_CLIENT].packets;
-	by0 = v.ep[TS_CLIENT].bytes;
 	for (i = 0; i < STREAM_RUNS; i++, seq += STREAM_RUN * PAYLOAD) {
 		f_srv_ack(&f, seq);
 		if (run(p->tc_fd, &f, 1, TC_ACT_OK, NULL, NULL))
@@ -953,23 +975,10 @@ static int round_stream(const struct progs *p)
 	flr = round_no < MAX_ROUNDS ? res[C_FLOOR].ns[round_no] : 0;
 	we /= STREAM_RUNS;
 	keep(r, wt / STREAM_RUNS - we + flr, wall / STREAM_RUNS, flr, wr / STREAM_RUNS - we + flr);
-	if (!e) {
-		if (lookup(p->flows_fd, PORT_CLIENT, &v))
-			invalid(r, "flow gone after the stream");
-		else if (v.ep[TS_CLIENT].state != TS_ESTABLISHED ||
-			 v.ep[TS_SERVER].state != TS_ESTABLISHED)
-			invalid(r, "states %u/%u after the stream, want 4/4", v.ep[TS_CLIENT].state,
-				v.ep[TS_SERVER].state);
-		else if (v.ep[TS_CLIENT].packets - pk0 != (__u64)STREAM_RUNS * STREAM_RUN ||
-			 v.ep[TS_CLIENT].bytes - by0 != (__u64)STREAM_RUNS * STREAM_RUN * PAYLOAD ||
-			 v.ep[TS_CLIENT].end != seq)
-			invalid(r, "flow counted %llu segments / %llu bytes up to %#x, want %d / %llu up to %#x",
-				(unsigned long long)(v.ep[TS_CLIENT].packets - pk0),
-				(unsigned long long)(v.ep[TS_CLIENT].bytes - by0), v.ep[TS_CLIENT].end,
-				STREAM_RUNS * STREAM_RUN,
-				(unsigned long long)STREAM_RUNS * STREAM_RUN * PAYLOAD, seq);
-
-	}
+	if (!e && !counted(p, r, &base, (__u64)STREAM_RUNS * STREAM_RUN, &v) &&
+	    v.ep[TS_CLIENT].end != seq)
+		invalid(r, "the client's end at %#x after the stream, want %#x", v.ep[TS_CLIENT].end,
+			seq);
 	/* the server's ACK of all of it, again and again (a pure ACK) */
 	f_srv_ack(&f, seq);
 	if (measure(p, ra, p->tc_fd, &f, TC_ACT_OK))
