@@ -238,16 +238,28 @@ ts_attach() {
 	return 1
 }
 
-# need_feature NS NAME WHAT: SKIP the test (with the reason) unless the
-# kernel has tcpsentry's optional feature NAME, as the attachment in NS
-# reports it (`status -j`: "features":{"NAME":true}); WHAT says what it is
-need_feature() {
+# has_feature NS NAME: true if the kernel has tcpsentry's optional feature
+# NAME, as the attachment in NS reports it (`status -j`:
+# "features":{"NAME":true})
+has_feature() {
 	ts_run -n "$1" status -j || { fail "status -j: exit $TS_RC: $TS_ERR"; finish; }
 	printf '%s\n' "$TS_OUT" | "$PY" -c '
 import json, sys
 sys.exit(0 if all(json.loads(l)["features"][sys.argv[1]] for l in sys.stdin if l.strip()) else 1)
-' "$2" && return 0
+' "$2"
+}
+
+# need_feature NS NAME WHAT: SKIP the test (with the reason) unless the
+# kernel has feature NAME (has_feature); WHAT says what it is
+need_feature() {
+	has_feature "$1" "$2" && return 0
 	skip "Linux $(uname -r) lacks $3"
+}
+
+# skip_part WHAT REASON: a SKIP line for a part of the test the kernel
+# cannot run (counted by run.sh with the others); the test goes on
+skip_part() {
+	printf 'SKIP %s: %s: %s\n' "$TEST_NAME" "$1" "$2"
 }
 
 # xdp_count_map PROG_ID: the counter map of tests/e2e/xdp_count.bpf.c's

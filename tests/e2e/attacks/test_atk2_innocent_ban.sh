@@ -61,13 +61,24 @@ innocent "SYN scan of 50 ports spoofed from $C6B" "$C6B" "$S6"
 # the innocent really connects, within the scan window, to one of the
 # closed ports the scan spoofed from its address probed (twice): its stack
 # answers that port's probe cookie, one port's proof, and a ban needs two
-spray --src "$C4I" --dst "$S4" --dport 20001-20050 --count 50 --per-src 50 --flags S
+# (the connecting client starts first and waits for the word: the
+# suspicion lasts the 5 s scan window, less than an interpreter's start
+# under emulation)
+mkfifo "$LAB_TMP/go"
+in_ns "$CNS" timeout "$(S 30)" "$PY" -c 'import socket, sys
+print("ready", flush=True)
+open(sys.argv[3]).read()
+for _ in (1, 2):
+    try:
+        socket.create_connection((sys.argv[2], 20025), 2, (sys.argv[1], 0)).close()
+    except OSError:
+        pass' "$C4I" "$S4" "$LAB_TMP/go" >"$LAB_TMP/prober" 2>&1 &
+prober=$!
+for _ in $(seq "$(S 50)"); do grep -q ready "$LAB_TMP/prober" && break; sleep 0.1; done
 p0=$(counter scan_proofs)
-for _ in 1 2; do
-	in_ns "$CNS" timeout 5 "$PY" -c 'import socket, sys
-s = socket.create_connection((sys.argv[2], 20025), 2, (sys.argv[1], 0)); s.close()' "$C4I" "$S4" \
-		>/dev/null 2>&1
-done
+spray --src "$C4I" --dst "$S4" --dport 20001-20050 --count 50 --per-src 50 --flags S
+echo go >"$LAB_TMP/go"
+wait "$prober"
 p1=$(counter scan_proofs)
 [ "$p1" -gt "$p0" ] && pass "$C4I's real connects to probed port 20025 answered its probe ($p0 -> $p1 scan_proofs)" ||
 	fail "$C4I's real connects to port 20025 proved nothing ($p0 -> $p1 scan_proofs): the case is not exercised"

@@ -22,6 +22,7 @@ command -v tcpdump >/dev/null || skip "no tcpdump (tools/deps.sh installs it)"
 lab_setup
 client_napi
 ts_attach "$SNS" "$SIF" || finish
+need_feature "$SNS" syn_cookie_handover "the bpf_sk_assign_tcp_reqsk kfunc (Linux 6.9+): SYN cookies are off"
 enforce syn.cookies=on syn.cookie_ports=80,8080
 CONFIG_PIN="$(pin_dir "$SNS" "$SIF")/config"
 

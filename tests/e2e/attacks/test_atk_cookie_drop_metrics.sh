@@ -10,6 +10,7 @@
 
 lab_setup
 run_start --sweep-interval 1 || finish
+need_feature "$SNS" syn_cookie_handover "the bpf_sk_assign_tcp_reqsk kfunc (Linux 6.9+): SYN cookies are off"
 enforce syn.cookies=on syn.cookie_ports=80
 P="tcpsentry_packets_total{iface=\"$SIF\",direction=\"ingress\",verdict="
 metrics_get >"$LAB_TMP/m0"
