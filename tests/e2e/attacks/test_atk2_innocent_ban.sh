@@ -77,7 +77,9 @@ prober=$!
 for _ in $(seq "$(S 50)"); do grep -q ready "$LAB_TMP/prober" && break; sleep 0.1; done
 p0=$(counter scan_proofs)
 spray --src "$C4I" --dst "$S4" --dport 20001-20050 --count 50 --per-src 50 --flags S
-echo go >"$LAB_TMP/go"
+# bounded: a prober that died before opening the FIFO must not hang the test
+timeout "$(S 10)" sh -c 'echo go >"$1"' _ "$LAB_TMP/go" ||
+	fail "the connecting client did not take the word (it ended early: $(cat "$LAB_TMP/prober"))"
 wait "$prober"
 p1=$(counter scan_proofs)
 [ "$p1" -gt "$p0" ] && pass "$C4I's real connects to probed port 20025 answered its probe ($p0 -> $p1 scan_proofs)" ||
