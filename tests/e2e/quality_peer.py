@@ -179,6 +179,12 @@ def main():
             now = time.monotonic()
             if b[0] != last:
                 last, t0 = b[0], now
+                # TCP_QUICKACK is spent by the ACKs it quickens: the ACK
+                # that closes the window may wait for the delayed-ACK
+                # timer (40 ms or more). Asked again with an ACK due, the
+                # kernel sends it now, so the zero window is on the wire
+                # when the hold starts
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             elif last > 0 and now - t0 >= 0.02:
                 break
             time.sleep(0.001)
