@@ -67,7 +67,8 @@ sample() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
 # sample's value OP WANT (python comparison operator); PASS or FAIL
 wait_sample() {
 	local label=$1 series=$2 op=$3 want=$4 secs=${5:-5} deadline got
-	deadline=$(($(now_ms) + secs * 1000))
+	# gauges follow the sweeper's passes: slower under emulation
+	deadline=$(($(now_ms) + secs * E2E_TIME_SCALE * 1000))
 	while :; do
 		metrics_get >"$LAB_TMP/scrape" 2>/dev/null
 		got=$(sample "$LAB_TMP/scrape" "$series")

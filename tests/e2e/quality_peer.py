@@ -169,10 +169,11 @@ def main():
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         # the hold starts when the buffer is full, not at connect: the
         # zero window goes out with the ACK of the last segment it takes,
-        # and a loaded sender may take tens of ms to start sending. Full:
-        # the queue (FIONREAD) has stopped growing for 20 ms; the hold is
-        # timed from when it last grew
-        last, t0, deadline = -1, time.monotonic(), time.monotonic() + 10
+        # and a loaded sender may take tens of ms to start sending, or
+        # wait for its persist timer (200 ms or more) before it fills the
+        # last small window. So the queue (FIONREAD) is watched through
+        # the whole hold, and the hold is timed from when it last grew
+        last, t0, deadline = -1, time.monotonic(), time.monotonic() + 10 + hold
         while time.monotonic() < deadline:
             b = array.array("i", [0])
             fcntl.ioctl(s.fileno(), termios.FIONREAD, b)
@@ -185,10 +186,9 @@ def main():
                 # kernel sends it now, so the zero window is on the wire
                 # when the hold starts
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
-            elif last > 0 and now - t0 >= 0.02:
+            elif last > 0 and now - t0 >= hold:
                 break
             time.sleep(0.001)
-        time.sleep(max(0.0, hold - (time.monotonic() - t0)))
         # then a large buffer: the rest comes in one go, no second stall
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         t1 = time.monotonic()
