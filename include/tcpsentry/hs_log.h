@@ -16,7 +16,9 @@
  * completes (a spoofed SYN, a refused or unanswered connect) writes none,
  * at any rate; one that ends reset drops what it held, and counts it as
  * suppressed. A handshake this host opened (its SYN went out through
- * egress) is proven by that: its events are written at once.
+ * egress) is proven by that: its events are written at once. A
+ * connection's steps after its handshake, to its end and past it, are
+ * never held (ts_hs_before_proof).
  *
  * The log is 64 bits kept in the 8 bytes the flow's layout leaves free
  * (ts_flow.hs_log0, ts_endpoint.hs_log: ts_hs_get / ts_hs_set), zero while
@@ -119,6 +121,25 @@ TS_INLINE unsigned ts_hs_events(__u64 log)
 	       (n > 2 ? ts_hs_step_events(ts_hs_step(log, 2)) : 0);
 }
 
+/*
+ * Are both sides (states indexed by enum ts_role) still before a
+ * handshake's proof? The server in the handshake (LISTEN, SYN_SENT,
+ * SYN_RCVD), or CLOSED with its client CLOSED too: nothing begun yet, or a
+ * handshake reset. A server CLOSED while its client is not came there from
+ * LAST_ACK (fsm.h: the ACK of its FIN is the only step that closes one
+ * side alone; an RST closes both): its connection was proven (a LAST_ACK
+ * is synchronised), and has ended. What its client does next is that
+ * connection's, not an unproven handshake's: its TIME_WAIT killed by the
+ * RST the server's kernel answers a late ACK with (its FIN retransmitted
+ * before the last ACK came, the TIME_WAIT ACKs it again:
+ * tcp_timewait_state_process, rfc1337=0) is written at once.
+ */
+TS_INLINE int ts_hs_before_proof(const __u8 st[2])
+{
+	return st[TS_SERVER] < TS_ESTABLISHED &&
+	       (st[TS_SERVER] != TS_CLOSED || st[TS_CLIENT] == TS_CLOSED);
+}
+
 /* what became of a step's state events (ts_hs_hold) */
 struct ts_hs_res {
 	__u64 flush;   /* a log to write before the step's own events; 0: none */
@@ -146,9 +167,10 @@ TS_INLINE void ts_hs_hold(struct ts_flow *f, const __u8 old[2], const __u8 new[2
 	r->dropped = 0;
 	if (!c && !s)
 		return;
-	/* not a handshake's step (the server was or is synchronised; a
-	 * reused tuple's SYN starts one): the proof, or nothing held */
-	if (!((old[TS_SERVER] < TS_ESTABLISHED || (ret & TS_STEP_REUSE)) &&
+	/* not a handshake's step (the server was or is synchronised, or
+	 * its connection ended; a reused tuple's SYN starts one): the
+	 * proof, or nothing held */
+	if (!((ts_hs_before_proof(old) || (ret & TS_STEP_REUSE)) &&
 	      new[TS_SERVER] < TS_ESTABLISHED)) {
 		if (n) {
 			r->flush = log;

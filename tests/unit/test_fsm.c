@@ -1565,6 +1565,47 @@ static void test_hs_reset_and_overflow(void **state)
 	assert_int_equal(f.hist_len, 0);
 }
 
+/* a connection's steps after its proof are never held, to its end and past
+ * it: the server CLOSED after LAST_ACK, its client's TIME_WAIT killed by
+ * the server's RST (the kernel's answer to a late ACK: issue 11's one
+ * suppressed event under real load) is written at once; a new SYN reusing
+ * the tuple is an unproven handshake again */
+static void test_hs_after_close(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA, CLIENT_CLOSE,
+		S(A, fA, 1102, 5202, 0, TW, CL), /* the TIME_WAIT ACKs a FIN again */
+		SX(B, fR, 5202, 0, 0, CL, CL, CLOSED),
+		SX(A, fSYN, 90000, 0, 0, SS, LI, REUSE),
+	};
+	static const __u8 before[][3] = {
+		/* client, server, before the proof */
+		{ CL, CL, 1 }, { SS, LI, 1 }, { ES, SR, 1 }, { SR, SR, 1 },
+		{ TW, CL, 0 }, { CL, TW, 0 }, { ES, ES, 0 }, { F2, CW, 0 }, { CL, LA, 0 },
+	};
+	struct ts_hs_res r;
+	struct player p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(before); i++)
+		assert_int_equal(ts_hs_before_proof(before[i]), before[i][2]);
+	player_init(&p, "hs after close");
+	p.local = B;
+	for (i = 0; i < N(t); i++) {
+		hs_play(&p, &t[i], 0, &r);
+		if (i == 2)
+			assert_int_equal(ts_hs_steps(r.flush), 2); /* the proof */
+		else
+			assert_int_equal(r.flush, 0);
+		assert_int_equal(r.dropped, 0);
+		/* held: the SYN and SYN-ACK, and the reused tuple's SYN */
+		assert_int_equal(r.held, i < 2 || i == N(t) - 1);
+	}
+	assert_int_equal(ts_hs_steps(ts_hs_get(&p.f)), 1);
+	assert_int_equal(ts_hs_from(ts_hs_get(&p.f), TS_CLIENT), CL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1620,6 +1661,7 @@ int main(void)
 		cmocka_unit_test(test_hs_held_until_proof),
 		cmocka_unit_test(test_hs_local_client),
 		cmocka_unit_test(test_hs_reset_and_overflow),
+		cmocka_unit_test(test_hs_after_close),
 		cmocka_unit_test(test_ack_no_conn),
 		cmocka_unit_test(test_fin_queued),
 		cmocka_unit_test(test_ack_checks_seen),
