@@ -52,7 +52,7 @@ TcpExtTCPACKSkippedPAWS TcpExtListenOverflows TcpExtListenDrops TcpExtTCPReqQFul
 TcpExtTCPReqQFullDoCookies TcpExtSyncookiesSent TcpExtSyncookiesRecv TcpExtTCPSynRetrans
 TcpExtTCPLossProbes TcpExtTCPTimeouts TcpExtTCPSpuriousRTOs TcpExtTCPChallengeACK
 TcpExtTCPSYNChallenge TcpExtTCPAbortOnData TcpExtTCPAbortOnClose TcpExtTCPAbortFailed
-TcpExtTCPDSACKRecv TcpExtTCPDSACKOldSent"
+TcpExtTCPDSACKRecv TcpExtTCPDSACKOldSent TcpExtEmbryonicRsts"
 # shellcheck disable=SC2086 # a list of names
 info "client kernel: $(nstat_moved "$LAB_TMP/nstat.c0" "$LAB_TMP/nstat.c1" $KERNEL_KEYS)"
 # shellcheck disable=SC2086

@@ -36,7 +36,7 @@ expect_states "client-first: client close" "$CEP" "$SEP" FIN_WAIT_2 CLOSE_WAIT
 : >"$LAB_TMP/spray.out"
 in_ns "$SNS" timeout "$(S 20)" "$SEGSPRAY" -i "$SIF" --dst-mac "$(mac_of "$CNS" "$CIF")" \
 	--src "$S4" --sport "$SP" --dst "$C4" --dport "$CP" --flags FA --win 502 \
-	--sniff "$(S 10)000" --seq-add -1 >>"$LAB_TMP/spray.out" 2>&1 &
+	--sniff "$(($(S 10) > 60 ? 60000 : $(S 10) * 1000))" --seq-add -1 >>"$LAB_TMP/spray.out" 2>&1 &
 spid=$!
 for _ in $(seq "$(S 100)"); do
 	grep -q '^sniffing' "$LAB_TMP/spray.out" && break
