@@ -14,10 +14,13 @@
  * events of that step, in their order, with their segment's flags and
  * direction, timed by the flow's syn_ns / synack_ns. A handshake that never
  * completes (a spoofed SYN, a refused or unanswered connect) writes none,
- * at any rate; one that ends reset drops what it held, and counts it as
- * suppressed. A handshake this host opened (its SYN went out through
- * egress) is proven by that: its events are written at once. A
- * connection's steps after its handshake, to its end and past it, are
+ * at any rate; one that ends reset drops what it held, counted as
+ * unproven (state_events_unproven: withheld by design, not lost: a SYN and
+ * an RST on its sequence are as easy to spoof as a SYN; a real client
+ * that resets a handshake it did not complete, an aborted connect or lost
+ * segments, counts there too). A handshake this host opened (its SYN went
+ * out through egress) is proven by that: its events are written at once.
+ * A connection's steps after its handshake, to its end and past it, are
  * never held (ts_hs_before_proof).
  *
  * The log is 64 bits kept in the 8 bytes the flow's layout leaves free
@@ -29,8 +32,9 @@
  *   bits 10+17i  step i: bits 0-3 the client's new state (TS_HS_SAME: it
  *              did not change), 4-7 the server's, 8-15 the segment's TCP
  *              flags, 16 its direction (0 ingress, 1 egress)
- * A real handshake holds two steps (the SYN, the SYN-ACK); a step past
- * TS_HS_MAX_STEPS is not held (its events count as suppressed).
+ * A real handshake holds two steps (the SYN, the SYN-ACK; retransmitted
+ * ones move nothing); a step past TS_HS_MAX_STEPS is not held (its events
+ * count as suppressed: state_events_suppressed, lost).
  *
  * Pure and loop-free: it runs under the flow's bpf_spin_lock, and in the
  * host unit tests.
@@ -144,7 +148,8 @@ TS_INLINE int ts_hs_before_proof(const __u8 st[2])
 struct ts_hs_res {
 	__u64 flush;   /* a log to write before the step's own events; 0: none */
 	__u8 held;     /* 1: the step's own events are held (or dropped): write none now */
-	__u8 dropped;  /* events dropped for good: count them as suppressed */
+	__u8 dropped;  /* events dropped past the log's room: count them as suppressed */
+	__u8 unproven; /* events of a handshake reset before its proof: withheld for good */
 };
 
 /*
@@ -165,6 +170,7 @@ TS_INLINE void ts_hs_hold(struct ts_flow *f, const __u8 old[2], const __u8 new[2
 	r->flush = 0;
 	r->held = 0;
 	r->dropped = 0;
+	r->unproven = 0;
 	if (!c && !s)
 		return;
 	/* not a handshake's step (the server was or is synchronised, or
@@ -183,7 +189,7 @@ TS_INLINE void ts_hs_hold(struct ts_flow *f, const __u8 old[2], const __u8 new[2
 	r->held = 1;
 	if (new[TS_CLIENT] == TS_CLOSED && new[TS_SERVER] == TS_CLOSED) {
 		/* reset before anything proved it */
-		r->dropped = (__u8)(ts_hs_events(log) + c + s);
+		r->unproven = (__u8)(ts_hs_events(log) + c + s);
 		ts_hs_set(f, 0);
 		return;
 	}

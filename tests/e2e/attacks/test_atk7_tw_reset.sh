@@ -16,8 +16,9 @@
 # tcpsentry's:
 # - both sides CLOSED, as ss says;
 # - the client's TIME_WAIT -> CLOSED written as a state event (the RST's,
-#   egress), nothing counted in state_events_suppressed: the connection
-#   was proven long before, nothing of it is an unproven handshake's.
+#   egress), nothing counted in state_events_suppressed or _unproven: the
+#   connection was proven long before, nothing of it is an unproven
+#   handshake's.
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/attacks/atk_lib.sh"
 CP=40000 SP=80
@@ -27,6 +28,7 @@ ts_attach "$SNS" "$SIF" || finish
 "$TCPSENTRY" -n "$SNS" events -j --timeout "$(S 30)" >"$LAB_TMP/events" 2>&1 &
 evpid=$!
 sup0=$(counter state_events_suppressed)
+unp0=$(counter state_events_unproven)
 rst0=$(nstat_get "$SNS" TcpOutRsts)
 open_conn "client-first" "$C4" "$CP" "$S4" "$SP" || finish
 step cli close || finish
@@ -53,8 +55,9 @@ rst1=$(nstat_get "$SNS" TcpOutRsts)
 [ "$rst1" -gt "$rst0" ] && pass "the server's kernel answered the TIME_WAIT's ACK with an RST (TcpOutRsts $rst0 -> $rst1)" ||
 	fail "the server's kernel sent no RST (TcpOutRsts $rst0 -> $rst1)"
 sup1=$(counter state_events_suppressed)
-[ "$sup1" = "$sup0" ] && pass "no state event suppressed" ||
-	fail "state events suppressed for a proven connection's end: $sup0 -> $sup1"
+unp1=$(counter state_events_unproven)
+[ "$sup1" = "$sup0" ] && [ "$unp1" = "$unp0" ] && pass "no state event lost or withheld" ||
+	fail "state events of a proven connection's end: suppressed $sup0 -> $sup1, unproven $unp0 -> $unp1"
 sleep 0.5
 kill "$evpid" 2>/dev/null
 wait "$evpid" 2>/dev/null
