@@ -89,6 +89,8 @@ __attribute__((noinline)) int state_events(const struct pkt *p, const struct tra
 		return 0;
 	if (s->facts.hs.dropped)
 		count_n(cn, TS_C_STATE_SUPPRESSED, s->facts.hs.dropped);
+	if (s->facts.hs.unproven)
+		count_n(cn, TS_C_STATE_UNPROVEN, s->facts.hs.unproven);
 	now = bpf_ktime_get_ns(); /* precise: events are rare, and ordered by it */
 	ev.key = s->key;
 	ev.type = TS_EV_STATE;

@@ -274,7 +274,7 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(EVENTS, "events")                 /* events written */                      \
 	X(EVENTS_LOST, "events_lost")       /* ring buffer full */                    \
 	X(RACE_RETRY, "promotion_races")    /* looked up a promoted embryonic copy */ \
-	X(STATE_SUPPRESSED, "state_events_suppressed") /* held by a handshake reset unproven (hs_log.h) */ \
+	X(STATE_SUPPRESSED, "state_events_suppressed") /* an unproven handshake's past its log's room (hs_log.h) */ \
 	X(SYN_UNTRACKED_FLOOD, "syn_untracked_flood") /* new-tuple SYN/SYN-ACK under a syn_flood: passed, no entry */ \
 	X(ACK_UNTRACKED_FLOOD, "ack_untracked_flood") /* unknown-tuple segment under an ack_flood: no entry */ \
 	X(RST_INEXACT_PEER, "rst_inexact_peer") /* in-window inexact RST whose ACK proves the peer: ignored */ \
@@ -297,7 +297,8 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(COOKIE_REPLAY, "syncookies_replayed") /* a valid cookie for a tuple tracked already: dropped, entry kept */ \
 	X(PICKUP_CONFIRM, "pickups_confirmed") /* pickups -> flows: the other direction answered */ \
 	X(SCAN_PROBE, "scan_probes")        /* a scan suspect's SYNs to closed ports answered with a probe cookie */ \
-	X(SCAN_PROOF, "scan_proofs")        /* ACKs to probe cookies: a scanner proven real */
+	X(SCAN_PROOF, "scan_proofs")        /* ACKs to probe cookies: a scanner proven real */ \
+	X(STATE_UNPROVEN, "state_events_unproven") /* held by a handshake reset before its proof: withheld, its client may be spoofed (hs_log.h) */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,

@@ -14,9 +14,14 @@
  * events of that step, in their order, with their segment's flags and
  * direction, timed by the flow's syn_ns / synack_ns. A handshake that never
  * completes (a spoofed SYN, a refused or unanswered connect) writes none,
- * at any rate; one that ends reset drops what it held, and counts it as
- * suppressed. A handshake this host opened (its SYN went out through
- * egress) is proven by that: its events are written at once.
+ * at any rate; one that ends reset drops what it held, counted as
+ * unproven (state_events_unproven: withheld by design, not lost: a SYN and
+ * an RST on its sequence are as easy to spoof as a SYN; a real client
+ * that resets a handshake it did not complete, an aborted connect or lost
+ * segments, counts there too). A handshake this host opened (its SYN went
+ * out through egress) is proven by that: its events are written at once.
+ * A connection's steps after its handshake, to its end and past it, are
+ * never held (ts_hs_before_proof).
  *
  * The log is 64 bits kept in the 8 bytes the flow's layout leaves free
  * (ts_flow.hs_log0, ts_endpoint.hs_log: ts_hs_get / ts_hs_set), zero while
@@ -27,8 +32,9 @@
  *   bits 10+17i  step i: bits 0-3 the client's new state (TS_HS_SAME: it
  *              did not change), 4-7 the server's, 8-15 the segment's TCP
  *              flags, 16 its direction (0 ingress, 1 egress)
- * A real handshake holds two steps (the SYN, the SYN-ACK); a step past
- * TS_HS_MAX_STEPS is not held (its events count as suppressed).
+ * A real handshake holds two steps (the SYN, the SYN-ACK; retransmitted
+ * ones move nothing); a step past TS_HS_MAX_STEPS is not held (its events
+ * count as suppressed: state_events_suppressed, lost).
  *
  * Pure and loop-free: it runs under the flow's bpf_spin_lock, and in the
  * host unit tests.
@@ -119,11 +125,31 @@ TS_INLINE unsigned ts_hs_events(__u64 log)
 	       (n > 2 ? ts_hs_step_events(ts_hs_step(log, 2)) : 0);
 }
 
+/*
+ * Are both sides (states indexed by enum ts_role) still before a
+ * handshake's proof? The server in the handshake (LISTEN, SYN_SENT,
+ * SYN_RCVD), or CLOSED with its client CLOSED too: nothing begun yet, or a
+ * handshake reset. A server CLOSED while its client is not came there from
+ * LAST_ACK (fsm.h: the ACK of its FIN is the only step that closes one
+ * side alone; an RST closes both): its connection was proven (a LAST_ACK
+ * is synchronised), and has ended. What its client does next is that
+ * connection's, not an unproven handshake's: its TIME_WAIT killed by the
+ * RST the server's kernel answers a late ACK with (its FIN retransmitted
+ * before the last ACK came, the TIME_WAIT ACKs it again:
+ * tcp_timewait_state_process, rfc1337=0) is written at once.
+ */
+TS_INLINE int ts_hs_before_proof(const __u8 st[2])
+{
+	return st[TS_SERVER] < TS_ESTABLISHED &&
+	       (st[TS_SERVER] != TS_CLOSED || st[TS_CLIENT] == TS_CLOSED);
+}
+
 /* what became of a step's state events (ts_hs_hold) */
 struct ts_hs_res {
 	__u64 flush;   /* a log to write before the step's own events; 0: none */
 	__u8 held;     /* 1: the step's own events are held (or dropped): write none now */
-	__u8 dropped;  /* events dropped for good: count them as suppressed */
+	__u8 dropped;  /* events dropped past the log's room: count them as suppressed */
+	__u8 unproven; /* events of a handshake reset before its proof: withheld for good */
 };
 
 /*
@@ -144,11 +170,13 @@ TS_INLINE void ts_hs_hold(struct ts_flow *f, const __u8 old[2], const __u8 new[2
 	r->flush = 0;
 	r->held = 0;
 	r->dropped = 0;
+	r->unproven = 0;
 	if (!c && !s)
 		return;
-	/* not a handshake's step (the server was or is synchronised; a
-	 * reused tuple's SYN starts one): the proof, or nothing held */
-	if (!((old[TS_SERVER] < TS_ESTABLISHED || (ret & TS_STEP_REUSE)) &&
+	/* not a handshake's step (the server was or is synchronised, or
+	 * its connection ended; a reused tuple's SYN starts one): the
+	 * proof, or nothing held */
+	if (!((ts_hs_before_proof(old) || (ret & TS_STEP_REUSE)) &&
 	      new[TS_SERVER] < TS_ESTABLISHED)) {
 		if (n) {
 			r->flush = log;
@@ -161,7 +189,7 @@ TS_INLINE void ts_hs_hold(struct ts_flow *f, const __u8 old[2], const __u8 new[2
 	r->held = 1;
 	if (new[TS_CLIENT] == TS_CLOSED && new[TS_SERVER] == TS_CLOSED) {
 		/* reset before anything proved it */
-		r->dropped = (__u8)(ts_hs_events(log) + c + s);
+		r->unproven = (__u8)(ts_hs_events(log) + c + s);
 		ts_hs_set(f, 0);
 		return;
 	}

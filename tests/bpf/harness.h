@@ -286,7 +286,10 @@ int syn_from(uint32_t saddr, uint16_t sport, uint16_t dport);
 		 .c_epfl = EPF_SYN | EPF_OPTS, .s_epfl = EPF_SYN | EPF_OPTS,              \
 		 .hist = "ShA" } }
 
-#define HS_CLOSE                                                                      \
+/* the client closes first: its FIN, the server's ACK and FIN (to the server
+ * LAST_ACK, the client TIME_WAIT), then HS_LAST_ACK; e_ack, e_fin: the
+ * state events the server's ACK and FIN write (0 with state events off) */
+#define HS_CLOSE_TO_LAST_ACK(e_ack, e_fin)                                            \
 	{ "data in", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH, \
 			       .paylen = 100),                                          \
 	  CNT(IN1, [TS_C_DATA] = 1),                                                     \
@@ -301,17 +304,19 @@ int syn_from(uint32_t saddr, uint16_t sport, uint16_t dport);
 		 .c_epfl = TS_EP_FIN_QUEUED, .c_epfl_clear = TS_EP_FIN_SENT } },         \
 	{ "server ACKs the FIN: taken", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102,  \
 						 .flags = F_ACK),                     \
-	  CNT(OUT1, [TS_C_ACK_ONLY] = 1),                                                \
+	  CNT(OUT1, [TS_C_ACK_ONLY] = 1, [TS_C_EVENTS] = (e_ack)),                       \
 	  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT, .c_epfl = TS_EP_FIN_SENT, \
 		 .c_epfl_clear = TS_EP_FIN_QUEUED } },                                  \
 	{ "server FIN out", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102,              \
 				     .flags = F_FIN | F_ACK),                          \
-	  CNT(OUT1, [TS_C_FIN] = 1),                                                     \
+	  CNT(OUT1, [TS_C_FIN] = 1, [TS_C_EVENTS] = (e_fin)),                            \
 	  .m = { M_FLOWS, CL_DST, TS_TIME_WAIT, TS_LAST_ACK, .hist = "ShADaFf",            \
-		 .s_epfl = TS_EP_FIN_SENT } },                                         \
+		 .s_epfl = TS_EP_FIN_SENT } }
+#define HS_LAST_ACK(...)                                                              \
 	{ "last ACK in", XDP, C2S4(.seq = C_ISN + 102, .ack = S_ISN + 2, .flags = F_ACK),  \
-	  CNT(IN1, [TS_C_ACK_ONLY] = 1),                                                 \
+	  CNT(IN1, [TS_C_ACK_ONLY] = 1, __VA_ARGS__),                                    \
 	  .m = { M_FLOWS, CL_SRC, TS_TIME_WAIT, TS_CLOSED, .hist = "ShADaFf" } }
+#define HS_CLOSE HS_CLOSE_TO_LAST_ACK(0, 0), HS_LAST_ACK()
 
 #define V6EXT(...) .ext = { __VA_ARGS__ },                                                \
 	.next = sizeof((struct fr_ext[]){ __VA_ARGS__ }) / sizeof(struct fr_ext)

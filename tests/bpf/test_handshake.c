@@ -142,6 +142,32 @@ static int post_events(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* the last event: the client's TIME_WAIT killed by the server's RST
+ * (tcp_timewait_state_process, rfc1337=0), written at once */
+static int post_tw_rst(const struct tcase *tc, char *why)
+{
+	const struct ts_event *e;
+
+	(void)tc;
+	ASSERT_TRUE(ring_buffer__consume(rb) >= 0, "ring_buffer__consume failed");
+	ASSERT_TRUE(nevs > 0, "no event");
+	e = &evs[nevs - 1];
+	ASSERT_EQ(e->type, TS_EV_STATE, "last event's type");
+	FAIL_IF(e->side != TS_CLIENT || e->from != TS_TIME_WAIT || e->to != TS_CLOSED,
+		"last event: side %u %s -> %s, want the client TIME_WAIT -> CLOSED", e->side,
+		ts_state_name(e->from), ts_state_name(e->to));
+	ASSERT_EQ(e->tcp_flags, F_RST, "last event's flags");
+	ASSERT_EQ(e->dir, 1, "last event's direction (egress)");
+	return 0;
+}
+
+/* hypothesis (a): the server's TIME_WAIT's ts_recent is 30 (the TSecr of its
+ * last ACK); a SYN below its rcv_nxt with TSval 30 (not newer) */
+static const uint8_t ts_s40_e30[] = { 1, 1, 8, 10, 0, 0, 0, 40, 0, 0, 0, 30 };
+static const uint8_t ts_s50_e30[] = { 1, 1, 8, 10, 0, 0, 0, 50, 0, 0, 0, 30 };
+#define OLD_SYN C2S4(.seq = C_ISN + 50, .flags = F_SYN, .win = 64240, .mss = 1460, .sackok = 1, \
+		     .ts = 1, .tsval = 30, .has_wscale = 1, .wscale = 7)
+
 /* timestamps options in the layout stacks send (NOP NOP TS first), and
  * one after an MSS option (only a full walk finds it) */
 static const uint8_t ts_s3_e10[] = { 1, 1, 8, 10, 0, 0, 0, 3, 0, 0, 0, 10 };
@@ -370,7 +396,112 @@ static const struct tcase cases[] = {
 	{ "state events: a remote client's handshake, held until its final ACK proves it, then all five in order",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK([TS_C_EVENTS] = 5)),
 	  .setup = setup_events, .post = post_events },
-
+	/* issue 11, the real-load test: a server that closed second
+	 * (LAST_ACK -> CLOSED) has finished its connection; its client's
+	 * TIME_WAIT killed by the RST the server's kernel answers a late ACK
+	 * with (the server's FIN was retransmitted before the last ACK came:
+	 * the TIME_WAIT ACKs it again, and no socket holds the tuple any
+	 * more) is that connection's event, not an unproven handshake's */
+	{ "state events: an RST to the client's TIME_WAIT after the server's LAST_ACK is written, nothing suppressed",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK([TS_C_EVENTS] = 5), HS_CLOSE_TO_LAST_ACK(2, 2),
+		{ "the server's FIN again (its timer fired before the last ACK came)", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 102, .flags = F_FIN | F_ACK),
+		  CNT(OUT1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_TIME_WAIT, TS_LAST_ACK } },
+		HS_LAST_ACK([TS_C_EVENTS] = 1),
+		{ "the client's TIME_WAIT ACKs the FIN again", XDP,
+		  C2S4(.seq = C_ISN + 102, .ack = S_ISN + 2, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_TIME_WAIT, TS_CLOSED } },
+		{ "the server, CLOSED, answers with an RST: the TIME_WAIT dies, one event", TC,
+		  S2C4(.seq = S_ISN + 2, .flags = F_RST),
+		  CNT(OUT1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_CLOSED, TS_CLOSED } }),
+	  .setup = setup_events, .post = post_tw_rst },
+	/* hypothesis (a) of the real-load test: a SYN to the server's
+	 * TIME_WAIT that its kernel does not take (not above rcv_nxt, TSval
+	 * not newer: tcp_timewait_state_process answers with an ACK), the
+	 * client's SYN_SENT answers that with an RST (tcp_rcv_synsent_state_
+	 * process) that kills the TIME_WAIT, its SYN again a second later
+	 * completes: every event written, none suppressed */
+	{ "state events: a SYN the server's TIME_WAIT refuses, the client's RST, its SYN again: nothing suppressed",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK([TS_C_EVENTS] = 5),
+		{ "request in", XDP, C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH,
+					  .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "answer and FIN out (the server closes first)", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 101, .flags = F_FIN | F_ACK | F_PSH,
+		       .paylen = 200),
+		  CNT(OUT1, [TS_C_DATA] = 1, [TS_C_FIN] = 1, [TS_C_EVENTS] = 2),
+		  .m = { M_FLOWS, CL_DST, TS_CLOSE_WAIT, TS_FIN_WAIT_1 } },
+		{ "the client's FIN in (waits for the server's ACK)", XDP,
+		  C2S4(.seq = C_ISN + 101, .ack = S_ISN + 202, .flags = F_FIN | F_ACK),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_EVENTS] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSE_WAIT, TS_FIN_WAIT_2 } },
+		{ "the server ACKs it: TIME_WAIT, TSecr 30", TC,
+		  S2C4(.seq = S_ISN + 202, .ack = C_ISN + 102, .flags = F_ACK,
+		       .rawopt = ts_s40_e30, .rawoptlen = sizeof(ts_s40_e30)),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1, [TS_C_EVENTS] = 2),
+		  .m = { M_FLOWS, CL_DST, TS_CLOSED, TS_TIME_WAIT } },
+		{ "a SYN below rcv_nxt, TSval 30: the TIME_WAIT does not take it", XDP, OLD_SYN,
+		  CNT(IN1, [TS_C_SYN] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_TIME_WAIT } },
+		{ "the TIME_WAIT answers with an ACK", TC,
+		  S2C4(.seq = S_ISN + 202, .ack = C_ISN + 102, .flags = F_ACK,
+		       .rawopt = ts_s50_e30, .rawoptlen = sizeof(ts_s50_e30)),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_CLOSED, TS_TIME_WAIT } },
+		{ "the client's SYN_SENT answers it with an RST: the TIME_WAIT dies", XDP,
+		  C2S4(.seq = C_ISN + 102, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } },
+		{ "its SYN again: the tuple reused, held", XDP, OLD_SYN,
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_REUSE] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_SYN_SENT, TS_LISTEN, .hist = "S" } },
+		{ "SYN-ACK out", TC, S2C4(.seq = S_ISN + 70000, .ack = C_ISN + 51,
+					  .flags = F_SYN | F_ACK, SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYNACK] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD } },
+		{ "ACK in: the proof, five events", XDP,
+		  C2S4(.seq = C_ISN + 51, .ack = S_ISN + 70001, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1, [TS_C_EVENTS] = 5),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } }),
+	  .setup = setup_events },
+	/* hypothesis (b): retransmitted SYNs and SYN-ACKs move no state, so
+	 * a real handshake never holds a third step; a final ACK and a request
+	 * the server's full accept queue drops (tcp_abort_on_overflow=0:
+	 * tcp_check_req leaves the request acked, its timer sends the SYN-ACK
+	 * again) come after the proof */
+	{ "state events: retransmitted SYNs and SYN-ACKs, an accept queue overflow: two held steps, nothing suppressed",
+	  STEPS(HS_SYN(),
+		{ "SYN again", XDP, C2S4(.seq = C_ISN, .flags = F_SYN, .win = 64240, SYN_OPTS),
+		  CNT(IN1, [TS_C_SYN] = 1),
+		  .m = { M_EMB, CL_SRC, TS_SYN_SENT, TS_LISTEN } },
+		HS_SYNACK(),
+		{ "SYN again, crossing the SYN-ACK", XDP,
+		  C2S4(.seq = C_ISN, .flags = F_SYN, .win = 64240, SYN_OPTS),
+		  CNT(IN1, [TS_C_SYN] = 1),
+		  .m = { M_EMB, CL_SRC, TS_ESTABLISHED, TS_SYN_RCVD } },
+		{ "SYN-ACK again", TC, S2C4(.seq = S_ISN, .ack = C_ISN + 1, .flags = F_SYN | F_ACK,
+					    .win = 65160, SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYNACK] = 1),
+		  .m = { M_EMB, CL_DST, TS_ESTABLISHED, TS_SYN_RCVD } },
+		HS_ACK([TS_C_EVENTS] = 5),
+		{ "the request in (the full accept queue drops it too)", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "SYN-ACK again (the acked request's timer)", TC,
+		  S2C4(.seq = S_ISN, .ack = C_ISN + 1, .flags = F_SYN | F_ACK, .win = 65160,
+		       SYNACK_OPTS),
+		  CNT(OUT1, [TS_C_SYNACK] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "the client ACKs it again", XDP,
+		  C2S4(.seq = C_ISN + 101, .ack = S_ISN + 1, .flags = F_ACK),
+		  CNT(IN1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } }),
+	  .setup = setup_events },
 };
 
 AREA(handshake, cases);

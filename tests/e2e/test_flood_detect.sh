@@ -105,8 +105,8 @@ done <"$LAB_TMP/check"
 [ "$crc" -eq 0 ] || detail < <(head -n 20 "$LAB_TMP/events")
 if ts_run -n "$SNS" stats -j; then
 	n=$("$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["anomalies"].get("syn_flood", 0))' <<<"$TS_OUT")
-	sup=$("$PY" -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d.get("counters", d).get("state_events_suppressed", "?"))' <<<"$TS_OUT" 2>/dev/null)
-	[ "${n:-0}" -ge 1 ] && pass "stats -j: syn_flood $n (state events suppressed: $sup)" ||
+	sup=$("$PY" -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d.get("counters", d).get("state_events_unproven", "?"))' <<<"$TS_OUT" 2>/dev/null)
+	[ "${n:-0}" -ge 1 ] && pass "stats -j: syn_flood $n (state events withheld, unproven: $sup)" ||
 		{ fail "stats -j: syn_flood ${n:-?}"; detail <<<"$TS_OUT"; }
 	unt=$("$PY" -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d.get("counters", d).get("syn_untracked_flood", 0))' <<<"$TS_OUT" 2>/dev/null)
 	[ "${unt:-0}" -ge 1 ] && pass "stats -j: syn_untracked_flood $unt (no embryonic insert per SYN once flagged)" ||

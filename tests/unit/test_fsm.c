@@ -1528,7 +1528,8 @@ static void test_hs_local_client(void **state)
 }
 
 /* an unproven handshake reset: what it held and the reset's own events
- * are dropped, counted; a held log has room for TS_HS_MAX_STEPS steps */
+ * are withheld, counted as unproven; a held log has room for
+ * TS_HS_MAX_STEPS steps, a step past it is dropped, counted as suppressed */
 static void test_hs_reset_and_overflow(void **state)
 {
 	static const struct step hs[] = {
@@ -1549,13 +1550,14 @@ static void test_hs_reset_and_overflow(void **state)
 	hs_play(&p, &hs[1], 0, &r);
 	hs_play(&p, &hs[2], 0, &r);
 	assert_true(r.held && !r.flush);
-	assert_int_equal(r.dropped, 6);
+	assert_int_equal(r.unproven, 6);
+	assert_int_equal(r.dropped, 0);
 	assert_int_equal(ts_hs_get(&p.f), 0);
 
 	memset(&f, 0, sizeof(f));
 	for (i = 0; i < 4; i++) {
 		ts_hs_hold(&f, st[i], st[i + 1], 0, fSYN, 0, 0, &r);
-		assert_true(r.held && !r.flush);
+		assert_true(r.held && !r.flush && !r.unproven);
 		assert_int_equal(r.dropped, i < TS_HS_MAX_STEPS ? 0 : 2);
 	}
 	assert_int_equal(ts_hs_steps(ts_hs_get(&f)), TS_HS_MAX_STEPS);
@@ -1563,6 +1565,48 @@ static void test_hs_reset_and_overflow(void **state)
 	/* the flow's other fields are untouched by the log */
 	assert_int_equal(f.ep[0].state, 0);
 	assert_int_equal(f.hist_len, 0);
+}
+
+/* a connection's steps after its proof are never held, to its end and past
+ * it: the server CLOSED after LAST_ACK, its client's TIME_WAIT killed by
+ * the server's RST (the kernel's answer to a late ACK: issue 11's one
+ * suppressed event under real load) is written at once; a new SYN reusing
+ * the tuple is an unproven handshake again */
+static void test_hs_after_close(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA, CLIENT_CLOSE,
+		S(A, fA, 1102, 5202, 0, TW, CL), /* the TIME_WAIT ACKs a FIN again */
+		SX(B, fR, 5202, 0, 0, CL, CL, CLOSED),
+		SX(A, fSYN, 90000, 0, 0, SS, LI, REUSE),
+	};
+	static const __u8 before[][3] = {
+		/* client, server, before the proof */
+		{ CL, CL, 1 }, { SS, LI, 1 }, { ES, SR, 1 }, { SR, SR, 1 },
+		{ TW, CL, 0 }, { CL, TW, 0 }, { ES, ES, 0 }, { F2, CW, 0 }, { CL, LA, 0 },
+	};
+	struct ts_hs_res r;
+	struct player p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(before); i++)
+		assert_int_equal(ts_hs_before_proof(before[i]), before[i][2]);
+	player_init(&p, "hs after close");
+	p.local = B;
+	for (i = 0; i < N(t); i++) {
+		hs_play(&p, &t[i], 0, &r);
+		if (i == 2)
+			assert_int_equal(ts_hs_steps(r.flush), 2); /* the proof */
+		else
+			assert_int_equal(r.flush, 0);
+		assert_int_equal(r.dropped, 0);
+		assert_int_equal(r.unproven, 0);
+		/* held: the SYN and SYN-ACK, and the reused tuple's SYN */
+		assert_int_equal(r.held, i < 2 || i == N(t) - 1);
+	}
+	assert_int_equal(ts_hs_steps(ts_hs_get(&p.f)), 1);
+	assert_int_equal(ts_hs_from(ts_hs_get(&p.f), TS_CLIENT), CL);
 }
 
 int main(void)
@@ -1620,6 +1664,7 @@ int main(void)
 		cmocka_unit_test(test_hs_held_until_proof),
 		cmocka_unit_test(test_hs_local_client),
 		cmocka_unit_test(test_hs_reset_and_overflow),
+		cmocka_unit_test(test_hs_after_close),
 		cmocka_unit_test(test_ack_no_conn),
 		cmocka_unit_test(test_fin_queued),
 		cmocka_unit_test(test_ack_checks_seen),

@@ -53,6 +53,23 @@ anomalies_total() { stats_field "$SNS" 'sum(s["anomalies"].values())'; }
 # nstat_get NS COUNTER: the kernel's absolute counter
 nstat_get() { in_ns "$1" nstat -az "$2" 2>/dev/null | awk -v k="$2" '$1 == k { print $2 + 0 }'; }
 
+# nstat_snap NS FILE: every TCP counter (Tcp*, TcpExt*) of NS's kernel,
+# absolute, into FILE ("NAME VALUE" lines; -s: the history file, shared by
+# every namespace, is left alone)
+nstat_snap() { in_ns "$1" nstat -asz 2>/dev/null | awk '$1 ~ /^Tcp/ { print $1, $2 }' >"$2"; }
+
+# nstat_moved BEFORE AFTER [NAME...]: "NAME+DELTA" for each NAME (without
+# names: each counter) that moved between two nstat_snap files, in order
+# ("-" if none did)
+nstat_moved() {
+	local b=$1 a=$2; shift 2
+	awk -v want="$*" 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = i }
+		FNR == NR { before[$1] = $2; next }
+		(!n || ($1 in keep)) && $2 != before[$1] { out[n ? keep[$1] : FNR] = $1 "+" ($2 - before[$1]) }
+		END { s = ""; for (i = 1; i <= (n ? n : FNR); i++) if (i in out) s = s (s ? " " : "") out[i]
+		      print s ? s : "-" }' "$b" "$a"
+}
+
 # syn_recv NS PORT: request sockets of a listener on PORT (ss state syn-recv)
 syn_recv() { in_ns "$1" ss -Htan state syn-recv "( sport = :$2 )" | wc -l; }
 
