@@ -17,6 +17,10 @@
 #    time, within 50 ms (the hold timed from when its queue last grew:
 #    a loaded sender may take tens of ms to start, or its persist timer
 #    to fill the last small window).
+#  - Who suffers most: `conns --sort retrans --top 1` names the connection
+#    whose kernels sent the most again (when it leads by more than the
+#    tolerances); `--sort stall --top 1` the stalled reader, `--prefixes`
+#    its /64.
 #  - /metrics: promtool accepts the scrape; the RTT histogram holds the
 #    samples and a histogram_quantile over it answers (promtool test rules,
 #    offline), inside the histogram's range.
@@ -68,6 +72,9 @@ while [ "$(wc -l <"$LAB_TMP/srv.out")" -lt "$N" ] || [ "$(wc -l <"$LAB_TMP/cli.o
 done
 ts_conns "$SNS" || { fail "conns -j"; detail <"$LAB_TMP/conns.err"; finish; }
 cp "$LAB_TMP/conns.json" "$LAB_TMP/bulk.json"
+timeout "$TS_TIMEOUT" "$TCPSENTRY" -n "$SNS" conns -j --sort retrans --top 1 \
+	>"$LAB_TMP/worst_retrans.json" 2>"$LAB_TMP/worst.err" ||
+	{ fail "conns --sort retrans --top 1"; detail <"$LAB_TMP/worst.err"; }
 metrics_get >"$LAB_TMP/scrape.prom"
 exec {SFD}>&- {CFD}>&-
 
@@ -103,6 +110,33 @@ for port, s in sorted(srv.items()):
           f"tlp s2c {f['tlp_s2c']} c2s {f['tlp_c2s']}{flag}")
 print(("bad " if bad else "ok ") + str(bad))
 PYEOF
+# who suffers most: `conns --sort retrans --top 1` names the connection
+# whose kernels sent the most again, when its lead over the next is more
+# than the tolerances above allow (else the kernels cannot tell them apart)
+read -r verdict why < <("$PY" - "$LAB_TMP/worst_retrans.json" "$LAB_TMP/srv.out" \
+	"$LAB_TMP/cli.out" <<'PYEOF'
+import json, sys
+w = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+srv = {j["rport"]: j for j in map(json.loads, open(sys.argv[2]))}
+cli = {j["lport"]: j for j in map(json.loads, open(sys.argv[3]))}
+k = sorted(((srv[p]["total_retrans"] + cli[p]["total_retrans"], p) for p in srv if p in cli),
+           reverse=True)
+tol = lambda p: max(1, srv[p]["data_segs_out"] // 100) + max(1, cli[p]["data_segs_out"] // 100)
+if len(w) != 1 or len(k) < 2:
+    print("bad", f"{len(w)} line(s) listed, {len(k)} connection(s) known")
+elif k[0][0] - k[1][0] <= tol(k[0][1]) + tol(k[1][1]):
+    print("close", f"the kernels' two worst, ports {k[0][1]} ({k[0][0]}) and {k[1][1]} ({k[1][0]}), within the tolerances")
+else:
+    port = int(w[0]["client"].rsplit(":", 1)[1])
+    print("ok" if port == k[0][1] else "bad",
+          f"listed port {port} ({w[0]['retrans_c2s'] + w[0]['retrans_s2c']}), the kernels' worst port {k[0][1]} ({k[0][0]}), next {k[1][0]}")
+PYEOF
+)
+case $verdict in
+ok) pass "conns --sort retrans --top 1: the kernels' worst connection: $why" ;;
+close) info "conns --sort retrans --top 1 not judged: $why" ;;
+*) fail "conns --sort retrans --top 1: $why"; detail <"$LAB_TMP/worst_retrans.json" ;;
+esac
 sed '$d' "$LAB_TMP/cmp.out" | while IFS= read -r l; do info "$l"; done
 if [ "$(tail -n 1 "$LAB_TMP/cmp.out")" = "ok 0" ]; then
 	pass "$N connections, $BYTES bytes each way through the lossy link: retransmissions per direction, srtt and min RTT agree with TCP_INFO"
@@ -137,6 +171,30 @@ if [ "${zw:--1}" -ge 0 ] && [ $((zw - held)) -le 50 ] && [ $((held - zw)) -le 50
 else
 	fail "zero window: the reader held ${held:-?} ms, tcpsentry measured ${zw:-?} ms (${stalls:-?} stalls)"
 fi
+
+# the stalled reader is the worst by stall, and so is its /64
+timeout "$TS_TIMEOUT" "$TCPSENTRY" -n "$SNS" conns -j --sort stall --top 1 \
+	>"$LAB_TMP/worst_stall.json" 2>"$LAB_TMP/worst.err" &&
+	timeout "$TS_TIMEOUT" "$TCPSENTRY" -n "$SNS" conns -j --sort stall --top 1 --prefixes \
+		>"$LAB_TMP/worst_prefix.json" 2>>"$LAB_TMP/worst.err" ||
+	{ fail "conns --sort stall"; detail <"$LAB_TMP/worst.err"; }
+read -r verdict why < <("$PY" - "$LAB_TMP/worst_stall.json" "$LAB_TMP/worst_prefix.json" "$S6" \
+	"$C6" "${zw:--1}" <<'PYEOF'
+import ipaddress, json, sys
+w = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+p = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+net = str(ipaddress.ip_network(sys.argv[4] + "/64", strict=False))
+zw = int(sys.argv[5])
+ok = (len(w) == 1 and w[0]["server"] == f"[{sys.argv[3]}]:5002" and w[0]["zero_window_ms"] >= zw
+      and len(p) == 1 and p[0]["prefix"] == net and p[0]["zero_window_ms"] >= zw)
+print("ok" if ok else "bad",
+      f"connection {w[0]['server'] if w else '-'} {w[0]['zero_window_ms'] if w else '-'} ms, "
+      f"prefix {p[0]['prefix'] if p else '-'} {p[0]['zero_window_ms'] if p else '-'} ms "
+      f"(the stalled reader: [{sys.argv[3]}]:5002, {net}, {zw} ms)")
+PYEOF
+)
+[ "$verdict" = ok ] && pass "conns --sort stall --top 1 [--prefixes]: $why" ||
+	{ fail "conns --sort stall --top 1 [--prefixes]: $why"; cat "$LAB_TMP/worst_stall.json" "$LAB_TMP/worst_prefix.json" | detail; }
 
 # ---- /metrics: clean, and the RTT histogram answers a quantile
 metrics_get >"$LAB_TMP/scrape2.prom"
