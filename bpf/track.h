@@ -304,8 +304,9 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	/* in scratch, not on the stack: the deepest call chain (this frame,
 	 * step_entry's) shares 512 bytes, and Linux 6.1 counts each frame
 	 * rounded up to 32 */
+	/* its inputs are all set below; its outputs are cleared only on the
+	 * way to the locked step (the lock-free path reads none of them) */
 	sc = &s->sc;
-	__builtin_memset(sc, 0, sizeof(*sc));
 	key = &s->key;
 	cn = counters_get();
 	fl = p->seg.flags;
@@ -423,6 +424,11 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		}
 	}
 	sc->stripe = ts_key_stripe(key); /* not needed on the lock-free path */
+	sc->record = 0;
+	sc->copied = 0;
+	sc->expected = 0;
+	sc->got = 0;
+	sc->window = 0;
 	sc->want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
 		       table == TBL_PICKUPS ? COPY_CONFIRMED : COPY_NONE;
 	if (step_entry(f, sc, &s->flow, &s->rec.flow, &s->facts) < 0) {
