@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +77,26 @@ static void render_hist(FILE *out, const char *name, const char *iface, const __
 	sample(out, n, iface, NULL, NULL, NULL, NULL, cum);
 }
 
+/* a flow-quality counter family by direction: the __u64[2] (ingress,
+ * egress) at offset `at` of each interface's struct ts_qcounters */
+static void by_direction(FILE *out, const struct ts_msnap *s, const char *name, const char *help,
+			 size_t at)
+{
+	static const char *const dir[2] = { "ingress", "egress" };
+	int i, k;
+
+	family(out, name, "counter", help);
+	for (i = 0; i < s->n; i++) {
+		const __u64 *v = (const __u64 *)((const char *)&s->ifs[i].q + at);
+
+		for (k = 0; k < 2; k++)
+			sample(out, name, s->ifs[i].iface, "direction", dir[k], NULL, NULL, v[k]);
+	}
+}
+
 /* flow quality (issue 13): low cardinality, no address in a label */
 static void render_quality(FILE *out, const struct ts_msnap *s)
 {
-	static const char *const dir[2] = { "ingress", "egress" };
 	static const char *const side[2] = { "remote", "local" };
 	const struct ts_qcounters *q;
 	int i, k;
@@ -91,20 +108,14 @@ static void render_quality(FILE *out, const struct ts_msnap *s)
 	for (i = 0; i < s->n; i++)
 		render_hist(out, "tcpsentry_rtt_seconds", s->ifs[i].iface, s->ifs[i].q.rtt_bucket,
 			    s->ifs[i].q.rtt_sum_us);
-	family(out, "tcpsentry_retransmitted_segments_total", "counter",
-	       "Segments sent again (data, SYN, FIN; tail loss probes included), by the "
-	       "direction they were seen in.");
-	for (i = 0; i < s->n; i++)
-		for (k = 0; k < 2; k++)
-			sample(out, "tcpsentry_retransmitted_segments_total", s->ifs[i].iface,
-			       "direction", dir[k], NULL, NULL, s->ifs[i].q.retrans[k]);
-	family(out, "tcpsentry_reordered_segments_total", "counter",
-	       "Segments that arrived below their sender's highest sequence, first seen late "
-	       "(not sent again), by direction.");
-	for (i = 0; i < s->n; i++)
-		for (k = 0; k < 2; k++)
-			sample(out, "tcpsentry_reordered_segments_total", s->ifs[i].iface,
-			       "direction", dir[k], NULL, NULL, s->ifs[i].q.reorder[k]);
+	by_direction(out, s, "tcpsentry_retransmitted_segments_total",
+		     "Segments sent again (data, SYN, FIN; tail loss probes included), by the "
+		     "direction they were seen in.",
+		     offsetof(struct ts_qcounters, retrans));
+	by_direction(out, s, "tcpsentry_reordered_segments_total",
+		     "Segments that arrived below their sender's highest sequence, first seen late "
+		     "(not sent again), by direction.",
+		     offsetof(struct ts_qcounters, reorder));
 	family(out, "tcpsentry_zero_window_seconds_total", "counter",
 	       "Time endpoints advertised a zero window (stalls that ended), by the side that "
 	       "advertised it (local: seen at egress).");
