@@ -67,6 +67,7 @@ static __always_inline int verdict_drop(struct verdict *v, const struct ts_polic
 #define GATE_ASK_TCP 0
 #define GATE_ASK_FRAGMENT 1  /* a fragment without a TCP header */
 #define GATE_ASK_UNPARSED 2  /* an IPv6 chain longer than the parser follows */
+#define GATE_ASK_TINY_FRAGMENT 3 /* a first fragment without the whole TCP header */
 
 static __always_inline struct ts_list_val *list_match(void *map, const struct pkt *p, __u32 gen)
 {
@@ -275,6 +276,11 @@ __attribute__((noinline)) int gate_decide(const struct pkt *p, struct verdict *v
 			verdict_drop(v, pol, TS_D_UNPARSED);
 		return 0;
 	}
+	if (what == GATE_ASK_TINY_FRAGMENT) {
+		if (pol->action_tiny_fragment == TS_ACT_DROP)
+			verdict_drop(v, pol, TS_D_TINY_FRAGMENT);
+		return 0;
+	}
 	if ((p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_SYN &&
 	    (pol->syn_rate_per_source | pol->syn_rate_per_port) && syn_limits(p, pol, v, now) &&
 	    v->action == V_DROP)
@@ -319,6 +325,8 @@ static __always_inline void judge_gate(const struct pkt *p, struct verdict *v,
 		what = GATE_ASK_FRAGMENT;
 	else if (p->kind == PKT_ERR && p->err == TS_C_ERR_IPV6_CHAIN)
 		what = GATE_ASK_UNPARSED;
+	else if (p->kind == PKT_ERR && p->err == TS_C_ERR_TINY_FRAG)
+		what = GATE_ASK_TINY_FRAGMENT;
 	else
 		return;
 	pol = policy_get();

@@ -308,8 +308,15 @@ static __always_inline void parse_frame(struct cursor *c, struct pkt *p)
 		else
 			v = PARSE_NON_IP;
 	}
-	if (v == PARSE_TCP)
+	if (v == PARSE_TCP) {
 		v = parse_tcp(c, p);
+		/* a first IP fragment too short for the TCP header and its
+		 * options (RFC 1858's tiny fragment): the kernel reassembles
+		 * it and acts on flags and sequence numbers that are not here
+		 * to read. The gate judges it (action.tiny_fragment) */
+		if (v == PARSE_ERR && (p->seg.opts & TS_SEG_FRAG))
+			p->err = TS_C_ERR_TINY_FRAG;
+	}
 	p->kind = (__u8)v;
 }
 

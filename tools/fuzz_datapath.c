@@ -70,7 +70,7 @@
 #define MAX_BATCH 100000
 #define INJECT_TTL 61     /* marks our frames: the sniffer ignores them */
 #define PUMP_BYTES 64
-#define SEG_LOG_MAX 64    /* segments kept per connection per batch */
+#define SEG_LOG_MAX 1024  /* segments kept per connection per batch: all of a 20,000 batch over 32, so a minimised reproducer has every segment */
 
 /* ---------------------------------------------------------------- rng */
 
@@ -149,7 +149,9 @@ struct conn {
 	/* this batch's SYN, FIN or RST sent as a "tiny" IPv4 first fragment,
 	 * shorter than the TCP header (RFC 1858): no TCP header for XDP to
 	 * parse, while the kernel reassembles it (IPv6 drops such a first
-	 * fragment, RFC 7112). A disagreement after one is labelled so. */
+	 * fragment, RFC 7112). The default policy drops it
+	 * (action.tiny_fragment): a disagreement after one is labelled so,
+	 * it means that drop failed (or the policy passes them). */
 	unsigned tiny_frag;
 };
 

@@ -324,6 +324,10 @@ int main(int argc, char **argv)
 			sp.c.seq = (uint32_t)rnd();
 		if (sp.ack_rand)
 			sp.c.ack = (uint32_t)rnd();
+		/* an IPv4 ID of its own per segment: fragments of two runs
+		 * must not meet in the receiver's reassembly queue (an overlap
+		 * there drops both) */
+		sp.c.ip_id = (uint16_t)rnd();
 		len = craft_build(&sp.c, frame, sizeof(frame));
 		if (!len) {
 			fprintf(stderr, "segspray: the segment does not fit a frame\n");

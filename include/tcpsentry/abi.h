@@ -298,7 +298,8 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(PICKUP_CONFIRM, "pickups_confirmed") /* pickups -> flows: the other direction answered */ \
 	X(SCAN_PROBE, "scan_probes")        /* a scan suspect's SYNs to closed ports answered with a probe cookie */ \
 	X(SCAN_PROOF, "scan_proofs")        /* ACKs to probe cookies: a scanner proven real */ \
-	X(STATE_UNPROVEN, "state_events_unproven") /* held by a handshake reset before its proof: withheld, its client may be spoofed (hs_log.h) */
+	X(STATE_UNPROVEN, "state_events_unproven") /* held by a handshake reset before its proof: withheld, its client may be spoofed (hs_log.h) */ \
+	X(ERR_TINY_FRAG, "parse_error_tiny_fragment") /* a first IP fragment too short for the TCP header (RFC 1858): action.tiny_fragment */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,
@@ -590,8 +591,10 @@ struct ts_policy {
 	__u8 cookie_nports;          /* entries used in cookie_ports */
 	__u32 version;               /* bumped by every change: keys the list decision cache */
 	__u16 cookie_ports[TS_COOKIE_PORTS]; /* syn.cookie_ports, host order */
+	__u8 action_tiny_fragment;   /* first fragments without the whole TCP header: TS_ACT_* */
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct ts_policy) == 80, "ts_policy size");
+_Static_assert(sizeof(struct ts_policy) == 84, "ts_policy size");
 
 /* Key of the `bans` LRU hash: a source the datapath banned, only ever on
  * proof that the address is real (docs/policy.md, "Bans"); its value is a
@@ -658,7 +661,8 @@ _Static_assert(sizeof(struct ts_list_val) == 24, "ts_list_val size");
 	X(SYN_RATE_PORT, "syn_rate_port")   /* syn.rate_per_port */                   \
 	X(FRAGMENT, "fragment")             /* action.fragment */                     \
 	X(UNPARSED, "unparsed")             /* action.unparsed */                    \
-	X(BAD_COOKIE, "bad_cookie")         /* an ACK to a cookie port, no socket, no valid cookie */
+	X(BAD_COOKIE, "bad_cookie")         /* an ACK to a cookie port, no socket, no valid cookie */ \
+	X(TINY_FRAGMENT, "tiny_fragment")   /* action.tiny_fragment */
 
 enum ts_drop_reason {
 #define TS_D_ENUM(id, name) TS_D_##id,

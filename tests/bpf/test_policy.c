@@ -128,8 +128,10 @@ static int post_pol_fragments(const struct tcase *tc, char *why)
 	struct ts_policy p = pol_mk(TS_MODE_ENFORCE, 0);
 	struct frame_spec frag = C2S4(.flags = F_ACK, .frag_off = 185, .paylen = 100);
 	struct frame_spec chain = C2S6(.flags = F_ACK, .seq = 1, .next = 7);
+	struct frame_spec tiny = C2S4(.flags = F_RST, .seq = 1, .mf = 1, .cut = 14 + 20 + 8,
+				      .cut_fix_len = 1);
 	struct ts_drops d;
-	int i, v0, v1, c0, c1;
+	int i, v0, v1, c0, c1, t0, t1;
 
 	(void)tc;
 	for (i = 0; i < 7; i++)
@@ -137,19 +139,26 @@ static int post_pol_fragments(const struct tcase *tc, char *why)
 	PCHECK(!policy_put(0, &p), "setup");
 	v0 = verdict(&frag);
 	c0 = verdict(&chain);
+	t0 = verdict(&tiny);
 	p.action_fragment = TS_ACT_DROP;
 	p.action_unparsed = TS_ACT_DROP;
+	p.action_tiny_fragment = TS_ACT_DROP;
 	policy_put(0, &p);
 	v1 = verdict(&frag);
 	c1 = verdict(&chain);
+	t1 = verdict(&tiny);
 	drops_read(&d);
-	PCHECK(v0 == XDP_PASS && c0 == XDP_PASS, "default (pass): fragment %d, long chain %d", v0, c0);
-	PCHECK(v1 == XDP_DROP && c1 == XDP_DROP,
-	       "action.fragment=drop, action.unparsed=drop: fragment %d, long chain %d", v1, c1);
-	PCHECK(d.dropped[TS_D_FRAGMENT] == 1 && d.dropped[TS_D_UNPARSED] == 1,
-	       "dropped fragment %llu unparsed %llu, want 1 1",
+	PCHECK(v0 == XDP_PASS && c0 == XDP_PASS && t0 == XDP_PASS,
+	       "all pass: fragment %d, long chain %d, tiny fragment %d", v0, c0, t0);
+	PCHECK(v1 == XDP_DROP && c1 == XDP_DROP && t1 == XDP_DROP,
+	       "action.fragment, .unparsed, .tiny_fragment = drop: fragment %d, long chain %d, "
+	       "tiny fragment %d", v1, c1, t1);
+	PCHECK(d.dropped[TS_D_FRAGMENT] == 1 && d.dropped[TS_D_UNPARSED] == 1 &&
+	       d.dropped[TS_D_TINY_FRAGMENT] == 1,
+	       "dropped fragment %llu unparsed %llu tiny %llu, want 1 1 1",
 	       (unsigned long long)d.dropped[TS_D_FRAGMENT],
-	       (unsigned long long)d.dropped[TS_D_UNPARSED]);
+	       (unsigned long long)d.dropped[TS_D_UNPARSED],
+	       (unsigned long long)d.dropped[TS_D_TINY_FRAGMENT]);
 	return 0;
 }
 

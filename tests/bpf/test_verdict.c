@@ -59,6 +59,7 @@ static void drop_fragments(void)
 
 	p.action_fragment = TS_ACT_DROP;
 	p.action_unparsed = TS_ACT_DROP;
+	p.action_tiny_fragment = TS_ACT_DROP;
 	put_policy(p);
 }
 
@@ -162,6 +163,7 @@ static int post_scan_ban(const struct tcase *tc, char *why)
 }
 
 #define FRAG4 C2S4(.flags = F_ACK, .frag_off = 185, .paylen = 100)
+#define TINY4 C2S4(.flags = F_FIN | F_ACK, .seq = 5, .mf = 1, .cut = 14 + 20 + 8, .cut_fix_len = 1)
 #define CHAIN6 C2S6(.flags = F_ACK, .seq = 1, V6EXT(X_DST(0), X_DST(0), X_DST(0), X_DST(0),   \
 						    X_DST(0), X_DST(0), X_DST(0)))
 
@@ -191,13 +193,16 @@ static const struct tcase cases[] = {
 		{ "SYN a third time, over the budget", XDP, SYN4(), .verdict = XDP_DROP,
 		  CNT(IN1, [TS_C_SYN] = 1), TRACKED_SYN(4), .dropped = R(TS_D_SYN_RATE_PORT) }),
 	  .setup = rate_port },
-	{ "drop, fragment and unparsed: a later fragment, an over-long IPv6 chain, each counted once",
+	{ "drop, fragment, unparsed, tiny_fragment: a later fragment, an over-long IPv6 chain, a tiny first fragment, each counted once",
 	  STEPS({ "fragment in", XDP, FRAG4, .verdict = XDP_DROP,
 		  CNT([TS_C_PKTS_IN] = 1, [TS_C_FRAG_LATER] = 1), NOTHING,
 		  .dropped = R(TS_D_FRAGMENT) },
 		{ "7 extension headers in", XDP, CHAIN6, .verdict = XDP_DROP,
 		  CNT([TS_C_PKTS_IN] = 1, [TS_C_ERR_IPV6_CHAIN] = 1), NOTHING,
-		  .dropped = R(TS_D_UNPARSED) }),
+		  .dropped = R(TS_D_UNPARSED) },
+		{ "a FIN's first 8 bytes in a first fragment in", XDP, TINY4, .verdict = XDP_DROP,
+		  CNT([TS_C_PKTS_IN] = 1, [TS_C_ERR_TINY_FRAG] = 1), NOTHING,
+		  .dropped = R(TS_D_TINY_FRAGMENT) }),
 	  .setup = drop_fragments },
 	{ "drop, an anomaly's action: action.bad_flags=drop, a NULL scan, counted once (bad_flags)",
 	  STEPS({ "NULL in", XDP, C2S4(.seq = 7, .flags = 0), .verdict = XDP_DROP,

@@ -320,7 +320,8 @@ static void test_drops_and_labels(void **state)
 	free(t);
 	assert_string_equal(ts_drop_reason_name(TS_D_BANNED), "banned");
 	assert_string_equal(ts_drop_reason_name(TS_D_BAD_COOKIE), "bad_cookie");
-	assert_null(ts_drop_reason_name(TS_D_BAD_COOKIE + 1));
+	assert_string_equal(ts_drop_reason_name(TS_D_TINY_FRAGMENT), "tiny_fragment");
+	assert_null(ts_drop_reason_name(TS_D_TINY_FRAGMENT + 1));
 	assert_null(ts_drop_reason_name(TS_D_MAX));
 }
 

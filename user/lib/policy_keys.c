@@ -42,6 +42,10 @@ static const struct pkey {
 	  "non-first fragments of TCP (no TCP header to judge): pass or drop" },
 	{ "action.unparsed", K_ACTION_PD, offsetof(struct ts_policy, action_unparsed), 0, 0,
 	  "IPv6 extension chains longer than the parser follows: pass or drop" },
+	{ "action.tiny_fragment", K_ACTION_PD, offsetof(struct ts_policy, action_tiny_fragment),
+	  0, 0,
+	  "first IP fragments too short for the TCP header (RFC 1858; the kernel would act on "
+	  "flags no filter can read): drop (default) or pass" },
 	{ "syn.cookies", K_COOKIES, 0, 0, 0,
 	  "SYN cookies answered from XDP for syn.cookie_ports: off, auto (while a syn_flood "
 	  "is on at the port) or on" },
@@ -93,6 +97,9 @@ void ts_policy_defaults(struct ts_policy *p)
 	p->action[TS_A_RST_OUT_OF_WINDOW] = TS_ACT_DROP;
 	p->action[TS_A_ACK_NO_CONN] = TS_ACT_DROP;
 	p->action[TS_A_PORT_SCAN] = TS_ACT_BAN;
+	/* no stack sends them; a SYN, FIN or RST hidden in one moves the
+	 * kernel and nothing else (SECURITY.md) */
+	p->action_tiny_fragment = TS_ACT_DROP;
 }
 
 /* "action.<kind>" -> kind, or -1 */
