@@ -718,8 +718,10 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	ts_track_seq(f, snd, rcv, s, s->flags, !!(fl & TS_TCP_FIN));
 	/* last_ack stands for the receiver's snd_una, which an old ACK
 	 * (tcp_ack: behind it, within the window) does not move back; a local
-	 * sender's own ACKs never go back */
-	if (prev_ack && ts_before(snd->last_ack, prev_ack))
+	 * sender's own ACKs never go back. A SYN-ACK acknowledges a new
+	 * sequence space (a SYN on a finished tuple): its ACK is taken as it
+	 * is, or an RST answering it would not look exact */
+	if (!(fl & TS_TCP_SYN) && prev_ack && ts_before(snd->last_ack, prev_ack))
 		snd->last_ack = prev_ack;
 
 	if (fl & TS_TCP_SYN) {

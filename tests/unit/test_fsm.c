@@ -951,6 +951,26 @@ static void test_fast_path_refuses(void **state)
 	assert_int_equal(p.f.ep[TS_SERVER].ts_echo, 104);
 }
 
+/*
+ * last_ack never goes back (an old ACK does not move snd_una), except for
+ * a SYN-ACK: on a finished tuple whose SYN went by unseen, the local
+ * server's SYN-ACK acknowledges a new sequence space, anywhere; the RST
+ * the client's kernel answers it with (seq = its ACK) closes it.
+ */
+static void test_synack_new_space(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),
+		SX(B, fSA, 90000, 1101u - 0x10000000u, 0, CL, SR, OOWIN),
+		SX(A, fR, 1101u - 0x10000000u, 0, 0, CL, CL, CLOSED),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("synack new space", t, N(t), &p);
+}
+
 static void test_reuse_roles_swap(void **state)
 {
 	/* the server closed first and holds TIME_WAIT; then it opens a
@@ -1760,6 +1780,7 @@ int main(void)
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
 		cmocka_unit_test(test_fast_path_refuses),
+		cmocka_unit_test(test_synack_new_space),
 	};
 
 	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
