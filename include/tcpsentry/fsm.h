@@ -605,11 +605,18 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		__u8 client_key = from == TS_CLIENT ? f->client : !f->client;
 		__u8 family = f->family;
 		__u64 first = f->first_seen_ns;
+		/* which key index is a local endpoint whose segments tc egress
+		 * sees is the host's, not the connection's: kept. Cleared, an
+		 * off-path SYN's reuse made the local server's address look
+		 * remote until it next sent: a reflected segment (its own
+		 * address coming in, which its kernel drops) was taken as its */
+		__u8 local = f->flags & (TS_F_LOCAL0 | TS_F_LOCAL1);
 
 		__builtin_memset(&f->flags, 0,
 				 sizeof(*f) - __builtin_offsetof(struct ts_flow, flags));
 		f->family = family;
 		f->first_seen_ns = first;
+		f->flags = local;
 		ret |= TS_STEP_REUSE;
 		/* roles may have swapped: rebase on the client */
 		old_c = old_s = TS_CLOSED;

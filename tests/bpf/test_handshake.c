@@ -322,6 +322,22 @@ static const struct tcase cases[] = {
 		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_FIN | F_ACK),
 		  CNT(OUT1, [TS_C_FIN] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_CLOSE_WAIT, TS_FIN_WAIT_1 } }) },
+	/* a spoofed SYN's reuse of the tuple keeps which address is local:
+	 * the server's own address coming in is still reflected */
+	{ "reflected: after an off-path SYN reused the tuple, a SYN-ACK from the server's own address changes nothing",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "exact RST in", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } },
+		{ "a SYN in reuses it", XDP,
+		  C2S4(.seq = C_ISN + 100000, .flags = F_SYN, .win = 64240, SYN_OPTS),
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_REUSE] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_SYN_SENT, TS_LISTEN } },
+		{ "SYN-ACK from the server in", XDP,
+		  S2C4(.seq = S_ISN + 7, .ack = C_ISN + 100001, .flags = F_SYN | F_ACK,
+		       .win = 65160, SYNACK_OPTS),
+		  CNT(IN1, [TS_C_SYNACK] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_SYN_SENT, TS_LISTEN } }) },
 	/* a FIN to the local server moves nothing until the server's own ACK
 	 * says its kernel took it (it queues a FIN ahead of the next byte) */
 	{ "a FIN ahead of the next byte waits; the server's ACK at its end moves both",

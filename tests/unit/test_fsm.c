@@ -971,6 +971,26 @@ static void test_synack_new_space(void **state)
 	play_seen("synack new space", t, N(t), &p);
 }
 
+/*
+ * A reuse starts the connection over, but which key index is a local
+ * endpoint seen at egress is the host's: kept (the datapath's reflected
+ * check and the FIN queue go on using it).
+ */
+static void test_reuse_keeps_local(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),
+		SX(A, fSYN, 70000, 0, 0, SS, LI, REUSE),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("reuse keeps local", t, N(t), &p);
+	assert_true(p.f.flags & TS_F_LOCAL1);
+	assert_false(p.f.flags & TS_F_LOCAL0);
+}
+
 static void test_reuse_roles_swap(void **state)
 {
 	/* the server closed first and holds TIME_WAIT; then it opens a
@@ -1781,6 +1801,7 @@ int main(void)
 		cmocka_unit_test(test_paws),
 		cmocka_unit_test(test_fast_path_refuses),
 		cmocka_unit_test(test_synack_new_space),
+		cmocka_unit_test(test_reuse_keeps_local),
 	};
 
 	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
