@@ -270,11 +270,12 @@ static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
 	p->seg.len = p->l4_len - hlen;
 
 	/* options are walked later, by parse_options, once the gate let the
-	 * segment through: a SYN's (MSS, scaling, SACK, timestamps) and an
-	 * ingress FIN's (its timestamp, for PAWS). Every other segment's
-	 * timestamps are read here, in the layout every stack sends them in
-	 * (NOP NOP TS first, as the kernel's own fast parse reads them): a
-	 * local endpoint's TSecr is its kernel's ts_recent (fsm.h, PAWS) */
+	 * segment through: a SYN's (MSS, scaling, SACK, timestamps), an
+	 * ingress FIN's, and an ingress segment's whose timestamp is not read
+	 * here (for PAWS). Every other segment's timestamps are read here, in
+	 * the layout every stack sends them in (NOP NOP TS first, as the
+	 * kernel's own fast parse reads them): a local endpoint's TSecr is
+	 * its kernel's ts_recent (fsm.h, PAWS) */
 	if (hlen >= sizeof(*th) + 12 && (void *)th + sizeof(*th) + 12 <= c->end) {
 		__u8 *o = (__u8 *)(th + 1);
 		__u32 w;
@@ -352,17 +353,27 @@ DEFINE_TCP_OPT_PARSER(tcp_opts_tc, struct __sk_buff)
 
 /*
  * The options of a SYN (or SYN-ACK) the gate let through (gate: enum gate,
- * GATE_NONE for a segment dropped there), and of an ingress FIN: the
- * kernel walks a FIN's options whatever their layout, and its timestamp
- * decides PAWS (fsm.h), where parse_tcp read only the usual layout.
- * Malformed options never fail the segment (parse_tcp_opts walks them as
- * the kernel does). dir is a constant in each inlined copy, so only one
- * of the two walkers is called from each program.
+ * GATE_NONE for a segment dropped there); of an ingress FIN; and of any
+ * ingress segment whose options do not start with the timestamp (NOP NOP
+ * TS, where parse_tcp read it): the kernel walks the options whatever
+ * their layout (tcp_fast_parse_options falls back to tcp_parse_options
+ * for anything but that one layout), and the timestamp decides PAWS
+ * (fsm.h). Read in the usual layout only, a timestamp elsewhere was not
+ * seen: an old TSval's data, which the kernel drops, moved the sender's
+ * end here (an RST there then looked exact). Real stacks put NOP NOP TS
+ * first: their segments never come here (without timestamps, only
+ * those carrying SACK blocks do). Malformed options never fail the
+ * segment (parse_tcp_opts walks them as the kernel does). dir is a
+ * constant in each inlined copy, so only one of the two walkers is
+ * called from each program.
  */
 static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, __u32 dir)
 {
-	if (p->kind != PKT_TCP || gate == GATE_NONE || !p->optlen ||
-	    !(p->seg.flags & (dir == DIR_INGRESS ? TS_TCP_SYN | TS_TCP_FIN : TS_TCP_SYN)))
+	if (p->kind != PKT_TCP || gate == GATE_NONE || !p->optlen)
+		return;
+	if (dir == DIR_INGRESS ? !(p->seg.flags & (TS_TCP_SYN | TS_TCP_FIN)) &&
+				 (p->seg.opts & TS_OPT_TS) :
+				 !(p->seg.flags & TS_TCP_SYN))
 		return;
 	if (dir == DIR_INGRESS)
 		tcp_opts_xdp(ctx, p->opt_off, p->optlen, p);

@@ -190,19 +190,26 @@ TS_INLINE __u8 ts_on_recv(__u8 st, __u8 fl, int ack_syn, int ack_fin)
 	return st;
 }
 
-/* Sequence space a segment occupies: payload + SYN + FIN. */
-TS_INLINE __u32 ts_seg_end(const struct ts_seg *s)
+/* Sequence space a segment occupies: payload + SYN + FIN. fl: its flags,
+ * as the caller knows them (a constant on the lock-free path: no tests). */
+TS_INLINE __u32 ts_end_of(const struct ts_seg *s, __u8 fl)
 {
-	return s->seq + s->len + !!(s->flags & TS_TCP_SYN) + !!(s->flags & TS_TCP_FIN);
+	return s->seq + s->len + !!(fl & TS_TCP_SYN) + !!(fl & TS_TCP_FIN);
 }
 
-/* Window a segment advertises, scaled once scaling is negotiated (never on SYNs). */
-TS_INLINE __u32 ts_seg_win(const struct ts_flow *f, const struct ts_endpoint *snd,
-			     const struct ts_seg *s)
+TS_INLINE __u32 ts_seg_end(const struct ts_seg *s)
+{
+	return ts_end_of(s, s->flags);
+}
+
+/* Window a segment advertises, scaled once scaling is negotiated (never on
+ * SYNs). fl: as for ts_end_of(). */
+TS_INLINE __u32 ts_win_of(const struct ts_flow *f, const struct ts_endpoint *snd,
+			  const struct ts_seg *s, __u8 fl)
 {
 	__u32 w = s->win;
 
-	if (s->flags & TS_TCP_SYN)
+	if (fl & TS_TCP_SYN)
 		return w;
 	if (f->flags & TS_F_PICKED_UP)
 		return w << 14; /* scale unknown: assume the largest (lenient) */
@@ -211,21 +218,31 @@ TS_INLINE __u32 ts_seg_win(const struct ts_flow *f, const struct ts_endpoint *sn
 	return w;
 }
 
+TS_INLINE __u32 ts_seg_win(const struct ts_flow *f, const struct ts_endpoint *snd,
+			   const struct ts_seg *s)
+{
+	return ts_win_of(f, snd, s, s->flags);
+}
+
 /*
  * Is the segment inside the window the receiver has allowed, in the
  * conntrack sense (upper bound: receiver's ack + window; lower bound: no
  * older than the largest window back)? Unknown sequence space is in window.
  */
-TS_INLINE int ts_in_window(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
-			    const struct ts_seg *s)
+TS_INLINE int ts_in_window_at(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			       __u32 seq, __u32 end)
 {
-	__u32 end = ts_seg_end(s);
-
 	if (!(snd->flags & TS_EP_SEQ_KNOWN) || !(rcv->flags & TS_EP_SEQ_KNOWN) ||
 	    !rcv->maxwin)
 		return 1;
-	return !ts_after(s->seq, snd->maxend) &&
+	return !ts_after(seq, snd->maxend) &&
 	       ts_after(end + 1, snd->end - rcv->maxwin);
+}
+
+TS_INLINE int ts_in_window(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			    const struct ts_seg *s)
+{
+	return ts_in_window_at(snd, rcv, s->seq, ts_seg_end(s));
 }
 
 /*
@@ -309,14 +326,15 @@ TS_INLINE int ts_rst_verdict(const struct ts_endpoint *snd, const struct ts_endp
 }
 
 /* Learn sequence space, window and options from a segment its sender sent.
- * fin: its FIN (if any) takes effect now (not queued, ts_fin_queue). */
+ * fl: its flags (s->flags; the lock-free path's constant folds the tests
+ * away). fin: its FIN (if any) takes effect now (not queued, ts_fin_queue). */
 TS_INLINE void ts_track_seq(const struct ts_flow *f, struct ts_endpoint *snd,
-			    struct ts_endpoint *rcv, const struct ts_seg *s, int fin)
+			    struct ts_endpoint *rcv, const struct ts_seg *s, __u8 fl, int fin)
 {
-	__u32 end = ts_seg_end(s);
+	__u32 end = ts_end_of(s, fl);
 	__u32 win;
 
-	if (s->flags & TS_TCP_SYN) {
+	if (fl & TS_TCP_SYN) {
 		/* no branch on the options: in BPF a branch on a value the
 		 * verifier knows marks it precise, and each combination of
 		 * options would then be verified as a path of its own */
@@ -327,7 +345,7 @@ TS_INLINE void ts_track_seq(const struct ts_flow *f, struct ts_endpoint *snd,
 				    TS_EP_SYN_SENT |
 				    ((s->opts & (TS_OPT_WSCALE | TS_OPT_SACKOK | TS_OPT_TS)) << 2));
 		/* RFC 7323: scaling holds only if both SYNs offered it */
-		if ((s->flags & TS_TCP_ACK) &&
+		if ((fl & TS_TCP_ACK) &&
 		    !((snd->flags & TS_EP_WSCALE) && (rcv->flags & TS_EP_WSCALE))) {
 			snd->flags &= ~TS_EP_WSCALE;
 			rcv->flags &= ~TS_EP_WSCALE;
@@ -352,10 +370,10 @@ TS_INLINE void ts_track_seq(const struct ts_flow *f, struct ts_endpoint *snd,
 	/* for a local endpoint, its kernel's ts_recent (PAWS); 0 without
 	 * the option (parse leaves tsecr 0), as the kernel does not check */
 	snd->ts_echo = s->tsecr;
-	win = ts_seg_win(f, snd, s);
+	win = ts_win_of(f, snd, s, fl);
 	if (win > snd->maxwin)
 		snd->maxwin = win;
-	if (s->flags & TS_TCP_ACK) {
+	if (fl & TS_TCP_ACK) {
 		snd->last_ack = s->ack;
 		/* the peer may now send up to ack + window */
 		if (!(rcv->flags & TS_EP_SEQ_KNOWN) || ts_after(s->ack + win, rcv->maxend))
@@ -559,7 +577,7 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	__u8 fl = s->flags;
 	__u8 old_c = f->ep[TS_CLIENT].state, old_s = f->ep[TS_SERVER].state;
 	__u8 ns, nr, old_r;
-	__u32 ret = 0;
+	__u32 ret = 0, prev_ack;
 	int ack_syn, ack_fin, rcv_seen, fin_seen;
 
 	/*
@@ -587,11 +605,18 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		__u8 client_key = from == TS_CLIENT ? f->client : !f->client;
 		__u8 family = f->family;
 		__u64 first = f->first_seen_ns;
+		/* which key index is a local endpoint whose segments tc egress
+		 * sees is the host's, not the connection's: kept. Cleared, an
+		 * off-path SYN's reuse made the local server's address look
+		 * remote until it next sent: a reflected segment (its own
+		 * address coming in, which its kernel drops) was taken as its */
+		__u8 local = f->flags & (TS_F_LOCAL0 | TS_F_LOCAL1);
 
 		__builtin_memset(&f->flags, 0,
 				 sizeof(*f) - __builtin_offsetof(struct ts_flow, flags));
 		f->family = family;
 		f->first_seen_ns = first;
+		f->flags = local;
 		ret |= TS_STEP_REUSE;
 		/* roles may have swapped: rebase on the client */
 		old_c = old_s = TS_CLOSED;
@@ -696,7 +721,15 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		if (rcv_seen)
 			return ret;
 	}
-	ts_track_seq(f, snd, rcv, s, !!(fl & TS_TCP_FIN));
+	prev_ack = snd->last_ack;
+	ts_track_seq(f, snd, rcv, s, s->flags, !!(fl & TS_TCP_FIN));
+	/* last_ack stands for the receiver's snd_una, which an old ACK
+	 * (tcp_ack: behind it, within the window) does not move back; a local
+	 * sender's own ACKs never go back. A SYN-ACK acknowledges a new
+	 * sequence space (a SYN on a finished tuple): its ACK is taken as it
+	 * is, or an RST answering it would not look exact */
+	if (!(fl & TS_TCP_SYN) && prev_ack && ts_before(snd->last_ack, prev_ack))
+		snd->last_ack = prev_ack;
 
 	if (fl & TS_TCP_SYN) {
 		if (!(fl & TS_TCP_ACK)) {
@@ -769,7 +802,9 @@ TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, 
 	unsigned from, letter;
 	struct ts_endpoint *snd, *rcv;
 
-	if (s->flags & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST))
+	/* an ACK, no SYN, FIN or RST: then TS_TCP_ACK stands for its flags
+	 * below (the other bits move nothing), a constant */
+	if ((s->flags & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST | TS_TCP_ACK)) != TS_TCP_ACK)
 		return 0;
 	if (f->ep[TS_CLIENT].state != TS_ESTABLISHED || f->ep[TS_SERVER].state != TS_ESTABLISHED)
 		return 0;
@@ -779,16 +814,32 @@ TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, 
 		return 0;
 	from = (sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER;
 	letter = s->len ? TS_H_DATA : TS_H_ACK;
-	if (!(s->flags & TS_TCP_ACK) || !(f->hist_mask & (1u << (letter * 2 + from))))
+	if (!(f->hist_mask & (1u << (letter * 2 + from))))
 		return 0;
 	s->from = (__u8)from;
 	TS_OPAQUE(from);
 	from &= 1;
 	snd = &f->ep[from];
 	rcv = &f->ep[from ^ 1];
+	/*
+	 * Learn only from what the receiver's kernel takes; the full step
+	 * judges (and refuses) the rest, one compare each on the common path.
+	 * An ACK outside [the sender's last ack, the receiver's end]: behind
+	 * (tcp_ack's old or too old ACK: snd_una stays) or of data never sent
+	 * (dropped whole). Learnt here, such an ACK moved last_ack, after
+	 * which the real ACKs looked too old, or its data moved end, after
+	 * which an RST there looked exact.
+	 */
+	if (s->ack - snd->last_ack > rcv->end - snd->last_ack)
+		return 0;
 	/* data outside the window takes the full step, which judges it
-	 * (out_of_window): a few compares, no map call */
-	if (s->len && !ts_in_window(snd, rcv, s))
+	 * (out_of_window): a few compares, no map call; so does data whose
+	 * TSval PAWS rejects (ts_paws_old; ts_echo is 0 without timestamps,
+	 * a segment without the option has tsval 0: the full step decides).
+	 * A pure ACK PAWS drops moves nothing the range above lets by that
+	 * the kernel would not take from the next one. */
+	if (s->len && (!ts_in_window_at(snd, rcv, s->seq, s->seq + s->len) ||
+		       (__s32)(rcv->ts_echo - s->tsval) > TS_PAWS_WINDOW))
 		return 0;
 	/* a FIN of the peer waits for this endpoint's ACK: the full step */
 	if (rcv->flags & TS_EP_FIN_QUEUED)
@@ -797,7 +848,7 @@ TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, 
 		f->last_seen_ns = now;
 	snd->packets++;
 	snd->bytes += s->len;
-	ts_track_seq(f, snd, rcv, s, 0);
+	ts_track_seq(f, snd, rcv, s, TS_TCP_ACK, 0);
 	return 1;
 }
 

@@ -322,6 +322,22 @@ static const struct tcase cases[] = {
 		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_FIN | F_ACK),
 		  CNT(OUT1, [TS_C_FIN] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_CLOSE_WAIT, TS_FIN_WAIT_1 } }) },
+	/* a spoofed SYN's reuse of the tuple keeps which address is local:
+	 * the server's own address coming in is still reflected */
+	{ "reflected: after an off-path SYN reused the tuple, a SYN-ACK from the server's own address changes nothing",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "exact RST in", XDP, C2S4(.seq = C_ISN + 1, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } },
+		{ "a SYN in reuses it", XDP,
+		  C2S4(.seq = C_ISN + 100000, .flags = F_SYN, .win = 64240, SYN_OPTS),
+		  CNT(IN1, [TS_C_SYN] = 1, [TS_C_REUSE] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_SYN_SENT, TS_LISTEN } },
+		{ "SYN-ACK from the server in", XDP,
+		  S2C4(.seq = S_ISN + 7, .ack = C_ISN + 100001, .flags = F_SYN | F_ACK,
+		       .win = 65160, SYNACK_OPTS),
+		  CNT(IN1, [TS_C_SYNACK] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_SYN_SENT, TS_LISTEN } }) },
 	/* a FIN to the local server moves nothing until the server's own ACK
 	 * says its kernel took it (it queues a FIN ahead of the next byte) */
 	{ "a FIN ahead of the next byte waits; the server's ACK at its end moves both",
@@ -391,6 +407,34 @@ static const struct tcase cases[] = {
 			 .c_epfl = TS_EP_FIN_QUEUED } },
 		{ "RST in, TSval 5, exact", XDP,
 		  C2S4(.seq = C_ISN + 1, .flags = F_RST, .rawopt = ts_c5, .rawoptlen = sizeof(ts_c5)),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } }) },
+	/* the kernel finds a timestamp wherever it is (tcp_parse_options):
+	 * data whose TSval PAWS rejects, its option after an MSS option, is
+	 * dropped there and moves nothing here: the client's end stays, so an
+	 * RST where that data would have ended is inexact; the real one at
+	 * the end closes */
+	{ "PAWS: data with an old TSval outside the usual layout moves nothing",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "data out, TSecr 10", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1, .flags = F_ACK | F_PSH, .paylen = 10,
+		       .rawopt = ts_s3_e10, .rawoptlen = sizeof(ts_s3_e10)),
+		  CNT(OUT1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "data in, TSval 5 after an MSS option", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 11, .flags = F_ACK | F_PSH, .paylen = 20,
+		       .rawopt = ts_mss_c5, .rawoptlen = sizeof(ts_mss_c5)),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "RST in where it would have ended: inexact", XDP,
+		  C2S4(.seq = C_ISN + 21, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_IN_WINDOW_INEXACT] = 1),
+		  .ae = { TS_A_RST_IN_WINDOW_INEXACT, .client = CL_SRC, .facts = 1,
+			  .expected = C_ISN + 1, .got = C_ISN + 21, .detail = 131072 },
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "RST in at the client's end: closes", XDP,
+		  C2S4(.seq = C_ISN + 1, .flags = F_RST),
 		  CNT(IN1, [TS_C_RST] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } }) },
 	{ "state events: a remote client's handshake, held until its final ACK proves it, then all five in order",

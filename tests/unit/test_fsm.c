@@ -861,6 +861,136 @@ static void test_paws(void **state)
 	assert_int_equal(p.f.ep[TS_CLIENT].isn, 500);
 }
 
+/*
+ * The lock-free path (ts_fsm_fast) as the datapath runs it: first, and the
+ * full step only for what it declines. fast1() plays one row so and says
+ * which of the two took it.
+ */
+static int fast1(struct player *p, const struct step *st)
+{
+	struct ts_seg seg = {
+		.seq = st->seq,
+		.ack = st->ack,
+		.len = st->len,
+		.win = st->win ? st->win : 65535,
+		.flags = st->flags,
+		.opts = st->opts,
+		.tsval = st->tsval,
+		.tsecr = st->tsecr,
+	};
+	__u64 now = T0 + p->n * DT;
+
+	if (ts_fsm_fast(&p->f, &seg, st->who, now)) {
+		assert_int_equal(seg.from, st->who == p->f.client ? TS_CLIENT : TS_SERVER);
+		assert_int_equal(p->f.ep[TS_CLIENT].state, st->cst);
+		assert_int_equal(p->f.ep[TS_SERVER].state, st->sst);
+		assert_int_equal(st->ev, 0);
+		p->n++;
+		return 1;
+	}
+	play1(p, st);
+	return 0;
+}
+
+/*
+ * The lock-free path learns only what the receiver's kernel takes: an ACK
+ * of data never sent, an ACK behind the last one, a TSval PAWS rejects go
+ * to the full step, which refuses them (or, an old ACK within the window,
+ * takes its data but keeps last_ack: snd_una does not go back). Learnt
+ * there, the dropped data's end made an RST there look exact, and the ACK
+ * made the real ACKs after look too old.
+ */
+static void test_fast_path_refuses(void **state)
+{
+	static const struct step pre[] = {
+		TS_HANDSHAKE,
+		ST(A, fPA, 1001, 5001, 100, ES, ES, 0, 102, 501),
+		ST(B, fA, 5001, 1101, 0, ES, ES, 0, 502, 102),
+		ST(B, fPA, 5001, 1101, 200, ES, ES, 0, 503, 102),
+		ST(A, fA, 1101, 5201, 0, ES, ES, 0, 103, 503),
+	};
+	static const struct step refused[] = {
+		ST(A, fPA, 1101, 5201 + 1000, 10, ES, ES, DISC, 104, 503), /* ACK of unsent data */
+		ST(A, fPA, 1101, 4000, 10, ES, ES, DISC, 104, 503),        /* too old */
+		ST(A, fPA, 1101, 5201, 10, ES, ES, PAWS, 50, 503),         /* PAWS */
+		ST(A, fA, 1101, 5201 + 1, 0, ES, ES, DISC, 104, 503),      /* one byte beyond */
+	};
+	/* none of it moved the client's end: an RST there is inexact */
+	static const struct step rst_inexact = ST(A, fR, 1111, 0, 0, ES, ES, INEX, 0, 0);
+	/* an old ACK within the window: its data is taken (tcp_ack's
+	 * old_ack), last_ack stays; now the RST there is exact */
+	static const struct step old = ST(A, fPA, 1101, 5101, 10, ES, ES, 0, 104, 503);
+	static const struct step rst_exact = ST(A, fR, 1111, 0, 0, CL, CL, CLOSED, 0, 0);
+	static const struct step common[] = {
+		ST(A, fPA, 1101, 5201, 10, ES, ES, 0, 104, 503),
+		ST(B, fA, 5201, 1111, 0, ES, ES, 0, 504, 104),
+		ST(A, fA, 1111, 5201, 0, ES, ES, 0, 105, 504),
+	};
+	struct player p;
+	size_t i;
+
+	(void)state;
+	play_seen("fast path refuses", pre, N(pre), &p);
+	for (i = 0; i < N(refused); i++) {
+		assert_int_equal(fast1(&p, &refused[i]), 0);
+		assert_int_equal(p.f.ep[TS_CLIENT].end, 1101);
+		assert_int_equal(p.f.ep[TS_CLIENT].last_ack, 5201);
+	}
+	play1(&p, &rst_inexact);
+	assert_int_equal(fast1(&p, &old), 0);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1111);
+	assert_int_equal(p.f.ep[TS_CLIENT].last_ack, 5201);
+	play1(&p, &rst_exact);
+
+	/* in order, both ways: all on the lock-free path */
+	play_seen("fast path common", pre, N(pre), &p);
+	for (i = 0; i < N(common); i++)
+		assert_int_equal(fast1(&p, &common[i]), 1);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1111);
+	assert_int_equal(p.f.ep[TS_SERVER].last_ack, 1111);
+	assert_int_equal(p.f.ep[TS_SERVER].ts_echo, 104);
+}
+
+/*
+ * last_ack never goes back (an old ACK does not move snd_una), except for
+ * a SYN-ACK: on a finished tuple whose SYN went by unseen, the local
+ * server's SYN-ACK acknowledges a new sequence space, anywhere; the RST
+ * the client's kernel answers it with (seq = its ACK) closes it.
+ */
+static void test_synack_new_space(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),
+		SX(B, fSA, 90000, 1101u - 0x10000000u, 0, CL, SR, OOWIN),
+		SX(A, fR, 1101u - 0x10000000u, 0, 0, CL, CL, CLOSED),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("synack new space", t, N(t), &p);
+}
+
+/*
+ * A reuse starts the connection over, but which key index is a local
+ * endpoint seen at egress is the host's: kept (the datapath's reflected
+ * check and the FIN queue go on using it).
+ */
+static void test_reuse_keeps_local(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),
+		SX(A, fSYN, 70000, 0, 0, SS, LI, REUSE),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("reuse keeps local", t, N(t), &p);
+	assert_true(p.f.flags & TS_F_LOCAL1);
+	assert_false(p.f.flags & TS_F_LOCAL0);
+}
+
 static void test_reuse_roles_swap(void **state)
 {
 	/* the server closed first and holds TIME_WAIT; then it opens a
@@ -1669,6 +1799,9 @@ int main(void)
 		cmocka_unit_test(test_fin_queued),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
+		cmocka_unit_test(test_fast_path_refuses),
+		cmocka_unit_test(test_synack_new_space),
+		cmocka_unit_test(test_reuse_keeps_local),
 	};
 
 	_Static_assert(N(rst_cases) == 14, "one RST_TEST per rst_cases row");
