@@ -658,6 +658,13 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	 * receiver, what its own ACK says it received) */
 	if (rcv_seen && ts_paws_old(rcv, s, TS_PAWS_WINDOW))
 		return ret | TS_STEP_DISCARDED | TS_STEP_PAWS;
+	/* nor a segment without ACK (no SYN, no RST) to a connection past
+	 * LISTEN: tcp_rcv_established and tcp_rcv_state_process drop it
+	 * (TCP_FLAGS), so do tcp_check_req and the SYN_SENT code; a FIN
+	 * without ACK never takes effect, whatever ACK the receiver sends */
+	if (recv_is_local && !(fl & (TS_TCP_ACK | TS_TCP_SYN | TS_TCP_RST)) &&
+	    rcv->state >= TS_SYN_SENT && rcv->state <= TS_LAST_ACK)
+		return ret | TS_STEP_DISCARDED;
 	if (recv_is_local &&
 	    (((fl & TS_TCP_ACK) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
 	      ts_after(s->ack, rcv->end + (rcv_seen ? 0 : TS_ACK_SLACK))) ||

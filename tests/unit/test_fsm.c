@@ -787,6 +787,28 @@ static void test_fin_queued(void **state)
 }
 
 /*
+ * A segment without ACK (no SYN, no RST) to a local receiver past LISTEN:
+ * its kernel drops it (TCP_FLAGS), a FIN as data, whatever ACK it sends
+ * later (the datapath does not track such flag sets: ts_bad_flags).
+ */
+static void test_no_ack_dropped(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fF, 1101, 0, 0, ES, ES, DISC),
+		SX(A, fF, 1201, 0, 0, ES, ES, DISC),
+		SX(A, TS_TCP_PSH, 1101, 0, 100, ES, ES, DISC),
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),   /* the real FIN */
+		S(B, fA, 5201, 1102, 0, F2, CW),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("no ack", t, N(t), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1102);
+}
+
+/*
  * The kernel's ACK checks, exact for a seen local receiver: an ACK of one
  * byte never sent (tcp_ack: no slack, the receiver's end is never lost),
  * an ACK more than min(max_window, bytes_acked) behind (Linux >= 6.4).
@@ -1667,6 +1689,7 @@ int main(void)
 		cmocka_unit_test(test_hs_after_close),
 		cmocka_unit_test(test_ack_no_conn),
 		cmocka_unit_test(test_fin_queued),
+		cmocka_unit_test(test_no_ack_dropped),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
 	};
