@@ -490,6 +490,55 @@ TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 }
 
 /*
+ * How far the kernel of snd's local peer rcv has taken snd's bytes in
+ * order (its rcv_nxt), as far as seen: rcv's own last ACK, or past it the
+ * end of data from snd that started at or before that point
+ * (ts_data_taken) and that rcv has not acknowledged yet (a delayed ACK).
+ */
+TS_INLINE __u32 ts_in_end(const struct ts_endpoint *snd, const struct ts_endpoint *rcv)
+{
+	if ((snd->xflags & TS_EPX_IN_END) && ts_after(snd->in_end, rcv->last_ack))
+		return snd->in_end;
+	return rcv->last_ack;
+}
+
+/*
+ * Data from outside that snd's seen local peer rcv takes (the caller
+ * checked what the kernel checks first: PAWS, the ACK, the window; and
+ * that it carries an ACK, without which the kernel drops it). Starting at
+ * or before rcv_nxt (ts_in_end), it is taken whole, in order or partly
+ * old (tcp_data_queue): rcv_nxt moves to its end, FIN aside. A FIN
+ * waiting for rcv's ACK (ts_fin_queue) is then dropped by the kernel if
+ * rcv_nxt passed its end (tcp_ofo_queue: a queued segment wholly behind
+ * rcv_nxt goes), or, out of order, if this data covers it whole
+ * (tcp_data_queue_ofo replaces it: from an earlier sequence, or from its
+ * own with more); rcv's ACK at the FIN's end says nothing of the FIN
+ * after that.
+ */
+TS_INLINE void ts_data_taken(struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			     const struct ts_seg *s)
+{
+	__u32 at = ts_in_end(snd, rcv), dend = s->seq + s->len, q_seq, q_end;
+
+	if (!s->len)
+		return;
+	if (!ts_after(s->seq, at) && ts_after(dend, at)) {
+		snd->in_end = dend;
+		snd->xflags |= TS_EPX_IN_END;
+		at = dend;
+	}
+	if (!(snd->flags & TS_EP_FIN_QUEUED))
+		return;
+	q_end = snd->fin_q_end;
+	q_seq = q_end - snd->fin_q_len;
+	if (!ts_before(at, q_end) ||
+	    (!(s->flags & TS_TCP_FIN) &&
+	     ((ts_before(s->seq, q_seq) && !ts_before(dend, q_end)) ||
+	      (s->seq == q_seq && ts_after(dend, q_end)))))
+		snd->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+}
+
+/*
  * The kernel's tcp_ack drops an ACK more than min(max_window, bytes_acked)
  * behind snd_una as too old (RFC 5961 5.2; bytes_acked since Linux 6.4:
  * no ACK for bytes never sent). snd->last_ack stands for snd_una, the
@@ -673,7 +722,7 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	     ((fl & TS_TCP_FIN) &&
 	      (!ts_in_window(snd, rcv, s) ||
 	       (fin_seen ? ((rcv->flags & TS_EP_SEQ_KNOWN) &&
-			    !ts_after(ts_seg_end(s), rcv->last_ack)) :
+			    !ts_after(ts_seg_end(s), ts_in_end(snd, rcv))) :
 			   (!rcv_seen && (snd->flags & TS_EP_SEQ_KNOWN) &&
 			    ts_before(ts_seg_end(s), snd->end)))))))
 		return ret | TS_STEP_DISCARDED;
@@ -703,6 +752,11 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		if (rcv_seen)
 			return ret;
 	}
+	/* what the kernel of a seen local receiver has taken in order: the
+	 * whole segment is known (not a first IP fragment), it carries an
+	 * ACK (checked above) and no SYN */
+	if (rcv_seen && !(s->opts & TS_SEG_FRAG) && !(fl & TS_TCP_SYN))
+		ts_data_taken(snd, rcv, s);
 	ts_track_seq(f, snd, rcv, s, !!(fl & TS_TCP_FIN));
 
 	if (fl & TS_TCP_SYN) {

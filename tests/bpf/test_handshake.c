@@ -361,6 +361,25 @@ static const struct tcase cases[] = {
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED | TS_EP_FIN_SENT } }) },
+	/* the server's kernel takes data from at or before its rcv_nxt whole
+	 * before its (delayed) ACK says so: a FIN inside that data is an old
+	 * one it drops, and its ACK at the FIN's end is the data's */
+	{ "data taken before its ACK: a FIN it covers is old, the ACK at its end the data's",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "100 bytes in", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "FIN in, its end the data's: old", XDP,
+		  C2S4(.seq = C_ISN + 51, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 49),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_QUEUED } },
+		{ "the server ACKs the data", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 101, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_SENT } }) },
 	/* PAWS (RFC 7323): the server's TSecr (its kernel's ts_recent) is 10;
 	 * a FIN whose TSval is more than one behind moves nothing, whatever
 	 * the option layout; an RST is exempt */

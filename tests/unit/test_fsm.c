@@ -809,6 +809,67 @@ static void test_no_ack_dropped(void **state)
 }
 
 /*
+ * What the kernel of a seen local receiver has taken in order before its
+ * ACK says so (delayed): data from at or before its rcv_nxt is taken whole
+ * (tcp_data_queue), so a FIN it covers is an old one, and a FIN waiting
+ * out of order is dropped once data covers it (tcp_ofo_queue,
+ * tcp_data_queue_ofo); the ACK at the FIN's end is then the data's.
+ */
+static void test_fin_behind_data(void **state)
+{
+	/* data partly old, then a FIN inside it: the ACK at the FIN's end
+	 * is the data's (fuzz_datapath, seed 5005) */
+	static const struct step before[] = {
+		HANDSHAKE, DATA,
+		S(A, fPA, 1062, 5201, 197, ES, ES),          /* [1062, 1259): rcv_nxt 1259 */
+		SX(A, fFA, 1064, 5201, 194, ES, ES, DISC),   /* FIN at 1258: old */
+		S(B, fA, 5201, 1259, 0, ES, ES),
+	};
+	/* a FIN ahead, then data up to its end: dropped; up to its sequence
+	 * only: taken */
+	static const struct step after[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1101, 5201, 101, ES, ES),          /* [1101, 1202) covers it */
+		S(B, fA, 5201, 1202, 0, ES, ES),
+	};
+	static const struct step upto[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1101, 5201, 100, ES, ES),          /* [1101, 1201): the FIN is next */
+		S(B, fA, 5201, 1202, 0, F2, CW),
+	};
+	/* out of order, data that covers a waiting FIN whole replaces it
+	 * (tcp_data_queue_ofo); the gap filled, the ACK at its end is the
+	 * data's */
+	static const struct step ofo[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1301, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1300, 5201, 2, ES, ES),            /* [1300, 1302) */
+		S(A, fPA, 1101, 5201, 199, ES, ES),          /* [1101, 1300) */
+		S(B, fA, 5201, 1302, 0, ES, ES),
+	};
+	/* from its own sequence with no more, the data is dropped instead */
+	static const struct step same[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1290, 5201, 11, ES, ES, QUEUED),  /* [1290, 1301) + FIN */
+		S(A, fPA, 1290, 5201, 12, ES, ES),           /* [1290, 1302): not more */
+		S(A, fPA, 1101, 5201, 189, ES, ES),
+		S(B, fA, 5201, 1302, 0, F2, CW),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("data before fin", before, N(before), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].in_end, 1259);
+	play_seen("data after fin", after, N(after), &p);
+	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	play_seen("data up to fin", upto, N(upto), &p);
+	play_seen("fin replaced out of order", ofo, N(ofo), &p);
+	play_seen("fin kept out of order", same, N(same), &p);
+}
+
+/*
  * The kernel's ACK checks, exact for a seen local receiver: an ACK of one
  * byte never sent (tcp_ack: no slack, the receiver's end is never lost),
  * an ACK more than min(max_window, bytes_acked) behind (Linux >= 6.4).
@@ -1690,6 +1751,7 @@ int main(void)
 		cmocka_unit_test(test_ack_no_conn),
 		cmocka_unit_test(test_fin_queued),
 		cmocka_unit_test(test_no_ack_dropped),
+		cmocka_unit_test(test_fin_behind_data),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
 	};
