@@ -351,6 +351,16 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			}
 			return 0; /* established, nothing changes state: no lock, nothing noted */
 		}
+		/* data that its seen local receiver's kernel would take in
+		 * order moves what a FIN is judged by (ts_data_taken): only
+		 * if the kernel takes it, which a wrong TCP checksum parse
+		 * does not check on data stops. Off the lock-free path only */
+		if (dir == DIR_INGRESS && !(in & TF_CSUM_DONE) &&
+		    ts_data_needs_csum(f, &sc->seg,
+				       (sc->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER)) {
+			t->csum_ask = 1;
+			return 1;
+		}
 	} else {
 		sc->now = clock_precise(); /* handshake segments are timed */
 		table = TBL_EMBRYONIC;

@@ -539,6 +539,26 @@ TS_INLINE void ts_data_taken(struct ts_endpoint *snd, const struct ts_endpoint *
 }
 
 /*
+ * Would this segment from outside move what the kernel of its seen local
+ * receiver has taken in order (ts_data_taken)? Then the datapath verifies
+ * its TCP checksum first (plain data is not summed on parsing; SYN, FIN
+ * and RST are): the kernel drops a segment whose checksum is wrong, and
+ * such a segment must move nothing here. Read without the flow's lock: a
+ * stale answer costs a checksum, or leaves one segment unsummed.
+ */
+TS_INLINE int ts_data_needs_csum(const struct ts_flow *f, const struct ts_seg *s, unsigned from)
+{
+	const struct ts_endpoint *snd = &f->ep[from & 1], *rcv = &f->ep[!(from & 1)];
+	__u32 at;
+
+	if (!s->len || (s->flags & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST)) ||
+	    !(s->flags & TS_TCP_ACK) || (s->opts & TS_SEG_FRAG) || !ts_ep_seen_local(f, !(from & 1)))
+		return 0;
+	at = ts_in_end(snd, rcv);
+	return !ts_after(s->seq, at) && ts_after(s->seq + s->len, at);
+}
+
+/*
  * The kernel's tcp_ack drops an ACK more than min(max_window, bytes_acked)
  * behind snd_una as too old (RFC 5961 5.2; bytes_acked since Linux 6.4:
  * no ACK for bytes never sent). snd->last_ack stands for snd_una, the
