@@ -229,6 +229,22 @@ TS_INLINE int ts_in_window(const struct ts_endpoint *snd, const struct ts_endpoi
 }
 
 /*
+ * The window as the kernel of a seen local receiver checks it
+ * (tcp_sequence): not wholly behind rcv_wup (its last ACK here), not
+ * starting past rcv_nxt + its window (its last ACK + window: snd's
+ * maxend). Unlike ts_in_window, not measured from the sender's highest
+ * end, which out-of-order segments (spoofed ones too) move ahead of
+ * rcv_nxt.
+ */
+TS_INLINE int ts_in_window_seen(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+				 const struct ts_seg *s)
+{
+	if (!(snd->flags & TS_EP_SEQ_KNOWN) || !(rcv->flags & TS_EP_SEQ_KNOWN))
+		return 1;
+	return !ts_after(s->seq, snd->maxend) && !ts_before(ts_seg_end(s), rcv->last_ack);
+}
+
+/*
  * The out_of_window anomaly (conntrack's INVALID, with slack): a data
  * segment (not SYN, not RST) more than one of the receiver's largest
  * windows beyond what ts_in_window() accepts: starting past ack + window
@@ -740,9 +756,10 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	     ((fl & TS_TCP_ACK) &&
 	      ts_ack_too_old(snd, rcv, s, rcv_seen ? 0 : TS_ACK_SLACK)) ||
 	     ((fl & TS_TCP_FIN) &&
-	      (!ts_in_window(snd, rcv, s) ||
-	       (fin_seen ? ((rcv->flags & TS_EP_SEQ_KNOWN) &&
-			    !ts_after(ts_seg_end(s), ts_in_end(snd, rcv))) :
+	      (fin_seen ? (!ts_in_window_seen(snd, rcv, s) ||
+			   ((rcv->flags & TS_EP_SEQ_KNOWN) &&
+			    !ts_after(ts_seg_end(s), ts_in_end(snd, rcv)))) :
+			  (!ts_in_window(snd, rcv, s) ||
 			   (!rcv_seen && (snd->flags & TS_EP_SEQ_KNOWN) &&
 			    ts_before(ts_seg_end(s), snd->end)))))))
 		return ret | TS_STEP_DISCARDED;
@@ -768,8 +785,9 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		if (ts_data_far_oow(f, snd, rcv, s))
 			return ret | TS_STEP_DATA_FAR_OOW;
 		/* a seen local receiver's kernel drops it (tcp_sequence):
-		 * nothing to learn */
-		if (rcv_seen)
+		 * nothing to learn; unless only the sender's highest end,
+		 * which segments out of order moved, says so */
+		if (rcv_seen && !ts_in_window_seen(snd, rcv, s))
 			return ret;
 	}
 	/* what the kernel of a seen local receiver has taken in order: the

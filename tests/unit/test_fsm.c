@@ -857,9 +857,18 @@ static void test_fin_behind_data(void **state)
 		S(A, fPA, 1101, 5201, 189, ES, ES),
 		S(B, fA, 5201, 1302, 0, F2, CW),
 	};
+	/* data far ahead (in the window the server allowed) moved the
+	 * client's end: the FIN at rcv_nxt is still in the kernel's window */
+	static const struct step far[] = {
+		HANDSHAKE, DATA,
+		S(A, fPA, 66600, 5201, 100, ES, ES),
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED | OOWIN), /* conntrack's window: reported */
+		S(B, fA, 5201, 1102, 0, F2, CW),
+	};
 	struct player p;
 
 	(void)state;
+	play_seen("fin behind far data", far, N(far), &p);
 	play_seen("data before fin", before, N(before), &p);
 	assert_int_equal(p.f.ep[TS_CLIENT].in_end, 1259);
 	play_seen("data after fin", after, N(after), &p);
