@@ -498,6 +498,9 @@ TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 					 !!(peer->flags & TS_EP_FIN_Q_ACKED));
 		loc->state = ts_on_recv(loc->state, TS_TCP_FIN, 0, 0);
 		peer->fin_end = peer->fin_q_end;
+		/* the kernel's rcv_nxt now and for good (tcp_fin purges what
+		 * it held beyond): what else the peer sent counts no more */
+		peer->end = peer->fin_q_end;
 		peer->flags = (__u8)((peer->flags & ~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED)) |
 				     TS_EP_FIN_SENT);
 	} else if (ts_after(s->ack, peer->fin_q_end)) {
@@ -575,6 +578,32 @@ TS_INLINE int ts_data_needs_csum(const struct ts_flow *f, const struct ts_seg *s
 }
 
 /*
+ * Does the local receiver rcv hold snd's FIN (its kernel took it: snd's
+ * fin_end is rcv_nxt for good)? Then segments from snd are judged by
+ * tcp_rcv_state_process's closing states, not as data (ts_fsm_step).
+ */
+TS_INLINE int ts_has_peer_fin(const struct ts_endpoint *snd, const struct ts_endpoint *rcv)
+{
+	return (snd->flags & TS_EP_FIN_SENT) &&
+	       (rcv->state == TS_CLOSE_WAIT || rcv->state == TS_CLOSING ||
+		rcv->state == TS_LAST_ACK || rcv->state == TS_TIME_WAIT);
+}
+
+/*
+ * Data to a receiver that holds the sender's FIN (ts_has_peer_fin) which
+ * starts before that FIN's end and runs past it: the kernel aborts
+ * (tcp_rcv_state_process, step 7, RFC 1122's reset on data after a FIN:
+ * CLOSE_WAIT, CLOSING and LAST_ACK, TCP_ABORT_ON_DATA) and answers with
+ * an RST. Data from the FIN's end on it ignores.
+ */
+TS_INLINE int ts_data_past_fin(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			       const struct ts_seg *s)
+{
+	return s->len && rcv->state != TS_TIME_WAIT && (s->flags & TS_TCP_ACK) &&
+	       ts_before(s->seq, snd->fin_end) && ts_after(s->seq + s->len, snd->fin_end);
+}
+
+/*
  * The kernel's tcp_ack drops an ACK more than min(max_window, bytes_acked)
  * behind snd_una as too old (RFC 5961 5.2; bytes_acked since Linux 6.4:
  * no ACK for bytes never sent). snd->last_ack stands for snd_una, the
@@ -645,7 +674,7 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	__u8 old_c = f->ep[TS_CLIENT].state, old_s = f->ep[TS_SERVER].state;
 	__u8 ns, nr, old_r;
 	__u32 ret = 0;
-	int ack_syn, ack_fin, rcv_seen, fin_seen;
+	int ack_syn, ack_fin, rcv_seen, fin_seen, has_fin;
 
 	/*
 	 * A SYN from the outside moves nothing its receiver's kernel would
@@ -763,6 +792,12 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 			   (!rcv_seen && (snd->flags & TS_EP_SEQ_KNOWN) &&
 			    ts_before(ts_seg_end(s), snd->end)))))))
 		return ret | TS_STEP_DISCARDED;
+	/* a seen local receiver that took the sender's FIN takes no other
+	 * (tcp_fin: a retransmission, or one past rcv_nxt, which the closing
+	 * states ignore); its end counts for nothing (below) */
+	has_fin = rcv_seen && ts_has_peer_fin(snd, rcv);
+	if (has_fin)
+		fl &= (__u8)~TS_TCP_FIN;
 	/* a FIN to a seen local endpoint waits for its ACK (ts_fin_queue);
 	 * one from an endpoint whose FIN the receiver took already is a
 	 * retransmission, as before */
@@ -790,12 +825,23 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		if (rcv_seen && !ts_in_window_seen(snd, rcv, s))
 			return ret;
 	}
+	if (has_fin && ts_data_past_fin(snd, rcv, s)) {
+		snd->state = TS_CLOSED;
+		rcv->state = TS_CLOSED;
+		snd->flags &= (__u8)~TS_EP_FIN_QUEUED;
+		rcv->flags &= (__u8)~TS_EP_FIN_QUEUED;
+		goto out;
+	}
 	/* what the kernel of a seen local receiver has taken in order: the
 	 * whole segment is known (not a first IP fragment), it carries an
 	 * ACK (checked above) and no SYN */
-	if (rcv_seen && !(s->opts & TS_SEG_FRAG) && !(fl & TS_TCP_SYN))
+	if (rcv_seen && !has_fin && !(s->opts & TS_SEG_FRAG) && !(fl & TS_TCP_SYN))
 		ts_data_taken(snd, rcv, s);
 	ts_track_seq(f, snd, rcv, s, !!(fl & TS_TCP_FIN));
+	/* the receiver's rcv_nxt stays at the FIN it took: bytes past it
+	 * move no end (an RST there is not exact, tcp_reset_check) */
+	if (has_fin && ts_after(snd->end, snd->fin_end))
+		snd->end = snd->fin_end;
 
 	if (fl & TS_TCP_SYN) {
 		if (!(fl & TS_TCP_ACK)) {

@@ -380,6 +380,33 @@ static const struct tcase cases[] = {
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_SENT } }) },
+	/* once the server's kernel took the client's FIN its rcv_nxt stays
+	 * there: bytes past it move no end, an RST there is not exact */
+	{ "after the FIN the server took, an RST past it is inexact, one at it exact",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "FIN in (waits)", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK),
+		  CNT(IN1, [TS_C_FIN] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl = TS_EP_FIN_QUEUED } },
+		{ "the server ACKs it: taken", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 2, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } },
+		{ "100 bytes in past it: ignored", XDP,
+		  C2S4(.seq = C_ISN + 2, .ack = S_ISN + 1, .flags = F_ACK, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_2, TS_CLOSE_WAIT } },
+		{ "RST in at their end: not exact", XDP,
+		  C2S4(.seq = C_ISN + 102, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_EVENTS] = 1),
+		  ANOM([TS_A_RST_IN_WINDOW_INEXACT] = 1),
+		  .ae = { TS_A_RST_IN_WINDOW_INEXACT, .client = CL_SRC },
+		  .m = { M_FLOWS, CL_SRC, TS_FIN_WAIT_2, TS_CLOSE_WAIT } },
+		{ "RST in at the FIN's end: exact", XDP,
+		  C2S4(.seq = C_ISN + 2, .flags = F_RST),
+		  CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } }) },
 	/* PAWS (RFC 7323): the server's TSecr (its kernel's ts_recent) is 10;
 	 * a FIN whose TSval is more than one behind moves nothing, whatever
 	 * the option layout; an RST is exempt */

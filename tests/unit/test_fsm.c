@@ -879,6 +879,48 @@ static void test_fin_behind_data(void **state)
 }
 
 /*
+ * Once a seen local receiver took the sender's FIN, its rcv_nxt stays at
+ * the FIN's end: no other FIN, no bytes past it count (an RST there is not
+ * exact); data from before it that runs past it aborts the connection
+ * (tcp_rcv_state_process: RFC 1122's reset on data after a FIN).
+ */
+#define C_FIN_SEEN                                                             \
+	SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),                             \
+	S(B, fA, 5201, 1102, 0, F2, CW)
+
+static void test_after_fin_taken(void **state)
+{
+	static const struct step past[] = {
+		HANDSHAKE, DATA, C_FIN_SEEN,
+		S(A, fPA, 1102, 5201, 100, F2, CW),          /* ignored */
+		S(A, fFA, 30000, 5201, 0, F2, CW),           /* no other FIN */
+		SX(A, fR, 30000, 0, 0, F2, CW, INEX),        /* not exact */
+		SX(A, fR, 1201, 0, 0, F2, CW, INEX),
+		SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),       /* the FIN's: exact (tcp_reset_check) */
+	};
+	static const struct step abort[] = {
+		HANDSHAKE, DATA, C_FIN_SEEN,
+		S(A, fPA, 1050, 5201, 52, F2, CW),           /* up to the FIN's end: old */
+		SX(A, fPA, 1050, 5201, 53, CL, CL, CLOSED),  /* past it: reset */
+	};
+	/* a FIN taken after it waited: the end is its own */
+	static const struct step queued[] = {
+		HANDSHAKE, DATA,
+		S(A, fPA, 1301, 5201, 100, ES, ES),          /* out of order: the end moves */
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),
+		S(B, fA, 5201, 1102, 0, F2, CW),
+		SX(A, fR, 1401, 0, 0, F2, CW, INEX),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("past the fin", past, N(past), &p);
+	play_seen("data over the fin", abort, N(abort), &p);
+	play_seen("end of a queued fin", queued, N(queued), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1102);
+}
+
+/*
  * The kernel's ACK checks, exact for a seen local receiver: an ACK of one
  * byte never sent (tcp_ack: no slack, the receiver's end is never lost),
  * an ACK more than min(max_window, bytes_acked) behind (Linux >= 6.4).
@@ -1761,6 +1803,7 @@ int main(void)
 		cmocka_unit_test(test_fin_queued),
 		cmocka_unit_test(test_no_ack_dropped),
 		cmocka_unit_test(test_fin_behind_data),
+		cmocka_unit_test(test_after_fin_taken),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
 	};
