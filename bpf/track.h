@@ -786,10 +786,16 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 	 * whose checksums are wrong, and no entry may come of it */
 	if (dir == DIR_INGRESS && t->csum_ask) {
 		t->csum_ask = 0;
-		if (csum_ok_xdp(ctx, (struct pkt *)p))
+		if (csum_ok_xdp(ctx, (struct pkt *)p)) {
+			/* the kernel walks every segment's options: a timestamp
+			 * after others (parse read only the usual layout)
+			 * decides PAWS for data that would move in_end too */
+			if (p->optlen && !(p->seg.opts & TS_OPT_TS))
+				tcp_opts_xdp(ctx, p->opt_off, p->optlen, (struct pkt *)p);
 			track_flow(p, t, dir, in | TF_CSUM_DONE);
-		else
+		} else {
 			count(counters_get(), TS_C_ERR_CSUM);
+		}
 	}
 }
 
