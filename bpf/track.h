@@ -351,6 +351,16 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			}
 			return 0; /* established, nothing changes state: no lock, nothing noted */
 		}
+		/* data that its seen local receiver's kernel would take in
+		 * order moves what a FIN is judged by (ts_data_taken): only
+		 * if the kernel takes it, which a wrong TCP checksum parse
+		 * does not check on data stops. Off the lock-free path only */
+		if (dir == DIR_INGRESS && !(in & TF_CSUM_DONE) &&
+		    ts_data_needs_csum(f, &sc->seg,
+				       (sc->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER)) {
+			t->csum_ask = 1;
+			return 1;
+		}
 	} else {
 		sc->now = clock_precise(); /* handshake segments are timed */
 		table = TBL_EMBRYONIC;
@@ -776,10 +786,16 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 	 * whose checksums are wrong, and no entry may come of it */
 	if (dir == DIR_INGRESS && t->csum_ask) {
 		t->csum_ask = 0;
-		if (csum_ok_xdp(ctx, (struct pkt *)p))
+		if (csum_ok_xdp(ctx, (struct pkt *)p)) {
+			/* the kernel walks every segment's options: a timestamp
+			 * after others (parse read only the usual layout)
+			 * decides PAWS for data that would move in_end too */
+			if (p->optlen && !(p->seg.opts & TS_OPT_TS))
+				tcp_opts_xdp(ctx, p->opt_off, p->optlen, (struct pkt *)p);
 			track_flow(p, t, dir, in | TF_CSUM_DONE);
-		else
+		} else {
 			count(counters_get(), TS_C_ERR_CSUM);
+		}
 	}
 }
 

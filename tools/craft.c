@@ -143,8 +143,18 @@ int craft_fragment(const struct craft *c, const uint8_t *frame, size_t len, int 
 		   uint8_t out[2][CRAFT_FRAME_MAX], size_t outlen[2])
 {
 	size_t l2 = ETH_HLEN_ + 4 * (size_t)c->nvlan, rest, hl;
-	const uint8_t *ip = frame + l2;
+	static uint8_t copy[CRAFT_FRAME_MAX];
+	const uint8_t *ip;
 	static uint32_t frag_id = 0x7a5e0000;
+
+	/* the frame may be out[0] itself (fuzz_datapath builds in place):
+	 * the IPv6 fragment header written after the fixed header would
+	 * overwrite the TCP header's first 8 bytes before they are copied */
+	if (len > sizeof(copy))
+		return 0;
+	memcpy(copy, frame, len);
+	frame = copy;
+	ip = frame + l2;
 
 	first &= ~7;
 	if (first < 8)

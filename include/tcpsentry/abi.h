@@ -95,6 +95,8 @@ _Static_assert(sizeof(struct ts_flow_key) == 40, "ts_flow_key size");
 #define TS_EP_TS        0x20
 #define TS_EP_FIN_QUEUED 0x40 /* a FIN its (local) peer may hold out of order: fin_q_* valid */
 #define TS_EP_FIN_Q_ACKED 0x80 /* ... that FIN acknowledged the peer's own FIN */
+/* ts_endpoint.xflags */
+#define TS_EPX_IN_END 0x01 /* in_end valid */
 /* the option bits, shifted: ts_track_seq() copies them without a branch */
 _Static_assert(TS_EP_WSCALE == TS_OPT_WSCALE << 2 && TS_EP_SACKOK == TS_OPT_SACKOK << 2 &&
 	       TS_EP_TS == TS_OPT_TS << 2, "option bits line up");
@@ -132,12 +134,16 @@ struct ts_endpoint {
 	 * peer's own ACK reaches fin_q_end exactly (fsm.h, ts_fin_queue).
 	 * ts_echo: the TSecr of its last segment: for a local endpoint, its
 	 * kernel's ts_recent, the peer's TSval that PAWS compares with.
+	 * in_end (TS_EPX_IN_END): how far its local peer's kernel has taken
+	 * its bytes in order, as far as its segments seen since the peer's
+	 * last ACK tell (an ACK lags: delayed); fsm.h, ts_in_end.
 	 */
 	__u16 fin_q_len;
-	__u16 pad;
+	__u8 xflags;     /* TS_EPX_* */
+	__u8 pad;
 	__u32 fin_q_end;
 	__u32 ts_echo;
-	__u32 pad2;
+	__u32 in_end;
 };
 _Static_assert(sizeof(struct ts_endpoint) == 72, "ts_endpoint size");
 

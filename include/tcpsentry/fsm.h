@@ -246,6 +246,22 @@ TS_INLINE int ts_in_window(const struct ts_endpoint *snd, const struct ts_endpoi
 }
 
 /*
+ * The window as the kernel of a seen local receiver checks it
+ * (tcp_sequence): not wholly behind rcv_wup (its last ACK here), not
+ * starting past rcv_nxt + its window (its last ACK + window: snd's
+ * maxend). Unlike ts_in_window, not measured from the sender's highest
+ * end, which out-of-order segments (spoofed ones too) move ahead of
+ * rcv_nxt.
+ */
+TS_INLINE int ts_in_window_seen(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+				 const struct ts_seg *s)
+{
+	if (!(snd->flags & TS_EP_SEQ_KNOWN) || !(rcv->flags & TS_EP_SEQ_KNOWN))
+		return 1;
+	return !ts_after(s->seq, snd->maxend) && !ts_before(ts_seg_end(s), rcv->last_ack);
+}
+
+/*
  * The out_of_window anomaly (conntrack's INVALID, with slack): a data
  * segment (not SYN, not RST) more than one of the receiver's largest
  * windows beyond what ts_in_window() accepts: starting past ack + window
@@ -500,11 +516,109 @@ TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 					 !!(peer->flags & TS_EP_FIN_Q_ACKED));
 		loc->state = ts_on_recv(loc->state, TS_TCP_FIN, 0, 0);
 		peer->fin_end = peer->fin_q_end;
+		/* the kernel's rcv_nxt now and for good (tcp_fin purges what
+		 * it held beyond): what else the peer sent counts no more */
+		peer->end = peer->fin_q_end;
 		peer->flags = (__u8)((peer->flags & ~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED)) |
 				     TS_EP_FIN_SENT);
 	} else if (ts_after(s->ack, peer->fin_q_end)) {
 		peer->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
 	}
+}
+
+/*
+ * How far the kernel of snd's local peer rcv has taken snd's bytes in
+ * order (its rcv_nxt), as far as seen: rcv's own last ACK, or past it the
+ * end of data from snd that started at or before that point
+ * (ts_data_taken) and that rcv has not acknowledged yet (a delayed ACK).
+ */
+TS_INLINE __u32 ts_in_end(const struct ts_endpoint *snd, const struct ts_endpoint *rcv)
+{
+	if ((snd->xflags & TS_EPX_IN_END) && ts_after(snd->in_end, rcv->last_ack))
+		return snd->in_end;
+	return rcv->last_ack;
+}
+
+/*
+ * Data from outside that snd's seen local peer rcv takes (the caller
+ * checked what the kernel checks first: PAWS, the ACK, the window; and
+ * that it carries an ACK, without which the kernel drops it). Starting at
+ * or before rcv_nxt (ts_in_end), it is taken whole, in order or partly
+ * old (tcp_data_queue): rcv_nxt moves to its end, FIN aside. A FIN
+ * waiting for rcv's ACK (ts_fin_queue) is then dropped by the kernel if
+ * rcv_nxt passed its end (tcp_ofo_queue: a queued segment wholly behind
+ * rcv_nxt goes), or, out of order, if this data covers it whole
+ * (tcp_data_queue_ofo replaces it: from an earlier sequence, or from its
+ * own with more); rcv's ACK at the FIN's end says nothing of the FIN
+ * after that.
+ */
+TS_INLINE void ts_data_taken(struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			     const struct ts_seg *s)
+{
+	__u32 at = ts_in_end(snd, rcv), dend = s->seq + s->len, q_seq, q_end;
+
+	if (!s->len)
+		return;
+	if (!ts_after(s->seq, at) && ts_after(dend, at)) {
+		snd->in_end = dend;
+		snd->xflags |= TS_EPX_IN_END;
+		at = dend;
+	}
+	if (!(snd->flags & TS_EP_FIN_QUEUED))
+		return;
+	q_end = snd->fin_q_end;
+	q_seq = q_end - snd->fin_q_len;
+	if (!ts_before(at, q_end) ||
+	    (!(s->flags & TS_TCP_FIN) &&
+	     ((ts_before(s->seq, q_seq) && !ts_before(dend, q_end)) ||
+	      (s->seq == q_seq && ts_after(dend, q_end)))))
+		snd->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+}
+
+/*
+ * Would this segment from outside move what the kernel of its seen local
+ * receiver has taken in order (ts_data_taken)? Then the datapath verifies
+ * its TCP checksum first (plain data is not summed on parsing; SYN, FIN
+ * and RST are): the kernel drops a segment whose checksum is wrong, and
+ * such a segment must move nothing here. Read without the flow's lock: a
+ * stale answer costs a checksum, or leaves one segment unsummed.
+ */
+TS_INLINE int ts_data_needs_csum(const struct ts_flow *f, const struct ts_seg *s, unsigned from)
+{
+	const struct ts_endpoint *snd = &f->ep[from & 1], *rcv = &f->ep[!(from & 1)];
+	__u32 at;
+
+	if (!s->len || (s->flags & (TS_TCP_SYN | TS_TCP_FIN | TS_TCP_RST)) ||
+	    !(s->flags & TS_TCP_ACK) || (s->opts & TS_SEG_FRAG) || !ts_ep_seen_local(f, !(from & 1)))
+		return 0;
+	at = ts_in_end(snd, rcv);
+	return !ts_after(s->seq, at) && ts_after(s->seq + s->len, at);
+}
+
+/*
+ * Does the local receiver rcv hold snd's FIN (its kernel took it: snd's
+ * fin_end is rcv_nxt for good)? Then segments from snd are judged by
+ * tcp_rcv_state_process's closing states, not as data (ts_fsm_step).
+ */
+TS_INLINE int ts_has_peer_fin(const struct ts_endpoint *snd, const struct ts_endpoint *rcv)
+{
+	return (snd->flags & TS_EP_FIN_SENT) &&
+	       (rcv->state == TS_CLOSE_WAIT || rcv->state == TS_CLOSING ||
+		rcv->state == TS_LAST_ACK || rcv->state == TS_TIME_WAIT);
+}
+
+/*
+ * Data to a receiver that holds the sender's FIN (ts_has_peer_fin) which
+ * starts before that FIN's end and runs past it: the kernel aborts
+ * (tcp_rcv_state_process, step 7, RFC 1122's reset on data after a FIN:
+ * CLOSE_WAIT, CLOSING and LAST_ACK, TCP_ABORT_ON_DATA) and answers with
+ * an RST. Data from the FIN's end on it ignores.
+ */
+TS_INLINE int ts_data_past_fin(const struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			       const struct ts_seg *s)
+{
+	return s->len && rcv->state != TS_TIME_WAIT && (s->flags & TS_TCP_ACK) &&
+	       ts_before(s->seq, snd->fin_end) && ts_after(s->seq + s->len, snd->fin_end);
 }
 
 /*
@@ -578,7 +692,7 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	__u8 old_c = f->ep[TS_CLIENT].state, old_s = f->ep[TS_SERVER].state;
 	__u8 ns, nr, old_r;
 	__u32 ret = 0, prev_ack;
-	int ack_syn, ack_fin, rcv_seen, fin_seen;
+	int ack_syn, ack_fin, rcv_seen, fin_seen, has_fin;
 
 	/*
 	 * A SYN from the outside moves nothing its receiver's kernel would
@@ -683,18 +797,32 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	 * receiver, what its own ACK says it received) */
 	if (rcv_seen && ts_paws_old(rcv, s, TS_PAWS_WINDOW))
 		return ret | TS_STEP_DISCARDED | TS_STEP_PAWS;
+	/* nor a segment without ACK (no SYN, no RST) to a connection past
+	 * LISTEN: tcp_rcv_established and tcp_rcv_state_process drop it
+	 * (TCP_FLAGS), so do tcp_check_req and the SYN_SENT code; a FIN
+	 * without ACK never takes effect, whatever ACK the receiver sends */
+	if (recv_is_local && !(fl & (TS_TCP_ACK | TS_TCP_SYN | TS_TCP_RST)) &&
+	    rcv->state >= TS_SYN_SENT && rcv->state <= TS_LAST_ACK)
+		return ret | TS_STEP_DISCARDED;
 	if (recv_is_local &&
 	    (((fl & TS_TCP_ACK) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
 	      ts_after(s->ack, rcv->end + (rcv_seen ? 0 : TS_ACK_SLACK))) ||
 	     ((fl & TS_TCP_ACK) &&
 	      ts_ack_too_old(snd, rcv, s, rcv_seen ? 0 : TS_ACK_SLACK)) ||
 	     ((fl & TS_TCP_FIN) &&
-	      (!ts_in_window(snd, rcv, s) ||
-	       (fin_seen ? ((rcv->flags & TS_EP_SEQ_KNOWN) &&
-			    !ts_after(ts_seg_end(s), rcv->last_ack)) :
+	      (fin_seen ? (!ts_in_window_seen(snd, rcv, s) ||
+			   ((rcv->flags & TS_EP_SEQ_KNOWN) &&
+			    !ts_after(ts_seg_end(s), ts_in_end(snd, rcv)))) :
+			  (!ts_in_window(snd, rcv, s) ||
 			   (!rcv_seen && (snd->flags & TS_EP_SEQ_KNOWN) &&
 			    ts_before(ts_seg_end(s), snd->end)))))))
 		return ret | TS_STEP_DISCARDED;
+	/* a seen local receiver that took the sender's FIN takes no other
+	 * (tcp_fin: a retransmission, or one past rcv_nxt, which the closing
+	 * states ignore); its end counts for nothing (below) */
+	has_fin = rcv_seen && ts_has_peer_fin(snd, rcv);
+	if (has_fin)
+		fl &= (__u8)~TS_TCP_FIN;
 	/* a FIN to a seen local endpoint waits for its ACK (ts_fin_queue);
 	 * one from an endpoint whose FIN the receiver took already is a
 	 * retransmission, as before */
@@ -717,10 +845,23 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		if (ts_data_far_oow(f, snd, rcv, s))
 			return ret | TS_STEP_DATA_FAR_OOW;
 		/* a seen local receiver's kernel drops it (tcp_sequence):
-		 * nothing to learn */
-		if (rcv_seen)
+		 * nothing to learn; unless only the sender's highest end,
+		 * which segments out of order moved, says so */
+		if (rcv_seen && !ts_in_window_seen(snd, rcv, s))
 			return ret;
 	}
+	if (has_fin && ts_data_past_fin(snd, rcv, s)) {
+		snd->state = TS_CLOSED;
+		rcv->state = TS_CLOSED;
+		snd->flags &= (__u8)~TS_EP_FIN_QUEUED;
+		rcv->flags &= (__u8)~TS_EP_FIN_QUEUED;
+		goto out;
+	}
+	/* what the kernel of a seen local receiver has taken in order: the
+	 * whole segment is known (not a first IP fragment), it carries an
+	 * ACK (checked above) and no SYN */
+	if (rcv_seen && !has_fin && !(s->opts & TS_SEG_FRAG) && !(fl & TS_TCP_SYN))
+		ts_data_taken(snd, rcv, s);
 	prev_ack = snd->last_ack;
 	ts_track_seq(f, snd, rcv, s, s->flags, !!(fl & TS_TCP_FIN));
 	/* last_ack stands for the receiver's snd_una, which an old ACK
@@ -730,6 +871,10 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	 * is, or an RST answering it would not look exact */
 	if (!(fl & TS_TCP_SYN) && prev_ack && ts_before(snd->last_ack, prev_ack))
 		snd->last_ack = prev_ack;
+	/* the receiver's rcv_nxt stays at the FIN it took: bytes past it
+	 * move no end (an RST there is not exact, tcp_reset_check) */
+	if (has_fin && ts_after(snd->end, snd->fin_end))
+		snd->end = snd->fin_end;
 
 	if (fl & TS_TCP_SYN) {
 		if (!(fl & TS_TCP_ACK)) {

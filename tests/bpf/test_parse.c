@@ -308,6 +308,21 @@ static const struct tcase cases[] = {
 		{ "the server ACKs it", TC, S2C4(.seq = S_ISN + 1, .ack = C_ISN + 1403, .flags = F_ACK),
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } }) },
+	/* data the server's kernel would take in order is summed first: with
+	 * a bad checksum the kernel drops it, and a FIN it would have made
+	 * old still waits */
+	{ "data with a bad checksum is not taken in order: a FIN inside it waits",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "100 bytes in, TCP checksum +1", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH, .paylen = 100,
+		       .tcp_csum_add = 1),
+		  CNT(IN1, [TS_C_DATA] = 1, [TS_C_ERR_CSUM] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "FIN in, its end the data's: waits", XDP,
+		  C2S4(.seq = C_ISN + 51, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 49),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl = TS_EP_FIN_QUEUED } }) },
 	{ "FIN with 301 bytes and a checksum left for the hardware (a veth peer's): taken",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "FIN|ACK with 301 bytes, partial checksum", XDP,

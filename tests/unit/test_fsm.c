@@ -787,6 +787,140 @@ static void test_fin_queued(void **state)
 }
 
 /*
+ * A segment without ACK (no SYN, no RST) to a local receiver past LISTEN:
+ * its kernel drops it (TCP_FLAGS), a FIN as data, whatever ACK it sends
+ * later (the datapath does not track such flag sets: ts_bad_flags).
+ */
+static void test_no_ack_dropped(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fF, 1101, 0, 0, ES, ES, DISC),
+		SX(A, fF, 1201, 0, 0, ES, ES, DISC),
+		SX(A, TS_TCP_PSH, 1101, 0, 100, ES, ES, DISC),
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),   /* the real FIN */
+		S(B, fA, 5201, 1102, 0, F2, CW),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("no ack", t, N(t), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1102);
+}
+
+/*
+ * What the kernel of a seen local receiver has taken in order before its
+ * ACK says so (delayed): data from at or before its rcv_nxt is taken whole
+ * (tcp_data_queue), so a FIN it covers is an old one, and a FIN waiting
+ * out of order is dropped once data covers it (tcp_ofo_queue,
+ * tcp_data_queue_ofo); the ACK at the FIN's end is then the data's.
+ */
+static void test_fin_behind_data(void **state)
+{
+	/* data partly old, then a FIN inside it: the ACK at the FIN's end
+	 * is the data's (fuzz_datapath, seed 5005) */
+	static const struct step before[] = {
+		HANDSHAKE, DATA,
+		S(A, fPA, 1062, 5201, 197, ES, ES),          /* [1062, 1259): rcv_nxt 1259 */
+		SX(A, fFA, 1064, 5201, 194, ES, ES, DISC),   /* FIN at 1258: old */
+		S(B, fA, 5201, 1259, 0, ES, ES),
+	};
+	/* a FIN ahead, then data up to its end: dropped; up to its sequence
+	 * only: taken */
+	static const struct step after[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1101, 5201, 101, ES, ES),          /* [1101, 1202) covers it */
+		S(B, fA, 5201, 1202, 0, ES, ES),
+	};
+	static const struct step upto[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1101, 5201, 100, ES, ES),          /* [1101, 1201): the FIN is next */
+		S(B, fA, 5201, 1202, 0, F2, CW),
+	};
+	/* out of order, data that covers a waiting FIN whole replaces it
+	 * (tcp_data_queue_ofo); the gap filled, the ACK at its end is the
+	 * data's */
+	static const struct step ofo[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1301, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1300, 5201, 2, ES, ES),            /* [1300, 1302) */
+		S(A, fPA, 1101, 5201, 199, ES, ES),          /* [1101, 1300) */
+		S(B, fA, 5201, 1302, 0, ES, ES),
+	};
+	/* from its own sequence with no more, the data is dropped instead */
+	static const struct step same[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1290, 5201, 11, ES, ES, QUEUED),  /* [1290, 1301) + FIN */
+		S(A, fPA, 1290, 5201, 12, ES, ES),           /* [1290, 1302): not more */
+		S(A, fPA, 1101, 5201, 189, ES, ES),
+		S(B, fA, 5201, 1302, 0, F2, CW),
+	};
+	/* data far ahead (in the window the server allowed) moved the
+	 * client's end: the FIN at rcv_nxt is still in the kernel's window */
+	static const struct step far[] = {
+		HANDSHAKE, DATA,
+		S(A, fPA, 66600, 5201, 100, ES, ES),
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED | OOWIN), /* conntrack's window: reported */
+		S(B, fA, 5201, 1102, 0, F2, CW),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("fin behind far data", far, N(far), &p);
+	play_seen("data before fin", before, N(before), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].in_end, 1259);
+	play_seen("data after fin", after, N(after), &p);
+	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	play_seen("data up to fin", upto, N(upto), &p);
+	play_seen("fin replaced out of order", ofo, N(ofo), &p);
+	play_seen("fin kept out of order", same, N(same), &p);
+}
+
+/*
+ * Once a seen local receiver took the sender's FIN, its rcv_nxt stays at
+ * the FIN's end: no other FIN, no bytes past it count (an RST there is not
+ * exact); data from before it that runs past it aborts the connection
+ * (tcp_rcv_state_process: RFC 1122's reset on data after a FIN).
+ */
+#define C_FIN_SEEN                                                             \
+	SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),                             \
+	S(B, fA, 5201, 1102, 0, F2, CW)
+
+static void test_after_fin_taken(void **state)
+{
+	static const struct step past[] = {
+		HANDSHAKE, DATA, C_FIN_SEEN,
+		S(A, fPA, 1102, 5201, 100, F2, CW),          /* ignored */
+		S(A, fFA, 30000, 5201, 0, F2, CW),           /* no other FIN */
+		SX(A, fR, 30000, 0, 0, F2, CW, INEX),        /* not exact */
+		SX(A, fR, 1201, 0, 0, F2, CW, INEX),
+		SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),       /* the FIN's: exact (tcp_reset_check) */
+	};
+	static const struct step abort[] = {
+		HANDSHAKE, DATA, C_FIN_SEEN,
+		S(A, fPA, 1050, 5201, 52, F2, CW),           /* up to the FIN's end: old */
+		SX(A, fPA, 1050, 5201, 53, CL, CL, CLOSED),  /* past it: reset */
+	};
+	/* a FIN taken after it waited: the end is its own */
+	static const struct step queued[] = {
+		HANDSHAKE, DATA,
+		S(A, fPA, 1301, 5201, 100, ES, ES),          /* out of order: the end moves */
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),
+		S(B, fA, 5201, 1102, 0, F2, CW),
+		SX(A, fR, 1401, 0, 0, F2, CW, INEX),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("past the fin", past, N(past), &p);
+	play_seen("data over the fin", abort, N(abort), &p);
+	play_seen("end of a queued fin", queued, N(queued), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1102);
+}
+
+/*
  * The kernel's ACK checks, exact for a seen local receiver: an ACK of one
  * byte never sent (tcp_ack: no slack, the receiver's end is never lost),
  * an ACK more than min(max_window, bytes_acked) behind (Linux >= 6.4).
@@ -1797,6 +1931,9 @@ int main(void)
 		cmocka_unit_test(test_hs_after_close),
 		cmocka_unit_test(test_ack_no_conn),
 		cmocka_unit_test(test_fin_queued),
+		cmocka_unit_test(test_no_ack_dropped),
+		cmocka_unit_test(test_fin_behind_data),
+		cmocka_unit_test(test_after_fin_taken),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
 		cmocka_unit_test(test_fast_path_refuses),
