@@ -59,22 +59,29 @@ step srv "send 1000" && step cli "recv 1000" || finish
 step cli close || finish
 step srv close || finish
 
-# every connection closed on both sides: the client's 200 in TIME_WAIT, the
+# every connection closed on both sides: the client's in TIME_WAIT, the
 # server's gone or in TIME_WAIT too (a simultaneous close, when the client's
-# FIN was lost or held back); FINs and last ACKs may need a retransmit
+# FIN was lost or held back); FINs and last ACKs may need a retransmit. A
+# client's TIME_WAIT may also be gone: when the server's FIN is sent again
+# after the client's last ACK was lost, the TIME_WAIT ACKs it once more,
+# the server (CLOSED by the first ACK by then) answers with an RST, and the
+# RST ends the TIME_WAIT (RFC 1337's hazard, test_atk7_tw_reset). So: no
+# client socket of the run in any other state, none open on the server
 deadline=$(($(now_ms) + $(S 20) * 1000))   # a FIN lost twice backs off past 1 s, 3 s, ...
 while :; do
-	tw=$(in_ns "$CNS" ss -Htan state time-wait "( sport >= :41000 and sport < :$((41000 + N)) )" | wc -l)
+	socks=$(in_ns "$CNS" ss -Htan "( sport >= :41000 and sport < :$((41000 + N)) )")
+	tw=$(grep -c TIME-WAIT <<<"$socks")
+	open=$(grep -v TIME-WAIT <<<"$socks" | grep -c .)
 	left=$(in_ns "$SNS" ss -Htan "( sport = :80 )" | grep -Evc 'LISTEN|TIME-WAIT')
-	[ "$tw" -eq "$N" ] && [ "$left" -eq 0 ] && break
+	[ "$open" -eq 0 ] && [ "$left" -eq 0 ] && break
 	[ "$(now_ms)" -ge "$deadline" ] && break
 	sleep 0.2
 done
 t1=$(now_ms)
-if [ "$tw" -eq "$N" ] && [ "$left" -eq 0 ]; then
-	pass "$N connections carried $UP+1000 bytes and closed in $((t1 - t0)) ms: client $tw in TIME_WAIT, server none open"
+if [ "$open" -eq 0 ] && [ "$left" -eq 0 ] && [ "$tw" -gt $((N / 2)) ]; then
+	pass "$N connections carried $UP+1000 bytes and closed in $((t1 - t0)) ms: client $tw in TIME_WAIT ($((N - tw)) ended by the server's RST), server none open"
 else
-	fail "$N connections: client $tw in TIME_WAIT, server $left not closed, $((t1 - t0)) ms after the first connect"
+	fail "$N connections: client $tw in TIME_WAIT, $open in other states, server $left not closed, $((t1 - t0)) ms after the first connect"
 	{ in_ns "$CNS" ss -Htan | grep -v TIME-WAIT | head -n 5; in_ns "$SNS" ss -Htan | head -n 5; } | detail
 fi
 
