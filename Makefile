@@ -221,8 +221,8 @@ test-kernels: deps all
 # batches of FUZZ_DATAPATH_BATCH; fuzz-datapath-quick FUZZ_DATAPATH_QUICK
 # (any disagreement or stall fails it; the seed is printed,
 # FUZZ_DATAPATH_SEED replays one). Not part of `test` while the fuzzer
-# still finds about 1 disagreement per 10,000-20,000 segments (SECURITY.md):
-# it would fail most runs.
+# still finds about 40 disagreements per 1,000,000 segments (SECURITY.md,
+# "Known limits"): it would fail most runs.
 FUZZ_DATAPATH_SEGMENTS ?= 1000000
 FUZZ_DATAPATH_BATCH ?= 20000
 FUZZ_DATAPATH_SECONDS ?= 3000
