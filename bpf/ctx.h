@@ -109,6 +109,26 @@ static __always_inline __u32 sock_tuple_of(struct bpf_sock_tuple *t, const struc
 	return sizeof(t->ipv4);
 }
 
+/* A FIN in an IP first fragment to a seen local endpoint, waiting for the
+ * datagram's last fragment (bpf/track.h, frag_fin_note): that carries no
+ * ports, so the datagram's addresses and ID find it */
+struct frag_fin_key {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u32 id;
+};
+
+struct frag_fin {
+	struct ts_flow_key key; /* the flow's */
+	__u32 seq;              /* the FIN segment's sequence and ACK numbers */
+	__u32 ack;
+	__u32 pre;              /* bytes of the datagram's fragmentable part before
+				 * the payload: IPv6 extension headers, TCP's own */
+	__u32 first_len;        /* bytes of that part the first fragment carried */
+	__u32 sender_idx;       /* key index of the FIN's sender */
+	__u32 pad;
+};
+
 /* ---- track's result ----------------------------------------------------------------- */
 
 /* where the segment's tuple was when track looked */

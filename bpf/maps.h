@@ -41,6 +41,16 @@ struct {
 	__type(value, struct ts_flow);
 } pickups SEC(".maps");
 
+/* FINs in IP first fragments, waiting for their datagram's end (struct
+ * frag_fin, bpf/track.h). Not pinned: what waits here is gone when the
+ * program goes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TS_FRAG_FINS);
+	__type(key, struct frag_fin_key);
+	__type(value, struct frag_fin);
+} frag_fins SEC(".maps");
+
 /* The XDP program that was on the interface before tcpsentry came: ours
  * tail-calls it, so both run (see attach.c, "chaining"). Empty otherwise:
  * a tail call into an empty slot falls through to XDP_PASS. */

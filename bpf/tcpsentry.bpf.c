@@ -64,6 +64,8 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 		nf = detect(&p, &v, &t, dir);
 		judge(&t, nf, &v, dir);
 		act(ctx, &p, &t, &v, dir);
+	} else if (dir == DIR_INGRESS && p.kind == PKT_FRAG_LATER) {
+		track_fragment(ctx, &p, &v);
 	}
 	account(ctx, &p, &t, nf, &v, cn, dir);
 	return v.action;

@@ -276,6 +276,155 @@ static __always_inline int finished(const struct ts_flow *f)
 	       (f->ep[1].state == TS_CLOSED || f->ep[1].state == TS_TIME_WAIT);
 }
 
+/* What a fragment's IP header(s) say of it, read again where needed:
+ * parse keeps none of it (a field per parser path costs the verifier
+ * states across every path) */
+struct frag_info {
+	__u32 id;   /* the datagram's ID: IPv4's 16 bits, IPv6's 32 */
+	__u32 off;  /* this fragment's offset in the fragmentable part, bytes */
+	__u32 len;  /* the fragmentable part's bytes it carries */
+	__u32 more; /* more fragments follow */
+};
+
+static __always_inline int frag_read(struct xdp_md *ctx, const struct pkt *p,
+				     struct frag_info *fi)
+{
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *b = (__u8 *)(long)ctx->data + ((14 + 4 * (__u32)p->vlans) & 31);
+	struct ipv6hdr *ip6 = (void *)b;
+	__u32 left;
+	__u8 nh;
+	int i;
+
+	if (p->family == 4) {
+		struct iphdr *ip = (void *)b;
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		fi->id = bpf_ntohs(ip->id);
+		fi->off = (bpf_ntohs(ip->frag_off) & 0x1fff) << 3;
+		fi->more = !!(ip->frag_off & bpf_htons(0x2000));
+		fi->len = p->l4_len; /* parse: the IP payload */
+		return 0;
+	}
+	if ((void *)(ip6 + 1) > end)
+		return -1;
+	left = bpf_ntohs(ip6->payload_len);
+	nh = ip6->nexthdr;
+	b = (__u8 *)(ip6 + 1);
+	for (i = 0; i < TS_MAX_V6_EXT; i++) {
+		struct { __u8 nh; __u8 len; __be16 frag_off; __be32 id; } *eh = (void *)b;
+		__u32 elen;
+
+		if ((void *)(eh + 1) > end)
+			return -1;
+		if (nh == IPPROTO_FRAGMENT) {
+			if (left < 8)
+				return -1;
+			fi->id = bpf_ntohl(eh->id);
+			fi->off = bpf_ntohs(eh->frag_off) & 0xfff8;
+			fi->more = eh->frag_off & bpf_htons(1);
+			fi->len = left - 8;
+			return 0;
+		}
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS)
+			return -1;
+		elen = ((__u32)eh->len + 1) * 8;
+		if (elen > left)
+			return -1;
+		left -= elen;
+		nh = eh->nh;
+		b += elen & 2047;
+	}
+	return -1;
+}
+
+static __always_inline void frag_fin_key_of(struct frag_fin_key *k, const struct pkt *p, __u32 id)
+{
+	__builtin_memcpy(k->saddr, p->saddr, sizeof(k->saddr));
+	__builtin_memcpy(k->daddr, p->daddr, sizeof(k->daddr));
+	k->id = id;
+}
+
+/*
+ * A FIN in an IP first fragment to a seen local endpoint (the step set it
+ * aside: TS_STEP_FIN_FRAG): its end is known only once the datagram's
+ * last fragment comes, which carries no ports. Noted under the datagram's
+ * addresses and ID; frag_fin_done takes it from there. Global: off the
+ * parser's paths.
+ */
+__attribute__((noinline)) int frag_fin_note(struct xdp_md *ctx, const struct pkt *p)
+{
+	struct frag_fin_key k = {};
+	struct frag_fin v = {};
+	struct frag_info fi = {};
+
+	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off || fi.len < p->l4_len)
+		return 0;
+	frag_fin_key_of(&k, p, fi.id);
+	v.sender_idx = ts_key_make(&v.key, p->saddr, p->sport, p->daddr, p->dport);
+	v.seq = p->seg.seq;
+	v.ack = p->seg.ack;
+	/* before the payload: IPv6 extension headers after the fragment
+	 * header, then the TCP header */
+	v.first_len = fi.len;
+	v.pre = fi.len - p->l4_len + sizeof(struct tcphdr) + p->optlen;
+	bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A datagram's last fragment (ingress, not dropped): if its first one
+ * carried a FIN waiting for it (frag_fin_note), that FIN's end is the
+ * datagram's length past the TCP header, and the FIN waits now for its
+ * receiver's ACK (fsm.h, ts_fin_frag_done). A last fragment that overlaps
+ * the first ends nothing: the kernel drops such a datagram whole. Global:
+ * verified once.
+ */
+__attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt *p)
+{
+	struct frag_fin_key k = {};
+	struct frag_info fi = {};
+	struct frag_fin *ff;
+	struct ts_lock *lk;
+	struct ts_flow *f;
+	__u32 stripe, seq, ack, end, idx, from;
+	int ok;
+
+	if (!p || frag_read(ctx, p, &fi) < 0 || fi.more)
+		return 0;
+	frag_fin_key_of(&k, p, fi.id);
+	ff = bpf_map_lookup_elem(&frag_fins, &k);
+	if (!ff)
+		return 0;
+	ok = fi.off >= ff->first_len && fi.off + fi.len > ff->pre;
+	seq = ff->seq;
+	ack = ff->ack;
+	end = seq + (fi.off + fi.len - ff->pre) + 1;
+	idx = ff->sender_idx & 1;
+	stripe = ts_key_stripe(&ff->key);
+	f = ok ? bpf_map_lookup_elem(&flows, &ff->key) : NULL;
+	bpf_map_delete_elem(&frag_fins, &k);
+	if (!f)
+		return 0;
+	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
+	if (!lk)
+		return 0;
+	bpf_spin_lock(&lk->lock);
+	from = idx == f->client ? TS_CLIENT : TS_SERVER;
+	ts_fin_frag_done(f, from, seq, end, ack);
+	bpf_spin_unlock(&lk->lock);
+	return 0;
+}
+
+/* Stage 2 for a later IP fragment (ingress): the one thing it can move */
+static __always_inline void track_fragment(void *ctx, const struct pkt *p,
+					   const struct verdict *v)
+{
+	if (v->action != V_DROP)
+		frag_fin_done(ctx, p);
+}
+
 /*
  * The flow of one parsed TCP segment, into t. A global (not inlined)
  * function on purpose: the verifier checks it once, on its own, instead of
@@ -452,6 +601,13 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			return 1;
 		t->state = T_FLOWS;
 	}
+	/* a FIN in a first IP fragment the step did not refuse moved nothing
+	 * yet: its end comes with the datagram's last fragment (track,
+	 * frag_fin_note). Told here, not by the step: a flag set on one of
+	 * its paths costs the verifier a copy of every path after it */
+	if (dir == DIR_INGRESS && (sc->seg.flags & TS_TCP_FIN) && (sc->seg.opts & TS_SEG_FRAG) &&
+	    !(sc->ret & TS_STEP_DISCARDED))
+		sc->ret |= TS_STEP_FIN_FRAG;
 	/* flow quality, from what the state machine took (the copy, when the
 	 * entry moves to flows with it) */
 	if (!(sc->ret & Q_STEP_IGNORED) && !(sc->seg.flags & TS_TCP_RST)) {
@@ -782,6 +938,9 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 		in |= TF_COOKIE_DONE;
 		track_flow(p, t, dir, in);
 	}
+	/* a FIN in a first IP fragment waits for the datagram's end */
+	if (dir == DIR_INGRESS && (t->step & TS_STEP_FIN_FRAG))
+		frag_fin_note(ctx, p);
 	/* a pickup's checksums, once it is one: the kernel drops a segment
 	 * whose checksums are wrong, and no entry may come of it */
 	if (dir == DIR_INGRESS && t->csum_ask) {

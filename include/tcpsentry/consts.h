@@ -29,6 +29,11 @@
 #ifndef TS_DEFAULT_MAX_PICKUPS
 #define TS_DEFAULT_MAX_PICKUPS (1ull << 18)
 #endif
+/* FINs in IP first fragments waiting for their datagram's last fragment,
+ * which tells their end (bpf/track.h, frag_fin_note): an LRU, one entry
+ * per datagram; a FIN pushed out waits for nothing (the state does not
+ * move, as for a FIN the kernel dropped) */
+#define TS_FRAG_FINS 4096
 /* the sweeper removes a pickup the other direction never answered after
  * this long idle (a real connection answers within a round trip) */
 #define TS_PICKUP_IDLE_NS 120000000000ull

@@ -49,6 +49,7 @@
 #define TS_STEP_DISCARDED      0x1000 /* a segment its receiver's kernel drops (a FIN outside the window, an ACK of unsent data): nothing moved */
 #define TS_STEP_PAWS           0x2000 /* ... dropped by PAWS: its TSval is older than the receiver's ts_recent */
 #define TS_STEP_FIN_QUEUED     0x4000 /* a FIN to a local endpoint: waits for that endpoint's ACK (ts_fin_queue) */
+#define TS_STEP_FIN_FRAG       0x8000 /* ... in an IP first fragment: waits for the datagram's last fragment first (set by bpf/track.h; ts_fin_frag_done) */
 
 /* Serial-number arithmetic (RFC 1982). */
 TS_INLINE int ts_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
@@ -481,23 +482,28 @@ TS_INLINE int ts_syn_accepted(const struct ts_endpoint *snd, const struct ts_end
  * sender's lowest one waits (the one the kernel reaches first), and
  * ts_fin_dequeue moves both endpoints when the receiver's ACK says.
  */
-TS_INLINE void ts_fin_queue(struct ts_endpoint *snd, const struct ts_endpoint *rcv,
-			    const struct ts_seg *s)
+TS_INLINE void ts_fin_queue_at(struct ts_endpoint *snd, __u32 seq, __u32 end, int acked)
 {
-	__u32 end = ts_seg_end(s), len = end - s->seq, q_seq;
+	__u32 len = end - seq, q_seq;
 
 	if (len > 0xffff)
 		len = 0xffff;
 	q_seq = snd->fin_q_end - snd->fin_q_len;
-	if (!(snd->flags & TS_EP_FIN_QUEUED) || ts_before(s->seq, q_seq) ||
-	    (s->seq == q_seq && ts_after(end, snd->fin_q_end))) {
+	if (!(snd->flags & TS_EP_FIN_QUEUED) || ts_before(seq, q_seq) ||
+	    (seq == q_seq && ts_after(end, snd->fin_q_end))) {
 		snd->fin_q_end = end;
 		snd->fin_q_len = (__u16)len;
 		/* did it acknowledge the receiver's own FIN? If not, the two
 		 * crossed (simultaneous close: ts_on_send makes it CLOSING) */
 		snd->flags = (__u8)((snd->flags & ~TS_EP_FIN_Q_ACKED) | TS_EP_FIN_QUEUED |
-				    (ts_acks_fin(rcv, s) ? TS_EP_FIN_Q_ACKED : 0));
+				    (acked ? TS_EP_FIN_Q_ACKED : 0));
 	}
+}
+
+TS_INLINE void ts_fin_queue(struct ts_endpoint *snd, const struct ts_endpoint *rcv,
+			    const struct ts_seg *s)
+{
+	ts_fin_queue_at(snd, s->seq, ts_seg_end(s), ts_acks_fin(rcv, s));
 }
 
 /*
@@ -540,6 +546,46 @@ TS_INLINE __u32 ts_in_end(const struct ts_endpoint *snd, const struct ts_endpoin
 }
 
 /*
+ * A FIN in an IP first fragment from snd to its seen local peer (the step
+ * set it aside: TS_STEP_FIN_FRAG) whose datagram's last fragment came: its
+ * end is known now. The kernel takes it only once the datagram is whole
+ * and its TCP checksum holds, neither of which shows here; its receiver's
+ * ACK does: it waits like any FIN to a seen local endpoint (ts_fin_queue),
+ * judged first as ts_fsm_step judges a whole one (ts_in_end: an old
+ * duplicate, ending where the receiver has taken the bytes already, is
+ * dropped). seq, ack: the FIN segment's; end: just past the FIN. Returns
+ * 1 if it waits.
+ */
+TS_INLINE int ts_fin_frag_done(struct ts_flow *f, unsigned from, __u32 seq, __u32 end,
+			       __u32 ack)
+{
+	struct ts_endpoint *snd = &f->ep[from & 1];
+	const struct ts_endpoint *rcv = &f->ep[!(from & 1)];
+
+	if (!ts_ep_seen_local(f, !(from & 1)) || (snd->flags & TS_EP_FIN_SENT) ||
+	    !ts_synced(rcv->state) || !ts_after(end, ts_in_end(snd, rcv)))
+		return 0;
+	ts_fin_queue_at(snd, seq, end,
+			(rcv->flags & TS_EP_FIN_SENT) && !ts_before(ack, rcv->fin_end));
+	return 1;
+}
+
+/*
+ * Does this data from snd cover the FIN of snd's that waits (TS_EP_FIN_QUEUED)
+ * whole, so that its receiver's kernel, holding both out of order, drops
+ * the FIN (tcp_data_queue_ofo: from an earlier sequence to its end or
+ * beyond, or from its own with more)?
+ */
+TS_INLINE int ts_data_covers_fin(const struct ts_endpoint *snd, const struct ts_seg *s)
+{
+	__u32 q_end = snd->fin_q_end, q_seq = q_end - snd->fin_q_len, dend = s->seq + s->len;
+
+	return (snd->flags & TS_EP_FIN_QUEUED) &&
+	       ((ts_before(s->seq, q_seq) && !ts_before(dend, q_end)) ||
+		(s->seq == q_seq && ts_after(dend, q_end)));
+}
+
+/*
  * Data from outside that snd's seen local peer rcv takes (the caller
  * checked what the kernel checks first: PAWS, the ACK, the window; and
  * that it carries an ACK, without which the kernel drops it). Starting at
@@ -555,7 +601,7 @@ TS_INLINE __u32 ts_in_end(const struct ts_endpoint *snd, const struct ts_endpoin
 TS_INLINE void ts_data_taken(struct ts_endpoint *snd, const struct ts_endpoint *rcv,
 			     const struct ts_seg *s)
 {
-	__u32 at = ts_in_end(snd, rcv), dend = s->seq + s->len, q_seq, q_end;
+	__u32 at = ts_in_end(snd, rcv), dend = s->seq + s->len, q_end;
 
 	if (!s->len)
 		return;
@@ -567,17 +613,14 @@ TS_INLINE void ts_data_taken(struct ts_endpoint *snd, const struct ts_endpoint *
 	if (!(snd->flags & TS_EP_FIN_QUEUED))
 		return;
 	q_end = snd->fin_q_end;
-	q_seq = q_end - snd->fin_q_len;
-	if (!ts_before(at, q_end) ||
-	    (!(s->flags & TS_TCP_FIN) &&
-	     ((ts_before(s->seq, q_seq) && !ts_before(dend, q_end)) ||
-	      (s->seq == q_seq && ts_after(dend, q_end)))))
+	if (!ts_before(at, q_end) || (!(s->flags & TS_TCP_FIN) && ts_data_covers_fin(snd, s)))
 		snd->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
 }
 
 /*
  * Would this segment from outside move what the kernel of its seen local
- * receiver has taken in order (ts_data_taken)? Then the datapath verifies
+ * receiver has taken in order, or drop a FIN it holds out of order
+ * (ts_data_taken)? Then the datapath verifies
  * its TCP checksum first (plain data is not summed on parsing; SYN, FIN
  * and RST are): the kernel drops a segment whose checksum is wrong, and
  * such a segment must move nothing here. Read without the flow's lock: a
@@ -592,7 +635,9 @@ TS_INLINE int ts_data_needs_csum(const struct ts_flow *f, const struct ts_seg *s
 	    !(s->flags & TS_TCP_ACK) || (s->opts & TS_SEG_FRAG) || !ts_ep_seen_local(f, !(from & 1)))
 		return 0;
 	at = ts_in_end(snd, rcv);
-	return !ts_after(s->seq, at) && ts_after(s->seq + s->len, at);
+	/* or would it drop a FIN of snd's that waits, out of order? */
+	return (!ts_after(s->seq, at) && ts_after(s->seq + s->len, at)) ||
+	       ts_data_covers_fin(snd, s);
 }
 
 /*
@@ -831,12 +876,11 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		fl &= (__u8)~TS_TCP_FIN;
 		ret |= TS_STEP_FIN_QUEUED;
 	}
-	/* a FIN in a first IP fragment, whose end is not known here: taken at
-	 * once if it starts where the receiver's ACK is or before (where a
-	 * real one starts), else it is ahead and the kernel queues it: its
-	 * data is all it moves here */
-	if ((fl & TS_TCP_FIN) && rcv_seen && !fin_seen && (rcv->flags & TS_EP_SEQ_KNOWN) &&
-	    ts_after(s->seq, rcv->last_ack))
+	/* a FIN in a first IP fragment: neither its end nor its checksum is
+	 * known here, and the kernel sees it only once the datagram is whole.
+	 * Its data is all it moves now; the datagram's last fragment tells
+	 * its end, and then it waits for the ACK as above (ts_fin_frag_done) */
+	if ((fl & TS_TCP_FIN) && rcv_seen && !fin_seen && !(snd->flags & TS_EP_FIN_SENT))
 		fl &= (__u8)~TS_TCP_FIN;
 	if (!ts_in_window(snd, rcv, s)) {
 		ret |= TS_STEP_OUT_OF_WINDOW;
@@ -986,8 +1030,10 @@ TS_INLINE int ts_fsm_fast(struct ts_flow *f, struct ts_seg *s, __u8 sender_idx, 
 	if (s->len && (!ts_in_window_at(snd, rcv, s->seq, s->seq + s->len) ||
 		       (__s32)(rcv->ts_echo - s->tsval) > TS_PAWS_WINDOW))
 		return 0;
-	/* a FIN of the peer waits for this endpoint's ACK: the full step */
-	if (rcv->flags & TS_EP_FIN_QUEUED)
+	/* a FIN of the peer waits for this endpoint's ACK, or one of this
+	 * endpoint's waits for the peer's, which this data may cover (the
+	 * kernel then drops it: ts_data_taken): the full step */
+	if ((snd->flags | rcv->flags) & TS_EP_FIN_QUEUED)
 		return 0;
 	if (now > f->last_seen_ns)
 		f->last_seen_ns = now;

@@ -377,6 +377,71 @@ static const struct tcase cases[] = {
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED | TS_EP_FIN_SENT } }) },
+	/* a FIN in an IP first fragment: its end (and its checksum) only the
+	 * whole datagram tells, which the kernel reassembles first. It moves
+	 * nothing until the last fragment comes (64 bytes in: the first
+	 * carried 20 of TCP header and 44 of data; the last 20 + 16 more, a
+	 * TCP header as far as the frame builder goes: 80 bytes of data in
+	 * all), then waits for the server's ACK like any FIN */
+	{ "a FIN in a first fragment waits for the last one, then for the server's ACK at its end",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "first fragment in: FIN, 44 bytes", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
+		       .paylen = 44),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_QUEUED | TS_EP_FIN_SENT } },
+		{ "the server's ACK of the first fragment's bytes alone: nothing", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 45, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_QUEUED | TS_EP_FIN_SENT } },
+		{ "last fragment in (offset 64, 36 bytes): the FIN waits", XDP,
+		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 8, .paylen = 16),
+		  ERR_ONLY(TS_C_FRAG_LATER),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl = TS_EP_FIN_QUEUED } },
+		{ "the server ACKs the FIN's end: taken", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 82, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT,
+			 .c_epfl = TS_EP_FIN_SENT, .c_epfl_clear = TS_EP_FIN_QUEUED } }) },
+	/* what the kernel drops of a fragmented FIN moves nothing: a
+	 * datagram that never completes (its checksum wrong, a fragment
+	 * lost), a last fragment overlapping the first (the kernel drops the
+	 * datagram whole), an old duplicate (its end where the server has
+	 * taken the bytes already) */
+	{ "a fragmented FIN the kernel drops moves nothing: overlapping, old",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "first fragment in: FIN, 44 bytes, ahead", XDP,
+		  C2S4(.seq = C_ISN + 200, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
+		       .paylen = 44),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "a last fragment overlapping it (offset 56): nothing waits", XDP,
+		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 7, .paylen = 16),
+		  ERR_ONLY(TS_C_FRAG_LATER),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_QUEUED } },
+		{ "100 bytes in, in order", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH, .paylen = 100),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "the server ACKs them", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 101, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "first fragment in from the start: FIN, 44 bytes", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
+		       .paylen = 44),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_QUEUED } },
+		{ "its last fragment: the FIN ends before what the server took, an old one", XDP,
+		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 8, .paylen = 16),
+		  ERR_ONLY(TS_C_FRAG_LATER),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_QUEUED } }) },
 	/* the server's kernel takes data from at or before its rcv_nxt whole
 	 * before its (delayed) ACK says so: a FIN inside that data is an old
 	 * one it drops, and its ACK at the FIN's end is the data's */

@@ -763,18 +763,46 @@ static void test_fin_queued(void **state)
 	play_seen("fin crossed", crossed, N(crossed), &p);
 	play_seen("fin then rst", rst, N(rst), &p);
 	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
-	/* a FIN in a first IP fragment (its end unknown here): taken at once
-	 * where a real one starts, ignored ahead of the server's ACK */
+	/* a FIN in a first IP fragment (its end and its checksum unknown
+	 * here) moves nothing, ahead or not; once the datagram's last
+	 * fragment tells its end it waits for the server's ACK like any FIN
+	 * (ts_fin_frag_done): not if it ends where the server's ACK is (an
+	 * old duplicate), nor once the connection is gone */
 	{
 		static const struct step t[] = {
 			HANDSHAKE, DATA,
 			{ .who = A, .flags = fFA, .seq = 1201, .ack = 5201, .cst = ES, .sst = ES,
 			  .opts = TS_SEG_FRAG },
-			{ .who = A, .flags = fFA, .seq = 1101, .ack = 5201, .len = 10, .cst = F1,
-			  .sst = CW, .opts = TS_SEG_FRAG },
+			{ .who = A, .flags = fFA, .seq = 1101, .ack = 5201, .len = 10, .cst = ES,
+			  .sst = ES, .opts = TS_SEG_FRAG },
+		};
+		static const struct step taken[] = {
+			S(B, fA, 5201, 1131, 0, F2, CW),
 		};
 
 		play_seen("fin in a fragment", t, N(t), &p);
+		assert_false(p.f.ep[TS_CLIENT].flags & (TS_EP_FIN_QUEUED | TS_EP_FIN_SENT));
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1001, 1101, 5201), 0);
+		assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+		/* 20 bytes in the last fragment: 30 of data, then the FIN */
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101, 1131, 5201), 1);
+		assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+		assert_int_equal(p.f.ep[TS_CLIENT].fin_q_end, 1131);
+		play(&p, taken, N(taken));
+		assert_int_equal(p.f.ep[TS_CLIENT].fin_end, 1131);
+		/* a FIN the server took already: nothing more */
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1131, 1200, 5201), 0);
+	}
+	{
+		static const struct step t[] = {
+			HANDSHAKE, DATA,
+			{ .who = A, .flags = fFA, .seq = 1101, .ack = 5201, .len = 10, .cst = ES,
+			  .sst = ES, .opts = TS_SEG_FRAG },
+			SX(A, fR, 1101, 0, 0, CL, CL, CLOSED),
+		};
+
+		play_seen("fin in a fragment, then an RST", t, N(t), &p);
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101, 1131, 5201), 0);
 	}
 	/* without the receiver's segments seen, a FIN moves at once */
 	{
@@ -1060,6 +1088,8 @@ static void test_fast_path_refuses(void **state)
 		ST(B, fA, 5201, 1111, 0, ES, ES, 0, 504, 104),
 		ST(A, fA, 1111, 5201, 0, ES, ES, 0, 105, 504),
 	};
+	static const struct step fin_ahead = ST(A, fFA, 1201, 5201, 0, ES, ES, QUEUED, 104, 503);
+	static const struct step cover = ST(A, fPA, 1101, 5201, 110, ES, ES, 0, 104, 503);
 	struct player p;
 	size_t i;
 
@@ -1083,6 +1113,15 @@ static void test_fast_path_refuses(void **state)
 	assert_int_equal(p.f.ep[TS_CLIENT].end, 1111);
 	assert_int_equal(p.f.ep[TS_SERVER].last_ack, 1111);
 	assert_int_equal(p.f.ep[TS_SERVER].ts_echo, 104);
+
+	/* the client's FIN waits, ahead: its data takes the full step, which
+	 * sees it covered (the kernel drops such a FIN: ts_data_taken) */
+	play_seen("fast path, the sender's FIN waits", pre, N(pre), &p);
+	play1(&p, &fin_ahead);
+	assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	assert_int_equal(fast1(&p, &cover), 0);
+	play1(&p, &cover);
+	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
 }
 
 /*
