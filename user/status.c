@@ -111,8 +111,8 @@ static void print_text(const struct ts_att *a, const struct ts_readout *r,
 	       "full (a wire device: a pseudo-header-only TCP checksum moves nothing)" :
 	       "partial taken (a virtual device: a local peer leaves them to the hardware)");
 	vlans_str(a, ids, sizeof(ids));
-	printf("  vlans:        %s: %s (a frame tagged with another VLAN ID is the kernel's to "
-	       "drop: passed, untracked)\n", vlans_mode(a), ids);
+	printf("  vlans:        %s: %s (a frame tagged with a VLAN ID not taken is the "
+	       "kernel's to drop: passed, untracked)\n", vlans_mode(a), ids);
 	printf("  attached:     %s\n", when);
 	printf("  pins:         %s\n", a->dir);
 	printf("  flows:        %ld / %llu\n", t->flows, (unsigned long long)t->flows_capacity);
