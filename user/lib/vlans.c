@@ -24,7 +24,8 @@ void ts_vlans_set(struct ts_vlans *v, int set, unsigned int vid)
 
 int ts_vlans_has(const struct ts_vlans *v, int set, unsigned int vid)
 {
-	return vid < 4096 && set >= 0 && set < TS_VLAN_SETS && (v->bits[set][vid / 64] >> (vid % 64)) & 1;
+	return vid < 4096 && set >= 0 && set < TS_VLAN_SETS &&
+	       (v->bits[set][vid / 64] >> (vid % 64)) & 1;
 }
 
 /* every bit of a set */
@@ -360,10 +361,11 @@ static int set_full(const struct ts_vlans *v, int set)
 	return 1;
 }
 
-/* appends to buf (at *at of n); 0, or -1 once it did not fit */
-static int put(char *buf, size_t n, size_t *at, const char *fmt, const char *a, unsigned int vid)
+/* appends ",PREFIXWHAT" to buf (at *at of n; no comma first); 0, or -1
+ * once it did not fit */
+static int put(char *buf, size_t n, size_t *at, const char *prefix, const char *what)
 {
-	int w = snprintf(buf + *at, n > *at ? n - *at : 0, fmt, *at ? "," : "", a, vid);
+	int w = snprintf(buf + *at, n > *at ? n - *at : 0, "%s%s%s", *at ? "," : "", prefix, what);
 
 	if (w < 0 || *at + (size_t)w >= n)
 		return -1;
@@ -377,6 +379,7 @@ void ts_vlans_str(const struct ts_vlans *v, char *buf, size_t n)
 	size_t at = 0;
 	unsigned int vid;
 	int inner_any, set;
+	char num[8];
 
 	if (!n)
 		return;
@@ -395,11 +398,12 @@ void ts_vlans_str(const struct ts_vlans *v, char *buf, size_t n)
 			if (!ts_vlans_has(v, set, vid) ||
 			    (set == TS_VLAN_AD && ts_vlans_has(v, TS_VLAN_Q, vid)))
 				continue;
-			if (put(buf, n, &at, "%s%s%u", prefix[set], vid))
+			snprintf(num, sizeof(num), "%u", vid);
+			if (put(buf, n, &at, prefix[set], num))
 				goto cut;
 		}
 	}
-	if (inner_any && at && put(buf, n, &at, "%s%sany", "inner:", 0))
+	if (inner_any && at && put(buf, n, &at, "inner:", "any"))
 		goto cut;
 	if (!at)
 		snprintf(buf, n, "none");
