@@ -169,6 +169,16 @@ struct {
 	__type(value, struct ts_config);
 } config SEC(".maps");
 
+/* The VLAN IDs the interface has devices for (struct ts_vlans), written by
+ * userspace at attach and kept so by `run`: an ingress frame tagged with
+ * another is the kernel's to drop (bpf/parse.h, vlan_taken). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_vlans);
+} vlans SEC(".maps");
+
 /* The enforcement policy, double-buffered: ts_config.policy_slot picks the
  * element in force (see struct ts_policy). */
 struct {

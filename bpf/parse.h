@@ -37,9 +37,61 @@ enum parse_verdict {
 	PARSE_ERR = PKT_ERR,          /* pkt->err holds the ts_counter reason */
 };
 
-static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *proto)
+/*
+ * An ingress frame tagged with a VLAN ID the interface has no device for
+ * (the `vlans` map, struct ts_vlans): the kernel marks it for another host
+ * and drops it (__netif_receive_skb_core: PACKET_OTHERHOST), so it is not
+ * this host's traffic and must move no state, feed no sketch and get no
+ * source banned. parse_eth makes it a frame not parsed (vlan_no_device),
+ * which the gate does not judge: passed, counted once. The tags are judged
+ * as the kernel takes them off: a priority tag (VID 0) is dropped and the
+ * next one judged on the same device; a tag after a VID's (QinQ) is its
+ * VLAN device's to judge. No map: taken (fail open). Egress is the host's
+ * own traffic: never asked (nor tc ingress, the hand-over, which follows
+ * XDP's mark). Global: verified once, whatever the parser's states.
+ * tag0, tag1: the first two tags, outermost first, each the EtherType that
+ * announced it << 16 | its TCI, network order both (0: no such tag).
+ * 1: taken.
+ */
+static __always_inline __u32 vlan_vid(__u32 tag)
+{
+	return bpf_ntohs((__u16)tag) & 0x0fff;
+}
+
+static __always_inline __u32 vlan_bit(const struct ts_vlans *vl, __u32 set, __u32 tag)
+{
+	__u32 vid = vlan_vid(tag);
+
+	set |= (tag >> 16) == bpf_htons(ETH_P_8021AD) ? 1 : 0;
+	return (vl->bits[set & (TS_VLAN_SETS - 1)][(vid >> 6) & (TS_VLAN_WORDS - 1)] >>
+		(vid & 63)) & 1;
+}
+
+__attribute__((noinline)) int vlan_taken(__u32 tag0, __u32 tag1)
+{
+	struct ts_vlans *vl;
+	__u32 zero = 0;
+
+	if (!vlan_vid(tag0)) {
+		tag0 = tag1;
+		tag1 = 0;
+	}
+	if (!vlan_vid(tag0))
+		return 1;
+	vl = bpf_map_lookup_elem(&vlans, &zero);
+	if (!vl)
+		return 1;
+	if (!vlan_bit(vl, TS_VLAN_Q, tag0))
+		return 0;
+	return !vlan_vid(tag1) || vlan_bit(vl, TS_VLAN_INNER_Q, tag1);
+}
+
+/* judge_tags: the frame's VLAN tags are judged (vlan_taken): XDP ingress */
+static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *proto,
+				     int judge_tags)
 {
 	struct ethhdr *eth = c->pos;
+	__u32 tag[TS_MAX_VLAN] = {};
 	__u16 h;
 	int i;
 
@@ -59,12 +111,17 @@ static __always_inline int parse_eth(struct cursor *c, struct pkt *p, __u16 *pro
 			p->err = TS_C_ERR_VLAN;
 			return PARSE_ERR;
 		}
+		tag[i] = ((__u32)h << 16) | vh->tci; /* as it is: no branch here */
 		h = vh->proto;
 		c->pos = vh + 1;
 		p->vlans++;
 	}
 	if (h == bpf_htons(ETH_P_8021Q) || h == bpf_htons(ETH_P_8021AD)) {
 		p->err = TS_C_ERR_VLAN; /* a third tag: more than we follow */
+		return PARSE_ERR;
+	}
+	if (judge_tags && p->vlans && !vlan_taken(tag[0], tag[1])) {
+		p->err = TS_C_VLAN_NO_DEVICE;
 		return PARSE_ERR;
 	}
 	*proto = h;
@@ -294,13 +351,15 @@ static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
 	return PARSE_TCP;
 }
 
-/* The headers: fills p (its kind, or the reason it could not be parsed). */
-static __always_inline void parse_frame(struct cursor *c, struct pkt *p)
+/* The headers: fills p (its kind, or the reason it could not be parsed).
+ * judge_tags: at XDP ingress, a frame tagged for no VLAN device here is
+ * not parsed (vlan_taken). */
+static __always_inline void parse_frame(struct cursor *c, struct pkt *p, int judge_tags)
 {
 	__u16 proto;
 	int v;
 
-	v = parse_eth(c, p, &proto);
+	v = parse_eth(c, p, &proto, judge_tags);
 	if (v == PARSE_TCP) {
 		if (proto == bpf_htons(ETH_P_IP))
 			v = parse_ipv4(c, p);

@@ -54,7 +54,7 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 	struct verdict v = {};
 	__u32 nf = 0;
 
-	parse_frame(c, &p);
+	parse_frame(c, &p, dir == DIR_INGRESS);
 	judge_gate(&p, &v, cn, dir);
 	parse_options(ctx, &p, v.gate, dir);
 	parse_checksums(ctx, &p, v.gate, dir);
@@ -132,7 +132,7 @@ int tcpsentry_tc_ingress(struct __sk_buff *skb)
 	/* no cookies configured: nothing to hand over, no parsing */
 	if (marked || cookie_ports_any()) {
 		tc_cursor(skb, &c);
-		parse_frame(&c, &p);
+		parse_frame(&c, &p, 0); /* XDP judged the tags (its mark) */
 		if (p.kind == PKT_TCP &&
 		    (p.seg.flags & (TS_TCP_SYN | TS_TCP_ACK | TS_TCP_RST)) == TS_TCP_ACK &&
 		    (marked || cookie_acks_port(bpf_ntohs(p.dport))) && cookie_claim(&p)) {

@@ -28,7 +28,7 @@ int ref_xdp(struct xdp_md *ctx)
 	struct cursor c;
 
 	xdp_cursor(ctx, &c);
-	parse_frame(&c, &p);
+	parse_frame(&c, &p, 0);
 	if (p.kind != PKT_TCP)
 		return XDP_PASS;
 	ts_key_make(&key, p.saddr, p.sport, p.daddr, p.dport);

@@ -48,6 +48,7 @@
 #include "record.h"
 #include "teardown.h"
 #include "version.h"
+#include "vlans.h"
 
 #define MAX_IFACES 16
 /* the daemon's own lifecycle (attach, adopt, listen, reload, stop): shown
@@ -150,6 +151,7 @@ struct iface {
 	struct ts_tally tally; /* the sweeper's last pass (under d->lock) */
 	int have_tally;
 	int gone_warned;       /* the pins vanished (someone detached it) */
+	int vlans_warned;      /* the last VLAN refresh failed, and said so */
 	int records_were;      /* records were on before this run switched them on */
 	struct ts_pcap *pcap;  /* --pcap-dir: this interface's files */
 	struct daemon *d;
@@ -320,6 +322,25 @@ static int write_textfile(struct daemon *d)
 	return ok ? 0 : -1;
 }
 
+/* --vlans auto: the `vlans` map follows the interface's VLAN devices as
+ * they come and go (a frame tagged for a new one is tracked from the next
+ * sweep on; one for a device removed is the kernel's to drop) */
+static void refresh_vlans(struct iface *f)
+{
+	char now[96];
+	int e;
+
+	if (f->att.vlans_fd < 0 || f->att.meta.flags & (TS_META_VLANS_ANY | TS_META_VLANS_LIST))
+		return;
+	e = ts_vlans_refresh(f->att.vlans_fd, (int)f->att.meta.ifindex, now, sizeof(now));
+	if (e > 0)
+		notice("%s: VLAN IDs tracked now: %s\n", f->att.ifname, now);
+	else if (e < 0 && !f->vlans_warned)
+		warn("%s: cannot list its VLAN devices: %s (the VLAN IDs tracked stay as "
+		     "they were)\n", f->att.ifname, strerror(-e));
+	f->vlans_warned = e < 0;
+}
+
 static void sweep_all(struct daemon *d)
 {
 	int i;
@@ -335,6 +356,7 @@ static void sweep_all(struct daemon *d)
 			f->gone_warned = 1;
 		}
 		ts_gc_sweep_tally(&f->att, &t);
+		refresh_vlans(f);
 		pthread_mutex_lock(&d->lock);
 		f->tally = t;
 		f->have_tally = 1;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include "attstate.h"
 #include "cmds.h"
 #include "format.h"
@@ -14,6 +15,7 @@
 #include "opts.h"
 #include "pins.h"
 #include "readout.h"
+#include "vlans.h"
 
 static const struct ts_cmd status_cmd = {
 	.name = "status",
@@ -26,10 +28,31 @@ static const struct ts_cmd status_cmd = {
 	.size = sizeof(struct ts_read_opts),
 };
 
+/* --vlans as attach took it, and the IDs the map holds now ("unknown": an
+ * older attach, no map) */
+static const char *vlans_mode(const struct ts_att *a)
+{
+	if (a->meta.flags & TS_META_VLANS_ANY)
+		return "any";
+	return a->meta.flags & TS_META_VLANS_LIST ? "list" : "auto";
+}
+
+static void vlans_str(const struct ts_att *a, char *buf, size_t n)
+{
+	struct ts_vlans v;
+	__u32 zero = 0;
+
+	if (a->vlans_fd < 0 || bpf_map_lookup_elem(a->vlans_fd, &zero, &v))
+		snprintf(buf, n, "unknown");
+	else
+		ts_vlans_str(&v, buf, n);
+}
+
 static void print_json(const struct ts_att *a, const struct ts_readout *r,
 		       const struct ts_tables *t, const struct ts_flood *floods, __u64 now)
 {
 	int egress = !!(a->meta.flags & TS_META_EGRESS);
+	char ids[96];
 
 	printf("{\"iface\":\"");
 	ts_json_str(stdout, a->ifname);
@@ -49,6 +72,8 @@ static void print_json(const struct ts_att *a, const struct ts_readout *r,
 	ts_print_drops(stdout, &r->drops, 1);
 	printf(",\"xdp_chaining\":\"%s\"", r->att.chaining);
 	printf(",\"checksum\":\"%s\"", a->meta.flags & TS_META_CSUM_FULL ? "full" : "partial");
+	vlans_str(a, ids, sizeof(ids));
+	printf(",\"vlans\":\"%s\",\"vlan_ids\":\"%s\"", vlans_mode(a), ids);
 	ts_features_print_json(stdout, r->att.features);
 	printf(",\"state\":\"%s\"", ts_att_state_name(r->att.state));
 	if (r->att.state != TS_ATT_LIVE) {
@@ -63,7 +88,7 @@ static void print_text(const struct ts_att *a, const struct ts_readout *r,
 		       const struct ts_tables *t, const struct ts_flood *floods, __u64 now)
 {
 	time_t at = (time_t)a->meta.attached_unix;
-	char when[32];
+	char when[32], ids[96];
 
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&at));
 	printf("%s (ifindex %u, netns ns%llu)\n", a->ifname, a->meta.ifindex,
@@ -85,6 +110,9 @@ static void print_text(const struct ts_att *a, const struct ts_readout *r,
 	printf("  checksums:    %s\n", a->meta.flags & TS_META_CSUM_FULL ?
 	       "full (a wire device: a pseudo-header-only TCP checksum moves nothing)" :
 	       "partial taken (a virtual device: a local peer leaves them to the hardware)");
+	vlans_str(a, ids, sizeof(ids));
+	printf("  vlans:        %s: %s (a frame tagged with a VLAN ID not taken is the "
+	       "kernel's to drop: passed, untracked)\n", vlans_mode(a), ids);
 	printf("  attached:     %s\n", when);
 	printf("  pins:         %s\n", a->dir);
 	printf("  flows:        %ld / %llu\n", t->flows, (unsigned long long)t->flows_capacity);

@@ -305,7 +305,8 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(SCAN_PROBE, "scan_probes")        /* a scan suspect's SYNs to closed ports answered with a probe cookie */ \
 	X(SCAN_PROOF, "scan_proofs")        /* ACKs to probe cookies: a scanner proven real */ \
 	X(STATE_UNPROVEN, "state_events_unproven") /* held by a handshake reset before its proof: withheld, its client may be spoofed (hs_log.h) */ \
-	X(ERR_TINY_FRAG, "parse_error_tiny_fragment") /* a first IP fragment too short for the TCP header (RFC 1858): action.tiny_fragment */
+	X(ERR_TINY_FRAG, "parse_error_tiny_fragment") /* a first IP fragment too short for the TCP header (RFC 1858): action.tiny_fragment */ \
+	X(VLAN_NO_DEVICE, "vlan_no_device") /* ingress, tagged with a VLAN ID the interface has no device for: the kernel drops it; passed untracked */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,
@@ -527,6 +528,33 @@ struct ts_config {
 _Static_assert(sizeof(struct ts_config) == 44, "ts_config size");
 
 /*
+ * The VLAN IDs the attached interface takes (the `vlans` array, key 0): a
+ * bit per VID (bit vid % 64 of word vid / 64), one set per tag protocol and
+ * depth. The kernel drops an ingress frame whose outer tag (the first with
+ * a VID other than 0: a priority tag is taken off and the next one looked
+ * at) names a VID with no VLAN device on the interface; and one whose next
+ * tag names a VID with no device on that VLAN device. Such a frame must
+ * move nothing here (bpf/parse.h, vlan_taken). The inner sets are the
+ * union over the interface's VLAN devices (a pair {outer, inner} whose
+ * inner device sits on another outer one is taken: a small gap, QinQ
+ * only). Userspace fills it at attach from the interface's VLAN devices
+ * and `run` keeps it so (user/lib/vlans.c); attach --vlans any sets every
+ * bit, a list its VIDs in both outer sets. Bit 0 is never asked.
+ */
+#define TS_VLAN_WORDS (4096 / 64)
+enum ts_vlan_set {
+	TS_VLAN_Q = 0,        /* outer tag, 802.1Q (EtherType 0x8100) */
+	TS_VLAN_AD = 1,       /* outer tag, 802.1ad (EtherType 0x88a8) */
+	TS_VLAN_INNER_Q = 2,  /* the tag after it: a device on one of the outer devices */
+	TS_VLAN_INNER_AD = 3,
+	TS_VLAN_SETS = 4,
+};
+struct ts_vlans {
+	__u64 bits[TS_VLAN_SETS][TS_VLAN_WORDS];
+};
+_Static_assert(sizeof(struct ts_vlans) == 2048, "ts_vlans size");
+
+/*
  * Enforcement policy (the `policy` array: two elements, double-buffered).
  * Userspace writes the element not in force, then flips
  * ts_config.policy_slot with one element update: the datapath reads one
@@ -701,6 +729,9 @@ _Static_assert(sizeof(struct ts_drops) == 2 * 32 * 8 + 32, "ts_drops size");
 #define TS_META_INGRESS_TC    0x8 /* tc ingress filter: the SYN-cookie hand-over */
 #define TS_META_LIBXDP        0x10 /* XDP through libxdp's dispatcher (freplace) */
 #define TS_META_CSUM_FULL     0x20 /* ts_config.csum_full: complete TCP checksums required */
+#define TS_META_VLANS_ANY     0x40 /* attach --vlans any: every VLAN ID taken */
+#define TS_META_VLANS_LIST    0x80 /* attach --vlans LIST: those IDs; neither flag: auto, the
+				    * interface's VLAN devices, kept so by `run` */
 #define TS_META_RECORD 2          /* ts_meta.record: this layout, the ids and state set */
 enum ts_meta_state {
 	TS_META_ATTACHING = 0,    /* the steps are being made (or were, by a killed attach) */

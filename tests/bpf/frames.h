@@ -51,6 +51,8 @@ struct fr_ext {
 struct frame_spec {
 	/* L2 */
 	int nvlan;              /* 0..3: tags; with 2+, the outer one is 802.1ad */
+	int vids;               /* 1: the tags' VIDs are vid[]; 0: 100, 101, 102 */
+	uint16_t vid[3];        /* outermost first (0: a priority tag) */
 	uint16_t ethertype;     /* family 0 only: the Ethernet type */
 	/* L3 */
 	int family;             /* 4, 6, or 0 (ethertype + raw payload) */
@@ -213,7 +215,8 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 		uint16_t tpid = (s->nvlan >= 2 && i == 0) ? FR_ETH_P_8021AD : FR_ETH_P_8021Q;
 
 		fr_put16(b + off, tpid);
-		fr_put16(b + off + 2, (uint16_t)(100 + i)); /* PCP 0, VID 100.. */
+		/* PCP 0, VID 100.. (or the spec's) */
+		fr_put16(b + off + 2, s->vids ? (uint16_t)(s->vid[i] & 0x0fff) : (uint16_t)(100 + i));
 		off += 4;
 	}
 	fr_put16(b + off, s->family == 4 ? FR_ETH_P_IP :

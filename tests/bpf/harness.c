@@ -236,6 +236,36 @@ void set_state_events(__u32 on)
 		fprintf(stderr, "bpftest: config update: %s\n", strerror(errno));
 }
 
+static void put_vlans(const struct ts_vlans *v)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(map_fd("vlans"), &zero, v, BPF_ANY))
+		fprintf(stderr, "bpftest: vlans update: %s\n", strerror(errno));
+}
+
+/* as attach --vlans any: the frames' tags (VID 100, 101) are this host's */
+void set_vlans_all(void)
+{
+	struct ts_vlans v;
+
+	memset(&v, 0xff, sizeof(v));
+	put_vlans(&v);
+}
+
+/* one VID taken in each set: 802.1Q, 802.1ad, and 802.1Q after an outer
+ * tag (a device on a VLAN device); 0: none */
+void set_vlans(int q_vid, int ad_vid, int inner_q_vid)
+{
+	int vid[TS_VLAN_SETS] = { q_vid, ad_vid, inner_q_vid, 0 }, i;
+	struct ts_vlans v = {};
+
+	for (i = 0; i < TS_VLAN_SETS; i++)
+		if (vid[i])
+			v.bits[i][vid[i] / 64] |= 1ull << (vid[i] % 64);
+	put_vlans(&v);
+}
+
 /* zero the flood and scan sketches and the ports' cookie times (arrays:
  * every slot, every CPU) */
 static int sketch_clear(void)
@@ -302,6 +332,7 @@ int reset_state(void)
 	if (err || map_clear(flows_fd) || map_clear(emb_fd) || map_clear(pick_fd) || sketch_clear() || policy_reset())
 		return -1;
 	set_state_events(0);
+	set_vlans_all();
 	ring_buffer__consume(rb);
 	nevs = nevs_dropped = 0;
 	return 0;

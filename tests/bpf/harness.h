@@ -200,6 +200,11 @@ int read_counters(uint64_t out[TS_C_MAX]);
 int read_anomalies(uint64_t out[TS_A_MAX]);
 int map_count(int fd);
 void set_state_events(__u32 on);
+/* the VLAN IDs the interface takes (the `vlans` map): every one unless a
+ * case says (reset_state); set_vlans: one VID per set (802.1Q, 802.1ad,
+ * inner 802.1Q), 0 none */
+void set_vlans(int q_vid, int ad_vid, int inner_q_vid);
+void set_vlans_all(void);
 int reset_state(void);
 int run_frame(int prog, const uint8_t *data, int len, int meta, int repeat, __u32 *retval);
 int frame_key(const struct frame_spec *s, struct ts_flow_key *k);

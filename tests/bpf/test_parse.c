@@ -40,6 +40,33 @@ static void setup_csum_full(void)
 #define FIN301(...) C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 301, \
 			 __VA_ARGS__)
 
+/* the interface's VLAN devices: 802.1Q VID 200 only; 802.1ad VID 100
+ * only; 802.1ad VID 100 with an 802.1Q VID 101 on it; none */
+static void vlans_q200(void)
+{
+	set_vlans(200, 0, 0);
+}
+
+static void vlans_ad100(void)
+{
+	set_vlans(0, 100, 0);
+}
+
+static void vlans_ad100_q101(void)
+{
+	set_vlans(0, 100, 101);
+}
+
+static void vlans_none(void)
+{
+	set_vlans(0, 0, 0);
+}
+
+/* the client's exact RST|ACK after the handshake */
+#define EXACT_RST(...) C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_RST | F_ACK, __VA_ARGS__)
+/* an ingress frame tagged with a VID the interface has no device for */
+#define NO_DEVICE CNT([TS_C_PKTS_IN] = 1, [TS_C_VLAN_NO_DEVICE] = 1)
+
 static const struct tcase cases[] = {
 	/* -- SYNs and the embryonic table -- */
 	{ "ipv4 SYN at XDP creates an embryonic entry",
@@ -134,6 +161,54 @@ static const struct tcase cases[] = {
 	  STEPS({ "SYN in", XDP, SYN4(.nvlan = 3), ERR_ONLY(TS_C_ERR_VLAN) }) },
 	{ "VLAN tag cut short: parse_error_vlan",
 	  STEPS({ "SYN in", XDP, SYN4(.nvlan = 2, .cut = 16), ERR_ONLY(TS_C_ERR_VLAN) }) },
+	/* the kernel drops a frame tagged with a VID the interface has no
+	 * device for (not this host's): it moves nothing here */
+	{ "exact RST|ACK tagged with a VID with no device: vlan_no_device, moves nothing; "
+	  "tagged with one that has a device: closes",
+	  .setup = vlans_q200,
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "exact RST|ACK in, VID 100", XDP, EXACT_RST(.nvlan = 1), NO_DEVICE,
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "exact FIN|ACK in, VID 100", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .nvlan = 1),
+		  NO_DEVICE, .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED, .hist = "ShA" } },
+		{ "exact RST|ACK in, VID 200", XDP,
+		  EXACT_RST(.nvlan = 1, .vids = 1, .vid = { 200 }), CNT(IN1, [TS_C_RST] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } }) },
+	{ "a SYN tagged with a VID with no device: no entry, no sketch",
+	  .setup = vlans_q200,
+	  STEPS({ "SYN in, VID 100", XDP, SYN4(.nvlan = 1), NO_DEVICE, NOTHING }) },
+	{ "untagged and priority-tagged (VID 0) frames are not judged by VLAN",
+	  .setup = vlans_none,
+	  STEPS({ "SYN in, untagged", XDP, SYN4(), SYN_TRACKED_CNT, TRACKED_SYN(4) },
+		{ "SYN in again, VID 0", XDP, SYN4(.nvlan = 1, .vids = 1, .vid = { 0 }),
+		  CNT(IN1, [TS_C_SYN] = 1), TRACKED_SYN(4) }) },
+	/* QinQ: the outer tag is the interface's to judge (802.1ad's set); a
+	 * priority tag is taken off and the tag after it judged instead */
+	{ "QinQ: the outer 802.1ad VID is judged, not the 802.1Q set's",
+	  .setup = vlans_q200,
+	  STEPS({ "SYN in, ad 200 + q 101", XDP, SYN4(.nvlan = 2, .vids = 1, .vid = { 200, 101 }),
+		  NO_DEVICE, NOTHING }) },
+	{ "QinQ: an outer 802.1ad VID with a device, the inner VID with none on it: vlan_no_device",
+	  .setup = vlans_ad100,
+	  STEPS({ "SYN in, ad 100 + q 101", XDP, SYN4(.nvlan = 2), NO_DEVICE, NOTHING },
+		{ "SYN in, ad 100 + q 0 (a priority tag inside)", XDP,
+		  SYN4(.nvlan = 2, .vids = 1, .vid = { 100, 0 }), SYN_TRACKED_CNT,
+		  TRACKED_SYN(4) }) },
+	{ "QinQ: both VIDs with devices is tracked",
+	  .setup = vlans_ad100_q101,
+	  STEPS({ "SYN in, ad 100 + q 101", XDP, SYN4(.nvlan = 2), SYN_TRACKED_CNT,
+		  TRACKED_SYN(4) }) },
+	{ "a priority tag (VID 0) then VID 100: the inner tag is judged",
+	  .setup = vlans_q200,
+	  STEPS({ "SYN in, ad 0 + q 100", XDP, SYN4(.nvlan = 2, .vids = 1, .vid = { 0, 100 }),
+		  NO_DEVICE, NOTHING },
+		{ "SYN in, ad 0 + q 200", XDP, SYN4(.nvlan = 2, .vids = 1, .vid = { 0, 200 }),
+		  SYN_TRACKED_CNT, TRACKED_SYN(4) }) },
+	{ "egress is the host's own: a tag with no device is tracked",
+	  .setup = vlans_none,
+	  STEPS({ "SYN out, VID 100", TC, SYN4(.nvlan = 1),
+		  CNT(OUT1, [TS_C_SYN] = 1, [TS_C_EMB_INSERT] = 1), TRACKED_SYN(4) }) },
 
 	/* -- IPv4 options and fragments -- */
 	{ "ipv4 with options (IHL=8): tracked",

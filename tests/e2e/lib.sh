@@ -169,7 +169,9 @@ lab_setup() {
 # kernel has neither 8021q nor act_vlan): the VLAN addresses go on the veths
 # and tests/e2e/vlan_tag.bpf.c, at tc egress ahead of tcpsentry's filter,
 # writes the tag into every frame, and at tc ingress takes it off (dropping
-# anything untagged). Sets VLAN_MODE; SKIPs the test when neither works.
+# anything untagged). Sets VLAN_MODE, and VLAN_ATTACH: what `attach` on the
+# server veth needs to be told (with the tagger there is no VLAN device for
+# auto to find: --vlans any); SKIPs the test when neither works.
 lab_vlan() {
 	local c=$CVL s=$SVL ns ifc o
 	if ip -n "$CNS" link add link "$CIF" name "$CVL" type vlan id "$VID" 2>/dev/null; then
@@ -180,6 +182,7 @@ lab_vlan() {
 			in_ns "$ns" ethtool -K "$ifc" txvlan off >/dev/null 2>&1
 		done
 		VLAN_MODE="802.1Q sub-interfaces $CVL, $SVL"
+		VLAN_ATTACH=()
 	else
 		command -v clang >/dev/null || skip "no 8021q in this kernel and no clang to build the tagger"
 		for o in PUSH POP; do
@@ -202,6 +205,7 @@ lab_vlan() {
 				skip "no 8021q in this kernel and the tc BPF tagger does not load"
 		done
 		VLAN_MODE="VLAN $VID tagged in-frame by tc BPF on $CIF/$SIF (kernel has no 8021q)"
+		VLAN_ATTACH=(--vlans any)
 	fi
 	ip -n "$CNS" addr add "$CV4/24" dev "$c"
 	ip -n "$SNS" addr add "$SV4/24" dev "$s"

@@ -185,7 +185,7 @@ f1=$(counter syncookies_failed)
 # no 8021q, which needs the clsact hook first: attach again after it)
 ts_run -n "$SNS" detach "$SIF" || fail "detach before the VLAN round: $TS_ERR"
 lab_vlan
-ts_attach "$SNS" "$SIF" || finish
+ts_attach "$SNS" "$SIF" "${VLAN_ATTACH[@]}" || finish
 ts_run -n "$SNS" policy set syn.cookies=on syn.cookie_ports=80 ||
 	{ fail "policy set after the VLAN set-up: $TS_ERR"; finish; }
 round "ipv4 over vlan $VID" "$CV4" "$SV4"

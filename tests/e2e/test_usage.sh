@@ -16,6 +16,12 @@ expect_rc "attach --max-flows abc"      2 "${N[@]}" attach "$SIF" --max-flows ab
 expect_rc "attach --max-flows -1"       2 "${N[@]}" attach "$SIF" --max-flows -1
 expect_rc "attach --max-flows 0"        2 "${N[@]}" attach "$SIF" --max-flows 0
 expect_rc "attach --max-embryonic 1x"   2 "${N[@]}" attach "$SIF" --max-embryonic 1x
+expect_rc "attach --vlans 0"            2 "${N[@]}" attach "$SIF" --vlans 0
+expect_rc "attach --vlans 4095"         2 "${N[@]}" attach "$SIF" --vlans 4095
+expect_rc "attach --vlans 100,,200"     2 "${N[@]}" attach "$SIF" --vlans 100,,200
+expect_rc "attach --vlans 100,"         2 "${N[@]}" attach "$SIF" --vlans 100,
+expect_rc "attach --vlans +100"         2 "${N[@]}" attach "$SIF" --vlans +100
+expect_rc "attach --vlans some"         2 "${N[@]}" attach "$SIF" --vlans some
 expect_rc "attach over-long ifname"     2 "${N[@]}" attach abcdefghijklmnopqrstuvwxyz
 expect_rc "conns --port 0"              2 "${N[@]}" conns --port 0
 expect_rc "conns --port 65536"          2 "${N[@]}" conns --port 65536

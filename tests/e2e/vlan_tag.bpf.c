@@ -6,7 +6,9 @@
  * both tcpsentry hooks parse a tagged frame; and -DVLAN_POP for tc ingress,
  * where it drops the tag again (the stack has moved it into skb metadata by
  * then), so the IP stack takes the frame as if a VLAN device had. It drops
- * untagged frames, so traffic that gets through was tagged both ways. */
+ * untagged frames, so traffic that gets through was tagged both ways, and
+ * frames of any other VLAN, as the kernel does where VID 100 alone has a
+ * device. A frame tagged already is sent as it is. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
@@ -26,7 +28,12 @@ int vlan_push(struct __sk_buff *skb)
 
 	/* grow the head by 4 and move the MAC addresses there, which works for
 	 * every EtherType (bpf_skb_adjust_room() takes only IPv4 and IPv6) */
-	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) ||
+	    bpf_skb_load_bytes(skb, 12, tag, sizeof(tag[0])))
+		return TC_ACT_UNSPEC;
+	/* a frame tagged already (an attack test's crafted one, with the
+	 * VLAN it means) goes out as it is */
+	if (tag[0] == bpf_htons(ETH_P_8021Q) || tag[0] == bpf_htons(ETH_P_8021AD))
 		return TC_ACT_UNSPEC;
 	if (bpf_skb_change_head(skb, 4, 0))
 		return TC_ACT_SHOT;

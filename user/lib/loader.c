@@ -69,6 +69,12 @@ const struct ts_opt ts_attach_options[] = {
 		       "alone is a crafted frame's), partial (a virtual device: a local peer "
 		       "leaves it to the hardware) or auto (full on a NIC on a bus, partial "
 		       "on veth, tun, paravirtual NICs)"),
+	TS_OPT("vlans", 0, TS_OPT_PARSE, A, vlans, .arg = "auto|any|LIST", .parse = ts_vlans_parse,
+	       .hint = TS_VLANS_HINT,
+	       .help = "the VLAN IDs whose tagged frames are this host's (the kernel drops "
+		       "the others: they move nothing here): auto, the interface's VLAN "
+		       "devices, kept up to date by `run` (the default); any, where a program "
+		       "takes the tag off before the stack; or a list such as 100,200"),
 	{}
 };
 #undef A
@@ -98,6 +104,8 @@ struct build {
 	int old_fd;           /* chained: the program we displaced */
 	int pinned;           /* the pin directory exists */
 	struct ts_meta meta;  /* the record, written as the steps go */
+	struct ts_vlans vlans; /* what write_config put in the `vlans` map */
+	char vlans_why[128];  /* auto took every VLAN ID: why */
 	struct ts_features feat; /* what this kernel has */
 	char libxdp_why[192]; /* why libxdp's dispatcher did not take us ("": not tried) */
 	char dir[256];
@@ -262,6 +270,30 @@ static int write_doc(struct build *b)
 	return e ? -1 : 0;
 }
 
+/* the VLAN IDs the interface takes (vlans.h), before the first packet;
+ * the mode in the record, for `run` (auto: it keeps the map so) and status */
+static int write_vlans(struct build *b)
+{
+	__u32 zero = 0;
+	int e;
+
+	e = ts_vlans_for(&b->o->vlans, b->ifindex, &b->vlans, b->vlans_why, sizeof(b->vlans_why));
+	if (e) {
+		err("cannot list the VLAN devices of %s: %s (attach --vlans any or LIST says "
+		    "which VLAN IDs it takes)\n", b->ifname, strerror(-e));
+		return -1;
+	}
+	if (b->o->vlans.mode == TS_VLANS_ANY)
+		b->meta.flags |= TS_META_VLANS_ANY;
+	else if (b->o->vlans.mode == TS_VLANS_LIST)
+		b->meta.flags |= TS_META_VLANS_LIST;
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.vlans), &zero, &b->vlans, 0)) {
+		err("cannot write the VLAN IDs: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* the configuration, and the policy in force from the first packet: the
  * defaults (observe mode) with the thresholds given, in both slots, or the
  * policy file over them */
@@ -283,6 +315,8 @@ static int write_config(struct build *b)
 			(b->o->csum == TS_CSUM_AUTO && ts_wire_device(b->ifname));
 	if (cfg.csum_full)
 		b->meta.flags |= TS_META_CSUM_FULL;
+	if (write_vlans(b))
+		return -1;
 	while (!(cfg.cookie_key[0] | cfg.cookie_key[1] | cfg.cookie_key[2] | cfg.cookie_key[3])) {
 		if (getrandom(cfg.cookie_key, sizeof(cfg.cookie_key), 0) != sizeof(cfg.cookie_key)) {
 			err("cannot read random bytes for the SYN-cookie key: %s\n", strerror(errno));
@@ -642,6 +676,8 @@ int ts_attach(const char *ifname, const struct ts_attach_opts *o, const struct t
 	out->features = b.feat.have;
 	snprintf(out->libxdp_why, sizeof(out->libxdp_why), "%s", b.libxdp_why);
 	snprintf(out->dir, sizeof(out->dir), "%s", b.dir);
+	ts_vlans_str(&b.vlans, out->vlans, sizeof(out->vlans));
+	snprintf(out->vlans_why, sizeof(out->vlans_why), "%s", b.vlans_why);
 cleanup:
 	/* the one way back: the record of what this attach made */
 	if (e && b.skel) {
@@ -675,4 +711,9 @@ void ts_print_attached(FILE *out, const char *ifname, const struct ts_attached *
 	if (a->chained_prog_id)
 		fprintf(out, "%s already ran XDP program id %u: it now runs after tcpsentry's, "
 			"and detach puts it back\n", ifname, a->chained_prog_id);
+	if (a->vlans_why[0])
+		fprintf(out, "%s: frames of every VLAN ID are tracked: %s\n", ifname, a->vlans_why);
+	else if (strcmp(a->vlans, "none"))
+		fprintf(out, "%s: tagged frames tracked for VLAN IDs %s (others are the kernel's "
+			"to drop: vlan_no_device)\n", ifname, a->vlans);
 }

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include "attstate.h"
 #include "opts.h"
+#include "vlans.h"
 #include <tcpsentry/consts.h> /* TS_DEFAULT_MAX_FLOWS, TS_DEFAULT_MAX_EMBRYONIC */
 
 /* the index is the --xdp-mode word's in ts_attach_options */
@@ -29,6 +30,7 @@ struct ts_attach_opts {
 	__u32 syn_flood_complete_pct; /* 0: the policy's */
 	__u32 scan_ports;             /* 0: the policy's */
 	int csum;                     /* enum ts_csum_mode */
+	struct ts_vlans_sel vlans;    /* --vlans (zero: auto) */
 };
 
 
@@ -54,6 +56,8 @@ struct ts_attached {
 	enum ts_att_state replaced; /* pins found there first, cleared: stale or
 				     * incomplete (TS_ATT_LIVE: there were none) */
 	char replaced_why[192];
+	char vlans[96];          /* the VLAN IDs taken (ts_vlans_str) */
+	char vlans_why[128];     /* auto took every one: why ("": it did not) */
 };
 
 struct ts_policy_doc;

@@ -20,6 +20,7 @@ const char *const ts_pinned_maps[] = {
 	"hs_hist", /* handshake-time histogram (metrics) */
 	"syn_top", /* top SYN sources (top) */
 	"records", /* connection records (records, run) */
+	"vlans",   /* the VLAN IDs taken (run keeps auto's up to date) */
 	/* a prog array is emptied when its last user reference goes: the pin
 	 * keeps the chained program in it after attach exits */
 	"xdp_chain", NULL,
@@ -218,6 +219,7 @@ int ts_att_open(struct ts_att *a, const char *ifname)
 	a->record_fd = open_map(a->dir, TS_PIN_RECORD_PROG);
 	a->pick_fd = open_map(a->dir, "pickups"); /* absent: an older attach */
 	a->bans_fd = open_map(a->dir, "bans");    /* absent: an older attach */
+	a->vlans_fd = open_map(a->dir, "vlans");  /* absent: an older attach */
 	if (a->flows_fd < 0 || a->emb_fd < 0 || a->counters_fd < 0 || a->meta_fd < 0 ||
 	    bpf_map_lookup_elem(a->meta_fd, &zero, &a->meta)) {
 		int e = errno == ENOENT ? -ENODATA : errno ? -errno : -EIO;
@@ -234,7 +236,7 @@ void ts_att_close(struct ts_att *a)
 		       &a->config_fd, &a->meta_fd, &a->ustats_fd, &a->anomalies_fd,
 		       &a->floods_fd, &a->policy_fd, &a->allow_fd, &a->deny_fd, &a->hosts_fd,
 		       &a->drops_fd, &a->report_fd, &a->top_fd, &a->hist_fd, &a->records_fd,
-		       &a->record_fd, &a->pick_fd, &a->bans_fd };
+		       &a->record_fd, &a->pick_fd, &a->bans_fd, &a->vlans_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -49,6 +49,7 @@ struct ts_att {
 	int record_fd;       /* the tcpsentry_record program; -1 on an older attach */
 	int pick_fd;         /* pickups: one-direction mid-stream entries; -1 on an older attach */
 	int bans_fd;         /* bans the datapath wrote (abi.h, ts_ban_key); -1 on an older attach */
+	int vlans_fd;        /* the VLAN IDs taken (abi.h, ts_vlans); -1 on an older attach */
 	struct ts_meta meta;
 };
 
