@@ -127,6 +127,14 @@ struct frag_fin {
 	__u32 first_len;        /* bytes of that part the first fragment carried */
 	__u32 sender_idx;       /* key index of the FIN's sender */
 	__u32 pad;
+	__u64 ns;               /* when its first fragment came */
+};
+
+/* A datagram's last fragment that came before its first (frag_fin_note) */
+struct frag_tail {
+	__u64 ns;               /* when it came */
+	__u32 off;              /* its offset in the fragmentable part, bytes */
+	__u32 len;              /* and its bytes */
 };
 
 /* ---- track's result ----------------------------------------------------------------- */

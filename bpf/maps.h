@@ -51,6 +51,15 @@ struct {
 	__type(value, struct frag_fin);
 } frag_fins SEC(".maps");
 
+/* ... and last fragments that came first (struct frag_tail): a FIN's first
+ * fragment after them finds its end here */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TS_FRAG_FINS);
+	__type(key, struct frag_fin_key);
+	__type(value, struct frag_tail);
+} frag_tails SEC(".maps");
+
 /* The XDP program that was on the interface before tcpsentry came: ours
  * tail-calls it, so both run (see attach.c, "chaining"). Empty otherwise:
  * a tail call into an empty slot falls through to XDP_PASS. */

@@ -346,18 +346,57 @@ static __always_inline void frag_fin_key_of(struct frag_fin_key *k, const struct
 	k->id = id;
 }
 
+/* How long the kernel keeps a datagram's fragments waiting for the rest
+ * (ipfrag_time, ip6frag_time: the defaults) */
+static __always_inline __u64 frag_life_ns(const struct pkt *p)
+{
+	return p->family == 6 ? TS_FRAG_LIFE6_NS : TS_FRAG_LIFE4_NS;
+}
+
+/*
+ * The datagram of a FIN in a first fragment (v) is whole: its last
+ * fragment carries off..off+len of the fragmentable part. Unless that
+ * overlaps the first fragment (the kernel drops such a datagram whole),
+ * the FIN's end is the datagram's length past the TCP header, and the FIN
+ * waits for its receiver's ACK (fsm.h, ts_fin_frag_done).
+ */
+static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, __u32 len)
+{
+	struct ts_lock *lk;
+	struct ts_flow *f;
+	__u32 stripe, end;
+
+	if (off < v->first_len || off + len <= v->pre)
+		return;
+	end = v->seq + (off + len - v->pre) + 1;
+	f = bpf_map_lookup_elem(&flows, &v->key);
+	if (!f)
+		return;
+	stripe = ts_key_stripe(&v->key);
+	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
+	if (!lk)
+		return;
+	bpf_spin_lock(&lk->lock);
+	ts_fin_frag_done(f, (v->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER, v->seq,
+			 end, v->ack);
+	bpf_spin_unlock(&lk->lock);
+}
+
 /*
  * A FIN in an IP first fragment to a seen local endpoint (the step set it
- * aside: TS_STEP_FIN_FRAG): its end is known only once the datagram's
- * last fragment comes, which carries no ports. Noted under the datagram's
- * addresses and ID; frag_fin_done takes it from there. Global: off the
- * parser's paths.
+ * aside: TS_STEP_FIN_FRAG): its end is known only from the datagram's last
+ * fragment, which carries no ports. If that came first (a sender sending
+ * the tail first, or one planted before), the datagram is whole now;
+ * otherwise the FIN is noted under the datagram's addresses and ID for
+ * frag_fin_done. Global: off the parser's paths.
  */
 __attribute__((noinline)) int frag_fin_note(struct xdp_md *ctx, const struct pkt *p)
 {
 	struct frag_fin_key k = {};
 	struct frag_fin v = {};
 	struct frag_info fi = {};
+	struct frag_tail *t;
+	__u32 off, len;
 
 	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off || fi.len < p->l4_len)
 		return 0;
@@ -365,55 +404,51 @@ __attribute__((noinline)) int frag_fin_note(struct xdp_md *ctx, const struct pkt
 	v.sender_idx = ts_key_make(&v.key, p->saddr, p->sport, p->daddr, p->dport);
 	v.seq = p->seg.seq;
 	v.ack = p->seg.ack;
+	v.ns = clock_precise();
 	/* before the payload: IPv6 extension headers after the fragment
 	 * header, then the TCP header */
 	v.first_len = fi.len;
 	v.pre = fi.len - p->l4_len + sizeof(struct tcphdr) + p->optlen;
+	t = bpf_map_lookup_elem(&frag_tails, &k);
+	if (t && v.ns - t->ns < frag_life_ns(p)) {
+		off = t->off;
+		len = t->len;
+		bpf_map_delete_elem(&frag_tails, &k);
+		frag_fin_apply(&v, off, len);
+		return 0;
+	}
 	bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
 	return 0;
 }
 
 /*
  * A datagram's last fragment (ingress, not dropped): if its first one
- * carried a FIN waiting for it (frag_fin_note), that FIN's end is the
- * datagram's length past the TCP header, and the FIN waits now for its
- * receiver's ACK (fsm.h, ts_fin_frag_done). A last fragment that overlaps
- * the first ends nothing: the kernel drops such a datagram whole. Global:
- * verified once.
+ * carried a FIN waiting for it (frag_fin_note), the datagram is whole.
+ * If not, it may yet come: the tail is kept (the first one the kernel
+ * got, as the kernel keeps it) in frag_tails. Global: verified once.
  */
 __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt *p)
 {
 	struct frag_fin_key k = {};
 	struct frag_info fi = {};
+	struct frag_tail t = {};
 	struct frag_fin *ff;
-	struct ts_lock *lk;
-	struct ts_flow *f;
-	__u32 stripe, seq, ack, end, idx, from;
-	int ok;
+	__u64 now;
 
 	if (!p || frag_read(ctx, p, &fi) < 0 || fi.more)
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
+	now = clock_precise();
 	ff = bpf_map_lookup_elem(&frag_fins, &k);
-	if (!ff)
+	if (ff && now - ff->ns < frag_life_ns(p)) {
+		frag_fin_apply(ff, fi.off, fi.len);
+		bpf_map_delete_elem(&frag_fins, &k);
 		return 0;
-	ok = fi.off >= ff->first_len && fi.off + fi.len > ff->pre;
-	seq = ff->seq;
-	ack = ff->ack;
-	end = seq + (fi.off + fi.len - ff->pre) + 1;
-	idx = ff->sender_idx & 1;
-	stripe = ts_key_stripe(&ff->key);
-	f = ok ? bpf_map_lookup_elem(&flows, &ff->key) : NULL;
-	bpf_map_delete_elem(&frag_fins, &k);
-	if (!f)
-		return 0;
-	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
-	if (!lk)
-		return 0;
-	bpf_spin_lock(&lk->lock);
-	from = idx == f->client ? TS_CLIENT : TS_SERVER;
-	ts_fin_frag_done(f, from, seq, end, ack);
-	bpf_spin_unlock(&lk->lock);
+	}
+	t.ns = now;
+	t.off = fi.off;
+	t.len = fi.len;
+	bpf_map_update_elem(&frag_tails, &k, &t, BPF_NOEXIST);
 	return 0;
 }
 

@@ -30,10 +30,15 @@
 #define TS_DEFAULT_MAX_PICKUPS (1ull << 18)
 #endif
 /* FINs in IP first fragments waiting for their datagram's last fragment,
- * which tells their end (bpf/track.h, frag_fin_note): an LRU, one entry
- * per datagram; a FIN pushed out waits for nothing (the state does not
- * move, as for a FIN the kernel dropped) */
+ * which tells their end, and last fragments that came before their first
+ * (bpf/track.h, frag_fin_note): two LRUs of this size, one entry per
+ * datagram; a FIN pushed out waits for nothing (the state does not move,
+ * as for a FIN the kernel dropped) */
 #define TS_FRAG_FINS 4096
+/* how long the kernel keeps a datagram's fragments waiting for the rest:
+ * its defaults, net.ipv4.ipfrag_time and net.ipv6.ip6frag_time */
+#define TS_FRAG_LIFE4_NS 30000000000ull
+#define TS_FRAG_LIFE6_NS 60000000000ull
 /* the sweeper removes a pickup the other direction never answered after
  * this long idle (a real connection answers within a round trip) */
 #define TS_PICKUP_IDLE_NS 120000000000ull

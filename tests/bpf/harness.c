@@ -329,7 +329,11 @@ int reset_state(void)
 		err = bpf_map_update_elem(map_fd("drop_rl"), &zero, d, BPF_ANY);
 		free(d);
 	}
-	if (err || map_clear(flows_fd) || map_clear(emb_fd) || map_clear(pick_fd) || sketch_clear() || policy_reset())
+	/* the fragments waiting for the rest of their datagram: the frame
+	 * builder gives every datagram one ID */
+	if (err || map_clear(flows_fd) || map_clear(emb_fd) || map_clear(pick_fd) ||
+	    map_clear(map_fd("frag_fins")) || map_clear(map_fd("frag_tails")) || sketch_clear() ||
+	    policy_reset())
 		return -1;
 	set_state_events(0);
 	set_vlans_all();

@@ -411,6 +411,25 @@ static const struct tcase cases[] = {
 	 * lost), a last fragment overlapping the first (the kernel drops the
 	 * datagram whole), an old duplicate (its end where the server has
 	 * taken the bytes already) */
+	/* the tail first (a sender that sends it first, or one planted
+	 * before): the first fragment completes the datagram */
+	{ "a FIN in a first fragment after its datagram's last fragment: waits for the server's ACK",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "last fragment in (offset 64, 36 bytes)", XDP,
+		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 8, .paylen = 16),
+		  ERR_ONLY(TS_C_FRAG_LATER),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl_clear = TS_EP_FIN_QUEUED } },
+		{ "first fragment in: FIN, 44 bytes; the datagram is whole, the FIN waits", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
+		       .paylen = 44),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl = TS_EP_FIN_QUEUED } },
+		{ "the server ACKs the FIN's end: taken", TC,
+		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 82, .flags = F_ACK),
+		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
+		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } }) },
 	{ "a fragmented FIN the kernel drops moves nothing: overlapping, old",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "first fragment in: FIN, 44 bytes, ahead", XDP,
