@@ -97,6 +97,7 @@ _Static_assert(sizeof(struct ts_flow_key) == 40, "ts_flow_key size");
 #define TS_EP_FIN_Q_ACKED 0x80 /* ... that FIN acknowledged the peer's own FIN */
 /* ts_endpoint.xflags */
 #define TS_EPX_IN_END 0x01 /* in_end valid */
+#define TS_EPX_ACTIVE 0x02 /* it sent a bare SYN (an active open, simultaneous on the server's side) */
 /* the option bits, shifted: ts_track_seq() copies them without a branch */
 _Static_assert(TS_EP_WSCALE == TS_OPT_WSCALE << 2 && TS_EP_SACKOK == TS_OPT_SACKOK << 2 &&
 	       TS_EP_TS == TS_OPT_TS << 2, "option bits line up");

@@ -1024,6 +1024,154 @@ static void test_paws(void **state)
 }
 
 /*
+ * A seen local listener's half-open request (server SYN_RCVD after its
+ * SYN-ACK): a request sock, judged by tcp_check_req (its RSTs as a
+ * socket's, as Linux 6.18 does). Its rcv_nxt is 1001, its window the
+ * SYN-ACK's 1000 bytes: [1001, 2001].
+ */
+#define REQ_SYNACK_WIN 1000
+#define REQ_HANDSHAKE                                                          \
+	S(A, fSYN, 1000, 0, 0, SS, LI),                                        \
+	{ .who = B, .flags = fSA, .seq = 5000, .ack = 1001, .cst = ES, .sst = SR, \
+	  .win = REQ_SYNACK_WIN }
+
+/* An RST is judged as a socket's (RFC 5961), as Linux 6.18's request is:
+ * on rcv_nxt it ends the request whatever its ACK, elsewhere in the window
+ * it is challenged, outside ignored. */
+static void test_rst_to_request(void **state)
+{
+	static const struct {
+		const char *name;
+		struct step rst;
+	} rows[] = {
+		{ "at rcv_nxt", SX(A, fR, 1001, 0, 0, CL, CL, CLOSED) },
+		{ "at rcv_nxt acking something else", SX(A, fRA, 1001, 77777, 0, CL, CL, CLOSED) },
+		{ "inside", SX(A, fR, 1500, 0, 0, ES, SR, INEX) },
+		{ "past the window", SX(A, fR, 2002, 0, 0, ES, SR, RSTOOW) },
+		{ "far off", SX(A, fR, 1001u + 0x80000000u, 0, 0, ES, SR, RSTOOW) },
+	};
+	/* not a request: the server is not seen, or it opened too
+	 * (simultaneous open: a socket); the same rules */
+	static const struct step unseen[] = {
+		REQ_HANDSHAKE,
+		SX(A, fR, 1500, 0, 0, ES, SR, INEX),
+	};
+	static const struct step simopen[] = {
+		S(A, fSYN, 1000, 0, 0, SS, LI),
+		S(B, fSYN, 5000, 0, 0, SR, SR),
+		S(B, fSA, 5000, 1001, 0, ES, SR),
+		SX(A, fSYN, 1500, 0, 0, ES, SR, 0), /* a socket: no request's SYN rule */
+	};
+	struct player p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(rows); i++) {
+		const struct step t[] = { REQ_HANDSHAKE };
+
+		play_seen(rows[i].name, t, N(t), &p);
+		play1(&p, &rows[i].rst);
+	}
+	player_init(&p, "request unseen");
+	p.local = B;
+	play(&p, unseen, N(unseen));
+	play_seen("simultaneous open", simopen, N(simopen), &p);
+	assert_true(p.f.ep[TS_SERVER].xflags & TS_EPX_ACTIVE);
+}
+
+/* A SYN in its window ends it (the kernel resets its sender; that RST,
+ * seen, moves the client); the SYN again, one outside the window or one
+ * whose ACK is not of the SYN-ACK moves nothing, not even the client's
+ * ISN. */
+static void test_syn_to_request(void **state)
+{
+	static const struct step again[] = {
+		REQ_HANDSHAKE,
+		SX(A, fSYN, 1000, 0, 0, ES, SR, DISC),           /* the SYN-ACK again */
+		SX(A, fSYN, 1000, 0, 10, ES, SR, DISC),          /* with data too */
+		SX(A, fSYN, 3000, 0, 0, ES, SR, DISC),           /* past the window */
+		SX(A, fSYN, 999, 0, 0, ES, SR, DISC),            /* behind */
+		SX(A, fSA, 1500, 5009, 0, ES, SR, DISC),         /* not our SYN-ACK's */
+		SX(A, fSA, 1000, 5001, 0, ES, SR, DISC),         /* on the ISN, no data: outside */
+		SX(A, fA, 1001, 5001, 0, ES, ES, EST),           /* the handshake completes */
+	};
+	static const struct step inside[] = {
+		REQ_HANDSHAKE,
+		S(A, fSYN, 1500, 0, 0, ES, CL),
+		SX(B, fRA, 0, 1501, 0, ES, CL, INEX),            /* the reset, on 0: not the client's */
+	};
+	/* PAWS: a TSval behind the SYN's (the request's ts_recent, which
+	 * its SYN-ACK echoes), a window of 0 */
+	static const struct step paws[] = {
+		ST(A, fSYN, 1000, 0, 0, SS, LI, 0, 100, 0),
+		{ .who = B, .flags = fSA, .seq = 5000, .ack = 1001, .cst = ES, .sst = SR,
+		  .win = REQ_SYNACK_WIN, .opts = TS_OPT_TS, .tsval = 500, .tsecr = 100 },
+		ST(A, fSYN, 1500, 0, 0, ES, SR, PAWS, 99, 0),
+		ST(A, fSYN, 1500, 0, 0, ES, CL, 0, 100, 0),
+	};
+	static const struct step synack[] = {
+		REQ_HANDSHAKE,
+		S(A, fSA, 1001, 5001, 0, ES, CL),
+		SX(B, fR, 5001, 0, 0, CL, CL, CLOSED),           /* the reset on the ACK's */
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("syn to request", again, N(again), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].isn, 1000);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1001);
+	play_seen("syn in the window", inside, N(inside), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].isn, 1000);
+	play_seen("syn-ack in the window", synack, N(synack), &p);
+	play_seen("syn paws", paws, N(paws), &p);
+}
+
+/* An ACK makes the socket only if it acknowledges the SYN-ACK exactly and
+ * is in the window; else nothing moves (the listener resets an ACK of
+ * something else, the request acknowledges one out of its window). */
+static void test_ack_to_request(void **state)
+{
+	static const struct step t[] = {
+		REQ_HANDSHAKE,
+		SX(A, fA, 1001, 4000, 0, ES, SR, DISC),          /* an old connection's ACK */
+		SX(A, fPA, 1001, 4000, 10, ES, SR, DISC),
+		SX(A, fA, 3000, 5001, 0, ES, SR, DISC),          /* past the window */
+		SX(A, fA, 1000, 5001, 0, ES, SR, DISC),          /* ends on rcv_nxt - 1 */
+		SX(A, fPA, 995, 5001, 10, ES, ES, EST),          /* ends past rcv_nxt: taken */
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("ack to request", t, N(t), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].last_ack, 5001);
+}
+
+/* The local server's own RST while its request is half-open: the
+ * listener's answer to an ACK not of the SYN-ACK (on that ACK, no ACK
+ * flag) leaves the request; on the SYN-ACK's end it is the request's own
+ * reset, which ends it. Either moves the client as its kernel takes it. */
+static void test_rst_from_request(void **state)
+{
+	static const struct step listener[] = {
+		REQ_HANDSHAKE,
+		SX(A, fA, 1001, 7777, 0, ES, SR, DISC),
+		S(B, fR, 7777, 0, 0, ES, SR),                    /* inexact for the client */
+		SX(A, fA, 1001, 1u << 30, 0, ES, SR, DISC),
+		S(B, fR, 1u << 30, 0, 0, ES, SR),
+		SX(A, fA, 1001, 5001, 0, ES, ES, EST),           /* the request lived on */
+	};
+	static const struct step own[] = {
+		REQ_HANDSHAKE,
+		SX(B, fR, 5001, 0, 0, CL, CL, CLOSED),
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("listener's rst", listener, N(listener), &p);
+	play_seen("request's rst", own, N(own), &p);
+}
+
+/*
  * The lock-free path (ts_fsm_fast) as the datapath runs it: first, and the
  * full step only for what it declines. fast1() plays one row so and says
  * which of the two took it.
@@ -1975,6 +2123,10 @@ int main(void)
 		cmocka_unit_test(test_after_fin_taken),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
+		cmocka_unit_test(test_rst_to_request),
+		cmocka_unit_test(test_syn_to_request),
+		cmocka_unit_test(test_ack_to_request),
+		cmocka_unit_test(test_rst_from_request),
 		cmocka_unit_test(test_fast_path_refuses),
 		cmocka_unit_test(test_synack_new_space),
 		cmocka_unit_test(test_reuse_keeps_local),
