@@ -98,6 +98,8 @@ _Static_assert(sizeof(struct ts_flow_key) == 40, "ts_flow_key size");
 /* ts_endpoint.xflags */
 #define TS_EPX_IN_END 0x01 /* in_end valid */
 #define TS_EPX_ACTIVE 0x02 /* it sent a bare SYN (an active open, simultaneous on the server's side) */
+#define TS_EPX_FIN_Q2 0x04 /* a second FIN its (local) peer may hold out of order: its end in fin_end (TS_EP_FIN_SENT clear) */
+#define TS_EPX_FIN_Q2_ACKED 0x08 /* ... that FIN acknowledged the peer's own FIN */
 /* the option bits, shifted: ts_track_seq() copies them without a branch */
 _Static_assert(TS_EP_WSCALE == TS_OPT_WSCALE << 2 && TS_EP_SACKOK == TS_OPT_SACKOK << 2 &&
 	       TS_EP_TS == TS_OPT_TS << 2, "option bits line up");
@@ -132,7 +134,9 @@ struct ts_endpoint {
 	 * fin_q_*: a FIN it sent that its local peer may have queued out of
 	 * order (TS_EP_FIN_QUEUED; the lowest such FIN: its end, and the
 	 * sequence space it covers, capped at 65535): it takes effect when the
-	 * peer's own ACK reaches fin_q_end exactly (fsm.h, ts_fin_queue).
+	 * peer's own ACK reaches fin_q_end exactly (fsm.h, ts_fin_queue). The
+	 * next lowest waits behind it (TS_EPX_FIN_Q2: its end in fin_end,
+	 * which holds nothing else until TS_EP_FIN_SENT).
 	 * ts_echo: the TSecr of its last segment: for a local endpoint, its
 	 * kernel's ts_recent, the peer's TSval that PAWS compares with.
 	 * in_end (TS_EPX_IN_END): how far its local peer's kernel has taken

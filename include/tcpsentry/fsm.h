@@ -559,6 +559,35 @@ TS_INLINE int ts_syn_accepted(const struct ts_endpoint *snd, const struct ts_end
  * sender's lowest one waits (the one the kernel reaches first), and
  * ts_fin_dequeue moves both endpoints when the receiver's ACK says.
  */
+/*
+ * The next lowest FIN behind the waiting one (TS_EPX_FIN_Q2), its end in
+ * fin_end: the kernel reaches it if it drops the first (data covered it,
+ * or memory pressure pruned its out-of-order queue, tcp_prune_ofo_queue,
+ * which shows only when the receiver's ACK passes the first one's end).
+ */
+TS_INLINE void ts_fin_q2_keep(struct ts_endpoint *snd, __u32 end, int acked)
+{
+	if (!(snd->xflags & TS_EPX_FIN_Q2) || ts_before(end, snd->fin_end)) {
+		snd->fin_end = end;
+		snd->xflags = (__u8)((snd->xflags & ~TS_EPX_FIN_Q2_ACKED) | TS_EPX_FIN_Q2 |
+				     (acked ? TS_EPX_FIN_Q2_ACKED : 0));
+	}
+}
+
+/* The first waiting FIN is gone: the second, if any, waits in its place
+ * (its length unknown: its FIN alone). 1 if there was one. */
+TS_INLINE int ts_fin_q2_promote(struct ts_endpoint *snd)
+{
+	if (!(snd->xflags & TS_EPX_FIN_Q2) || (snd->flags & TS_EP_FIN_SENT))
+		return 0;
+	snd->fin_q_end = snd->fin_end;
+	snd->fin_q_len = 1;
+	snd->flags = (__u8)(snd->flags | TS_EP_FIN_QUEUED |
+			    ((snd->xflags & TS_EPX_FIN_Q2_ACKED) ? TS_EP_FIN_Q_ACKED : 0));
+	snd->xflags &= (__u8)~(TS_EPX_FIN_Q2 | TS_EPX_FIN_Q2_ACKED);
+	return 1;
+}
+
 TS_INLINE void ts_fin_queue_at(struct ts_endpoint *snd, __u32 seq, __u32 end, int acked)
 {
 	__u32 len = end - seq, q_seq;
@@ -566,6 +595,15 @@ TS_INLINE void ts_fin_queue_at(struct ts_endpoint *snd, __u32 seq, __u32 end, in
 	if (len > 0xffff)
 		len = 0xffff;
 	q_seq = snd->fin_q_end - snd->fin_q_len;
+	if (!(snd->flags & TS_EP_FIN_QUEUED)) {
+		snd->xflags &= (__u8)~(TS_EPX_FIN_Q2 | TS_EPX_FIN_Q2_ACKED);
+	} else if (end != snd->fin_q_end) {
+		/* of the two, the higher waits second */
+		if (ts_before(seq, q_seq) || (seq == q_seq && ts_after(end, snd->fin_q_end)))
+			ts_fin_q2_keep(snd, snd->fin_q_end, !!(snd->flags & TS_EP_FIN_Q_ACKED));
+		else
+			ts_fin_q2_keep(snd, end, acked);
+	}
 	if (!(snd->flags & TS_EP_FIN_QUEUED) || ts_before(seq, q_seq) ||
 	    (seq == q_seq && ts_after(end, snd->fin_q_end))) {
 		snd->fin_q_end = end;
@@ -588,12 +626,11 @@ TS_INLINE void ts_fin_queue(struct ts_endpoint *snd, const struct ts_endpoint *r
  * its ACK at the FIN's end says the kernel took the FIN (the peer sent it,
  * loc received it: both move as they would have on arrival); past it, that
  * the kernel dropped it.
+ * Returns 1 if it was dropped.
  */
-TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
-			      const struct ts_seg *s)
+TS_INLINE int ts_fin_dequeue1(struct ts_endpoint *loc, struct ts_endpoint *peer,
+			       const struct ts_seg *s)
 {
-	if (!(peer->flags & TS_EP_FIN_QUEUED) || !(s->flags & TS_TCP_ACK))
-		return;
 	if (s->ack == peer->fin_q_end) {
 		peer->state = ts_on_send(peer->state, TS_TCP_FIN | TS_TCP_ACK,
 					 !!(peer->flags & TS_EP_FIN_Q_ACKED));
@@ -604,9 +641,22 @@ TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 		peer->end = peer->fin_q_end;
 		peer->flags = (__u8)((peer->flags & ~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED)) |
 				     TS_EP_FIN_SENT);
+		peer->xflags &= (__u8)~(TS_EPX_FIN_Q2 | TS_EPX_FIN_Q2_ACKED);
 	} else if (ts_after(s->ack, peer->fin_q_end)) {
 		peer->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+		return 1;
 	}
+	return 0;
+}
+
+/* ... and the second waiting FIN, if the kernel dropped the first */
+TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
+			      const struct ts_seg *s)
+{
+	if (!(peer->flags & TS_EP_FIN_QUEUED) || !(s->flags & TS_TCP_ACK))
+		return;
+	if (ts_fin_dequeue1(loc, peer, s) && ts_fin_q2_promote(peer))
+		ts_fin_dequeue1(loc, peer, s);
 }
 
 /*
@@ -690,8 +740,12 @@ TS_INLINE void ts_data_taken(struct ts_endpoint *snd, const struct ts_endpoint *
 	if (!(snd->flags & TS_EP_FIN_QUEUED))
 		return;
 	q_end = snd->fin_q_end;
-	if (!ts_before(at, q_end) || (!(s->flags & TS_TCP_FIN) && ts_data_covers_fin(snd, s)))
+	if (!ts_before(at, q_end) || (!(s->flags & TS_TCP_FIN) && ts_data_covers_fin(snd, s))) {
 		snd->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+		/* the second waits now, unless rcv_nxt passed it too */
+		if (ts_fin_q2_promote(snd) && !ts_before(at, snd->fin_q_end))
+			snd->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+	}
 }
 
 /*

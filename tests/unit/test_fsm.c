@@ -744,6 +744,26 @@ static void test_fin_queued(void **state)
 		S(A, fA, 1102, 5202, 0, CW, F2),
 		S(B, fA, 5202, 1102, 0, TW, TW),
 	};
+	/* the server's kernel dropped the lower FIN (memory pressure prunes
+	 * its out-of-order queue, which nothing shows) and took the next:
+	 * its ACK passes the first and lands on the second's end */
+	static const struct step second[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1301, 5201, 0, ES, ES, QUEUED),
+		SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),  /* lower: waits first */
+		SX(A, fFA, 1401, 5201, 0, ES, ES, QUEUED),  /* higher than both: not kept */
+		S(B, fA, 5201, 1302, 0, F2, CW),
+	};
+	/* ... and when data covers the first, the second waits alone */
+	static const struct step second_covered[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1301, 5201, 0, ES, ES, QUEUED),
+		SX(A, fFA, 1150, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1101, 5201, 100, ES, ES),         /* covers 1150 */
+		S(B, fA, 5201, 1201, 0, ES, ES),
+		S(A, fPA, 1201, 5201, 100, ES, ES),
+		S(B, fA, 5201, 1302, 0, F2, CW),
+	};
 	/* an exact RST ends a waiting FIN with the connection */
 	static const struct step rst[] = {
 		HANDSHAKE, DATA,
@@ -761,6 +781,9 @@ static void test_fin_queued(void **state)
 	play_seen("fin lowest", lowest, N(lowest), &p);
 	play_seen("fin old", old, N(old), &p);
 	play_seen("fin crossed", crossed, N(crossed), &p);
+	play_seen("fin second", second, N(second), &p);
+	assert_int_equal(p.f.ep[TS_CLIENT].fin_end, 1302);
+	play_seen("fin second, the first covered", second_covered, N(second_covered), &p);
 	play_seen("fin then rst", rst, N(rst), &p);
 	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
 	/* a FIN in a first IP fragment (its end and its checksum unknown
