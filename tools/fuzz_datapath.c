@@ -849,19 +849,22 @@ static int replay(int i, int family, const struct fseg *segs, unsigned n, struct
 	return 1;
 }
 
+/* a reproducer (batch 0), or the whole batch that ended in the
+ * disagreement it reproduces (batch 1: what the minimised one came from,
+ * read when a replay on a fresh connection finds another disagreement) */
 static void save_repro(const struct conn *orig, const struct judged *j, const struct fseg *segs,
-		       unsigned n, const char *how)
+		       unsigned n, const char *how, int batch)
 {
 	char path[512];
 	FILE *f;
-	unsigned k;
+	unsigned k, id = batch ? n_repro + 1 : ++n_repro;
 
-	snprintf(path, sizeof(path), "%s/repro-%u.txt", opt.repro, ++n_repro);
+	snprintf(path, sizeof(path), "%s/%s-%u.txt", opt.repro, batch ? "batch" : "repro", id);
 	f = fopen(path, "w");
 	if (!f)
 		return;
-	fprintf(f, "# fuzz_datapath reproducer %u (%s)\n# seed %llu\n# %s\n", n_repro, how,
-		seed, j->why);
+	fprintf(f, "# fuzz_datapath %s %u (%s)\n# seed %llu\n# %s\n",
+		batch ? "batch of reproducer" : "reproducer", id, how, seed, j->why);
 	fprintf(f, "# segments into one live %s connection, in order; seq/ack relative to the\n"
 		   "# sender's / receiver's next sequence number as the sniffer saw it\n",
 		orig->family == 6 ? "IPv6" : "IPv4");
@@ -882,7 +885,8 @@ static void save_repro(const struct conn *orig, const struct judged *j, const st
 		}
 	}
 	fclose(f);
-	printf("reproducer %s: %s\n", path, j->why);
+	if (!batch)
+		printf("reproducer %s: %s\n", path, j->why);
 }
 
 /* a disagreement: minimise it on fresh connections in slot i, save it */
@@ -899,9 +903,10 @@ static void minimise(int i, const struct judged *first)
 		return;
 	memcpy(segs, c->log, sizeof(*segs) * n);
 	n_minimised++;
+	save_repro(&orig, first, segs, n, "every segment of the batch, as sent", 1);
 	for (k = 0; k < n; k++) {
 		if (replay(i, family, &segs[k], 1, &j)) {
-			save_repro(&conns[i], &j, &segs[k], 1, "one segment alone reproduces it");
+			save_repro(&conns[i], &j, &segs[k], 1, "one segment alone reproduces it", 0);
 			goto out;
 		}
 	}
@@ -933,9 +938,9 @@ static void minimise(int i, const struct judged *first)
 			}
 		}
 		save_repro(&conns[i], &jr, segs, n, budget ? "the sequence, reduced" :
-			   "the sequence, partly reduced (replay budget spent)");
+			   "the sequence, partly reduced (replay budget spent)", 0);
 	} else {
-		save_repro(&orig, first, segs, n, "not reproduced on a fresh connection: timing?");
+		save_repro(&orig, first, segs, n, "not reproduced on a fresh connection: timing?", 0);
 	}
 out:
 	free(segs);
