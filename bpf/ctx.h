@@ -110,7 +110,7 @@ static __always_inline __u32 sock_tuple_of(struct bpf_sock_tuple *t, const struc
 }
 
 /* A FIN in an IP first fragment to a seen local endpoint, waiting for the
- * datagram's last fragment (bpf/track.h, frag_fin_note): that carries no
+ * datagram's last fragment (bpf/track.h, frag_first): that carries no
  * ports, so the datagram's addresses and ID find it */
 struct frag_fin_key {
 	__u32 saddr[4];
@@ -130,7 +130,7 @@ struct frag_fin {
 	__u64 ns;               /* when its first fragment came */
 };
 
-/* A datagram's last fragment that came before its first (frag_fin_note) */
+/* A datagram's last fragment that came before its first (frag_first) */
 struct frag_tail {
 	__u64 ns;               /* when it came */
 	__u32 off;              /* its offset in the fragmentable part, bytes */

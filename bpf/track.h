@@ -383,56 +383,79 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
 }
 
 /*
- * A FIN in an IP first fragment to a seen local endpoint (the step set it
- * aside: TS_STEP_FIN_FRAG): its end is known only from the datagram's last
- * fragment, which carries no ports. If that came first (a sender sending
- * the tail first, or one planted before), the datagram is whole now;
- * otherwise the FIN is noted under the datagram's addresses and ID for
- * frag_fin_done. Global: off the parser's paths.
+ * A first IP fragment the kernel gets (ingress, not dropped) joins its
+ * datagram's reassembly queue, keyed by addresses and ID, whatever it
+ * carries; so frag_fins and frag_tails follow that queue as the kernel
+ * keeps it (inet_frag_queue_insert): a second first fragment is dropped
+ * if it repeats the first one's length (a duplicate), else the datagram
+ * goes whole (an overlap); a last fragment waiting makes the datagram
+ * whole, or overlaps it: either way it is gone. A FIN in it (fin: the
+ * step set it aside, TS_STEP_FIN_FRAG) to a seen local endpoint learns
+ * its end from the datagram's last fragment, which carries no ports: at
+ * once if that came first (a sender sending the tail first, or one
+ * planted before), else it is noted for frag_fin_done. Global: off the
+ * parser's paths.
  */
-__attribute__((noinline)) int frag_fin_note(struct xdp_md *ctx, const struct pkt *p)
+__attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p, __u32 fin)
 {
 	struct frag_fin_key k = {};
 	struct frag_fin v = {};
 	struct frag_info fi = {};
+	struct frag_fin *ff;
 	struct frag_tail *t;
-	__u32 off, len;
+	__u32 off, len, tail = 0;
+	__u64 now, life;
 
-	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off || fi.len < p->l4_len)
+	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off)
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
+	now = clock_precise();
+	life = frag_life_ns(p);
+	ff = bpf_map_lookup_elem(&frag_fins, &k);
+	if (ff && now - ff->ns < life) {
+		if (ff->first_len != fi.len)
+			bpf_map_delete_elem(&frag_fins, &k);
+		return 0;
+	}
+	t = bpf_map_lookup_elem(&frag_tails, &k);
+	if (t && now - t->ns < life) {
+		off = t->off;
+		len = t->len;
+		bpf_map_delete_elem(&frag_tails, &k);
+		tail = 1;
+	}
+	if (!fin || fi.len < p->l4_len)
+		return 0;
 	v.sender_idx = ts_key_make(&v.key, p->saddr, p->sport, p->daddr, p->dport);
 	v.seq = p->seg.seq;
 	v.ack = p->seg.ack;
-	v.ns = clock_precise();
+	v.ns = now;
 	/* before the payload: IPv6 extension headers after the fragment
 	 * header, then the TCP header */
 	v.first_len = fi.len;
 	v.pre = fi.len - p->l4_len + sizeof(struct tcphdr) + p->optlen;
-	t = bpf_map_lookup_elem(&frag_tails, &k);
-	if (t && v.ns - t->ns < frag_life_ns(p)) {
-		off = t->off;
-		len = t->len;
-		bpf_map_delete_elem(&frag_tails, &k);
+	if (tail)
 		frag_fin_apply(&v, off, len);
-		return 0;
-	}
-	bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
+	else
+		bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
 	return 0;
 }
 
 /*
  * A datagram's last fragment (ingress, not dropped): if its first one
- * carried a FIN waiting for it (frag_fin_note), the datagram is whole.
- * If not, it may yet come: the tail is kept (the first one the kernel
- * got, as the kernel keeps it) in frag_tails. Global: verified once.
+ * carried a FIN waiting for it (frag_first), the datagram is whole. If
+ * not, it may yet come: the tail is kept in frag_tails, unless one is
+ * kept already: the kernel drops this one if it repeats that one (a
+ * duplicate), else the whole datagram (its end or its bytes conflict).
+ * Global: verified once.
  */
 __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt *p)
 {
 	struct frag_fin_key k = {};
 	struct frag_info fi = {};
-	struct frag_tail t = {};
+	struct frag_tail nt = {};
 	struct frag_fin *ff;
+	struct frag_tail *t;
 	__u64 now;
 
 	if (!p || frag_read(ctx, p, &fi) < 0 || fi.more)
@@ -445,10 +468,16 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 		bpf_map_delete_elem(&frag_fins, &k);
 		return 0;
 	}
-	t.ns = now;
-	t.off = fi.off;
-	t.len = fi.len;
-	bpf_map_update_elem(&frag_tails, &k, &t, BPF_NOEXIST);
+	t = bpf_map_lookup_elem(&frag_tails, &k);
+	if (t && now - t->ns < frag_life_ns(p)) {
+		if (t->off != fi.off || t->len != fi.len)
+			bpf_map_delete_elem(&frag_tails, &k);
+		return 0;
+	}
+	nt.ns = now;
+	nt.off = fi.off;
+	nt.len = fi.len;
+	bpf_map_update_elem(&frag_tails, &k, &nt, BPF_ANY);
 	return 0;
 }
 
@@ -638,7 +667,7 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	}
 	/* a FIN in a first IP fragment the step did not refuse moved nothing
 	 * yet: its end comes with the datagram's last fragment (track,
-	 * frag_fin_note). Told here, not by the step: a flag set on one of
+	 * frag_first). Told here, not by the step: a flag set on one of
 	 * its paths costs the verifier a copy of every path after it */
 	if (dir == DIR_INGRESS && (sc->seg.flags & TS_TCP_FIN) && (sc->seg.opts & TS_SEG_FRAG) &&
 	    !(sc->ret & TS_STEP_DISCARDED))
@@ -935,8 +964,8 @@ __attribute__((noinline)) int scan_probe(struct xdp_md *ctx, const struct pkt *p
 
 /* Track one TCP segment the gate let in (see the top of this file). ctx:
  * the hook's context, for the cookie check's socket lookup (XDP only). */
-static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
-				  struct track_res *t, __u32 dir)
+static __always_inline void track_segment(void *ctx, const struct pkt *p,
+					  const struct verdict *v, struct track_res *t, __u32 dir)
 {
 	__u32 in = v->ack_arm ? TF_COOKIE_ACKS : 0;
 
@@ -973,9 +1002,6 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 		in |= TF_COOKIE_DONE;
 		track_flow(p, t, dir, in);
 	}
-	/* a FIN in a first IP fragment waits for the datagram's end */
-	if (dir == DIR_INGRESS && (t->step & TS_STEP_FIN_FRAG))
-		frag_fin_note(ctx, p);
 	/* a pickup's checksums, once it is one: the kernel drops a segment
 	 * whose checksums are wrong, and no entry may come of it */
 	if (dir == DIR_INGRESS && t->csum_ask) {
@@ -991,6 +1017,17 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 			count(counters_get(), TS_C_ERR_CSUM);
 		}
 	}
+}
+
+/* Stage 2 for a TCP segment; a first IP fragment the kernel gets joins
+ * its datagram, whatever became of it here (frag_first: a FIN in it waits
+ * for the datagram's end) */
+static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
+				  struct track_res *t, __u32 dir)
+{
+	track_segment(ctx, p, v, t, dir);
+	if (dir == DIR_INGRESS && (p->seg.opts & TS_SEG_FRAG) && v->action != V_DROP)
+		frag_first(ctx, p, t->step & TS_STEP_FIN_FRAG);
 }
 
 #endif /* TCPSENTRY_BPF_TRACK_H */

@@ -31,7 +31,7 @@
 #endif
 /* FINs in IP first fragments waiting for their datagram's last fragment,
  * which tells their end, and last fragments that came before their first
- * (bpf/track.h, frag_fin_note): two LRUs of this size, one entry per
+ * (bpf/track.h, frag_first): two LRUs of this size, one entry per
  * datagram; a FIN pushed out waits for nothing (the state does not move,
  * as for a FIN the kernel dropped) */
 #define TS_FRAG_FINS 4096

@@ -692,6 +692,15 @@ TS_INLINE int ts_fin_frag_done(struct ts_flow *f, unsigned from, __u32 seq, __u3
 	if (!ts_ep_seen_local(f, !(from & 1)) || (snd->flags & TS_EP_FIN_SENT) ||
 	    !ts_synced(rcv->state) || !ts_after(end, ts_in_end(snd, rcv)))
 		return 0;
+	/* the kernel judges the datagram when it is whole, by its window
+	 * then (tcp_sequence, as ts_in_window_seen) and the data it has sent
+	 * (an ACK of unsent data is dropped); the first fragment's step judged
+	 * only what it could then, and a FIN half the sequence space away
+	 * passes comparisons made from the other side */
+	if ((snd->flags & TS_EP_SEQ_KNOWN) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
+	    (ts_after(seq, snd->maxend) || ts_before(end, rcv->last_ack) ||
+	     ts_after(ack, rcv->end)))
+		return 0;
 	ts_fin_queue_at(snd, seq, end,
 			(rcv->flags & TS_EP_FIN_SENT) && !ts_before(ack, rcv->fin_end));
 	return 1;

@@ -807,6 +807,16 @@ static void test_fin_queued(void **state)
 		assert_false(p.f.ep[TS_CLIENT].flags & (TS_EP_FIN_QUEUED | TS_EP_FIN_SENT));
 		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1001, 1101, 5201), 0);
 		assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+		/* judged by the window when whole: not one half the sequence
+		 * space away (its end "after" the ACK, its seq "before" the
+		 * window's end, as seen from the wrong side), nor one past the
+		 * window, nor one acknowledging data the server never sent */
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101 + 0x80000000u,
+						  1131 + 0x80000000u, 5201), 0);
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101 + 0x10000000u,
+						  1131 + 0x10000000u, 5201), 0);
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101, 1131, 5201 + 1000), 0);
+		assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
 		/* 20 bytes in the last fragment: 30 of data, then the FIN */
 		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101, 1131, 5201), 1);
 		assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
