@@ -1015,7 +1015,11 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	 * with the same slack), a FIN outside its window
 	 * (tcp_sequence) or wholly behind the next byte expected (an old
 	 * duplicate: its end is not past what was received; for a seen local
-	 * receiver, what its own ACK says it received) */
+	 * receiver, what its own ACK says it received). To a seen local
+	 * receiver, a FIN in a first IP fragment has no end yet: only its
+	 * start is judged here, against the receiver's window (not the
+	 * sender's highest end, which out-of-order segments move), the rest
+	 * once the datagram is whole (ts_fin_frag_done) */
 	if (rcv_seen && ts_paws_old(rcv, s, TS_PAWS_WINDOW))
 		return ret | TS_STEP_DISCARDED | TS_STEP_PAWS;
 	/* nor a segment without ACK (no SYN, no RST) to a connection past
@@ -1034,8 +1038,10 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	      (fin_seen ? (!ts_in_window_seen(snd, rcv, s) ||
 			   ((rcv->flags & TS_EP_SEQ_KNOWN) &&
 			    !ts_after(ts_seg_end(s), ts_in_end(snd, rcv)))) :
+	       rcv_seen ? ((snd->flags & TS_EP_SEQ_KNOWN) && (rcv->flags & TS_EP_SEQ_KNOWN) &&
+			   ts_after(s->seq, snd->maxend)) :
 			  (!ts_in_window(snd, rcv, s) ||
-			   (!rcv_seen && (snd->flags & TS_EP_SEQ_KNOWN) &&
+			   ((snd->flags & TS_EP_SEQ_KNOWN) &&
 			    ts_before(ts_seg_end(s), snd->end)))))))
 		return ret | TS_STEP_DISCARDED;
 	/* a seen local receiver that took the sender's FIN takes no other

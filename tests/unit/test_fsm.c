@@ -837,6 +837,23 @@ static void test_fin_queued(void **state)
 		play_seen("fin in a fragment, then an RST", t, N(t), &p);
 		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101, 1131, 5201), 0);
 	}
+	/* ... judged by the receiver's window, not by the sender's highest end:
+	 * out-of-order data (spoofed, or real with a scaled window) moves that
+	 * more than one window ahead of what the server took, and the FIN
+	 * the kernel takes in order still waits (not discarded) */
+	{
+		static const struct step t[] = { HANDSHAKE, DATA };
+		static const struct step fin[] = {
+			{ .who = A, .flags = fFA, .seq = 1101, .ack = 5201, .cst = ES, .sst = ES,
+			  .opts = TS_SEG_FRAG, .ev = TS_STEP_OUT_OF_WINDOW },
+		};
+
+		play_seen("fin in a fragment, the sender's end far ahead", t, N(t), &p);
+		p.f.ep[TS_CLIENT].end += 100000;
+		p.f.ep[TS_CLIENT].maxend += 100000;
+		play(&p, fin, N(fin));
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101, 1102, 5201), 1);
+	}
 	/* without the receiver's segments seen, a FIN moves at once */
 	{
 		static const struct step t[] = { HANDSHAKE, DATA, C_FIN };
