@@ -109,9 +109,9 @@ static __always_inline __u32 sock_tuple_of(struct bpf_sock_tuple *t, const struc
 	return sizeof(t->ipv4);
 }
 
-/* A FIN in an IP first fragment to a seen local endpoint, waiting for the
- * datagram's last fragment (bpf/track.h, frag_first): that carries no
- * ports, so the datagram's addresses and ID find it */
+/* A FIN or an RST in an IP first fragment, waiting for the datagram's
+ * last fragment (bpf/track.h, frag_first): that carries no ports, so the
+ * datagram's addresses and ID find it */
 struct frag_fin_key {
 	__u32 saddr[4];
 	__u32 daddr[4];
@@ -120,14 +120,19 @@ struct frag_fin_key {
 
 struct frag_fin {
 	struct ts_flow_key key; /* the flow's */
-	__u32 seq;              /* the FIN segment's sequence and ACK numbers */
+	__u32 seq;              /* the segment's sequence and ACK numbers */
 	__u32 ack;
 	__u32 pre;              /* bytes of the datagram's fragmentable part before
 				 * the payload: IPv6 extension headers, TCP's own */
 	__u32 first_len;        /* bytes of that part the first fragment carried */
-	__u32 sender_idx;       /* key index of the FIN's sender */
-	__u32 pad;
+	__u32 sender_idx;       /* key index of the segment's sender */
+	__u32 sum;              /* the pseudo header but its length, and the TCP
+				 * bytes the first fragment carried, summed and
+				 * folded (csum_bytes_xdp); FRAG_NO_SUM: unknown */
 	__u64 ns;               /* when its first fragment came */
+	__u16 tcp_first;        /* TCP bytes the first fragment carried */
+	__u8 flags;             /* the segment's TCP flags: a FIN, or an RST */
+	__u8 pad[5];
 };
 
 /* A datagram's last fragment that came before its first (frag_first) */
@@ -135,7 +140,10 @@ struct frag_tail {
 	__u64 ns;               /* when it came */
 	__u32 off;              /* its offset in the fragmentable part, bytes */
 	__u32 len;              /* and its bytes */
+	__u32 sum;              /* their sum, folded; FRAG_NO_SUM: unknown */
+	__u32 pad;
 };
+#define FRAG_NO_SUM 0xffffffffu
 
 /* ---- track's result ----------------------------------------------------------------- */
 

@@ -456,6 +456,109 @@ static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, 
 		b += (sz);                                                    \
 	}
 
+/* ... returning err where CSUM_PIECE returns 1 */
+#define CSUM_PIECE_OR(sz, err)                                                \
+	if (n & (sz)) {                                                       \
+		if ((void *)(b + (sz)) > end)                                 \
+			return (err);                                         \
+		r = bpf_csum_diff(NULL, 0, (__be32 *)b, (sz), 0);             \
+		if (r < 0)                                                    \
+			return (err);                                         \
+		s += (__u32)r;                                                \
+		b += (sz);                                                    \
+	}
+
+/*
+ * The one's complement sum of len bytes at off in the frame (the last one
+ * to three zero-padded), folded to 16 bits: what a TCP checksum adds up
+ * over them. -1 if they cannot be read here (past the frame's linear part,
+ * or longer than TS_CSUM_MAX_LEN). Global: verified once.
+ */
+static __always_inline long csum_bytes_xdp(struct xdp_md *ctx, __u32 off, __u32 len)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 n, t, i;
+	__u8 *b, *th;
+	__u64 s = 0, fs;
+	long r;
+
+	if (off > 4095 || len > TS_CSUM_MAX_LEN)
+		return -1;
+	asm volatile("" : "+r"(off)); /* the mask below is the verifier's bound */
+	th = (__u8 *)data + (off & 4095);
+	b = th;
+	n = len & ~3u;
+	/* whole 256-byte pieces */
+	for (i = 0; i < TS_CSUM_MAX_LEN / 256; i++) {
+		if (n < 256)
+			break;
+		if ((void *)(b + 256) > end)
+			return -1;
+		r = bpf_csum_diff(NULL, 0, (__be32 *)b, 256, 0);
+		if (r < 0)
+			return -1;
+		s += (__u32)r;
+		b += 256;
+		n -= 256;
+	}
+	if (n && (len & ~3u) >= 256) {
+		/* the rest: the last 256 bytes less the first 256 - n of them,
+		 * one call whose sizes the verifier can bound */
+		t = ((len & ~3u) - 256) & 16383;
+		b = th + t;
+		if ((void *)(b + 256) > end)
+			return -1;
+		/* 64-bit, opaque: checked in the register the call is given */
+		fs = 256 - (__u64)n;
+		asm volatile("" : "+r"(fs));
+		if (fs > 256)
+			return -1;
+		r = bpf_csum_diff((__be32 *)b, fs, (__be32 *)b, 256, 0);
+		if (r < 0)
+			return -1;
+		s += (__u32)r;
+	} else if (n) {
+		CSUM_PIECE_OR(128, -1)
+		CSUM_PIECE_OR(64, -1)
+		CSUM_PIECE_OR(32, -1)
+		CSUM_PIECE_OR(16, -1)
+		CSUM_PIECE_OR(8, -1)
+		CSUM_PIECE_OR(4, -1)
+	}
+	/* the last one to three bytes, zero-padded */
+	n = len & 3;
+	if (n) {
+		__u32 w;
+
+		b = th + ((len & ~3u) & 16383);
+		if ((void *)(b + 1) > end)
+			return -1;
+		w = b[0];
+		if (n > 1) {
+			if ((void *)(b + 2) > end)
+				return -1;
+			w |= (__u32)b[1] << 8;
+		}
+		if (n > 2) {
+			if ((void *)(b + 3) > end)
+				return -1;
+			w |= (__u32)b[2] << 16;
+		}
+		s += w;
+	}
+	return (__u16)~csum_fold32(s);
+}
+
+/* csum_bytes_xdp for what an IP fragment carries (bpf/track.h, frag_first):
+ * global, so the checksum code is verified once more, not on every path */
+__attribute__((noinline)) long csum_frag_xdp(struct xdp_md *ctx, __u32 off, __u32 len)
+{
+	if (!ctx)
+		return -1;
+	return csum_bytes_xdp(ctx, off, len);
+}
+
 /*
  * Would the kernel take this ingress segment's checksums? 1: yes, or it
  * cannot be told here (fail open); 0: it drops the segment. An IPv4
@@ -465,17 +568,18 @@ static __always_inline void parse_options(void *ctx, struct pkt *p, __u32 gate, 
  * segments over) is taken on a virtual device, as the kernel takes it
  * from one; on a wire device (ts_config.csum_full, attach --checksum) it
  * is a crafted frame's, which the kernel drops: not taken. XDP cannot
- * tell the two apart, the attachment says which it is. The same for a
- * first IP fragment's TCP checksum. Global: verified once.
+ * tell the two apart, the attachment says which it is. A first IP
+ * fragment's TCP checksum covers bytes still to come: judged when its
+ * datagram is whole (bpf/track.h, frag_first). Global: verified once.
  */
 __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 {
 	struct ts_config *cfg;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 off, len, n, t, i;
+	__u32 off, len, n, i;
 	__u8 *b, *th;
-	__u64 s, ps, fs;
+	__u64 s, ps;
 	__u16 check;
 	long r;
 
@@ -498,8 +602,6 @@ __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 		if (csum_fold32(s))
 			return 0;
 	}
-	/* a first IP fragment: its TCP checksum covers bytes still to come,
-	 * which the kernel sums once it has them; cannot be told here */
 	if (p->seg.opts & TS_SEG_FRAG)
 		return 1;
 
@@ -513,72 +615,15 @@ __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 	if ((void *)(th + 20) > end)
 		return 1;
 	__builtin_memcpy(&check, th + 16, 2);
+	r = csum_bytes_xdp(ctx, off, len);
+	if (r < 0)
+		return 1;
 	/* the pseudo header, in 32-bit words as synack_checksum sums it */
 	ps = bpf_htonl(IPPROTO_TCP) + bpf_htonl(len);
 #pragma unroll
 	for (i = 0; i < 4; i++)
 		ps += (__u64)p->saddr[i] + p->daddr[i];
-	s = ps;
-	b = th;
-	n = len & ~3u;
-	/* whole 256-byte pieces */
-	for (i = 0; i < TS_CSUM_MAX_LEN / 256; i++) {
-		if (n < 256)
-			break;
-		if ((void *)(b + 256) > end)
-			return 1;
-		r = bpf_csum_diff(NULL, 0, (__be32 *)b, 256, 0);
-		if (r < 0)
-			return 1;
-		s += (__u32)r;
-		b += 256;
-		n -= 256;
-	}
-	if (n && (len & ~3u) >= 256) {
-		/* the rest: the last 256 bytes less the first 256 - n of them,
-		 * one call whose sizes the verifier can bound */
-		t = ((len & ~3u) - 256) & 16383;
-		b = th + t;
-		if ((void *)(b + 256) > end)
-			return 1;
-		/* 64-bit, opaque: checked in the register the call is given */
-		fs = 256 - (__u64)n;
-		asm volatile("" : "+r"(fs));
-		if (fs > 256)
-			return 1;
-		r = bpf_csum_diff((__be32 *)b, fs, (__be32 *)b, 256, 0);
-		if (r < 0)
-			return 1;
-		s += (__u32)r;
-	} else if (n) {
-		CSUM_PIECE(128)
-		CSUM_PIECE(64)
-		CSUM_PIECE(32)
-		CSUM_PIECE(16)
-		CSUM_PIECE(8)
-		CSUM_PIECE(4)
-	}
-	/* the last one to three bytes, zero-padded */
-	n = len & 3;
-	if (n) {
-		__u32 w;
-
-		b = th + ((len & ~3u) & 16383);
-		if ((void *)(b + 1) > end)
-			return 1;
-		w = b[0];
-		if (n > 1) {
-			if ((void *)(b + 2) > end)
-				return 1;
-			w |= (__u32)b[1] << 8;
-		}
-		if (n > 2) {
-			if ((void *)(b + 3) > end)
-				return 1;
-			w |= (__u32)b[2] << 16;
-		}
-		s += w;
-	}
+	s = ps + (__u64)r;
 	if (!csum_fold32(s))
 		return 1;
 	if (check != (__u16)~csum_fold32(ps))

@@ -284,6 +284,7 @@ struct frag_info {
 	__u32 off;  /* this fragment's offset in the fragmentable part, bytes */
 	__u32 len;  /* the fragmentable part's bytes it carries */
 	__u32 more; /* more fragments follow */
+	__u32 at;   /* where the fragmentable part's bytes start in the frame */
 };
 
 static __always_inline int frag_read(struct xdp_md *ctx, const struct pkt *p,
@@ -305,6 +306,7 @@ static __always_inline int frag_read(struct xdp_md *ctx, const struct pkt *p,
 		fi->off = (bpf_ntohs(ip->frag_off) & 0x1fff) << 3;
 		fi->more = !!(ip->frag_off & bpf_htons(0x2000));
 		fi->len = p->l4_len; /* parse: the IP payload */
+		fi->at = ((14 + 4 * (__u32)p->vlans) & 31) + (__u32)ip->ihl * 4;
 		return 0;
 	}
 	if ((void *)(ip6 + 1) > end)
@@ -325,6 +327,7 @@ static __always_inline int frag_read(struct xdp_md *ctx, const struct pkt *p,
 			fi->off = bpf_ntohs(eh->frag_off) & 0xfff8;
 			fi->more = eh->frag_off & bpf_htons(1);
 			fi->len = left - 8;
+			fi->at = (__u32)((long)b - (long)ctx->data) + 8;
 			return 0;
 		}
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS)
@@ -354,20 +357,36 @@ static __always_inline __u64 frag_life_ns(const struct pkt *p)
 }
 
 /*
- * The datagram of a FIN in a first fragment (v) is whole: its last
- * fragment carries off..off+len of the fragmentable part. Unless that
- * overlaps the first fragment (the kernel drops such a datagram whole),
- * the FIN's end is the datagram's length past the TCP header, and the FIN
- * waits for its receiver's ACK (fsm.h, ts_fin_frag_done).
+ * The datagram of a FIN or an RST in a first fragment (v) is whole: its
+ * last fragment carries off..off+len of the fragmentable part, tail_sum
+ * their sum (FRAG_NO_SUM: unknown). Unless that overlaps the first
+ * fragment (the kernel drops such a datagram whole) or the TCP checksum
+ * is wrong (so does the kernel), the segment takes effect as the kernel
+ * takes it now: a FIN's end is the datagram's length past the TCP header,
+ * and it waits for its receiver's ACK (fsm.h, ts_fin_frag_done); an RST
+ * is judged (ts_rst_frag_done). An RST is taken only with its checksum
+ * known right: nothing but that tells it was taken, where a FIN has its
+ * ACK; nor after a gap (a middle fragment), which is not followed.
  */
-static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, __u32 len)
+static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, __u32 len,
+					   __u32 tail_sum)
 {
 	struct ts_lock *lk;
 	struct ts_flow *f;
-	__u32 stripe, end;
+	__u32 stripe, end, from, contiguous = off == v->first_len;
+	__u64 s;
 
 	if (off < v->first_len || off + len <= v->pre)
 		return;
+	if (contiguous && v->sum != FRAG_NO_SUM && tail_sum != FRAG_NO_SUM) {
+		s = (__u64)v->sum + tail_sum + bpf_htonl((__u32)v->tcp_first + len);
+		if (csum_fold32(s)) {
+			count(counters_get(), TS_C_ERR_CSUM);
+			return;
+		}
+	} else if (v->flags & TS_TCP_RST) {
+		return;
+	}
 	end = v->seq + (off + len - v->pre) + 1;
 	f = bpf_map_lookup_elem(&flows, &v->key);
 	if (!f)
@@ -377,8 +396,11 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
 	if (!lk)
 		return;
 	bpf_spin_lock(&lk->lock);
-	ts_fin_frag_done(f, (v->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER, v->seq,
-			 end, v->ack);
+	from = (v->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER;
+	if (v->flags & TS_TCP_RST)
+		ts_rst_frag_done(f, from, v->seq, v->ack, v->flags);
+	else
+		ts_fin_frag_done(f, from, v->seq, end, v->ack);
 	bpf_spin_unlock(&lk->lock);
 }
 
@@ -389,22 +411,23 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
  * keeps it (inet_frag_queue_insert): a second first fragment is dropped
  * if it repeats the first one's length (a duplicate), else the datagram
  * goes whole (an overlap); a last fragment waiting makes the datagram
- * whole, or overlaps it: either way it is gone. A FIN in it (fin: the
- * step set it aside, TS_STEP_FIN_FRAG) to a seen local endpoint learns
- * its end from the datagram's last fragment, which carries no ports: at
- * once if that came first (a sender sending the tail first, or one
- * planted before), else it is noted for frag_fin_done. Global: off the
- * parser's paths.
+ * whole, or overlaps it: either way it is gone. A FIN or an RST in it
+ * (flags: the step set it aside, TS_STEP_FIN_FRAG; else 0) learns its
+ * end and its checksum from the datagram's last fragment, which carries
+ * no ports: at once if that came first (a sender sending the tail first,
+ * or one planted before), else it is noted for frag_fin_done. Global:
+ * off the parser's paths.
  */
-__attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p, __u32 fin)
+__attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p, __u32 flags)
 {
 	struct frag_fin_key k = {};
 	struct frag_fin v = {};
 	struct frag_info fi = {};
 	struct frag_fin *ff;
 	struct frag_tail *t;
-	__u32 off, len, tail = 0;
-	__u64 now, life;
+	__u32 off = 0, len = 0, tsum = FRAG_NO_SUM, tail = 0, i;
+	__u64 now, life, ps;
+	long r;
 
 	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off)
 		return 0;
@@ -421,21 +444,34 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 	if (t && now - t->ns < life) {
 		off = t->off;
 		len = t->len;
+		tsum = t->sum;
 		bpf_map_delete_elem(&frag_tails, &k);
 		tail = 1;
 	}
-	if (!fin || fi.len < p->l4_len)
+	if (!(flags & (TS_TCP_FIN | TS_TCP_RST)) || fi.len < p->l4_len || p->opt_off < 20)
 		return 0;
 	v.sender_idx = ts_key_make(&v.key, p->saddr, p->sport, p->daddr, p->dport);
 	v.seq = p->seg.seq;
 	v.ack = p->seg.ack;
+	v.flags = (__u8)flags;
 	v.ns = now;
 	/* before the payload: IPv6 extension headers after the fragment
 	 * header, then the TCP header */
 	v.first_len = fi.len;
 	v.pre = fi.len - p->l4_len + sizeof(struct tcphdr) + p->optlen;
+	v.tcp_first = (__u16)p->l4_len;
+	v.sum = FRAG_NO_SUM;
+	r = csum_frag_xdp(ctx, p->opt_off - 20, p->l4_len);
+	if (r >= 0) {
+		/* the pseudo header but its length (known when whole) */
+		ps = (__u64)r + bpf_htonl(IPPROTO_TCP);
+#pragma unroll
+		for (i = 0; i < 4; i++)
+			ps += (__u64)p->saddr[i] + p->daddr[i];
+		v.sum = (__u16)~csum_fold32(ps);
+	}
 	if (tail)
-		frag_fin_apply(&v, off, len);
+		frag_fin_apply(&v, off, len, tsum);
 	else
 		bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
 	return 0;
@@ -443,11 +479,11 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 
 /*
  * A datagram's last fragment (ingress, not dropped): if its first one
- * carried a FIN waiting for it (frag_first), the datagram is whole. If
- * not, it may yet come: the tail is kept in frag_tails, unless one is
- * kept already: the kernel drops this one if it repeats that one (a
- * duplicate), else the whole datagram (its end or its bytes conflict).
- * Global: verified once.
+ * carried a FIN or an RST waiting for it (frag_first), the datagram is
+ * whole. If not, it may yet come: the tail (and its bytes' sum) is kept
+ * in frag_tails, unless one is kept already: the kernel drops this one if
+ * it repeats that one (a duplicate), else the whole datagram (its end or
+ * its bytes conflict). Global: verified once.
  */
 __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt *p)
 {
@@ -457,14 +493,17 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 	struct frag_fin *ff;
 	struct frag_tail *t;
 	__u64 now;
+	long r;
 
 	if (!p || frag_read(ctx, p, &fi) < 0 || fi.more)
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
 	now = clock_precise();
+	r = csum_frag_xdp(ctx, fi.at, fi.len);
+	nt.sum = r >= 0 ? (__u32)r : FRAG_NO_SUM;
 	ff = bpf_map_lookup_elem(&frag_fins, &k);
 	if (ff && now - ff->ns < frag_life_ns(p)) {
-		frag_fin_apply(ff, fi.off, fi.len);
+		frag_fin_apply(ff, fi.off, fi.len, nt.sum);
 		bpf_map_delete_elem(&frag_fins, &k);
 		return 0;
 	}
@@ -665,12 +704,12 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			return 1;
 		t->state = T_FLOWS;
 	}
-	/* a FIN in a first IP fragment the step did not refuse moved nothing
-	 * yet: its end comes with the datagram's last fragment (track,
-	 * frag_first). Told here, not by the step: a flag set on one of
+	/* a FIN or an RST in a first IP fragment the step did not refuse
+	 * moved nothing yet: its end and its checksum come with the
+	 * datagram's last fragment (track, frag_first). Told here, not by the step: a flag set on one of
 	 * its paths costs the verifier a copy of every path after it */
-	if (dir == DIR_INGRESS && (sc->seg.flags & TS_TCP_FIN) && (sc->seg.opts & TS_SEG_FRAG) &&
-	    !(sc->ret & TS_STEP_DISCARDED))
+	if (dir == DIR_INGRESS && (sc->seg.flags & (TS_TCP_FIN | TS_TCP_RST)) &&
+	    (sc->seg.opts & TS_SEG_FRAG) && !(sc->ret & TS_STEP_DISCARDED))
 		sc->ret |= TS_STEP_FIN_FRAG;
 	/* flow quality, from what the state machine took (the copy, when the
 	 * entry moves to flows with it) */
@@ -1027,7 +1066,7 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 {
 	track_segment(ctx, p, v, t, dir);
 	if (dir == DIR_INGRESS && (p->seg.opts & TS_SEG_FRAG) && v->action != V_DROP)
-		frag_first(ctx, p, t->step & TS_STEP_FIN_FRAG);
+		frag_first(ctx, p, (t->step & TS_STEP_FIN_FRAG) ? p->seg.flags : 0);
 }
 
 #endif /* TCPSENTRY_BPF_TRACK_H */

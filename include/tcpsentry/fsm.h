@@ -707,6 +707,29 @@ TS_INLINE int ts_fin_frag_done(struct ts_flow *f, unsigned from, __u32 seq, __u3
 }
 
 /*
+ * An RST in an IP first fragment from snd to its seen local peer (the
+ * step set it aside) whose datagram is whole now, its TCP checksum right:
+ * its kernel judges it now as ts_fsm_step judges a whole one on a
+ * synchronised connection (RFC 5961: only an exact one closes; a request
+ * or a handshake is not followed here). seq, ack, flags: the RST
+ * segment's. Returns 1 if it closed the connection.
+ */
+TS_INLINE int ts_rst_frag_done(struct ts_flow *f, unsigned from, __u32 seq, __u32 ack, __u8 flags)
+{
+	struct ts_endpoint *snd = &f->ep[from & 1], *rcv = &f->ep[!(from & 1)];
+	struct ts_seg s = { .seq = seq, .ack = ack, .flags = flags };
+
+	if (!ts_ep_seen_local(f, !(from & 1)) || !ts_synced(rcv->state) ||
+	    rcv->state == TS_TIME_WAIT || ts_rst_verdict(snd, rcv, &s))
+		return 0;
+	snd->state = TS_CLOSED;
+	rcv->state = TS_CLOSED;
+	snd->flags &= (__u8)~TS_EP_FIN_QUEUED;
+	rcv->flags &= (__u8)~TS_EP_FIN_QUEUED;
+	return 1;
+}
+
+/*
  * Does this data from snd cover the FIN of snd's that waits (TS_EP_FIN_QUEUED)
  * whole, so that its receiver's kernel, holding both out of order, drops
  * the FIN (tcp_data_queue_ofo: from an earlier sequence to its end or
@@ -978,6 +1001,11 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 		if (r)
 			return ret | r;
 	}
+	/* an RST in a first IP fragment to a seen local receiver moves
+	 * nothing yet: its kernel takes it once the datagram is whole and its
+	 * checksum holds (bpf/track.h sets it aside; ts_rst_frag_done) */
+	if ((fl & TS_TCP_RST) && rcv_seen && (s->opts & TS_SEG_FRAG))
+		return ret;
 	if (fl & TS_TCP_RST) {
 		int v = ts_rst_verdict(snd, rcv, s);
 

@@ -91,6 +91,11 @@ struct frame_spec {
 	int ip_csum_add;        /* != 0: added to the IPv4 header checksum */
 	int csum_partial;       /* the TCP checksum left for the hardware: the pseudo
 				 * header's sum alone (CHECKSUM_PARTIAL, a veth peer's) */
+	/* IPv4: the whole segment built (its checksum right), then only
+	 * its first frag_first bytes of TCP sent (MF), or its bytes from
+	 * frag_tail on (the last fragment); multiples of 8 */
+	int frag_first;
+	int frag_tail;
 };
 
 struct frame {
@@ -379,6 +384,20 @@ lies:
 		b[f->l3] = (uint8_t)((b[f->l3] & 0x0f) | (s->version << 4));
 	if (s->doff && (s->l4proto == 0 || s->l4proto == FR_IPPROTO_TCP))
 		b[f->l4 + 12] = (uint8_t)((s->doff & 0x0f) << 4);
+	if (s->family == 4 && (s->frag_first || s->frag_tail)) {
+		int pl = f->len - f->l4;
+
+		if (s->frag_first && s->frag_first < pl) {
+			f->len = f->l4 + s->frag_first;
+			fr_put16(b + f->l3 + 6, 0x2000);
+		} else if (s->frag_tail && s->frag_tail < pl) {
+			memmove(b + f->l4, b + f->l4 + s->frag_tail, (size_t)(pl - s->frag_tail));
+			f->len = f->l4 + pl - s->frag_tail;
+			fr_put16(b + f->l3 + 6, (uint16_t)((s->frag_tail / 8) & 0x1fff));
+		}
+		fr_put16(b + f->l3 + 2, (uint16_t)(f->len - f->l3));
+		fr_ipv4_csum(f);
+	}
 	if (s->cut && s->cut < f->len) {
 		f->len = s->cut;
 		if (s->cut_fix_len && s->family == 4) {

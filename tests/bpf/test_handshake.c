@@ -175,6 +175,15 @@ static const uint8_t ts_c5[] = { 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 3 };
 static const uint8_t ts_c9[] = { 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 3 };
 static const uint8_t ts_mss_c5[] = { 2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 3 };
 
+/* the last fragment of a FIN segment with 80 bytes of data (100 of TCP),
+ * from byte at of its TCP on; its first: .frag_first (the checksum the
+ * whole segment's) */
+/* an exact RST with 16 bytes of data (36 of TCP), sent in fragments */
+#define RST_FRAG(...)                                                                  \
+	C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_RST | F_ACK, .paylen = 16, __VA_ARGS__)
+#define FIN_TAIL(s, at)                                                                \
+	C2S4(.seq = (s), .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 80, .frag_tail = (at))
+
 static const struct tcase cases[] = {
 	/* -- handshakes across the two hooks -- */
 	{ "server-side handshake and close (client closes first)",
@@ -406,8 +415,8 @@ static const struct tcase cases[] = {
 	{ "a FIN in a first fragment waits for the last one, then for the server's ACK at its end",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "first fragment in: FIN, 44 bytes", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
-		       .paylen = 44),
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK,
+		       .paylen = 80, .frag_first = 64),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED | TS_EP_FIN_SENT } },
@@ -417,7 +426,7 @@ static const struct tcase cases[] = {
 		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED | TS_EP_FIN_SENT } },
 		{ "last fragment in (offset 64, 36 bytes): the FIN waits", XDP,
-		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 8, .paylen = 16),
+		  FIN_TAIL(C_ISN + 1, 64),
 		  ERR_ONLY(TS_C_FRAG_LATER),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl = TS_EP_FIN_QUEUED } },
@@ -436,13 +445,13 @@ static const struct tcase cases[] = {
 	{ "a FIN in a first fragment after its datagram's last fragment: waits for the server's ACK",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "last fragment in (offset 64, 36 bytes)", XDP,
-		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 8, .paylen = 16),
+		  FIN_TAIL(C_ISN + 1, 64),
 		  ERR_ONLY(TS_C_FRAG_LATER),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED } },
 		{ "first fragment in: FIN, 44 bytes; the datagram is whole, the FIN waits", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
-		       .paylen = 44),
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK,
+		       .paylen = 80, .frag_first = 64),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl = TS_EP_FIN_QUEUED } },
@@ -453,12 +462,12 @@ static const struct tcase cases[] = {
 	{ "a fragmented FIN the kernel drops moves nothing: overlapping, old",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "first fragment in: FIN, 44 bytes, ahead", XDP,
-		  C2S4(.seq = C_ISN + 200, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
-		       .paylen = 44),
+		  C2S4(.seq = C_ISN + 200, .ack = S_ISN + 1, .flags = F_FIN | F_ACK,
+		       .paylen = 80, .frag_first = 64),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
 		{ "a last fragment overlapping it (offset 56): nothing waits", XDP,
-		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 7, .paylen = 16),
+		  FIN_TAIL(C_ISN + 200, 56),
 		  ERR_ONLY(TS_C_FRAG_LATER),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED } },
@@ -471,16 +480,37 @@ static const struct tcase cases[] = {
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_ESTABLISHED, TS_ESTABLISHED } },
 		{ "first fragment in from the start: FIN, 44 bytes", XDP,
-		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .mf = 1,
-		       .paylen = 44),
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK,
+		       .paylen = 80, .frag_first = 64),
 		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED } },
 		{ "its last fragment: the FIN ends before what the server took, an old one", XDP,
-		  C2S4(.seq = 0, .flags = F_ACK, .frag_off = 8, .paylen = 16),
+		  FIN_TAIL(C_ISN + 1, 64),
 		  ERR_ONLY(TS_C_FRAG_LATER),
 		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
 			 .c_epfl_clear = TS_EP_FIN_QUEUED } }) },
+	/* an RST in an IP first fragment: the kernel takes it once the
+	 * datagram is whole and its TCP checksum right, and nothing after
+	 * tells (no ACK answers an RST), so that checksum is summed over both
+	 * fragments here: wrong, nothing moves (parse_error_checksum); right
+	 * and exact, the connection closes */
+	{ "an exact RST in fragments: nothing with a wrong checksum, closed with a right one",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "first fragment in: RST, its checksum wrong", XDP,
+		  RST_FRAG(.frag_first = 24, .tcp_csum_add = 1),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "its last fragment: the datagram's checksum is wrong, nothing moves", XDP,
+		  RST_FRAG(.frag_tail = 24),
+		  CNT([TS_C_PKTS_IN] = 1, [TS_C_FRAG_LATER] = 1, [TS_C_ERR_CSUM] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "first fragment in: RST, right: nothing yet", XDP, RST_FRAG(.frag_first = 24),
+		  CNT(IN1, [TS_C_RST] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "its last fragment: whole, exact: closed", XDP, RST_FRAG(.frag_tail = 24),
+		  CNT([TS_C_PKTS_IN] = 1, [TS_C_FRAG_LATER] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_CLOSED, TS_CLOSED } }) },
 	/* the server's kernel takes data from at or before its rcv_nxt whole
 	 * before its (delayed) ACK says so: a FIN inside that data is an old
 	 * one it drops, and its ACK at the FIN's end is the data's */

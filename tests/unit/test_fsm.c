@@ -837,6 +837,25 @@ static void test_fin_queued(void **state)
 		play_seen("fin in a fragment, then an RST", t, N(t), &p);
 		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1101, 1131, 5201), 0);
 	}
+	/* an RST in a first IP fragment to a seen local receiver moves
+	 * nothing until its datagram is whole and its checksum right (the
+	 * datapath sums it); then it is judged as a whole one: an inexact
+	 * one leaves the connection, the exact one closes it */
+	{
+		static const struct step t[] = {
+			HANDSHAKE, DATA,
+			{ .who = A, .flags = fR, .seq = 1101, .cst = ES, .sst = ES,
+			  .opts = TS_SEG_FRAG },
+		};
+
+		play_seen("rst in a fragment", t, N(t), &p);
+		assert_int_equal(ts_rst_frag_done(&p.f, TS_CLIENT, 1150, 0, TS_TCP_RST), 0);
+		assert_int_equal(p.f.ep[TS_SERVER].state, TS_ESTABLISHED);
+		assert_int_equal(ts_rst_frag_done(&p.f, TS_CLIENT, 1101, 0, TS_TCP_RST), 1);
+		assert_int_equal(p.f.ep[TS_CLIENT].state, TS_CLOSED);
+		assert_int_equal(p.f.ep[TS_SERVER].state, TS_CLOSED);
+		assert_int_equal(ts_rst_frag_done(&p.f, TS_CLIENT, 1101, 0, TS_TCP_RST), 0);
+	}
 	/* ... judged by the receiver's window, not by the sender's highest end:
 	 * out-of-order data (spoofed, or real with a scaled window) moves that
 	 * more than one window ahead of what the server took, and the FIN
