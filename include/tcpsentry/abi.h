@@ -100,6 +100,7 @@ _Static_assert(sizeof(struct ts_flow_key) == 40, "ts_flow_key size");
 #define TS_EPX_ACTIVE 0x02 /* it sent a bare SYN (an active open, simultaneous on the server's side) */
 #define TS_EPX_FIN_Q2 0x04 /* a second FIN its (local) peer may hold out of order: its end in fin_end (TS_EP_FIN_SENT clear) */
 #define TS_EPX_FIN_Q2_ACKED 0x08 /* ... that FIN acknowledged the peer's own FIN */
+#define TS_EPX_FIN_Q_INORDER 0x10 /* the waiting FIN (TS_EP_FIN_QUEUED) started at or before what its receiver had taken: in order, taken at once, never covered by data after it */
 /* the option bits, shifted: ts_track_seq() copies them without a branch */
 _Static_assert(TS_EP_WSCALE == TS_OPT_WSCALE << 2 && TS_EP_SACKOK == TS_OPT_SACKOK << 2 &&
 	       TS_EP_TS == TS_OPT_TS << 2, "option bits line up");

@@ -549,6 +549,19 @@ TS_INLINE int ts_syn_accepted(const struct ts_endpoint *snd, const struct ts_end
 }
 
 /*
+ * How far the kernel of snd's local peer rcv has taken snd's bytes in
+ * order (its rcv_nxt), as far as seen: rcv's own last ACK, or past it the
+ * end of data from snd that started at or before that point
+ * (ts_data_taken) and that rcv has not acknowledged yet (a delayed ACK).
+ */
+TS_INLINE __u32 ts_in_end(const struct ts_endpoint *snd, const struct ts_endpoint *rcv)
+{
+	if ((snd->xflags & TS_EPX_IN_END) && ts_after(snd->in_end, rcv->last_ack))
+		return snd->in_end;
+	return rcv->last_ack;
+}
+
+/*
  * A FIN from outside to a local endpoint whose segments are seen: its
  * kernel takes it at once only if it is the next byte expected; one ahead
  * of that it queues out of order (tcp_data_queue_ofo) and takes when the
@@ -582,32 +595,46 @@ TS_INLINE int ts_fin_q2_promote(struct ts_endpoint *snd)
 		return 0;
 	snd->fin_q_end = snd->fin_end;
 	snd->fin_q_len = 1;
+	snd->xflags &= (__u8)~TS_EPX_FIN_Q_INORDER;
 	snd->flags = (__u8)(snd->flags | TS_EP_FIN_QUEUED |
 			    ((snd->xflags & TS_EPX_FIN_Q2_ACKED) ? TS_EP_FIN_Q_ACKED : 0));
 	snd->xflags &= (__u8)~(TS_EPX_FIN_Q2 | TS_EPX_FIN_Q2_ACKED);
 	return 1;
 }
 
-TS_INLINE void ts_fin_queue_at(struct ts_endpoint *snd, __u32 seq, __u32 end, int acked)
+/* inorder: the FIN starts at or before what the receiver's kernel has
+ * taken (ts_in_end): that kernel takes it at once (tcp_data_queue's
+ * in-order path, tcp_fin), it never waits out of order, and no data after
+ * it covers it (TS_EPX_FIN_Q_INORDER); its ACK still confirms it */
+TS_INLINE void ts_fin_queue_at(struct ts_endpoint *snd, __u32 seq, __u32 end, int acked,
+			       int inorder)
 {
 	__u32 len = end - seq, q_seq;
+	int first;
 
 	if (len > 0xffff)
 		len = 0xffff;
 	q_seq = snd->fin_q_end - snd->fin_q_len;
+	/* does it wait first? The lowest does (the kernel reaches it
+	 * first), unless the one waiting came in order: the kernel took that
+	 * one already, and this one waits second only in case it did not */
+	first = !(snd->flags & TS_EP_FIN_QUEUED) ||
+		(!(snd->xflags & TS_EPX_FIN_Q_INORDER) &&
+		 (ts_before(seq, q_seq) || (seq == q_seq && ts_after(end, snd->fin_q_end))));
 	if (!(snd->flags & TS_EP_FIN_QUEUED)) {
 		snd->xflags &= (__u8)~(TS_EPX_FIN_Q2 | TS_EPX_FIN_Q2_ACKED);
 	} else if (end != snd->fin_q_end) {
-		/* of the two, the higher waits second */
-		if (ts_before(seq, q_seq) || (seq == q_seq && ts_after(end, snd->fin_q_end)))
+		/* of the two, the other waits second */
+		if (first)
 			ts_fin_q2_keep(snd, snd->fin_q_end, !!(snd->flags & TS_EP_FIN_Q_ACKED));
 		else
 			ts_fin_q2_keep(snd, end, acked);
 	}
-	if (!(snd->flags & TS_EP_FIN_QUEUED) || ts_before(seq, q_seq) ||
-	    (seq == q_seq && ts_after(end, snd->fin_q_end))) {
+	if (first) {
 		snd->fin_q_end = end;
 		snd->fin_q_len = (__u16)len;
+		snd->xflags = (__u8)((snd->xflags & ~TS_EPX_FIN_Q_INORDER) |
+				     (inorder ? TS_EPX_FIN_Q_INORDER : 0));
 		/* did it acknowledge the receiver's own FIN? If not, the two
 		 * crossed (simultaneous close: ts_on_send makes it CLOSING) */
 		snd->flags = (__u8)((snd->flags & ~TS_EP_FIN_Q_ACKED) | TS_EP_FIN_QUEUED |
@@ -618,7 +645,8 @@ TS_INLINE void ts_fin_queue_at(struct ts_endpoint *snd, __u32 seq, __u32 end, in
 TS_INLINE void ts_fin_queue(struct ts_endpoint *snd, const struct ts_endpoint *rcv,
 			    const struct ts_seg *s)
 {
-	ts_fin_queue_at(snd, s->seq, ts_seg_end(s), ts_acks_fin(rcv, s));
+	ts_fin_queue_at(snd, s->seq, ts_seg_end(s), ts_acks_fin(rcv, s),
+			!ts_after(s->seq, ts_in_end(snd, rcv)));
 }
 
 /*
@@ -660,19 +688,6 @@ TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 }
 
 /*
- * How far the kernel of snd's local peer rcv has taken snd's bytes in
- * order (its rcv_nxt), as far as seen: rcv's own last ACK, or past it the
- * end of data from snd that started at or before that point
- * (ts_data_taken) and that rcv has not acknowledged yet (a delayed ACK).
- */
-TS_INLINE __u32 ts_in_end(const struct ts_endpoint *snd, const struct ts_endpoint *rcv)
-{
-	if ((snd->xflags & TS_EPX_IN_END) && ts_after(snd->in_end, rcv->last_ack))
-		return snd->in_end;
-	return rcv->last_ack;
-}
-
-/*
  * A FIN in an IP first fragment from snd to its seen local peer (the step
  * set it aside: TS_STEP_FIN_FRAG) whose datagram's last fragment came: its
  * end is known now. The kernel takes it only once the datagram is whole
@@ -702,7 +717,8 @@ TS_INLINE int ts_fin_frag_done(struct ts_flow *f, unsigned from, __u32 seq, __u3
 	     ts_after(ack, rcv->end)))
 		return 0;
 	ts_fin_queue_at(snd, seq, end,
-			(rcv->flags & TS_EP_FIN_SENT) && !ts_before(ack, rcv->fin_end));
+			(rcv->flags & TS_EP_FIN_SENT) && !ts_before(ack, rcv->fin_end),
+			!ts_after(seq, ts_in_end(snd, rcv)));
 	return 1;
 }
 
@@ -739,7 +755,7 @@ TS_INLINE int ts_data_covers_fin(const struct ts_endpoint *snd, const struct ts_
 {
 	__u32 q_end = snd->fin_q_end, q_seq = q_end - snd->fin_q_len, dend = s->seq + s->len;
 
-	return (snd->flags & TS_EP_FIN_QUEUED) &&
+	return (snd->flags & TS_EP_FIN_QUEUED) && !(snd->xflags & TS_EPX_FIN_Q_INORDER) &&
 	       ((ts_before(s->seq, q_seq) && !ts_before(dend, q_end)) ||
 		(s->seq == q_seq && ts_after(dend, q_end)));
 }
@@ -769,7 +785,7 @@ TS_INLINE void ts_data_taken(struct ts_endpoint *snd, const struct ts_endpoint *
 		snd->xflags |= TS_EPX_IN_END;
 		at = dend;
 	}
-	if (!(snd->flags & TS_EP_FIN_QUEUED))
+	if (!(snd->flags & TS_EP_FIN_QUEUED) || (snd->xflags & TS_EPX_FIN_Q_INORDER))
 		return;
 	q_end = snd->fin_q_end;
 	if (!ts_before(at, q_end) || (!(s->flags & TS_TCP_FIN) && ts_data_covers_fin(snd, s))) {

@@ -720,6 +720,15 @@ static void test_fin_queued(void **state)
 		S(B, fFA, 5201, 1202, 0, TW, LA),           /* taken, and the server closes */
 		S(A, fA, 1202, 5202, 0, TW, CL),
 	};
+	/* in order (at what the server took): its kernel takes it at once,
+	 * so data over it before its ACK (here old data up to its end, as a
+	 * retransmission or a spoofed segment carries) does not drop it */
+	static const struct step inorder[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),
+		S(A, fPA, 1001, 5201, 101, ES, ES),
+		S(B, fA, 5201, 1102, 0, F2, CW),
+	};
 	static const struct step lowest[] = {
 		HANDSHAKE, DATA,
 		SX(A, fFA, 1501, 5201, 0, ES, ES, QUEUED),
@@ -778,6 +787,7 @@ static void test_fin_queued(void **state)
 	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
 	assert_int_equal(p.f.ep[TS_CLIENT].fin_end, 1202);
 	play_seen("fin covered", covered, N(covered), &p);
+	play_seen("fin in order", inorder, N(inorder), &p);
 	play_seen("fin lowest", lowest, N(lowest), &p);
 	play_seen("fin old", old, N(old), &p);
 	play_seen("fin crossed", crossed, N(crossed), &p);
