@@ -202,7 +202,8 @@ e2e: deps all $(BUILD)/tcpsentry-asan $(ATTACK_TOOLS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e test-kernels-quick
+	$(Q)$(MAKE) --no-print-directory unit unit-asan fuzz bpftest e2e fuzz-datapath-quick \
+		test-kernels-quick
 
 # The kernel matrix (tools/kernels/, docs/kernels.md): Debian's 6.1 and
 # 6.12 kernels under qemu. `make test` runs the load, the verifier counts and
@@ -218,15 +219,16 @@ test-kernels: deps all
 # out); test-attacks runs just them, the bounded differential fuzzer
 # (test_atk_fuzz_datapath, not in `make e2e`) included. fuzz-datapath runs
 # FUZZ_DATAPATH_SEGMENTS segments (the acceptance budget: 1,000,000) in
-# batches of FUZZ_DATAPATH_BATCH; fuzz-datapath-quick FUZZ_DATAPATH_QUICK
-# (any disagreement or stall fails it; the seed is printed,
-# FUZZ_DATAPATH_SEED replays one). Not part of `test` while the fuzzer
-# still finds about 40 disagreements per 1,000,000 segments (SECURITY.md,
-# "Known limits"): it would fail most runs.
+# batches of FUZZ_DATAPATH_BATCH, from a new seed each run (printed;
+# FUZZ_DATAPATH_SEED replays one). `test` runs fuzz-datapath-quick:
+# FUZZ_DATAPATH_QUICK segments in batches of 2,000 (a judgement every
+# 2,000 segments) from one seed, FUZZ_DATAPATH_QUICK_SEED, so that a red
+# run replays (about a minute; any disagreement or stall fails it).
 FUZZ_DATAPATH_SEGMENTS ?= 1000000
 FUZZ_DATAPATH_BATCH ?= 20000
 FUZZ_DATAPATH_SECONDS ?= 3000
-FUZZ_DATAPATH_QUICK ?= 50000
+FUZZ_DATAPATH_QUICK ?= 100000
+FUZZ_DATAPATH_QUICK_SEED ?= 5005
 
 test-attacks: deps all $(BUILD)/tcpsentry-asan $(ATTACK_TOOLS)
 	$(Q)TCPSENTRY=$(CURDIR)/$(BUILD)/tcpsentry-asan E2E_ATTACKS=only tests/e2e/run.sh
@@ -240,6 +242,7 @@ fuzz-datapath: deps all $(ATTACK_TOOLS)
 # segments), at most 15 minutes on a loaded machine
 fuzz-datapath-quick: deps all $(ATTACK_TOOLS)
 	$(Q)FUZZ_DATAPATH_SEGMENTS=$(FUZZ_DATAPATH_QUICK) FUZZ_DATAPATH_SECONDS=900 \
+		FUZZ_DATAPATH_BATCH=2000 FUZZ_DATAPATH_SEED=$(FUZZ_DATAPATH_QUICK_SEED) \
 		bash tests/e2e/attacks/test_atk_fuzz_datapath.sh
 
 # the benchmark, then the verifier's instruction counts in each kernel of

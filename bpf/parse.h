@@ -559,6 +559,32 @@ __attribute__((noinline)) long csum_frag_xdp(struct xdp_md *ctx, __u32 off, __u3
 	return csum_bytes_xdp(ctx, off, len);
 }
 
+/* Does an IPv4 header sum to zero, as the kernel wants it to (ip_rcv_core)?
+ * 1 for IPv6, or if it cannot be read here */
+static __always_inline int ip4_hdr_ok(struct xdp_md *ctx, const struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *b = (__u8 *)data + ((14 + 4 * (__u32)p->vlans) & 31);
+	__u32 n;
+	__u64 s;
+	long r;
+
+	if (p->family != 4 || (void *)(b + 20) > end)
+		return 1;
+	n = ((b[0] & 0xf) * 4 - 20) & 63; /* option bytes: IHL >= 5 (parse) */
+	r = bpf_csum_diff(NULL, 0, (__be32 *)b, 20, 0);
+	if (r < 0)
+		return 1;
+	s = (__u32)r;
+	b += 20;
+	CSUM_PIECE(32)
+	CSUM_PIECE(16)
+	CSUM_PIECE(8)
+	CSUM_PIECE(4)
+	return !csum_fold32(s);
+}
+
 /*
  * Would the kernel take this ingress segment's checksums? 1: yes, or it
  * cannot be told here (fail open); 0: it drops the segment. An IPv4
@@ -577,31 +603,16 @@ __attribute__((noinline)) int csum_ok_xdp(struct xdp_md *ctx, struct pkt *p)
 	struct ts_config *cfg;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 off, len, n, i;
-	__u8 *b, *th;
+	__u32 off, len, i;
+	__u8 *th;
 	__u64 s, ps;
 	__u16 check;
 	long r;
 
 	if (!p)
 		return 1;
-	if (p->family == 4) {
-		b = (__u8 *)data + ((14 + 4 * (__u32)p->vlans) & 31);
-		if ((void *)(b + 20) > end)
-			return 1;
-		n = ((b[0] & 0xf) * 4 - 20) & 63; /* option bytes: IHL >= 5 (parse) */
-		r = bpf_csum_diff(NULL, 0, (__be32 *)b, 20, 0);
-		if (r < 0)
-			return 1;
-		s = (__u32)r;
-		b += 20;
-		CSUM_PIECE(32)
-		CSUM_PIECE(16)
-		CSUM_PIECE(8)
-		CSUM_PIECE(4)
-		if (csum_fold32(s))
-			return 0;
-	}
+	if (!ip4_hdr_ok(ctx, p))
+		return 0;
 	if (p->seg.opts & TS_SEG_FRAG)
 		return 1;
 

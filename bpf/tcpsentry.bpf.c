@@ -67,6 +67,8 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 	} else if (dir == DIR_INGRESS && p.kind == PKT_FRAG_LATER) {
 		track_fragment(ctx, &p, &v);
 	}
+	if (dir == DIR_INGRESS)
+		track_frag_first(ctx, &p, &v, &t);
 	account(ctx, &p, &t, nf, &v, cn, dir);
 	return v.action;
 }

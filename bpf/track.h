@@ -405,13 +405,15 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
 }
 
 /*
- * A first IP fragment the kernel gets (ingress, not dropped) joins its
- * datagram's reassembly queue, keyed by addresses and ID, whatever it
- * carries; so frag_fins and frag_tails follow that queue as the kernel
- * keeps it (inet_frag_queue_insert): a second first fragment is dropped
- * if it repeats the first one's length (a duplicate), else the datagram
- * goes whole (an overlap); a last fragment waiting makes the datagram
- * whole, or overlaps it: either way it is gone. A FIN or an RST in it
+ * A first IP fragment the kernel gets (ingress, not dropped, its IPv4
+ * header's checksum right) joins its datagram's reassembly queue, keyed
+ * by addresses and ID, whatever it carries (track_frag_first: whatever
+ * XDP made of its TCP header); so frag_fins and frag_tails follow that
+ * queue as the kernel keeps it (inet_frag_queue_insert): a second first
+ * fragment is dropped if it repeats the first one's length (a
+ * duplicate), else the datagram goes whole (an overlap); a last fragment
+ * waiting makes the datagram whole, or overlaps it: either way it is
+ * gone. A FIN or an RST in it
  * (flags: the step set it aside, TS_STEP_FIN_FRAG; else 0) learns its
  * end and its checksum from the datagram's last fragment, which carries
  * no ports: at once if that came first (a sender sending the tail first,
@@ -429,7 +431,7 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 	__u64 now, life, ps;
 	long r;
 
-	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off)
+	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off || !ip4_hdr_ok(ctx, p))
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
 	now = clock_precise();
@@ -470,7 +472,12 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 			ps += (__u64)p->saddr[i] + p->daddr[i];
 		v.sum = (__u16)~csum_fold32(ps);
 	}
-	if (tail)
+	/* a tail that overlaps it ends the datagram, if the kernel holds
+	 * that tail: it may not (over net.ipv4.ipfrag_high_thresh it drops
+	 * new fragments, which a flood of orphan ones brings about). A FIN
+	 * then waits for a tail that fits: its receiver's ACK still has the
+	 * last word. An RST, judged here alone, is taken only for certain */
+	if (tail && (off >= v.first_len || (flags & TS_TCP_RST)))
 		frag_fin_apply(&v, off, len, tsum);
 	else
 		bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
@@ -478,7 +485,8 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 }
 
 /*
- * A datagram's last fragment (ingress, not dropped): if its first one
+ * A datagram's last fragment (ingress, not dropped; its IPv4 header's
+ * checksum right, or the kernel drops it first): if its first one
  * carried a FIN or an RST waiting for it (frag_first), the datagram is
  * whole. If not, it may yet come: the tail (and its bytes' sum) is kept
  * in frag_tails, unless one is kept already: the kernel drops this one if
@@ -495,7 +503,7 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 	__u64 now;
 	long r;
 
-	if (!p || frag_read(ctx, p, &fi) < 0 || fi.more)
+	if (!p || frag_read(ctx, p, &fi) < 0 || fi.more || !ip4_hdr_ok(ctx, p))
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
 	now = clock_precise();
@@ -1003,8 +1011,8 @@ __attribute__((noinline)) int scan_probe(struct xdp_md *ctx, const struct pkt *p
 
 /* Track one TCP segment the gate let in (see the top of this file). ctx:
  * the hook's context, for the cookie check's socket lookup (XDP only). */
-static __always_inline void track_segment(void *ctx, const struct pkt *p,
-					  const struct verdict *v, struct track_res *t, __u32 dir)
+static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
+				  struct track_res *t, __u32 dir)
 {
 	__u32 in = v->ack_arm ? TF_COOKIE_ACKS : 0;
 
@@ -1058,14 +1066,18 @@ static __always_inline void track_segment(void *ctx, const struct pkt *p,
 	}
 }
 
-/* Stage 2 for a TCP segment; a first IP fragment the kernel gets joins
- * its datagram, whatever became of it here (frag_first: a FIN in it waits
- * for the datagram's end) */
-static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
-				  struct track_res *t, __u32 dir)
+/*
+ * A first IP fragment of TCP the kernel gets (ingress, passed) joins its
+ * datagram's queue there whatever XDP made of it (tracked, or an error
+ * past the IP header: the kernel reassembles before it reads TCP), so
+ * frag_first follows it: a FIN or an RST the step set aside waits for the
+ * datagram's end. Called once the verdict is known.
+ */
+static __always_inline void track_frag_first(void *ctx, const struct pkt *p,
+					     const struct verdict *v, const struct track_res *t)
 {
-	track_segment(ctx, p, v, t, dir);
-	if (dir == DIR_INGRESS && (p->seg.opts & TS_SEG_FRAG) && v->action != V_DROP)
+	if ((p->seg.opts & TS_SEG_FRAG) && (p->kind == PKT_TCP || p->kind == PKT_ERR) &&
+	    v->action != V_DROP)
 		frag_first(ctx, p, (t->step & TS_STEP_FIN_FRAG) ? p->seg.flags : 0);
 }
 

@@ -29,12 +29,16 @@
 #ifndef TS_DEFAULT_MAX_PICKUPS
 #define TS_DEFAULT_MAX_PICKUPS (1ull << 18)
 #endif
-/* FINs in IP first fragments waiting for their datagram's last fragment,
- * which tells their end, and last fragments that came before their first
- * (bpf/track.h, frag_first): two LRUs of this size, one entry per
- * datagram; a FIN pushed out waits for nothing (the state does not move,
- * as for a FIN the kernel dropped) */
-#define TS_FRAG_FINS 4096
+/* FINs and RSTs in IP first fragments waiting for their datagram's last
+ * fragment, which tells their end and checksum, and last fragments that
+ * came before their first (bpf/track.h, frag_first): two LRUs of this
+ * size, one entry per datagram; a FIN or RST pushed out waits for nothing
+ * (the state does not move, as for one the kernel dropped). Sized to
+ * outlast the kernel's own queues under a flood of orphan fragments: it
+ * holds at most net.ipv4.ipfrag_high_thresh (4 MB) of them, a few
+ * thousand small ones, then drops new ones; a tail pushed out here that
+ * the kernel still holds would complete, or end, a datagram unseen */
+#define TS_FRAG_FINS 16384
 /* how long the kernel keeps a datagram's fragments waiting for the rest:
  * its defaults, net.ipv4.ipfrag_time and net.ipv6.ip6frag_time */
 #define TS_FRAG_LIFE4_NS 30000000000ull

@@ -71,6 +71,20 @@ nstat_moved() {
 }
 
 # syn_recv NS PORT: request sockets of a listener on PORT (ss state syn-recv)
+# expect_closed TAG: the server's kernel and tcpsentry both closed the
+# connection $CEP-$SEP (the control of a spoofed exact RST: the test makes
+# the segment it means), then the drivers stop
+expect_closed() {
+	local ks ts
+	ks=$(ss_state "$SNS" "$SEP" "$CEP")
+	read -r _ ts _ < <(ts_state "$SNS" "$CEP" "$SEP")
+	[ "$ks" = CLOSED ] && [ "$ts" = CLOSED ] &&
+		pass "$1: the server's kernel and tcpsentry closed the connection" ||
+		fail "$1: server kernel $ks, tcpsentry server $ts (want CLOSED, CLOSED)"
+	drv_stop cli
+	drv_stop srv
+}
+
 syn_recv() { in_ns "$1" ss -Htan state syn-recv "( sport = :$2 )" | wc -l; }
 
 # expect_agree LABEL PORT CLIENT_ADDR... : tcpsentry's states of every real
