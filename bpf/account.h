@@ -101,7 +101,7 @@ __attribute__((noinline)) int state_events(const struct pkt *p, const struct tra
 	if (s->facts.hs.held)
 		return 0;
 	ev.ts_ns = now;
-	ev.tcp_flags = p->seg.flags;
+	ev.tcp_flags = t->frag_flags ? t->frag_flags : p->seg.flags;
 	ev.dir = (__u8)dir;
 	for (side = 0; side < 2; side++)
 		if (t->old_state[side] != t->new_state[side])

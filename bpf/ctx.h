@@ -209,6 +209,9 @@ struct track_res {
 	__u8 scan_suspect;  /* an ingress SYN from a source flagged as scanning (this one
 			     * or an earlier SYN crossed the threshold) */
 	__u8 scan;          /* enum track_scan */
+	/* an RST whose datagram a later fragment made whole closed the flow
+	 * (track, frag_fin_apply): its TCP flags, the frame has none */
+	__u8 frag_flags;
 };
 
 /* What quality (bpf/quality.h) needs of a flow entry as it was before the

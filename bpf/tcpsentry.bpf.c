@@ -65,7 +65,7 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 		judge(&t, nf, &v, dir);
 		act(ctx, &p, &t, &v, dir);
 	} else if (dir == DIR_INGRESS && p.kind == PKT_FRAG_LATER) {
-		track_fragment(ctx, &p, &v);
+		track_fragment(ctx, &p, &v, &t);
 	}
 	if (dir == DIR_INGRESS)
 		track_frag_first(ctx, &p, &v, &t);

@@ -366,18 +366,23 @@ static __always_inline __u64 frag_life_ns(const struct pkt *p)
  * and it waits for its receiver's ACK (fsm.h, ts_fin_frag_done); an RST
  * is judged (ts_rst_frag_done). An RST is taken only with its checksum
  * known right: nothing but that tells it was taken, where a FIN has its
- * ACK; nor after a gap (a middle fragment), which is not followed.
+ * ACK; nor after a gap (a middle fragment), which is not followed. An RST
+ * that closes the connection leaves in t (and scratch) what track_flow
+ * leaves of a step that did: account writes its state events and record.
  */
 static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, __u32 len,
-					   __u32 tail_sum)
+					   __u32 tail_sum, struct track_res *t)
 {
+	struct scratch *sc = scratch_get();
 	struct ts_lock *lk;
 	struct ts_flow *f;
 	__u32 stripe, end, from, contiguous = off == v->first_len;
-	__u64 s;
+	__u8 old[2];
+	__u64 s, now;
 
-	if (off < v->first_len || off + len <= v->pre)
+	if (!sc || off < v->first_len || off + len <= v->pre)
 		return;
+	TS_CHECKED(sc);
 	if (contiguous && v->sum != FRAG_NO_SUM && tail_sum != FRAG_NO_SUM) {
 		s = (__u64)v->sum + tail_sum + bpf_htonl((__u32)v->tcp_first + len);
 		if (csum_fold32(s)) {
@@ -395,13 +400,47 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
 	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
 	if (!lk)
 		return;
+	now = clock_precise();
 	bpf_spin_lock(&lk->lock);
 	from = (v->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER;
-	if (v->flags & TS_TCP_RST)
-		ts_rst_frag_done(f, from, v->seq, v->ack, v->flags);
-	else
+	if (!(v->flags & TS_TCP_RST)) {
 		ts_fin_frag_done(f, from, v->seq, end, v->ack);
+		bpf_spin_unlock(&lk->lock);
+		return;
+	}
+	old[0] = f->ep[0].state;
+	old[1] = f->ep[1].state;
+	if (!ts_rst_frag_done(f, from, v->seq, v->ack, v->flags)) {
+		bpf_spin_unlock(&lk->lock);
+		return;
+	}
+	/* closed: what account writes of it, as of a step (track_flow):
+	 * the state events, and the record taken under the lock */
+	f->state_ns = now;
+	t->step = (old[0] != TS_CLOSED ? TS_STEP_CLIENT_CHANGED : 0) |
+		  (old[1] != TS_CLOSED ? TS_STEP_SERVER_CHANGED : 0);
+	t->record = ts_record_due(f, t->step);
+	if (t->record) {
+		f->flags |= TS_F_RECORDED;
+		__builtin_memcpy(&sc->rec.flow, f, sizeof(*f));
+	}
+	t->client = f->client;
 	bpf_spin_unlock(&lk->lock);
+	t->noted = 1;
+	t->side = (__u8)from;
+	t->frag_flags = v->flags;
+	t->old_state[0] = old[0];
+	t->old_state[1] = old[1];
+	t->new_state[0] = TS_CLOSED;
+	t->new_state[1] = TS_CLOSED;
+	sc->key = v->key;
+	__builtin_memset(&sc->facts.hs, 0, sizeof(sc->facts.hs));
+	if (t->record) {
+		sc->rec.key = v->key;
+		sc->rec.cause = TS_REC_CLOSED;
+		sc->rec.end_flags = v->flags;
+		sc->rec.end_side = (__u8)from;
+	}
 }
 
 /*
@@ -420,7 +459,8 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
  * or one planted before), else it is noted for frag_fin_done. Global:
  * off the parser's paths.
  */
-__attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p, __u32 flags)
+__attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p, __u32 flags,
+					  struct track_res *res)
 {
 	struct frag_fin_key k = {};
 	struct frag_fin v = {};
@@ -431,7 +471,7 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 	__u64 now, life, ps;
 	long r;
 
-	if (!p || frag_read(ctx, p, &fi) < 0 || fi.off || !ip4_hdr_ok(ctx, p))
+	if (!p || !res || frag_read(ctx, p, &fi) < 0 || fi.off || !ip4_hdr_ok(ctx, p))
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
 	now = clock_precise();
@@ -478,7 +518,7 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 	 * then waits for a tail that fits: its receiver's ACK still has the
 	 * last word. An RST, judged here alone, is taken only for certain */
 	if (tail && (off >= v.first_len || (flags & TS_TCP_RST)))
-		frag_fin_apply(&v, off, len, tsum);
+		frag_fin_apply(&v, off, len, tsum, res);
 	else
 		bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
 	return 0;
@@ -493,7 +533,8 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
  * it repeats that one (a duplicate), else the whole datagram (its end or
  * its bytes conflict). Global: verified once.
  */
-__attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt *p)
+__attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt *p,
+					     struct track_res *res)
 {
 	struct frag_fin_key k = {};
 	struct frag_info fi = {};
@@ -503,7 +544,7 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 	__u64 now;
 	long r;
 
-	if (!p || frag_read(ctx, p, &fi) < 0 || fi.more || !ip4_hdr_ok(ctx, p))
+	if (!p || !res || frag_read(ctx, p, &fi) < 0 || fi.more || !ip4_hdr_ok(ctx, p))
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
 	now = clock_precise();
@@ -511,7 +552,7 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 	nt.sum = r >= 0 ? (__u32)r : FRAG_NO_SUM;
 	ff = bpf_map_lookup_elem(&frag_fins, &k);
 	if (ff && now - ff->ns < frag_life_ns(p)) {
-		frag_fin_apply(ff, fi.off, fi.len, nt.sum);
+		frag_fin_apply(ff, fi.off, fi.len, nt.sum, res);
 		bpf_map_delete_elem(&frag_fins, &k);
 		return 0;
 	}
@@ -530,10 +571,10 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 
 /* Stage 2 for a later IP fragment (ingress): the one thing it can move */
 static __always_inline void track_fragment(void *ctx, const struct pkt *p,
-					   const struct verdict *v)
+					   const struct verdict *v, struct track_res *t)
 {
 	if (v->action != V_DROP)
-		frag_fin_done(ctx, p);
+		frag_fin_done(ctx, p, t);
 }
 
 /*
@@ -1074,11 +1115,11 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
  * datagram's end. Called once the verdict is known.
  */
 static __always_inline void track_frag_first(void *ctx, const struct pkt *p,
-					     const struct verdict *v, const struct track_res *t)
+					     const struct verdict *v, struct track_res *t)
 {
 	if ((p->seg.opts & TS_SEG_FRAG) && (p->kind == PKT_TCP || p->kind == PKT_ERR) &&
 	    v->action != V_DROP)
-		frag_first(ctx, p, (t->step & TS_STEP_FIN_FRAG) ? p->seg.flags : 0);
+		frag_first(ctx, p, (t->step & TS_STEP_FIN_FRAG) ? p->seg.flags : 0, t);
 }
 
 #endif /* TCPSENTRY_BPF_TRACK_H */

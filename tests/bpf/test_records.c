@@ -245,12 +245,80 @@ static int post_refused(const struct tcase *tc, char *why)
 	return 0;
 }
 
+/* state events and records on */
+static void events_records_on(void)
+{
+	set_state_events(1);
+	set_records(1);
+}
+
+/* An exact RST in two IP fragments: the kernel takes it once the second
+ * makes the datagram whole (track, frag_fin_apply), and so does tcpsentry;
+ * that end is written as a whole RST's is: a state event for each side,
+ * with the RST's flags, and the record */
+static int post_frag_rst(const struct tcase *tc, char *why)
+{
+	struct frame_spec first = conn[NCONN - 1], tail;
+	uint64_t w0, l0, w1, l1;
+	const struct ts_event *e;
+	struct ts_flow_key k;
+	int i, n0, sender;
+
+	(void)tc;
+	FAIL_IF(drain() < 0, "records ring: cannot read it");
+	for (i = 0; i < NCONN - 1; i++)
+		if (run_checked(conn[i].saddr4 == C4 ? XDP : TC, &conn[i],
+				conn[i].saddr4 == C4 ? XDP_PASS : TC_ACT_OK, 0, 0, why))
+			return -1;
+	first.paylen = 16;
+	tail = first;
+	first.frag_first = 24;
+	tail.frag_tail = 24;
+	ASSERT_TRUE(ring_buffer__consume(rb) >= 0, "events: ring_buffer__consume");
+	n0 = nevs;
+	FAIL_IF(rec_counts(&w0, &l0), "read counters: %s", strerror(errno));
+	if (run_checked(XDP, &first, XDP_PASS, 0, 0, why))
+		return -1;
+	ASSERT_TRUE(ring_buffer__consume(rb) >= 0, "events: ring_buffer__consume");
+	ASSERT_EQ(nevs, n0, "state events after the first fragment (it moves nothing yet)");
+	if (run_checked(XDP, &tail, XDP_PASS, 0, 0, why))
+		return -1;
+	ASSERT_TRUE(ring_buffer__consume(rb) >= 0, "events: ring_buffer__consume");
+	ASSERT_EQ(nevs, n0 + 2, "state events once the datagram is whole");
+	sender = frame_key(&conn[0], &k);
+	for (i = n0; i < nevs; i++) {
+		e = &evs[i];
+		FAIL_IF(e->type != TS_EV_STATE || memcmp(&e->key, &k, sizeof(k)) ||
+				e->client != sender || e->family != 4,
+			"event %d: type %u, not the connection's state event", i, e->type);
+		FAIL_IF(e->side != i - n0 || e->from != TS_ESTABLISHED || e->to != TS_CLOSED,
+			"event %d: side %u %s -> %s, want side %d ESTABLISHED -> CLOSED", i,
+			e->side, ts_state_name(e->from), ts_state_name(e->to), i - n0);
+		ASSERT_EQ(e->tcp_flags, F_RST | F_ACK, "event's flags: the RST's");
+		ASSERT_EQ(e->dir, 0, "event's direction (ingress)");
+	}
+	FAIL_IF(rec_counts(&w1, &l1), "read counters: %s", strerror(errno));
+	ASSERT_EQ(w1 - w0, 1, "records counted");
+	ASSERT_EQ(l1 - l0, 0, "records_lost counted");
+	ASSERT_EQ(drain(), 1, "records on the ring");
+	FAIL_IF(memcmp(&recs[0].key, &k, sizeof(k)), "record key: not the connection's");
+	ASSERT_EQ(recs[0].cause, TS_REC_CLOSED, "record cause");
+	ASSERT_EQ(recs[0].end_flags, F_RST | F_ACK, "record: the flags of the RST that ended it");
+	ASSERT_EQ(recs[0].end_side, TS_CLIENT, "record: who sent it");
+	ASSERT_EQ(recs[0].flow.ep[TS_CLIENT].state, TS_CLOSED, "record: client state");
+	ASSERT_EQ(recs[0].flow.ep[TS_SERVER].state, TS_CLOSED, "record: server state");
+	return 0;
+}
+
 static const struct tcase cases[] = {
 	{ "records on: refused connections (SYN in, RST out) write one record each",
 	  .setup = records_on, .post = post_refused },
 	{ "records on: a connection reset on the wire writes one record (key, cause, "
 	  "who ended it, packets, payload and IP bytes each way, final states)",
 	  .setup = records_on, .post = post_record },
+	{ "an exact RST in two IP fragments: once whole, a state event for each side and "
+	  "the record, as a whole RST writes",
+	  .setup = events_records_on, .post = post_frag_rst },
 	{ "records off (no reader asking): no record, none counted lost",
 	  .post = post_no_reader },
 	{ "a full ring: the record that does not fit (userspace's, the datapath's) is "
