@@ -109,9 +109,9 @@ static __always_inline __u32 sock_tuple_of(struct bpf_sock_tuple *t, const struc
 	return sizeof(t->ipv4);
 }
 
-/* A FIN or an RST in an IP first fragment, waiting for the datagram's
- * last fragment (bpf/track.h, frag_first): that carries no ports, so the
- * datagram's addresses and ID find it */
+/* An IP first fragment (a FIN or an RST in it: flags), waiting for the
+ * datagram's last fragment (bpf/track.h, frag_first): that carries no
+ * ports, so the datagram's addresses and ID find it */
 struct frag_fin_key {
 	__u32 saddr[4];
 	__u32 daddr[4];
@@ -131,7 +131,8 @@ struct frag_fin {
 				 * folded (csum_bytes_xdp); FRAG_NO_SUM: unknown */
 	__u64 ns;               /* when its first fragment came */
 	__u16 tcp_first;        /* TCP bytes the first fragment carried */
-	__u8 flags;             /* the segment's TCP flags: a FIN, or an RST */
+	__u8 flags;             /* the segment's TCP flags: a FIN, or an RST; 0: neither
+				 * (nothing but first_len and ns is set) */
 	__u8 pad[5];
 };
 

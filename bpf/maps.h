@@ -41,9 +41,10 @@ struct {
 	__type(value, struct ts_flow);
 } pickups SEC(".maps");
 
-/* FINs in IP first fragments, waiting for their datagram's end (struct
- * frag_fin, bpf/track.h). Not pinned: what waits here is gone when the
- * program goes. */
+/* IP first fragments of TCP the kernel queues, waiting for their
+ * datagram's end (struct frag_fin, bpf/track.h): a FIN's or an RST's to
+ * take effect then, any other's so that its end is not taken for a tail
+ * waiting. Not pinned: what waits here is gone when the program goes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TS_FRAG_FINS);

@@ -380,7 +380,8 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
 	__u8 old[2];
 	__u64 s, now;
 
-	if (!sc || off < v->first_len || off + len <= v->pre)
+	if (!sc || !(v->flags & (TS_TCP_FIN | TS_TCP_RST)) || off < v->first_len ||
+	    off + len <= v->pre)
 		return;
 	TS_CHECKED(sc);
 	if (contiguous && v->sum != FRAG_NO_SUM && tail_sum != FRAG_NO_SUM) {
@@ -490,19 +491,26 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 		bpf_map_delete_elem(&frag_tails, &k);
 		tail = 1;
 	}
-	if (!(flags & (TS_TCP_FIN | TS_TCP_RST)) || fi.len < p->l4_len || p->opt_off < 20)
+	v.first_len = fi.len;
+	v.ns = now;
+	v.sum = FRAG_NO_SUM;
+	if (!(flags & (TS_TCP_FIN | TS_TCP_RST)) || fi.len < p->l4_len || p->opt_off < 20) {
+		/* nothing to follow in it, but the kernel queues it all the
+		 * same: its last fragment completes it (or conflicts), and
+		 * must not wait in frag_tails for a first one of its own,
+		 * where a later datagram reusing the ID would meet it */
+		if (!tail)
+			bpf_map_update_elem(&frag_fins, &k, &v, BPF_ANY);
 		return 0;
+	}
 	v.sender_idx = ts_key_make(&v.key, p->saddr, p->sport, p->daddr, p->dport);
 	v.seq = p->seg.seq;
 	v.ack = p->seg.ack;
 	v.flags = (__u8)flags;
-	v.ns = now;
 	/* before the payload: IPv6 extension headers after the fragment
 	 * header, then the TCP header */
-	v.first_len = fi.len;
 	v.pre = fi.len - p->l4_len + sizeof(struct tcphdr) + p->optlen;
 	v.tcp_first = (__u16)p->l4_len;
-	v.sum = FRAG_NO_SUM;
 	r = csum_frag_xdp(ctx, p->opt_off - 20, p->l4_len);
 	if (r >= 0) {
 		/* the pseudo header but its length (known when whole) */
