@@ -132,8 +132,10 @@ struct frag_fin {
 	__u64 ns;               /* when its first fragment came */
 	__u16 tcp_first;        /* TCP bytes the first fragment carried */
 	__u8 flags;             /* the segment's TCP flags: a FIN, or an RST; 0: neither
-				 * (nothing but first_len and ns is set) */
-	__u8 pad[5];
+				 * (nothing but first_len, ns and rid is set) */
+	__u8 pad;
+	__u32 rid;              /* its source's fragment count at its datagram's last
+				 * fragment so far (frag_rid_next) */
 };
 
 /* A datagram's last fragment that came before its first (frag_first) */
@@ -142,7 +144,7 @@ struct frag_tail {
 	__u32 off;              /* its offset in the fragmentable part, bytes */
 	__u32 len;              /* and its bytes */
 	__u32 sum;              /* their sum, folded; FRAG_NO_SUM: unknown */
-	__u32 pad;
+	__u32 rid;              /* as frag_fin's */
 };
 #define FRAG_NO_SUM 0xffffffffu
 

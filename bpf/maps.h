@@ -61,6 +61,16 @@ struct {
 	__type(value, struct frag_tail);
 } frag_tails SEC(".maps");
 
+/* IPv4 fragments of TCP per source address, counted as the kernel counts
+ * them (inet_peer.rid): how far apart two of one datagram came
+ * (bpf/track.h, frag_too_far) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TS_FRAG_PEERS);
+	__type(key, __u32);
+	__type(value, __u32);
+} frag_peers SEC(".maps");
+
 /* The XDP program that was on the interface before tcpsentry came: ours
  * tail-calls it, so both run (see attach.c, "chaining"). Empty otherwise:
  * a tail call into an empty slot falls through to XDP_PASS. */

@@ -349,6 +349,38 @@ static __always_inline void frag_fin_key_of(struct frag_fin_key *k, const struct
 	k->id = id;
 }
 
+/* The kernel's count of the fragments from p's source (IPv4: inet_peer's
+ * rid, which every fragment it queues moves), this one counted; 0 for
+ * IPv6, which has no such count */
+static __always_inline __u32 frag_rid_next(const struct pkt *p)
+{
+	__u32 saddr = p->saddr[3], zero = 0, *r;
+
+	if (p->family != 4)
+		return 0;
+	r = bpf_map_lookup_elem(&frag_peers, &saddr);
+	if (!r) {
+		bpf_map_update_elem(&frag_peers, &saddr, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&frag_peers, &saddr);
+		if (!r)
+			return 0;
+	}
+	/* atomic, so that no CPU's count is lost; read back, not returned
+	 * by the add (clang before 15 on the BPF target refuses that), so a
+	 * fragment counted at once on the other CPU may be in it too */
+	__sync_fetch_and_add(r, 1);
+	return *(volatile __u32 *)r;
+}
+
+/* Did the kernel start the datagram over at this fragment (rid: its count,
+ * then: its datagram's last one's), its fragments so far dropped: more
+ * than TS_FRAG_MAX_DIST from the same source in between (ip_frag_too_far,
+ * IPv4 only)? */
+static __always_inline int frag_too_far(const struct pkt *p, __u32 rid, __u32 then)
+{
+	return p->family == 4 && rid - then > TS_FRAG_MAX_DIST;
+}
+
 /* How long the kernel keeps a datagram's fragments waiting for the rest
  * (ipfrag_time, ip6frag_time: the defaults) */
 static __always_inline __u64 frag_life_ns(const struct pkt *p)
@@ -468,7 +500,7 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 	struct frag_info fi = {};
 	struct frag_fin *ff;
 	struct frag_tail *t;
-	__u32 off = 0, len = 0, tsum = FRAG_NO_SUM, tail = 0, i;
+	__u32 off = 0, len = 0, tsum = FRAG_NO_SUM, tail = 0, i, rid;
 	__u64 now, life, ps;
 	long r;
 
@@ -477,22 +509,30 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 	frag_fin_key_of(&k, p, fi.id);
 	now = clock_precise();
 	life = frag_life_ns(p);
+	rid = frag_rid_next(p);
 	ff = bpf_map_lookup_elem(&frag_fins, &k);
-	if (ff && now - ff->ns < life) {
+	if (ff && now - ff->ns < life && !frag_too_far(p, rid, ff->rid)) {
 		if (ff->first_len != fi.len)
 			bpf_map_delete_elem(&frag_fins, &k);
+		else
+			ff->rid = rid;
 		return 0;
 	}
 	t = bpf_map_lookup_elem(&frag_tails, &k);
 	if (t && now - t->ns < life) {
-		off = t->off;
-		len = t->len;
-		tsum = t->sum;
+		/* it completes the datagram, unless the kernel started that
+		 * over at this fragment: the tail is gone either way */
+		if (!frag_too_far(p, rid, t->rid)) {
+			off = t->off;
+			len = t->len;
+			tsum = t->sum;
+			tail = 1;
+		}
 		bpf_map_delete_elem(&frag_tails, &k);
-		tail = 1;
 	}
 	v.first_len = fi.len;
 	v.ns = now;
+	v.rid = rid;
 	v.sum = FRAG_NO_SUM;
 	if (!(flags & (TS_TCP_FIN | TS_TCP_RST)) || fi.len < p->l4_len || p->opt_off < 20) {
 		/* nothing to follow in it, but the kernel queues it all the
@@ -533,13 +573,16 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 }
 
 /*
- * A datagram's last fragment (ingress, not dropped; its IPv4 header's
- * checksum right, or the kernel drops it first): if its first one
- * carried a FIN or an RST waiting for it (frag_first), the datagram is
- * whole. If not, it may yet come: the tail (and its bytes' sum) is kept
- * in frag_tails, unless one is kept already: the kernel drops this one if
- * it repeats that one (a duplicate), else the whole datagram (its end or
- * its bytes conflict). Global: verified once.
+ * A datagram's later fragment (ingress, not dropped; its IPv4 header's
+ * checksum right, or the kernel drops it first). Its last one: if its
+ * first one waits (frag_first), the datagram is whole, and a FIN or an
+ * RST in it takes effect. If not, the first may yet come: the tail (and
+ * its bytes' sum) is kept in frag_tails, unless one is kept already: the
+ * kernel drops this one if it repeats that one (a duplicate), else the
+ * whole datagram (its end or its bytes conflict). A middle one is not
+ * followed. Any of them starts its datagram over instead when too many
+ * fragments from its source came since the last one of it
+ * (frag_too_far). Global: verified once.
  */
 __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt *p,
 					     struct track_res *res)
@@ -549,30 +592,52 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 	struct frag_tail nt = {};
 	struct frag_fin *ff;
 	struct frag_tail *t;
+	__u32 rid;
 	__u64 now;
 	long r;
 
-	if (!p || !res || frag_read(ctx, p, &fi) < 0 || fi.more || !ip4_hdr_ok(ctx, p))
+	if (!p || !res || frag_read(ctx, p, &fi) < 0 || !ip4_hdr_ok(ctx, p))
 		return 0;
 	frag_fin_key_of(&k, p, fi.id);
 	now = clock_precise();
-	r = csum_frag_xdp(ctx, fi.at, fi.len);
-	nt.sum = r >= 0 ? (__u32)r : FRAG_NO_SUM;
+	rid = frag_rid_next(p);
 	ff = bpf_map_lookup_elem(&frag_fins, &k);
 	if (ff && now - ff->ns < frag_life_ns(p)) {
-		frag_fin_apply(ff, fi.off, fi.len, nt.sum, res);
-		bpf_map_delete_elem(&frag_fins, &k);
-		return 0;
+		if (frag_too_far(p, rid, ff->rid)) {
+			/* the kernel dropped the first fragment: this one
+			 * starts the datagram over */
+			bpf_map_delete_elem(&frag_fins, &k);
+		} else if (fi.more) {
+			ff->rid = rid; /* a middle one: not followed */
+			return 0;
+		} else {
+			r = csum_frag_xdp(ctx, fi.at, fi.len);
+			frag_fin_apply(ff, fi.off, fi.len, r >= 0 ? (__u32)r : FRAG_NO_SUM, res);
+			bpf_map_delete_elem(&frag_fins, &k);
+			return 0;
+		}
 	}
 	t = bpf_map_lookup_elem(&frag_tails, &k);
-	if (t && now - t->ns < frag_life_ns(p)) {
-		if (t->off != fi.off || t->len != fi.len)
+	if (t && now - t->ns < frag_life_ns(p) && !frag_too_far(p, rid, t->rid)) {
+		if (!fi.more && (t->off != fi.off || t->len != fi.len))
+			bpf_map_delete_elem(&frag_tails, &k);
+		else
+			t->rid = rid;
+		return 0;
+	}
+	if (fi.more) {
+		/* a middle fragment: it starts a datagram over if one was
+		 * waiting too long (not followed further) */
+		if (t)
 			bpf_map_delete_elem(&frag_tails, &k);
 		return 0;
 	}
+	r = csum_frag_xdp(ctx, fi.at, fi.len);
+	nt.sum = r >= 0 ? (__u32)r : FRAG_NO_SUM;
 	nt.ns = now;
 	nt.off = fi.off;
 	nt.len = fi.len;
+	nt.rid = rid;
 	bpf_map_update_elem(&frag_tails, &k, &nt, BPF_ANY);
 	return 0;
 }

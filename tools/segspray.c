@@ -19,6 +19,10 @@
  *   --bad-csum          TCP checksum off by one (the kernel discards it)
  *   --vlan TCI          an 802.1Q tag (twice: 802.1ad outer, 802.1Q inner)
  *   --frag N            send as two IP fragments, N bytes of TCP in the first
+ *   --frag-part P       with --frag: send both (default), or only the first
+ *                       or the last fragment ("first", "last")
+ *   --ip-id N           IPv4 ID of the first segment, one more for each next
+ *                       one (default: a random one per segment)
  *   --sniff MS          first wait up to MS ms for a segment DST:DPORT ->
  *                       SRC:SPORT on IFACE; then seq = its ack + --seq-add
  *                       and ack = its seq + its length + --ack-add (an exact
@@ -74,6 +78,8 @@ struct spray {
 	int sport_rand, seq_rand, ack_rand;
 	unsigned dport_lo, dport_hi;
 	int have_dmac, frag;
+	int frag_part;         /* with frag: 0 both, 1 the first only, 2 the last only */
+	int ip_id;             /* -1: random per segment */
 	long sniff_ms;
 	long long seq_add, ack_add;
 	unsigned long long count, per_src;
@@ -86,7 +92,8 @@ static void usage(void)
 		"usage: segspray -i IFACE --dst-mac MAC --src ADDR[/BITS] --dst ADDR\n"
 		"       [--sport N|rand] [--dport N[-M]] [--flags FSRPAUEC] [--seq N|rand]\n"
 		"       [--ack N|rand] [--win N] [--opts HEX] [--len N] [--bad-csum]\n"
-		"       [--vlan TCI]... [--frag N] [--sniff MS] [--seq-add N] [--ack-add N]\n"
+		"       [--vlan TCI]... [--frag N] [--frag-part first|last] [--ip-id N]\n"
+		"       [--sniff MS] [--seq-add N] [--ack-add N]\n"
 		"       [--count N] [--per-src N] [--rate PPS] [--seconds S] [--seed N]\n");
 	exit(2);
 }
@@ -176,7 +183,7 @@ static void parse_args(struct spray *sp, int argc, char **argv)
 {
 	enum { O_DMAC = 256, O_SRC, O_DST, O_SPORT, O_DPORT, O_FLAGS, O_SEQ, O_ACK, O_WIN,
 	       O_OPTS, O_LEN, O_BAD, O_VLAN, O_FRAG, O_SNIFF, O_SEQADD, O_ACKADD, O_COUNT,
-	       O_PERSRC, O_RATE, O_SECS, O_SEED };
+	       O_PERSRC, O_RATE, O_SECS, O_SEED, O_FRAGPART, O_IPID };
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' }, { "dst-mac", required_argument, NULL, O_DMAC },
 		{ "src", required_argument, NULL, O_SRC }, { "dst", required_argument, NULL, O_DST },
@@ -192,6 +199,8 @@ static void parse_args(struct spray *sp, int argc, char **argv)
 		{ "per-src", required_argument, NULL, O_PERSRC },
 		{ "rate", required_argument, NULL, O_RATE }, { "seconds", required_argument, NULL, O_SECS },
 		{ "seed", required_argument, NULL, O_SEED }, { "help", no_argument, NULL, 'h' },
+		{ "frag-part", required_argument, NULL, O_FRAGPART },
+		{ "ip-id", required_argument, NULL, O_IPID },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o, fam_src = 0, fam_dst = 0, f;
@@ -258,6 +267,15 @@ static void parse_args(struct spray *sp, int argc, char **argv)
 			sp->c.vlan[sp->c.nvlan++] = (uint16_t)num(optarg, 4095);
 			break;
 		case O_FRAG: sp->frag = (int)num(optarg, 1400); break;
+		case O_FRAGPART:
+			if (!strcmp(optarg, "first"))
+				sp->frag_part = 1;
+			else if (!strcmp(optarg, "last"))
+				sp->frag_part = 2;
+			else if (strcmp(optarg, "both"))
+				usage();
+			break;
+		case O_IPID: sp->ip_id = (int)num(optarg, 65535); break;
 		case O_SNIFF: sp->sniff_ms = (long)num(optarg, 60000); break;
 		case O_SEQADD: sp->seq_add = strtoll(optarg, NULL, 0); break;
 		case O_ACKADD: sp->ack_add = strtoll(optarg, NULL, 0); break;
@@ -278,6 +296,10 @@ static void parse_args(struct spray *sp, int argc, char **argv)
 		fprintf(stderr, "segspray: lab use only: addresses inside 198.18.0.0/15 or 2001:db8::/32\n");
 		exit(2);
 	}
+	if (sp->frag_part && !sp->frag) {
+		fprintf(stderr, "segspray: --frag-part wants --frag\n");
+		exit(2);
+	}
 	if (sp->sniff_ms && (sp->sport_rand || sp->src_bits >= 0 || sp->dport_hi != sp->dport_lo)) {
 		fprintf(stderr, "segspray: --sniff wants one tuple (fixed --src, --sport, --dport)\n");
 		exit(2);
@@ -287,7 +309,7 @@ static void parse_args(struct spray *sp, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct spray sp = {
-		.src_bits = -1, .sport_rand = 1, .seq_rand = 1, .count = 1, .per_src = 1,
+		.src_bits = -1, .sport_rand = 1, .seq_rand = 1, .count = 1, .per_src = 1, .ip_id = -1,
 		.seconds = 10, .c = { .flags = 0x02, .win = 64240 },
 	};
 	uint8_t frame[CRAFT_FRAME_MAX], frags[2][CRAFT_FRAME_MAX];
@@ -327,15 +349,15 @@ int main(int argc, char **argv)
 		/* an IPv4 ID of its own per segment: fragments of two runs
 		 * must not meet in the receiver's reassembly queue (an overlap
 		 * there drops both) */
-		sp.c.ip_id = (uint16_t)rnd();
+		sp.c.ip_id = sp.ip_id < 0 ? (uint16_t)rnd() : (uint16_t)(sp.ip_id + i);
 		len = craft_build(&sp.c, frame, sizeof(frame));
 		if (!len) {
 			fprintf(stderr, "segspray: the segment does not fit a frame\n");
 			return 2;
 		}
 		if (sp.frag && craft_fragment(&sp.c, frame, len, sp.frag, frags, flen) == 2) {
-			e = craft_tx_add(tx, frags[0], flen[0]);
-			if (!e)
+			e = sp.frag_part == 2 ? 0 : craft_tx_add(tx, frags[0], flen[0]);
+			if (!e && sp.frag_part != 1)
 				e = craft_tx_add(tx, frags[1], flen[1]);
 		} else {
 			e = craft_tx_add(tx, frame, len);

@@ -39,6 +39,14 @@
  * thousand small ones, then drops new ones; a tail pushed out here that
  * the kernel still holds would complete, or end, a datagram unseen */
 #define TS_FRAG_FINS 16384
+/* The kernel starts an IPv4 datagram's reassembly over, its fragments
+ * so far dropped, when more than this many fragments from the same source
+ * came between two of its own (ip_frag_too_far: net.ipv4.ipfrag_max_dist,
+ * its default); bpf/track.h counts them the same way, per source, in an
+ * LRU of TS_FRAG_PEERS sources (one pushed out starts its count over, and
+ * what waited for it is taken as started over) */
+#define TS_FRAG_MAX_DIST 64
+#define TS_FRAG_PEERS 16384
 /* how long the kernel keeps a datagram's fragments waiting for the rest:
  * its defaults, net.ipv4.ipfrag_time and net.ipv6.ip6frag_time */
 #define TS_FRAG_LIFE4_NS 30000000000ull

@@ -59,6 +59,7 @@ struct frame_spec {
 	uint32_t saddr4, daddr4;             /* host order */
 	uint8_t saddr6[16], daddr6[16];
 	int ip_optlen;          /* IPv4 option bytes, multiple of 4, <= 40 */
+	uint16_t ip_id;         /* IPv4: the datagram's ID; 0: 0x1234 */
 	uint16_t frag_off;      /* IPv4: fragment offset in 8-byte units */
 	int mf;                 /* IPv4: more fragments */
 	int df;                 /* IPv4: don't fragment */
@@ -254,7 +255,7 @@ static inline int frame_build(const struct frame_spec *s, struct frame *f)
 		b[off] = (uint8_t)(0x40 | (hl / 4));
 		b[off + 1] = 0;
 		/* total length later */
-		fr_put16(b + off + 4, 0x1234);
+		fr_put16(b + off + 4, s->ip_id ? s->ip_id : 0x1234);
 		fr_put16(b + off + 6, (uint16_t)((s->df ? 0x4000 : 0) | (s->mf ? 0x2000 : 0) |
 						 (s->frag_off & 0x1fff)));
 		b[off + 8] = 64;

@@ -332,7 +332,8 @@ int reset_state(void)
 	/* the fragments waiting for the rest of their datagram: the frame
 	 * builder gives every datagram one ID */
 	if (err || map_clear(flows_fd) || map_clear(emb_fd) || map_clear(pick_fd) ||
-	    map_clear(map_fd("frag_fins")) || map_clear(map_fd("frag_tails")) || sketch_clear() ||
+	    map_clear(map_fd("frag_fins")) || map_clear(map_fd("frag_tails")) ||
+	    map_clear(map_fd("frag_peers")) || sketch_clear() ||
 	    policy_reset())
 		return -1;
 	set_state_events(0);

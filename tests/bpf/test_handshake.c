@@ -184,6 +184,55 @@ static const uint8_t ts_mss_c5[] = { 2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 5, 0, 
 #define FIN_TAIL(s, at)                                                                \
 	C2S4(.seq = (s), .ack = S_ISN + 1, .flags = F_FIN | F_ACK, .paylen = 80, .frag_tail = (at))
 
+/*
+ * The kernel starts an IPv4 datagram's reassembly over when more than
+ * ipfrag_max_dist (64) fragments from the same source came between two of
+ * its own (ip_frag_too_far). A data datagram's last fragment waits (its
+ * first never came); `between` last fragments of other datagrams from the
+ * client follow; then a FIN in two fragments with the first one's ID: at
+ * 64 or more the kernel dropped that old tail and takes the FIN once whole
+ * (it waits here for the server's ACK); below, its first fragment
+ * completed the old datagram (a wrong checksum, dropped) and its own last
+ * fragment is an orphan (nothing waits).
+ */
+static int frag_distance(const struct tcase *tc, int between, char *why)
+{
+	struct frame_spec old = C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH,
+				     .paylen = 100, .frag_tail = 64);
+	struct frame_spec fin = C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK,
+				     .paylen = 80, .frag_first = 64);
+	struct frame_spec tail = FIN_TAIL(C_ISN + 1, 64);
+	struct ts_flow f;
+	int i, queued;
+
+	if (run_checked(XDP, &old, XDP_PASS, 0, 0, why))
+		return -1;
+	for (i = 0; i < between; i++) {
+		struct frame_spec other = old;
+
+		other.ip_id = (uint16_t)(0x2000 + i);
+		if (run_checked(XDP, &other, XDP_PASS, 0, 0, why))
+			return -1;
+	}
+	if (run_checked(XDP, &fin, XDP_PASS, 0, 0, why) ||
+	    run_checked(XDP, &tail, XDP_PASS, 0, 0, why))
+		return -1;
+	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
+	queued = !!(f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	ASSERT_EQ(queued, between >= 64, "the client's FIN waits for the server's ACK");
+	return 0;
+}
+
+static int post_frag_dist_63(const struct tcase *tc, char *why)
+{
+	return frag_distance(tc, 63, why);
+}
+
+static int post_frag_dist_64(const struct tcase *tc, char *why)
+{
+	return frag_distance(tc, 64, why);
+}
+
 static const struct tcase cases[] = {
 	/* -- handshakes across the two hooks -- */
 	{ "server-side handshake and close (client closes first)",
@@ -496,6 +545,12 @@ static const struct tcase cases[] = {
 		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 182, .flags = F_ACK),
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } }) },
+	{ "a FIN in fragments after an old tail with its ID and 63 other fragments: the old tail "
+	  "completes it (wrong checksum), nothing waits",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_63 },
+	{ "a FIN in fragments after an old tail with its ID and 64 other fragments: the kernel "
+	  "started over (ipfrag_max_dist), the FIN waits",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_64 },
 	{ "a fragmented FIN the kernel drops moves nothing: overlapping, old",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "first fragment in: FIN, 44 bytes, ahead", XDP,
