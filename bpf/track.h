@@ -482,10 +482,13 @@ static __always_inline void frag_fin_apply(const struct frag_fin *v, __u32 off, 
  * by addresses and ID, whatever it carries (track_frag_first: whatever
  * XDP made of its TCP header); so frag_fins and frag_tails follow that
  * queue as the kernel keeps it (inet_frag_queue_insert): a second first
- * fragment is dropped if it repeats the first one's length (a
- * duplicate), else the datagram goes whole (an overlap); a last fragment
- * waiting makes the datagram whole, or overlaps it: either way it is
- * gone. A FIN or an RST in it
+ * fragment is dropped if it lies inside the first one (a duplicate),
+ * else the datagram goes whole (an overlap); a last fragment waiting
+ * makes the datagram whole, or overlaps it: either way it is gone; and
+ * any of them starts the datagram over if more than TS_FRAG_MAX_DIST
+ * fragments from its source came since its last one (ip_frag_too_far).
+ * A first fragment with nothing to follow waits all the same, so that
+ * its last one completes it. A FIN or an RST in it
  * (flags: the step set it aside, TS_STEP_FIN_FRAG; else 0) learns its
  * end and its checksum from the datagram's last fragment, which carries
  * no ports: at once if that came first (a sender sending the tail first,
@@ -512,7 +515,9 @@ __attribute__((noinline)) int frag_first(struct xdp_md *ctx, const struct pkt *p
 	rid = frag_rid_next(p);
 	ff = bpf_map_lookup_elem(&frag_fins, &k);
 	if (ff && now - ff->ns < life && !frag_too_far(p, rid, ff->rid)) {
-		if (ff->first_len != fi.len)
+		/* inside the one queued, a duplicate the kernel drops;
+		 * longer, an overlap that ends the datagram */
+		if (fi.len > ff->first_len)
 			bpf_map_delete_elem(&frag_fins, &k);
 		else
 			ff->rid = rid;
@@ -619,7 +624,9 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 	}
 	t = bpf_map_lookup_elem(&frag_tails, &k);
 	if (t && now - t->ns < frag_life_ns(p) && !frag_too_far(p, rid, t->rid)) {
-		if (!fi.more && (t->off != fi.off || t->len != fi.len))
+		/* a last fragment ending elsewhere ends the datagram, one
+		 * inside the one queued is a duplicate the kernel drops */
+		if (!fi.more && (fi.off + fi.len != t->off + t->len || fi.off < t->off))
 			bpf_map_delete_elem(&frag_tails, &k);
 		else
 			t->rid = rid;

@@ -677,12 +677,22 @@ TS_INLINE int ts_fin_dequeue1(struct ts_endpoint *loc, struct ts_endpoint *peer,
 	return 0;
 }
 
-/* ... and the second waiting FIN, if the kernel dropped the first */
+/* ... and the second waiting FIN, if the kernel dropped the first. A
+ * second one lower than the first waits only behind one that came in
+ * order (ts_fin_queue_at): an ACK at its end says the kernel took it, so
+ * never the first (it would be old then), whatever made the kernel drop
+ * that one (a datagram it never completed, a drop not modelled here) */
 TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 			      const struct ts_seg *s)
 {
 	if (!(peer->flags & TS_EP_FIN_QUEUED) || !(s->flags & TS_TCP_ACK))
 		return;
+	if ((peer->xflags & TS_EPX_FIN_Q2) && !(peer->flags & TS_EP_FIN_SENT) &&
+	    s->ack == peer->fin_end && ts_before(s->ack, peer->fin_q_end)) {
+		ts_fin_q2_promote(peer);
+		ts_fin_dequeue1(loc, peer, s);
+		return;
+	}
 	if (ts_fin_dequeue1(loc, peer, s) && ts_fin_q2_promote(peer))
 		ts_fin_dequeue1(loc, peer, s);
 }

@@ -545,6 +545,27 @@ static const struct tcase cases[] = {
 		  S2C4(.seq = S_ISN + 1, .ack = C_ISN + 182, .flags = F_ACK),
 		  CNT(OUT1, [TS_C_ACK_ONLY] = 1),
 		  .m = { M_FLOWS, CL_DST, TS_FIN_WAIT_2, TS_CLOSE_WAIT } }) },
+	/* a first fragment inside the one queued (here 32 bytes of another
+	 * segment's, the same ID) is a duplicate the kernel drops; the FIN's
+	 * datagram still completes with its own last fragment */
+	{ "a FIN's first fragment, then a shorter first fragment with its ID (a duplicate): the FIN "
+	  "still completes",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
+		{ "first fragment in: FIN, 44 bytes", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK,
+		       .paylen = 80, .frag_first = 64),
+		  CNT(IN1, [TS_C_FIN] = 1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "a data segment's first 32 bytes, the same ID: a duplicate", XDP,
+		  C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH,
+		       .paylen = 100, .frag_first = 32),
+		  CNT(IN1, [TS_C_DATA] = 1),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED } },
+		{ "the FIN's last fragment: whole, the FIN waits", XDP,
+		  FIN_TAIL(C_ISN + 1, 64),
+		  ERR_ONLY(TS_C_FRAG_LATER),
+		  .m = { M_FLOWS, CL_SRC, TS_ESTABLISHED, TS_ESTABLISHED,
+			 .c_epfl = TS_EP_FIN_QUEUED } }) },
 	{ "a FIN in fragments after an old tail with its ID and 63 other fragments: the old tail "
 	  "completes it (wrong checksum), nothing waits",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_63 },

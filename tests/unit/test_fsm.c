@@ -836,6 +836,29 @@ static void test_fin_queued(void **state)
 		/* a FIN the server took already: nothing more */
 		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1131, 1200, 5201), 0);
 	}
+	/* a fragmented FIN from before what the server took waits in order
+	 * (the kernel takes such a one at once); if its kernel never did (a
+	 * drop not modelled here: its receive memory full, say), a lower FIN
+	 * after it waits second, and the server's ACK at that one's end says
+	 * the kernel took that one */
+	{
+		static const struct step t[] = {
+			HANDSHAKE, DATA,
+			{ .who = A, .flags = fFA, .seq = 1050, .ack = 5201, .len = 10, .cst = ES,
+			  .sst = ES, .opts = TS_SEG_FRAG },
+		};
+		static const struct step lower[] = {
+			SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),
+			S(B, fA, 5201, 1102, 0, F2, CW),
+		};
+
+		play_seen("fin in a fragment, in order, never taken, then a lower one", t, N(t), &p);
+		assert_int_equal(ts_fin_frag_done(&p.f, TS_CLIENT, 1050, 1151, 5201), 1);
+		assert_true(p.f.ep[TS_CLIENT].xflags & TS_EPX_FIN_Q_INORDER);
+		play(&p, lower, N(lower));
+		assert_int_equal(p.f.ep[TS_CLIENT].fin_end, 1102);
+		assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	}
 	{
 		static const struct step t[] = {
 			HANDSHAKE, DATA,
