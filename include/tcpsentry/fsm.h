@@ -687,13 +687,11 @@ TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 {
 	if (!(peer->flags & TS_EP_FIN_QUEUED) || !(s->flags & TS_TCP_ACK))
 		return;
-	if ((peer->xflags & TS_EPX_FIN_Q2) && !(peer->flags & TS_EP_FIN_SENT) &&
-	    s->ack == peer->fin_end && ts_before(s->ack, peer->fin_q_end)) {
-		ts_fin_q2_promote(peer);
-		ts_fin_dequeue1(loc, peer, s);
-		return;
-	}
-	if (ts_fin_dequeue1(loc, peer, s) && ts_fin_q2_promote(peer))
+	/* (the first one taken, no second waits any more; an ACK below
+	 * its end leaves it waiting, unless at the second's end) */
+	if ((ts_fin_dequeue1(loc, peer, s) ||
+	     ((peer->xflags & TS_EPX_FIN_Q2) && s->ack == peer->fin_end)) &&
+	    ts_fin_q2_promote(peer))
 		ts_fin_dequeue1(loc, peer, s);
 }
 
