@@ -61,8 +61,8 @@ struct {
 	__type(value, struct frag_tail);
 } frag_tails SEC(".maps");
 
-/* IPv4 fragments of TCP per source address, counted as the kernel counts
- * them (inet_peer.rid): how far apart two of one datagram came
+/* IPv4 fragments (of every protocol) per source address, counted as the
+ * kernel counts them (inet_peer.rid): how far apart two of one datagram came
  * (bpf/track.h, frag_too_far) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

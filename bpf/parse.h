@@ -160,8 +160,13 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 	p->daddr[3] = ip->daddr;
 	p->l4_len = tot ? tot - hlen : cursor_left(c) - hlen;
 	p->ip_plain = hlen == sizeof(*ip);
-	if (ip->protocol != IPPROTO_TCP)
+	if (ip->protocol != IPPROTO_TCP) {
+		/* a fragment of another protocol: it still moves the kernel's
+		 * count of its source's fragments (track, frag_count) */
+		if (ip->frag_off & bpf_htons(0x3fff))
+			p->seg.opts |= TS_SEG_FRAG;
 		return PARSE_NON_TCP;
+	}
 	/* a later fragment of TCP has no TCP header; the first one is parsed
 	 * (its length is not the segment's: TS_SEG_FRAG) */
 	if (ip->frag_off & bpf_htons(0x1fff))

@@ -66,6 +66,8 @@ static __always_inline __u32 pipeline(void *ctx, struct cursor *c, __u32 dir)
 		act(ctx, &p, &t, &v, dir);
 	} else if (dir == DIR_INGRESS && p.kind == PKT_FRAG_LATER) {
 		track_fragment(ctx, &p, &v, &t);
+	} else if (dir == DIR_INGRESS && p.kind == PKT_NON_TCP) {
+		track_frag_other(ctx, &p);
 	}
 	if (dir == DIR_INGRESS)
 		track_frag_first(ctx, &p, &v, &t);

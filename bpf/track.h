@@ -649,6 +649,23 @@ __attribute__((noinline)) int frag_fin_done(struct xdp_md *ctx, const struct pkt
 	return 0;
 }
 
+/* An IPv4 fragment of another protocol (ingress, passed as all of them
+ * are): the kernel counts it among its source's fragments all the same
+ * (ip_frag_too_far). Global: verified once. */
+__attribute__((noinline)) int frag_count(struct xdp_md *ctx, const struct pkt *p)
+{
+	if (p && p->family == 4 && ip4_hdr_ok(ctx, p))
+		frag_rid_next(p);
+	return 0;
+}
+
+/* Stage 2 for a fragment of another protocol (ingress) */
+static __always_inline void track_frag_other(void *ctx, const struct pkt *p)
+{
+	if (p->seg.opts & TS_SEG_FRAG)
+		frag_count(ctx, p);
+}
+
 /* Stage 2 for a later IP fragment (ingress): the one thing it can move */
 static __always_inline void track_fragment(void *ctx, const struct pkt *p,
 					   const struct verdict *v, struct track_res *t)

@@ -1002,7 +1002,13 @@ static void parse_args(int argc, char **argv)
 		case O_BATCH: opt.batch = (unsigned)strtoul(optarg, NULL, 0); break;
 		case O_SECS: opt.seconds = strtod(optarg, NULL); break;
 		case O_SETTLE: opt.settle = strtod(optarg, NULL); break;
-		case O_SEED: rng = strtoull(optarg, NULL, 0) | 1; break;
+		case O_SEED:
+			rng = strtoull(optarg, NULL, 0);
+			if (!(rng & 1))
+				fprintf(stderr, "fuzz_datapath: seeds are odd: %llu runs as %llu\n",
+					(unsigned long long)rng, (unsigned long long)(rng | 1));
+			rng |= 1;
+			break;
 		case O_REPRO: opt.repro = optarg; break;
 		case O_MAXREPRO: opt.max_repro = (unsigned)strtoul(optarg, NULL, 0); break;
 		case O_NOFRAG: opt.no_frag = 1; break;

@@ -42,7 +42,8 @@
 /* The kernel starts an IPv4 datagram's reassembly over, its fragments
  * so far dropped, when more than this many fragments from the same source
  * came between two of its own (ip_frag_too_far: net.ipv4.ipfrag_max_dist,
- * its default); bpf/track.h counts them the same way, per source, in an
+ * its default, fragments of every protocol); bpf/track.h counts them the
+ * same way, per source, in an
  * LRU of TS_FRAG_PEERS sources (one pushed out starts its count over, and
  * what waited for it is taken as started over) */
 #define TS_FRAG_MAX_DIST 64

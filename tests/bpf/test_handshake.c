@@ -195,7 +195,7 @@ static const uint8_t ts_mss_c5[] = { 2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 5, 0, 
  * completed the old datagram (a wrong checksum, dropped) and its own last
  * fragment is an orphan (nothing waits).
  */
-static int frag_distance(const struct tcase *tc, int between, char *why)
+static int frag_distance(const struct tcase *tc, int between, int udp, char *why)
 {
 	struct frame_spec old = C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH,
 				     .paylen = 100, .frag_tail = 64);
@@ -211,6 +211,12 @@ static int frag_distance(const struct tcase *tc, int between, char *why)
 		struct frame_spec other = old;
 
 		other.ip_id = (uint16_t)(0x2000 + i);
+		if (i < udp) {
+			/* a later fragment of a UDP datagram: the kernel counts
+			 * it all the same */
+			other = (struct frame_spec)C2S4(.l4proto = FR_IPPROTO_UDP, .paylen = 40,
+							.frag_off = 4, .ip_id = (uint16_t)(0x3000 + i));
+		}
 		if (run_checked(XDP, &other, XDP_PASS, 0, 0, why))
 			return -1;
 	}
@@ -225,12 +231,17 @@ static int frag_distance(const struct tcase *tc, int between, char *why)
 
 static int post_frag_dist_63(const struct tcase *tc, char *why)
 {
-	return frag_distance(tc, 63, why);
+	return frag_distance(tc, 63, 0, why);
 }
 
 static int post_frag_dist_64(const struct tcase *tc, char *why)
 {
-	return frag_distance(tc, 64, why);
+	return frag_distance(tc, 64, 0, why);
+}
+
+static int post_frag_dist_64_udp(const struct tcase *tc, char *why)
+{
+	return frag_distance(tc, 64, 8, why);
 }
 
 static const struct tcase cases[] = {
@@ -572,6 +583,9 @@ static const struct tcase cases[] = {
 	{ "a FIN in fragments after an old tail with its ID and 64 other fragments: the kernel "
 	  "started over (ipfrag_max_dist), the FIN waits",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_64 },
+	{ "a FIN in fragments after an old tail with its ID and 64 other fragments, 8 of them UDP: "
+	  "the kernel counts those too, the FIN waits",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_64_udp },
 	{ "a fragmented FIN the kernel drops moves nothing: overlapping, old",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "first fragment in: FIN, 44 bytes, ahead", XDP,

@@ -14,7 +14,10 @@
 # - N = 64: the kernel started the datagram over at the FIN's first
 #   fragment and takes the FIN once whole: the server goes CLOSE_WAIT, and
 #   tcpsentry must follow (on 5a4c057 it took the planted tail for the
-#   FIN's, saw a wrong checksum and stayed ESTABLISHED).
+#   FIN's, saw a wrong checksum and stayed ESTABLISHED);
+# - N = 64, 8 of them last fragments of UDP datagrams (sent from a raw
+#   socket in the client namespace): the kernel counts every protocol's
+#   fragments, and so must tcpsentry (on 68fc213 it counted TCP's only).
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/attacks/atk_lib.sh"
 
@@ -43,15 +46,33 @@ expect_server() {
 	return 1
 }
 
-# frag_fin TAG CPORT BETWEEN ID
+# udp_frags FIRST_ID N: N last fragments of UDP datagrams (offset 32, 40
+# bytes) from the client's address to the server's, IDs FIRST_ID on
+udp_frags() {
+	in_ns "$CNS" "$PY" - "$C4" "$S4" "$1" "$2" <<'PYEOF'
+import socket, struct, sys
+src, dst, first, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+body = b"U" * 40
+for i in range(n):
+    # version/IHL, TOS, length, ID, fragment offset 4 (32 bytes, no MF),
+    # TTL, UDP, checksum (the kernel's), addresses
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), (first + i) & 0xffff, 4, 64,
+                      17, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    s.sendto(hdr + body, (dst, 0))
+PYEOF
+}
+
+# frag_fin TAG CPORT BETWEEN ID [UDP]: BETWEEN fragments, UDP of them UDP's
 frag_fin() {
-	local tag=$1 cp=$2 between=$3 id=$4 ce0 ce1
+	local tag=$1 cp=$2 between=$3 id=$4 udp=${5:-0} ce0 ce1
 	open_conn "$tag" "$C4" "$cp" "$S4" 80 || return 1
 	ce0=$(nstat_get "$SNS" TcpInCsumErrors)
 	spray --src "$C4" --sport "$cp" --dst "$S4" --dport 80 --flags PA --seq 1 --ack 1 \
 		--len 100 --frag 24 --frag-part last --ip-id "$id"
 	spray --src "$C4" --sport "$cp" --dst "$S4" --dport 80 --flags PA --seq 1 --ack 1 \
-		--len 100 --frag 24 --frag-part last --ip-id $((id + 1000)) --count "$between"
+		--len 100 --frag 24 --frag-part last --ip-id $((id + 1000)) --count $((between - udp))
+	[ "$udp" -gt 0 ] && { udp_frags $((id + 2000)) "$udp" || fail "$tag: the UDP fragments were not sent"; }
 	: >"$LAB_TMP/spray.out"
 	spray_bg --src "$C4" --sport "$cp" --dst "$S4" --dport 80 --flags FA --len 16 --frag 24 \
 		--ip-id "$id" --sniff 5000
@@ -81,4 +102,5 @@ frag_fin() {
 
 frag_fin "63 fragments between" 40100 63 4660
 frag_fin "64 fragments between" 40101 64 8756
+frag_fin "64 fragments between, 8 of them UDP's" 40102 64 12852 8
 finish
