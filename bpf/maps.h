@@ -368,6 +368,20 @@ static __always_inline int policy_cookie_port(const struct ts_policy *pol, __u16
 	       (n > 2 && pol->cookie_ports[2] == port) || (n > 3 && pol->cookie_ports[3] == port);
 }
 
+/* the kernel's fragment distance in force (ts_config.frag_max_dist):
+ * TS_FRAG_MAX_DIST until attach or `run` read the sysctl */
+static __always_inline __u32 config_frag_max_dist(void)
+{
+	struct ts_config *cfg = config_get();
+	__u32 d;
+
+	if (!cfg)
+		return TS_FRAG_MAX_DIST;
+	TS_CHECKED(cfg);
+	d = cfg->frag_max_dist;
+	return d ? d : TS_FRAG_MAX_DIST;
+}
+
 /* a reader wants connection records (ts_config.records) */
 static __always_inline int records_on(void)
 {

@@ -374,11 +374,11 @@ static __always_inline __u32 frag_rid_next(const struct pkt *p)
 
 /* Did the kernel start the datagram over at this fragment (rid: its count,
  * then: its datagram's last one's), its fragments so far dropped: more
- * than TS_FRAG_MAX_DIST from the same source in between (ip_frag_too_far,
- * IPv4 only)? */
+ * than net.ipv4.ipfrag_max_dist from the same source in between
+ * (ip_frag_too_far, IPv4 only)? */
 static __always_inline int frag_too_far(const struct pkt *p, __u32 rid, __u32 then)
 {
-	return p->family == 4 && rid - then > TS_FRAG_MAX_DIST;
+	return p->family == 4 && rid - then > config_frag_max_dist();
 }
 
 /* How long the kernel keeps a datagram's fragments waiting for the rest

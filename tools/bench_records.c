@@ -27,8 +27,12 @@
 #include "record.h"
 #include "bench_records.h"
 
-#define BATCH 30000 /* below the ring's ~34,900 records: none is lost by design */
 #define ROUNDS 5
+/* a batch is this share (percent) of what the ring holds: none is lost by
+ * design, whatever the ring's size and the record's */
+#define BATCH_PCT 85
+
+static int batch; /* records a round, from the ring's size */
 
 struct sink {
 	FILE *json;             /* the JSON run, else */
@@ -101,13 +105,13 @@ static __u64 lost_count(int counters_fd, int ncpus)
 	return s;
 }
 
-/* BATCH records into the ring: the seconds it took, or < 0 */
+/* a batch of records into the ring: the seconds it took, or < 0 */
 static double produce(int prog_fd, struct ts_record *recs)
 {
 	__u64 t0 = ts_now_ns();
 	int i;
 
-	for (i = 0; i < BATCH; i++) {
+	for (i = 0; i < batch; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &recs[i], .ctx_size_in = sizeof(recs[i]));
 
 		if (bpf_prog_test_run_opts(prog_fd, &o) || o.retval)
@@ -128,7 +132,7 @@ int bench_records(const char *dir, int json)
 	double prod[2 * ROUNDS], to_json[ROUNDS], to_ipfix[ROUNDS];
 	char path[4096], jpath[] = "/tmp/tcpsentry-bench-records.XXXXXX", ipath[64], err[256];
 	struct ts_config cfg = { .records = 1 };
-	struct ts_record *recs = calloc(BATCH, sizeof(*recs));
+	struct ts_record *recs = NULL;
 	struct ring_buffer *rb = NULL;
 	struct bpf_object *o = NULL;
 	struct bpf_program *p;
@@ -143,6 +147,13 @@ int bench_records(const char *dir, int json)
 	p = o ? bpf_object__find_program_by_name(o, "tcpsentry_tc_ingress") : NULL;
 	if (p)
 		bpf_program__set_autoload(p, false);
+	if (o) {
+		/* each record takes its size and the ring's 8-byte header */
+		__u32 ring = bpf_map__max_entries(bpf_object__find_map_by_name(o, "records"));
+
+		batch = (int)((__u64)ring / (sizeof(struct ts_record) + 8) * BATCH_PCT / 100);
+		recs = calloc((size_t)batch, sizeof(*recs));
+	}
 	if (!o || !recs || bpf_object__load(o)) {
 		fprintf(stderr, "bench: records: cannot load %s: %s\n", path, strerror(errno));
 		goto out;
@@ -162,7 +173,7 @@ int bench_records(const char *dir, int json)
 		fprintf(stderr, "bench: records: ring or temporary file: %s\n", strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < BATCH; i++)
+	for (i = 0; i < batch; i++)
 		make_record(&recs[i], (__u32)i);
 	s.wall_off = ts_wall_offset_ns();
 	for (i = 0; i < 2 * ROUNDS; i++) {
@@ -199,15 +210,15 @@ int bench_records(const char *dir, int json)
 			ts_ipfix_flush(s.ipfix);
 			ts_ipfix_stats(s.ipfix, &st);
 			ts_ipfix_close(s.ipfix);
-			if (st.records != BATCH || st.dropped) {
+			if (st.records != (__u64)batch || st.dropped) {
 				fprintf(stderr, "bench: records: ipfix took %llu, dropped %llu\n",
 					st.records, st.dropped);
 				goto out;
 			}
 		}
 		(to_j ? to_json : to_ipfix)[to_j ? i : i - ROUNDS] = (double)(ts_now_ns() - t0) / 1e9;
-		if (r < 0 || s.n != BATCH) {
-			fprintf(stderr, "bench: records: read %ld of %d (%d)\n", s.n, BATCH, r);
+		if (r < 0 || s.n != batch) {
+			fprintf(stderr, "bench: records: read %ld of %d (%d)\n", s.n, batch, r);
 			goto out;
 		}
 	}
@@ -219,19 +230,19 @@ int bench_records(const char *dir, int json)
 	qsort(to_json, ROUNDS, sizeof(double), cmp_double);
 	qsort(to_ipfix, ROUNDS, sizeof(double), cmp_double);
 	{
-		double rp = BATCH / prod[np / 2], rj = BATCH / to_json[ROUNDS / 2],
-		       ri = BATCH / to_ipfix[ROUNDS / 2];
+		double rp = batch / prod[np / 2], rj = batch / to_json[ROUNDS / 2],
+		       ri = batch / to_ipfix[ROUNDS / 2];
 
 		if (json)
 			printf("{\"records\":{\"batch\":%d,\"rounds\":%d,\"into_ring_per_s\":%.0f,"
 			       "\"ring_to_json_per_s\":%.0f,\"ring_to_ipfix_per_s\":%.0f,\"lost\":0}}\n",
-			       BATCH, ROUNDS, rp, rj, ri);
+			       batch, ROUNDS, rp, rj, ri);
 		else
 			printf("\nconnection records, %d a round, median of %d rounds, none lost:\n"
 			       "  into the ring (tcpsentry_record, a syscall each) %10.0f records/s\n"
 			       "  ring -> JSON lines (run --records)           %10.0f records/s\n"
 			       "  ring -> IPFIX (run --ipfix, to a file)        %10.0f records/s\n",
-			       BATCH, ROUNDS, rp, rj, ri);
+			       batch, ROUNDS, rp, rj, ri);
 	}
 	rc = 0;
 out:

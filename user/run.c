@@ -152,6 +152,7 @@ struct iface {
 	int have_tally;
 	int gone_warned;       /* the pins vanished (someone detached it) */
 	int vlans_warned;      /* the last VLAN refresh failed, and said so */
+	int frag_warned;       /* the last fragment-distance read failed, and said so */
 	int records_were;      /* records were on before this run switched them on */
 	struct ts_pcap *pcap;  /* --pcap-dir: this interface's files */
 	struct daemon *d;
@@ -341,6 +342,22 @@ static void refresh_vlans(struct iface *f)
 	f->vlans_warned = e < 0;
 }
 
+/* the kernel's IPv4 fragment distance (net.ipv4.ipfrag_max_dist) as the
+ * operator sets it: the datapath starts a datagram over where the kernel
+ * does (bpf/track.h, frag_too_far) */
+static void refresh_frag_dist(struct iface *f)
+{
+	long dist = 0;
+	int e = ts_frag_dist_sync(&f->att, &dist);
+
+	if (e > 0)
+		notice("%s: net.ipv4.ipfrag_max_dist is %ld: followed\n", f->att.ifname, dist);
+	else if (e < 0 && e != -ENOENT && !f->frag_warned)
+		warn("%s: cannot follow net.ipv4.ipfrag_max_dist: %s (the distance in "
+		     "force stays)\n", f->att.ifname, strerror(-e));
+	f->frag_warned = e < 0;
+}
+
 static void sweep_all(struct daemon *d)
 {
 	int i;
@@ -357,6 +374,7 @@ static void sweep_all(struct daemon *d)
 		}
 		ts_gc_sweep_tally(&f->att, &t);
 		refresh_vlans(f);
+		refresh_frag_dist(f);
 		pthread_mutex_lock(&d->lock);
 		f->tally = t;
 		f->have_tally = 1;

@@ -530,8 +530,13 @@ struct ts_config {
 	 * a local veth peer hands over) is a crafted frame's there, which the
 	 * kernel drops; 0: it is taken (a virtual device) */
 	__u32 csum_full;
+	/* the interface's netns's net.ipv4.ipfrag_max_dist, as attach and
+	 * then `run` read it (bpf/track.h, frag_too_far): 0 not read (the
+	 * kernel's default, TS_FRAG_MAX_DIST, assumed); TS_FRAG_DIST_OFF for
+	 * a sysctl of 0, the kernel's check off (no distance is more) */
+	__u32 frag_max_dist;
 };
-_Static_assert(sizeof(struct ts_config) == 44, "ts_config size");
+_Static_assert(sizeof(struct ts_config) == 48, "ts_config size");
 
 /*
  * The VLAN IDs the attached interface takes (the `vlans` array, key 0): a

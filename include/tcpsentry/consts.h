@@ -45,8 +45,13 @@
  * its default, fragments of every protocol); bpf/track.h counts them the
  * same way, per source, in an
  * LRU of TS_FRAG_PEERS sources (one pushed out starts its count over, and
- * what waited for it is taken as started over) */
+ * what waited for it is taken as started over). The distance in force is
+ * the interface's netns's sysctl, which attach and `run` (every sweep)
+ * write into ts_config.frag_max_dist; this default stands until then. A
+ * sysctl of 0 turns the kernel's check off: TS_FRAG_DIST_OFF, a distance
+ * no count reaches. */
 #define TS_FRAG_MAX_DIST 64
+#define TS_FRAG_DIST_OFF 0xffffffffu
 #define TS_FRAG_PEERS 16384
 /* how long the kernel keeps a datagram's fragments waiting for the rest:
  * its defaults, net.ipv4.ipfrag_time and net.ipv6.ip6frag_time */
@@ -78,8 +83,8 @@
 #endif
 
 /* The connection-record ring buffer (include/tcpsentry/record.h): 8 MiB,
- * ~32k records of 248 bytes: at 20,000 connections ending per second,
- * 1.6 s of slack for a reader that stalls (a log rotation, a collector
+ * 22,795 records of 360 bytes: at 20,000 connections ending per second,
+ * 1.1 s of slack for a reader that stalls (a log rotation, a collector
  * that is slow to accept). Past that, records are counted as records_lost. */
 #ifndef TS_RECORDS_BYTES
 #define TS_RECORDS_BYTES (1 << 23)

@@ -193,18 +193,22 @@ static const uint8_t ts_mss_c5[] = { 2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 5, 0, 
  * 64 or more the kernel dropped that old tail and takes the FIN once whole
  * (it waits here for the server's ACK); below, its first fragment
  * completed the old datagram (a wrong checksum, dropped) and its own last
- * fragment is an orphan (nothing waits).
+ * fragment is an orphan (nothing waits). dist: the sysctl's value as
+ * attach writes it (ts_config.frag_max_dist; 0: not read, 64).
  */
-static int frag_distance(const struct tcase *tc, int between, int udp, char *why)
+static int frag_distance(const struct tcase *tc, int between, int udp, __u32 dist, char *why)
 {
 	struct frame_spec old = C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_ACK | F_PSH,
 				     .paylen = 100, .frag_tail = 64);
 	struct frame_spec fin = C2S4(.seq = C_ISN + 1, .ack = S_ISN + 1, .flags = F_FIN | F_ACK,
 				     .paylen = 80, .frag_first = 64);
 	struct frame_spec tail = FIN_TAIL(C_ISN + 1, 64);
+	struct ts_config cfg = { .frag_max_dist = dist };
+	__u32 zero = 0, max = dist ? dist : 64;
 	struct ts_flow f;
 	int i, queued;
 
+	ASSERT_EQ(bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY), 0, "config");
 	if (run_checked(XDP, &old, XDP_PASS, 0, 0, why))
 		return -1;
 	for (i = 0; i < between; i++) {
@@ -225,23 +229,40 @@ static int frag_distance(const struct tcase *tc, int between, int udp, char *why
 		return -1;
 	ASSERT_EQ(lookup_flow(&tc->steps[0].f, &f), 0, "flows lookup");
 	queued = !!(f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
-	ASSERT_EQ(queued, between >= 64, "the client's FIN waits for the server's ACK");
+	ASSERT_EQ(queued, (__u32)between >= max, "the client's FIN waits for the server's ACK");
 	return 0;
 }
 
 static int post_frag_dist_63(const struct tcase *tc, char *why)
 {
-	return frag_distance(tc, 63, 0, why);
+	return frag_distance(tc, 63, 0, 0, why);
 }
 
 static int post_frag_dist_64(const struct tcase *tc, char *why)
 {
-	return frag_distance(tc, 64, 0, why);
+	return frag_distance(tc, 64, 0, 0, why);
 }
 
 static int post_frag_dist_64_udp(const struct tcase *tc, char *why)
 {
-	return frag_distance(tc, 64, 8, why);
+	return frag_distance(tc, 64, 8, 0, why);
+}
+
+/* net.ipv4.ipfrag_max_dist set to 16 in the interface's netns */
+static int post_frag_dist_15_of_16(const struct tcase *tc, char *why)
+{
+	return frag_distance(tc, 15, 0, 16, why);
+}
+
+static int post_frag_dist_16_of_16(const struct tcase *tc, char *why)
+{
+	return frag_distance(tc, 16, 0, 16, why);
+}
+
+/* ... set to 0: the kernel's check is off */
+static int post_frag_dist_off(const struct tcase *tc, char *why)
+{
+	return frag_distance(tc, 200, 0, TS_FRAG_DIST_OFF, why);
 }
 
 static const struct tcase cases[] = {
@@ -586,6 +607,14 @@ static const struct tcase cases[] = {
 	{ "a FIN in fragments after an old tail with its ID and 64 other fragments, 8 of them UDP: "
 	  "the kernel counts those too, the FIN waits",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_64_udp },
+	{ "ipfrag_max_dist 16: a FIN in fragments after an old tail with its ID and 15 other "
+	  "fragments: the old tail completes it, nothing waits",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_15_of_16 },
+	{ "ipfrag_max_dist 16: ... and 16 other fragments: the kernel started over, the FIN waits",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_16_of_16 },
+	{ "ipfrag_max_dist 0 (the check off): ... and 200 other fragments: the old tail "
+	  "completes it, nothing waits",
+	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK()), .post = post_frag_dist_off },
 	{ "a fragmented FIN the kernel drops moves nothing: overlapping, old",
 	  STEPS(HS_SYN(), HS_SYNACK(), HS_ACK(),
 		{ "first fragment in: FIN, 44 bytes, ahead", XDP,

@@ -33,6 +33,7 @@
 #include "loader.h"
 #include "loadlog.h"
 #include "log.h"
+#include "netns.h"
 #include "pins.h"
 #include "policy_store.h"
 #include "teardown.h"
@@ -302,6 +303,7 @@ static int write_config(struct build *b)
 	struct ts_config cfg = { .state_events = 1, .one_way = b->o->no_egress ? 1 : 0 };
 	struct ts_policy pol;
 	__u32 zero = 0, one = 1;
+	long dist;
 
 	ts_policy_defaults(&pol);
 	pol.version = 1;
@@ -315,6 +317,9 @@ static int write_config(struct build *b)
 			(b->o->csum == TS_CSUM_AUTO && ts_wire_device(b->ifname));
 	if (cfg.csum_full)
 		b->meta.flags |= TS_META_CSUM_FULL;
+	/* the kernel's IPv4 fragment distance here (unread: the default) */
+	if (!ts_netns_sysctl("net/ipv4/ipfrag_max_dist", &dist))
+		cfg.frag_max_dist = ts_frag_dist_word(dist);
 	if (write_vlans(b))
 		return -1;
 	while (!(cfg.cookie_key[0] | cfg.cookie_key[1] | cfg.cookie_key[2] | cfg.cookie_key[3])) {

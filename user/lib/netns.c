@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,4 +42,28 @@ __u64 ts_netns_id(void)
 	if (stat("/proc/self/ns/net", &st))
 		return 0;
 	return (__u64)st.st_ino;
+}
+
+int ts_netns_sysctl(const char *name, long *v)
+{
+	char path[256], buf[32], *end;
+	ssize_t n;
+	int fd, e;
+
+	if ((size_t)snprintf(path, sizeof(path), "/proc/sys/%s", name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = 0;
+	errno = 0;
+	*v = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EINVAL;
+	return 0;
 }

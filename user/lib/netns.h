@@ -10,5 +10,9 @@
 int ts_netns_enter(const char *name);
 /* inode of the current network namespace (0 on error) */
 __u64 ts_netns_id(void);
+/* An integer sysctl of the calling thread's network namespace (name as
+ * under /proc/sys, e.g. "net/ipv4/ipfrag_max_dist": /proc/sys/net is the
+ * reader's netns, whatever /proc is mounted from). 0 or -errno. */
+int ts_netns_sysctl(const char *name, long *v);
 
 #endif /* TCPSENTRY_NETNS_H */

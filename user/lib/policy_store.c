@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "format.h"
 #include "mapwalk.h"
+#include "netns.h"
 #include "policy_store.h"
 
 int ts_policy_lock(const struct ts_att *a)
@@ -57,6 +58,40 @@ int ts_records_switch(const struct ts_att *a, int on)
 	}
 	ts_policy_unlock(fd);
 	return e ? e : was;
+}
+
+__u32 ts_frag_dist_word(long v)
+{
+	if (v == 0)
+		return TS_FRAG_DIST_OFF;
+	return v < 0 || v >= (long)TS_FRAG_DIST_OFF ? 0 : (__u32)v;
+}
+
+int ts_frag_dist_sync(const struct ts_att *a, long *dist)
+{
+	struct ts_config cfg = { 0 };
+	__u32 zero = 0, w;
+	int fd, e;
+
+	e = ts_netns_sysctl("net/ipv4/ipfrag_max_dist", dist);
+	if (e)
+		return e;
+	w = ts_frag_dist_word(*dist);
+	/* the usual sweep: already so, and no lock taken (a long policy
+	 * load holds it) */
+	e = read_slot(a, &cfg);
+	if (e || cfg.frag_max_dist == w)
+		return e;
+	fd = ts_policy_lock(a);
+	if (fd < 0)
+		return -errno;
+	e = read_slot(a, &cfg);
+	if (!e && cfg.frag_max_dist != w) {
+		cfg.frag_max_dist = w;
+		e = bpf_map_update_elem(a->config_fd, &zero, &cfg, 0) ? -errno : 1;
+	}
+	ts_policy_unlock(fd);
+	return e;
 }
 
 int ts_policy_read(const struct ts_att *a, struct ts_policy *p)

@@ -35,6 +35,16 @@ void ts_policy_unlock(int fd);
  * what it was (0 or 1), or -errno (-ENOENT: an attach without records). */
 int ts_records_switch(const struct ts_att *a, int on);
 
+/* ts_config.frag_max_dist for a net.ipv4.ipfrag_max_dist of v: v, or
+ * TS_FRAG_DIST_OFF for 0 (the kernel's check off); a value out of the
+ * sysctl's range (below 0) is 0: the default assumed */
+__u32 ts_frag_dist_word(long v);
+/* Follow the calling thread's netns's net.ipv4.ipfrag_max_dist (into
+ * *dist) into a's config (under the policy lock: the word beside
+ * policy_slot). 1 changed, 0 already so, -errno (-ENOENT: an attach
+ * without the config pins). */
+int ts_frag_dist_sync(const struct ts_att *a, long *dist);
+
 /* the policy in force; 0 or -errno */
 int ts_policy_read(const struct ts_att *a, struct ts_policy *p);
 

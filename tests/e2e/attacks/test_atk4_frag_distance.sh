@@ -18,14 +18,26 @@
 # - N = 64, 8 of them last fragments of UDP datagrams (sent from a raw
 #   socket in the client namespace): the kernel counts every protocol's
 #   fragments, and so must tcpsentry (on 68fc213 it counted TCP's only).
+# The distance is the namespace's sysctl, and tcpsentry follows it:
+# - set to 16 before an attach: 16 fragments between start the datagram
+#   over (CLOSE_WAIT), 15 do not;
+# - set to 0 (the kernel's check off) while `run` runs: its next sweep
+#   writes it, and 64 fragments between no longer start it over.
+# Last, the FIN's own last fragment is planted, then N others, then its
+# first fragment: whole unless the kernel started over in between (at 16
+# with the distance 16: both stay ESTABLISHED; at 64 with the check off:
+# the kernel takes the FIN, CLOSE_WAIT, and so must tcpsentry).
+# (On 7bcadff, which assumed 64, the 16 and the 0 cases fail.)
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/attacks/atk_lib.sh"
+. "$E2E_DIR/daemon_lib.sh"
 
 lab_setup
 ts_attach "$SNS" "$SIF" || finish
 enforce
 [ "$(in_ns "$SNS" cat /proc/sys/net/ipv4/ipfrag_max_dist)" = 64 ] ||
 	{ fail "net.ipv4.ipfrag_max_dist is not 64 in the server namespace: this test assumes the default"; finish; }
+MAXD=64 # the server namespace's net.ipv4.ipfrag_max_dist (0: the check off)
 
 # expect_server TAG STATE: the server's kernel (ss) and tcpsentry's server
 # state are both STATE (the client's kernel never sent the spoofed FIN)
@@ -82,7 +94,7 @@ frag_fin() {
 	info "$tag: $(grep sniffed "$LAB_TMP/spray.out" | tail -n 1)"
 	sleep 0.3
 	ce1=$(nstat_get "$SNS" TcpInCsumErrors)
-	if [ "$between" -lt 64 ]; then
+	if [ "$MAXD" = 0 ] || [ "$between" -lt "$MAXD" ]; then
 		[ $((ce1 - ce0)) -ge 1 ] &&
 			pass "$tag: the FIN's first fragment completed the planted datagram, which the kernel discarded (TcpInCsumErrors +$((ce1 - ce0)))" ||
 			fail "$tag: TcpInCsumErrors did not move: the planted fragment did not meet the FIN's"
@@ -100,7 +112,60 @@ frag_fin() {
 	drv_stop srv
 }
 
+# frag_own_tail TAG CPORT BETWEEN ID: the FIN's own last fragment, BETWEEN
+# others, its first fragment
+frag_own_tail() {
+	local tag=$1 cp=$2 between=$3 id=$4
+	open_conn "$tag" "$C4" "$cp" "$S4" 80 || return 1
+	spray --src "$C4" --sport "$cp" --dst "$S4" --dport 80 --flags FA --len 16 --frag 24 \
+		--frag-part last --ip-id "$id"
+	spray --src "$C4" --sport "$cp" --dst "$S4" --dport 80 --flags PA --seq 1 --ack 1 \
+		--len 100 --frag 24 --frag-part last --ip-id $((id + 1000)) --count "$between"
+	: >"$LAB_TMP/spray.out"
+	spray_bg --src "$C4" --sport "$cp" --dst "$S4" --dport 80 --flags FA --len 16 --frag 24 \
+		--frag-part first --ip-id "$id" --sniff 5000
+	for _ in $(seq 50); do grep -q sniffing "$LAB_TMP/spray.out" && break; sleep 0.1; done
+	step srv "send 10" && step cli "recv 10"
+	wait "$SPRAY_PID"
+	info "$tag: $(grep sniffed "$LAB_TMP/spray.out" | tail -n 1)"
+	sleep 0.3
+	if [ "$MAXD" = 0 ] || [ "$between" -lt "$MAXD" ]; then
+		expect_server "$tag" CLOSE_WAIT
+	else
+		expect_server "$tag" ESTABLISHED
+		if step cli "send 1000" && step srv "recv 1000"; then
+			pass "$tag: the connection still carries data"
+		fi
+	fi
+	drv_stop cli
+	drv_stop srv
+}
+
 frag_fin "63 fragments between" 40100 63 4660
 frag_fin "64 fragments between" 40101 64 8756
 frag_fin "64 fragments between, 8 of them UDP's" 40102 64 12852 8
+
+# the distance set to 16, then attached again: attach reads it
+MAXD=16
+in_ns "$SNS" sysctl -qw net.ipv4.ipfrag_max_dist=$MAXD
+ts_run -n "$SNS" detach "$SIF" || fail "detach: exit $TS_RC: $TS_ERR"
+ts_attach "$SNS" "$SIF" || finish
+enforce
+frag_fin "ipfrag_max_dist 16, 15 fragments between" 40103 15 16948
+frag_fin "ipfrag_max_dist 16, 16 fragments between" 40104 16 21044
+frag_own_tail "ipfrag_max_dist 16, the FIN's own tail 16 fragments before" 40106 16 29236
+
+# the distance set to 0 while run runs: its next sweep follows it
+MAXD=0
+run_start --sweep-interval 1 || finish
+in_ns "$SNS" sysctl -qw net.ipv4.ipfrag_max_dist=$MAXD
+for _ in $(seq "$(S 50)"); do
+	grep -q "ipfrag_max_dist is 0: followed" "$LAB_TMP/run.err" && break
+	sleep 0.1
+done
+grep -q "ipfrag_max_dist is 0: followed" "$LAB_TMP/run.err" &&
+	pass "run: its sweep followed net.ipv4.ipfrag_max_dist=0" ||
+	{ fail "run did not say it followed net.ipv4.ipfrag_max_dist=0"; detail <"$LAB_TMP/run.err"; }
+frag_fin "ipfrag_max_dist 0 (off), 64 fragments between" 40105 64 25140
+frag_own_tail "ipfrag_max_dist 0 (off), the FIN's own tail 64 fragments before" 40107 64 33332
 finish
