@@ -282,6 +282,13 @@ struct step_ctx {
 	__u8 q_quiet;           /* fast path: flow quality has nothing to do (q_quiet) */
 	__u32 expected, got, window; /* out: an ignored RST's or far data's facts */
 	__u32 ip_len;           /* in: the segment's IP bytes, headers included */
+	/* in (egress): the sending socket says its kernel took the peer's
+	 * FIN (fsm.h, ts_sk_fin_taken), which ends at sk_rcv_nxt; 0 at
+	 * ingress, or for a segment no socket of the flow's sent */
+	__u32 sk_fin;           /* (2: it moved them: sock_fin_step) */
+	__u32 sk_rcv_nxt;
+	__u8 sk_old[2];         /* out: the states before sock_fin_step moved them */
+	__u8 pad2[2];
 };
 
 /* Per-CPU scratch for what does not fit the 512-byte stack beside the

@@ -142,6 +142,36 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
 	return 0;
 }
 
+/*
+ * Egress: the sending socket's kernel took its peer's FIN, which the wire
+ * did not show (egress_sock_fin): both endpoints move, under the flow's
+ * lock, before the step of the segment the socket sends (fsm.h,
+ * ts_fin_by_socket). Global, with a locked section of its own (taken on
+ * this rare path only): inside step_entry the verifier walked the state
+ * machine once for each outcome of it (+80,000 instructions). Sets
+ * sc->sk_fin to 2 if it moved them, their states before in sc->sk_old.
+ */
+__attribute__((noinline)) int sock_fin_step(struct ts_flow *f, struct step_ctx *sc)
+{
+	struct ts_lock *lk;
+	__u32 stripe;
+
+	if (!f || !sc)
+		return 0;
+	stripe = sc->stripe;
+	lk = bpf_map_lookup_elem(&flow_locks, &stripe);
+	if (!lk)
+		return 0;
+	bpf_spin_lock(&lk->lock);
+	sc->sk_old[0] = f->ep[0].state;
+	sc->sk_old[1] = f->ep[1].state;
+	if (ts_fin_by_socket(f, (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER,
+			     sc->sk_rcv_nxt))
+		sc->sk_fin = 2;
+	bpf_spin_unlock(&lk->lock);
+	return 0;
+}
+
 /* where track_flow found (or started) a tuple */
 #define TBL_EMBRYONIC 0
 #define TBL_FLOWS 1
@@ -741,7 +771,9 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		if (!sc->q_quiet)
 			q_snapshot(f, (sc->sender_idx & 1) == f->client ? TS_CLIENT : TS_SERVER,
 				   &s->facts.qb);
-		if (ts_fsm_fast(f, &sc->seg, (__u8)sc->sender_idx, sc->now)) {
+		/* (a socket that took a FIN the wire did not show takes the
+		 * locked step: ts_fin_by_socket) */
+		if (!sc->sk_fin && ts_fsm_fast(f, &sc->seg, (__u8)sc->sender_idx, sc->now)) {
 			f->ep[sc->seg.from & 1].ip_bytes += sc->ip_len;
 			if (!sc->q_quiet) {
 				q_segment(&s->facts.qb, dir, sc->now);
@@ -839,6 +871,12 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	sc->window = 0;
 	sc->want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
 		       table == TBL_PICKUPS ? COPY_CONFIRMED : COPY_NONE;
+	/* (read without the lock, checked again under it: a FIN the flow
+	 * has taken already costs no second lock) */
+	if (sc->sk_fin && table == TBL_FLOWS &&
+	    !(f->ep[((sc->sender_idx & 1) == f->client) ? TS_SERVER : TS_CLIENT].flags &
+	      TS_EP_FIN_SENT))
+		sock_fin_step(f, sc);
 	if (step_entry(f, sc, &s->flow, &s->rec.flow, &s->facts) < 0) {
 		/* an embryonic copy (or a pickup) the other hook promoted a
 		 * moment ago */
@@ -884,6 +922,15 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 		/* a reused tuple's handshake completed in place (its SYN
 		 * restarted the flows entry): as completed as a promoted one */
 		flood_credit(key, sc->client, sc->now);
+	if (sc->sk_fin == 2) {
+		/* what the socket's FIN moved is this step's too */
+		sc->old_state[0] = sc->sk_old[0];
+		sc->old_state[1] = sc->sk_old[1];
+		sc->ret |= TS_STEP_FIN_SOCKET |
+			   (sc->old_state[0] != sc->new_state[0] ? TS_STEP_CLIENT_CHANGED : 0) |
+			   (sc->old_state[1] != sc->new_state[1] ? TS_STEP_SERVER_CHANGED : 0);
+		count(cn, TS_C_FIN_BY_SOCKET);
+	}
 	t->step = sc->ret;
 	t->old_state[0] = sc->old_state[0];
 	t->old_state[1] = sc->old_state[1];
@@ -1149,10 +1196,49 @@ __attribute__((noinline)) int scan_probe(struct xdp_md *ctx, const struct pkt *p
 
 /* Track one TCP segment the gate let in (see the top of this file). ctx:
  * the hook's context, for the cookie check's socket lookup (XDP only). */
+/*
+ * Egress: the socket that sent this segment, when it is the flow's local
+ * endpoint (a full TCP stream socket with the segment's ports: not the
+ * kernel's control socket that answers for TIME_WAIT and with resets, not
+ * a raw or packet socket, and none at all for a forwarded frame): did its
+ * kernel take its peer's FIN (fsm.h, ts_fin_by_socket)? Into the step's
+ * inputs; read here, off the flow's lock (no helper may be called under
+ * it). The common case costs a helper call and a load: an ESTABLISHED
+ * socket.
+ */
+#define TS_SOCK_STREAM 1 /* SOCK_STREAM */
+static __always_inline void egress_sock_fin(struct __sk_buff *skb, const struct pkt *p,
+					    struct step_ctx *sc)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct bpf_tcp_sock *tp;
+
+	sc->sk_fin = 0;
+	if (!sk)
+		return;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || !ts_sk_fin_taken(sk->state) || sk->protocol != IPPROTO_TCP ||
+	    sk->type != TS_SOCK_STREAM || sk->src_port != bpf_ntohs(p->sport) ||
+	    sk->dst_port != p->dport)
+		return;
+	tp = bpf_tcp_sock(sk);
+	if (!tp)
+		return;
+	sc->sk_rcv_nxt = tp->rcv_nxt;
+	sc->sk_fin = 1;
+}
+
 static __always_inline void track(void *ctx, const struct pkt *p, const struct verdict *v,
 				  struct track_res *t, __u32 dir)
 {
 	__u32 in = v->ack_arm ? TF_COOKIE_ACKS : 0;
+	struct scratch *s = scratch_get();
+
+	/* (the step's inputs: track_flow sets the others) */
+	if (s && dir == DIR_EGRESS)
+		egress_sock_fin(ctx, p, &s->sc);
+	else if (s)
+		s->sc.sk_fin = 0;
 
 	if (dir == DIR_INGRESS && (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK)
 		t->noted = (__u8)track_sketches(p, t, v->gate, v->syn_arm);

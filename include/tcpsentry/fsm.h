@@ -50,6 +50,7 @@
 #define TS_STEP_PAWS           0x2000 /* ... dropped by PAWS: its TSval is older than the receiver's ts_recent */
 #define TS_STEP_FIN_QUEUED     0x4000 /* a FIN to a local endpoint: waits for that endpoint's ACK (ts_fin_queue) */
 #define TS_STEP_FIN_FRAG       0x8000 /* ... in an IP first fragment: waits for the datagram's last fragment first (set by bpf/track.h; ts_fin_frag_done) */
+#define TS_STEP_FIN_SOCKET     0x10000 /* the sending socket said its kernel took the peer's FIN the wire did not show (set by bpf/track.h; ts_fin_by_socket) */
 
 /* Serial-number arithmetic (RFC 1982). */
 TS_INLINE int ts_before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
@@ -693,6 +694,50 @@ TS_INLINE void ts_fin_dequeue(struct ts_endpoint *loc, struct ts_endpoint *peer,
 	     ((peer->xflags & TS_EPX_FIN_Q2) && s->ack == peer->fin_end)) &&
 	    ts_fin_q2_promote(peer))
 		ts_fin_dequeue1(loc, peer, s);
+}
+
+/*
+ * The local endpoint's own socket, read as it sends (bpf/track.h,
+ * egress_sock_fin): its kernel took its peer's FIN (the socket is in
+ * CLOSE_WAIT, LAST_ACK or CLOSING), which ends at rcv_nxt. The wire model
+ * above follows the FINs the kernel may hold out of order by the two
+ * lowest; past that (three or more queued by a spoofer who knows the
+ * sequence numbers, the lower ones later covered by data), or for a FIN
+ * that came through an interface not attached, the socket is the truth:
+ * both endpoints move as they would have when the FIN was taken (the
+ * peer's FIN acknowledged nothing of loc's: loc had sent none, or the two
+ * crossed, CLOSING). Nothing moves when the peer's FIN is taken here
+ * already, or one waiting ends at rcv_nxt (the segment's ACK, which every
+ * segment of the socket carries, takes it as the wire model does: the
+ * usual close, not a correction), or loc is in a state a FIN does not
+ * reach from. Returns 1 if it moved them.
+ */
+#define TS_SK_CLOSE_WAIT 8  /* the kernel's TCP_CLOSE_WAIT (include/net/tcp_states.h) */
+#define TS_SK_LAST_ACK   9
+#define TS_SK_CLOSING    11
+TS_INLINE int ts_sk_fin_taken(__u32 sk_state)
+{
+	return sk_state == TS_SK_CLOSE_WAIT || sk_state == TS_SK_LAST_ACK ||
+	       sk_state == TS_SK_CLOSING;
+}
+
+TS_INLINE int ts_fin_by_socket(struct ts_flow *f, unsigned loc_role, __u32 rcv_nxt)
+{
+	struct ts_endpoint *loc = &f->ep[loc_role & 1], *peer = &f->ep[!(loc_role & 1)];
+
+	if ((peer->flags & TS_EP_FIN_SENT) ||
+	    (loc->state != TS_ESTABLISHED && loc->state != TS_FIN_WAIT_1) ||
+	    ((peer->flags & TS_EP_FIN_QUEUED) && peer->fin_q_end == rcv_nxt) ||
+	    ((peer->xflags & TS_EPX_FIN_Q2) && peer->fin_end == rcv_nxt))
+		return 0;
+	peer->state = ts_on_send(peer->state, TS_TCP_FIN | TS_TCP_ACK, 0);
+	loc->state = ts_on_recv(loc->state, TS_TCP_FIN, 0, 0);
+	peer->fin_end = rcv_nxt;
+	peer->end = rcv_nxt;
+	peer->flags = (__u8)((peer->flags & ~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED)) |
+			     TS_EP_FIN_SENT);
+	peer->xflags &= (__u8)~(TS_EPX_FIN_Q2 | TS_EPX_FIN_Q2_ACKED | TS_EPX_FIN_Q_INORDER);
+	return 1;
 }
 
 /*

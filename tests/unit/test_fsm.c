@@ -1018,6 +1018,99 @@ static void test_fin_behind_data(void **state)
 	SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),                             \
 	S(B, fA, 5201, 1102, 0, F2, CW)
 
+/*
+ * The local endpoint's own socket, read at egress as it sends, says its
+ * kernel took the peer's FIN (ts_fin_by_socket): past the two waiting FINs
+ * the wire model keeps (a third one, the two lower covered by data, as the
+ * differential fuzzer found at seed 13), the socket is the truth.
+ */
+static void test_fin_by_socket(void **state)
+{
+	static const struct step three[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1150, 5201, 0, ES, ES, QUEUED),
+		SX(A, fFA, 1180, 5201, 0, ES, ES, QUEUED),  /* waits second */
+		SX(A, fFA, 1200, 5201, 0, ES, ES, QUEUED),  /* a third: not kept */
+		S(A, fPA, 1101, 5201, 99, ES, ES),          /* covers the two lower */
+		S(B, fA, 5201, 1201, 0, ES, ES),            /* the kernel took the third: unseen */
+	};
+	static const struct step after[] = {
+		S(B, fA, 5201, 1201, 0, F2, CW),            /* the ACK it sends, stepped after */
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("three waiting fins, the third taken", three, N(three), &p);
+	assert_false(p.f.ep[TS_CLIENT].flags & (TS_EP_FIN_QUEUED | TS_EP_FIN_SENT));
+	/* the socket (CLOSE_WAIT, rcv_nxt 1201) tells */
+	assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1201), 1);
+	assert_int_equal(p.f.ep[TS_CLIENT].state, TS_FIN_WAIT_1);
+	assert_int_equal(p.f.ep[TS_SERVER].state, TS_CLOSE_WAIT);
+	assert_int_equal(p.f.ep[TS_CLIENT].fin_end, 1201);
+	assert_int_equal(p.f.ep[TS_CLIENT].end, 1201);
+	assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_SENT);
+	play(&p, after, N(after));
+	/* told again (every segment the socket sends): nothing more moves */
+	assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1201), 0);
+	assert_int_equal(p.f.ep[TS_CLIENT].state, TS_FIN_WAIT_2);
+	assert_int_equal(p.f.ep[TS_SERVER].state, TS_CLOSE_WAIT);
+
+	/* a FIN the wire showed and the model took: nothing to tell */
+	{
+		static const struct step t[] = { HANDSHAKE, DATA, C_FIN_SEEN };
+
+		play_seen("fin taken on the wire", t, N(t), &p);
+		assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1102), 0);
+		assert_int_equal(p.f.ep[TS_SERVER].state, TS_CLOSE_WAIT);
+	}
+	/* the usual close: the FIN waits, the socket's first ACK (at its end,
+	 * rcv_nxt) takes it on the wire, the socket adds nothing; the same
+	 * for the second waiting FIN */
+	{
+		static const struct step t[] = {
+			HANDSHAKE, DATA,
+			SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED),
+		};
+		static const struct step q2[] = {
+			HANDSHAKE, DATA,
+			SX(A, fFA, 1301, 5201, 0, ES, ES, QUEUED),
+			SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),
+		};
+
+		play_seen("fin waiting at rcv_nxt", t, N(t), &p);
+		assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1102), 0);
+		assert_int_equal(p.f.ep[TS_SERVER].state, TS_ESTABLISHED);
+		play_seen("second fin waiting at rcv_nxt", q2, N(q2), &p);
+		assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1302), 0);
+		assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1402), 1);
+	}
+	/* the local server closed first (FIN_WAIT_1) and its kernel took the
+	 * client's crossing FIN unseen: CLOSING, as the socket says */
+	{
+		static const struct step t[] = {
+			HANDSHAKE, DATA,
+			S(B, fFA, 5201, 1101, 0, CW, F1),
+		};
+
+		play_seen("crossed, the peer's fin unseen", t, N(t), &p);
+		assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1102), 1);
+		assert_int_equal(p.f.ep[TS_SERVER].state, TS_CLOSING);
+		assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_SENT);
+	}
+	/* no FIN reaches a handshake: a socket that says so is not this
+	 * flow's (its entry is stale), nothing moves */
+	{
+		static const struct step t[] = {
+			S(A, fSYN, 1000, 0, 0, SS, LI),
+			S(B, fSA, 5000, 1001, 0, ES, SR),
+		};
+
+		play_seen("fin by socket in a handshake", t, N(t), &p);
+		assert_int_equal(ts_fin_by_socket(&p.f, TS_SERVER, 1001), 0);
+		assert_int_equal(p.f.ep[TS_SERVER].state, TS_SYN_RCVD);
+	}
+}
+
 static void test_after_fin_taken(void **state)
 {
 	static const struct step past[] = {
@@ -2222,6 +2315,7 @@ int main(void)
 		cmocka_unit_test(test_fin_queued),
 		cmocka_unit_test(test_no_ack_dropped),
 		cmocka_unit_test(test_fin_behind_data),
+		cmocka_unit_test(test_fin_by_socket),
 		cmocka_unit_test(test_after_fin_taken),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
