@@ -1075,6 +1075,14 @@ TS_INLINE __u32 ts_fsm_step(struct ts_flow *f, struct ts_seg *s, __u64 now,
 	 * checksum holds (bpf/track.h sets it aside; ts_rst_frag_done) */
 	if ((fl & TS_TCP_RST) && rcv_seen && (s->opts & TS_SEG_FRAG))
 		return ret;
+	/* the connection ended (an exact RST, a refusal): no kernel holds it
+	 * and nothing here can move. A late RST is a host answering a segment
+	 * that came after the end (a reordered or retransmitted one: a reset
+	 * takes its sequence from that segment's ACK, RFC 9293 3.10.7.1, as
+	 * old as the segment), or a spoofer's at a dead tuple, which the
+	 * receiver's kernel drops: neither is judged */
+	if ((fl & TS_TCP_RST) && snd->state == TS_CLOSED && rcv->state == TS_CLOSED)
+		return ret;
 	if (fl & TS_TCP_RST) {
 		int v = ts_rst_verdict(snd, rcv, s);
 

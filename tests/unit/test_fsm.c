@@ -490,6 +490,26 @@ static void test_rst_refused(void **state)
 	assert_hist(&p.f, "Sr");
 }
 
+/* after the end (an exact RST), a late one is not judged: the server's
+ * kernel answering the client's data segment that came after the client's
+ * abort (reordered: its ACK, and so the reset's sequence, 200 bytes old;
+ * as test_false_positives's lossy link made once), or anyone's */
+static void test_rst_after_end(void **state)
+{
+	static const struct step t[] = {
+		HANDSHAKE, DATA,
+		SX(A, fRA, 1101, 5201, 0, CL, CL, CLOSED),  /* the client aborts */
+		S(A, fPA, 1001, 5001, 100, CL, CL),         /* its first segment, late */
+		SX(B, fR, 5001, 0, 0, CL, CL, 0),           /* the reset answering it */
+		SX(A, fR, 1101 + 100, 0, 0, CL, CL, 0),
+		SX(B, fRA, 5201 + 1000000, 1101, 0, CL, CL, 0),
+	};
+	struct player p;
+
+	(void)state;
+	RUN(&p, t);
+}
+
 static void test_rst_wrong_ack_in_syn_sent(void **state)
 {
 	static const struct step t[] = {
@@ -2316,6 +2336,7 @@ int main(void)
 		cmocka_unit_test(test_no_ack_dropped),
 		cmocka_unit_test(test_fin_behind_data),
 		cmocka_unit_test(test_fin_by_socket),
+		cmocka_unit_test(test_rst_after_end),
 		cmocka_unit_test(test_after_fin_taken),
 		cmocka_unit_test(test_ack_checks_seen),
 		cmocka_unit_test(test_paws),
