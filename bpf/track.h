@@ -742,6 +742,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	sc->sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
 	sc->dir = dir;
 	sc->seg = p->seg;
+	if (dir == DIR_INGRESS)
+		sc->sk_fin = 0; /* (egress: track set it, egress_sock_fin) */
 	/* the TCP segment plus the IP header(s) before it */
 	sc->ip_len = p->l4_len + p->opt_off - sizeof(struct tcphdr) - 14 - 4 * (__u32)p->vlans;
 
@@ -1232,14 +1234,14 @@ static __always_inline void track(void *ctx, const struct pkt *p, const struct v
 				  struct track_res *t, __u32 dir)
 {
 	__u32 in = v->ack_arm ? TF_COOKIE_ACKS : 0;
-	struct scratch *s = scratch_get();
 
-	/* (the step's inputs: track_flow sets the others) */
-	if (s && dir == DIR_EGRESS)
-		egress_sock_fin(ctx, p, &s->sc);
-	else if (s)
-		s->sc.sk_fin = 0;
+	/* (a step input: track_flow sets the others, and this one at ingress) */
+	if (dir == DIR_EGRESS) {
+		struct scratch *s = scratch_get();
 
+		if (s)
+			egress_sock_fin(ctx, p, &s->sc);
+	}
 	if (dir == DIR_INGRESS && (p->seg.flags & (TS_TCP_SYN | TS_TCP_ACK)) != TS_TCP_ACK)
 		t->noted = (__u8)track_sketches(p, t, v->gate, v->syn_arm);
 	if (dir == DIR_INGRESS && t->scan_suspect && v->scan_stops && v->gate == GATE_ALL &&
