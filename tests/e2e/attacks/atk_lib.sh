@@ -70,7 +70,6 @@ nstat_moved() {
 		      print s ? s : "-" }' "$b" "$a"
 }
 
-# syn_recv NS PORT: request sockets of a listener on PORT (ss state syn-recv)
 # expect_closed TAG: the server's kernel and tcpsentry both closed the
 # connection $CEP-$SEP (the control of a spoofed exact RST: the test makes
 # the segment it means), then the drivers stop
@@ -85,6 +84,27 @@ expect_closed() {
 	drv_stop srv
 }
 
+# expect_server TAG STATE: the server's kernel (ss) and tcpsentry's server
+# state of $CEP-$SEP are both STATE, within $SETTLE_S seconds (a spoofed
+# segment's effect on the server, which the client's kernel never sees)
+expect_server() {
+	local tag=$1 want=$2 ks ts deadline
+	deadline=$(($(now_ms) + SETTLE_S * 1000))
+	while :; do
+		ks=$(ss_state "$SNS" "$SEP" "$CEP")
+		read -r _ ts _ < <(ts_state "$SNS" "$CEP" "$SEP")
+		if [ "$ks" = "$want" ] && [ "$ts" = "$want" ]; then
+			pass "$tag: the server's kernel and tcpsentry both say $want"
+			return 0
+		fi
+		[ "$(now_ms)" -ge "$deadline" ] && break
+		sleep 0.1
+	done
+	fail "$tag: server kernel $ks, tcpsentry server $ts (want $want, $want)"
+	return 1
+}
+
+# syn_recv NS PORT: request sockets of a listener on PORT (ss state syn-recv)
 syn_recv() { in_ns "$1" ss -Htan state syn-recv "( sport = :$2 )" | wc -l; }
 
 # expect_agree LABEL PORT CLIENT_ADDR... : tcpsentry's states of every real

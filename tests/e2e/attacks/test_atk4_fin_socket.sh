@@ -19,25 +19,6 @@ lab_setup
 ts_attach "$SNS" "$SIF" || finish
 enforce
 
-# expect_server TAG STATE: the server's kernel (ss) and tcpsentry's server
-# state are both STATE
-expect_server() {
-	local tag=$1 want=$2 ks ts deadline
-	deadline=$(($(now_ms) + SETTLE_S * 1000))
-	while :; do
-		ks=$(ss_state "$SNS" "$SEP" "$CEP")
-		read -r _ ts _ < <(ts_state "$SNS" "$CEP" "$SEP")
-		if [ "$ks" = "$want" ] && [ "$ts" = "$want" ]; then
-			pass "$tag: the server's kernel and tcpsentry both say $want"
-			return 0
-		fi
-		[ "$(now_ms)" -ge "$deadline" ] && break
-		sleep 0.1
-	done
-	fail "$tag: server kernel $ks, tcpsentry server $ts (want $want, $want)"
-	return 1
-}
-
 # three_fins TAG CADDR CPORT SADDR
 three_fins() {
 	local tag=$1 ca=$2 cp=$3 sa=$4 line seq ack base n0 n1

@@ -39,25 +39,6 @@ enforce
 	{ fail "net.ipv4.ipfrag_max_dist is not 64 in the server namespace: this test assumes the default"; finish; }
 MAXD=64 # the server namespace's net.ipv4.ipfrag_max_dist (0: the check off)
 
-# expect_server TAG STATE: the server's kernel (ss) and tcpsentry's server
-# state are both STATE (the client's kernel never sent the spoofed FIN)
-expect_server() {
-	local tag=$1 want=$2 ks ts deadline
-	deadline=$(($(now_ms) + SETTLE_S * 1000))
-	while :; do
-		ks=$(ss_state "$SNS" "$SEP" "$CEP")
-		read -r _ ts _ < <(ts_state "$SNS" "$CEP" "$SEP")
-		if [ "$ks" = "$want" ] && [ "$ts" = "$want" ]; then
-			pass "$tag: the server's kernel and tcpsentry both say $want"
-			return 0
-		fi
-		[ "$(now_ms)" -ge "$deadline" ] && break
-		sleep 0.1
-	done
-	fail "$tag: server kernel $ks, tcpsentry server $ts (want $want, $want)"
-	return 1
-}
-
 # udp_frags FIRST_ID N: N last fragments of UDP datagrams (offset 32, 40
 # bytes) from the client's address to the server's, IDs FIRST_ID on
 udp_frags() {
