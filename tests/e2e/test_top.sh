@@ -103,12 +103,16 @@ while time.time() < end:
     c = socket.create_connection(("'"$S4"'", 81), timeout=2); c.close()
     time.sleep(0.01)' &
 cli81=$!
+# (until the pane shows the rates and more than 10 of the stream's SYNs
+# counted: the first pane with a rate may come in its first second, CI31)
 deadline=$(($(now_ms) + $(S 5000)))
 while :; do
 	tmux -L "$TMUX_SOCK" capture-pane -p -t top >"$LAB_TMP/pane"
 	p81=$(grep -o 'SYN/s by port:.* 81: [0-9]*' "$LAB_TMP/pane" | awk '{ print $NF }')
 	ncs=$(awk '/new connections\/s/ { print $NF }' "$LAB_TMP/pane")
-	[ -n "$p81" ] && [ "$p81" -gt 0 ] && [ "${ncs%.*}" -gt 0 ] 2>/dev/null && break
+	n1=$(sed -n 's/^top SYN sources: [^ ]* \([0-9]*\).*/\1/p' "$LAB_TMP/pane")
+	[ -n "$p81" ] && [ "$p81" -gt 0 ] && [ "${ncs%.*}" -gt 0 ] && [ "${n1:-0}" -gt 10 ] \
+		2>/dev/null && break
 	[ "$(now_ms)" -ge "$deadline" ] && break
 	sleep 0.3
 done
