@@ -8,7 +8,10 @@
  * the gauges), serve /metrics and rewrite the --textfile; with --records,
  * --ipfix or --pcap-dir, export the connection records (JSON lines, IPFIX)
  * and the frames events carry (pcap). SIGHUP reloads the policy file and
- * reopens the logs. On exit, detach unless --keep-attached (the
+ * reopens the logs. Every sweep, each attachment is checked against the
+ * live interface: one gone stale (the interface deleted, or deleted and
+ * created again) is said, and attached again as soon as the interface by
+ * that name is there. On exit, detach unless --keep-attached (the
  * connections still open are recorded first).
  *
  * Threads: this one (events, sweeps, signals) and libmicrohttpd's, which
@@ -17,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -125,7 +129,8 @@ static const struct ts_cmd run_cmd = {
 	       "SIGINT, SIGTERM: exit; detach every IFACE unless --keep-attached.\n"
 	       "SIGHUP: reload --policy FILE, reopen --log FILE and --records FILE.\n"
 	       "kill -9 leaves the datapath running; a new `run` adopts it.\n"
-	       "The attach options apply only to interfaces not attached yet.\n",
+	       "The attach options apply only to interfaces not attached yet, and to one\n"
+	       "attached again after it was deleted and created again (checked every sweep).\n",
 	.opts = run_options,
 	.defaults = &(const struct run_opts){ .attach = TS_ATTACH_DEFAULTS,
 					      .metrics = DEFAULT_LISTEN, .sweep_interval = 1,
@@ -154,6 +159,10 @@ struct iface {
 	int vlans_warned;      /* the last VLAN refresh failed, and said so */
 	int frag_warned;       /* the last fragment-distance read failed, and said so */
 	int records_were;      /* records were on before this run switched them on */
+	int stale;             /* the attachment no longer holds the interface, and said so */
+	int reattach_warned;   /* the last attempt to attach it again failed, and said so */
+	__u64 retry_at;        /* ... the next one not before then (ts_now_ns) */
+	__u64 retry_s;         /* ... after waiting this long, doubling to a minute */
 	struct ts_pcap *pcap;  /* --pcap-dir: this interface's files */
 	struct daemon *d;
 };
@@ -171,6 +180,7 @@ struct daemon {
 	__s64 wall_off;             /* CLOCK_REALTIME - CLOCK_MONOTONIC: dates records */
 	const char *policy;
 	const struct ts_attach_opts *attach; /* thresholds over the policy file's */
+	struct ts_policy_doc *doc;           /* the policy file, as last loaded */
 	const char *textfile_dir;
 	int textfile_warned;
 };
@@ -265,10 +275,12 @@ static char *render(void *ctx, size_t *len)
 	int i, bad = 0;
 
 	pthread_mutex_lock(&d->lock);
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
 		if (ts_msnap_read(&d->ifs[i].att, d->ifs[i].have_tally ? &d->ifs[i].tally : NULL,
 				  &snaps[i]))
 			bad = 1;
+		snaps[i].attached = !d->ifs[i].stale;
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (bad)
 		return NULL;
@@ -406,7 +418,9 @@ static void reload(struct daemon *d)
 		if (put_policy(&d->ifs[i].att, d->policy, &doc))
 			warn("SIGHUP: %s: the policy in force is unchanged\n", d->ifs[i].att.ifname);
 	}
-	ts_policy_doc_free(&doc);
+	/* the file as it is now: what an interface attached again gets */
+	ts_policy_doc_free(d->doc);
+	*d->doc = doc;
 }
 
 /* attach ifname (with the policy file, if any, in force from the first
@@ -472,27 +486,36 @@ static int open_exports(struct daemon *d, const struct run_opts *o)
 	return 0;
 }
 
+/* f's rings, those of attachment a, into *rb (records: a's switched on,
+ * and what it was kept in f->records_were): 0 or -errno, and what in what */
+static int iface_rings(struct iface *f, const struct ts_att *a, struct ring_buffer **rb,
+		       const char **what)
+{
+	int e;
+
+	*what = "events";
+	e = ts_ringbuf_add(rb, a->events_fd, on_event, f);
+	if (e || !f->d->want_records)
+		return e;
+	*what = "connection records";
+	e = ts_records_switch(a, 1);
+	if (e < 0)
+		return e;
+	f->records_were = e;
+	return ts_ringbuf_add(rb, a->records_fd, on_record, f);
+}
+
 /* one interface's rings, its records switched on, its pcap files */
 static int iface_exports(struct iface *f, const struct run_opts *o, struct ring_buffer **rb)
 {
 	char msg[PATH_MAX + 160];
-	int e = ts_ringbuf_add(rb, f->att.events_fd, on_event, f);
+	const char *what;
+	int e = iface_rings(f, &f->att, rb, &what);
 
 	if (e) {
-		err("cannot read the events of %s: %s\n", f->att.ifname, strerror(-e));
+		err("cannot read the %s of %s: %s%s\n", what, f->att.ifname, strerror(-e),
+		    e == -ENOENT ? " (attached by an older tcpsentry)" : "");
 		return -1;
-	}
-	if (f->d->want_records) {
-		e = ts_records_switch(&f->att, 1);
-		if (e >= 0) {
-			f->records_were = e;
-			e = ts_ringbuf_add(rb, f->att.records_fd, on_record, f);
-		}
-		if (e < 0) {
-			err("cannot read the connection records of %s: %s%s\n", f->att.ifname,
-			    strerror(-e), e == -ENOENT ? " (attached by an older tcpsentry)" : "");
-			return -1;
-		}
 	}
 	if (o->pcap_dir) {
 		f->pcap = ts_pcap_open_dir(o->pcap_dir, f->att.ifname, o->pcap_mb << 20,
@@ -503,6 +526,147 @@ static int iface_exports(struct iface *f, const struct run_opts *o, struct ring_
 		}
 	}
 	return 0;
+}
+
+/*
+ * f's interface, attached again (its attachment gone stale): with this
+ * run's options and the --policy file, or else the policy the stale one
+ * had in force (bans and connections are the old interface's: they stay
+ * behind). Someone else's live attachment there is adopted instead. The
+ * new one replaces the old under the lock (a scrape reads it), and the
+ * rings are read anew. 0, or -1 with the reason in why.
+ */
+static int reattach(struct daemon *d, struct iface *f, struct ring_buffer **rb, char *why,
+		    size_t n)
+{
+	struct ring_buffer *nrb = NULL;
+	struct ts_policy_doc carried;
+	struct ts_attached made;
+	struct ts_att fresh, old;
+	int e, i, own = 0;
+
+	e = ts_att_open(&fresh, f->att.ifname);
+	if (!e && ts_att_check(&fresh, why, n) != TS_ATT_LIVE) {
+		ts_att_close(&fresh);
+		e = -ENOENT;
+	}
+	if (e == -ENOENT || e == -ENODATA) {
+		e = d->policy ? 0 : ts_policy_doc_read(&f->att, &carried);
+		if (e) {
+			snprintf(why, n, "cannot read the policy in force: %s", strerror(-e));
+			return -1;
+		}
+		/* (the stale pins go: the fds held here keep the old maps) */
+		e = ts_attach(f->att.ifname, d->attach, d->policy ? d->doc : &carried, &made);
+		if (!d->policy)
+			ts_policy_doc_free(&carried);
+		if (e) {
+			snprintf(why, n, "the attach failed (said above)");
+			return -1;
+		}
+		own = 1;
+		e = ts_att_open(&fresh, f->att.ifname);
+	}
+	if (e) {
+		snprintf(why, n, "cannot open its pins: %s", strerror(-e));
+		return -1;
+	}
+	/* the rings anew, the new attachment's in place of the old one's (a
+	 * ring cannot be taken out of a ring_buffer); the others' records stay
+	 * switched as they are */
+	for (i = 0, e = 0; i < d->n && !e; i++) {
+		const char *what;
+
+		if (&d->ifs[i] == f)
+			e = iface_rings(f, &fresh, &nrb, &what);
+		else
+			e = ts_ringbuf_add(&nrb, d->ifs[i].att.events_fd, on_event, &d->ifs[i]);
+		if (!e && &d->ifs[i] != f && d->want_records)
+			e = ts_ringbuf_add(&nrb, d->ifs[i].att.records_fd, on_record, &d->ifs[i]);
+		if (e)
+			snprintf(why, n, "cannot read the rings: %s", strerror(-e));
+	}
+	if (e) {
+		/* (attached, and pinned: the next sweep adopts it, and tries again) */
+		ring_buffer__free(nrb);
+		ts_att_close(&fresh);
+		return -1;
+	}
+	ring_buffer__consume(*rb); /* what the old one had, logged first */
+	pthread_mutex_lock(&d->lock);
+	old = f->att;
+	f->att = fresh;
+	f->have_tally = 0; /* (its tallies were the old tables') */
+	pthread_mutex_unlock(&d->lock);
+	ts_att_close(&old);
+	f->attached_here = own || f->attached_here;
+	ring_buffer__free(*rb);
+	*rb = nrb;
+	snprintf(why, n, "%s, ifindex %u", own ? "attached again" : "adopted the attachment made there",
+		 f->att.meta.ifindex);
+	return 0;
+}
+
+/*
+ * Do the pins of each attachment still tell the truth? One gone stale is
+ * said once (its numbers stop: the gauge tcpsentry_attached says 0). If its
+ * interface was deleted, the one by that name is attached once it is
+ * there; on the same interface (a filter or hook of ours removed by
+ * someone) nothing is taken back: run does not fight another tool for a
+ * hook. One whose pins someone removed (detach) is sweep_all's to say.
+ */
+static void set_stale(struct daemon *d, struct iface *f, int stale)
+{
+	pthread_mutex_lock(&d->lock); /* (a scrape reads it) */
+	f->stale = stale;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void follow_attachments(struct daemon *d, struct ring_buffer **rb)
+{
+	struct ts_live l;
+	char why[256];
+	int i, gone;
+
+	for (i = 0; i < d->n; i++) {
+		struct iface *f = &d->ifs[i];
+
+		if (access(f->att.dir, F_OK))
+			continue;
+		ts_live_read(&f->att, &l);
+		if (ts_att_judge(&f->att.meta, &l, why, sizeof(why)) == TS_ATT_LIVE) {
+			if (f->stale)
+				set_stale(d, f, 0);
+			continue;
+		}
+		gone = !l.ifindex || l.ifindex != f->att.meta.ifindex;
+		if (!f->stale) {
+			if (gone)
+				warn("%s: the attachment is stale: %s; its numbers stop until it "
+				     "is attached again, as soon as %s is there\n", f->att.ifname,
+				     why, f->att.ifname);
+			else
+				warn("%s: the attachment is stale: %s; its numbers stop (left so: "
+				     "detach and attach to take it back)\n", f->att.ifname, why);
+			set_stale(d, f, 1);
+		}
+		if (!gone || !if_nametoindex(f->att.ifname) || ts_now_ns() < f->retry_at)
+			continue;
+		if (reattach(d, f, rb, why, sizeof(why))) {
+			/* an attach that fails says why each time: not every sweep */
+			f->retry_s = f->retry_s ? (f->retry_s < 30 ? 2 * f->retry_s : 60) : 1;
+			f->retry_at = ts_now_ns() + f->retry_s * 1000000000ull;
+			if (!f->reattach_warned)
+				warn("%s: cannot attach it again: %s (retrying, at most a minute "
+				     "apart)\n", f->att.ifname, why);
+			f->reattach_warned = 1;
+			continue;
+		}
+		notice("%s: %s (pins in %s)\n", f->att.ifname, why, f->att.dir);
+		set_stale(d, f, 0);
+		f->reattach_warned = 0;
+		f->retry_s = f->retry_at = 0;
+	}
 }
 
 int cmd_run(int argc, char **argv)
@@ -547,6 +711,7 @@ int cmd_run(int argc, char **argv)
 	d.log.path = o.log;
 	d.policy = o.policy;
 	d.attach = &o.attach;
+	d.doc = &doc;
 	d.textfile_dir = o.textfile;
 	/* a bad file is refused before anything is attached */
 	if (d.policy && load_policy(&d, &doc, msg, sizeof(msg))) {
@@ -604,6 +769,7 @@ int cmd_run(int argc, char **argv)
 		if (ts_now_ns() >= next) {
 			__u64 t0 = ts_now_ns(), took;
 
+			follow_attachments(&d, &rb);
 			sweep_all(&d);
 			d.wall_off = ts_wall_offset_ns(); /* the wall clock may have been set */
 			if (d.ipfix) {

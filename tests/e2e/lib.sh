@@ -141,16 +141,21 @@ ns_inode() { stat -L -c %i "/run/netns/$1"; }
 pin_dir() { printf '%s/ns%s/%s' "$BPFFS" "$(ns_inode "$1")" "$2"; }
 
 # lab_setup [vlan]: client and server namespaces, one veth pair, addresses
-lab_setup() {
-	ns_add "$CNS" && ns_add "$SNS" || { fail "lab: cannot create namespaces"; finish; }
-	ip -n "$CNS" link add "$CIF" type veth peer name "$SIF" netns "$SNS" ||
-		{ fail "lab: cannot create veth pair"; finish; }
+# lab_link: the veth pair between the namespaces, addressed and up (again,
+# after a test deleted it: same names, a new ifindex); 1 if it cannot be made
+lab_link() {
+	ip -n "$CNS" link add "$CIF" type veth peer name "$SIF" netns "$SNS" || return 1
 	ip -n "$CNS" addr add "$C4/24" dev "$CIF"
 	ip -n "$SNS" addr add "$S4/24" dev "$SIF"
 	ip -n "$CNS" addr add "$C6/64" dev "$CIF" nodad
 	ip -n "$SNS" addr add "$S6/64" dev "$SIF" nodad
 	ip -n "$CNS" link set "$CIF" up
 	ip -n "$SNS" link set "$SIF" up
+}
+
+lab_setup() {
+	ns_add "$CNS" && ns_add "$SNS" || { fail "lab: cannot create namespaces"; finish; }
+	lab_link || { fail "lab: cannot create veth pair"; finish; }
 	[ "${1:-}" = vlan ] && lab_vlan
 	# the pair is usable once both ends have carrier
 	local i

@@ -104,12 +104,14 @@ static void snap_example(struct ts_msnap_if *m, const char *iface)
 	m->cap_embryonic = 1 << 18;
 	m->floods_port = 2;
 	m->flood_host = 1;
+	m->attached = 1;
 }
 
 static void test_every_family_has_help_and_type(void **state)
 {
 	static const char *const fams[][2] = {
 		{ "tcpsentry_build_info", "gauge" },
+		{ "tcpsentry_attached", "gauge" },
 		{ "tcpsentry_packets_total", "counter" },
 		{ "tcpsentry_connections", "gauge" },
 		{ "tcpsentry_connections_opened_total", "counter" },
@@ -234,6 +236,7 @@ static void test_values(void **state)
 	assert_true(must(t, "tcpsentry_syn_floods_active{iface=\"veth0\",scope=\"port\"}") == 2);
 	assert_true(must(t, "tcpsentry_syn_floods_active{iface=\"veth0\",scope=\"host\"}") == 1);
 	assert_true(must(t, "tcpsentry_sweep_duration_seconds{iface=\"veth0\"}") == 0.0025);
+	assert_true(must(t, "tcpsentry_attached{iface=\"veth0\"}") == 1);
 	/* a datapath without the drops map: no drop series at all */
 	assert_null(strstr(t, "tcpsentry_dropped_packets_total"));
 	assert_null(strstr(t, "verdict=\"drop\""));

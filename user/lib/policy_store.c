@@ -496,6 +496,52 @@ int ts_list_read(const struct ts_att *a, enum ts_list l, struct ts_list_entry **
 	return 0;
 }
 
+/* the entries of one list as a policy file would give them: a deny
+ * entry's TTL what is left of it, an expired one left out */
+static int doc_list(const struct ts_att *a, enum ts_list l, __u64 now, struct ts_cidr **out,
+		    size_t *n)
+{
+	struct ts_list_entry *v = NULL;
+	size_t i, nv = 0, k = 0;
+	int e = ts_list_read(a, l, &v, &nv);
+
+	if (e)
+		return e;
+	*out = calloc(nv ? nv : 1, sizeof(**out));
+	if (!*out) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nv; i++) {
+		__u64 exp = v[i].val.expires_ns;
+
+		if ((exp && exp <= now) || v[i].val.reason) /* (expired; a ban) */
+			continue;
+		(*out)[k] = v[i].cidr;
+		(*out)[k].ttl = exp ? (__u32)((exp - now + 999999999ull) / 1000000000ull) : 0;
+		k++;
+	}
+	*n = k;
+	free(v);
+	return 0;
+}
+
+int ts_policy_doc_read(const struct ts_att *a, struct ts_policy_doc *doc)
+{
+	__u64 now = ts_now_ns();
+	int e;
+
+	memset(doc, 0, sizeof(*doc));
+	e = ts_policy_read(a, &doc->pol);
+	if (!e)
+		e = doc_list(a, TS_LIST_ALLOW, now, &doc->allow, &doc->n_allow);
+	if (!e)
+		e = doc_list(a, TS_LIST_DENY, now, &doc->deny, &doc->n_deny);
+	if (e)
+		ts_policy_doc_free(doc);
+	return e;
+}
+
 struct sweep_ctx {
 	__u64 now;
 	long removed;

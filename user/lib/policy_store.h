@@ -84,6 +84,13 @@ int ts_list_read(const struct ts_att *a, enum ts_list l, struct ts_list_entry **
  * the sweeper removes them): *out malloc'd, *n set. 0 or -errno. */
 int ts_bans_read(const struct ts_att *a, struct ts_list_entry **out, size_t *n);
 
+/* The policy in force on a as a parsed policy file would give it
+ * (settings, both lists; a deny entry's TTL what is left of it, expired
+ * ones left out; bans are not policy): what `run` puts in force on an
+ * interface it attaches again. Free it with ts_policy_doc_free. 0 or
+ * -errno (*doc then empty). */
+int ts_policy_doc_read(const struct ts_att *a, struct ts_policy_doc *doc);
+
 /* Remove expired deny entries (TTL entries) of every generation and
  * expired bans,
  * and entries of the generation not in force left by an interrupted swap.

@@ -161,6 +161,14 @@ void ts_metrics_render(FILE *out, const struct ts_msnap *s)
 	label(out, s->version ? s->version : "unknown");
 	fprintf(out, "\"} 1\n");
 
+	family(out, "tcpsentry_attached", "gauge",
+	       "1 while the attachment's programs hold the interface by that name; 0 while "
+	       "it is stale (the interface was deleted, or deleted and created again): run "
+	       "attaches it again as soon as the interface is there.");
+	for (i = 0; i < s->n; i++)
+		sample(out, "tcpsentry_attached", s->ifs[i].iface, NULL, NULL, NULL, NULL,
+		       s->ifs[i].attached);
+
 	family(out, "tcpsentry_packets_total", "counter",
 	       "Frames seen by the datapath, by direction and verdict (tx: a SYN answered "
 	       "with a SYN cookie's SYN-ACK); each frame is counted once, under its verdict.");

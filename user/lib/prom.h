@@ -34,6 +34,8 @@ struct ts_msnap_if {
 	__u64 cap_flows, cap_embryonic;
 	__u32 floods_port;        /* port slots with a SYN flood on */
 	__u32 flood_host;         /* 1: the host-wide SYN flood is on */
+	__u32 attached;           /* 1: the attachment holds the interface by its name;
+				   * 0: stale (the interface deleted or recreated) */
 };
 
 /* The records `run` read from the ring but could not hand to an output:

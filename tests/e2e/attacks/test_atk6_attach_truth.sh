@@ -21,11 +21,7 @@ lab_setup
 # recreate: delete the veth pair and make it again, same names and addresses
 recreate() {
 	ip -n "$CNS" link del "$CIF"
-	ip -n "$CNS" link add "$CIF" type veth peer name "$SIF" netns "$SNS"
-	ip -n "$CNS" addr add "$C4/24" dev "$CIF"
-	ip -n "$SNS" addr add "$S4/24" dev "$SIF"
-	ip -n "$CNS" link set "$CIF" up
-	ip -n "$SNS" link set "$SIF" up
+	lab_link
 	sleep 0.5
 }
 # whatever a step left: off the interface, out of bpffs
