@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -54,10 +53,8 @@
 #include "version.h"
 #include "vlans.h"
 
-#define MAX_IFACES 16
-/* the daemon's own lifecycle (attach, adopt, listen, reload, stop): shown
- * at the default level, on stderr (journald); stdout is the event log */
-#define notice(...) ts_log(TS_LOG_WARN, __VA_ARGS__)
+#include "run.h"
+
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 struct run_opts {
@@ -149,41 +146,6 @@ static void on_signal(int sig)
 		stop_sig = sig;
 }
 
-struct iface {
-	struct ts_att att;
-	int opened;            /* att is open */
-	int attached_here;     /* 0: adopted from the pins */
-	struct ts_tally tally; /* the sweeper's last pass (under d->lock) */
-	int have_tally;
-	int gone_warned;       /* the pins vanished (someone detached it) */
-	int vlans_warned;      /* the last VLAN refresh failed, and said so */
-	int frag_warned;       /* the last fragment-distance read failed, and said so */
-	int records_were;      /* records were on before this run switched them on */
-	int stale;             /* the attachment no longer holds the interface, and said so */
-	int reattach_warned;   /* the last attempt to attach it again failed, and said so */
-	__u64 retry_at;        /* ... the next one not before then (ts_now_ns) */
-	__u64 retry_s;         /* ... after waiting this long, doubling to a minute */
-	struct ts_pcap *pcap;  /* --pcap-dir: this interface's files */
-	struct daemon *d;
-};
-
-struct daemon {
-	struct iface ifs[MAX_IFACES];
-	int n;
-	pthread_mutex_t lock;
-	struct ts_logfile log;      /* the events */
-	struct ts_logfile records;  /* --records */
-	int want_records;           /* --records or --ipfix */
-	struct ts_ipfix *ipfix;
-	/* records that output could not take (atomics: the metrics thread reads) */
-	unsigned long long json_lost, ipfix_lost;
-	__s64 wall_off;             /* CLOCK_REALTIME - CLOCK_MONOTONIC: dates records */
-	const char *policy;
-	const struct ts_attach_opts *attach; /* thresholds over the policy file's */
-	struct ts_policy_doc *doc;           /* the policy file, as last loaded */
-	const char *textfile_dir;
-	int textfile_warned;
-};
 
 /* read and check the policy file, the threshold options over its values;
  * 0, or -1 with the file's problem in msg */
@@ -486,10 +448,8 @@ static int open_exports(struct daemon *d, const struct run_opts *o)
 	return 0;
 }
 
-/* f's rings, those of attachment a, into *rb (records: a's switched on,
- * and what it was kept in f->records_were): 0 or -errno, and what in what */
-static int iface_rings(struct iface *f, const struct ts_att *a, struct ring_buffer **rb,
-		       const char **what)
+int run_iface_rings(struct iface *f, const struct ts_att *a, struct ring_buffer **rb,
+		    int switch_records, const char **what)
 {
 	int e;
 
@@ -498,10 +458,12 @@ static int iface_rings(struct iface *f, const struct ts_att *a, struct ring_buff
 	if (e || !f->d->want_records)
 		return e;
 	*what = "connection records";
-	e = ts_records_switch(a, 1);
-	if (e < 0)
-		return e;
-	f->records_were = e;
+	if (switch_records) {
+		e = ts_records_switch(a, 1);
+		if (e < 0)
+			return e;
+		f->records_were = e;
+	}
 	return ts_ringbuf_add(rb, a->records_fd, on_record, f);
 }
 
@@ -510,7 +472,7 @@ static int iface_exports(struct iface *f, const struct run_opts *o, struct ring_
 {
 	char msg[PATH_MAX + 160];
 	const char *what;
-	int e = iface_rings(f, &f->att, rb, &what);
+	int e = run_iface_rings(f, &f->att, rb, 1, &what);
 
 	if (e) {
 		err("cannot read the %s of %s: %s%s\n", what, f->att.ifname, strerror(-e),
@@ -526,147 +488,6 @@ static int iface_exports(struct iface *f, const struct run_opts *o, struct ring_
 		}
 	}
 	return 0;
-}
-
-/*
- * f's interface, attached again (its attachment gone stale): with this
- * run's options and the --policy file, or else the policy the stale one
- * had in force (bans and connections are the old interface's: they stay
- * behind). Someone else's live attachment there is adopted instead. The
- * new one replaces the old under the lock (a scrape reads it), and the
- * rings are read anew. 0, or -1 with the reason in why.
- */
-static int reattach(struct daemon *d, struct iface *f, struct ring_buffer **rb, char *why,
-		    size_t n)
-{
-	struct ring_buffer *nrb = NULL;
-	struct ts_policy_doc carried;
-	struct ts_attached made;
-	struct ts_att fresh, old;
-	int e, i, own = 0;
-
-	e = ts_att_open(&fresh, f->att.ifname);
-	if (!e && ts_att_check(&fresh, why, n) != TS_ATT_LIVE) {
-		ts_att_close(&fresh);
-		e = -ENOENT;
-	}
-	if (e == -ENOENT || e == -ENODATA) {
-		e = d->policy ? 0 : ts_policy_doc_read(&f->att, &carried);
-		if (e) {
-			snprintf(why, n, "cannot read the policy in force: %s", strerror(-e));
-			return -1;
-		}
-		/* (the stale pins go: the fds held here keep the old maps) */
-		e = ts_attach(f->att.ifname, d->attach, d->policy ? d->doc : &carried, &made);
-		if (!d->policy)
-			ts_policy_doc_free(&carried);
-		if (e) {
-			snprintf(why, n, "the attach failed (said above)");
-			return -1;
-		}
-		own = 1;
-		e = ts_att_open(&fresh, f->att.ifname);
-	}
-	if (e) {
-		snprintf(why, n, "cannot open its pins: %s", strerror(-e));
-		return -1;
-	}
-	/* the rings anew, the new attachment's in place of the old one's (a
-	 * ring cannot be taken out of a ring_buffer); the others' records stay
-	 * switched as they are */
-	for (i = 0, e = 0; i < d->n && !e; i++) {
-		const char *what;
-
-		if (&d->ifs[i] == f)
-			e = iface_rings(f, &fresh, &nrb, &what);
-		else
-			e = ts_ringbuf_add(&nrb, d->ifs[i].att.events_fd, on_event, &d->ifs[i]);
-		if (!e && &d->ifs[i] != f && d->want_records)
-			e = ts_ringbuf_add(&nrb, d->ifs[i].att.records_fd, on_record, &d->ifs[i]);
-		if (e)
-			snprintf(why, n, "cannot read the rings: %s", strerror(-e));
-	}
-	if (e) {
-		/* (attached, and pinned: the next sweep adopts it, and tries again) */
-		ring_buffer__free(nrb);
-		ts_att_close(&fresh);
-		return -1;
-	}
-	ring_buffer__consume(*rb); /* what the old one had, logged first */
-	pthread_mutex_lock(&d->lock);
-	old = f->att;
-	f->att = fresh;
-	f->have_tally = 0; /* (its tallies were the old tables') */
-	pthread_mutex_unlock(&d->lock);
-	ts_att_close(&old);
-	f->attached_here = own || f->attached_here;
-	ring_buffer__free(*rb);
-	*rb = nrb;
-	snprintf(why, n, "%s, ifindex %u", own ? "attached again" : "adopted the attachment made there",
-		 f->att.meta.ifindex);
-	return 0;
-}
-
-/*
- * Do the pins of each attachment still tell the truth? One gone stale is
- * said once (its numbers stop: the gauge tcpsentry_attached says 0). If its
- * interface was deleted, the one by that name is attached once it is
- * there; on the same interface (a filter or hook of ours removed by
- * someone) nothing is taken back: run does not fight another tool for a
- * hook. One whose pins someone removed (detach) is sweep_all's to say.
- */
-static void set_stale(struct daemon *d, struct iface *f, int stale)
-{
-	pthread_mutex_lock(&d->lock); /* (a scrape reads it) */
-	f->stale = stale;
-	pthread_mutex_unlock(&d->lock);
-}
-
-static void follow_attachments(struct daemon *d, struct ring_buffer **rb)
-{
-	struct ts_live l;
-	char why[256];
-	int i, gone;
-
-	for (i = 0; i < d->n; i++) {
-		struct iface *f = &d->ifs[i];
-
-		if (access(f->att.dir, F_OK))
-			continue;
-		ts_live_read(&f->att, &l);
-		if (ts_att_judge(&f->att.meta, &l, why, sizeof(why)) == TS_ATT_LIVE) {
-			if (f->stale)
-				set_stale(d, f, 0);
-			continue;
-		}
-		gone = !l.ifindex || l.ifindex != f->att.meta.ifindex;
-		if (!f->stale) {
-			if (gone)
-				warn("%s: the attachment is stale: %s; its numbers stop until it "
-				     "is attached again, as soon as %s is there\n", f->att.ifname,
-				     why, f->att.ifname);
-			else
-				warn("%s: the attachment is stale: %s; its numbers stop (left so: "
-				     "detach and attach to take it back)\n", f->att.ifname, why);
-			set_stale(d, f, 1);
-		}
-		if (!gone || !if_nametoindex(f->att.ifname) || ts_now_ns() < f->retry_at)
-			continue;
-		if (reattach(d, f, rb, why, sizeof(why))) {
-			/* an attach that fails says why each time: not every sweep */
-			f->retry_s = f->retry_s ? (f->retry_s < 30 ? 2 * f->retry_s : 60) : 1;
-			f->retry_at = ts_now_ns() + f->retry_s * 1000000000ull;
-			if (!f->reattach_warned)
-				warn("%s: cannot attach it again: %s (retrying, at most a minute "
-				     "apart)\n", f->att.ifname, why);
-			f->reattach_warned = 1;
-			continue;
-		}
-		notice("%s: %s (pins in %s)\n", f->att.ifname, why, f->att.dir);
-		set_stale(d, f, 0);
-		f->reattach_warned = 0;
-		f->retry_s = f->retry_at = 0;
-	}
 }
 
 int cmd_run(int argc, char **argv)
@@ -769,7 +590,7 @@ int cmd_run(int argc, char **argv)
 		if (ts_now_ns() >= next) {
 			__u64 t0 = ts_now_ns(), took;
 
-			follow_attachments(&d, &rb);
+			run_follow_attachments(&d, &rb);
 			sweep_all(&d);
 			d.wall_off = ts_wall_offset_ns(); /* the wall clock may have been set */
 			if (d.ipfix) {
