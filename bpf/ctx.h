@@ -288,7 +288,10 @@ struct step_ctx {
 	__u32 sk_fin;           /* (2: it moved them: sock_fin_step) */
 	__u32 sk_rcv_nxt;
 	__u8 sk_old[2];         /* out: the states before sock_fin_step moved them */
-	__u8 pad2[2];
+	/* in (egress): the sending socket is ESTABLISHED (no peer FIN taken:
+	 * fsm.h, ts_fin_not_taken); 2 out: a waiting FIN went */
+	__u8 sk_est;
+	__u8 pad2;
 };
 
 /* Per-CPU scratch for what does not fit the 512-byte stack beside the

@@ -146,7 +146,9 @@ __attribute__((noinline)) int step_entry(struct ts_flow *f, struct step_ctx *sc,
  * Egress: the sending socket's kernel took its peer's FIN, which the wire
  * did not show (egress_sock_fin): both endpoints move, under the flow's
  * lock, before the step of the segment the socket sends (fsm.h,
- * ts_fin_by_socket). Global, with a locked section of its own (taken on
+ * ts_fin_by_socket). Or the socket is ESTABLISHED and its ACK reaches a
+ * FIN of the peer's that waits: that FIN was not taken, and goes before
+ * the step could take the ACK for it (ts_fin_not_taken; sc->sk_est 2). Global, with a locked section of its own (taken on
  * this rare path only): inside step_entry the verifier walked the state
  * machine once for each outcome of it (+80,000 instructions). Sets
  * sc->sk_fin to 2 if it moved them, their states before in sc->sk_old.
@@ -165,9 +167,14 @@ __attribute__((noinline)) int sock_fin_step(struct ts_flow *f, struct step_ctx *
 	bpf_spin_lock(&lk->lock);
 	sc->sk_old[0] = f->ep[0].state;
 	sc->sk_old[1] = f->ep[1].state;
-	if (ts_fin_by_socket(f, (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER,
-			     sc->sk_rcv_nxt))
+	if (sc->sk_est) {
+		if (ts_fin_not_taken(f, (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER,
+				     sc->seg.ack))
+			sc->sk_est = 2;
+	} else if (ts_fin_by_socket(f, (sc->sender_idx == f->client) ? TS_CLIENT : TS_SERVER,
+				    sc->sk_rcv_nxt)) {
 		sc->sk_fin = 2;
+	}
 	bpf_spin_unlock(&lk->lock);
 	return 0;
 }
@@ -742,8 +749,10 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	sc->sender_idx = ts_key_make(key, p->saddr, p->sport, p->daddr, p->dport);
 	sc->dir = dir;
 	sc->seg = p->seg;
-	if (dir == DIR_INGRESS)
-		sc->sk_fin = 0; /* (egress: track set it, egress_sock_fin) */
+	if (dir == DIR_INGRESS) {
+		sc->sk_fin = 0; /* (egress: track set them, egress_sock_fin) */
+		sc->sk_est = 0;
+	}
 	/* the TCP segment plus the IP header(s) before it */
 	sc->ip_len = p->l4_len + p->opt_off - sizeof(struct tcphdr) - 14 - 4 * (__u32)p->vlans;
 
@@ -874,11 +883,15 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 	sc->want_copy = table == TBL_EMBRYONIC ? COPY_ESTABLISHED :
 		       table == TBL_PICKUPS ? COPY_CONFIRMED : COPY_NONE;
 	/* (read without the lock, checked again under it: a FIN the flow
-	 * has taken already costs no second lock) */
-	if (sc->sk_fin && table == TBL_FLOWS &&
-	    !(f->ep[((sc->sender_idx & 1) == f->client) ? TS_SERVER : TS_CLIENT].flags &
-	      TS_EP_FIN_SENT))
-		sock_fin_step(f, sc);
+	 * has taken already costs no second lock, nor does an ESTABLISHED
+	 * socket's segment when no FIN of its peer's waits) */
+	if ((sc->sk_fin || sc->sk_est) && table == TBL_FLOWS) {
+		__u8 pf = f->ep[((sc->sender_idx & 1) == f->client) ? TS_SERVER : TS_CLIENT].flags;
+
+		if (sc->sk_fin ? !(pf & TS_EP_FIN_SENT) :
+				 (pf & (TS_EP_FIN_QUEUED | TS_EP_FIN_SENT)) == TS_EP_FIN_QUEUED)
+			sock_fin_step(f, sc);
+	}
 	if (step_entry(f, sc, &s->flow, &s->rec.flow, &s->facts) < 0) {
 		/* an embryonic copy (or a pickup) the other hook promoted a
 		 * moment ago */
@@ -933,6 +946,8 @@ __attribute__((noinline)) int track_flow(const struct pkt *p, struct track_res *
 			   (sc->old_state[1] != sc->new_state[1] ? TS_STEP_SERVER_CHANGED : 0);
 		count(cn, TS_C_FIN_BY_SOCKET);
 	}
+	if (sc->sk_est == 2)
+		count(cn, TS_C_FIN_NOT_BY_SOCKET);
 	t->step = sc->ret;
 	t->old_state[0] = sc->old_state[0];
 	t->old_state[1] = sc->old_state[1];
@@ -1203,10 +1218,11 @@ __attribute__((noinline)) int scan_probe(struct xdp_md *ctx, const struct pkt *p
  * endpoint (a full TCP stream socket with the segment's ports: not the
  * kernel's control socket that answers for TIME_WAIT and with resets, not
  * a raw or packet socket, and none at all for a forwarded frame): did its
- * kernel take its peer's FIN (fsm.h, ts_fin_by_socket)? Into the step's
- * inputs; read here, off the flow's lock (no helper may be called under
- * it). The common case costs a helper call and a load: an ESTABLISHED
- * socket.
+ * kernel take its peer's FIN (fsm.h, ts_fin_by_socket), or none at all
+ * (ESTABLISHED: ts_fin_not_taken)? Into the step's inputs; read here, off
+ * the flow's lock (no helper may be called under it). The common case
+ * costs a helper call and a few loads: an ESTABLISHED socket, which only
+ * a segment whose peer has a FIN waiting takes to the lock.
  */
 #define TS_SOCK_STREAM 1 /* SOCK_STREAM */
 static __always_inline void egress_sock_fin(struct __sk_buff *skb, const struct pkt *p,
@@ -1216,12 +1232,18 @@ static __always_inline void egress_sock_fin(struct __sk_buff *skb, const struct 
 	struct bpf_tcp_sock *tp;
 
 	sc->sk_fin = 0;
+	sc->sk_est = 0;
 	if (!sk)
 		return;
 	sk = bpf_sk_fullsock(sk);
-	if (!sk || !ts_sk_fin_taken(sk->state) || sk->protocol != IPPROTO_TCP ||
-	    sk->type != TS_SOCK_STREAM || sk->src_port != bpf_ntohs(p->sport) ||
-	    sk->dst_port != p->dport)
+	if (!sk || sk->protocol != IPPROTO_TCP || sk->type != TS_SOCK_STREAM ||
+	    sk->src_port != bpf_ntohs(p->sport) || sk->dst_port != p->dport)
+		return;
+	if (sk->state == TS_SK_ESTABLISHED) {
+		sc->sk_est = 1;
+		return;
+	}
+	if (!ts_sk_fin_taken(sk->state))
 		return;
 	tp = bpf_tcp_sock(sk);
 	if (!tp)

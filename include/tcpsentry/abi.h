@@ -313,7 +313,8 @@ _Static_assert(__builtin_offsetof(struct ts_flow, hist) % 8 == 0, "hist is writt
 	X(STATE_UNPROVEN, "state_events_unproven") /* held by a handshake reset before its proof: withheld, its client may be spoofed (hs_log.h) */ \
 	X(ERR_TINY_FRAG, "parse_error_tiny_fragment") /* a first IP fragment too short for the TCP header (RFC 1858): action.tiny_fragment */ \
 	X(VLAN_NO_DEVICE, "vlan_no_device") /* ingress, tagged with a VLAN ID the interface has no device for: the kernel drops it; passed untracked */ \
-	X(FIN_BY_SOCKET, "fin_by_socket") /* egress: the sending socket's kernel took its peer's FIN, which the wire model missed (fsm.h, ts_fin_by_socket): both moved */
+	X(FIN_BY_SOCKET, "fin_by_socket") /* egress: the sending socket's kernel took its peer's FIN, which the wire model missed (fsm.h, ts_fin_by_socket): both moved */ \
+	X(FIN_NOT_BY_SOCKET, "fin_not_taken_by_socket") /* egress: the sending socket, ESTABLISHED, ACKs a waiting FIN's end: the kernel dropped that FIN (fsm.h, ts_fin_not_taken): it went */
 
 enum ts_counter {
 #define TS_C_ENUM(id, name) TS_C_##id,

@@ -741,6 +741,34 @@ TS_INLINE int ts_fin_by_socket(struct ts_flow *f, unsigned loc_role, __u32 rcv_n
 }
 
 /*
+ * The local endpoint's own socket is ESTABLISHED as it sends this segment
+ * (bpf/track.h, egress_sock_fin): its kernel has taken no FIN of its
+ * peer's (tcp_fin makes it CLOSE_WAIT before any ACK goes out). A waiting
+ * FIN of the peer's that the segment's ACK reaches was therefore not
+ * taken: data reached its end, while the FIN itself was dropped for a
+ * reason the wire model does not follow (the fragment memory full, an
+ * option the kernel refuses, its receive memory full). Taken as the
+ * kernel has it, such an ACK would confirm that FIN (the differential
+ * fuzzer, seed 31: an IPv6 FIN at rcv_nxt, its datagram dropped with the
+ * fragment memory full, then data to its end). The FIN goes, as one the
+ * ACK passed; the second waiting one, if any, waits in its place unless
+ * the ACK reaches it too. Returns 1 if one went.
+ */
+#define TS_SK_ESTABLISHED 1 /* the kernel's TCP_ESTABLISHED */
+TS_INLINE int ts_fin_not_taken(struct ts_flow *f, unsigned loc_role, __u32 ack)
+{
+	struct ts_endpoint *peer = &f->ep[!(loc_role & 1)];
+
+	if ((peer->flags & (TS_EP_FIN_QUEUED | TS_EP_FIN_SENT)) != TS_EP_FIN_QUEUED ||
+	    ts_before(ack, peer->fin_q_end))
+		return 0;
+	peer->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+	if (ts_fin_q2_promote(peer) && !ts_before(ack, peer->fin_q_end))
+		peer->flags &= (__u8)~(TS_EP_FIN_QUEUED | TS_EP_FIN_Q_ACKED);
+	return 1;
+}
+
+/*
  * A FIN in an IP first fragment from snd to its seen local peer (the step
  * set it aside: TS_STEP_FIN_FRAG) whose datagram's last fragment came: its
  * end is known now. The kernel takes it only once the datagram is whole

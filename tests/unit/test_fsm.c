@@ -1131,6 +1131,67 @@ static void test_fin_by_socket(void **state)
 	}
 }
 
+/*
+ * The local endpoint's socket is ESTABLISHED as it sends (ts_fin_not_taken):
+ * its kernel took no FIN. A FIN at rcv_nxt that kernel dropped (its IPv6
+ * datagram with the fragment memory full, as the differential fuzzer
+ * found at seed 31), then one byte of real data to the FIN's end: the
+ * kernel's ACK of that byte is at the FIN's end and, on the wire alone,
+ * confirmed the FIN.
+ */
+static void test_fin_not_taken(void **state)
+{
+	static const struct step dropped[] = {
+		HANDSHAKE, DATA,
+		SX(A, fFA, 1101, 5201, 0, ES, ES, QUEUED), /* in order: waits for its ACK */
+		S(A, fPA, 1101, 5201, 1, ES, ES),          /* the kernel dropped it: 1 byte */
+	};
+	static const struct step wire_alone[] = {
+		S(B, fA, 5201, 1102, 0, F2, CW),           /* the byte's ACK took the FIN */
+	};
+	static const struct step told[] = {
+		S(B, fA, 5201, 1102, 0, ES, ES),           /* the socket said: nothing taken */
+	};
+	struct player p;
+
+	(void)state;
+	play_seen("fin dropped, wire alone", dropped, N(dropped), &p);
+	play(&p, wire_alone, N(wire_alone));
+	play_seen("fin dropped, the socket established", dropped, N(dropped), &p);
+	/* an ACK short of the FIN's end: the FIN still waits */
+	assert_int_equal(ts_fin_not_taken(&p.f, TS_SERVER, 1101), 0);
+	assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	assert_int_equal(ts_fin_not_taken(&p.f, TS_SERVER, 1102), 1);
+	assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	play(&p, told, N(told));
+	/* two waiting: the ACK at the first's end leaves the second waiting;
+	 * one past both, neither */
+	{
+		static const struct step q2[] = {
+			HANDSHAKE, DATA,
+			SX(A, fFA, 1201, 5201, 0, ES, ES, QUEUED),
+			SX(A, fFA, 1151, 5201, 0, ES, ES, QUEUED),
+		};
+
+		play_seen("two waiting, the lower not taken", q2, N(q2), &p);
+		assert_int_equal(ts_fin_not_taken(&p.f, TS_SERVER, 1152), 1);
+		assert_true(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+		assert_int_equal(p.f.ep[TS_CLIENT].fin_q_end, 1202);
+		play_seen("two waiting, neither taken", q2, N(q2), &p);
+		assert_int_equal(ts_fin_not_taken(&p.f, TS_SERVER, 1300), 1);
+		assert_false(p.f.ep[TS_CLIENT].flags & TS_EP_FIN_QUEUED);
+	}
+	/* the usual close never gets here (the socket is CLOSE_WAIT once its
+	 * kernel took the FIN); a FIN the model holds taken is not undone */
+	{
+		static const struct step t[] = { HANDSHAKE, DATA, C_FIN_SEEN };
+
+		play_seen("fin taken on the wire", t, N(t), &p);
+		assert_int_equal(ts_fin_not_taken(&p.f, TS_SERVER, 1102), 0);
+		assert_int_equal(p.f.ep[TS_SERVER].state, TS_CLOSE_WAIT);
+	}
+}
+
 static void test_after_fin_taken(void **state)
 {
 	static const struct step past[] = {
@@ -2336,6 +2397,7 @@ int main(void)
 		cmocka_unit_test(test_no_ack_dropped),
 		cmocka_unit_test(test_fin_behind_data),
 		cmocka_unit_test(test_fin_by_socket),
+		cmocka_unit_test(test_fin_not_taken),
 		cmocka_unit_test(test_rst_after_end),
 		cmocka_unit_test(test_after_fin_taken),
 		cmocka_unit_test(test_ack_checks_seen),
