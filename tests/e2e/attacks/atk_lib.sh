@@ -31,6 +31,14 @@ spray_bg() {
 	SPRAY_PID=$!
 }
 
+# spray_sniffing ARGS...: spray_bg ARGS --sniff 5000, returning once it
+# listens for the segment whose numbers it adds to (the caller makes the
+# server send one, then waits for SPRAY_PID)
+spray_sniffing() {
+	spray_bg "$@" --sniff 5000
+	for _ in $(seq 50); do grep -q sniffing "$LAB_TMP/spray.out" && break; sleep 0.1; done
+}
+
 # client_napi: an XDP program on the client veth, so that the frames
 # tcpsentry sends back with XDP_TX (SYN cookies) reach it (a veth takes
 # XDP frames only while its peer runs NAPI)
@@ -47,6 +55,14 @@ enforce() {
 
 # counter NAME / anomaly KIND: from `stats -j`
 counter() { stats_field "$SNS" "s[\"counters\"].get(\"$1\", 0)"; }
+# expect_counter_up LABEL NAME BEFORE: the datapath's counter NAME (stats)
+# grew past BEFORE
+expect_counter_up() {
+	local now
+	now=$(counter "$2")
+	[ "$now" -gt "$3" ] 2>/dev/null && pass "$1 ($2 $3 -> $now)" ||
+		fail "$1: $2 did not move ($3 -> $now)"
+}
 anomaly() { stats_field "$SNS" "s[\"anomalies\"].get(\"$1\", 0)"; }
 anomalies_total() { stats_field "$SNS" 'sum(s["anomalies"].values())'; }
 
