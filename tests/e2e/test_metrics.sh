@@ -21,6 +21,12 @@ if promtool check rules "$RULES" >"$LAB_TMP/rules.out" 2>&1; then
 else
 	fail "promtool check rules dist/tcpsentry.rules.yml"; detail <"$LAB_TMP/rules.out"
 fi
+# the alerts on synthetic series: each fires when it should, not before
+if promtool test rules "$REPO/tests/prom/tcpsentry.rules_test.yml" >"$LAB_TMP/rules_test.out" 2>&1; then
+	pass "promtool test rules tests/prom/tcpsentry.rules_test.yml: $(grep -c SUCCESS "$LAB_TMP/rules_test.out") file passed"
+else
+	fail "promtool test rules tests/prom/tcpsentry.rules_test.yml"; detail <"$LAB_TMP/rules_test.out"
+fi
 
 lab_setup
 mkdir -p "$LAB_TMP/textfile" "$LAB_TMP/prom"
